@@ -1,0 +1,535 @@
+//! Events: one per fact, in the past tense. Their JSON form is a public, versioned contract.
+
+use crate::ids::{
+    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, PersonId,
+    RetroActionId, RetroItemId, StreamId, UnitId,
+};
+use crate::key_result::{KeyResultPatch, KrKind};
+use crate::objective::{ObjectiveKind, ObjectivePatch, ObjectiveText};
+use crate::organisation::{Role, UnitKind};
+use crate::policy::{CycleKind, Policy};
+use crate::review::RetroKind;
+use crate::weekly::{AgreementOutcome, InitiativeStatus};
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// An event: when, by whom, what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When the command that caused it was given (the envelope's `at`).
+    pub at: DateTime<Utc>,
+    /// Who gave it (the envelope's actor).
+    pub by: PersonId,
+    /// What happened.
+    pub body: EventBody,
+}
+
+impl Event {
+    /// The stream the event belongs to.
+    pub fn stream(&self) -> StreamId {
+        self.body.stream()
+    }
+}
+
+/// What happened. Every type has a schema version ([`EventBody::schema_version`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventBody {
+    /// A unit was defined.
+    UnitDefined {
+        /// The unit.
+        unit: UnitId,
+        /// Its name.
+        name: String,
+        /// What it is.
+        kind: UnitKind,
+        /// Its parent.
+        parent: Option<UnitId>,
+    },
+    /// A unit was renamed.
+    UnitRenamed {
+        /// The unit.
+        unit: UnitId,
+        /// Its new name.
+        name: String,
+    },
+    /// A unit was moved below another parent.
+    UnitMoved {
+        /// The unit.
+        unit: UnitId,
+        /// Its new parent.
+        parent: UnitId,
+    },
+    /// A unit was retired.
+    UnitRetired {
+        /// The unit.
+        unit: UnitId,
+    },
+    /// A person was registered.
+    PersonRegistered {
+        /// The person.
+        person: PersonId,
+        /// Their name.
+        name: String,
+    },
+    /// A role was granted.
+    MembershipGranted {
+        /// The unit.
+        unit: UnitId,
+        /// The person.
+        person: PersonId,
+        /// The role.
+        role: Role,
+    },
+    /// A role was revoked.
+    MembershipRevoked {
+        /// The unit.
+        unit: UnitId,
+        /// The person.
+        person: PersonId,
+        /// The role.
+        role: Role,
+    },
+    /// A cycle was planned.
+    CyclePlanned {
+        /// The cycle.
+        cycle: CycleId,
+        /// Its name.
+        name: String,
+        /// Practice or regular.
+        kind: CycleKind,
+        /// First day.
+        start: NaiveDate,
+        /// Last day.
+        end: NaiveDate,
+        /// Check-in weekday.
+        check_in_weekday: Weekday,
+        /// The policy in force.
+        policy: Policy,
+    },
+    /// A cycle's policy was replaced.
+    PolicySet {
+        /// The cycle.
+        cycle: CycleId,
+        /// The new policy.
+        policy: Policy,
+    },
+    /// A cycle started running.
+    CycleStarted {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's review began.
+    ReviewBegun {
+        /// The cycle.
+        cycle: CycleId,
+        /// The reason, when early.
+        early_reason: Option<String>,
+    },
+    /// A cycle's retrospective began.
+    RetrospectiveBegun {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle was closed.
+    CycleClosed {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle was cancelled.
+    CycleCancelled {
+        /// The cycle.
+        cycle: CycleId,
+        /// Why.
+        reason: String,
+    },
+    /// An objective was drafted.
+    ObjectiveDrafted {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// The owning unit.
+        unit: UnitId,
+        /// Title, beneficiary, change, value.
+        text: ObjectiveText,
+        /// Committed or aspirational.
+        kind: ObjectiveKind,
+        /// Weight.
+        weight: u32,
+    },
+    /// An objective was revised in Planning.
+    ObjectiveRevised {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// What changed.
+        patch: ObjectivePatch,
+    },
+    /// An objective was aligned to another.
+    ObjectiveAligned {
+        /// The cycle.
+        cycle: CycleId,
+        /// The contributing objective.
+        objective: ObjectiveId,
+        /// The objective it contributes to.
+        parent: ObjectiveId,
+        /// Contribution weight.
+        contribution: u32,
+    },
+    /// An alignment link was removed.
+    ObjectiveUnaligned {
+        /// The cycle.
+        cycle: CycleId,
+        /// The contributing objective.
+        objective: ObjectiveId,
+        /// The objective it contributed to.
+        parent: ObjectiveId,
+    },
+    /// An objective was committed.
+    ObjectiveCommitted {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+    },
+    /// An objective was dropped.
+    ObjectiveDropped {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// Why, if told.
+        reason: Option<String>,
+    },
+    /// An objective was amended while Running.
+    ObjectiveAmended {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// What changed.
+        patch: ObjectivePatch,
+        /// Why.
+        reason: String,
+    },
+    /// A key result was added.
+    KeyResultAdded {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// What it measures.
+        title: String,
+        /// How.
+        kind: KrKind,
+        /// Weight.
+        weight: u32,
+        /// Owner.
+        owner: Option<PersonId>,
+    },
+    /// A key result was revised in Planning.
+    KeyResultRevised {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// What changed.
+        patch: KeyResultPatch,
+    },
+    /// A key result was removed in Planning.
+    KeyResultRemoved {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+    },
+    /// A key result was amended while Running.
+    KeyResultAmended {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// What changed.
+        patch: KeyResultPatch,
+        /// Why.
+        reason: String,
+    },
+    /// A check-in was told.
+    CheckedIn {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// The value.
+        value: f64,
+        /// Confidence 0..=10.
+        confidence: u8,
+        /// Free text.
+        note: String,
+        /// When the value was true.
+        effective_at: DateTime<Utc>,
+    },
+    /// An agreement was made.
+    AgreementMade {
+        /// The cycle.
+        cycle: CycleId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// The unit.
+        unit: UnitId,
+        /// What.
+        text: String,
+        /// Who takes it on.
+        owner: Option<PersonId>,
+        /// By when.
+        due: Option<NaiveDate>,
+    },
+    /// An agreement was resolved.
+    AgreementResolved {
+        /// The cycle.
+        cycle: CycleId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// Kept or missed.
+        outcome: AgreementOutcome,
+    },
+    /// A blocker was raised.
+    BlockerRaised {
+        /// The cycle.
+        cycle: CycleId,
+        /// The blocker.
+        blocker: BlockerId,
+        /// The unit.
+        unit: UnitId,
+        /// The key result it holds up.
+        key_result: Option<KeyResultId>,
+        /// What is in the way.
+        text: String,
+    },
+    /// A blocker was escalated to a committee.
+    BlockerEscalated {
+        /// The cycle.
+        cycle: CycleId,
+        /// The blocker.
+        blocker: BlockerId,
+        /// The committee.
+        to: UnitId,
+    },
+    /// A committee decided an escalated blocker.
+    BlockerDecided {
+        /// The cycle.
+        cycle: CycleId,
+        /// The blocker.
+        blocker: BlockerId,
+        /// What was decided.
+        decision: String,
+    },
+    /// An initiative was added.
+    InitiativeAdded {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// The initiative.
+        initiative: InitiativeId,
+        /// What.
+        title: String,
+        /// Effort 1..=5.
+        effort: u8,
+        /// Impact 1..=5.
+        impact: u8,
+    },
+    /// An initiative moved on the board.
+    InitiativeMoved {
+        /// The cycle.
+        cycle: CycleId,
+        /// The initiative.
+        initiative: InitiativeId,
+        /// Its new column.
+        status: InitiativeStatus,
+    },
+    /// A review score was overridden.
+    ScoreOverridden {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// The score in ppm.
+        score_ppm: i64,
+        /// Why.
+        reason: String,
+    },
+    /// A review note was added.
+    ReviewNoteAdded {
+        /// The cycle.
+        cycle: CycleId,
+        /// The note.
+        text: String,
+    },
+    /// A retrospective item was added.
+    RetroItemAdded {
+        /// The cycle.
+        cycle: CycleId,
+        /// The item.
+        item: RetroItemId,
+        /// Keep / improve / stop / try.
+        kind: RetroKind,
+        /// What.
+        text: String,
+    },
+    /// A retrospective action was added.
+    RetroActionAdded {
+        /// The cycle.
+        cycle: CycleId,
+        /// The action.
+        action: RetroActionId,
+        /// What.
+        text: String,
+        /// Who.
+        owner: PersonId,
+        /// The item it answers.
+        item: Option<RetroItemId>,
+    },
+    /// An objective was carried over into a later cycle (recorded in that cycle's stream).
+    ObjectiveCarriedOver {
+        /// The later cycle.
+        cycle: CycleId,
+        /// The new objective there.
+        objective: ObjectiveId,
+        /// The cycle it came from.
+        from_cycle: CycleId,
+        /// The objective it continues.
+        from_objective: ObjectiveId,
+        /// The owning unit.
+        unit: UnitId,
+        /// Its text.
+        text: ObjectiveText,
+        /// Committed or aspirational.
+        kind: ObjectiveKind,
+        /// Weight.
+        weight: u32,
+    },
+    /// A score was corrected after close.
+    ScoreCorrected {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// The corrected score in ppm.
+        score_ppm: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EventBody {
+    /// The event's stable type name, as in its JSON `type` field.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            EventBody::UnitDefined { .. } => "unit_defined",
+            EventBody::UnitRenamed { .. } => "unit_renamed",
+            EventBody::UnitMoved { .. } => "unit_moved",
+            EventBody::UnitRetired { .. } => "unit_retired",
+            EventBody::PersonRegistered { .. } => "person_registered",
+            EventBody::MembershipGranted { .. } => "membership_granted",
+            EventBody::MembershipRevoked { .. } => "membership_revoked",
+            EventBody::CyclePlanned { .. } => "cycle_planned",
+            EventBody::PolicySet { .. } => "policy_set",
+            EventBody::CycleStarted { .. } => "cycle_started",
+            EventBody::ReviewBegun { .. } => "review_begun",
+            EventBody::RetrospectiveBegun { .. } => "retrospective_begun",
+            EventBody::CycleClosed { .. } => "cycle_closed",
+            EventBody::CycleCancelled { .. } => "cycle_cancelled",
+            EventBody::ObjectiveDrafted { .. } => "objective_drafted",
+            EventBody::ObjectiveRevised { .. } => "objective_revised",
+            EventBody::ObjectiveAligned { .. } => "objective_aligned",
+            EventBody::ObjectiveUnaligned { .. } => "objective_unaligned",
+            EventBody::ObjectiveCommitted { .. } => "objective_committed",
+            EventBody::ObjectiveDropped { .. } => "objective_dropped",
+            EventBody::ObjectiveAmended { .. } => "objective_amended",
+            EventBody::KeyResultAdded { .. } => "key_result_added",
+            EventBody::KeyResultRevised { .. } => "key_result_revised",
+            EventBody::KeyResultRemoved { .. } => "key_result_removed",
+            EventBody::KeyResultAmended { .. } => "key_result_amended",
+            EventBody::CheckedIn { .. } => "checked_in",
+            EventBody::AgreementMade { .. } => "agreement_made",
+            EventBody::AgreementResolved { .. } => "agreement_resolved",
+            EventBody::BlockerRaised { .. } => "blocker_raised",
+            EventBody::BlockerEscalated { .. } => "blocker_escalated",
+            EventBody::BlockerDecided { .. } => "blocker_decided",
+            EventBody::InitiativeAdded { .. } => "initiative_added",
+            EventBody::InitiativeMoved { .. } => "initiative_moved",
+            EventBody::ScoreOverridden { .. } => "score_overridden",
+            EventBody::ReviewNoteAdded { .. } => "review_note_added",
+            EventBody::RetroItemAdded { .. } => "retro_item_added",
+            EventBody::RetroActionAdded { .. } => "retro_action_added",
+            EventBody::ObjectiveCarriedOver { .. } => "objective_carried_over",
+            EventBody::ScoreCorrected { .. } => "score_corrected",
+        }
+    }
+
+    /// The schema version of this event type. Every type starts at 1; a store lifts older
+    /// payloads with upcasters before they reach [`crate::State::apply`].
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+
+    /// The cycle the event belongs to, `None` for organisation events.
+    pub fn cycle(&self) -> Option<CycleId> {
+        use EventBody::*;
+        match self {
+            UnitDefined { .. }
+            | UnitRenamed { .. }
+            | UnitMoved { .. }
+            | UnitRetired { .. }
+            | PersonRegistered { .. }
+            | MembershipGranted { .. }
+            | MembershipRevoked { .. } => None,
+            CyclePlanned { cycle, .. }
+            | PolicySet { cycle, .. }
+            | CycleStarted { cycle }
+            | ReviewBegun { cycle, .. }
+            | RetrospectiveBegun { cycle }
+            | CycleClosed { cycle }
+            | CycleCancelled { cycle, .. }
+            | ObjectiveDrafted { cycle, .. }
+            | ObjectiveRevised { cycle, .. }
+            | ObjectiveAligned { cycle, .. }
+            | ObjectiveUnaligned { cycle, .. }
+            | ObjectiveCommitted { cycle, .. }
+            | ObjectiveDropped { cycle, .. }
+            | ObjectiveAmended { cycle, .. }
+            | KeyResultAdded { cycle, .. }
+            | KeyResultRevised { cycle, .. }
+            | KeyResultRemoved { cycle, .. }
+            | KeyResultAmended { cycle, .. }
+            | CheckedIn { cycle, .. }
+            | AgreementMade { cycle, .. }
+            | AgreementResolved { cycle, .. }
+            | BlockerRaised { cycle, .. }
+            | BlockerEscalated { cycle, .. }
+            | BlockerDecided { cycle, .. }
+            | InitiativeAdded { cycle, .. }
+            | InitiativeMoved { cycle, .. }
+            | ScoreOverridden { cycle, .. }
+            | ReviewNoteAdded { cycle, .. }
+            | RetroItemAdded { cycle, .. }
+            | RetroActionAdded { cycle, .. }
+            | ObjectiveCarriedOver { cycle, .. }
+            | ScoreCorrected { cycle, .. } => Some(*cycle),
+        }
+    }
+
+    /// The stream the event belongs to.
+    pub fn stream(&self) -> StreamId {
+        match self.cycle() {
+            Some(c) => StreamId::Cycle(c),
+            None => StreamId::Organisation,
+        }
+    }
+}

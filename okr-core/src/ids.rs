@@ -1,0 +1,139 @@
+//! Identifiers. Every id is a UUID chosen by the caller; okr-core never generates one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
+        #[$doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// Wraps a UUID chosen by the caller.
+            pub const fn new(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// An id built from a number, handy in tests and generated workloads.
+            pub const fn from_u128(n: u128) -> Self {
+                Self(Uuid::from_u128(n))
+            }
+
+            /// The UUID inside.
+            pub const fn uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A unit of the organisation tree (organisation, department, team, committee).
+    UnitId,
+    /// A registered person.
+    PersonId,
+    /// An OKR cycle (a practice sprint or a regular quarter).
+    CycleId,
+    /// An objective of a cycle.
+    ObjectiveId,
+    /// A key result of an objective.
+    KeyResultId,
+    /// An agreement made in a weekly ("what should be different by then").
+    AgreementId,
+    /// A blocker raised by a unit.
+    BlockerId,
+    /// An initiative (Kanban card) on a key result.
+    InitiativeId,
+    /// A retrospective item (keep / improve / stop / try).
+    RetroItemId,
+    /// A retrospective action.
+    RetroActionId,
+);
+
+/// The kinds of entity an id can name; used in rejections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A [`UnitId`].
+    Unit,
+    /// A [`PersonId`].
+    Person,
+    /// A [`CycleId`].
+    Cycle,
+    /// An [`ObjectiveId`].
+    Objective,
+    /// A [`KeyResultId`].
+    KeyResult,
+    /// An [`AgreementId`].
+    Agreement,
+    /// A [`BlockerId`].
+    Blocker,
+    /// An [`InitiativeId`].
+    Initiative,
+    /// A [`RetroItemId`].
+    RetroItem,
+    /// A [`RetroActionId`].
+    RetroAction,
+    /// A membership (unit, person, role).
+    Membership,
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            EntityKind::Unit => "unit",
+            EntityKind::Person => "person",
+            EntityKind::Cycle => "cycle",
+            EntityKind::Objective => "objective",
+            EntityKind::KeyResult => "key result",
+            EntityKind::Agreement => "agreement",
+            EntityKind::Blocker => "blocker",
+            EntityKind::Initiative => "initiative",
+            EntityKind::RetroItem => "retro item",
+            EntityKind::RetroAction => "retro action",
+            EntityKind::Membership => "membership",
+        };
+        f.write_str(s)
+    }
+}
+
+/// An event stream: one for the organisation, one per cycle (DESIGN §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum StreamId {
+    /// Units, people and memberships.
+    Organisation,
+    /// Everything that happens inside one cycle.
+    Cycle(CycleId),
+}
+
+impl StreamId {
+    /// The stream's stable name as a store keeps it: `org` or `cycle-<uuid>`.
+    pub fn name(&self) -> String {
+        match self {
+            StreamId::Organisation => "org".to_string(),
+            StreamId::Cycle(c) => format!("cycle-{}", c.0),
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}

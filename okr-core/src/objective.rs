@@ -1,0 +1,107 @@
+//! Objectives: a qualitative direction, an outcome for people.
+
+use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Whether an objective is expected to be reached fully or stretched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveKind {
+    /// Expected to reach 1.0.
+    Committed,
+    /// Expected around 0.7.
+    Aspirational,
+}
+
+/// Where an objective stands in Planning and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveStatus {
+    /// Being formulated.
+    Draft,
+    /// Agreed by the unit; counts in rollups.
+    Committed,
+    /// Given up; kept for the record.
+    Dropped,
+}
+
+/// The text of an objective ("Veränderung + Mehrwert + für Menschen").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectiveText {
+    /// The objective's title.
+    pub title: String,
+    /// For whom ("für Menschen").
+    #[serde(default)]
+    pub beneficiary: Option<String>,
+    /// Which change in behaviour ("Veränderung").
+    #[serde(default)]
+    pub change: Option<String>,
+    /// Which value it brings ("Mehrwert").
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Changes to an objective; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectivePatch {
+    /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// New beneficiary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficiary: Option<String>,
+    /// New change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// New value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// New kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ObjectiveKind>,
+    /// New weight in its unit's rollup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+impl ObjectivePatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.beneficiary.is_none()
+            && self.change.is_none()
+            && self.value.is_none()
+            && self.kind.is_none()
+            && self.weight.is_none()
+    }
+}
+
+/// An objective in a cycle's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Its id.
+    pub id: ObjectiveId,
+    /// The cycle it belongs to.
+    pub cycle: CycleId,
+    /// The unit that owns it.
+    pub unit: UnitId,
+    /// Title, beneficiary, change, value.
+    pub text: ObjectiveText,
+    /// Committed or aspirational.
+    pub kind: ObjectiveKind,
+    /// Its weight in the unit's rollup (> 0).
+    pub weight: u32,
+    /// Draft, committed or dropped.
+    pub status: ObjectiveStatus,
+    /// Objectives it contributes to, with the contribution weight (≥ 0).
+    pub aligned_to: BTreeMap<ObjectiveId, u32>,
+    /// Its key results, in the order they were added (removed ones excluded).
+    pub key_results: Vec<KeyResultId>,
+    /// The objective of an earlier cycle it continues.
+    pub carried_from: Option<ObjectiveId>,
+    /// The objective of a later cycle that continues it.
+    pub carried_to: Option<ObjectiveId>,
+    /// Reasons given for amendments while Running, oldest first.
+    pub amendments: Vec<String>,
+}

@@ -1,0 +1,94 @@
+//! The rules in force for one cycle (DESIGN §6), set during Planning.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a cycle is a practice sprint or a regular cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleKind {
+    /// A short learning cycle ("Übungssprint"): start with exactly one objective.
+    Practice,
+    /// A regular cycle, usually a quarter.
+    Regular,
+}
+
+/// The policy of a cycle: hard limits (violations are rejections) and advisory thresholds.
+///
+/// ```
+/// use okr_core::{CycleKind, Policy};
+/// assert_eq!(Policy::for_kind(CycleKind::Regular).max_committed_objectives_per_unit, 5);
+/// assert_eq!(Policy::for_kind(CycleKind::Practice).max_committed_objectives_per_unit, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// At most this many committed objectives per unit (Regular 5, Practice 1).
+    pub max_committed_objectives_per_unit: u32,
+    /// At most this many key results per objective (default 5).
+    pub max_key_results_per_objective: u32,
+    /// Lint `objective-many-key-results` fires above this many key results (default 3).
+    pub lint_key_results_above: u32,
+    /// Status "on track" when progress minus expected progress is at least this (ppm, default −100 000).
+    pub on_track_ppm: i64,
+    /// Status "at risk" when progress minus expected progress is at least this (ppm, default −250 000).
+    pub at_risk_ppm: i64,
+    /// Lint `committed-objective-low-score` fires when a committed objective scores below this (ppm, default 700 000).
+    pub low_score_ppm: i64,
+    /// Whether a unit's Lead may advance cycle phases besides an OkrMaster.
+    pub leads_may_advance: bool,
+}
+
+impl Policy {
+    /// The defaults of DESIGN §6 for a cycle kind.
+    pub fn for_kind(kind: CycleKind) -> Self {
+        Policy {
+            max_committed_objectives_per_unit: match kind {
+                CycleKind::Practice => 1,
+                CycleKind::Regular => 5,
+            },
+            max_key_results_per_objective: 5,
+            lint_key_results_above: 3,
+            on_track_ppm: -100_000,
+            at_risk_ppm: -250_000,
+            low_score_ppm: 700_000,
+            leads_may_advance: false,
+        }
+    }
+
+    /// Checks the policy's own consistency; returns the offending field and why.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.max_committed_objectives_per_unit == 0 {
+            return Err((
+                "policy.max_committed_objectives_per_unit",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.max_key_results_per_objective == 0 {
+            return Err((
+                "policy.max_key_results_per_objective",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.on_track_ppm > 0 || self.on_track_ppm < -1_000_000 {
+            return Err((
+                "policy.on_track_ppm",
+                format!("must lie in -1000000..=0, got {}", self.on_track_ppm),
+            ));
+        }
+        if self.at_risk_ppm > self.on_track_ppm || self.at_risk_ppm < -1_000_000 {
+            return Err((
+                "policy.at_risk_ppm",
+                format!(
+                    "must lie in -1000000..=on_track_ppm ({}), got {}",
+                    self.on_track_ppm, self.at_risk_ppm
+                ),
+            ));
+        }
+        if !(0..=1_000_000).contains(&self.low_score_ppm) {
+            return Err((
+                "policy.low_score_ppm",
+                format!("must lie in 0..=1000000, got {}", self.low_score_ppm),
+            ));
+        }
+        Ok(())
+    }
+}

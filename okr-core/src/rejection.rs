@@ -1,0 +1,206 @@
+//! Why a command was refused.
+
+use crate::ids::{EntityKind, PersonId, StreamId, UnitId};
+use crate::cycle::Phase;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A business rule with a stable identifier (DESIGN §5–§6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// A unit may have at most `max_committed_objectives_per_unit` committed objectives.
+    MaxCommittedObjectives,
+    /// An objective may have at most `max_key_results_per_objective` key results.
+    MaxKeyResults,
+    /// Weights must be greater than zero.
+    WeightPositive,
+    /// Confidence lies in 0..=10.
+    ConfidenceRange,
+    /// A key result's baseline differs from its target, in the direction its kind says.
+    BaselineNotTarget,
+    /// A decreasing key result needs a baseline.
+    DecreaseNeedsBaseline,
+    /// Running needs at least one committed objective with at least one key result.
+    StartNeedsCommittedObjective,
+    /// Committing an objective needs at least one key result.
+    CommitNeedsKeyResult,
+    /// Review begins on or after the cycle's end date unless an early reason is given.
+    ReviewNotBeforeEnd,
+    /// Amendments, overrides, cancellations, corrections and early reviews need a reason.
+    ReasonRequired,
+    /// Alignment links objectives of the same cycle.
+    AlignSameCycle,
+    /// An objective cannot align to itself.
+    AlignNotSelf,
+    /// The alignment graph stays acyclic.
+    AlignmentAcyclic,
+    /// Blockers are escalated to a committee unit.
+    EscalateToCommittee,
+    /// A blocker is decided once it was escalated, and only once.
+    DecideEscalatedOnce,
+    /// A blocker is escalated once.
+    EscalateOnce,
+    /// An agreement is resolved once.
+    ResolveOnce,
+    /// Only open (draft or committed) objectives change.
+    ObjectiveOpen,
+    /// A unit cannot be moved below itself or its descendants.
+    UnitTreeAcyclic,
+    /// A retired unit takes no new objectives, members or children.
+    UnitActive,
+    /// A check-in's effective time lies between the cycle's start and the time it is told.
+    EffectiveAtInRange,
+    /// Carry-over goes to a later cycle still in Planning.
+    CarryToLaterCycle,
+    /// An objective is carried over once, and a dropped one never.
+    CarryOnce,
+    /// The first root unit starts the organisation; later units need a parent.
+    SingleRoot,
+}
+
+impl Rule {
+    /// The stable identifier, e.g. `max-committed-objectives`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rule::MaxCommittedObjectives => "max-committed-objectives",
+            Rule::MaxKeyResults => "max-key-results",
+            Rule::WeightPositive => "weight-positive",
+            Rule::ConfidenceRange => "confidence-range",
+            Rule::BaselineNotTarget => "baseline-not-target",
+            Rule::DecreaseNeedsBaseline => "decrease-needs-baseline",
+            Rule::StartNeedsCommittedObjective => "start-needs-committed-objective",
+            Rule::CommitNeedsKeyResult => "commit-needs-key-result",
+            Rule::ReviewNotBeforeEnd => "review-not-before-end",
+            Rule::ReasonRequired => "reason-required",
+            Rule::AlignSameCycle => "align-same-cycle",
+            Rule::AlignNotSelf => "align-not-self",
+            Rule::AlignmentAcyclic => "alignment-acyclic",
+            Rule::EscalateToCommittee => "escalate-to-committee",
+            Rule::DecideEscalatedOnce => "decide-escalated-once",
+            Rule::EscalateOnce => "escalate-once",
+            Rule::ResolveOnce => "resolve-once",
+            Rule::ObjectiveOpen => "objective-open",
+            Rule::UnitTreeAcyclic => "unit-tree-acyclic",
+            Rule::UnitActive => "unit-active",
+            Rule::EffectiveAtInRange => "effective-at-in-range",
+            Rule::CarryToLaterCycle => "carry-to-later-cycle",
+            Rule::CarryOnce => "carry-once",
+            Rule::SingleRoot => "single-root",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why `decide` refused a command. Every variant says what was wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "rejection", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The command names an id that does not exist (or is gone).
+    #[error("unknown {kind} {id}")]
+    UnknownId {
+        /// What kind of entity the id should name.
+        kind: EntityKind,
+        /// The id as given.
+        id: String,
+    },
+    /// The cycle is in a phase that does not allow the command.
+    #[error("cycle {cycle} is in phase {phase}; this needs phase {}", join(allowed))]
+    WrongPhase {
+        /// The cycle.
+        cycle: crate::ids::CycleId,
+        /// Its current phase.
+        phase: Phase,
+        /// The phases in which the command is allowed.
+        allowed: Vec<Phase>,
+    },
+    /// A business rule forbids the command.
+    #[error("rule {rule} violated: {detail}")]
+    RuleViolated {
+        /// The rule's stable identifier.
+        rule: Rule,
+        /// What exactly broke it.
+        detail: String,
+    },
+    /// A field of the command has an invalid value.
+    #[error("invalid field {field}: {reason}")]
+    InvalidField {
+        /// The field's path in the command, e.g. `kind.target`.
+        field: String,
+        /// Why the value is invalid.
+        reason: String,
+    },
+    /// The actor may not do this.
+    #[error("{actor} may not {action}{}", unit.map(|u| format!(" in unit {u}")).unwrap_or_default())]
+    Unauthorized {
+        /// Who tried.
+        actor: PersonId,
+        /// What they tried, e.g. `commit objective`.
+        action: String,
+        /// Where, when the action belongs to a unit.
+        unit: Option<UnitId>,
+    },
+    /// The envelope's expected stream version does not match.
+    #[error("version conflict on stream {stream}: expected {expected}, actual {actual}")]
+    VersionConflict {
+        /// The stream the command writes to.
+        stream: StreamId,
+        /// The version the caller expected.
+        expected: u64,
+        /// The stream's actual version.
+        actual: u64,
+    },
+    /// An entity with this id exists already.
+    #[error("{kind} {id} already exists")]
+    AlreadyExists {
+        /// The kind of the existing entity.
+        kind: EntityKind,
+        /// The id.
+        id: String,
+    },
+}
+
+fn join(phases: &[Phase]) -> String {
+    phases
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+impl Rejection {
+    pub(crate) fn unknown(kind: EntityKind, id: impl fmt::Display) -> Self {
+        Rejection::UnknownId {
+            kind,
+            id: id.to_string(),
+        }
+    }
+
+    pub(crate) fn rule(rule: Rule, detail: impl Into<String>) -> Self {
+        Rejection::RuleViolated {
+            rule,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Rejection::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn exists(kind: EntityKind, id: impl fmt::Display) -> Self {
+        Rejection::AlreadyExists {
+            kind,
+            id: id.to_string(),
+        }
+    }
+}

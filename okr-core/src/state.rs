@@ -1,0 +1,715 @@
+//! The state every event is folded into, and `evolve` ([`State::apply`]).
+
+use crate::cycle::{Cycle, Phase};
+use crate::event::{Event, EventBody};
+use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
+use crate::key_result::{CheckIn, KeyResult, KeyResultPatch};
+use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus};
+use crate::organisation::{Person, Role, Unit};
+use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
+use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Everything known: the organisation and every cycle.
+///
+/// State changes only through [`State::apply`], which never fails.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Units by id.
+    pub units: BTreeMap<UnitId, Unit>,
+    /// People by id.
+    pub people: BTreeMap<PersonId, Person>,
+    /// Number of events in the organisation stream.
+    pub org_version: u64,
+    /// Cycles by id.
+    pub cycles: BTreeMap<CycleId, Cycle>,
+    /// Which kind of entity, in which cycle, every objective, key result, agreement,
+    /// blocker, initiative and retro id names.
+    index: BTreeMap<Uuid, (EntityKind, CycleId)>,
+}
+
+impl State {
+    /// The empty state every log is folded from.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds events into a new state.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut s = State::new();
+        for e in events {
+            s.apply(e);
+        }
+        s
+    }
+
+    /// The number of events in a stream so far.
+    pub fn stream_version(&self, stream: StreamId) -> u64 {
+        match stream {
+            StreamId::Organisation => self.org_version,
+            StreamId::Cycle(c) => self.cycles.get(&c).map_or(0, |c| c.version),
+        }
+    }
+
+    /// Which kind of entity an id names, and its cycle (for cycle-scoped entities).
+    pub fn locate(&self, id: Uuid) -> Option<(EntityKind, Option<CycleId>)> {
+        if let Some((k, c)) = self.index.get(&id) {
+            return Some((*k, Some(*c)));
+        }
+        if self.units.contains_key(&UnitId(id)) {
+            return Some((EntityKind::Unit, None));
+        }
+        if self.people.contains_key(&PersonId(id)) {
+            return Some((EntityKind::Person, None));
+        }
+        if self.cycles.contains_key(&CycleId(id)) {
+            return Some((EntityKind::Cycle, None));
+        }
+        None
+    }
+
+    /// The cycle an entity of a given kind belongs to, if the id names one.
+    pub fn cycle_of(&self, kind: EntityKind, id: Uuid) -> Option<CycleId> {
+        match self.index.get(&id) {
+            Some((k, c)) if *k == kind => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// An objective by id.
+    pub fn objective(&self, id: ObjectiveId) -> Option<&Objective> {
+        let c = self.cycle_of(EntityKind::Objective, id.0)?;
+        self.cycles.get(&c)?.objectives.get(&id)
+    }
+
+    /// A key result by id (removed ones included).
+    pub fn key_result(&self, id: KeyResultId) -> Option<&KeyResult> {
+        let c = self.cycle_of(EntityKind::KeyResult, id.0)?;
+        self.cycles.get(&c)?.key_results.get(&id)
+    }
+
+    /// The chain of units from `unit` up to the root, `unit` first.
+    pub fn ancestors(&self, unit: UnitId) -> Vec<UnitId> {
+        let mut out = Vec::new();
+        let mut cur = Some(unit);
+        while let Some(u) = cur {
+            if out.contains(&u) {
+                break;
+            }
+            out.push(u);
+            cur = self.units.get(&u).and_then(|x| x.parent);
+        }
+        out
+    }
+
+    /// Whether `person` holds `role` in `unit` or in a unit above it.
+    pub fn has_role(&self, person: PersonId, unit: UnitId, role: Role) -> bool {
+        self.ancestors(unit).iter().any(|u| {
+            self.units
+                .get(u)
+                .and_then(|x| x.members.get(&person))
+                .is_some_and(|roles| roles.contains(&role))
+        })
+    }
+
+    /// Whether `person` holds `role` in any unit.
+    pub fn has_role_anywhere(&self, person: PersonId, role: Role) -> bool {
+        self.units.values().any(|u| {
+            u.members
+                .get(&person)
+                .is_some_and(|roles| roles.contains(&role))
+        })
+    }
+
+    /// Evolve: applies one event. Never fails; an event that names something unknown
+    /// changes nothing but the stream version.
+    pub fn apply(&mut self, event: &Event) {
+        match event.body.cycle() {
+            None => self.org_version += 1,
+            Some(c) => {
+                if let Some(cy) = self.cycles.get_mut(&c) {
+                    cy.version += 1;
+                }
+            }
+        }
+        let at = event.at;
+        let by = event.by;
+        match &event.body {
+            EventBody::UnitDefined {
+                unit,
+                name,
+                kind,
+                parent,
+            } => {
+                self.units.insert(
+                    *unit,
+                    Unit {
+                        id: *unit,
+                        name: name.clone(),
+                        kind: *kind,
+                        parent: *parent,
+                        retired: false,
+                        members: BTreeMap::new(),
+                    },
+                );
+            }
+            EventBody::UnitRenamed { unit, name } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.name = name.clone();
+                }
+            }
+            EventBody::UnitMoved { unit, parent } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.parent = Some(*parent);
+                }
+            }
+            EventBody::UnitRetired { unit } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.retired = true;
+                }
+            }
+            EventBody::PersonRegistered { person, name } => {
+                self.people.insert(
+                    *person,
+                    Person {
+                        id: *person,
+                        name: name.clone(),
+                    },
+                );
+            }
+            EventBody::MembershipGranted { unit, person, role } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.members.entry(*person).or_default().insert(*role);
+                }
+            }
+            EventBody::MembershipRevoked { unit, person, role } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    if let Some(roles) = u.members.get_mut(person) {
+                        roles.remove(role);
+                        if roles.is_empty() {
+                            u.members.remove(person);
+                        }
+                    }
+                }
+            }
+            EventBody::CyclePlanned {
+                cycle,
+                name,
+                kind,
+                start,
+                end,
+                check_in_weekday,
+                policy,
+            } => {
+                self.cycles.insert(
+                    *cycle,
+                    Cycle {
+                        id: *cycle,
+                        name: name.clone(),
+                        kind: *kind,
+                        start: *start,
+                        end: *end,
+                        check_in_weekday: *check_in_weekday,
+                        phase: Phase::Planning,
+                        policy: policy.clone(),
+                        version: 1,
+                        early_review_reason: None,
+                        cancel_reason: None,
+                        objectives: BTreeMap::new(),
+                        key_results: BTreeMap::new(),
+                        agreements: BTreeMap::new(),
+                        blockers: BTreeMap::new(),
+                        initiatives: BTreeMap::new(),
+                        manual_scores: BTreeMap::new(),
+                        review_notes: Vec::new(),
+                        retro_items: BTreeMap::new(),
+                        retro_actions: BTreeMap::new(),
+                    },
+                );
+            }
+            EventBody::PolicySet { cycle, policy } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.policy = policy.clone();
+                }
+            }
+            EventBody::CycleStarted { cycle } => self.set_phase(*cycle, Phase::Running),
+            EventBody::ReviewBegun {
+                cycle,
+                early_reason,
+            } => {
+                self.set_phase(*cycle, Phase::Review);
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.early_review_reason = early_reason.clone();
+                }
+            }
+            EventBody::RetrospectiveBegun { cycle } => {
+                self.set_phase(*cycle, Phase::Retrospective)
+            }
+            EventBody::CycleClosed { cycle } => self.set_phase(*cycle, Phase::Closed),
+            EventBody::CycleCancelled { cycle, reason } => {
+                self.set_phase(*cycle, Phase::Cancelled);
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.cancel_reason = Some(reason.clone());
+                }
+            }
+            EventBody::ObjectiveDrafted {
+                cycle,
+                objective,
+                unit,
+                text,
+                kind,
+                weight,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.objectives.insert(
+                        *objective,
+                        Objective {
+                            id: *objective,
+                            cycle: *cycle,
+                            unit: *unit,
+                            text: text.clone(),
+                            kind: *kind,
+                            weight: *weight,
+                            status: ObjectiveStatus::Draft,
+                            aligned_to: BTreeMap::new(),
+                            key_results: Vec::new(),
+                            carried_from: None,
+                            carried_to: None,
+                            amendments: Vec::new(),
+                        },
+                    );
+                    self.index
+                        .insert(objective.0, (EntityKind::Objective, *cycle));
+                }
+            }
+            EventBody::ObjectiveRevised {
+                cycle,
+                objective,
+                patch,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    patch_objective(o, patch);
+                }
+            }
+            EventBody::ObjectiveAmended {
+                cycle,
+                objective,
+                patch,
+                reason,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    patch_objective(o, patch);
+                    o.amendments.push(reason.clone());
+                }
+            }
+            EventBody::ObjectiveAligned {
+                cycle,
+                objective,
+                parent,
+                contribution,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    o.aligned_to.insert(*parent, *contribution);
+                }
+            }
+            EventBody::ObjectiveUnaligned {
+                cycle,
+                objective,
+                parent,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    o.aligned_to.remove(parent);
+                }
+            }
+            EventBody::ObjectiveCommitted { cycle, objective } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    o.status = ObjectiveStatus::Committed;
+                }
+            }
+            EventBody::ObjectiveDropped {
+                cycle, objective, ..
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    o.status = ObjectiveStatus::Dropped;
+                }
+            }
+            EventBody::KeyResultAdded {
+                cycle,
+                objective,
+                key_result,
+                title,
+                kind,
+                weight,
+                owner,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    if let Some(o) = c.objectives.get_mut(objective) {
+                        o.key_results.push(*key_result);
+                        c.key_results.insert(
+                            *key_result,
+                            KeyResult {
+                                id: *key_result,
+                                objective: *objective,
+                                title: title.clone(),
+                                owner: *owner,
+                                weight: *weight,
+                                kind: kind.clone(),
+                                check_ins: Vec::new(),
+                                removed: false,
+                            },
+                        );
+                        self.index
+                            .insert(key_result.0, (EntityKind::KeyResult, *cycle));
+                    }
+                }
+            }
+            EventBody::KeyResultRevised {
+                cycle,
+                key_result,
+                patch,
+            }
+            | EventBody::KeyResultAmended {
+                cycle,
+                key_result,
+                patch,
+                ..
+            } => {
+                if let Some(k) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.key_results.get_mut(key_result))
+                {
+                    patch_key_result(k, patch);
+                }
+            }
+            EventBody::KeyResultRemoved { cycle, key_result } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    if let Some(k) = c.key_results.get_mut(key_result) {
+                        k.removed = true;
+                        let obj = k.objective;
+                        if let Some(o) = c.objectives.get_mut(&obj) {
+                            o.key_results.retain(|x| x != key_result);
+                        }
+                    }
+                }
+            }
+            EventBody::CheckedIn {
+                cycle,
+                key_result,
+                value,
+                confidence,
+                note,
+                effective_at,
+            } => {
+                if let Some(k) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.key_results.get_mut(key_result))
+                {
+                    k.check_ins.push(CheckIn {
+                        value: *value,
+                        confidence: *confidence,
+                        note: note.clone(),
+                        effective_at: *effective_at,
+                        recorded_at: at,
+                        by,
+                    });
+                }
+            }
+            EventBody::AgreementMade {
+                cycle,
+                agreement,
+                unit,
+                text,
+                owner,
+                due,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.agreements.insert(
+                        *agreement,
+                        Agreement {
+                            id: *agreement,
+                            unit: *unit,
+                            text: text.clone(),
+                            owner: *owner,
+                            due: *due,
+                            made_at: at,
+                            resolution: None,
+                        },
+                    );
+                    self.index
+                        .insert(agreement.0, (EntityKind::Agreement, *cycle));
+                }
+            }
+            EventBody::AgreementResolved {
+                cycle,
+                agreement,
+                outcome,
+            } => {
+                if let Some(a) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.agreements.get_mut(agreement))
+                {
+                    a.resolution = Some((*outcome, at));
+                }
+            }
+            EventBody::BlockerRaised {
+                cycle,
+                blocker,
+                unit,
+                key_result,
+                text,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.blockers.insert(
+                        *blocker,
+                        Blocker {
+                            id: *blocker,
+                            unit: *unit,
+                            key_result: *key_result,
+                            text: text.clone(),
+                            raised_at: at,
+                            escalation: None,
+                            decision: None,
+                        },
+                    );
+                    self.index.insert(blocker.0, (EntityKind::Blocker, *cycle));
+                }
+            }
+            EventBody::BlockerEscalated { cycle, blocker, to } => {
+                if let Some(b) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.blockers.get_mut(blocker))
+                {
+                    b.escalation = Some((*to, at));
+                }
+            }
+            EventBody::BlockerDecided {
+                cycle,
+                blocker,
+                decision,
+            } => {
+                if let Some(b) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.blockers.get_mut(blocker))
+                {
+                    b.decision = Some(BlockerDecision {
+                        decision: decision.clone(),
+                        by,
+                        at,
+                    });
+                }
+            }
+            EventBody::InitiativeAdded {
+                cycle,
+                key_result,
+                initiative,
+                title,
+                effort,
+                impact,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.initiatives.insert(
+                        *initiative,
+                        Initiative {
+                            id: *initiative,
+                            key_result: *key_result,
+                            title: title.clone(),
+                            effort: *effort,
+                            impact: *impact,
+                            status: InitiativeStatus::Todo,
+                        },
+                    );
+                    self.index
+                        .insert(initiative.0, (EntityKind::Initiative, *cycle));
+                }
+            }
+            EventBody::InitiativeMoved {
+                cycle,
+                initiative,
+                status,
+            } => {
+                if let Some(i) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.initiatives.get_mut(initiative))
+                {
+                    i.status = *status;
+                }
+            }
+            EventBody::ScoreOverridden {
+                cycle,
+                key_result,
+                score_ppm,
+                reason,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.manual_scores.insert(
+                        *key_result,
+                        ManualScore {
+                            score_ppm: *score_ppm,
+                            provenance: ScoreProvenance::Overridden {
+                                reason: reason.clone(),
+                                by,
+                                at,
+                            },
+                        },
+                    );
+                }
+            }
+            EventBody::ScoreCorrected {
+                cycle,
+                key_result,
+                score_ppm,
+                reason,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.manual_scores.insert(
+                        *key_result,
+                        ManualScore {
+                            score_ppm: *score_ppm,
+                            provenance: ScoreProvenance::Corrected {
+                                reason: reason.clone(),
+                                by,
+                                at,
+                            },
+                        },
+                    );
+                }
+            }
+            EventBody::ReviewNoteAdded { cycle, text } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.review_notes.push(text.clone());
+                }
+            }
+            EventBody::RetroItemAdded {
+                cycle,
+                item,
+                kind,
+                text,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.retro_items.insert(
+                        *item,
+                        RetroItem {
+                            id: *item,
+                            kind: *kind,
+                            text: text.clone(),
+                            by,
+                        },
+                    );
+                    self.index.insert(item.0, (EntityKind::RetroItem, *cycle));
+                }
+            }
+            EventBody::RetroActionAdded {
+                cycle,
+                action,
+                text,
+                owner,
+                item,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.retro_actions.insert(
+                        *action,
+                        RetroAction {
+                            id: *action,
+                            text: text.clone(),
+                            owner: *owner,
+                            item: *item,
+                        },
+                    );
+                    self.index
+                        .insert(action.0, (EntityKind::RetroAction, *cycle));
+                }
+            }
+            EventBody::ObjectiveCarriedOver {
+                cycle,
+                objective,
+                from_cycle,
+                from_objective,
+                unit,
+                text,
+                kind,
+                weight,
+            } => {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.objectives.insert(
+                        *objective,
+                        Objective {
+                            id: *objective,
+                            cycle: *cycle,
+                            unit: *unit,
+                            text: text.clone(),
+                            kind: *kind,
+                            weight: *weight,
+                            status: ObjectiveStatus::Draft,
+                            aligned_to: BTreeMap::new(),
+                            key_results: Vec::new(),
+                            carried_from: Some(*from_objective),
+                            carried_to: None,
+                            amendments: Vec::new(),
+                        },
+                    );
+                    self.index
+                        .insert(objective.0, (EntityKind::Objective, *cycle));
+                }
+                if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
+                    o.carried_to = Some(*objective);
+                }
+            }
+        }
+    }
+
+    fn set_phase(&mut self, cycle: CycleId, phase: Phase) {
+        if let Some(c) = self.cycles.get_mut(&cycle) {
+            c.phase = phase;
+        }
+    }
+
+    fn objective_mut(&mut self, cycle: CycleId, objective: ObjectiveId) -> Option<&mut Objective> {
+        self.cycles
+            .get_mut(&cycle)
+            .and_then(|c| c.objectives.get_mut(&objective))
+    }
+}
+
+fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
+    if let Some(t) = &p.title {
+        o.text.title = t.clone();
+    }
+    if let Some(b) = &p.beneficiary {
+        o.text.beneficiary = Some(b.clone());
+    }
+    if let Some(c) = &p.change {
+        o.text.change = Some(c.clone());
+    }
+    if let Some(v) = &p.value {
+        o.text.value = Some(v.clone());
+    }
+    if let Some(k) = p.kind {
+        o.kind = k;
+    }
+    if let Some(w) = p.weight {
+        o.weight = w;
+    }
+}
+
+fn patch_key_result(k: &mut KeyResult, p: &KeyResultPatch) {
+    if let Some(t) = &p.title {
+        k.title = t.clone();
+    }
+    if let Some(o) = p.owner {
+        k.owner = Some(o);
+    }
+    if let Some(w) = p.weight {
+        k.weight = w;
+    }
+    if let Some(kind) = &p.kind {
+        k.kind = kind.clone();
+    }
+}

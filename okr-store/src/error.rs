@@ -1,0 +1,124 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+use crate::event::StreamId;
+use crate::store::ExpectedVersion;
+
+/// Everything that can go wrong when opening, writing or reading an event store.
+///
+/// Conflicts and invalid input are the caller's business and are expected in normal
+/// operation; [`StoreError::Corrupt`], [`StoreError::NotAnOkrStore`] and
+/// [`StoreError::NewerFormat`] mean the data on disk is not what this build can serve.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The stream's current version did not match the [`ExpectedVersion`] of an append.
+    ///
+    /// `actual` is the stream's head: `None` when the stream has no events.
+    #[error("version conflict on stream {stream}: expected {expected}, actual {}", fmt_head(.actual))]
+    VersionConflict {
+        /// The stream that was appended to.
+        stream: StreamId,
+        /// What the caller expected.
+        expected: ExpectedVersion,
+        /// The stream's version at the time of the append (`None`: no such stream).
+        actual: Option<u64>,
+    },
+
+    /// An append carried no events. Empty appends are rejected, never recorded, and do not
+    /// consume their command id.
+    #[error("append to stream {stream} carries no events")]
+    EmptyAppend {
+        /// The stream that was appended to.
+        stream: StreamId,
+    },
+
+    /// A stream name was empty, too long or contained a NUL byte.
+    #[error("invalid stream id {id:?}: {reason}")]
+    InvalidStreamId {
+        /// The rejected name.
+        id: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// The path exists but does not hold an okr event store.
+    #[error("{} is not an okr event store: {reason}", path.display())]
+    NotAnOkrStore {
+        /// The path that was opened.
+        path: PathBuf,
+        /// What was found instead.
+        reason: String,
+    },
+
+    /// The store was written by a newer version of this crate with a format this build cannot
+    /// read.
+    #[error("{} has store format {found}, this build supports up to {supported}", path.display())]
+    NewerFormat {
+        /// The path that was opened.
+        path: PathBuf,
+        /// The format version recorded in the store.
+        found: u32,
+        /// The newest format version this build understands.
+        supported: u32,
+    },
+
+    /// The store is damaged: its indexes disagree with each other, a record does not decode,
+    /// or sled reported (or panicked on) corruption.
+    #[error("store at {location} is corrupt: {detail}")]
+    Corrupt {
+        /// Where the damage was found: the store's path, possibly followed by a tree and key.
+        location: String,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// An I/O error outside sled, e.g. while inspecting the store's directory.
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        /// The path being accessed.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An error reported by sled that is not corruption (I/O, a held lock, ...).
+    #[error("sled error: {0}")]
+    Sled(#[source] sled::Error),
+
+    /// An event or index record could not be encoded or decoded as JSON.
+    #[error("serialization error: {0}")]
+    Serialization(#[source] serde_json::Error),
+
+    /// An upcaster failed to lift a payload to the next schema version.
+    #[error("cannot upcast {event_type} from schema version {from_version}: {detail}")]
+    Upcast {
+        /// The event type being upcast.
+        event_type: String,
+        /// The schema version the payload had.
+        from_version: u32,
+        /// The upcaster's message.
+        detail: String,
+    },
+}
+
+fn fmt_head(head: &Option<u64>) -> String {
+    match head {
+        Some(v) => format!("version {v}"),
+        None => "no stream".to_owned(),
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Sled(e)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Serialization(e)
+    }
+}

@@ -1,0 +1,87 @@
+//! The okr event store: append-only event streams with optimistic concurrency and idempotent
+//! appends, in memory ([`MemoryStore`]) or on disk ([`SledStore`]).
+//!
+//! The store knows nothing about OKRs: it keeps [`RecordedEvent`] envelopes (DESIGN §8) whose
+//! payload is JSON. Streams are `"org"` and `"cycle-<uuid>"`. Every backend implements
+//! [`EventStore`] and passes the same conformance suite (`tests/it/conformance.rs`).
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use okr_store::{EventStore, ExpectedVersion, MemoryStore, NewEvent, StoreError, StreamId};
+//! use serde_json::json;
+//! use uuid::Uuid;
+//!
+//! let store = MemoryStore::new();
+//! let org = StreamId::org();
+//! let at = Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap();
+//! let event = NewEvent::new("UnitAdded", 1, json!({"name": "Sales"}), "ada", at);
+//! let command = Uuid::from_u128(1);
+//!
+//! let outcome = store
+//!     .append(&org, ExpectedVersion::NoStream, command, vec![event.clone()])
+//!     .unwrap();
+//! assert_eq!(outcome.first_position(), Some(0));
+//! assert!(!outcome.duplicate);
+//!
+//! // Retrying the same command writes nothing and returns the original outcome.
+//! let retry = store
+//!     .append(&org, ExpectedVersion::NoStream, command, vec![event.clone()])
+//!     .unwrap();
+//! assert!(retry.duplicate);
+//! assert_eq!(retry.events, outcome.events);
+//!
+//! // A new command with a stale expectation is a conflict.
+//! let err = store
+//!     .append(&org, ExpectedVersion::NoStream, Uuid::from_u128(2), vec![event])
+//!     .unwrap_err();
+//! assert!(matches!(err, StoreError::VersionConflict { actual: Some(0), .. }));
+//!
+//! assert_eq!(store.read_stream(&org, 0).unwrap().len(), 1);
+//! assert_eq!(store.stream_version(&org).unwrap(), Some(0));
+//! ```
+//!
+//! On disk the same calls go to a [`SledStore`]:
+//!
+//! ```
+//! use okr_store::{Durability, EventStore, SledStore, StoreOptions};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let options = StoreOptions { durability: Durability::Sync, ..StoreOptions::default() };
+//! let store = SledStore::open(dir.path().join("events"), options).unwrap();
+//! assert_eq!(store.last_position().unwrap(), None);
+//! ```
+//!
+//! # Tests
+//!
+//! `cargo test -p okr-store` runs the conformance suite on both backends, the sled-specific
+//! tests (reopen, foreign and damaged stores), a concurrency test, and a crash test that kills
+//! a writer process with `SIGKILL` 100 times (20 when `CI` is set) and checks that every
+//! acknowledged append survived. For a longer crash run:
+//!
+//! ```text
+//! OKR_CRASH_CYCLES=1000 cargo test -p okr-store --release --test crash
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod event;
+pub mod memory;
+pub mod sled_store;
+pub mod store;
+pub mod upcast;
+
+pub use error::StoreError;
+pub use event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
+pub use memory::MemoryStore;
+pub use sled_store::{Durability, SledStore, StoreOptions};
+pub use store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
+pub use upcast::Upcasters;
+
+/// Compile-time proof that the stores can be shared between threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MemoryStore>();
+    assert_send_sync::<SledStore>();
+};

@@ -1,0 +1,181 @@
+//! [`MemoryStore`]: the in-memory backend, for tests and short-lived tools.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{RecordedEvent, StreamId};
+use crate::store::{
+    append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx,
+};
+
+/// An [`EventStore`] held in memory behind one `RwLock`: appends are serialised, reads run in
+/// parallel. Nothing survives the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Index = global position.
+    events: Vec<RecordedEvent>,
+    /// Per stream, the global positions of its events; index = stream version.
+    streams: BTreeMap<StreamId, Vec<u64>>,
+    commands: HashMap<Uuid, CommandRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave `Inner` half-written: writes are staged
+        // and applied by infallible pushes, so a poisoned lock is still consistent.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Writes of a batch are staged here and applied only when every request succeeded.
+struct Staged<'a> {
+    base: &'a Inner,
+    events: Vec<RecordedEvent>,
+    heads: HashMap<StreamId, u64>,
+    commands: HashMap<Uuid, CommandRecord>,
+}
+
+impl Tx for Staged<'_> {
+    type Error = StoreError;
+
+    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+        Ok(self
+            .commands
+            .get(&command_id)
+            .or_else(|| self.base.commands.get(&command_id))
+            .cloned())
+    }
+
+    fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {
+        let index = usize::try_from(position).unwrap_or(usize::MAX);
+        let base_len = self.base.events.len();
+        let found = if index < base_len {
+            self.base.events.get(index)
+        } else {
+            self.events.get(index - base_len)
+        };
+        found.cloned().ok_or_else(|| StoreError::Corrupt {
+            location: format!("memory store, position {position}"),
+            detail: "command index points at a missing event".to_owned(),
+        })
+    }
+
+    fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
+        if let Some(v) = self.heads.get(stream) {
+            return Ok(Some(*v));
+        }
+        Ok(self
+            .base
+            .streams
+            .get(stream)
+            .and_then(|p| (p.len() as u64).checked_sub(1)))
+    }
+
+    fn next_position(&mut self) -> Result<u64, StoreError> {
+        Ok((self.base.events.len() + self.events.len()) as u64)
+    }
+
+    fn write(
+        &mut self,
+        command_id: Uuid,
+        record: &CommandRecord,
+        events: &[RecordedEvent],
+    ) -> Result<(), StoreError> {
+        if let Some(last) = events.last() {
+            self.heads.insert(last.stream.clone(), last.stream_version);
+        }
+        self.events.extend_from_slice(events);
+        self.commands.insert(command_id, record.clone());
+        Ok(())
+    }
+}
+
+impl EventStore for MemoryStore {
+    fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
+        let mut inner = self.write();
+        let mut staged = Staged {
+            base: &inner,
+            events: Vec::new(),
+            heads: HashMap::new(),
+            commands: HashMap::new(),
+        };
+        let outcomes = batch
+            .iter()
+            .map(|request| append_in(&mut staged, request))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Staged {
+            events, commands, ..
+        } = staged;
+        for event in events {
+            inner
+                .streams
+                .entry(event.stream.clone())
+                .or_default()
+                .push(event.global_position);
+            inner.events.push(event);
+        }
+        inner.commands.extend(commands);
+        Ok(outcomes)
+    }
+
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let inner = self.read();
+        let Some(positions) = inner.streams.get(stream) else {
+            return Ok(Vec::new());
+        };
+        let from = usize::try_from(from_version).unwrap_or(usize::MAX);
+        Ok(positions
+            .iter()
+            .skip(from)
+            .filter_map(|p| inner.events.get(*p as usize).cloned())
+            .collect())
+    }
+
+    fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let inner = self.read();
+        let from = usize::try_from(from_position).unwrap_or(usize::MAX);
+        Ok(inner.events.iter().skip(from).take(max).cloned().collect())
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .read()
+            .streams
+            .get(stream)
+            .and_then(|p| (p.len() as u64).checked_sub(1)))
+    }
+
+    fn heads(&self) -> Result<BTreeMap<StreamId, u64>, StoreError> {
+        Ok(self
+            .read()
+            .streams
+            .iter()
+            .filter_map(|(s, p)| Some((s.clone(), (p.len() as u64).checked_sub(1)?)))
+            .collect())
+    }
+
+    fn last_position(&self) -> Result<Option<u64>, StoreError> {
+        Ok((self.read().events.len() as u64).checked_sub(1))
+    }
+}

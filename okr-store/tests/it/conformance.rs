@@ -1,0 +1,408 @@
+//! The conformance suite every [`EventStore`] passes, modelled on the acceptance tests of
+//! EventStoreDB and SQLStreamStore. Each case is a generic function; the macro at the bottom
+//! instantiates every case once per backend.
+
+use okr_store::{
+    AppendRequest, EventStore, ExpectedVersion, MemoryStore, NewEvent, StoreError, StreamId,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::{all, at, cmd, ev, evs, positions, sled_store, stream, versions};
+
+fn request(s: &StreamId, expected: ExpectedVersion, command: Uuid, events: Vec<NewEvent>) -> AppendRequest {
+    AppendRequest {
+        stream: s.clone(),
+        expected,
+        command_id: command,
+        events,
+    }
+}
+
+/// Asserts that `result` is a conflict naming exactly this stream, expectation and head.
+fn assert_conflict<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    s: &StreamId,
+    expected: ExpectedVersion,
+    actual: Option<u64>,
+) {
+    match result {
+        Err(StoreError::VersionConflict {
+            stream: got_stream,
+            expected: got_expected,
+            actual: got_actual,
+        }) => {
+            assert_eq!(&got_stream, s);
+            assert_eq!(got_expected, expected);
+            assert_eq!(got_actual, actual);
+        }
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+}
+
+// ---- appends to a new stream ----
+
+fn append_to_new_stream_with_no_stream<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let out = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    assert!(!out.duplicate);
+    assert_eq!(positions(&out.events), [0, 1, 2]);
+    assert_eq!(versions(&out.events), [0, 1, 2]);
+    assert_eq!(out.first_position(), Some(0));
+    assert_eq!(out.last_position(), Some(2));
+    assert_eq!(out.last_version(), Some(2));
+    assert_eq!(store.stream_version(&s).unwrap(), Some(2));
+}
+
+fn append_to_new_stream_with_any<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let out = store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
+    assert_eq!(versions(&out.events), [0, 1]);
+    assert_eq!(store.stream_version(&s).unwrap(), Some(1));
+}
+
+fn append_to_new_stream_with_exact_conflicts<S: EventStore>(store: &S) {
+    let s = stream("org");
+    for v in [0, 1, 7] {
+        let result = store.append(&s, ExpectedVersion::Exact(v), cmd(u128::from(v)), evs(0, 1));
+        assert_conflict(result, &s, ExpectedVersion::Exact(v), None);
+    }
+    assert_eq!(store.stream_version(&s).unwrap(), None);
+    assert_eq!(store.last_position().unwrap(), None);
+}
+
+// ---- appends to an existing stream ----
+
+fn append_with_exact_head_succeeds<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    let out = store.append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 2)).unwrap();
+    assert_eq!(versions(&out.events), [2, 3]);
+    assert_eq!(positions(&out.events), [2, 3]);
+    let out = store.append(&s, ExpectedVersion::Exact(3), cmd(3), evs(4, 1)).unwrap();
+    assert_eq!(versions(&out.events), [4]);
+}
+
+fn append_with_any_to_existing_stream<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    let out = store.append(&s, ExpectedVersion::Any, cmd(2), evs(2, 1)).unwrap();
+    assert_eq!(versions(&out.events), [2]);
+}
+
+fn no_stream_on_existing_stream_conflicts<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    let result = store.append(&s, ExpectedVersion::NoStream, cmd(2), evs(3, 1));
+    assert_conflict(result, &s, ExpectedVersion::NoStream, Some(2));
+}
+
+fn exact_below_or_above_head_conflicts<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    for (n, v) in [(2, 0), (3, 1), (4, 3), (5, 100)] {
+        let result = store.append(&s, ExpectedVersion::Exact(v), cmd(n), evs(3, 1));
+        assert_conflict(result, &s, ExpectedVersion::Exact(v), Some(2));
+    }
+}
+
+fn conflicts_write_nothing<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    let before = all(store);
+    let _ = store.append(&s, ExpectedVersion::Exact(0), cmd(2), evs(2, 5));
+    let _ = store.append(&s, ExpectedVersion::NoStream, cmd(3), evs(2, 5));
+    assert_eq!(all(store), before);
+    assert_eq!(store.last_position().unwrap(), Some(1));
+    // The conflicting commands' ids were not consumed.
+    let out = store.append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 1)).unwrap();
+    assert!(!out.duplicate);
+    assert_eq!(positions(&out.events), [2]);
+}
+
+fn conflict_message_names_stream_expected_and_actual<S: EventStore>(store: &S) {
+    let s = stream("cycle-x");
+    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    let err = store
+        .append(&s, ExpectedVersion::Exact(5), cmd(2), evs(1, 1))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cycle-x") && text.contains('5') && text.contains('0'), "{text}");
+}
+
+// ---- idempotency ----
+
+fn retried_command_returns_original_and_writes_nothing<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let first = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    let retry = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.events, first.events);
+    assert_eq!(all(store).len(), 2);
+    assert_eq!(store.stream_version(&s).unwrap(), Some(1));
+}
+
+fn retried_command_wins_over_a_now_conflicting_expectation<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let first = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    store.append(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1)).unwrap();
+    // NoStream and Exact(7) would both conflict now; the command id is known, so no conflict.
+    for expected in [ExpectedVersion::NoStream, ExpectedVersion::Exact(7), ExpectedVersion::Any] {
+        let retry = store.append(&s, expected, cmd(1), evs(0, 1)).unwrap();
+        assert!(retry.duplicate);
+        assert_eq!(retry.events, first.events);
+    }
+    assert_eq!(positions(&all(store)), [0, 1]);
+}
+
+fn retried_command_returns_original_even_for_other_stream_or_events<S: EventStore>(store: &S) {
+    let a = stream("a");
+    let b = stream("b");
+    let first = store.append(&a, ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
+    let retry = store.append(&b, ExpectedVersion::Any, cmd(1), evs(10, 5)).unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.events, first.events);
+    assert_eq!(store.stream_version(&b).unwrap(), None);
+    assert_eq!(all(store).len(), 2);
+}
+
+fn empty_append_is_rejected_and_keeps_the_command_id_free<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let err = store.append(&s, ExpectedVersion::Any, cmd(1), vec![]).unwrap_err();
+    assert!(matches!(&err, StoreError::EmptyAppend { stream } if stream == &s), "{err:?}");
+    assert_eq!(store.last_position().unwrap(), None);
+    assert_eq!(store.stream_version(&s).unwrap(), None);
+    let out = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    assert!(!out.duplicate);
+}
+
+// ---- positions and envelope ----
+
+fn global_positions_are_gapless_and_ordered_across_streams<S: EventStore>(store: &S) {
+    let names = ["org", "cycle-a", "cycle-b"];
+    let mut n = 0;
+    for round in 0..4u64 {
+        for name in names {
+            n += 1;
+            let out = store
+                .append(&stream(name), ExpectedVersion::Any, cmd(n), evs(0, round + 1))
+                .unwrap();
+            assert_eq!(out.events.len() as u64, round + 1);
+        }
+    }
+    let events = all(store);
+    let expected: Vec<u64> = (0..events.len() as u64).collect();
+    assert_eq!(positions(&events), expected);
+    for name in names {
+        let read = store.read_stream(&stream(name), 0).unwrap();
+        assert_eq!(versions(&read), (0..10).collect::<Vec<_>>());
+        assert!(read.windows(2).all(|w| w[0].global_position < w[1].global_position));
+    }
+    assert_eq!(store.last_position().unwrap(), Some(events.len() as u64 - 1));
+}
+
+fn envelope_is_filled_from_the_append<S: EventStore>(store: &S) {
+    let s = stream("cycle-1");
+    let correlation = Uuid::from_u128(42);
+    let payload = json!({
+        "nested": {"list": [1, 2.5, "drei", null, true]},
+        "unicode": "Zielsetzung ✓ 目標",
+        "big": u64::MAX,
+        "negative": i64::MIN,
+    });
+    let event = NewEvent::new("ObjectiveAdded", 3, payload.clone(), "ada", at())
+        .with_correlation_id(correlation);
+    let out = store
+        .append(&s, ExpectedVersion::NoStream, cmd(9), vec![event, ev(1)])
+        .unwrap();
+    let read = store.read_stream(&s, 0).unwrap();
+    assert_eq!(read, out.events);
+    let e = &read[0];
+    assert_eq!(e.stream, s);
+    assert_eq!(e.event_type, "ObjectiveAdded");
+    assert_eq!(e.schema_version, 3);
+    assert_eq!(e.actor, "ada");
+    assert_eq!(e.recorded_at, at());
+    assert_eq!(e.command_id, cmd(9));
+    assert_eq!(e.correlation_id, Some(correlation));
+    assert_eq!(e.payload, payload);
+    assert_eq!(read[1].correlation_id, None);
+    assert_eq!(e.event_id.get_version_num(), 7);
+    assert_ne!(e.event_id, read[1].event_id);
+    assert_eq!(e.event_id, okr_store::derive_event_id(cmd(9), 0, at()));
+}
+
+// ---- reads ----
+
+fn reading_unknown_or_empty_stream_returns_nothing<S: EventStore>(store: &S) {
+    assert!(store.read_stream(&stream("nope"), 0).unwrap().is_empty());
+    assert!(all(store).is_empty());
+    store.append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
+    assert!(store.read_stream(&stream("nope"), 0).unwrap().is_empty());
+    assert!(store.read_stream(&stream("org"), 2).unwrap().is_empty());
+    assert!(store.read_stream(&stream("org"), u64::MAX).unwrap().is_empty());
+    // A stream whose name extends another's is a different stream.
+    assert!(store.read_stream(&stream("or"), 0).unwrap().is_empty());
+    assert!(store.read_stream(&stream("org2"), 0).unwrap().is_empty());
+}
+
+fn read_stream_from_a_version<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 3)).unwrap();
+    store.append(&stream("other"), ExpectedVersion::Any, cmd(2), evs(0, 2)).unwrap();
+    store.append(&s, ExpectedVersion::Any, cmd(3), evs(3, 2)).unwrap();
+    let read = store.read_stream(&s, 2).unwrap();
+    assert_eq!(versions(&read), [2, 3, 4]);
+    assert_eq!(positions(&read), [2, 5, 6]);
+}
+
+fn read_all_from_the_middle_with_a_limit<S: EventStore>(store: &S) {
+    for n in 0..5 {
+        store
+            .append(&stream(&format!("s{}", n % 2)), ExpectedVersion::Any, cmd(n), evs(0, 2))
+            .unwrap();
+    }
+    assert_eq!(positions(&store.read_all(3, 4).unwrap()), [3, 4, 5, 6]);
+    assert_eq!(positions(&store.read_all(7, 100).unwrap()), [7, 8, 9]);
+    assert!(store.read_all(3, 0).unwrap().is_empty());
+    assert!(store.read_all(10, 5).unwrap().is_empty());
+    assert!(store.read_all(u64::MAX, 5).unwrap().is_empty());
+}
+
+fn heads_and_last_position<S: EventStore>(store: &S) {
+    assert!(store.heads().unwrap().is_empty());
+    assert_eq!(store.last_position().unwrap(), None);
+    store.append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 3)).unwrap();
+    store.append(&stream("cycle-b"), ExpectedVersion::Any, cmd(2), evs(0, 1)).unwrap();
+    store.append(&stream("cycle-a"), ExpectedVersion::Any, cmd(3), evs(0, 2)).unwrap();
+    let heads: Vec<(String, u64)> = store
+        .heads()
+        .unwrap()
+        .into_iter()
+        .map(|(s, v)| (s.to_string(), v))
+        .collect();
+    assert_eq!(
+        heads,
+        [("cycle-a".to_owned(), 1), ("cycle-b".to_owned(), 0), ("org".to_owned(), 2)]
+    );
+    assert_eq!(store.last_position().unwrap(), Some(5));
+}
+
+// ---- batches ----
+
+fn batch_applies_in_order_and_sees_its_own_writes<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let t = stream("cycle-1");
+    let outcomes = store
+        .append_batch(vec![
+            request(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)),
+            request(&t, ExpectedVersion::NoStream, cmd(2), evs(0, 1)),
+            request(&s, ExpectedVersion::Exact(1), cmd(3), evs(2, 1)),
+        ])
+        .unwrap();
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(positions(&outcomes[0].events), [0, 1]);
+    assert_eq!(positions(&outcomes[1].events), [2]);
+    assert_eq!(positions(&outcomes[2].events), [3]);
+    assert_eq!(versions(&outcomes[2].events), [2]);
+    assert_eq!(store.stream_version(&s).unwrap(), Some(2));
+    assert_eq!(store.stream_version(&t).unwrap(), Some(0));
+}
+
+fn batch_is_all_or_nothing<S: EventStore>(store: &S) {
+    let s = stream("org");
+    store.append(&s, ExpectedVersion::NoStream, cmd(100), evs(0, 1)).unwrap();
+    let before = all(store);
+    let result = store.append_batch(vec![
+        request(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 2)),
+        request(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1)),
+        request(&s, ExpectedVersion::Exact(0), cmd(3), evs(2, 1)),
+    ]);
+    // The third request conflicts with the second's write.
+    assert_conflict(result, &s, ExpectedVersion::Exact(0), Some(1));
+    assert_eq!(all(store), before);
+    assert_eq!(store.stream_version(&stream("a")).unwrap(), None);
+    assert_eq!(store.stream_version(&s).unwrap(), Some(0));
+    assert_eq!(store.heads().unwrap().len(), 1);
+    // Nothing of the failed batch was remembered: its command ids are still free.
+    let out = store.append(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    assert!(!out.duplicate);
+    assert_eq!(positions(&out.events), [1]);
+}
+
+fn batch_with_an_empty_request_writes_nothing<S: EventStore>(store: &S) {
+    let result = store.append_batch(vec![
+        request(&stream("a"), ExpectedVersion::Any, cmd(1), evs(0, 2)),
+        request(&stream("b"), ExpectedVersion::Any, cmd(2), vec![]),
+    ]);
+    assert!(matches!(result, Err(StoreError::EmptyAppend { .. })), "{result:?}");
+    assert!(all(store).is_empty());
+    assert!(store.append_batch(vec![]).unwrap().is_empty());
+    assert!(all(store).is_empty());
+}
+
+fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
+    let s = stream("org");
+    let earlier = store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 1)).unwrap();
+    let outcomes = store
+        .append_batch(vec![
+            request(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 2)),
+            request(&s, ExpectedVersion::NoStream, cmd(2), evs(1, 2)),
+            request(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)),
+        ])
+        .unwrap();
+    assert!(!outcomes[0].duplicate);
+    assert!(outcomes[1].duplicate);
+    assert_eq!(outcomes[1].events, outcomes[0].events);
+    assert!(outcomes[2].duplicate);
+    assert_eq!(outcomes[2].events, earlier.events);
+    assert_eq!(positions(&all(store)), [0, 1, 2]);
+}
+
+macro_rules! instantiate {
+    ($backend:ident, $make:expr; $($case:ident),* $(,)?) => {
+        mod $backend {
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    let (store, _guard) = $make;
+                    super::$case(&store);
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! conformance {
+    ($backend:ident, $make:expr) => {
+        instantiate!($backend, $make;
+            append_to_new_stream_with_no_stream,
+            append_to_new_stream_with_any,
+            append_to_new_stream_with_exact_conflicts,
+            append_with_exact_head_succeeds,
+            append_with_any_to_existing_stream,
+            no_stream_on_existing_stream_conflicts,
+            exact_below_or_above_head_conflicts,
+            conflicts_write_nothing,
+            conflict_message_names_stream_expected_and_actual,
+            retried_command_returns_original_and_writes_nothing,
+            retried_command_wins_over_a_now_conflicting_expectation,
+            retried_command_returns_original_even_for_other_stream_or_events,
+            empty_append_is_rejected_and_keeps_the_command_id_free,
+            global_positions_are_gapless_and_ordered_across_streams,
+            envelope_is_filled_from_the_append,
+            reading_unknown_or_empty_stream_returns_nothing,
+            read_stream_from_a_version,
+            read_all_from_the_middle_with_a_limit,
+            heads_and_last_position,
+            batch_applies_in_order_and_sees_its_own_writes,
+            batch_is_all_or_nothing,
+            batch_with_an_empty_request_writes_nothing,
+            batch_repeating_a_command_id_records_it_once,
+        );
+    };
+}
+
+conformance!(memory, (MemoryStore::new(), ()));
+conformance!(sled, sled_store(okr_store::Durability::Sync));

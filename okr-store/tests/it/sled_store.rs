@@ -1,0 +1,279 @@
+//! Tests that only make sense on disk: reopening, foreign paths, format versions, damage and
+//! durability modes.
+
+use std::path::{Path, PathBuf};
+
+use okr_store::{
+    Durability, EventStore, ExpectedVersion, SledStore, StoreError, StoreOptions,
+};
+use tempfile::TempDir;
+
+use crate::support::{all, cmd, evs, positions, stream, versions};
+
+/// A store at `<tmp>/store` holding 3 streams and 12 events, closed again.
+fn filled_store() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+    for n in 0..6u64 {
+        let s = stream(["org", "cycle-a", "cycle-b"][n as usize % 3]);
+        store.append(&s, ExpectedVersion::Any, cmd(u128::from(n)), evs(n, 2)).unwrap();
+    }
+    drop(store);
+    (dir, path)
+}
+
+fn open(path: &Path) -> Result<SledStore, StoreError> {
+    SledStore::open(path, StoreOptions::default())
+}
+
+/// Opens the store's sled database directly, bypassing every check, to damage it.
+fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
+    let db = sled::open(path).unwrap();
+    damage(&db);
+    db.flush().unwrap();
+}
+
+fn assert_corrupt(result: Result<SledStore, StoreError>, path: &Path, detail_part: &str) {
+    match result {
+        Err(StoreError::Corrupt { location, detail }) => {
+            assert!(location.contains(&path.display().to_string()), "{location}");
+            assert!(detail.contains(detail_part), "{detail}");
+        }
+        other => panic!("expected Corrupt containing {detail_part:?}, got {other:?}"),
+    }
+}
+
+fn assert_not_a_store(result: Result<SledStore, StoreError>, path: &Path, reason_part: &str) {
+    match result {
+        Err(err @ StoreError::NotAnOkrStore { .. }) => {
+            let text = err.to_string();
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains(reason_part), "{text}");
+        }
+        other => panic!("expected NotAnOkrStore containing {reason_part:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn reopening_keeps_events_heads_counter_and_command_index() {
+    let (_dir, path) = filled_store();
+    let store = open(&path).unwrap();
+    let events = all(&store);
+    assert_eq!(positions(&events), (0..12).collect::<Vec<_>>());
+    assert_eq!(versions(&store.read_stream(&stream("cycle-b"), 0).unwrap()), [0, 1, 2, 3]);
+    let heads = store.heads().unwrap();
+    assert_eq!(heads.get(&stream("org")), Some(&3));
+    assert_eq!(heads.len(), 3);
+
+    let retry = store.append(&stream("org"), ExpectedVersion::NoStream, cmd(0), evs(0, 2)).unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.events, events[..2].to_vec());
+
+    let next = store.append(&stream("org"), ExpectedVersion::Exact(3), cmd(99), evs(0, 1)).unwrap();
+    assert_eq!(positions(&next.events), [12]);
+    assert_eq!(versions(&next.events), [4]);
+    drop(store);
+    assert_eq!(all(&open(&path).unwrap()).len(), 13);
+}
+
+#[test]
+fn a_regular_file_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "hello").unwrap();
+    assert_not_a_store(open(&path), &path, "is a file");
+}
+
+#[test]
+fn a_directory_with_foreign_files_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]").unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    assert_not_a_store(open(dir.path()), dir.path(), "Cargo.toml, src");
+    // Nothing was created next to the foreign files.
+    assert!(!dir.path().join("db").exists());
+}
+
+#[test]
+fn a_foreign_sled_database_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other");
+    with_raw_sled(&path, |db| {
+        db.open_tree("users").unwrap().insert("ada", "admin").unwrap();
+    });
+    assert_not_a_store(open(&path), &path, "foreign tree \"users\"");
+
+    let path = dir.path().join("default-tree");
+    with_raw_sled(&path, |db| {
+        db.insert("key", "value").unwrap();
+    });
+    assert_not_a_store(open(&path), &path, "holds data");
+}
+
+#[test]
+fn a_missing_path_is_created_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a").join("b");
+    let options = StoreOptions {
+        create_if_missing: false,
+        ..StoreOptions::default()
+    };
+    assert_not_a_store(SledStore::open(&path, options), &path, "does not exist");
+    assert!(!path.exists());
+    let store = open(&path).unwrap();
+    assert_eq!(store.path(), path);
+    assert_eq!(store.last_position().unwrap(), None);
+    assert!(path.join("OKR_STORE").is_file());
+}
+
+#[test]
+fn a_newer_format_is_refused() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("meta").unwrap().insert("format", &2u32.to_be_bytes()).unwrap();
+    });
+    match open(&path) {
+        Err(err @ StoreError::NewerFormat { found: 2, supported: 1, .. }) => {
+            assert!(err.to_string().contains(&path.display().to_string()));
+        }
+        other => panic!("expected NewerFormat, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_store_that_is_open_cannot_be_opened_twice() {
+    let (_dir, path) = filled_store();
+    let _first = open(&path).unwrap();
+    assert!(matches!(open(&path), Err(StoreError::Sled(_))));
+}
+
+#[test]
+fn a_missing_counter_is_corruption() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("counters").unwrap().remove("next_position").unwrap();
+    });
+    assert_corrupt(open(&path), &path, "counter is missing");
+}
+
+#[test]
+fn a_counter_that_disagrees_with_the_log_is_corruption() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("counters").unwrap().insert("next_position", &15u64.to_be_bytes()).unwrap();
+    });
+    assert_corrupt(open(&path), &path, "counter is 15 but the last event has position 11");
+}
+
+#[test]
+fn a_head_that_disagrees_with_the_stream_index_is_corruption() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("heads").unwrap().insert("org", &7u64.to_be_bytes()).unwrap();
+    });
+    assert_corrupt(open(&path), &path, "head is 7 but the stream index ends at 3");
+}
+
+#[test]
+fn an_undecodable_event_is_corruption() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("events").unwrap().insert(&11u64.to_be_bytes(), "{not json").unwrap();
+    });
+    assert_corrupt(open(&path), &path, "does not decode");
+}
+
+#[test]
+fn a_missing_event_is_corruption_on_read() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("events").unwrap().remove(&4u64.to_be_bytes()).unwrap();
+    });
+    let store = open(&path).unwrap();
+    assert!(matches!(store.read_all(0, 100), Err(StoreError::Corrupt { .. })));
+    assert!(matches!(
+        store.read_stream(&stream("cycle-b"), 0),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn garbage_in_sleds_files_is_an_error_not_a_panic() {
+    for (file, damage) in [
+        ("db", Damage::Empty),
+        ("db", Damage::Garbage),
+        ("db", Damage::Delete),
+        ("conf", Damage::Garbage),
+    ] {
+        let (_dir, path) = filled_store();
+        damage.apply(&path.join(file));
+        let result = open(&path);
+        assert!(
+            matches!(result, Err(StoreError::Corrupt { .. })),
+            "{file} {damage:?}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn damage_in_the_middle_of_sleds_log_leaves_a_consistent_prefix() {
+    // FIXME: sled 0.34 treats a damaged log segment like a torn write and recovers the intact
+    // prefix, so flushed events after the damage are lost without an error. The store can
+    // only check that what remains is consistent; this asserts today's behaviour.
+    let (_dir, path) = filled_store();
+    let db = path.join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let len = bytes.len();
+    bytes[len / 2..].fill(0x5A);
+    std::fs::write(&db, bytes).unwrap();
+    let store = open(&path).unwrap();
+    let events = all(&store);
+    assert!(events.len() <= 12);
+    assert_eq!(positions(&events), (0..events.len() as u64).collect::<Vec<_>>());
+    for (s, head) in store.heads().unwrap() {
+        assert_eq!(store.read_stream(&s, 0).unwrap().last().unwrap().stream_version, head);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    Empty,
+    Garbage,
+    Delete,
+}
+
+impl Damage {
+    fn apply(self, file: &Path) {
+        match self {
+            Damage::Empty => std::fs::write(file, b"").unwrap(),
+            Damage::Garbage => {
+                let len = std::fs::metadata(file).unwrap().len() as usize;
+                std::fs::write(file, vec![0xA5; len]).unwrap();
+            }
+            Damage::Delete => std::fs::remove_file(file).unwrap(),
+        }
+    }
+}
+
+#[test]
+fn every_durability_mode_opens_appends_and_reopens() {
+    for durability in [Durability::Sync, Durability::Periodic(5), Durability::None] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let options = StoreOptions {
+            durability,
+            ..StoreOptions::default()
+        };
+        let store = SledStore::open(&path, options.clone()).unwrap();
+        assert_eq!(store.durability(), durability);
+        for n in 0..20 {
+            store.append(&stream("org"), ExpectedVersion::Any, cmd(n), evs(0, 2)).unwrap();
+        }
+        store.flush().unwrap();
+        drop(store);
+        let store = SledStore::open(&path, options).unwrap();
+        assert_eq!(all(&store).len(), 40, "{durability:?}");
+        assert_eq!(store.stream_version(&stream("org")).unwrap(), Some(39));
+    }
+}

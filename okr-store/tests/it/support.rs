@@ -1,0 +1,60 @@
+//! Helpers shared by the integration tests.
+
+use chrono::{DateTime, TimeZone, Utc};
+use okr_store::{
+    Durability, EventStore, NewEvent, RecordedEvent, SledStore, StoreOptions, StreamId,
+};
+use serde_json::json;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// A fixed instant: the store has no clock, and neither do its tests.
+pub fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap()
+}
+
+/// A distinct command id per number.
+pub fn cmd(n: u128) -> Uuid {
+    Uuid::from_u128(0xC0DE_0000_0000_0000_0000_0000_0000_0000 + n)
+}
+
+/// A valid stream id.
+pub fn stream(name: &str) -> StreamId {
+    StreamId::new(name).unwrap()
+}
+
+/// A small event whose payload carries `n`.
+pub fn ev(n: u64) -> NewEvent {
+    NewEvent::new("Tested", 1, json!({ "n": n }), "tester", at())
+}
+
+/// `count` events numbered from `from`.
+pub fn evs(from: u64, count: u64) -> Vec<NewEvent> {
+    (from..from + count).map(ev).collect()
+}
+
+/// Global positions of events.
+pub fn positions(events: &[RecordedEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.global_position).collect()
+}
+
+/// Stream versions of events.
+pub fn versions(events: &[RecordedEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.stream_version).collect()
+}
+
+/// Every event in the store.
+pub fn all<S: EventStore + ?Sized>(store: &S) -> Vec<RecordedEvent> {
+    store.read_all(0, usize::MAX).unwrap()
+}
+
+/// A sled store in a fresh temporary directory; keep the `TempDir` alive as long as the store.
+pub fn sled_store(durability: Durability) -> (SledStore, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        durability,
+        ..StoreOptions::default()
+    };
+    let store = SledStore::open(dir.path().join("store"), options).unwrap();
+    (store, dir)
+}
