@@ -107,9 +107,7 @@ pub fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejection> {
         EscalateBlocker { blocker, .. } | DecideBlocker { blocker, .. } => {
             locate(state, EntityKind::Blocker, blocker.0)?
         }
-        MoveInitiative { initiative, .. } => {
-            locate(state, EntityKind::Initiative, initiative.0)?
-        }
+        MoveInitiative { initiative, .. } => locate(state, EntityKind::Initiative, initiative.0)?,
     };
     Ok(StreamId::Cycle(cycle))
 }
@@ -263,9 +261,10 @@ impl<'a> Ctx<'a> {
             C::StartCycle { cycle } => {
                 let c = self.cycle(*cycle, &[Planning])?;
                 self.cycle_admin(Some(c), "start cycle")?;
-                let ready = c.objectives.values().any(|o| {
-                    o.status == ObjectiveStatus::Committed && !o.key_results.is_empty()
-                });
+                let ready = c
+                    .objectives
+                    .values()
+                    .any(|o| o.status == ObjectiveStatus::Committed && !o.key_results.is_empty());
                 if !ready {
                     return Err(Rejection::rule(
                         Rule::StartNeedsCommittedObjective,
@@ -598,7 +597,7 @@ impl<'a> Ctx<'a> {
                 self.may(Right::Edit, *unit, "raise blocker")?;
                 text("text", t)?;
                 if let Some(k) = key_result {
-                    if !c.key_results.get(k).is_some_and(|k| !k.removed) {
+                    if c.key_results.get(k).is_none_or(|k| k.removed) {
                         return Err(Rejection::unknown(EntityKind::KeyResult, k));
                     }
                 }
@@ -679,11 +678,8 @@ impl<'a> Ctx<'a> {
                 }])
             }
             C::MoveInitiative { initiative, status } => {
-                let c = self.cycle_of(
-                    EntityKind::Initiative,
-                    initiative.0,
-                    &[Planning, Running],
-                )?;
+                let c =
+                    self.cycle_of(EntityKind::Initiative, initiative.0, &[Planning, Running])?;
                 let i = c
                     .initiatives
                     .get(initiative)
@@ -1092,7 +1088,12 @@ impl<'a> Ctx<'a> {
         Ok(c)
     }
 
-    fn cycle_of(&self, kind: EntityKind, id: Uuid, allowed: &[Phase]) -> Result<&'a Cycle, Rejection> {
+    fn cycle_of(
+        &self,
+        kind: EntityKind,
+        id: Uuid,
+        allowed: &[Phase],
+    ) -> Result<&'a Cycle, Rejection> {
         let c = locate(self.s, kind, id)?;
         self.cycle(c, allowed)
     }
@@ -1320,7 +1321,10 @@ fn one_to_five(field: &str, v: u8) -> Result<(), Rejection> {
     if (1..=5).contains(&v) {
         Ok(())
     } else {
-        Err(Rejection::field(field, format!("must lie in 1..=5, got {v}")))
+        Err(Rejection::field(
+            field,
+            format!("must lie in 1..=5, got {v}"),
+        ))
     }
 }
 
@@ -1328,7 +1332,10 @@ fn finite(field: &str, v: f64) -> Result<(), Rejection> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Rejection::field(field, format!("must be a finite number, got {v}")))
+        Err(Rejection::field(
+            field,
+            format!("must be a finite number, got {v}"),
+        ))
     }
 }
 

@@ -1,4 +1,50 @@
 //! okr-core: the pure OKR cycle engine.
+//!
+//! The whole OKR cycle — organisation, planning, weekly check-ins, review, retrospective —
+//! is modelled as commands that [`decide`] turns into events, and events that
+//! [`State::apply`] folds into state. Nothing here does I/O, reads a clock or makes random
+//! numbers: ids and time arrive in each command's [`Envelope`].
+//!
+//! ```
+//! use okr_core::*;
+//! use uuid::Uuid;
+//!
+//! let master = PersonId::from_u128(1);
+//! let at: chrono::DateTime<chrono::Utc> = "2025-01-06T09:00:00Z".parse().unwrap();
+//! let mut n = 0u128;
+//! let mut cmd = |body| {
+//!     n += 1;
+//!     Command {
+//!         envelope: Envelope { command_id: Uuid::from_u128(n), actor: master, at, expected_version: None },
+//!         body,
+//!     }
+//! };
+//! let mut state = State::new();
+//! let root = UnitId::from_u128(10);
+//! for body in [
+//!     CommandBody::DefineUnit { unit: root, name: "Federation".into(), kind: UnitKind::Organisation, parent: None },
+//!     CommandBody::RegisterPerson { person: master, name: "Alex".into() },
+//!     CommandBody::GrantMembership { unit: root, person: master, role: Role::OkrMaster },
+//! ] {
+//!     execute(&mut state, &cmd(body)).unwrap();
+//! }
+//! let cycle = CycleId::from_u128(20);
+//! let outcome = execute(&mut state, &cmd(CommandBody::PlanCycle {
+//!     cycle,
+//!     name: "Practice sprint".into(),
+//!     kind: CycleKind::Practice,
+//!     start: "2025-01-06".parse().unwrap(),
+//!     end: "2025-01-31".parse().unwrap(),
+//!     check_in_weekday: chrono::Weekday::Mon,
+//!     policy: None,
+//! })).unwrap();
+//! assert_eq!(outcome.events.len(), 1);
+//! assert_eq!(state.cycles[&cycle].phase, Phase::Planning);
+//!
+//! // Starting needs a committed objective with a key result: the rule is named.
+//! let refused = execute(&mut state, &cmd(CommandBody::StartCycle { cycle })).unwrap_err();
+//! assert!(matches!(refused, Rejection::RuleViolated { rule: Rule::StartNeedsCommittedObjective, .. }));
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod command;
@@ -7,11 +53,13 @@ pub mod decide;
 pub mod event;
 pub mod ids;
 pub mod key_result;
+pub mod lint;
 pub mod objective;
 pub mod organisation;
 pub mod policy;
 pub mod rejection;
 pub mod review;
+pub mod rollup;
 pub mod state;
 pub mod weekly;
 
@@ -21,10 +69,40 @@ pub use decide::{decide, route};
 pub use event::{Event, EventBody};
 pub use ids::*;
 pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind};
+pub use lint::{Lint, LintCode};
 pub use objective::{Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText};
 pub use organisation::{Person, Role, Unit, UnitKind};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
 pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
 pub use state::State;
-pub use weekly::{Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus};
+pub use weekly::{
+    Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus,
+};
+
+/// What an accepted command did: its stream, its events and the lints it met.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Outcome {
+    /// The stream the events belong to.
+    pub stream: StreamId,
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// Advisory findings about what the command touched.
+    pub lints: Vec<Lint>,
+}
+
+/// Decides a command and, when accepted, applies its events to `state` and returns them
+/// with the lints they met. A refused command leaves `state` untouched.
+pub fn execute(state: &mut State, command: &Command) -> Result<Outcome, Rejection> {
+    let stream = route(state, &command.body)?;
+    let events = decide(state, command)?;
+    for e in &events {
+        state.apply(e);
+    }
+    let lints = lint::for_events(state, &events);
+    Ok(Outcome {
+        stream,
+        events,
+        lints,
+    })
+}

@@ -1,7 +1,7 @@
 //! Why a command was refused.
 
-use crate::ids::{EntityKind, PersonId, StreamId, UnitId};
 use crate::cycle::Phase;
+use crate::ids::{EntityKind, PersonId, StreamId, UnitId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -112,7 +112,10 @@ pub enum Rejection {
         id: String,
     },
     /// The cycle is in a phase that does not allow the command.
-    #[error("cycle {cycle} is in phase {phase}; this needs phase {}", join(allowed))]
+    #[error(
+        "cycle {cycle} is in phase {phase}; this needs phase {}",
+        join(allowed)
+    )]
     WrongPhase {
         /// The cycle.
         cycle: crate::ids::CycleId,

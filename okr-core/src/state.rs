@@ -244,9 +244,7 @@ impl State {
                     c.early_review_reason = early_reason.clone();
                 }
             }
-            EventBody::RetrospectiveBegun { cycle } => {
-                self.set_phase(*cycle, Phase::Retrospective)
-            }
+            EventBody::RetrospectiveBegun { cycle } => self.set_phase(*cycle, Phase::Retrospective),
             EventBody::CycleClosed { cycle } => self.set_phase(*cycle, Phase::Closed),
             EventBody::CycleCancelled { cycle, reason } => {
                 self.set_phase(*cycle, Phase::Cancelled);

@@ -7,9 +7,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
-use crate::store::{
-    append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx,
-};
+use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
 /// An [`EventStore`] held in memory behind one `RwLock`: appends are serialised, reads run in
 /// parallel. Nothing survives the process.

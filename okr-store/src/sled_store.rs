@@ -13,6 +13,11 @@
 //! | `commands` | command id, 16 bytes | JSON `{stream, first_version, first_position, count}` |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //!
+//! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
+//! store is created: if it is there but the sled database holds no okr data, sled's files were
+//! truncated, replaced or deleted (sled would silently start an empty database), and `open`
+//! reports [`StoreError::Corrupt`] instead of starting over.
+//!
 //! Every append (or batch) is one sled transaction over `events`, `streams`, `heads`,
 //! `commands` and `counters` that reads the counter, the head and the command index, checks the
 //! expected version and writes everything; sled serialises conflicting transactions, so
@@ -27,6 +32,11 @@
 //! power loss to the extent the file system and the device honour `fsync`. sled 0.34 is beta
 //! software: its authors do not promise on-disk format stability between releases, and this
 //! crate checks the store's own format version on open but cannot check sled's.
+//!
+//! What `open` does not detect: sled recovers its log up to the first damaged or torn
+//! segment, so damage in the middle of the `db` file (bad sectors, a stray write) loses the
+//! events after it without an error. What remains is a consistent prefix (every transaction
+//! whole, counter, heads and log agreeing), which `open` checks.
 
 use std::fs;
 use std::io::{self, Write};
@@ -126,7 +136,7 @@ impl SledStore {
             .flush_every_ms(flush_every_ms);
         let db = match catch_unwind(AssertUnwindSafe(|| config.open())) {
             Ok(Ok(db)) => db,
-            Ok(Err(e)) => return Err(sled_error(path, e)),
+            Ok(Err(e)) => return Err(open_error(path, e)),
             Err(panic) => {
                 return Err(StoreError::Corrupt {
                     location: path.display().to_string(),
@@ -561,6 +571,20 @@ fn sled_error(path: &Path, e: sled::Error) -> StoreError {
             detail: "sled detected corruption".to_owned(),
         },
         other => StoreError::Sled(other),
+    }
+}
+
+/// Errors of `sled::Config::open`: a store this crate created has files sled can read, so
+/// anything but an I/O error means they were damaged or replaced.
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Unsupported(message) | sled::Error::ReportableBug(message) => {
+            StoreError::Corrupt {
+                location: path.display().to_string(),
+                detail: format!("sled cannot open it: {message}"),
+            }
+        }
+        other => sled_error(path, other),
     }
 }
 

@@ -16,7 +16,13 @@ fn command(thread: u64, i: u64) -> uuid::Uuid {
 }
 
 fn event(thread: u64, i: u64) -> NewEvent {
-    NewEvent::new("Tested", 1, json!({ "thread": thread, "i": i }), "tester", at())
+    NewEvent::new(
+        "Tested",
+        1,
+        json!({ "thread": thread, "i": i }),
+        "tester",
+        at(),
+    )
 }
 
 /// Thread `t` appends `per_thread` single events: to a shared stream with `Any`, to a
@@ -28,7 +34,12 @@ fn writer<S: EventStore>(store: &S, t: u64, per_thread: u64) {
     for i in 0..per_thread {
         let id = command(t, i);
         let outcome = match i % 3 {
-            0 => store.append(&stream("shared"), ExpectedVersion::Any, id, vec![event(t, i)]),
+            0 => store.append(
+                &stream("shared"),
+                ExpectedVersion::Any,
+                id,
+                vec![event(t, i)],
+            ),
             1 => loop {
                 let s = stream("contended");
                 let expected = match store.stream_version(&s).unwrap() {
@@ -52,7 +63,12 @@ fn writer<S: EventStore>(store: &S, t: u64, per_thread: u64) {
         }
         if i % 5 == 0 {
             let again = store
-                .append(&stream("elsewhere"), ExpectedVersion::NoStream, id, vec![event(t, i)])
+                .append(
+                    &stream("elsewhere"),
+                    ExpectedVersion::NoStream,
+                    id,
+                    vec![event(t, i)],
+                )
                 .unwrap();
             assert!(again.duplicate);
             assert_eq!(again.events, outcome.events);
@@ -60,11 +76,16 @@ fn writer<S: EventStore>(store: &S, t: u64, per_thread: u64) {
     }
 }
 
-/// While writers run, every `read_all` prefix is gapless.
+/// While writers run, every window `read_all` returns is gapless and never shrinks.
 fn reader<S: EventStore>(store: &S, done: &AtomicBool) {
+    let mut seen = 0u64;
     while !done.load(Ordering::Relaxed) {
-        let events = all(store);
-        assert_eq!(positions(&events), (0..events.len() as u64).collect::<Vec<_>>());
+        let from = seen.saturating_sub(50);
+        let events = store.read_all(from, 500).unwrap();
+        let expected: Vec<u64> = (from..from + events.len() as u64).collect();
+        assert_eq!(positions(&events), expected);
+        assert!(from + events.len() as u64 >= seen);
+        seen = from + events.len() as u64;
         std::thread::yield_now();
     }
 }
@@ -90,14 +111,22 @@ fn hammer<S: EventStore>(store: &S, per_thread: u64) {
     // Each (thread, i) exactly once.
     let seen: BTreeSet<(u64, u64)> = events
         .iter()
-        .map(|e| (e.payload["thread"].as_u64().unwrap(), e.payload["i"].as_u64().unwrap()))
+        .map(|e| {
+            (
+                e.payload["thread"].as_u64().unwrap(),
+                e.payload["i"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(seen.len() as u64, total);
 
     // Per stream: versions gapless, positions rising, head = last version.
     let mut by_stream: BTreeMap<_, Vec<_>> = BTreeMap::new();
     for e in &events {
-        by_stream.entry(e.stream.clone()).or_default().push(e.clone());
+        by_stream
+            .entry(e.stream.clone())
+            .or_default()
+            .push(e.clone());
     }
     let heads = store.heads().unwrap();
     assert_eq!(heads.len(), by_stream.len());

@@ -10,7 +10,12 @@ use uuid::Uuid;
 
 use crate::support::{all, at, cmd, ev, evs, positions, sled_store, stream, versions};
 
-fn request(s: &StreamId, expected: ExpectedVersion, command: Uuid, events: Vec<NewEvent>) -> AppendRequest {
+fn request(
+    s: &StreamId,
+    expected: ExpectedVersion,
+    command: Uuid,
+    events: Vec<NewEvent>,
+) -> AppendRequest {
     AppendRequest {
         stream: s.clone(),
         expected,
@@ -44,7 +49,9 @@ fn assert_conflict<T: std::fmt::Debug>(
 
 fn append_to_new_stream_with_no_stream<S: EventStore>(store: &S) {
     let s = stream("org");
-    let out = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3))
+        .unwrap();
     assert!(!out.duplicate);
     assert_eq!(positions(&out.events), [0, 1, 2]);
     assert_eq!(versions(&out.events), [0, 1, 2]);
@@ -56,7 +63,9 @@ fn append_to_new_stream_with_no_stream<S: EventStore>(store: &S) {
 
 fn append_to_new_stream_with_any<S: EventStore>(store: &S) {
     let s = stream("org");
-    let out = store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::Any, cmd(1), evs(0, 2))
+        .unwrap();
     assert_eq!(versions(&out.events), [0, 1]);
     assert_eq!(store.stream_version(&s).unwrap(), Some(1));
 }
@@ -75,31 +84,45 @@ fn append_to_new_stream_with_exact_conflicts<S: EventStore>(store: &S) {
 
 fn append_with_exact_head_succeeds<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
-    let out = store.append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 2)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
+        .unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 2))
+        .unwrap();
     assert_eq!(versions(&out.events), [2, 3]);
     assert_eq!(positions(&out.events), [2, 3]);
-    let out = store.append(&s, ExpectedVersion::Exact(3), cmd(3), evs(4, 1)).unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::Exact(3), cmd(3), evs(4, 1))
+        .unwrap();
     assert_eq!(versions(&out.events), [4]);
 }
 
 fn append_with_any_to_existing_stream<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
-    let out = store.append(&s, ExpectedVersion::Any, cmd(2), evs(2, 1)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
+        .unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::Any, cmd(2), evs(2, 1))
+        .unwrap();
     assert_eq!(versions(&out.events), [2]);
 }
 
 fn no_stream_on_existing_stream_conflicts<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3))
+        .unwrap();
     let result = store.append(&s, ExpectedVersion::NoStream, cmd(2), evs(3, 1));
     assert_conflict(result, &s, ExpectedVersion::NoStream, Some(2));
 }
 
 fn exact_below_or_above_head_conflicts<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3))
+        .unwrap();
     for (n, v) in [(2, 0), (3, 1), (4, 3), (5, 100)] {
         let result = store.append(&s, ExpectedVersion::Exact(v), cmd(n), evs(3, 1));
         assert_conflict(result, &s, ExpectedVersion::Exact(v), Some(2));
@@ -108,34 +131,47 @@ fn exact_below_or_above_head_conflicts<S: EventStore>(store: &S) {
 
 fn conflicts_write_nothing<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
+        .unwrap();
     let before = all(store);
     let _ = store.append(&s, ExpectedVersion::Exact(0), cmd(2), evs(2, 5));
     let _ = store.append(&s, ExpectedVersion::NoStream, cmd(3), evs(2, 5));
     assert_eq!(all(store), before);
     assert_eq!(store.last_position().unwrap(), Some(1));
     // The conflicting commands' ids were not consumed.
-    let out = store.append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 1)).unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 1))
+        .unwrap();
     assert!(!out.duplicate);
     assert_eq!(positions(&out.events), [2]);
 }
 
 fn conflict_message_names_stream_expected_and_actual<S: EventStore>(store: &S) {
     let s = stream("cycle-x");
-    store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
+        .unwrap();
     let err = store
         .append(&s, ExpectedVersion::Exact(5), cmd(2), evs(1, 1))
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("cycle-x") && text.contains('5') && text.contains('0'), "{text}");
+    assert!(
+        text.contains("cycle-x") && text.contains('5') && text.contains('0'),
+        "{text}"
+    );
 }
 
 // ---- idempotency ----
 
 fn retried_command_returns_original_and_writes_nothing<S: EventStore>(store: &S) {
     let s = stream("org");
-    let first = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
-    let retry = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)).unwrap();
+    let first = store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
+        .unwrap();
+    let retry = store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
+        .unwrap();
     assert!(retry.duplicate);
     assert_eq!(retry.events, first.events);
     assert_eq!(all(store).len(), 2);
@@ -144,10 +180,18 @@ fn retried_command_returns_original_and_writes_nothing<S: EventStore>(store: &S)
 
 fn retried_command_wins_over_a_now_conflicting_expectation<S: EventStore>(store: &S) {
     let s = stream("org");
-    let first = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
-    store.append(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1)).unwrap();
+    let first = store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
+        .unwrap();
+    store
+        .append(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1))
+        .unwrap();
     // NoStream and Exact(7) would both conflict now; the command id is known, so no conflict.
-    for expected in [ExpectedVersion::NoStream, ExpectedVersion::Exact(7), ExpectedVersion::Any] {
+    for expected in [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(7),
+        ExpectedVersion::Any,
+    ] {
         let retry = store.append(&s, expected, cmd(1), evs(0, 1)).unwrap();
         assert!(retry.duplicate);
         assert_eq!(retry.events, first.events);
@@ -158,8 +202,12 @@ fn retried_command_wins_over_a_now_conflicting_expectation<S: EventStore>(store:
 fn retried_command_returns_original_even_for_other_stream_or_events<S: EventStore>(store: &S) {
     let a = stream("a");
     let b = stream("b");
-    let first = store.append(&a, ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
-    let retry = store.append(&b, ExpectedVersion::Any, cmd(1), evs(10, 5)).unwrap();
+    let first = store
+        .append(&a, ExpectedVersion::Any, cmd(1), evs(0, 2))
+        .unwrap();
+    let retry = store
+        .append(&b, ExpectedVersion::Any, cmd(1), evs(10, 5))
+        .unwrap();
     assert!(retry.duplicate);
     assert_eq!(retry.events, first.events);
     assert_eq!(store.stream_version(&b).unwrap(), None);
@@ -168,11 +216,18 @@ fn retried_command_returns_original_even_for_other_stream_or_events<S: EventStor
 
 fn empty_append_is_rejected_and_keeps_the_command_id_free<S: EventStore>(store: &S) {
     let s = stream("org");
-    let err = store.append(&s, ExpectedVersion::Any, cmd(1), vec![]).unwrap_err();
-    assert!(matches!(&err, StoreError::EmptyAppend { stream } if stream == &s), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::Any, cmd(1), vec![])
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::EmptyAppend { stream } if stream == &s),
+        "{err:?}"
+    );
     assert_eq!(store.last_position().unwrap(), None);
     assert_eq!(store.stream_version(&s).unwrap(), None);
-    let out = store.append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    let out = store
+        .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
+        .unwrap();
     assert!(!out.duplicate);
 }
 
@@ -185,7 +240,12 @@ fn global_positions_are_gapless_and_ordered_across_streams<S: EventStore>(store:
         for name in names {
             n += 1;
             let out = store
-                .append(&stream(name), ExpectedVersion::Any, cmd(n), evs(0, round + 1))
+                .append(
+                    &stream(name),
+                    ExpectedVersion::Any,
+                    cmd(n),
+                    evs(0, round + 1),
+                )
                 .unwrap();
             assert_eq!(out.events.len() as u64, round + 1);
         }
@@ -196,9 +256,14 @@ fn global_positions_are_gapless_and_ordered_across_streams<S: EventStore>(store:
     for name in names {
         let read = store.read_stream(&stream(name), 0).unwrap();
         assert_eq!(versions(&read), (0..10).collect::<Vec<_>>());
-        assert!(read.windows(2).all(|w| w[0].global_position < w[1].global_position));
+        assert!(read
+            .windows(2)
+            .all(|w| w[0].global_position < w[1].global_position));
     }
-    assert_eq!(store.last_position().unwrap(), Some(events.len() as u64 - 1));
+    assert_eq!(
+        store.last_position().unwrap(),
+        Some(events.len() as u64 - 1)
+    );
 }
 
 fn envelope_is_filled_from_the_append<S: EventStore>(store: &S) {
@@ -237,10 +302,15 @@ fn envelope_is_filled_from_the_append<S: EventStore>(store: &S) {
 fn reading_unknown_or_empty_stream_returns_nothing<S: EventStore>(store: &S) {
     assert!(store.read_stream(&stream("nope"), 0).unwrap().is_empty());
     assert!(all(store).is_empty());
-    store.append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 2)).unwrap();
+    store
+        .append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 2))
+        .unwrap();
     assert!(store.read_stream(&stream("nope"), 0).unwrap().is_empty());
     assert!(store.read_stream(&stream("org"), 2).unwrap().is_empty());
-    assert!(store.read_stream(&stream("org"), u64::MAX).unwrap().is_empty());
+    assert!(store
+        .read_stream(&stream("org"), u64::MAX)
+        .unwrap()
+        .is_empty());
     // A stream whose name extends another's is a different stream.
     assert!(store.read_stream(&stream("or"), 0).unwrap().is_empty());
     assert!(store.read_stream(&stream("org2"), 0).unwrap().is_empty());
@@ -248,9 +318,15 @@ fn reading_unknown_or_empty_stream_returns_nothing<S: EventStore>(store: &S) {
 
 fn read_stream_from_a_version<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 3)).unwrap();
-    store.append(&stream("other"), ExpectedVersion::Any, cmd(2), evs(0, 2)).unwrap();
-    store.append(&s, ExpectedVersion::Any, cmd(3), evs(3, 2)).unwrap();
+    store
+        .append(&s, ExpectedVersion::Any, cmd(1), evs(0, 3))
+        .unwrap();
+    store
+        .append(&stream("other"), ExpectedVersion::Any, cmd(2), evs(0, 2))
+        .unwrap();
+    store
+        .append(&s, ExpectedVersion::Any, cmd(3), evs(3, 2))
+        .unwrap();
     let read = store.read_stream(&s, 2).unwrap();
     assert_eq!(versions(&read), [2, 3, 4]);
     assert_eq!(positions(&read), [2, 5, 6]);
@@ -259,7 +335,12 @@ fn read_stream_from_a_version<S: EventStore>(store: &S) {
 fn read_all_from_the_middle_with_a_limit<S: EventStore>(store: &S) {
     for n in 0..5 {
         store
-            .append(&stream(&format!("s{}", n % 2)), ExpectedVersion::Any, cmd(n), evs(0, 2))
+            .append(
+                &stream(&format!("s{}", n % 2)),
+                ExpectedVersion::Any,
+                cmd(n),
+                evs(0, 2),
+            )
             .unwrap();
     }
     assert_eq!(positions(&store.read_all(3, 4).unwrap()), [3, 4, 5, 6]);
@@ -272,9 +353,15 @@ fn read_all_from_the_middle_with_a_limit<S: EventStore>(store: &S) {
 fn heads_and_last_position<S: EventStore>(store: &S) {
     assert!(store.heads().unwrap().is_empty());
     assert_eq!(store.last_position().unwrap(), None);
-    store.append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 3)).unwrap();
-    store.append(&stream("cycle-b"), ExpectedVersion::Any, cmd(2), evs(0, 1)).unwrap();
-    store.append(&stream("cycle-a"), ExpectedVersion::Any, cmd(3), evs(0, 2)).unwrap();
+    store
+        .append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 3))
+        .unwrap();
+    store
+        .append(&stream("cycle-b"), ExpectedVersion::Any, cmd(2), evs(0, 1))
+        .unwrap();
+    store
+        .append(&stream("cycle-a"), ExpectedVersion::Any, cmd(3), evs(0, 2))
+        .unwrap();
     let heads: Vec<(String, u64)> = store
         .heads()
         .unwrap()
@@ -283,7 +370,11 @@ fn heads_and_last_position<S: EventStore>(store: &S) {
         .collect();
     assert_eq!(
         heads,
-        [("cycle-a".to_owned(), 1), ("cycle-b".to_owned(), 0), ("org".to_owned(), 2)]
+        [
+            ("cycle-a".to_owned(), 1),
+            ("cycle-b".to_owned(), 0),
+            ("org".to_owned(), 2)
+        ]
     );
     assert_eq!(store.last_position().unwrap(), Some(5));
 }
@@ -311,7 +402,9 @@ fn batch_applies_in_order_and_sees_its_own_writes<S: EventStore>(store: &S) {
 
 fn batch_is_all_or_nothing<S: EventStore>(store: &S) {
     let s = stream("org");
-    store.append(&s, ExpectedVersion::NoStream, cmd(100), evs(0, 1)).unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, cmd(100), evs(0, 1))
+        .unwrap();
     let before = all(store);
     let result = store.append_batch(vec![
         request(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 2)),
@@ -325,7 +418,9 @@ fn batch_is_all_or_nothing<S: EventStore>(store: &S) {
     assert_eq!(store.stream_version(&s).unwrap(), Some(0));
     assert_eq!(store.heads().unwrap().len(), 1);
     // Nothing of the failed batch was remembered: its command ids are still free.
-    let out = store.append(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 1)).unwrap();
+    let out = store
+        .append(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 1))
+        .unwrap();
     assert!(!out.duplicate);
     assert_eq!(positions(&out.events), [1]);
 }
@@ -335,7 +430,10 @@ fn batch_with_an_empty_request_writes_nothing<S: EventStore>(store: &S) {
         request(&stream("a"), ExpectedVersion::Any, cmd(1), evs(0, 2)),
         request(&stream("b"), ExpectedVersion::Any, cmd(2), vec![]),
     ]);
-    assert!(matches!(result, Err(StoreError::EmptyAppend { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::EmptyAppend { .. })),
+        "{result:?}"
+    );
     assert!(all(store).is_empty());
     assert!(store.append_batch(vec![]).unwrap().is_empty());
     assert!(all(store).is_empty());
@@ -343,7 +441,9 @@ fn batch_with_an_empty_request_writes_nothing<S: EventStore>(store: &S) {
 
 fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
     let s = stream("org");
-    let earlier = store.append(&s, ExpectedVersion::Any, cmd(1), evs(0, 1)).unwrap();
+    let earlier = store
+        .append(&s, ExpectedVersion::Any, cmd(1), evs(0, 1))
+        .unwrap();
     let outcomes = store
         .append_batch(vec![
             request(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 2)),

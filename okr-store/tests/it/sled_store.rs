@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use okr_store::{
-    Durability, EventStore, ExpectedVersion, SledStore, StoreError, StoreOptions,
-};
+use okr_store::{Durability, EventStore, ExpectedVersion, SledStore, StoreError, StoreOptions};
 use tempfile::TempDir;
 
 use crate::support::{all, cmd, evs, positions, stream, versions};
@@ -17,19 +15,50 @@ fn filled_store() -> (TempDir, PathBuf) {
     let store = SledStore::open(&path, StoreOptions::default()).unwrap();
     for n in 0..6u64 {
         let s = stream(["org", "cycle-a", "cycle-b"][n as usize % 3]);
-        store.append(&s, ExpectedVersion::Any, cmd(u128::from(n)), evs(n, 2)).unwrap();
+        store
+            .append(&s, ExpectedVersion::Any, cmd(u128::from(n)), evs(n, 2))
+            .unwrap();
     }
     drop(store);
     (dir, path)
 }
 
 fn open(path: &Path) -> Result<SledStore, StoreError> {
-    SledStore::open(path, StoreOptions::default())
+    open_with(path, StoreOptions::default())
+}
+
+/// Opens, waiting a little while a store dropped in this process still holds sled's file lock
+/// (sled releases it shortly after the last handle is dropped, not at once).
+fn open_with(path: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
+    let mut tries = 0;
+    loop {
+        match SledStore::open(path, options.clone()) {
+            Err(StoreError::Sled(sled::Error::Io(e)))
+                if e.to_string().contains("lock") && tries < 200 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Opens the store's sled database directly, bypassing every check, to damage it.
 fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
-    let db = sled::open(path).unwrap();
+    // sled releases its file lock shortly after the last handle is dropped, not at once.
+    let mut tries = 0;
+    let db = loop {
+        match sled::open(path) {
+            Ok(db) => break db,
+            Err(e) if tries < 200 => {
+                tries += 1;
+                assert!(matches!(e, sled::Error::Io(_)), "{e:?}");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => panic!("cannot open {}: {e:?}", path.display()),
+        }
+    };
     damage(&db);
     db.flush().unwrap();
 }
@@ -61,16 +90,28 @@ fn reopening_keeps_events_heads_counter_and_command_index() {
     let store = open(&path).unwrap();
     let events = all(&store);
     assert_eq!(positions(&events), (0..12).collect::<Vec<_>>());
-    assert_eq!(versions(&store.read_stream(&stream("cycle-b"), 0).unwrap()), [0, 1, 2, 3]);
+    assert_eq!(
+        versions(&store.read_stream(&stream("cycle-b"), 0).unwrap()),
+        [0, 1, 2, 3]
+    );
     let heads = store.heads().unwrap();
     assert_eq!(heads.get(&stream("org")), Some(&3));
     assert_eq!(heads.len(), 3);
 
-    let retry = store.append(&stream("org"), ExpectedVersion::NoStream, cmd(0), evs(0, 2)).unwrap();
+    let retry = store
+        .append(&stream("org"), ExpectedVersion::NoStream, cmd(0), evs(0, 2))
+        .unwrap();
     assert!(retry.duplicate);
     assert_eq!(retry.events, events[..2].to_vec());
 
-    let next = store.append(&stream("org"), ExpectedVersion::Exact(3), cmd(99), evs(0, 1)).unwrap();
+    let next = store
+        .append(
+            &stream("org"),
+            ExpectedVersion::Exact(3),
+            cmd(99),
+            evs(0, 1),
+        )
+        .unwrap();
     assert_eq!(positions(&next.events), [12]);
     assert_eq!(versions(&next.events), [4]);
     drop(store);
@@ -100,7 +141,10 @@ fn a_foreign_sled_database_is_not_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other");
     with_raw_sled(&path, |db| {
-        db.open_tree("users").unwrap().insert("ada", "admin").unwrap();
+        db.open_tree("users")
+            .unwrap()
+            .insert("ada", "admin")
+            .unwrap();
     });
     assert_not_a_store(open(&path), &path, "foreign tree \"users\"");
 
@@ -131,10 +175,19 @@ fn a_missing_path_is_created_unless_told_otherwise() {
 fn a_newer_format_is_refused() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("meta").unwrap().insert("format", &2u32.to_be_bytes()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("format", &2u32.to_be_bytes())
+            .unwrap();
     });
     match open(&path) {
-        Err(err @ StoreError::NewerFormat { found: 2, supported: 1, .. }) => {
+        Err(
+            err @ StoreError::NewerFormat {
+                found: 2,
+                supported: 1,
+                ..
+            },
+        ) => {
             assert!(err.to_string().contains(&path.display().to_string()));
         }
         other => panic!("expected NewerFormat, got {other:?}"),
@@ -145,14 +198,20 @@ fn a_newer_format_is_refused() {
 fn a_store_that_is_open_cannot_be_opened_twice() {
     let (_dir, path) = filled_store();
     let _first = open(&path).unwrap();
-    assert!(matches!(open(&path), Err(StoreError::Sled(_))));
+    assert!(matches!(
+        SledStore::open(&path, StoreOptions::default()),
+        Err(StoreError::Sled(_))
+    ));
 }
 
 #[test]
 fn a_missing_counter_is_corruption() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("counters").unwrap().remove("next_position").unwrap();
+        db.open_tree("counters")
+            .unwrap()
+            .remove("next_position")
+            .unwrap();
     });
     assert_corrupt(open(&path), &path, "counter is missing");
 }
@@ -161,25 +220,42 @@ fn a_missing_counter_is_corruption() {
 fn a_counter_that_disagrees_with_the_log_is_corruption() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("counters").unwrap().insert("next_position", &15u64.to_be_bytes()).unwrap();
+        db.open_tree("counters")
+            .unwrap()
+            .insert("next_position", &15u64.to_be_bytes())
+            .unwrap();
     });
-    assert_corrupt(open(&path), &path, "counter is 15 but the last event has position 11");
+    assert_corrupt(
+        open(&path),
+        &path,
+        "counter is 15 but the last event has position 11",
+    );
 }
 
 #[test]
 fn a_head_that_disagrees_with_the_stream_index_is_corruption() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("heads").unwrap().insert("org", &7u64.to_be_bytes()).unwrap();
+        db.open_tree("heads")
+            .unwrap()
+            .insert("org", &7u64.to_be_bytes())
+            .unwrap();
     });
-    assert_corrupt(open(&path), &path, "head is 7 but the stream index ends at 3");
+    assert_corrupt(
+        open(&path),
+        &path,
+        "head is 7 but the stream index ends at 3",
+    );
 }
 
 #[test]
 fn an_undecodable_event_is_corruption() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("events").unwrap().insert(&11u64.to_be_bytes(), "{not json").unwrap();
+        db.open_tree("events")
+            .unwrap()
+            .insert(11u64.to_be_bytes(), "{not json")
+            .unwrap();
     });
     assert_corrupt(open(&path), &path, "does not decode");
 }
@@ -188,10 +264,16 @@ fn an_undecodable_event_is_corruption() {
 fn a_missing_event_is_corruption_on_read() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
-        db.open_tree("events").unwrap().remove(&4u64.to_be_bytes()).unwrap();
+        db.open_tree("events")
+            .unwrap()
+            .remove(4u64.to_be_bytes())
+            .unwrap();
     });
     let store = open(&path).unwrap();
-    assert!(matches!(store.read_all(0, 100), Err(StoreError::Corrupt { .. })));
+    assert!(matches!(
+        store.read_all(0, 100),
+        Err(StoreError::Corrupt { .. })
+    ));
     assert!(matches!(
         store.read_stream(&stream("cycle-b"), 0),
         Err(StoreError::Corrupt { .. })
@@ -230,9 +312,20 @@ fn damage_in_the_middle_of_sleds_log_leaves_a_consistent_prefix() {
     let store = open(&path).unwrap();
     let events = all(&store);
     assert!(events.len() <= 12);
-    assert_eq!(positions(&events), (0..events.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        positions(&events),
+        (0..events.len() as u64).collect::<Vec<_>>()
+    );
     for (s, head) in store.heads().unwrap() {
-        assert_eq!(store.read_stream(&s, 0).unwrap().last().unwrap().stream_version, head);
+        assert_eq!(
+            store
+                .read_stream(&s, 0)
+                .unwrap()
+                .last()
+                .unwrap()
+                .stream_version,
+            head
+        );
     }
 }
 
@@ -268,11 +361,13 @@ fn every_durability_mode_opens_appends_and_reopens() {
         let store = SledStore::open(&path, options.clone()).unwrap();
         assert_eq!(store.durability(), durability);
         for n in 0..20 {
-            store.append(&stream("org"), ExpectedVersion::Any, cmd(n), evs(0, 2)).unwrap();
+            store
+                .append(&stream("org"), ExpectedVersion::Any, cmd(n), evs(0, 2))
+                .unwrap();
         }
         store.flush().unwrap();
         drop(store);
-        let store = SledStore::open(&path, options).unwrap();
+        let store = open_with(&path, options).unwrap();
         assert_eq!(all(&store).len(), 40, "{durability:?}");
         assert_eq!(store.stream_version(&stream("org")).unwrap(), Some(39));
     }

@@ -17,8 +17,14 @@ fn upcasters() -> Upcasters {
         let (start, target) = range.split_once("..").ok_or("`range` has no `..`")?;
         let object = payload.as_object_mut().ok_or("payload is not an object")?;
         object.remove("range");
-        object.insert("start".into(), json!(start.parse::<f64>().map_err(|e| e.to_string())?));
-        object.insert("target".into(), json!(target.parse::<f64>().map_err(|e| e.to_string())?));
+        object.insert(
+            "start".into(),
+            json!(start.parse::<f64>().map_err(|e| e.to_string())?),
+        );
+        object.insert(
+            "target".into(),
+            json!(target.parse::<f64>().map_err(|e| e.to_string())?),
+        );
         Ok(payload)
     });
     upcasters
@@ -28,15 +34,26 @@ fn upcasters() -> Upcasters {
 fn v1_payload_read_from_store_is_lifted_to_v2() {
     let store = MemoryStore::new();
     let s = stream("cycle-1");
-    let v1 = NewEvent::new("KeyResultAdded", 1, json!({"title": "NPS", "range": "10..50"}), "ada", at());
-    store.append(&s, okr_store::ExpectedVersion::NoStream, cmd(1), vec![v1]).unwrap();
+    let v1 = NewEvent::new(
+        "KeyResultAdded",
+        1,
+        json!({"title": "NPS", "range": "10..50"}),
+        "ada",
+        at(),
+    );
+    store
+        .append(&s, okr_store::ExpectedVersion::NoStream, cmd(1), vec![v1])
+        .unwrap();
 
     let stored = store.read_stream(&s, 0).unwrap().remove(0);
     assert_eq!(stored.schema_version, 1, "the store keeps what was written");
 
     let lifted = upcasters().upcast(stored.clone()).unwrap();
     assert_eq!(lifted.schema_version, 2);
-    assert_eq!(lifted.payload, json!({"title": "NPS", "start": 10.0, "target": 50.0}));
+    assert_eq!(
+        lifted.payload,
+        json!({"title": "NPS", "start": 10.0, "target": 50.0})
+    );
     assert_eq!(lifted.event_id, stored.event_id);
 }
 
@@ -45,11 +62,15 @@ fn current_and_unknown_payloads_pass_unchanged() {
     let upcasters = upcasters();
     let payload = json!({"title": "NPS", "start": 1.0, "target": 2.0});
     assert_eq!(
-        upcasters.upcast_payload("KeyResultAdded", 2, payload.clone()).unwrap(),
+        upcasters
+            .upcast_payload("KeyResultAdded", 2, payload.clone())
+            .unwrap(),
         (2, payload.clone())
     );
     assert_eq!(
-        upcasters.upcast_payload("Other", 1, payload.clone()).unwrap(),
+        upcasters
+            .upcast_payload("Other", 1, payload.clone())
+            .unwrap(),
         (1, payload)
     );
 }

@@ -1,0 +1,368 @@
+//! Advisory lints (DESIGN §6): never refusals, always with a stable code and a message in
+//! English and German.
+
+use crate::cycle::{Cycle, Phase};
+use crate::event::{Event, EventBody};
+use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId};
+use crate::key_result::{KeyResult, KrKind};
+use crate::objective::{Objective, ObjectiveKind, ObjectiveStatus};
+use crate::rollup;
+use crate::state::State;
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// A lint's stable identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LintCode {
+    /// The objective does not say for whom ("für Menschen").
+    ObjectiveWithoutBeneficiary,
+    /// The title reads like an output or work order, not an outcome.
+    ObjectiveReadsLikeOutput,
+    /// The objective has more key results than the policy's lint threshold.
+    ObjectiveManyKeyResults,
+    /// The key result has no measured baseline ("from X to Y" needs the X).
+    KeyResultWithoutBaseline,
+    /// The key result is a milestone: done or not, output-like.
+    MilestoneKeyResult,
+    /// The key result's target is 100 % of a deliverable count.
+    KeyResultHundredPercent,
+    /// No check-in on the key result for two weeks while running.
+    NoRecentCheckIn,
+    /// A committed objective scored far below 1.0.
+    CommittedObjectiveLowScore,
+}
+
+impl LintCode {
+    /// The stable code, e.g. `objective-without-beneficiary`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LintCode::ObjectiveWithoutBeneficiary => "objective-without-beneficiary",
+            LintCode::ObjectiveReadsLikeOutput => "objective-reads-like-output",
+            LintCode::ObjectiveManyKeyResults => "objective-many-key-results",
+            LintCode::KeyResultWithoutBaseline => "key-result-without-baseline",
+            LintCode::MilestoneKeyResult => "milestone-key-result",
+            LintCode::KeyResultHundredPercent => "key-result-hundred-percent",
+            LintCode::NoRecentCheckIn => "no-recent-check-in",
+            LintCode::CommittedObjectiveLowScore => "committed-objective-low-score",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lint {
+    /// Stable code.
+    pub code: LintCode,
+    /// What it is about.
+    pub subject_kind: EntityKind,
+    /// The subject's id.
+    pub subject: Uuid,
+    /// The message in English.
+    pub message_en: String,
+    /// The message in German.
+    pub message_de: String,
+}
+
+/// Verbs that make a title read like a work order (English first word, German last word).
+const OUTPUT_VERBS_EN: &[&str] = &[
+    "implement",
+    "build",
+    "launch",
+    "introduce",
+    "create",
+    "develop",
+    "deliver",
+    "migrate",
+    "install",
+    "deploy",
+    "digitize",
+    "digitise",
+    "digitalize",
+    "roll",
+    "set",
+    "write",
+    "buy",
+    "procure",
+    "complete",
+    "finish",
+    "publish",
+    "release",
+    "establish",
+];
+const OUTPUT_VERBS_DE: &[&str] = &[
+    "einführen",
+    "umsetzen",
+    "digitalisieren",
+    "erstellen",
+    "entwickeln",
+    "implementieren",
+    "bauen",
+    "migrieren",
+    "beschaffen",
+    "ausrollen",
+    "liefern",
+    "erarbeiten",
+    "durchführen",
+    "installieren",
+    "veröffentlichen",
+    "aufbauen",
+    "abschließen",
+    "schreiben",
+    "einrichten",
+];
+
+fn reads_like_output(title: &str) -> Option<String> {
+    let words: Vec<String> = title
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == ':')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    if let Some(first) = words.first() {
+        if OUTPUT_VERBS_EN.contains(&first.as_str()) || OUTPUT_VERBS_DE.contains(&first.as_str()) {
+            return Some(first.clone());
+        }
+    }
+    if let Some(last) = words.last() {
+        if OUTPUT_VERBS_DE.contains(&last.as_str()) {
+            return Some(last.clone());
+        }
+    }
+    words
+        .iter()
+        .find(|w| w.parse::<u64>().is_ok_and(|n| n >= 2))
+        .cloned()
+}
+
+fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
+    if o.status == ObjectiveStatus::Dropped {
+        return;
+    }
+    let subject = |code, en: String, de: String| Lint {
+        code,
+        subject_kind: EntityKind::Objective,
+        subject: o.id.0,
+        message_en: en,
+        message_de: de,
+    };
+    if o.text.beneficiary.is_none() {
+        out.push(subject(
+            LintCode::ObjectiveWithoutBeneficiary,
+            format!(
+                "Objective \"{}\" does not say for whom it brings value.",
+                o.text.title
+            ),
+            format!(
+                "Objective \"{}\" sagt nicht, für wen es Mehrwert schafft.",
+                o.text.title
+            ),
+        ));
+    }
+    if let Some(word) = reads_like_output(&o.text.title) {
+        out.push(subject(
+            LintCode::ObjectiveReadsLikeOutput,
+            format!(
+                "Objective \"{}\" reads like an output (\"{word}\"); describe the change in people's behaviour instead.",
+                o.text.title
+            ),
+            format!(
+                "Objective \"{}\" klingt nach einem Output („{word}“); beschreibe stattdessen die Veränderung im Verhalten von Menschen.",
+                o.text.title
+            ),
+        ));
+    }
+    let n = o.key_results.len();
+    if n as u64 > u64::from(c.policy.lint_key_results_above) {
+        out.push(subject(
+            LintCode::ObjectiveManyKeyResults,
+            format!(
+                "Objective \"{}\" has {n} key results; more than {} dilutes focus.",
+                o.text.title, c.policy.lint_key_results_above
+            ),
+            format!(
+                "Objective \"{}\" hat {n} Key Results; mehr als {} verwässert den Fokus.",
+                o.text.title, c.policy.lint_key_results_above
+            ),
+        ));
+    }
+}
+
+fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<Lint>) {
+    if k.removed {
+        return;
+    }
+    let subject = |code, en: String, de: String| Lint {
+        code,
+        subject_kind: EntityKind::KeyResult,
+        subject: k.id.0,
+        message_en: en,
+        message_de: de,
+    };
+    let t = &k.title;
+    match &k.kind {
+        KrKind::Increase {
+            baseline,
+            target,
+            unit,
+        } => {
+            if baseline.is_none() {
+                out.push(subject(
+                    LintCode::KeyResultWithoutBaseline,
+                    format!("Key result \"{t}\" has no baseline: from where to {target}?"),
+                    format!("Key Result \"{t}\" hat keinen Ausgangswert: von wo nach {target}?"),
+                ));
+            }
+            if unit.trim() == "%" && *target == 100.0 {
+                out.push(subject(
+                    LintCode::KeyResultHundredPercent,
+                    format!(
+                        "Key result \"{t}\" aims at 100 %: a deliverable count, not an outcome?"
+                    ),
+                    format!(
+                        "Key Result \"{t}\" zielt auf 100 %: eine Liefermenge statt einer Wirkung?"
+                    ),
+                ));
+            }
+        }
+        KrKind::Milestone => out.push(subject(
+            LintCode::MilestoneKeyResult,
+            format!("Key result \"{t}\" is a milestone (done or not): that is output-like."),
+            format!(
+                "Key Result \"{t}\" ist ein Meilenstein (erledigt oder nicht): das ist Output."
+            ),
+        )),
+        KrKind::Decrease { .. } | KrKind::Threshold { .. } => {}
+    }
+    if c.phase == Phase::Running {
+        let start = c.start.and_time(NaiveTime::MIN).and_utc();
+        let last = k.latest().map_or(start, |x| x.effective_at.max(start));
+        if at - last >= Duration::days(14) {
+            let days = (at - last).num_days();
+            out.push(subject(
+                LintCode::NoRecentCheckIn,
+                format!("Key result \"{t}\" has had no check-in for {days} days."),
+                format!("Key Result \"{t}\" hatte seit {days} Tagen keinen Check-in."),
+            ));
+        }
+    }
+}
+
+fn score_lints(c: &Cycle, out: &mut Vec<Lint>, only: Option<&BTreeSet<ObjectiveId>>) {
+    if !matches!(
+        c.phase,
+        Phase::Review | Phase::Retrospective | Phase::Closed
+    ) {
+        return;
+    }
+    let scores = rollup::scores(c);
+    for o in c.objectives.values() {
+        if o.status != ObjectiveStatus::Committed || o.kind != ObjectiveKind::Committed {
+            continue;
+        }
+        if only.is_some_and(|s| !s.contains(&o.id)) {
+            continue;
+        }
+        if let Some(Some(s)) = scores.objectives.get(&o.id) {
+            if *s < c.policy.low_score_ppm {
+                let s = rollup::format_ppm(*s);
+                let min = rollup::format_ppm(c.policy.low_score_ppm);
+                out.push(Lint {
+                    code: LintCode::CommittedObjectiveLowScore,
+                    subject_kind: EntityKind::Objective,
+                    subject: o.id.0,
+                    message_en: format!(
+                        "Committed objective \"{}\" scored {s}, far below the expected 1.0 (threshold {min}).",
+                        o.text.title
+                    ),
+                    message_de: format!(
+                        "Das verbindliche Objective \"{}\" erreichte {s}, weit unter den erwarteten 1,0 (Schwelle {min}).",
+                        o.text.title
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// All lints of a cycle at instant `at` (the instant matters for `no-recent-check-in`).
+pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
+    let Some(c) = state.cycles.get(&cycle) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for o in c.objectives.values() {
+        objective_lints(c, o, &mut out);
+        for k in c.key_results_of(o.id) {
+            key_result_lints(c, k, at, &mut out);
+        }
+    }
+    score_lints(c, &mut out, None);
+    out
+}
+
+/// The lints about what `events` touched, evaluated on `state` after they were applied.
+/// This is what a command's outcome carries.
+pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
+    let mut objectives: BTreeSet<ObjectiveId> = BTreeSet::new();
+    let mut key_results: BTreeSet<KeyResultId> = BTreeSet::new();
+    let mut review: BTreeSet<CycleId> = BTreeSet::new();
+    let mut at = None;
+    for e in events {
+        at = Some(e.at);
+        match &e.body {
+            EventBody::ObjectiveDrafted { objective, .. }
+            | EventBody::ObjectiveRevised { objective, .. }
+            | EventBody::ObjectiveAmended { objective, .. }
+            | EventBody::ObjectiveCommitted { objective, .. }
+            | EventBody::ObjectiveCarriedOver { objective, .. } => {
+                objectives.insert(*objective);
+            }
+            EventBody::KeyResultAdded {
+                objective,
+                key_result,
+                ..
+            } => {
+                objectives.insert(*objective);
+                key_results.insert(*key_result);
+            }
+            EventBody::KeyResultRevised { key_result, .. }
+            | EventBody::KeyResultAmended { key_result, .. } => {
+                key_results.insert(*key_result);
+            }
+            EventBody::ReviewBegun { cycle, .. }
+            | EventBody::ScoreOverridden { cycle, .. }
+            | EventBody::ScoreCorrected { cycle, .. } => {
+                review.insert(*cycle);
+            }
+            _ => {}
+        }
+    }
+    let Some(at) = at else { return Vec::new() };
+    let mut out = Vec::new();
+    for id in &objectives {
+        if let Some(o) = state.objective(*id) {
+            if let Some(c) = state.cycles.get(&o.cycle) {
+                objective_lints(c, o, &mut out);
+            }
+        }
+    }
+    for id in &key_results {
+        if let Some(k) = state.key_result(*id) {
+            if let Some(c) = state
+                .cycle_of(EntityKind::KeyResult, id.0)
+                .and_then(|c| state.cycles.get(&c))
+            {
+                key_result_lints(c, k, at, &mut out);
+            }
+        }
+    }
+    for cy in &review {
+        if let Some(c) = state.cycles.get(cy) {
+            score_lints(c, &mut out, None);
+        }
+    }
+    out
+}

@@ -1,0 +1,292 @@
+//! Progress, rollup, status and score (DESIGN §7), in exact integer parts per million.
+
+use crate::cycle::Cycle;
+use crate::ids::{KeyResultId, ObjectiveId, UnitId};
+use crate::key_result::{Bound, KeyResult, KrKind};
+use crate::objective::ObjectiveStatus;
+use crate::review::ScoreProvenance;
+use chrono::{DateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One whole in parts per million.
+pub const PPM: i64 = 1_000_000;
+
+/// Raw attainment is kept within ±this many ppm (±1000×), so sums never overflow.
+const RAW_LIMIT: i64 = 1_000 * PPM;
+
+/// A key result's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KrProgress {
+    /// Progress clamped to 0..=1 000 000 ppm.
+    pub progress_ppm: i64,
+    /// Attainment, not clamped (over-achievement and regression stay visible).
+    pub raw_ppm: i64,
+    /// The latest confidence, if checked in.
+    pub confidence: Option<u8>,
+}
+
+/// Where a key result or objective stands against expected progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No check-in yet.
+    NotStarted,
+    /// Progress minus expected ≥ the policy's on-track threshold.
+    OnTrack,
+    /// Progress minus expected ≥ the policy's at-risk threshold.
+    AtRisk,
+    /// Further behind.
+    OffTrack,
+}
+
+/// The value a key result's progress is measured at: its latest check-in by `effective_at`.
+fn current(kr: &KeyResult) -> Option<f64> {
+    kr.latest().map(|c| c.value)
+}
+
+/// Attainment of a value on a key result, in ppm, unclamped (within ±1000×).
+pub fn attainment_ppm(kind: &KrKind, value: Option<f64>) -> i64 {
+    match kind {
+        KrKind::Increase { target, .. } | KrKind::Decrease { target, .. } => {
+            let base = kind.effective_baseline();
+            let v = value.unwrap_or(base);
+            let span = target - base;
+            if span == 0.0 || !span.is_finite() {
+                return 0;
+            }
+            let r = ((v - base) / span * PPM as f64).round();
+            if r.is_nan() {
+                0
+            } else {
+                (r as i64).clamp(-RAW_LIMIT, RAW_LIMIT)
+            }
+        }
+        KrKind::Threshold {
+            bound, value: t, ..
+        } => match value {
+            Some(v)
+                if (*bound == Bound::AtLeast && v >= *t)
+                    || (*bound == Bound::AtMost && v <= *t) =>
+            {
+                PPM
+            }
+            _ => 0,
+        },
+        KrKind::Milestone => match value {
+            Some(v) if v >= 1.0 => PPM,
+            _ => 0,
+        },
+    }
+}
+
+/// A key result's progress now (latest check-in by `effective_at`, else the baseline).
+pub fn key_result(kr: &KeyResult) -> KrProgress {
+    let raw = attainment_ppm(&kr.kind, current(kr));
+    KrProgress {
+        progress_ppm: raw.clamp(0, PPM),
+        raw_ppm: raw,
+        confidence: kr.latest().map(|c| c.confidence),
+    }
+}
+
+/// Expected progress at `t`: how much of the cycle has passed, in ppm (DESIGN §7).
+pub fn expected_ppm(cycle: &Cycle, t: DateTime<Utc>) -> i64 {
+    let start = cycle.start.and_time(NaiveTime::MIN).and_utc();
+    let end = cycle.end.and_time(NaiveTime::MIN).and_utc();
+    let total = (end - start).num_seconds();
+    if total <= 0 {
+        return PPM;
+    }
+    let done = (t - start).num_seconds().clamp(0, total);
+    (i128::from(done) * i128::from(PPM) / i128::from(total)) as i64
+}
+
+/// Status from progress and expected progress with the cycle's thresholds.
+pub fn status(cycle: &Cycle, progress_ppm: Option<i64>, started: bool, t: DateTime<Utc>) -> Status {
+    let Some(p) = progress_ppm.filter(|_| started) else {
+        return Status::NotStarted;
+    };
+    let gap = p - expected_ppm(cycle, t);
+    if gap >= cycle.policy.on_track_ppm {
+        Status::OnTrack
+    } else if gap >= cycle.policy.at_risk_ppm {
+        Status::AtRisk
+    } else {
+        Status::OffTrack
+    }
+}
+
+/// Weighted mean of `(value, weight)` pairs, floored; `None` when the weights sum to 0.
+pub fn weighted_mean(items: impl IntoIterator<Item = (i64, u64)>) -> Option<i64> {
+    let (mut sum, mut weights) = (0i128, 0i128);
+    for (v, w) in items {
+        sum += i128::from(v) * i128::from(w);
+        weights += i128::from(w);
+    }
+    (weights > 0).then(|| sum.div_euclid(weights) as i64)
+}
+
+/// The full rollup of one cycle at its current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleRollup {
+    /// Per key result (removed ones excluded).
+    pub key_results: BTreeMap<KeyResultId, KrProgress>,
+    /// Per objective: weighted mean over its key results and contributing children, if any.
+    pub objectives: BTreeMap<ObjectiveId, Option<i64>>,
+    /// Per unit: weighted mean over its committed objectives.
+    pub units: BTreeMap<UnitId, Option<i64>>,
+    /// The whole cycle: weighted mean over all committed objectives.
+    pub cycle: Option<i64>,
+}
+
+/// Computes the rollup of a cycle from scratch.
+pub fn cycle(c: &Cycle) -> CycleRollup {
+    let key_results: BTreeMap<_, _> = c
+        .key_results
+        .values()
+        .filter(|k| !k.removed)
+        .map(|k| (k.id, key_result(k)))
+        .collect();
+    let objectives = objective_values(c, |k| key_results.get(&k).map(|p| p.progress_ppm));
+    let (units, total) = unit_values(c, &objectives);
+    CycleRollup {
+        key_results,
+        objectives,
+        units,
+        cycle: total,
+    }
+}
+
+/// Objective values over the alignment graph: each is the weighted mean of its key
+/// results' values and its contributing (not dropped) children's values.
+pub fn objective_values(
+    c: &Cycle,
+    kr_value: impl Fn(KeyResultId) -> Option<i64>,
+) -> BTreeMap<ObjectiveId, Option<i64>> {
+    let mut children: BTreeMap<ObjectiveId, Vec<(ObjectiveId, u32)>> = BTreeMap::new();
+    for o in c.objectives.values() {
+        if o.status == ObjectiveStatus::Dropped {
+            continue;
+        }
+        for (p, w) in &o.aligned_to {
+            children.entry(*p).or_default().push((o.id, *w));
+        }
+    }
+    let mut memo: BTreeMap<ObjectiveId, Option<i64>> = BTreeMap::new();
+    // Depth-first, children before parents; the graph is acyclic (decide keeps it so),
+    // and `visiting` guards against a damaged log all the same.
+    let mut visiting = std::collections::BTreeSet::new();
+    fn visit(
+        id: ObjectiveId,
+        c: &Cycle,
+        children: &BTreeMap<ObjectiveId, Vec<(ObjectiveId, u32)>>,
+        kr_value: &dyn Fn(KeyResultId) -> Option<i64>,
+        memo: &mut BTreeMap<ObjectiveId, Option<i64>>,
+        visiting: &mut std::collections::BTreeSet<ObjectiveId>,
+    ) -> Option<i64> {
+        if let Some(v) = memo.get(&id) {
+            return *v;
+        }
+        if !visiting.insert(id) {
+            return None;
+        }
+        let mut items: Vec<(i64, u64)> = Vec::new();
+        for k in c.key_results_of(id) {
+            if let Some(v) = kr_value(k.id) {
+                items.push((v, u64::from(k.weight)));
+            }
+        }
+        for (child, w) in children.get(&id).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(v) = visit(*child, c, children, kr_value, memo, visiting) {
+                items.push((v, u64::from(*w)));
+            }
+        }
+        let v = weighted_mean(items);
+        memo.insert(id, v);
+        v
+    }
+    for id in c.objectives.keys() {
+        visit(*id, c, &children, &kr_value, &mut memo, &mut visiting);
+    }
+    memo
+}
+
+fn unit_values(
+    c: &Cycle,
+    objectives: &BTreeMap<ObjectiveId, Option<i64>>,
+) -> (BTreeMap<UnitId, Option<i64>>, Option<i64>) {
+    let mut per_unit: BTreeMap<UnitId, Vec<(i64, u64)>> = BTreeMap::new();
+    for o in c.objectives.values() {
+        if o.status != ObjectiveStatus::Committed {
+            continue;
+        }
+        let items = per_unit.entry(o.unit).or_default();
+        if let Some(Some(v)) = objectives.get(&o.id) {
+            items.push((*v, u64::from(o.weight)));
+        }
+    }
+    let total = weighted_mean(per_unit.values().flatten().copied());
+    let units = per_unit
+        .into_iter()
+        .map(|(u, items)| (u, weighted_mean(items)))
+        .collect();
+    (units, total)
+}
+
+/// A key result's review score with where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KrScore {
+    /// The score in ppm.
+    pub score_ppm: i64,
+    /// Computed, overridden or corrected.
+    pub provenance: ScoreProvenance,
+}
+
+/// Review scores of a cycle: per key result (with provenance) and per objective.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleScores {
+    /// Per key result.
+    pub key_results: BTreeMap<KeyResultId, KrScore>,
+    /// Per objective: weighted mean of its key results' scores and its children's scores.
+    pub objectives: BTreeMap<ObjectiveId, Option<i64>>,
+    /// The cycle: weighted mean over committed objectives.
+    pub cycle: Option<i64>,
+}
+
+/// Review scores: the final progress of each key result unless overridden or corrected.
+pub fn scores(c: &Cycle) -> CycleScores {
+    let key_results: BTreeMap<_, _> = c
+        .key_results
+        .values()
+        .filter(|k| !k.removed)
+        .map(|k| {
+            let s = match c.manual_scores.get(&k.id) {
+                Some(m) => KrScore {
+                    score_ppm: m.score_ppm,
+                    provenance: m.provenance.clone(),
+                },
+                None => KrScore {
+                    score_ppm: key_result(k).progress_ppm,
+                    provenance: ScoreProvenance::Computed,
+                },
+            };
+            (k.id, s)
+        })
+        .collect();
+    let objectives = objective_values(c, |k| key_results.get(&k).map(|s| s.score_ppm));
+    let (_, total) = unit_values(c, &objectives);
+    CycleScores {
+        key_results,
+        objectives,
+        cycle: total,
+    }
+}
+
+/// Formats ppm as a decimal with two places, e.g. `0.73`.
+pub fn format_ppm(ppm: i64) -> String {
+    let sign = if ppm < 0 { "-" } else { "" };
+    let a = ppm.unsigned_abs();
+    let hundredths = (a + 5_000) / 10_000;
+    format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
+}
