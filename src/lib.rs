@@ -12,3 +12,8 @@
 #![forbid(unsafe_code)]
 
 pub use okr_core::*;
+
+/// The README's Rust snippets, compiled and run as doctests so the tour stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
