@@ -159,7 +159,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
                 "stop".into()
             },
         },
-        6 | 7 | 8 => C::DraftObjective {
+        6 => C::DraftObjective {
             cycle: cycle(a),
             objective: objective(b),
             unit: unit(c),
@@ -186,7 +186,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
                 ..Default::default()
             },
         },
-        10 | 11 => C::AlignObjective {
+        10 => C::AlignObjective {
             objective: objective(a),
             parent: objective(b),
             contribution: u32::from(c % 3),
@@ -195,7 +195,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
             objective: objective(a),
             parent: objective(b),
         },
-        13 | 14 => C::CommitObjective {
+        13 => C::CommitObjective {
             objective: objective(a),
         },
         15 => C::DropObjective {
@@ -214,7 +214,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
                 String::new()
             },
         },
-        17..=19 => C::AddKeyResult {
+        17 => C::AddKeyResult {
             objective: objective(a),
             key_result: key_result(b),
             title: format!("KR {b}"),
@@ -245,7 +245,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
                 String::new()
             },
         },
-        23..=27 => C::CheckIn {
+        23 => C::CheckIn {
             key_result: key_result(a),
             value: f64::from(x) / 8.0,
             confidence: b % 12,
