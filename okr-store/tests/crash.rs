@@ -192,6 +192,7 @@ fn run_cycle(exe: &Path, store_dir: &Path, cycle: u64, acked: &mut Vec<Ack>) -> 
         .spawn()
         .map_err(|e| format!("cannot start child: {e}"))?;
     let stdout = child.stdout.take().ok_or("child has no stdout")?;
+    let (first_tx, first_rx) = std::sync::mpsc::channel::<()>();
     let reader = std::thread::spawn(move || {
         let mut lines = Vec::new();
         let mut reader = BufReader::new(stdout);
@@ -199,9 +200,16 @@ fn run_cycle(exe: &Path, store_dir: &Path, cycle: u64, acked: &mut Vec<Ack>) -> 
         // A line cut off by the kill has no newline and was never acknowledged.
         while reader.read_line(&mut line).unwrap_or(0) > 0 && line.ends_with('\n') {
             lines.push(std::mem::take(&mut line));
+            let _ = first_tx.send(());
         }
         lines
     });
+    // Three cycles in four start the clock at the first acknowledged append, so that a slow,
+    // loaded machine still kills children mid-write; the fourth kills blind, which may land
+    // while the child opens or recovers the store.
+    if cycle % 4 != 0 {
+        let _ = first_rx.recv_timeout(Duration::from_secs(60));
+    }
     std::thread::sleep(delay);
     if let Ok(Some(status)) = child.try_wait() {
         return Err(format!("child exited on its own before the kill: {status}"));
