@@ -219,6 +219,19 @@ impl<'a> Ctx<'a> {
                         format!("{role} of {person} in {unit}"),
                     ));
                 }
+                let masters = self
+                    .s
+                    .units
+                    .values()
+                    .flat_map(|u| u.members.values())
+                    .filter(|roles| roles.contains(&Role::OkrMaster))
+                    .count();
+                if *role == Role::OkrMaster && masters == 1 {
+                    return Err(Rejection::rule(
+                        Rule::KeepOneOkrMaster,
+                        format!("{person} is the organisation's last OkrMaster; grant the role to someone else first"),
+                    ));
+                }
                 Ok(vec![EventBody::MembershipRevoked {
                     unit: *unit,
                     person: *person,
@@ -459,6 +472,7 @@ impl<'a> Ctx<'a> {
             C::ReviseKeyResult { key_result, patch } => {
                 let (c, o, _) = self.key_result(*key_result, &[Planning])?;
                 self.may(Right::Edit, o.unit, "revise key result")?;
+                open_objective(o)?;
                 let patch = self.kr_patch(patch)?;
                 Ok(vec![EventBody::KeyResultRevised {
                     cycle: c.id,
@@ -469,6 +483,7 @@ impl<'a> Ctx<'a> {
             C::RemoveKeyResult { key_result } => {
                 let (c, o, _) = self.key_result(*key_result, &[Planning])?;
                 self.may(Right::Edit, o.unit, "remove key result")?;
+                open_objective(o)?;
                 Ok(vec![EventBody::KeyResultRemoved {
                     cycle: c.id,
                     key_result: *key_result,
@@ -481,6 +496,7 @@ impl<'a> Ctx<'a> {
             } => {
                 let (c, o, _) = self.key_result(*key_result, &[Running])?;
                 self.may(Right::Edit, o.unit, "amend key result")?;
+                open_objective(o)?;
                 let reason = reason_of(reason, "amending a key result while running")?;
                 let patch = self.kr_patch(patch)?;
                 Ok(vec![EventBody::KeyResultAmended {

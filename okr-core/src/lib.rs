@@ -1,7 +1,7 @@
 //! okr-core: the pure OKR cycle engine.
 //!
 //! The whole OKR cycle — organisation, planning, weekly check-ins, review, retrospective —
-//! is modelled as commands that [`decide`] turns into events, and events that
+//! is modelled as commands that [`decide()`] turns into events, and events that
 //! [`State::apply`] folds into state. Nothing here does I/O, reads a clock or makes random
 //! numbers: ids and time arrive in each command's [`Envelope`].
 //!

@@ -58,6 +58,8 @@ pub enum Rule {
     CarryOnce,
     /// The first root unit starts the organisation; later units need a parent.
     SingleRoot,
+    /// Once set up, the organisation keeps at least one OkrMaster.
+    KeepOneOkrMaster,
 }
 
 impl Rule {
@@ -88,6 +90,7 @@ impl Rule {
             Rule::CarryToLaterCycle => "carry-to-later-cycle",
             Rule::CarryOnce => "carry-once",
             Rule::SingleRoot => "single-root",
+            Rule::KeepOneOkrMaster => "keep-one-okr-master",
         }
     }
 }
