@@ -2,7 +2,7 @@
 
 use crate::ids::{
     AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, RetroActionId,
-    RetroItemId,
+    RetroItemId, UnitId,
 };
 use crate::key_result::KeyResult;
 use crate::objective::Objective;
@@ -88,6 +88,8 @@ pub struct Cycle {
     pub retro_items: BTreeMap<RetroItemId, RetroItem>,
     /// Retrospective actions by id.
     pub retro_actions: BTreeMap<RetroActionId, RetroAction>,
+    /// Committed objectives per unit (derived from the objectives, kept for the policy check).
+    pub committed_per_unit: BTreeMap<UnitId, u32>,
 }
 
 impl Cycle {

@@ -219,14 +219,7 @@ impl<'a> Ctx<'a> {
                         format!("{role} of {person} in {unit}"),
                     ));
                 }
-                let masters = self
-                    .s
-                    .units
-                    .values()
-                    .flat_map(|u| u.members.values())
-                    .filter(|roles| roles.contains(&Role::OkrMaster))
-                    .count();
-                if *role == Role::OkrMaster && masters == 1 {
+                if *role == Role::OkrMaster && self.s.okr_master_count() == 1 {
                     return Err(Rejection::rule(
                         Rule::KeepOneOkrMaster,
                         format!("{person} is the organisation's last OkrMaster; grant the role to someone else first"),
@@ -953,12 +946,8 @@ impl<'a> Ctx<'a> {
             ));
         }
         let max = c.policy.max_committed_objectives_per_unit;
-        let n = c
-            .objectives
-            .values()
-            .filter(|x| x.unit == o.unit && x.status == ObjectiveStatus::Committed)
-            .count();
-        if n as u64 >= u64::from(max) {
+        let n = c.committed_per_unit.get(&o.unit).copied().unwrap_or(0);
+        if n >= max {
             return Err(Rejection::rule(
                 Rule::MaxCommittedObjectives,
                 format!(
@@ -1187,11 +1176,7 @@ impl<'a> Ctx<'a> {
     /// Until somebody holds the OkrMaster role, the organisation is being set up and anybody
     /// may administer it; afterwards only OkrMasters and Leads, within their units.
     fn setting_up(&self) -> bool {
-        !self.s.units.values().any(|u| {
-            u.members
-                .values()
-                .any(|roles| roles.contains(&Role::OkrMaster))
-        })
+        self.s.okr_master_count() == 0
     }
 
     fn may(&self, right: Right, unit: UnitId, action: &str) -> Result<(), Rejection> {
@@ -1258,13 +1243,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn participant(&self, action: &str) -> Result<(), Rejection> {
-        let actor = self.env.actor;
-        let ok = self.s.units.values().any(|u| {
-            u.members
-                .get(&actor)
-                .is_some_and(|roles| roles.iter().any(|r| *r != Role::Observer))
-        });
-        if ok {
+        if self.s.participates(self.env.actor) {
             Ok(())
         } else {
             Err(self.unauthorized(action, self.root()))

@@ -62,6 +62,7 @@ pub mod review;
 pub mod rollup;
 pub mod state;
 pub mod weekly;
+pub mod workload;
 
 pub use command::{Command, CommandBody, Envelope};
 pub use cycle::{Cycle, Phase};

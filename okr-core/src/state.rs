@@ -28,6 +28,11 @@ pub struct State {
     /// Which kind of entity, in which cycle, every objective, key result, agreement,
     /// blocker, initiative and retro id names.
     index: BTreeMap<Uuid, (EntityKind, CycleId)>,
+    /// In how many units each person holds each role (derived from memberships, kept so
+    /// that "anywhere" questions need no scan of the organisation).
+    roles_held: BTreeMap<PersonId, BTreeMap<Role, u32>>,
+    /// How many OkrMaster memberships exist (derived, like `roles_held`).
+    okr_masters: u64,
 }
 
 impl State {
@@ -116,11 +121,21 @@ impl State {
 
     /// Whether `person` holds `role` in any unit.
     pub fn has_role_anywhere(&self, person: PersonId, role: Role) -> bool {
-        self.units.values().any(|u| {
-            u.members
-                .get(&person)
-                .is_some_and(|roles| roles.contains(&role))
-        })
+        self.roles_held
+            .get(&person)
+            .is_some_and(|r| r.get(&role).is_some_and(|n| *n > 0))
+    }
+
+    /// Whether `person` holds any role but Observer in any unit.
+    pub fn participates(&self, person: PersonId) -> bool {
+        self.roles_held
+            .get(&person)
+            .is_some_and(|r| r.iter().any(|(role, n)| *role != Role::Observer && *n > 0))
+    }
+
+    /// How many OkrMaster memberships the organisation has.
+    pub fn okr_master_count(&self) -> u64 {
+        self.okr_masters
     }
 
     /// Evolve: applies one event. Never fails; an event that names something unknown
@@ -181,13 +196,34 @@ impl State {
             }
             EventBody::MembershipGranted { unit, person, role } => {
                 if let Some(u) = self.units.get_mut(unit) {
-                    u.members.entry(*person).or_default().insert(*role);
+                    if u.members.entry(*person).or_default().insert(*role) {
+                        if *role == Role::OkrMaster {
+                            self.okr_masters += 1;
+                        }
+                        *self
+                            .roles_held
+                            .entry(*person)
+                            .or_default()
+                            .entry(*role)
+                            .or_default() += 1;
+                    }
                 }
             }
             EventBody::MembershipRevoked { unit, person, role } => {
                 if let Some(u) = self.units.get_mut(unit) {
                     if let Some(roles) = u.members.get_mut(person) {
-                        roles.remove(role);
+                        if roles.remove(role) {
+                            if *role == Role::OkrMaster {
+                                self.okr_masters = self.okr_masters.saturating_sub(1);
+                            }
+                            if let Some(n) = self
+                                .roles_held
+                                .get_mut(person)
+                                .and_then(|r| r.get_mut(role))
+                            {
+                                *n = n.saturating_sub(1);
+                            }
+                        }
                         if roles.is_empty() {
                             u.members.remove(person);
                         }
@@ -226,6 +262,7 @@ impl State {
                         review_notes: Vec::new(),
                         retro_items: BTreeMap::new(),
                         retro_actions: BTreeMap::new(),
+                        committed_per_unit: BTreeMap::new(),
                     },
                 );
             }
@@ -322,15 +359,27 @@ impl State {
                 }
             }
             EventBody::ObjectiveCommitted { cycle, objective } => {
-                if let Some(o) = self.objective_mut(*cycle, *objective) {
-                    o.status = ObjectiveStatus::Committed;
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    if let Some(o) = c.objectives.get_mut(objective) {
+                        if o.status != ObjectiveStatus::Committed {
+                            *c.committed_per_unit.entry(o.unit).or_default() += 1;
+                        }
+                        o.status = ObjectiveStatus::Committed;
+                    }
                 }
             }
             EventBody::ObjectiveDropped {
                 cycle, objective, ..
             } => {
-                if let Some(o) = self.objective_mut(*cycle, *objective) {
-                    o.status = ObjectiveStatus::Dropped;
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    if let Some(o) = c.objectives.get_mut(objective) {
+                        if o.status == ObjectiveStatus::Committed {
+                            if let Some(n) = c.committed_per_unit.get_mut(&o.unit) {
+                                *n = n.saturating_sub(1);
+                            }
+                        }
+                        o.status = ObjectiveStatus::Dropped;
+                    }
                 }
             }
             EventBody::KeyResultAdded {
