@@ -6,6 +6,7 @@ mod support;
 mod cycle;
 mod json;
 mod key_result;
+mod lint;
 mod objective;
 mod organisation;
 mod review;
