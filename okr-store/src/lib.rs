@@ -1,9 +1,56 @@
-//! The okr event store: append-only event streams with optimistic concurrency and idempotent
-//! appends, in memory ([`MemoryStore`]) or on disk ([`SledStore`]).
+//! The okr event store and the [`Engine`] that runs okr-core's rules on it.
 //!
-//! The store knows nothing about OKRs: it keeps [`RecordedEvent`] envelopes (DESIGN §8) whose
-//! payload is JSON. Streams are `"org"` and `"cycle-<uuid>"`. Every backend implements
-//! [`EventStore`] and passes the same conformance suite (`tests/it/conformance.rs`).
+//! Embedders open an [`Engine`] on a path, execute commands and read state; the engine
+//! decides each command with okr-core, appends its events durably and idempotently, and folds
+//! them into the state:
+//!
+//! ```
+//! use okr_core::{Command, CommandBody, Envelope, PersonId, UnitId, UnitKind};
+//! use okr_store::{AsOf, Engine, EngineError};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let engine = Engine::open(dir.path().join("okr")).unwrap();
+//! let master = PersonId::from_u128(1);
+//! let command = |n: u128, body| Command {
+//!     envelope: Envelope {
+//!         command_id: uuid::Uuid::from_u128(n),
+//!         actor: master,
+//!         at: "2025-01-06T09:00:00Z".parse().unwrap(),
+//!         expected_version: None,
+//!     },
+//!     body,
+//! };
+//! let root = UnitId::from_u128(10);
+//! let define = command(1, CommandBody::DefineUnit {
+//!     unit: root,
+//!     name: "Federation".into(),
+//!     kind: UnitKind::Organisation,
+//!     parent: None,
+//! });
+//! let outcome = engine.execute(&define).unwrap();
+//! assert_eq!((outcome.stream.as_str(), outcome.positions.as_slice()), ("org", &[0][..]));
+//! engine.execute(&command(2, CommandBody::RegisterPerson { person: master, name: "Alex".into() })).unwrap();
+//!
+//! // A retry of the same command id returns the original outcome and writes nothing.
+//! assert!(engine.execute(&define).unwrap().duplicate);
+//! // A command the rules refuse is told apart from a storage failure.
+//! let again = command(3, CommandBody::DefineUnit {
+//!     unit: root,
+//!     name: "Twice".into(),
+//!     kind: UnitKind::Organisation,
+//!     parent: None,
+//! });
+//! assert!(matches!(engine.execute(&again), Err(EngineError::Rejected(_))));
+//!
+//! assert_eq!(engine.read(|state| state.people.len()), 1);
+//! assert_eq!(engine.position(), Some(1));
+//! let before = engine.as_of(AsOf::Position(0)).unwrap();
+//! assert!(before.people.is_empty());
+//! ```
+//!
+//! Underneath, the store knows nothing about OKRs: it keeps [`RecordedEvent`] envelopes
+//! (DESIGN §8) whose payload is JSON. Streams are `"org"` and `"cycle-<uuid>"`. Every backend
+//! implements [`EventStore`] and passes the same conformance suite (`tests/it/conformance.rs`).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -54,7 +101,10 @@
 //! # Tests
 //!
 //! `cargo test -p okr-store` runs the conformance suite on both backends, the sled-specific
-//! tests (reopen, foreign and damaged stores), a concurrency test, and a crash test that kills
+//! tests (reopen, foreign and damaged stores), concurrency tests (of the store and of the
+//! engine), the engine tests (a whole cycle, reopen, time travel, subscriptions, batches,
+//! snapshots, import and export, and the committed v1 fixture log
+//! `tests/fixtures/v1-log.jsonl` that later versions must keep reading), and a crash test that kills
 //! a writer process with `SIGKILL` 100 times (20 when `CI` is set) and checks that every
 //! acknowledged append survived. For a longer crash run:
 //!
@@ -65,17 +115,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod engine;
 pub mod error;
 pub mod event;
 pub mod memory;
 pub mod sled_store;
+pub mod snapshot;
 pub mod store;
 pub mod upcast;
 
+pub use engine::{
+    AsOf, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
+};
 pub use error::StoreError;
 pub use event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
 pub use memory::MemoryStore;
 pub use sled_store::{Durability, SledStore, StoreOptions};
+pub use snapshot::SnapshotStore;
 pub use store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
 pub use upcast::Upcasters;
 

@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
+use crate::snapshot::SnapshotStore;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
-/// An [`EventStore`] held in memory behind one `RwLock`: appends are serialised, reads run in
-/// parallel. Nothing survives the process.
+/// An [`EventStore`] (and [`SnapshotStore`]) held in memory behind one `RwLock`: appends are
+/// serialised, reads run in parallel. Nothing survives the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: RwLock<Inner>,
@@ -23,6 +24,8 @@ struct Inner {
     /// Per stream, the global positions of its events; index = stream version.
     streams: BTreeMap<StreamId, Vec<u64>>,
     commands: HashMap<Uuid, CommandRecord>,
+    /// Snapshots by the global position they cover.
+    snapshots: BTreeMap<u64, Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -105,6 +108,30 @@ impl Tx for Staged<'_> {
     }
 }
 
+impl SnapshotStore for MemoryStore {
+    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write().snapshots.insert(position, bytes.to_vec());
+        Ok(())
+    }
+
+    fn latest_snapshot(
+        &self,
+        at_or_before: Option<u64>,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let inner = self.read();
+        let found = match at_or_before {
+            Some(p) => inner.snapshots.range(..=p).next_back(),
+            None => inner.snapshots.iter().next_back(),
+        };
+        Ok(found.map(|(p, b)| (*p, b.clone())))
+    }
+
+    fn clear_snapshots(&self) -> Result<(), StoreError> {
+        self.write().snapshots.clear();
+        Ok(())
+    }
+}
+
 impl EventStore for MemoryStore {
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
         let mut inner = self.write();
@@ -175,5 +202,31 @@ impl EventStore for MemoryStore {
 
     fn last_position(&self) -> Result<Option<u64>, StoreError> {
         Ok((self.read().events.len() as u64).checked_sub(1))
+    }
+
+    fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError> {
+        let inner = self.read();
+        let Some(record) = inner.commands.get(&command_id) else {
+            return Ok(None);
+        };
+        let from = usize::try_from(record.first_position).unwrap_or(usize::MAX);
+        let count = usize::try_from(record.count).unwrap_or(usize::MAX);
+        let events: Vec<RecordedEvent> = inner
+            .events
+            .iter()
+            .skip(from)
+            .take(count)
+            .cloned()
+            .collect();
+        if events.len() != count {
+            return Err(StoreError::Corrupt {
+                location: format!("memory store, command {command_id}"),
+                detail: "command index points at missing events".to_owned(),
+            });
+        }
+        Ok(Some(AppendOutcome {
+            events,
+            duplicate: true,
+        }))
     }
 }

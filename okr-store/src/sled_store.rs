@@ -12,6 +12,12 @@
 //! | `heads` | stream name | version of the stream's last event, `u64` BE |
 //! | `commands` | command id, 16 bytes | JSON `{stream, first_version, first_position, count}` |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
+//! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`SnapshotStore::save_snapshot`] |
+//!
+//! Snapshots live outside the append transaction: they are written after the events they
+//! cover and are never needed for correctness (a store whose snapshots are all gone, or were
+//! never written, holds the same log). Stores created before the `snapshots` tree existed get
+//! it on their next open; the store format version stays 1.
 //!
 //! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
 //! store is created: if it is there but the sled database holds no okr data, sled's files were
@@ -49,6 +55,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
+use crate::snapshot::SnapshotStore;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
 /// The store format this build writes and the newest it reads.
@@ -60,7 +67,15 @@ const FORMAT_KEY: &[u8] = b"format";
 /// one.
 const MARKER_FILE: &str = "OKR_STORE";
 const NEXT_POSITION_KEY: &[u8] = b"next_position";
-const TREES: [&str; 6] = ["meta", "events", "streams", "heads", "commands", "counters"];
+const TREES: [&str; 7] = [
+    "meta",
+    "events",
+    "streams",
+    "heads",
+    "commands",
+    "counters",
+    "snapshots",
+];
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
 
 /// When appended events reach the disk.
@@ -114,6 +129,7 @@ pub struct SledStore {
     heads: sled::Tree,
     commands: sled::Tree,
     counters: sled::Tree,
+    snapshots: sled::Tree,
 }
 
 impl SledStore {
@@ -155,6 +171,7 @@ impl SledStore {
             heads: tree("heads")?,
             commands: tree("commands")?,
             counters: tree("counters")?,
+            snapshots: tree("snapshots")?,
             db,
         };
         if !had_format {
@@ -528,6 +545,65 @@ impl EventStore for SledStore {
 
     fn last_position(&self) -> Result<Option<u64>, StoreError> {
         Ok(self.next_position()?.checked_sub(1))
+    }
+
+    fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError> {
+        let Some(bytes) = self
+            .commands
+            .get(command_id.as_bytes())
+            .map_err(|e| self.sled_error(e))?
+        else {
+            return Ok(None);
+        };
+        let record: CommandRecord = serde_json::from_slice(&bytes).map_err(|e| {
+            self.corrupt(
+                &format!("commands/{command_id}"),
+                format!("does not decode: {e}"),
+            )
+        })?;
+        let events = (record.first_position..record.first_position + record.count)
+            .map(|position| self.event_at(position))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(AppendOutcome {
+            events,
+            duplicate: true,
+        }))
+    }
+}
+
+impl SnapshotStore for SledStore {
+    /// Inserts the snapshot; flushed with the next append (or at once under
+    /// [`Durability::Sync`]).
+    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.snapshots
+            .insert(position.to_be_bytes(), bytes)
+            .map_err(|e| self.sled_error(e))?;
+        if self.durability == Durability::Sync {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn latest_snapshot(
+        &self,
+        at_or_before: Option<u64>,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let found = match at_or_before {
+            Some(p) => self.snapshots.range(..=p.to_be_bytes()).next_back(),
+            None => self.snapshots.iter().next_back(),
+        };
+        match found.transpose().map_err(|e| self.sled_error(e))? {
+            None => Ok(None),
+            Some((key, value)) => Ok(Some((self.decode_u64("snapshots", &key)?, value.to_vec()))),
+        }
+    }
+
+    fn clear_snapshots(&self) -> Result<(), StoreError> {
+        self.snapshots.clear().map_err(|e| self.sled_error(e))?;
+        if self.durability == Durability::Sync {
+            self.flush()?;
+        }
+        Ok(())
     }
 }
 

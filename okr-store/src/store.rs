@@ -139,6 +139,11 @@ pub trait EventStore: Send + Sync {
 
     /// The global position of the last event, `None` for an empty store.
     fn last_position(&self) -> Result<Option<u64>, StoreError>;
+
+    /// The outcome of the append that recorded `command_id`, with `duplicate: true`, or
+    /// `None` when the command id was never appended. This is what a retried append would
+    /// return, without attempting one.
+    fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError>;
 }
 
 /// What the command index remembers about an append: enough to rebuild its outcome.

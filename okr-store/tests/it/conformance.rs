@@ -3,7 +3,8 @@
 //! instantiates every case once per backend.
 
 use okr_store::{
-    AppendRequest, EventStore, ExpectedVersion, MemoryStore, NewEvent, StoreError, StreamId,
+    AppendRequest, EventStore, ExpectedVersion, MemoryStore, NewEvent, SnapshotStore, StoreError,
+    StreamId,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -459,6 +460,51 @@ fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
     assert_eq!(positions(&all(store)), [0, 1, 2]);
 }
 
+// ---- command lookup ----
+
+fn find_command_returns_what_a_retry_would<S: EventStore>(store: &S) {
+    assert_eq!(store.find_command(cmd(1)).unwrap(), None);
+    store
+        .append(&stream("a"), ExpectedVersion::Any, cmd(9), evs(0, 1))
+        .unwrap();
+    let original = store
+        .append(&stream("b"), ExpectedVersion::NoStream, cmd(1), evs(1, 2))
+        .unwrap();
+    let found = store.find_command(cmd(1)).unwrap().unwrap();
+    assert!(found.duplicate);
+    assert_eq!(found.events, original.events);
+    assert_eq!(positions(&found.events), [1, 2]);
+    let retry = store
+        .append(&stream("b"), ExpectedVersion::NoStream, cmd(1), evs(1, 2))
+        .unwrap();
+    assert_eq!(found, retry);
+    assert_eq!(store.find_command(cmd(2)).unwrap(), None);
+}
+
+// ---- snapshots ----
+
+fn snapshots_latest_at_or_before_and_clear<S: EventStore + SnapshotStore>(store: &S) {
+    assert_eq!(store.latest_snapshot(None).unwrap(), None);
+    store.save_snapshot(9, b"nine").unwrap();
+    store.save_snapshot(19, b"nineteen").unwrap();
+    store.save_snapshot(256, b"big").unwrap();
+    let got = |at| store.latest_snapshot(at).unwrap();
+    assert_eq!(got(None), Some((256, b"big".to_vec())));
+    assert_eq!(got(Some(255)), Some((19, b"nineteen".to_vec())));
+    assert_eq!(got(Some(19)), Some((19, b"nineteen".to_vec())));
+    assert_eq!(got(Some(9)), Some((9, b"nine".to_vec())));
+    assert_eq!(got(Some(8)), None);
+    store.save_snapshot(19, b"again").unwrap();
+    assert_eq!(got(Some(20)), Some((19, b"again".to_vec())));
+    store.clear_snapshots().unwrap();
+    assert_eq!(got(None), None);
+    assert_eq!(
+        store.last_position().unwrap(),
+        None,
+        "snapshots are not events"
+    );
+}
+
 macro_rules! instantiate {
     ($backend:ident, $make:expr; $($case:ident),* $(,)?) => {
         mod $backend {
@@ -500,6 +546,8 @@ macro_rules! conformance {
             batch_is_all_or_nothing,
             batch_with_an_empty_request_writes_nothing,
             batch_repeating_a_command_id_records_it_once,
+            find_command_returns_what_a_retry_would,
+            snapshots_latest_at_or_before_and_clear,
         );
     };
 }

@@ -2,6 +2,10 @@
 
 mod concurrency;
 mod conformance;
+mod engine;
+mod engine_concurrency;
+mod import;
+mod scenario;
 mod sled_store;
 mod support;
 mod upcast;

@@ -1,0 +1,764 @@
+//! The durable store and the engine against a SQLite peer.
+//!
+//! Groups:
+//! - `append_durable`: one command, flushed to disk before returning (okr on sled with
+//!   `Durability::Sync`, the engine and the bare store, vs SQLite in WAL mode with
+//!   `synchronous=FULL`, one transaction per command with the same optimistic-concurrency
+//!   checks).
+//! - `append_batch_1000`: 1000 commands in one all-or-nothing append.
+//! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s).
+//! - `open`: opening an engine on that log with and without a snapshot.
+//!
+//! Bytes on disk per event are printed during setup. Run with `cargo bench --bench store`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use okr_core::{
+    Command, CommandBody, CycleId, CycleKind, Envelope, Event, EventBody, KeyResultId, KrKind,
+    ObjectiveId, ObjectiveKind, PersonId, Role, State, UnitId, UnitKind,
+};
+use okr_store::{
+    AppendRequest, Durability, Engine, EngineOptions, EventStore, ExpectedVersion, NewEvent,
+    RecordedEvent, SledStore, SnapshotStore, StoreOptions, StreamId,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Teams, each with one objective of `KRS_PER_TEAM` key results; check-ins follow.
+const TEAMS: u128 = 50;
+const KRS_PER_TEAM: u128 = 4;
+/// Events in the log that `replay` and `open` read.
+const LOG_EVENTS: usize = 100_000;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 17, 9, 0, 0).unwrap()
+}
+
+/// A deterministic workload: organisation, one running cycle, then check-ins round-robin
+/// over all key results. Command ids start at `base`.
+struct Workload {
+    setup: Vec<Command>,
+    people: Vec<PersonId>,
+    krs: Vec<KeyResultId>,
+    next: u128,
+}
+
+impl Workload {
+    fn new() -> Self {
+        use CommandBody::*;
+        let mut w = Workload {
+            setup: Vec::new(),
+            people: Vec::new(),
+            krs: Vec::new(),
+            next: 1,
+        };
+        let master = PersonId::from_u128(0x1);
+        let root = UnitId::from_u128(0x10);
+        let cycle = CycleId::from_u128(0x20);
+        let at = t0();
+        let push = |w: &mut Workload, actor, body| {
+            let c = w.command(actor, at, body);
+            w.setup.push(c);
+        };
+        push(
+            &mut w,
+            master,
+            DefineUnit {
+                unit: root,
+                name: "Root".into(),
+                kind: UnitKind::Organisation,
+                parent: None,
+            },
+        );
+        push(
+            &mut w,
+            master,
+            RegisterPerson {
+                person: master,
+                name: "Master".into(),
+            },
+        );
+        push(
+            &mut w,
+            master,
+            GrantMembership {
+                unit: root,
+                person: master,
+                role: Role::OkrMaster,
+            },
+        );
+        push(
+            &mut w,
+            master,
+            PlanCycle {
+                cycle,
+                name: "2025-Q2".into(),
+                kind: CycleKind::Regular,
+                start: "2025-04-01".parse().unwrap(),
+                end: "2025-06-30".parse().unwrap(),
+                check_in_weekday: chrono::Weekday::Tue,
+                policy: None,
+            },
+        );
+        for t in 0..TEAMS {
+            let unit = UnitId::from_u128(0x1000 + t);
+            let person = PersonId::from_u128(0x2000 + t);
+            let objective = ObjectiveId::from_u128(0x3000 + t);
+            push(
+                &mut w,
+                master,
+                DefineUnit {
+                    unit,
+                    name: format!("Team {t}"),
+                    kind: UnitKind::Team,
+                    parent: Some(root),
+                },
+            );
+            push(
+                &mut w,
+                master,
+                RegisterPerson {
+                    person,
+                    name: format!("Lead {t}"),
+                },
+            );
+            push(
+                &mut w,
+                master,
+                GrantMembership {
+                    unit,
+                    person,
+                    role: Role::Lead,
+                },
+            );
+            push(
+                &mut w,
+                person,
+                DraftObjective {
+                    cycle,
+                    objective,
+                    unit,
+                    title: "Residents get answers the same day".into(),
+                    beneficiary: Some("residents".into()),
+                    change: Some("they ask online".into()),
+                    value: Some("no waiting".into()),
+                    kind: ObjectiveKind::Committed,
+                    weight: 1,
+                },
+            );
+            for k in 0..KRS_PER_TEAM {
+                let kr = KeyResultId::from_u128(0x4000 + t * 16 + k);
+                push(
+                    &mut w,
+                    person,
+                    AddKeyResult {
+                        objective,
+                        key_result: kr,
+                        title: format!("Requests answered the same day, channel {k}"),
+                        kind: KrKind::Increase {
+                            baseline: Some(10.0),
+                            target: 90.0,
+                            unit: "%".into(),
+                        },
+                        weight: 1,
+                        owner: Some(person),
+                    },
+                );
+                w.people.push(person);
+                w.krs.push(kr);
+            }
+            push(&mut w, person, CommitObjective { objective });
+        }
+        let start = Utc.with_ymd_and_hms(2025, 4, 1, 8, 0, 0).unwrap();
+        let c = w.command(master, start, StartCycle { cycle });
+        w.setup.push(c);
+        w
+    }
+
+    fn command(&mut self, actor: PersonId, at: DateTime<Utc>, body: CommandBody) -> Command {
+        self.next += 1;
+        Command {
+            envelope: Envelope {
+                command_id: Uuid::from_u64_pair(0x0b5e, self.next as u64),
+                actor,
+                at,
+                expected_version: None,
+            },
+            body,
+        }
+    }
+
+    /// The `i`-th check-in (round-robin over key results, one second apart).
+    fn check_in(&mut self, i: u64) -> Command {
+        let k = (i % self.krs.len() as u64) as usize;
+        let at = Utc.with_ymd_and_hms(2025, 4, 1, 9, 0, 0).unwrap() + Duration::from_secs(i);
+        let body = CommandBody::CheckIn {
+            key_result: self.krs[k],
+            value: 10.0 + (i % 800) as f64 / 10.0,
+            confidence: (i % 11) as u8,
+            note: if i % 7 == 0 {
+                "waiting for the new form".into()
+            } else {
+                String::new()
+            },
+            effective_at: None,
+        };
+        self.command(self.people[k], at, body)
+    }
+}
+
+/// The recorded events of the setup plus `check_ins` check-ins, as the engine writes them.
+fn recorded_log(check_ins: u64) -> Vec<RecordedEvent> {
+    let engine = Engine::with_store(okr_store::MemoryStore::new(), 0).unwrap();
+    let mut w = Workload::new();
+    engine.execute_batch(&w.setup).unwrap();
+    let commands: Vec<Command> = (0..check_ins).map(|i| w.check_in(i)).collect();
+    for chunk in commands.chunks(10_000) {
+        engine.execute_batch(chunk).unwrap();
+    }
+    engine.events_from(0, usize::MAX).unwrap()
+}
+
+fn new_event(e: &RecordedEvent) -> NewEvent {
+    NewEvent {
+        event_type: e.event_type.clone(),
+        schema_version: e.schema_version,
+        payload: e.payload.clone(),
+        actor: e.actor.clone(),
+        recorded_at: e.recorded_at,
+        correlation_id: e.correlation_id,
+    }
+}
+
+/// One append request per recorded event (every command of the workload has one event).
+fn requests(events: &[RecordedEvent]) -> Vec<AppendRequest> {
+    events
+        .iter()
+        .map(|e| AppendRequest {
+            stream: e.stream.clone(),
+            expected: match e.stream_version {
+                0 => ExpectedVersion::NoStream,
+                v => ExpectedVersion::Exact(v - 1),
+            },
+            command_id: e.command_id,
+            events: vec![new_event(e)],
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SQLite peer
+// ---------------------------------------------------------------------------------------------
+
+struct Sqlite {
+    conn: Connection,
+}
+
+#[derive(Debug)]
+enum SqliteAppend {
+    Appended,
+    Duplicate,
+    Conflict,
+}
+
+impl Sqlite {
+    fn open(path: &Path) -> Sqlite {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS events (
+                global_position INTEGER PRIMARY KEY,
+                stream TEXT NOT NULL,
+                stream_version INTEGER NOT NULL,
+                command_id BLOB UNIQUE,
+                payload TEXT NOT NULL,
+                UNIQUE(stream, stream_version)
+            );",
+        )
+        .unwrap();
+        Sqlite { conn }
+    }
+
+    /// Appends requests in one transaction with the store's rules: a known command id is a
+    /// duplicate, the stream head must match the expectation, positions are gapless.
+    fn append(&mut self, batch: &[(&AppendRequest, String)]) -> Vec<SqliteAppend> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let mut results = Vec::with_capacity(batch.len());
+        {
+            let mut known = tx
+                .prepare_cached("SELECT global_position FROM events WHERE command_id = ?1")
+                .unwrap();
+            let mut head = tx
+                .prepare_cached("SELECT MAX(stream_version) FROM events WHERE stream = ?1")
+                .unwrap();
+            let mut last = tx
+                .prepare_cached("SELECT MAX(global_position) FROM events")
+                .unwrap();
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (global_position, stream, stream_version, command_id, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .unwrap();
+            for (request, payload) in batch {
+                let id = request.command_id.as_bytes().to_vec();
+                let found: Option<i64> = known
+                    .query_row(params![id], |r| r.get(0))
+                    .optional()
+                    .unwrap();
+                if found.is_some() {
+                    results.push(SqliteAppend::Duplicate);
+                    continue;
+                }
+                let stream = request.stream.as_str();
+                let current: Option<i64> = head.query_row(params![stream], |r| r.get(0)).unwrap();
+                let current = current.map(|v| v as u64);
+                if !request.expected.matches(current) {
+                    results.push(SqliteAppend::Conflict);
+                    continue;
+                }
+                let position: Option<i64> = last.query_row([], |r| r.get(0)).unwrap();
+                let position = position.map_or(0, |p| p + 1);
+                let version = current.map_or(0, |v| v + 1) as i64;
+                insert
+                    .execute(params![position, stream, version, id, payload])
+                    .unwrap();
+                results.push(SqliteAppend::Appended);
+            }
+        }
+        tx.commit().unwrap();
+        results
+    }
+
+    fn replay(&self) -> (State, u64) {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT payload FROM events ORDER BY global_position")
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut state = State::new();
+        let mut n = 0;
+        while let Some(row) = rows.next().unwrap() {
+            let text: String = row.get(0).unwrap();
+            let stored: StoredPayload = serde_json::from_str(&text).unwrap();
+            state.apply(&Event {
+                at: stored.at,
+                by: stored.by,
+                body: stored.body,
+            });
+            n += 1;
+        }
+        (state, n)
+    }
+}
+
+/// What the SQLite peer keeps per event: the same fields the engine needs to rebuild it.
+#[derive(serde::Serialize, Deserialize)]
+struct StoredPayload {
+    at: DateTime<Utc>,
+    by: PersonId,
+    body: EventBody,
+}
+
+fn sqlite_payload(e: &RecordedEvent) -> String {
+    let body: EventBody = serde_json::from_value(e.payload.clone()).unwrap();
+    serde_json::to_string(&StoredPayload {
+        at: e.recorded_at,
+        by: PersonId(Uuid::parse_str(&e.actor).unwrap()),
+        body,
+    })
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn dir_size(path: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        total += if meta.is_dir() {
+            dir_size(&entry.path())
+        } else {
+            meta.len()
+        };
+    }
+    total
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn configure<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarks
+// ---------------------------------------------------------------------------------------------
+
+fn append_durable(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = configure(c, "append_durable");
+    g.throughput(Throughput::Elements(1));
+
+    // The whole engine: decide, append with fsync, apply, lints.
+    {
+        let engine = Engine::open_with(
+            dir.path().join("engine"),
+            EngineOptions {
+                durability: Durability::Sync,
+                snapshot_every: 0,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let mut w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let mut i = 0;
+        g.bench_function("okr_engine_execute_sled_sync", |b| {
+            b.iter(|| {
+                let c = w.check_in(i);
+                i += 1;
+                engine.execute(&c).unwrap()
+            })
+        });
+    }
+
+    // The bare stores: the same check-in event under a new command id each time.
+    let template = template_event();
+    {
+        let store = SledStore::open(
+            dir.path().join("sled"),
+            StoreOptions {
+                durability: Durability::Sync,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        let mut feed = Feed::new(template.clone());
+        g.bench_function("okr_sled_store_append_sync", |b| {
+            b.iter(|| store.append_batch(vec![feed.next_request()]).unwrap())
+        });
+    }
+    {
+        let mut db = Sqlite::open(&dir.path().join("peer.sqlite"));
+        let mut feed = Feed::new(template);
+        g.bench_function("sqlite_wal_full_append", |b| {
+            b.iter(|| {
+                let request = feed.next_request();
+                let payload = feed.payload.clone();
+                let out = db.append(&[(&request, payload)]);
+                assert!(matches!(out[0], SqliteAppend::Appended), "{out:?}");
+                out
+            })
+        });
+    }
+    g.finish();
+}
+
+/// A check-in event as the engine records it.
+fn template_event() -> RecordedEvent {
+    let log = recorded_log(1);
+    log.last().unwrap().clone()
+}
+
+/// Append requests of one event each to one stream, with the right expected version.
+struct Feed {
+    event: NewEvent,
+    payload: String,
+    stream: StreamId,
+    head: Option<u64>,
+    next: u64,
+}
+
+impl Feed {
+    fn new(template: RecordedEvent) -> Self {
+        Feed {
+            payload: sqlite_payload(&template),
+            event: new_event(&template),
+            stream: template.stream,
+            head: None,
+            next: 0,
+        }
+    }
+
+    fn next_request(&mut self) -> AppendRequest {
+        let expected = self
+            .head
+            .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        self.head = Some(self.head.map_or(0, |h| h + 1));
+        self.next += 1;
+        AppendRequest {
+            stream: self.stream.clone(),
+            expected,
+            command_id: Uuid::from_u64_pair(0xfeed, self.next),
+            events: vec![self.event.clone()],
+        }
+    }
+
+    fn next_batch(&mut self, n: usize) -> Vec<(AppendRequest, String)> {
+        (0..n)
+            .map(|_| (self.next_request(), self.payload.clone()))
+            .collect()
+    }
+}
+
+fn append_batch_1000(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = configure(c, "append_batch_1000");
+    g.throughput(Throughput::Elements(1000));
+    {
+        let engine = Engine::open_with(
+            dir.path().join("engine"),
+            EngineOptions {
+                durability: Durability::Sync,
+                snapshot_every: 0,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let mut w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let mut i = 0u64;
+        g.bench_function("okr_engine_execute_batch_sled_sync", |b| {
+            b.iter_batched(
+                || {
+                    let batch: Vec<Command> = (i..i + 1000).map(|n| w.check_in(n)).collect();
+                    i += 1000;
+                    batch
+                },
+                |batch: Vec<Command>| engine.execute_batch(&batch).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    let template = template_event();
+    {
+        let store = SledStore::open(
+            dir.path().join("sled"),
+            StoreOptions {
+                durability: Durability::Sync,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        let mut feed = Feed::new(template.clone());
+        g.bench_function("okr_sled_store_append_batch_sync", |b| {
+            b.iter_batched(
+                || (0..1000).map(|_| feed.next_request()).collect::<Vec<_>>(),
+                |batch| store.append_batch(batch).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    {
+        let mut db = Sqlite::open(&dir.path().join("peer.sqlite"));
+        let mut feed = Feed::new(template);
+        g.bench_function("sqlite_wal_full_append_batch", |b| {
+            b.iter_batched(
+                || feed.next_batch(1000),
+                |batch| {
+                    let refs: Vec<(&AppendRequest, String)> =
+                        batch.iter().map(|(r, p)| (r, p.clone())).collect();
+                    db.append(&refs)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// A sled store and a SQLite database holding the same ~100k events.
+struct BigLog {
+    _dir: tempfile::TempDir,
+    sled: std::path::PathBuf,
+    sqlite: std::path::PathBuf,
+    events: u64,
+    state: State,
+}
+
+fn big_log() -> BigLog {
+    let started = Instant::now();
+    let setup = Workload::new().setup.len();
+    let log = recorded_log((LOG_EVENTS - setup) as u64);
+    let dir = tempfile::tempdir().unwrap();
+    let sled = dir.path().join("sled");
+    let sqlite = dir.path().join("peer.sqlite");
+    {
+        let store = SledStore::open(
+            &sled,
+            StoreOptions {
+                durability: Durability::None,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        for chunk in requests(&log).chunks(5000) {
+            store.append_batch(chunk.to_vec()).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    {
+        let mut db = Sqlite::open(&sqlite);
+        let reqs = requests(&log);
+        let payloads: Vec<String> = log.iter().map(sqlite_payload).collect();
+        let all: Vec<_> = reqs.iter().zip(payloads).collect();
+        for chunk in all.chunks(5000) {
+            db.append(chunk);
+        }
+        db.conn
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+    }
+    let events = log.len() as u64;
+    let sled_bytes = dir_size(&sled);
+    let sqlite_bytes = file_size(&sqlite)
+        + file_size(&sqlite.with_extension("sqlite-wal"))
+        + file_size(&sqlite.with_extension("sqlite-shm"));
+    let json_bytes: usize = log
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap().len() + 1)
+        .sum();
+    // Open once: a full replay that also writes the snapshot the `open` group uses.
+    let opened = Instant::now();
+    let engine = Engine::open_with(
+        &sled,
+        EngineOptions {
+            snapshot_every: 10_000,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let replay_once = opened.elapsed();
+    let state = engine.read(State::clone);
+    assert_eq!(engine.stats().replayed_on_open, events);
+    drop(engine);
+    let snapshot_bytes = dir_size(&sled).saturating_sub(sled_bytes);
+    println!(
+        "log of {events} events built in {:.1} s; first open (full replay + snapshot) {:.2} s",
+        started.elapsed().as_secs_f64(),
+        replay_once.as_secs_f64()
+    );
+    println!(
+        "bytes on disk per event: okr sled {:.0} (without snapshot), SQLite WAL {:.0}, \
+         export JSON Lines {:.0}; one snapshot of the final state adds about {} KiB",
+        sled_bytes as f64 / events as f64,
+        sqlite_bytes as f64 / events as f64,
+        json_bytes as f64 / events as f64,
+        snapshot_bytes / 1024
+    );
+    BigLog {
+        _dir: dir,
+        sled,
+        sqlite,
+        events,
+        state,
+    }
+}
+
+/// Times `iters` opens; each engine is closed (sled flushes and releases its lock) outside
+/// the measurement, before the next open.
+fn time_opens(iters: u64, open: impl Fn() -> Engine) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let started = Instant::now();
+        let engine = open();
+        total += started.elapsed();
+        drop(engine);
+    }
+    total
+}
+
+fn replay_and_open(c: &mut Criterion) {
+    let big = big_log();
+    {
+        let mut g = configure(c, "replay");
+        g.throughput(Throughput::Elements(big.events));
+        let store = SledStore::open(&big.sled, StoreOptions::default()).unwrap();
+        g.bench_function("okr_sled_replay_into_state", |b| {
+            b.iter(|| {
+                let mut state = State::new();
+                let mut from = 0;
+                loop {
+                    let chunk = store.read_all(from, 4096).unwrap();
+                    let Some(last) = chunk.last() else { break };
+                    from = last.global_position + 1;
+                    for e in &chunk {
+                        let body = EventBody::deserialize(&e.payload).unwrap();
+                        let by = PersonId(Uuid::parse_str(&e.actor).unwrap());
+                        state.apply(&Event {
+                            at: e.recorded_at,
+                            by,
+                            body,
+                        });
+                    }
+                }
+                assert_eq!(state.org_version, big.state.org_version);
+                state
+            })
+        });
+        drop(store);
+        let db = Sqlite::open(&big.sqlite);
+        g.bench_function("sqlite_replay_into_state", |b| {
+            b.iter(|| {
+                let (state, n) = db.replay();
+                assert_eq!(n, big.events);
+                state
+            })
+        });
+        g.finish();
+    }
+    {
+        let mut g = configure(c, "open_100k");
+        let options = |snapshot_every| EngineOptions {
+            snapshot_every,
+            ..EngineOptions::default()
+        };
+        g.bench_function("okr_engine_open_with_snapshot", |b| {
+            b.iter_custom(|iters| {
+                time_opens(iters, || {
+                    let engine = Engine::open_with(&big.sled, options(10_000)).unwrap();
+                    assert_eq!(engine.stats().replayed_on_open, 0);
+                    engine
+                })
+            })
+        });
+        {
+            let store = SledStore::open(&big.sled, StoreOptions::default()).unwrap();
+            store.clear_snapshots().unwrap();
+        }
+        g.bench_function("okr_engine_open_without_snapshot", |b| {
+            b.iter_custom(|iters| {
+                time_opens(iters, || {
+                    let engine = Engine::open_with(&big.sled, options(0)).unwrap();
+                    assert_eq!(engine.stats().replayed_on_open, big.events);
+                    engine
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, append_durable, append_batch_1000, replay_and_open);
+criterion_main!(benches);

@@ -1,0 +1,1020 @@
+//! The [`Engine`]: okr-core's rules on top of an event store. What embedders use.
+//!
+//! An engine owns a store ([`SledStore`] on a path, or [`MemoryStore`]) and the [`State`]
+//! folded from its log. [`Engine::execute`] decides a command against that state, appends the
+//! events (one atomic, idempotent append per command) and only then applies them; a refused
+//! command ([`EngineError::Rejected`]) and a failed write ([`EngineError::Store`]) both leave
+//! state and log as they were.
+//!
+//! # Mapping between core events and stored events
+//!
+//! | [`RecordedEvent`] field | from the core [`Event`] / [`Command`] |
+//! |---|---|
+//! | `stream` | [`okr_core::StreamId::name`]: `org` or `cycle-<uuid>` |
+//! | `event_type`, `schema_version` | [`EventBody::event_type`], [`EventBody::schema_version`] |
+//! | `payload` | the [`EventBody`] as JSON, including its `type` tag |
+//! | `actor` | `by`, the acting person's UUID as a string |
+//! | `recorded_at` | `at`, the envelope's time |
+//! | `command_id` | the envelope's command id |
+//! | `stream_version` | the core stream version (number of events) before the event |
+//!
+//! Reading back runs the payload through the [`Upcasters`] and decodes it; an event that does
+//! not decode is [`EngineError::Corrupt`] naming its global position.
+//!
+//! # Threads
+//!
+//! `Engine` is `Send + Sync`; share it with an `Arc`. Commands are serialised on one writer
+//! mutex. Readers ([`Engine::read`] and the query wrappers) take a read lock on the state,
+//! which a writer holds exclusively only while applying one command's events.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use okr_core::lint::{self, Lint};
+use okr_core::rollup::{self, CycleRollup, CycleScores};
+use okr_core::{decide, route, Command, CycleId, Event, EventBody, PersonId, Rejection, State};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
+use crate::memory::MemoryStore;
+use crate::sled_store::{Durability, SledStore, StoreOptions};
+use crate::snapshot::{self, SnapshotHeader, SnapshotStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
+use crate::upcast::Upcasters;
+
+/// How many events a replay, export or catch-up reads from the store at a time.
+const CHUNK: usize = 4096;
+
+/// Everything that can go wrong in the engine.
+///
+/// [`EngineError::Rejected`] and [`EngineError::BatchRejected`] mean the command was refused
+/// by the rules; everything else is about storage or input data. Nothing is written or
+/// applied when any error is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The command was refused by okr-core; the rejection says which rule and why.
+    #[error("command refused: {0}")]
+    Rejected(Rejection),
+
+    /// A command of [`Engine::execute_batch`] was refused; nothing of the batch was written.
+    #[error("command {index} of the batch refused: {rejection}")]
+    BatchRejected {
+        /// The index of the refused command in the batch, from 0.
+        index: usize,
+        /// Why it was refused.
+        rejection: Rejection,
+    },
+
+    /// The store failed (I/O, sled, a stale expected version, a damaged store, ...).
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+
+    /// A stored event could not be turned back into a core event: its payload, actor or type
+    /// do not decode, or an upcaster failed.
+    #[error("event at global position {position} is corrupt: {detail}")]
+    Corrupt {
+        /// The event's global position.
+        position: u64,
+        /// What is wrong, with the decoder's message.
+        detail: String,
+    },
+
+    /// A line of an [`Engine::import`] is not a valid event of the log; nothing was imported.
+    #[error("import line {line}: {detail}")]
+    Import {
+        /// The line number, from 1.
+        line: usize,
+        /// Which field or rule is broken, with the decoder's message.
+        detail: String,
+    },
+
+    /// [`Engine::import`] needs an empty store, and this one already holds events.
+    #[error(
+        "import needs an empty store; this one holds events up to global position {last_position}"
+    )]
+    ImportIntoNonEmpty {
+        /// The global position of the store's last event.
+        last_position: u64,
+    },
+
+    /// [`Engine::as_of`] asked for a position after the last event.
+    #[error("position {requested} is beyond the end of the log (last position: {})", last.map_or("none".to_owned(), |l| l.to_string()))]
+    BeyondEnd {
+        /// The requested position.
+        requested: u64,
+        /// The last global position, `None` for an empty log.
+        last: Option<u64>,
+    },
+
+    /// Reading an import or writing an export failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How to open an [`Engine`] on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// When appends reach the disk; default [`Durability::Sync`].
+    pub durability: Durability,
+    /// Write a snapshot of the state every this many events (default 10 000); 0 never.
+    ///
+    /// A snapshot is the whole state as JSON (it holds every check-in, so it grows with the
+    /// log: about 17 MB for a log of 100 000 check-ins) and every snapshot is kept, as
+    /// [`Engine::as_of`] starts from the newest one before its target.
+    pub snapshot_every: u64,
+    /// Create the store when the path does not exist (default `true`).
+    pub create_if_missing: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            durability: Durability::Sync,
+            snapshot_every: 10_000,
+            create_if_missing: true,
+        }
+    }
+}
+
+/// What [`Engine::execute`] did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecuteOutcome {
+    /// The stream written to: `org` or `cycle-<uuid>`.
+    pub stream: String,
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// The events' global positions, in order.
+    pub positions: Vec<u64>,
+    /// Advisory lints about what the command touched (empty for a duplicate).
+    pub lints: Vec<Lint>,
+    /// `true` when the command id had been executed before: the events and positions are the
+    /// original ones and nothing was decided or written.
+    pub duplicate: bool,
+}
+
+/// A moment in the log for [`Engine::as_of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsOf {
+    /// Every event up to and including this global position.
+    Position(u64),
+    /// Every event whose `recorded_at` is at or before this instant.
+    Time(DateTime<Utc>),
+}
+
+/// Counters about the engine's work, for tests and monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Events folded when the engine was opened (after the snapshot, if one was used).
+    pub replayed_on_open: u64,
+    /// The position of the snapshot the engine was opened from, if any.
+    pub snapshot_on_open: Option<u64>,
+    /// Snapshots written since open.
+    pub snapshots_written: u64,
+    /// Snapshots that could not be written since open (they are optional; the command that
+    /// triggered them succeeded).
+    pub snapshot_failures: u64,
+}
+
+/// The store behind an engine: an event log that can also keep snapshots.
+trait Backend: EventStore + SnapshotStore {}
+impl<T: EventStore + SnapshotStore> Backend for T {}
+
+/// The state and how far into the log it reaches.
+#[derive(Debug, Clone, Default)]
+struct Folded {
+    state: State,
+    position: Option<u64>,
+    max_recorded_at: Option<DateTime<Utc>>,
+}
+
+impl Folded {
+    fn apply(&mut self, position: u64, event: &Event) {
+        self.state.apply(event);
+        self.position = Some(position);
+        self.max_recorded_at = self.max_recorded_at.max(Some(event.at));
+    }
+}
+
+/// What only the writer touches.
+#[derive(Debug, Default)]
+struct Writer {
+    subscribers: Vec<Sender<RecordedEvent>>,
+    stats: EngineStats,
+}
+
+/// The OKR engine: okr-core's decide and evolve over a durable event log.
+///
+/// ```
+/// use okr_core::{Command, CommandBody, Envelope, PersonId, UnitId, UnitKind};
+/// use okr_store::Engine;
+///
+/// let engine = Engine::in_memory();
+/// let command = Command {
+///     envelope: Envelope {
+///         command_id: uuid::Uuid::from_u128(1),
+///         actor: PersonId::from_u128(7),
+///         at: "2025-01-06T09:00:00Z".parse().unwrap(),
+///         expected_version: None,
+///     },
+///     body: CommandBody::DefineUnit {
+///         unit: UnitId::from_u128(100),
+///         name: "Federation".into(),
+///         kind: UnitKind::Organisation,
+///         parent: None,
+///     },
+/// };
+/// let outcome = engine.execute(&command).unwrap();
+/// assert_eq!(outcome.positions, vec![0]);
+/// assert_eq!(engine.read(|s| s.units.len()), 1);
+/// ```
+pub struct Engine {
+    store: Box<dyn Backend>,
+    upcasters: Upcasters,
+    snapshot_every: u64,
+    writer: Mutex<Writer>,
+    folded: RwLock<Folded>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("position", &self.position())
+            .field("snapshot_every", &self.snapshot_every)
+            .field("upcasters", &self.upcasters)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compile-time proof that an engine can be shared between threads.
+const _: fn() = || {
+    fn assert<T: Send + Sync>() {}
+    assert::<Engine>();
+    fn assert_send<T: Send>() {}
+    assert_send::<Subscription>();
+};
+
+/// The upcasters for okr-core's event payloads. Every event type is at schema version 1, so
+/// the registry is empty; a step goes here when a payload's schema changes.
+pub fn core_upcasters() -> Upcasters {
+    Upcasters::new()
+}
+
+impl Engine {
+    /// Opens (or creates) an engine on a sled store at `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine, EngineError> {
+        Engine::open_with(path, EngineOptions::default())
+    }
+
+    /// Opens (or creates) an engine on a sled store at `path`: loads the newest snapshot, if
+    /// any is usable, and folds the rest of the log.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
+        let store = SledStore::open(
+            path,
+            StoreOptions {
+                durability: options.durability,
+                create_if_missing: options.create_if_missing,
+            },
+        )?;
+        Engine::with_store(store, options.snapshot_every)
+    }
+
+    /// An engine on an empty [`MemoryStore`] (snapshots every 10 000 events, kept in memory).
+    pub fn in_memory() -> Engine {
+        let snapshot_every = EngineOptions::default().snapshot_every;
+        match Engine::with_store(MemoryStore::new(), snapshot_every) {
+            Ok(engine) => engine,
+            // An empty memory store has nothing to read, so nothing can fail.
+            Err(e) => unreachable!("opening an empty memory store failed: {e}"),
+        }
+    }
+
+    /// An engine on any store that keeps events and snapshots; folds what the store holds.
+    /// `snapshot_every` as in [`EngineOptions::snapshot_every`].
+    pub fn with_store<S>(store: S, snapshot_every: u64) -> Result<Engine, EngineError>
+    where
+        S: EventStore + SnapshotStore + 'static,
+    {
+        let engine = Engine {
+            store: Box::new(store),
+            upcasters: core_upcasters(),
+            snapshot_every,
+            writer: Mutex::new(Writer::default()),
+            folded: RwLock::new(Folded::default()),
+        };
+        let last = engine.store.last_position()?;
+        let (mut folded, snapshot_on_open) = match last.and_then(|l| engine.snapshot_at(l)) {
+            Some(f) => {
+                let at = f.position;
+                (f, at)
+            }
+            None => (Folded::default(), None),
+        };
+        let before = folded.position;
+        let replayed = engine.fold_log(&mut folded, last, |_| true)?;
+        *engine.write_folded() = folded;
+        {
+            let mut writer = engine.lock_writer();
+            writer.stats.replayed_on_open = replayed;
+            writer.stats.snapshot_on_open = snapshot_on_open;
+            if let Some(last) = last {
+                if snapshot_every > 0 && replayed >= snapshot_every {
+                    engine.maybe_snapshot(&mut writer, before, last, true);
+                }
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Decides `command` against the current state and records its events.
+    ///
+    /// A command id seen before returns the original outcome with `duplicate: true` (lints
+    /// empty) without deciding again. A refused command is [`EngineError::Rejected`]; a
+    /// failed append is [`EngineError::Store`]; in both cases nothing is written or applied.
+    /// A command that `decide` accepts with no events returns an empty outcome and does not
+    /// consume its command id.
+    pub fn execute(&self, command: &Command) -> Result<ExecuteOutcome, EngineError> {
+        let mut writer = self.lock_writer();
+        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            return self.duplicate_outcome(original);
+        }
+        let (stream, events, expected) = {
+            let folded = self.read_folded();
+            let stream = route(&folded.state, &command.body).map_err(EngineError::Rejected)?;
+            let events = decide(&folded.state, command).map_err(EngineError::Rejected)?;
+            (
+                stream,
+                events,
+                expected_version(folded.state.stream_version(stream)),
+            )
+        };
+        let stream_name = stream.name();
+        if events.is_empty() {
+            return Ok(ExecuteOutcome {
+                stream: stream_name,
+                events,
+                positions: Vec::new(),
+                lints: Vec::new(),
+                duplicate: false,
+            });
+        }
+        let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
+        let outcome = self.store.append(
+            &StreamId::new(stream_name.clone())?,
+            expected,
+            command.envelope.command_id,
+            new_events,
+        )?;
+        if outcome.duplicate {
+            return self.duplicate_outcome(outcome);
+        }
+        let positions: Vec<u64> = outcome.events.iter().map(|e| e.global_position).collect();
+        let before = {
+            let mut folded = self.write_folded();
+            let before = folded.position;
+            for (event, position) in events.iter().zip(&positions) {
+                folded.apply(*position, event);
+            }
+            before
+        };
+        let lints = lint::for_events(&self.read_folded().state, &events);
+        self.publish(&mut writer, &outcome.events);
+        if let Some(last) = positions.last() {
+            self.maybe_snapshot(&mut writer, before, *last, false);
+        }
+        Ok(ExecuteOutcome {
+            stream: stream_name,
+            events,
+            positions,
+            lints,
+            duplicate: false,
+        })
+    }
+
+    /// Executes commands in order as one all-or-nothing append, for imports and bulk work.
+    ///
+    /// Each command is decided against the state left by the ones before it. When one is
+    /// refused, nothing is written and the error names its index
+    /// ([`EngineError::BatchRejected`]). Commands whose id was executed before (or appears
+    /// earlier in the batch) are not decided again and come back with `duplicate: true`.
+    /// Costs one clone of the state per call, so batches of hundreds or thousands of
+    /// commands pay off, single commands do not.
+    pub fn execute_batch(&self, commands: &[Command]) -> Result<Vec<ExecuteOutcome>, EngineError> {
+        let mut writer = self.lock_writer();
+        let mut scratch = self.read_folded().clone();
+        // Per command: where its result comes from.
+        enum Slot {
+            Appended {
+                request: usize,
+                lints: Vec<Lint>,
+                stream: String,
+                events: Vec<Event>,
+            },
+            Stored(Box<ExecuteOutcome>),
+            SameAs(usize),
+            Empty(String),
+        }
+        let mut slots = Vec::with_capacity(commands.len());
+        let mut requests = Vec::new();
+        let mut seen: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+        // Positions the scratch state assigns, to apply events before the store confirms.
+        let mut next_position = scratch.position.map_or(0, |p| p + 1);
+        for (index, command) in commands.iter().enumerate() {
+            let id = command.envelope.command_id;
+            if let Some(first) = seen.get(&id) {
+                slots.push(Slot::SameAs(*first));
+                continue;
+            }
+            if let Some(original) = self.store.find_command(id)? {
+                slots.push(Slot::Stored(Box::new(self.duplicate_outcome(original)?)));
+                seen.insert(id, index);
+                continue;
+            }
+            let rejected = |rejection| EngineError::BatchRejected { index, rejection };
+            let stream = route(&scratch.state, &command.body).map_err(rejected)?;
+            let events = decide(&scratch.state, command).map_err(rejected)?;
+            if events.is_empty() {
+                slots.push(Slot::Empty(stream.name()));
+                continue;
+            }
+            seen.insert(id, index);
+            let expected = expected_version(scratch.state.stream_version(stream));
+            for event in &events {
+                scratch.apply(next_position, event);
+                next_position += 1;
+            }
+            let lints = lint::for_events(&scratch.state, &events);
+            requests.push(AppendRequest {
+                stream: StreamId::new(stream.name())?,
+                expected,
+                command_id: id,
+                events: events.iter().map(to_new_event).collect::<Result<_, _>>()?,
+            });
+            slots.push(Slot::Appended {
+                request: requests.len() - 1,
+                lints,
+                stream: stream.name(),
+                events,
+            });
+        }
+        let before = self.read_folded().position;
+        let appended = self.store.append_batch(requests)?;
+        let all_events: Vec<RecordedEvent> = appended
+            .iter()
+            .flat_map(|o| o.events.iter().cloned())
+            .collect();
+        let in_sync = appended.iter().all(|o| !o.duplicate)
+            && all_events.last().map(|e| e.global_position)
+                == scratch.position.filter(|_| !all_events.is_empty());
+        if !in_sync && !all_events.is_empty() {
+            // Only a writer outside this engine could cause this (the writer mutex excludes
+            // the others): fold the log again rather than trust the scratch state.
+            let mut folded = Folded::default();
+            self.fold_log(&mut folded, self.store.last_position()?, |_| true)?;
+            scratch = folded;
+        }
+        let after = scratch.position;
+        *self.write_folded() = scratch;
+        self.publish(&mut writer, &all_events);
+        if let Some(after) = after.filter(|_| !all_events.is_empty()) {
+            self.maybe_snapshot(&mut writer, before, after, false);
+        }
+        let mut outcomes: Vec<ExecuteOutcome> = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let outcome = match slot {
+                Slot::Appended {
+                    request,
+                    lints,
+                    stream,
+                    events,
+                } => ExecuteOutcome {
+                    stream,
+                    events,
+                    positions: appended[request]
+                        .events
+                        .iter()
+                        .map(|e| e.global_position)
+                        .collect(),
+                    lints,
+                    duplicate: false,
+                },
+                Slot::Stored(outcome) => *outcome,
+                Slot::SameAs(first) => {
+                    let mut outcome = outcomes[first].clone();
+                    outcome.lints.clear();
+                    outcome.duplicate = true;
+                    outcome
+                }
+                Slot::Empty(stream) => ExecuteOutcome {
+                    stream,
+                    events: Vec::new(),
+                    positions: Vec::new(),
+                    lints: Vec::new(),
+                    duplicate: false,
+                },
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
+    /// it holds the lock. `f` must not call [`Engine::execute`] or the other writing methods
+    /// of the same engine: they would wait for the lock `f` holds.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.read_folded().state)
+    }
+
+    /// The global position of the last event folded into the state, `None` for an empty log.
+    pub fn position(&self) -> Option<u64> {
+        self.read_folded().position
+    }
+
+    /// The rollup of a cycle now; `None` for an unknown cycle.
+    pub fn cycle_rollup(&self, cycle: CycleId) -> Option<CycleRollup> {
+        self.read(|s| s.cycles.get(&cycle).map(rollup::cycle))
+    }
+
+    /// The review scores of a cycle now; `None` for an unknown cycle.
+    pub fn cycle_scores(&self, cycle: CycleId) -> Option<CycleScores> {
+        self.read(|s| s.cycles.get(&cycle).map(rollup::scores))
+    }
+
+    /// All lints of a cycle, evaluated at instant `at`; empty for an unknown cycle.
+    pub fn lints(&self, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
+        self.read(|s| lint::cycle(s, cycle, at))
+    }
+
+    /// Counters about open, snapshots and so on.
+    pub fn stats(&self) -> EngineStats {
+        self.lock_writer().stats.clone()
+    }
+
+    /// The state as it was at a position or an instant, folded from the newest usable
+    /// snapshot before that point (or from the start).
+    ///
+    /// [`AsOf::Time`] folds every event with `recorded_at <= t`, wherever it is in the log
+    /// (the callers' clocks need not agree with the log's order).
+    pub fn as_of(&self, at: AsOf) -> Result<State, EngineError> {
+        let last = self.position();
+        match at {
+            AsOf::Position(p) => {
+                if last.is_none_or(|l| p > l) {
+                    return Err(EngineError::BeyondEnd { requested: p, last });
+                }
+                {
+                    let folded = self.read_folded();
+                    if folded.position == Some(p) {
+                        return Ok(folded.state.clone());
+                    }
+                }
+                let mut folded = self.snapshot_at(p).unwrap_or_default();
+                self.fold_log(&mut folded, Some(p), |_| true)?;
+                Ok(folded.state)
+            }
+            AsOf::Time(t) => {
+                let Some(last) = last else {
+                    return Ok(State::new());
+                };
+                let mut folded = self.snapshot_before_time(last, t).unwrap_or_default();
+                self.fold_log(&mut folded, Some(last), |e| e.recorded_at <= t)?;
+                Ok(folded.state)
+            }
+        }
+    }
+
+    /// Up to `max` stored events from global position `from` on, upcast to the current
+    /// schema versions. For embedders that poll.
+    pub fn events_from(&self, from: u64, max: usize) -> Result<Vec<RecordedEvent>, EngineError> {
+        self.store
+            .read_all(from, max)?
+            .into_iter()
+            .map(|e| self.upcast(e))
+            .collect()
+    }
+
+    /// Turns a stored event into a core event (upcasting first).
+    pub fn decode(&self, recorded: &RecordedEvent) -> Result<Event, EngineError> {
+        let upcast = self.upcast(recorded.clone())?;
+        decode_current(&upcast)
+    }
+
+    /// Writes the whole log, as stored (not upcast), as JSON Lines: one [`RecordedEvent`] per
+    /// line, in global order. Returns the number of events written.
+    pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
+        let Some(last) = self.store.last_position()? else {
+            return Ok(0);
+        };
+        let mut from = 0;
+        let mut written = 0;
+        while from <= last {
+            let max = usize::try_from(last - from + 1)
+                .unwrap_or(usize::MAX)
+                .min(CHUNK);
+            let chunk = self.store.read_all(from, max)?;
+            let Some(tail) = chunk.last() else { break };
+            from = tail.global_position + 1;
+            for event in &chunk {
+                let mut line = serde_json::to_vec(event).map_err(StoreError::from)?;
+                line.push(b'\n');
+                w.write_all(&line)?;
+                written += 1;
+            }
+        }
+        w.flush()?;
+        Ok(written)
+    }
+
+    /// Imports a JSON Lines log (as [`Engine::export`] writes it) into this engine, whose
+    /// store must be empty.
+    ///
+    /// Every line is validated before anything is written: it must decode as a
+    /// [`RecordedEvent`] whose payload decodes as a core event of the stated type and stream,
+    /// with gapless global positions from 0, gapless stream versions, the events of one
+    /// command adjacent, and the event ids the store derives. The first bad line is reported
+    /// as [`EngineError::Import`] with its number. Then everything is written with one
+    /// all-or-nothing append. Returns the number of events imported.
+    pub fn import(&self, reader: impl BufRead) -> Result<u64, EngineError> {
+        let mut writer = self.lock_writer();
+        if let Some(last_position) = self.store.last_position()? {
+            return Err(EngineError::ImportIntoNonEmpty { last_position });
+        }
+        let mut folded = Folded::default();
+        let mut requests: Vec<AppendRequest> = Vec::new();
+        let mut used_commands: HashSet<Uuid> = HashSet::new();
+        let mut heads: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
+        let mut count = 0u64;
+        for (index, line) in reader.lines().enumerate() {
+            let number = index + 1;
+            let bad = |detail: String| EngineError::Import {
+                line: number,
+                detail,
+            };
+            let line = line.map_err(|e| bad(format!("cannot read the line: {e}")))?;
+            if line.trim().is_empty() {
+                return Err(bad("empty line".to_owned()));
+            }
+            let recorded: RecordedEvent =
+                serde_json::from_str(&line).map_err(|e| bad(format!("not an event: {e}")))?;
+            if recorded.global_position != count {
+                return Err(bad(format!(
+                    "global_position is {}, expected {count}",
+                    recorded.global_position
+                )));
+            }
+            let next_version = heads.get(&recorded.stream).map_or(0, |h| h + 1);
+            if recorded.stream_version != next_version {
+                return Err(bad(format!(
+                    "stream_version is {} on stream {}, expected {next_version}",
+                    recorded.stream_version, recorded.stream
+                )));
+            }
+            let upcast = self
+                .upcast(recorded.clone())
+                .map_err(|e| bad(format!("payload: {e}")))?;
+            let event = decode_current(&upcast).map_err(|e| match e {
+                EngineError::Corrupt { detail, .. } => bad(detail),
+                other => bad(other.to_string()),
+            })?;
+            let routed = event.body.stream().name();
+            if routed != recorded.stream.as_str() {
+                return Err(bad(format!(
+                    "stream is {}, but the payload belongs to stream {routed}",
+                    recorded.stream
+                )));
+            }
+            let continues = requests
+                .last()
+                .is_some_and(|r| r.command_id == recorded.command_id);
+            let index_in_command = if continues {
+                let request = requests.last_mut().expect("checked above");
+                if request.stream != recorded.stream {
+                    return Err(bad(format!(
+                        "command_id {} continues on another stream ({} after {})",
+                        recorded.command_id, recorded.stream, request.stream
+                    )));
+                }
+                request.events.push(new_event_from(&recorded));
+                request.events.len() as u64 - 1
+            } else {
+                if !used_commands.insert(recorded.command_id) {
+                    return Err(bad(format!(
+                        "command_id {} was used by earlier events that are not adjacent",
+                        recorded.command_id
+                    )));
+                }
+                requests.push(AppendRequest {
+                    stream: recorded.stream.clone(),
+                    // An event that must get store version v needs head v - 1.
+                    expected: expected_version(recorded.stream_version),
+                    command_id: recorded.command_id,
+                    events: vec![new_event_from(&recorded)],
+                });
+                0
+            };
+            let derived =
+                derive_event_id(recorded.command_id, index_in_command, recorded.recorded_at);
+            if recorded.event_id != derived {
+                return Err(bad(format!(
+                    "event_id is {}, but the store derives {derived} from command_id, index and recorded_at",
+                    recorded.event_id
+                )));
+            }
+            heads.insert(recorded.stream.clone(), recorded.stream_version);
+            folded.apply(recorded.global_position, &event);
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(0);
+        }
+        let appended = self.store.append_batch(requests)?;
+        let recorded: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
+        let after = folded.position;
+        *self.write_folded() = folded;
+        self.publish(&mut writer, &recorded);
+        if let Some(after) = after {
+            self.maybe_snapshot(&mut writer, None, after, false);
+        }
+        Ok(count)
+    }
+
+    /// Delivers every event from global position `from` on, in order, including events
+    /// appended later, each exactly once. The subscription ends when the engine is dropped.
+    ///
+    /// Events already in the log are read (outside the writer lock, then the last few under
+    /// it) before live delivery starts, so there is no gap and no duplicate at the switch.
+    /// The channel is unbounded: a subscriber that does not read keeps events in memory.
+    pub fn subscribe(&self, from: u64) -> Result<Subscription, EngineError> {
+        let (tx, rx) = mpsc::channel();
+        let mut cursor = from;
+        // Catch up without blocking writers, then finish under the writer lock.
+        self.catch_up(&tx, &mut cursor)?;
+        let mut writer = self.lock_writer();
+        self.catch_up(&tx, &mut cursor)?;
+        writer.subscribers.push(tx);
+        Ok(Subscription { rx })
+    }
+
+    /// Deletes every snapshot of the store; the next open replays the whole log.
+    pub fn clear_snapshots(&self) -> Result<(), EngineError> {
+        let _writer = self.lock_writer();
+        Ok(self.store.clear_snapshots()?)
+    }
+
+    fn catch_up(&self, tx: &Sender<RecordedEvent>, cursor: &mut u64) -> Result<(), EngineError> {
+        loop {
+            let chunk = self.store.read_all(*cursor, CHUNK)?;
+            let full = chunk.len() == CHUNK;
+            for event in chunk {
+                *cursor = event.global_position + 1;
+                // A dropped receiver is fine: nothing to deliver to.
+                let _ = tx.send(self.upcast(event)?);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn publish(&self, writer: &mut Writer, events: &[RecordedEvent]) {
+        writer
+            .subscribers
+            .retain(|tx| events.iter().all(|e| tx.send(e.clone()).is_ok()));
+    }
+
+    /// Writes a snapshot at `after` when the events `before+1 ..= after` crossed a multiple
+    /// of `snapshot_every` (or always, with `force`). Failures are counted, not returned.
+    fn maybe_snapshot(&self, writer: &mut Writer, before: Option<u64>, after: u64, force: bool) {
+        let every = self.snapshot_every;
+        if every == 0 {
+            return;
+        }
+        let done_before = before.map_or(0, |b| (b + 1) / every);
+        if !force && (after + 1) / every <= done_before {
+            return;
+        }
+        let bytes = {
+            let folded = self.read_folded();
+            if folded.position != Some(after) {
+                return;
+            }
+            let header = SnapshotHeader::current(after, folded.max_recorded_at);
+            snapshot::encode(&header, &folded.state)
+        };
+        match bytes.and_then(|b| self.store.save_snapshot(after, &b)) {
+            Ok(()) => writer.stats.snapshots_written += 1,
+            Err(_) => writer.stats.snapshot_failures += 1,
+        }
+    }
+
+    /// The newest usable snapshot at or before `position`.
+    fn snapshot_at(&self, position: u64) -> Option<Folded> {
+        let (at, bytes) = self.store.latest_snapshot(Some(position)).ok()??;
+        let (header, state) = snapshot::decode(at, &bytes)?;
+        Some(Folded {
+            state,
+            position: Some(at),
+            max_recorded_at: header.max_recorded_at,
+        })
+    }
+
+    /// The newest usable snapshot at or before `last` whose events were all recorded at or
+    /// before `t`.
+    fn snapshot_before_time(&self, last: u64, t: DateTime<Utc>) -> Option<Folded> {
+        let mut cursor = last;
+        loop {
+            let (at, bytes) = self.store.latest_snapshot(Some(cursor)).ok()??;
+            let header = snapshot::decode_header(&bytes);
+            if header.is_some_and(|h| h.max_recorded_at.is_none_or(|m| m <= t)) {
+                let (header, state) = snapshot::decode(at, &bytes)?;
+                return Some(Folded {
+                    state,
+                    position: Some(at),
+                    max_recorded_at: header.max_recorded_at,
+                });
+            }
+            cursor = at.checked_sub(1)?;
+        }
+    }
+
+    /// Folds the log after `folded.position` up to and including `last` into `folded`,
+    /// skipping events `keep` refuses. Returns the number of events folded.
+    fn fold_log(
+        &self,
+        folded: &mut Folded,
+        last: Option<u64>,
+        keep: impl Fn(&RecordedEvent) -> bool,
+    ) -> Result<u64, EngineError> {
+        let Some(last) = last else { return Ok(0) };
+        let mut from = folded.position.map_or(0, |p| p + 1);
+        let mut count = 0;
+        while from <= last {
+            let max = usize::try_from(last - from + 1)
+                .unwrap_or(usize::MAX)
+                .min(CHUNK);
+            let chunk = self.store.read_all(from, max)?;
+            let Some(tail) = chunk.last() else { break };
+            from = tail.global_position + 1;
+            for recorded in chunk {
+                let position = recorded.global_position;
+                if !keep(&recorded) {
+                    continue;
+                }
+                let event = decode_current(&self.upcast(recorded)?)?;
+                folded.apply(position, &event);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    fn upcast(&self, recorded: RecordedEvent) -> Result<RecordedEvent, EngineError> {
+        let position = recorded.global_position;
+        self.upcasters
+            .upcast(recorded)
+            .map_err(|e| EngineError::Corrupt {
+                position,
+                detail: e.to_string(),
+            })
+    }
+
+    fn duplicate_outcome(&self, original: AppendOutcome) -> Result<ExecuteOutcome, EngineError> {
+        let stream = original
+            .events
+            .first()
+            .map(|e| e.stream.to_string())
+            .unwrap_or_default();
+        let events = original
+            .events
+            .iter()
+            .map(|e| self.decode(e))
+            .collect::<Result<_, _>>()?;
+        Ok(ExecuteOutcome {
+            stream,
+            events,
+            positions: original.events.iter().map(|e| e.global_position).collect(),
+            lints: Vec::new(),
+            duplicate: true,
+        })
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        // The writer holds subscribers and counters only; they stay usable after a panic.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_folded(&self) -> RwLockReadGuard<'_, Folded> {
+        // `State::apply` never panics (an okr-core invariant), so a poisoned lock still
+        // guards a whole state.
+        self.folded.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_folded(&self) -> RwLockWriteGuard<'_, Folded> {
+        self.folded.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Receives the events of [`Engine::subscribe`], in global order.
+///
+/// Iterating blocks until the next event and ends when the engine is dropped.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: Receiver<RecordedEvent>,
+}
+
+impl Subscription {
+    /// Waits for the next event; `None` once the engine is gone and everything was delivered.
+    pub fn recv(&self) -> Option<RecordedEvent> {
+        self.rx.recv().ok()
+    }
+
+    /// Waits at most `timeout` for the next event.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<RecordedEvent, RecvTimeoutError> {
+        self.rx.recv_timeout(timeout)
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&self) -> Result<RecordedEvent, TryRecvError> {
+        self.rx.try_recv()
+    }
+}
+
+impl Iterator for Subscription {
+    type Item = RecordedEvent;
+
+    fn next(&mut self) -> Option<RecordedEvent> {
+        self.recv()
+    }
+}
+
+/// Core stream version (number of events) to the store's expectation (version of the last
+/// event, the first being 0).
+fn expected_version(core_version: u64) -> ExpectedVersion {
+    match core_version.checked_sub(1) {
+        None => ExpectedVersion::NoStream,
+        Some(last) => ExpectedVersion::Exact(last),
+    }
+}
+
+fn to_new_event(event: &Event) -> Result<NewEvent, EngineError> {
+    let payload = serde_json::to_value(&event.body).map_err(StoreError::from)?;
+    Ok(NewEvent::new(
+        event.body.event_type(),
+        event.body.schema_version(),
+        payload,
+        event.by.to_string(),
+        event.at,
+    ))
+}
+
+fn new_event_from(recorded: &RecordedEvent) -> NewEvent {
+    NewEvent {
+        event_type: recorded.event_type.clone(),
+        schema_version: recorded.schema_version,
+        payload: recorded.payload.clone(),
+        actor: recorded.actor.clone(),
+        recorded_at: recorded.recorded_at,
+        correlation_id: recorded.correlation_id,
+    }
+}
+
+/// Decodes an event that is already at the current schema versions.
+fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
+    let corrupt = |detail: String| EngineError::Corrupt {
+        position: recorded.global_position,
+        detail,
+    };
+    let body = EventBody::deserialize(&recorded.payload)
+        .map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
+    if body.event_type() != recorded.event_type {
+        return Err(corrupt(format!(
+            "event_type is {:?}, but the payload is a {:?}",
+            recorded.event_type,
+            body.event_type()
+        )));
+    }
+    let by = Uuid::parse_str(&recorded.actor)
+        .map(PersonId)
+        .map_err(|e| {
+            corrupt(format!(
+                "actor {:?} is not a person id: {e}",
+                recorded.actor
+            ))
+        })?;
+    Ok(Event {
+        at: recorded.recorded_at,
+        by,
+        body,
+    })
+}

@@ -1,0 +1,121 @@
+//! Snapshots: the folded [`State`] at some global position, so that opening a store does not
+//! replay the whole log.
+//!
+//! A snapshot is an optimisation, never a source of truth: the [`crate::Engine`] writes one
+//! every [`crate::EngineOptions::snapshot_every`] events, uses the newest one on open and for
+//! [`crate::Engine::as_of`], and ignores any it cannot decode (or that an other build of this
+//! crate wrote), replaying the log instead. Deleting every snapshot
+//! ([`SnapshotStore::clear_snapshots`]) changes no result, only the time to open.
+//!
+//! # Format
+//!
+//! The store keeps snapshots as opaque bytes keyed by the last global position they cover.
+//! The engine writes one line of JSON with a [`SnapshotHeader`], a newline, and the
+//! [`State`] as JSON. The header can be read without decoding the state.
+
+use chrono::{DateTime, Utc};
+use okr_core::State;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+
+/// The snapshot format this build writes and reads.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Where snapshots are kept. Implemented by [`crate::SledStore`] (a `snapshots` tree) and
+/// [`crate::MemoryStore`] (a map in memory).
+pub trait SnapshotStore: Send + Sync {
+    /// Stores `bytes` as the snapshot covering every event up to and including global
+    /// position `position`, replacing any snapshot at that position.
+    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// The snapshot with the greatest position `<= at_or_before` (any position when `None`),
+    /// as `(position, bytes)`.
+    fn latest_snapshot(
+        &self,
+        at_or_before: Option<u64>,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// Deletes every snapshot. The log is untouched.
+    fn clear_snapshots(&self) -> Result<(), StoreError>;
+}
+
+/// The first line of an engine snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotHeader {
+    /// [`SNAPSHOT_FORMAT`] at the time of writing.
+    pub format: u32,
+    /// The version of okr-store that wrote it; snapshots of other versions are ignored, as
+    /// the shape or meaning of [`State`] may have changed.
+    pub engine_version: String,
+    /// The last global position folded into the state.
+    pub position: u64,
+    /// The latest `recorded_at` among the folded events: the snapshot serves
+    /// [`crate::AsOf::Time`] queries at or after this instant.
+    pub max_recorded_at: Option<DateTime<Utc>>,
+}
+
+impl SnapshotHeader {
+    /// A header for this build.
+    pub(crate) fn current(position: u64, max_recorded_at: Option<DateTime<Utc>>) -> Self {
+        SnapshotHeader {
+            format: SNAPSHOT_FORMAT,
+            engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+            position,
+            max_recorded_at,
+        }
+    }
+
+    /// Whether this build can use a snapshot with this header.
+    fn usable(&self) -> bool {
+        self.format == SNAPSHOT_FORMAT && self.engine_version == env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// Encodes a snapshot: header line, newline, state.
+pub(crate) fn encode(header: &SnapshotHeader, state: &State) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = serde_json::to_vec(header)?;
+    bytes.push(b'\n');
+    serde_json::to_writer(&mut bytes, state)?;
+    Ok(bytes)
+}
+
+/// Reads the header only; `None` when it does not decode or is not usable by this build.
+pub(crate) fn decode_header(bytes: &[u8]) -> Option<SnapshotHeader> {
+    let end = bytes.iter().position(|b| *b == b'\n')?;
+    let header: SnapshotHeader = serde_json::from_slice(&bytes[..end]).ok()?;
+    header.usable().then_some(header)
+}
+
+/// Decodes a whole snapshot stored at `position`; `None` when anything about it is off.
+pub(crate) fn decode(position: u64, bytes: &[u8]) -> Option<(SnapshotHeader, State)> {
+    let header = decode_header(bytes)?;
+    if header.position != position {
+        return None;
+    }
+    let end = bytes.iter().position(|b| *b == b'\n')?;
+    let state = serde_json::from_slice(&bytes[end + 1..]).ok()?;
+    Some((header, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let header = SnapshotHeader::current(41, None);
+        let bytes = encode(&header, &State::new()).unwrap();
+        let (h, s) = decode(41, &bytes).unwrap();
+        assert_eq!(h, header);
+        assert_eq!(s, State::new());
+        assert!(decode(40, &bytes).is_none(), "position must match its key");
+        assert!(decode(41, b"garbage").is_none());
+        let mut other = header.clone();
+        other.engine_version = "0.0.0-other".into();
+        assert!(decode(41, &encode(&other, &State::new()).unwrap()).is_none());
+        let mut truncated = bytes.clone();
+        truncated.truncate(bytes.len() - 1);
+        assert!(decode(41, &truncated).is_none());
+    }
+}
