@@ -1,5 +1,6 @@
 //! The rules in force for one cycle (DESIGN §6), set during Planning.
 
+use crate::rollup::ScoringPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Whether a cycle is a practice sprint or a regular cycle.
@@ -35,6 +36,9 @@ pub struct Policy {
     pub low_score_ppm: i64,
     /// Whether a unit's Lead may advance cycle phases besides an OkrMaster.
     pub leads_may_advance: bool,
+    /// How review scores are computed (versioned; the standard when absent in older logs).
+    #[serde(default)]
+    pub scoring: ScoringPolicy,
 }
 
 impl Policy {
@@ -51,6 +55,7 @@ impl Policy {
             at_risk_ppm: -250_000,
             low_score_ppm: 700_000,
             leads_may_advance: false,
+            scoring: ScoringPolicy::STANDARD,
         }
     }
 

@@ -1,10 +1,34 @@
 //! Progress, rollup, status and score (DESIGN §7), in exact integer parts per million.
+//!
+//! Two ways to the same figures: the functions here compute a cycle's rollup from its state
+//! directly (the reference), and [`Rollup`] keeps the figures in flat arrays and updates them
+//! incrementally as events arrive — a check-in touches only its key result's ancestors.
+//! Integer sums make the two agree exactly; a property test asserts `==`.
+//!
+//! ```
+//! use okr_core::rollup::{attainment_ppm, format_ppm, PPM};
+//! use okr_core::KrKind;
+//! let kr = KrKind::Increase { baseline: Some(5.0), target: 25.0, unit: "%".into() };
+//! assert_eq!(attainment_ppm(&kr, Some(15.0)), PPM / 2);
+//! assert_eq!(attainment_ppm(&kr, Some(33.0)), 1_400_000, "over-achievement stays visible");
+//! assert_eq!(format_ppm(PPM / 2), "0.50");
+//! ```
+
+mod history;
+mod incremental;
+mod scoring;
+
+pub use history::{history, History, WeekFigures};
+pub use incremental::{ObjectiveFigures, Rollup, UnitFigures};
+pub use scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 
 use crate::cycle::Cycle;
+use crate::ids::CycleId;
 use crate::ids::{KeyResultId, ObjectiveId, UnitId};
 use crate::key_result::{Bound, KeyResult, KrKind};
-use crate::objective::ObjectiveStatus;
+use crate::objective::{ObjectiveKind, ObjectiveStatus};
 use crate::review::ScoreProvenance;
+use crate::state::State;
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,39 +69,78 @@ fn current(kr: &KeyResult) -> Option<f64> {
     kr.latest().map(|c| c.value)
 }
 
-/// Attainment of a value on a key result, in ppm, unclamped (within ±1000×).
-pub fn attainment_ppm(kind: &KrKind, value: Option<f64>) -> i64 {
-    match kind {
-        KrKind::Increase { target, .. } | KrKind::Decrease { target, .. } => {
-            let base = kind.effective_baseline();
-            let v = value.unwrap_or(base);
-            let span = target - base;
-            if span == 0.0 || !span.is_finite() {
-                return 0;
-            }
-            let r = ((v - base) / span * PPM as f64).round();
-            if r.is_nan() {
-                0
-            } else {
-                (r as i64).clamp(-RAW_LIMIT, RAW_LIMIT)
-            }
+/// How a key result turns a value into attainment; the numeric core of [`KrKind`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Measure {
+    /// From `base` to `target`, either direction.
+    Linear { base: f64, target: f64 },
+    /// At or above the threshold.
+    AtLeast(f64),
+    /// At or below the threshold.
+    AtMost(f64),
+    /// Done (≥ 1) or not.
+    Milestone,
+}
+
+impl Measure {
+    pub(crate) fn of(kind: &KrKind) -> Self {
+        match kind {
+            KrKind::Increase { target, .. } | KrKind::Decrease { target, .. } => Measure::Linear {
+                base: kind.effective_baseline(),
+                target: *target,
+            },
+            KrKind::Threshold {
+                bound: Bound::AtLeast,
+                value,
+                ..
+            } => Measure::AtLeast(*value),
+            KrKind::Threshold {
+                bound: Bound::AtMost,
+                value,
+                ..
+            } => Measure::AtMost(*value),
+            KrKind::Milestone => Measure::Milestone,
         }
-        KrKind::Threshold {
-            bound, value: t, ..
-        } => match value {
-            Some(v)
-                if (*bound == Bound::AtLeast && v >= *t)
-                    || (*bound == Bound::AtMost && v <= *t) =>
-            {
-                PPM
-            }
-            _ => 0,
-        },
-        KrKind::Milestone => match value {
-            Some(v) if v >= 1.0 => PPM,
-            _ => 0,
-        },
     }
+
+    /// Attainment in ppm, unclamped (within ±1000×); `None` means no check-in yet.
+    pub(crate) fn attainment(&self, value: Option<f64>) -> i64 {
+        match *self {
+            Measure::Linear { base, target } => {
+                let v = value.unwrap_or(base);
+                let span = target - base;
+                if span == 0.0 || !span.is_finite() {
+                    return 0;
+                }
+                let r = ((v - base) / span * PPM as f64).round();
+                if r.is_nan() {
+                    0
+                } else {
+                    (r as i64).clamp(-RAW_LIMIT, RAW_LIMIT)
+                }
+            }
+            Measure::AtLeast(t) => match value {
+                Some(v) if v >= t => PPM,
+                _ => 0,
+            },
+            Measure::AtMost(t) => match value {
+                Some(v) if v <= t => PPM,
+                _ => 0,
+            },
+            Measure::Milestone => match value {
+                Some(v) if v >= 1.0 => PPM,
+                _ => 0,
+            },
+        }
+    }
+}
+
+/// Attainment of a value on a key result, in ppm, unclamped (within ±1000×): increase and
+/// decrease go linearly from baseline (0 %) to target (100 %); a threshold is 100 % on the
+/// right side (inclusive), else 0; a milestone is 100 % once a value ≥ 1 is checked in.
+/// `None` (no check-in) counts as the baseline.
+pub fn attainment_ppm(kind: &KrKind, value: Option<f64>) -> i64 {
+    Measure::of(kind).attainment(value)
 }
 
 /// A key result's progress now (latest check-in by `effective_at`, else the baseline).
@@ -149,7 +212,7 @@ pub fn cycle(c: &Cycle) -> CycleRollup {
         .map(|k| (k.id, key_result(k)))
         .collect();
     let objectives = objective_values(c, |k| key_results.get(&k).map(|p| p.progress_ppm));
-    let (units, total) = unit_values(c, &objectives);
+    let (units, total) = unit_values(c, &objectives, u64::from);
     CycleRollup {
         key_results,
         objectives,
@@ -164,9 +227,21 @@ pub fn objective_values(
     c: &Cycle,
     kr_value: impl Fn(KeyResultId) -> Option<i64>,
 ) -> BTreeMap<ObjectiveId, Option<i64>> {
+    mean_over_graph(c, kr_value, true, u64::from)
+}
+
+/// The weighted means of every objective over its key results' values and, when
+/// `with_children`, its contributing children's means; `weight` maps a stored weight to the
+/// one that counts.
+fn mean_over_graph(
+    c: &Cycle,
+    kr_value: impl Fn(KeyResultId) -> Option<i64>,
+    with_children: bool,
+    weight: impl Fn(u32) -> u64,
+) -> BTreeMap<ObjectiveId, Option<i64>> {
     let mut children: BTreeMap<ObjectiveId, Vec<(ObjectiveId, u32)>> = BTreeMap::new();
     for o in c.objectives.values() {
-        if o.status == ObjectiveStatus::Dropped {
+        if o.status == ObjectiveStatus::Dropped || !with_children {
             continue;
         }
         for (p, w) in &o.aligned_to {
@@ -182,6 +257,7 @@ pub fn objective_values(
         c: &Cycle,
         children: &BTreeMap<ObjectiveId, Vec<(ObjectiveId, u32)>>,
         kr_value: &dyn Fn(KeyResultId) -> Option<i64>,
+        weight: &dyn Fn(u32) -> u64,
         memo: &mut BTreeMap<ObjectiveId, Option<i64>>,
         visiting: &mut std::collections::BTreeSet<ObjectiveId>,
     ) -> Option<i64> {
@@ -194,12 +270,12 @@ pub fn objective_values(
         let mut items: Vec<(i64, u64)> = Vec::new();
         for k in c.key_results_of(id) {
             if let Some(v) = kr_value(k.id) {
-                items.push((v, u64::from(k.weight)));
+                items.push((v, weight(k.weight)));
             }
         }
         for (child, w) in children.get(&id).map(Vec::as_slice).unwrap_or_default() {
-            if let Some(v) = visit(*child, c, children, kr_value, memo, visiting) {
-                items.push((v, u64::from(*w)));
+            if let Some(v) = visit(*child, c, children, kr_value, weight, memo, visiting) {
+                items.push((v, weight(*w)));
             }
         }
         let v = weighted_mean(items);
@@ -207,7 +283,15 @@ pub fn objective_values(
         v
     }
     for id in c.objectives.keys() {
-        visit(*id, c, &children, &kr_value, &mut memo, &mut visiting);
+        visit(
+            *id,
+            c,
+            &children,
+            &kr_value,
+            &weight,
+            &mut memo,
+            &mut visiting,
+        );
     }
     memo
 }
@@ -215,6 +299,7 @@ pub fn objective_values(
 fn unit_values(
     c: &Cycle,
     objectives: &BTreeMap<ObjectiveId, Option<i64>>,
+    weight: impl Fn(u32) -> u64,
 ) -> (BTreeMap<UnitId, Option<i64>>, Option<i64>) {
     let mut per_unit: BTreeMap<UnitId, Vec<(i64, u64)>> = BTreeMap::new();
     for o in c.objectives.values() {
@@ -223,7 +308,7 @@ fn unit_values(
         }
         let items = per_unit.entry(o.unit).or_default();
         if let Some(Some(v)) = objectives.get(&o.id) {
-            items.push((*v, u64::from(o.weight)));
+            items.push((*v, weight(o.weight)));
         }
     }
     let total = weighted_mean(per_unit.values().flatten().copied());
@@ -243,19 +328,51 @@ pub struct KrScore {
     pub provenance: ScoreProvenance,
 }
 
+/// An objective's review score, with what is expected of its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectiveScore {
+    /// The score in ppm; `None` when there is nothing to average.
+    pub score_ppm: Option<i64>,
+    /// Committed or aspirational.
+    pub kind: ObjectiveKind,
+    /// What its kind is expected to reach: 1.0 committed, about 0.7 aspirational
+    /// (reported, not enforced).
+    pub expected_ppm: i64,
+}
+
 /// Review scores of a cycle: per key result (with provenance) and per objective.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleScores {
+    /// The scoring policy they were computed with.
+    pub policy: ScoringPolicy,
     /// Per key result.
     pub key_results: BTreeMap<KeyResultId, KrScore>,
-    /// Per objective: weighted mean of its key results' scores and its children's scores.
+    /// Per objective: weighted mean of its key results' scores (and, with children, of the
+    /// scores of the objectives aligned to it).
     pub objectives: BTreeMap<ObjectiveId, Option<i64>>,
+    /// Per objective, with kind and expectation.
+    pub objective_details: BTreeMap<ObjectiveId, ObjectiveScore>,
     /// The cycle: weighted mean over committed objectives.
     pub cycle: Option<i64>,
 }
 
-/// Review scores: the final progress of each key result unless overridden or corrected.
+/// What an objective of a kind is expected to score.
+pub fn expected_score_ppm(kind: ObjectiveKind) -> i64 {
+    match kind {
+        ObjectiveKind::Committed => PPM,
+        ObjectiveKind::Aspirational => 700_000,
+    }
+}
+
+/// Review scores under the cycle's own scoring policy: the final progress of each key result
+/// unless overridden or corrected.
 pub fn scores(c: &Cycle) -> CycleScores {
+    scores_with(c, &c.policy.scoring)
+}
+
+/// Review scores under `policy` (a what-if when it is not the cycle's own). Pure: the cycle
+/// and its log are untouched.
+pub fn scores_with(c: &Cycle, policy: &ScoringPolicy) -> CycleScores {
     let key_results: BTreeMap<_, _> = c
         .key_results
         .values()
@@ -266,21 +383,53 @@ pub fn scores(c: &Cycle) -> CycleScores {
                     score_ppm: m.score_ppm,
                     provenance: m.provenance.clone(),
                 },
-                None => KrScore {
-                    score_ppm: key_result(k).progress_ppm,
-                    provenance: ScoreProvenance::Computed,
-                },
+                None => {
+                    let p = key_result(k);
+                    KrScore {
+                        score_ppm: match policy.bounds {
+                            ScoreBounds::Clamped => p.progress_ppm,
+                            ScoreBounds::Unbounded => p.raw_ppm,
+                        },
+                        provenance: ScoreProvenance::Computed,
+                    }
+                }
             };
             (k.id, s)
         })
         .collect();
-    let objectives = objective_values(c, |k| key_results.get(&k).map(|s| s.score_ppm));
-    let (_, total) = unit_values(c, &objectives);
+    let objectives = mean_over_graph(
+        c,
+        |k| key_results.get(&k).map(|s| s.score_ppm),
+        policy.scope == ScoreScope::WithChildren,
+        |w| policy.weight(w),
+    );
+    let (_, total) = unit_values(c, &objectives, |w| policy.weight(w));
+    let objective_details = c
+        .objectives
+        .values()
+        .map(|o| {
+            (
+                o.id,
+                ObjectiveScore {
+                    score_ppm: objectives.get(&o.id).copied().flatten(),
+                    kind: o.kind,
+                    expected_ppm: expected_score_ppm(o.kind),
+                },
+            )
+        })
+        .collect();
     CycleScores {
+        policy: *policy,
         key_results,
         objectives,
+        objective_details,
         cycle: total,
     }
+}
+
+/// Re-scores a cycle under another policy: what-if figures, nothing changes.
+pub fn rescore(state: &State, cycle: CycleId, policy: &ScoringPolicy) -> Option<CycleScores> {
+    state.cycles.get(&cycle).map(|c| scores_with(c, policy))
 }
 
 /// Formats ppm as a decimal with two places, e.g. `0.73`.
