@@ -1,18 +1,20 @@
 //! The same figures per cycle week: burn-up series for charts and analysts.
 
-use super::{expected_ppm, Rollup};
+use super::{expected_ppm, span, Rollup};
 use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
 use crate::state::State;
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The figures at the end of one cycle week.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WeekFigures {
     /// Week number, 1-based.
     pub week: u32,
-    /// The instant the figures stand at: the end of the week (the cycle's end for the last).
+    /// The instant the figures stand at: the end of the week, exclusive (the end of the
+    /// cycle's last day for the last week); check-ins effective up to it count.
     pub end: DateTime<Utc>,
     /// Expected progress at that instant.
     pub expected_ppm: i64,
@@ -28,6 +30,7 @@ pub struct WeekFigures {
 
 /// A cycle's burn-up: one [`WeekFigures`] per week from the start to the end date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct History {
     /// The cycle.
     pub cycle: CycleId,
@@ -39,15 +42,11 @@ pub struct History {
 /// check-ins effective by then (today's structure). `None` for an unknown cycle.
 pub fn history(state: &State, cycle: CycleId) -> Option<History> {
     let c = state.cycles.get(&cycle)?;
-    let start = c.start.and_time(NaiveTime::MIN).and_utc();
-    let end = (c.end + Duration::days(1))
-        .and_time(NaiveTime::MIN)
-        .and_utc()
-        - Duration::seconds(1);
+    let (start, end) = span(c);
     let mut weeks = Vec::new();
     let mut week = 1u32;
     loop {
-        let t = (start + Duration::weeks(i64::from(week)) - Duration::seconds(1)).min(end);
+        let t = (start + Duration::weeks(i64::from(week))).min(end);
         let r = Rollup::build_as_of(state, cycle, t)?;
         let figures = r.to_cycle_rollup();
         weeks.push(WeekFigures {

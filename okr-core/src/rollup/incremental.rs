@@ -104,6 +104,7 @@ struct UnitSlot {
 
 /// Figures of one objective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectiveFigures {
     /// Weighted mean over its key results and contributing children, if any.
     pub progress_ppm: Option<i64>,
@@ -115,6 +116,7 @@ pub struct ObjectiveFigures {
 
 /// Figures of one unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnitFigures {
     /// Weighted mean over the unit's committed objectives.
     pub own_ppm: Option<i64>,

@@ -41,6 +41,7 @@ const RAW_LIMIT: i64 = 1_000 * PPM;
 
 /// A key result's progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KrProgress {
     /// Progress clamped to 0..=1 000 000 ppm.
     pub progress_ppm: i64,
@@ -52,6 +53,7 @@ pub struct KrProgress {
 
 /// Where a key result or objective stands against expected progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// No check-in yet.
@@ -153,16 +155,27 @@ pub fn key_result(kr: &KeyResult) -> KrProgress {
     }
 }
 
-/// Expected progress at `t`: how much of the cycle has passed, in ppm (DESIGN §7).
+/// Expected progress at `t`: how much of the cycle has passed, in ppm (DESIGN §7). The cycle
+/// runs from its start date's first instant to the end of its end date.
 pub fn expected_ppm(cycle: &Cycle, t: DateTime<Utc>) -> i64 {
-    let start = cycle.start.and_time(NaiveTime::MIN).and_utc();
-    let end = cycle.end.and_time(NaiveTime::MIN).and_utc();
+    let (start, end) = span(cycle);
     let total = (end - start).num_seconds();
     if total <= 0 {
         return PPM;
     }
     let done = (t - start).num_seconds().clamp(0, total);
     (i128::from(done) * i128::from(PPM) / i128::from(total)) as i64
+}
+
+/// The instants a cycle runs between: its start date at 00:00 and the day after its end
+/// date at 00:00 (UTC).
+pub fn span(cycle: &Cycle) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        cycle.start.and_time(NaiveTime::MIN).and_utc(),
+        (cycle.end + chrono::Duration::days(1))
+            .and_time(NaiveTime::MIN)
+            .and_utc(),
+    )
 }
 
 /// Status from progress and expected progress with the cycle's thresholds.
@@ -192,6 +205,7 @@ pub fn weighted_mean(items: impl IntoIterator<Item = (i64, u64)>) -> Option<i64>
 
 /// The full rollup of one cycle at its current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CycleRollup {
     /// Per key result (removed ones excluded).
     pub key_results: BTreeMap<KeyResultId, KrProgress>,
@@ -321,6 +335,7 @@ fn unit_values(
 
 /// A key result's review score with where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KrScore {
     /// The score in ppm.
     pub score_ppm: i64,
@@ -330,6 +345,7 @@ pub struct KrScore {
 
 /// An objective's review score, with what is expected of its kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectiveScore {
     /// The score in ppm; `None` when there is nothing to average.
     pub score_ppm: Option<i64>,
@@ -342,6 +358,7 @@ pub struct ObjectiveScore {
 
 /// Review scores of a cycle: per key result (with provenance) and per objective.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CycleScores {
     /// The scoring policy they were computed with.
     pub policy: ScoringPolicy,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether scores are clamped to 0..=1 or show over-achievement and regression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreBounds {
     /// Clamped to 0..=1 000 000 ppm.
@@ -14,6 +15,7 @@ pub enum ScoreBounds {
 
 /// What an objective's score averages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreScope {
     /// Its own key results only.
@@ -24,6 +26,7 @@ pub enum ScoreScope {
 
 /// How the parts of a mean are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreWeighting {
     /// By key result weight and alignment contribution.
@@ -42,6 +45,7 @@ pub enum ScoreWeighting {
 /// assert_eq!(p.version, 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoringPolicy {
     /// Version of the scoring formula (1 today).
     pub version: u32,

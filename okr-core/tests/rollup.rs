@@ -1,0 +1,497 @@
+//! Rollup: hand-computed expectations, and the incremental rollup equal to a full
+//! recomputation (exactly) over random workloads and event orders.
+
+use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
+use okr_core::rollup::{self, Rollup, ScoringPolicy, Status, PPM};
+use okr_core::workload::{Workload, WorkloadSpec};
+use okr_core::*;
+use proptest::prelude::*;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------
+// A small world driven through `execute`, for hand-computed cases.
+
+const MASTER: PersonId = PersonId::from_u128(1);
+const ROOT: UnitId = UnitId::from_u128(10);
+const TEAM: UnitId = UnitId::from_u128(11);
+const TEAM2: UnitId = UnitId::from_u128(12);
+const CYCLE: CycleId = CycleId::from_u128(20);
+
+fn t(day: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap() + Duration::days(day)
+}
+
+struct World {
+    state: State,
+    n: u128,
+}
+
+impl World {
+    fn new() -> Self {
+        let mut w = World {
+            state: State::new(),
+            n: 0,
+        };
+        w.run(
+            -7,
+            CommandBody::DefineUnit {
+                unit: ROOT,
+                name: "Root".into(),
+                kind: UnitKind::Organisation,
+                parent: None,
+            },
+        );
+        for (u, name) in [(TEAM, "Team"), (TEAM2, "Team 2")] {
+            w.run(
+                -7,
+                CommandBody::DefineUnit {
+                    unit: u,
+                    name: name.into(),
+                    kind: UnitKind::Team,
+                    parent: Some(ROOT),
+                },
+            );
+        }
+        w.run(
+            -7,
+            CommandBody::RegisterPerson {
+                person: MASTER,
+                name: "M".into(),
+            },
+        );
+        w.run(
+            -7,
+            CommandBody::GrantMembership {
+                unit: ROOT,
+                person: MASTER,
+                role: Role::OkrMaster,
+            },
+        );
+        w.run(
+            -7,
+            CommandBody::PlanCycle {
+                cycle: CYCLE,
+                name: "Q".into(),
+                kind: CycleKind::Regular,
+                start: t(0).date_naive(),
+                end: t(91).date_naive(),
+                check_in_weekday: Weekday::Mon,
+                policy: None,
+            },
+        );
+        w
+    }
+
+    fn run(&mut self, day: i64, body: CommandBody) {
+        self.n += 1;
+        let cmd = Command {
+            envelope: Envelope {
+                command_id: Uuid::from_u128(self.n),
+                actor: MASTER,
+                at: t(day),
+                expected_version: None,
+            },
+            body,
+        };
+        let name = cmd.body.name();
+        execute(&mut self.state, &cmd).unwrap_or_else(|r| panic!("{name}: {r}"));
+    }
+
+    fn objective(&mut self, id: u128, unit: UnitId, weight: u32) -> ObjectiveId {
+        let o = ObjectiveId::from_u128(id);
+        self.run(
+            -1,
+            CommandBody::DraftObjective {
+                cycle: CYCLE,
+                objective: o,
+                unit,
+                title: format!("Objective {id}"),
+                beneficiary: Some("residents".into()),
+                change: None,
+                value: None,
+                kind: ObjectiveKind::Committed,
+                weight,
+            },
+        );
+        o
+    }
+
+    fn kr(&mut self, o: ObjectiveId, id: u128, kind: KrKind, weight: u32) -> KeyResultId {
+        let k = KeyResultId::from_u128(id);
+        self.run(
+            -1,
+            CommandBody::AddKeyResult {
+                objective: o,
+                key_result: k,
+                title: format!("KR {id}"),
+                kind,
+                weight,
+                owner: None,
+            },
+        );
+        k
+    }
+
+    fn commit(&mut self, o: ObjectiveId) {
+        self.run(-1, CommandBody::CommitObjective { objective: o });
+    }
+
+    fn align(&mut self, child: ObjectiveId, parent: ObjectiveId, contribution: u32) {
+        self.run(
+            -1,
+            CommandBody::AlignObjective {
+                objective: child,
+                parent,
+                contribution,
+            },
+        );
+    }
+
+    fn start(&mut self) {
+        self.run(0, CommandBody::StartCycle { cycle: CYCLE });
+    }
+
+    fn check_in(&mut self, day: i64, k: KeyResultId, value: f64, confidence: u8) {
+        self.run(
+            day,
+            CommandBody::CheckIn {
+                key_result: k,
+                value,
+                confidence,
+                note: String::new(),
+                effective_at: None,
+            },
+        );
+    }
+
+    fn reference(&self) -> rollup::CycleRollup {
+        rollup::cycle(&self.state.cycles[&CYCLE])
+    }
+
+    fn incremental(&self) -> Rollup {
+        Rollup::build(&self.state, CYCLE).unwrap()
+    }
+}
+
+fn inc(b: f64, t: f64) -> KrKind {
+    KrKind::Increase {
+        baseline: Some(b),
+        target: t,
+        unit: "%".into(),
+    }
+}
+
+#[test]
+fn increase_decrease_threshold_milestone() {
+    let mut w = World::new();
+    let o = w.objective(100, TEAM, 1);
+    let up = w.kr(o, 200, inc(5.0, 25.0), 1);
+    let down = w.kr(
+        o,
+        201,
+        KrKind::Decrease {
+            baseline: Some(12.0),
+            target: 5.0,
+            unit: "days".into(),
+        },
+        1,
+    );
+    let at_least = w.kr(
+        o,
+        202,
+        KrKind::Threshold {
+            bound: Bound::AtLeast,
+            value: 4.0,
+            unit: "stars".into(),
+        },
+        1,
+    );
+    let at_most = w.kr(
+        o,
+        203,
+        KrKind::Threshold {
+            bound: Bound::AtMost,
+            value: 2.0,
+            unit: "days".into(),
+        },
+        1,
+    );
+    let milestone = w.kr(o, 204, KrKind::Milestone, 1);
+    w.commit(o);
+    w.start();
+    // Before any check-in: increase/decrease at baseline (0), thresholds and milestone 0.
+    let r = w.reference();
+    assert!(r.key_results.values().all(|k| k.progress_ppm == 0));
+    assert_eq!(r.objectives[&o], Some(0));
+
+    w.check_in(7, up, 10.0, 6); // (10-5)/(25-5) = 0.25
+    w.check_in(7, down, 8.5, 7); // (8.5-12)/(5-12) = 0.5
+    w.check_in(7, at_least, 4.0, 8); // on the boundary: inclusive → 1
+    w.check_in(7, at_most, 2.000001, 5); // just over → 0
+    w.check_in(7, milestone, 1.0, 9); // done → 1
+    let r = w.reference();
+    assert_eq!(r.key_results[&up].progress_ppm, 250_000);
+    assert_eq!(r.key_results[&down].progress_ppm, 500_000);
+    assert_eq!(r.key_results[&at_least].progress_ppm, PPM);
+    assert_eq!(r.key_results[&at_most].progress_ppm, 0);
+    assert_eq!(r.key_results[&milestone].progress_ppm, PPM);
+    // (0.25 + 0.5 + 1 + 0 + 1) / 5 = 0.55
+    assert_eq!(r.objectives[&o], Some(550_000));
+    assert_eq!(r.cycle, Some(550_000));
+    let i = w.incremental();
+    assert_eq!(i.to_cycle_rollup(), r);
+    // Confidence: (6+7+8+5+9)/5 = 7 → 0.7.
+    assert_eq!(i.objective(o).unwrap().confidence_ppm, Some(700_000));
+}
+
+#[test]
+fn weights_and_over_achievement() {
+    let mut w = World::new();
+    let o = w.objective(100, TEAM, 1);
+    let a = w.kr(o, 200, inc(0.0, 10.0), 3);
+    let b = w.kr(o, 201, inc(0.0, 10.0), 1);
+    w.commit(o);
+    w.start();
+    w.check_in(7, a, 14.0, 9); // raw 1.4, clamped 1.0
+    w.check_in(7, b, 2.0, 3); // 0.2
+    let r = w.reference();
+    assert_eq!(
+        r.key_results[&a].raw_ppm, 1_400_000,
+        "over-achievement kept raw"
+    );
+    assert_eq!(r.key_results[&a].progress_ppm, PPM);
+    // (3·1.0 + 1·0.2) / 4 = 0.8
+    assert_eq!(r.objectives[&o], Some(800_000));
+    // Unbounded scoring uses the raw attainment: (3·1.4 + 0.2)/4 = 1.1
+    let unbounded = ScoringPolicy::parse("unbounded").unwrap();
+    let s = rollup::rescore(&w.state, CYCLE, &unbounded).unwrap();
+    assert_eq!(s.objectives[&o], Some(1_100_000));
+    // Equal weighting: (1.0 + 0.2)/2 = 0.6
+    let equal = ScoringPolicy::parse("clamped,equal").unwrap();
+    assert_eq!(
+        rollup::rescore(&w.state, CYCLE, &equal).unwrap().objectives[&o],
+        Some(600_000)
+    );
+    // Rescoring left state alone: the standard scores are unchanged.
+    assert_eq!(
+        rollup::scores(&w.state.cycles[&CYCLE]).objectives[&o],
+        Some(800_000)
+    );
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+}
+
+#[test]
+fn objective_without_key_results_has_no_progress() {
+    let mut w = World::new();
+    let empty = w.objective(100, TEAM, 1);
+    let o = w.objective(101, TEAM, 1);
+    let k = w.kr(o, 200, inc(0.0, 4.0), 1);
+    w.commit(o);
+    w.start();
+    w.check_in(7, k, 1.0, 5);
+    let r = w.reference();
+    assert_eq!(
+        r.objectives[&empty], None,
+        "nothing to average is None, not 0"
+    );
+    assert_eq!(r.objectives[&o], Some(250_000));
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+}
+
+#[test]
+fn one_child_aligned_to_two_parents() {
+    let mut w = World::new();
+    let p1 = w.objective(100, ROOT, 1);
+    let p2 = w.objective(101, ROOT, 1);
+    let child = w.objective(102, TEAM, 1);
+    let k1 = w.kr(p1, 200, inc(0.0, 10.0), 1);
+    let k2 = w.kr(p2, 201, inc(0.0, 10.0), 2);
+    let kc = w.kr(child, 202, inc(0.0, 10.0), 1);
+    w.align(child, p1, 1);
+    w.align(child, p2, 2);
+    for o in [p1, p2, child] {
+        w.commit(o);
+    }
+    w.start();
+    w.check_in(7, k1, 2.0, 5); // 0.2
+    w.check_in(7, k2, 4.0, 5); // 0.4
+    w.check_in(7, kc, 8.0, 5); // 0.8
+    let r = w.reference();
+    // p1 = (1·0.2 + 1·0.8) / 2 = 0.5; p2 = (2·0.4 + 2·0.8) / 4 = 0.6
+    assert_eq!(r.objectives[&p1], Some(500_000));
+    assert_eq!(r.objectives[&p2], Some(600_000));
+    assert_eq!(r.objectives[&child], Some(800_000));
+    // Units: root = (0.5 + 0.6)/2 = 0.55; team = 0.8; cycle = (0.5+0.6+0.8)/3 = 0.6333…
+    assert_eq!(r.units[&ROOT], Some(550_000));
+    assert_eq!(r.units[&TEAM], Some(800_000));
+    assert_eq!(r.cycle, Some(633_333));
+    let mut i = w.incremental();
+    assert_eq!(i.to_cycle_rollup(), r);
+    assert_eq!(i.unit(ROOT).unwrap().subtree_ppm, Some(633_333));
+    // A later check-in on the child moves both parents, incrementally.
+    let before = w.state.clone();
+    w.check_in(14, kc, 10.0, 8);
+    let last = {
+        let events = &w.state.cycles[&CYCLE].key_results[&kc].check_ins;
+        assert_eq!(events.len(), 2);
+        Event {
+            at: t(14),
+            by: MASTER,
+            body: EventBody::CheckedIn {
+                cycle: CYCLE,
+                key_result: kc,
+                value: 10.0,
+                confidence: 8,
+                note: String::new(),
+                effective_at: t(14),
+            },
+        }
+    };
+    assert_ne!(before, w.state);
+    i.apply(&last);
+    assert!(!i.is_stale());
+    assert_eq!(i.objective(p1).unwrap().progress_ppm, Some(600_000));
+    assert_eq!(i.objective(p2).unwrap().progress_ppm, Some(700_000));
+    assert_eq!(i.to_cycle_rollup(), w.reference());
+}
+
+#[test]
+fn status_against_expected_progress() {
+    let mut w = World::new();
+    let o = w.objective(100, TEAM, 1);
+    let k = w.kr(o, 200, inc(0.0, 100.0), 1);
+    w.commit(o);
+    w.start();
+    let c = w.state.cycles[&CYCLE].clone();
+    let i = w.incremental();
+    assert_eq!(i.objective_status(&c, o, t(45)), Some(Status::NotStarted));
+    // The cycle runs 92 whole days (2025-01-06 to 2025-04-07 inclusive); halfway is day 46.
+    w.check_in(45, k, 45.0, 5);
+    let i = w.incremental();
+    let half = Utc.with_ymd_and_hms(2025, 1, 6, 0, 0, 0).unwrap() + Duration::days(46);
+    assert_eq!(rollup::expected_ppm(&c, half), 500_000);
+    assert_eq!(i.objective_status(&c, o, half), Some(Status::OnTrack)); // -0.05
+    let mut w2 = World::new();
+    let o2 = w2.objective(100, TEAM, 1);
+    let k2 = w2.kr(o2, 200, inc(0.0, 100.0), 1);
+    w2.commit(o2);
+    w2.start();
+    w2.check_in(45, k2, 30.0, 5);
+    let i2 = w2.incremental();
+    assert_eq!(i2.objective_status(&c, o2, half), Some(Status::AtRisk)); // -0.20
+    w2.check_in(45, k2, 20.0, 5);
+    let i2 = w2.incremental();
+    assert_eq!(i2.objective_status(&c, o2, half), Some(Status::OffTrack)); // -0.30
+}
+
+#[test]
+fn history_is_a_burn_up_per_week() {
+    let mut w = World::new();
+    let o = w.objective(100, TEAM, 1);
+    let k = w.kr(o, 200, inc(0.0, 10.0), 1);
+    w.commit(o);
+    w.start();
+    w.check_in(3, k, 2.0, 5); // week 1
+    w.check_in(17, k, 6.0, 6); // week 3
+    let h = rollup::history(&w.state, CYCLE).unwrap();
+    assert_eq!(h.weeks.len(), 14, "92 days: 13 full weeks and one day");
+    let p: Vec<Option<i64>> = h.weeks.iter().map(|x| x.objectives[&o]).collect();
+    assert_eq!(
+        &p[..4],
+        &[Some(200_000), Some(200_000), Some(600_000), Some(600_000)]
+    );
+    assert!(h
+        .weeks
+        .windows(2)
+        .all(|x| x[0].expected_ppm < x[1].expected_ppm));
+    assert_eq!(h.weeks.last().unwrap().expected_ppm, PPM);
+}
+
+// ---------------------------------------------------------------------------------------
+// Incremental == full, exactly, over random workloads and event orders.
+
+fn spec() -> impl Strategy<Value = WorkloadSpec> {
+    (
+        any::<u64>(),
+        1u32..3,
+        1u32..4,
+        1u32..4,
+        1u32..5,
+        0u32..=1_000_000,
+        1u32..5,
+    )
+        .prop_map(
+            |(seed, depth, fan_out, objectives, krs, density, weeks)| WorkloadSpec {
+                seed,
+                depth,
+                fan_out,
+                objectives_per_unit: objectives,
+                key_results_per_objective: krs,
+                alignment_density_ppm: density,
+                check_in_weeks: weeks,
+                last_level_units: None,
+                ..WorkloadSpec::default()
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_full_recomputation(
+        spec in spec(),
+        order_seed in any::<u64>(),
+        amendments in prop::collection::vec((any::<u16>(), 1u32..6, any::<bool>()), 0..10),
+        checkpoint_every in 1usize..40,
+    ) {
+        let events: Vec<Event> = Workload::events(spec.clone()).collect();
+        let cycle = Workload::new(spec).cycle_id();
+        // Keep everything up to the cycle start in order; shuffle the check-ins after it.
+        let split = events
+            .iter()
+            .position(|e| matches!(e.body, EventBody::CycleStarted { .. }))
+            .map_or(events.len(), |i| i + 1);
+        let (setup, rest) = events.split_at(split);
+        let mut rest: Vec<Event> = rest.to_vec();
+        let mut x = order_seed | 1;
+        for i in (1..rest.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            rest.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        // Weave in key result amendments (weight or a new target).
+        let mut state = State::from_events(setup);
+        let krs: Vec<KeyResultId> = state.cycles[&cycle].key_results.keys().copied().collect();
+        for (i, (pick, weight, retarget)) in amendments.iter().enumerate() {
+            if krs.is_empty() {
+                break;
+            }
+            let k = krs[usize::from(*pick) % krs.len()];
+            let patch = KeyResultPatch {
+                weight: Some(*weight),
+                kind: retarget.then(|| KrKind::Increase { baseline: Some(0.0), target: f64::from(*weight) * 7.0, unit: "%".into() }),
+                ..KeyResultPatch::default()
+            };
+            let at = rest.first().map_or(t(1), |e| e.at);
+            let pos = (i * 7919) % (rest.len() + 1);
+            rest.insert(pos, Event { at, by: MASTER, body: EventBody::KeyResultAmended { cycle, key_result: k, patch, reason: "why".into() } });
+        }
+        let mut r = Rollup::build(&state, cycle).unwrap();
+        for (i, e) in rest.iter().enumerate() {
+            state.apply(e);
+            r.apply(e);
+            if i % checkpoint_every == 0 || i + 1 == rest.len() {
+                r.refresh(&state);
+                let full = Rollup::build(&state, cycle).unwrap();
+                prop_assert_eq!(r.to_cycle_rollup(), full.to_cycle_rollup());
+                prop_assert_eq!(r.to_cycle_rollup(), rollup::cycle(&state.cycles[&cycle]));
+                prop_assert_eq!(r.units(), full.units());
+                for o in full.objective_ids() {
+                    prop_assert_eq!(r.objective(o), full.objective(o));
+                }
+            }
+        }
+    }
+}
