@@ -1,0 +1,308 @@
+//! Rollup, fold and scoring at S/M/L/XL against a SQLite peer (DESIGN §7, §11).
+//!
+//! Groups:
+//! - `fold`: events folded into `State` (events/s), and `decide` + `apply` of the workload.
+//! - `rollup_full`: the full rollup with alignment, units and status from the flat
+//!   [`Rollup`] (`recompute` + `statuses`), per size; beside it the same data in SQLite
+//!   (rusqlite, in memory) with the rollup SQL an intranet would write: latest check-in per
+//!   key result → key result progress → weighted objective → weighted unit.
+//! - `rollup_incremental`: one check-in applied to a built XL rollup.
+//! - `rescore`: scores under another policy.
+//! - memory: a counting allocator reports the bytes per key result of `State` (with every
+//!   check-in) and of the `Rollup`, printed during setup.
+//!
+//! Sizes: `OKR_BENCH_SIZES` (default `S,M,L,XL`). Run with `cargo bench --bench rollup`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use okr_core::rollup::{self, Rollup, ScoringPolicy};
+use okr_core::workload::{Size, Workload, WorkloadSpec};
+use okr_core::{CycleId, Event, EventBody, KrKind, State};
+use rusqlite::{params, Connection};
+
+/// Counts live heap bytes, so that setup can say what a structure costs.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: ptr was allocated by System with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn sizes() -> Vec<Size> {
+    std::env::var("OKR_BENCH_SIZES")
+        .unwrap_or_else(|_| "S,M,L,XL".into())
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+struct Prepared {
+    size: Size,
+    cycle: CycleId,
+    events: Vec<Event>,
+    state: State,
+    rollup: Rollup,
+}
+
+fn prepare(size: Size) -> Prepared {
+    let spec = WorkloadSpec::size(size, 7);
+    let cycle = Workload::new(spec.clone()).cycle_id();
+    let before = live();
+    let mut gen = Workload::events(spec);
+    let events: Vec<Event> = gen.by_ref().collect();
+    let state = gen.into_state();
+    let after_events_and_state = live();
+    // Measure State alone: fold again into a fresh one.
+    let b = live();
+    let mut folded = State::new();
+    for e in &events {
+        folded.apply(e);
+    }
+    let state_bytes = live() - b;
+    drop(folded);
+    let b = live();
+    let rollup = Rollup::build(&state, cycle).expect("cycle");
+    let rollup_bytes = live() - b;
+    let krs = size.key_results() as f64;
+    let titles: usize = state.cycles[&cycle]
+        .key_results
+        .values()
+        .map(|k| k.title.capacity())
+        .sum::<usize>()
+        + state.cycles[&cycle]
+            .objectives
+            .values()
+            .map(|o| {
+                o.text.title.capacity()
+                    + o.text.beneficiary.as_ref().map_or(0, |s| s.capacity())
+                    + o.text.change.as_ref().map_or(0, |s| s.capacity())
+                    + o.text.value.as_ref().map_or(0, |s| s.capacity())
+            })
+            .sum::<usize>();
+    println!(
+        "{size}: {} events; State {:.0} bytes/KR ({:.0} without text), Rollup {:.0} bytes/KR (heap_bytes {:.0}); events+state {:.0} MB",
+        events.len(),
+        state_bytes as f64 / krs,
+        (state_bytes as f64 - titles as f64) / krs,
+        rollup_bytes as f64 / krs,
+        rollup.heap_bytes() as f64 / krs,
+        (after_events_and_state - before) as f64 / 1e6,
+    );
+    Prepared {
+        size,
+        cycle,
+        events,
+        state,
+        rollup,
+    }
+}
+
+/// The same cycle in SQLite, as an intranet would keep it.
+fn sqlite(p: &Prepared) -> Connection {
+    let db = Connection::open_in_memory().expect("sqlite");
+    db.execute_batch(
+        "CREATE TABLE units(id TEXT PRIMARY KEY, parent TEXT);
+         CREATE TABLE objectives(id TEXT PRIMARY KEY, unit TEXT, weight INTEGER, committed INTEGER);
+         CREATE TABLE key_results(id TEXT PRIMARY KEY, objective TEXT, weight INTEGER, baseline REAL, target REAL);
+         CREATE TABLE check_ins(key_result TEXT, effective_at INTEGER, value REAL);
+         CREATE INDEX check_ins_kr ON check_ins(key_result, effective_at);
+         CREATE INDEX key_results_objective ON key_results(objective);
+         CREATE INDEX objectives_unit ON objectives(unit);",
+    )
+    .expect("schema");
+    let c = &p.state.cycles[&p.cycle];
+    let tx = db.unchecked_transaction().expect("tx");
+    {
+        let mut u = tx.prepare("INSERT INTO units VALUES (?1, ?2)").unwrap();
+        for unit in p.state.units.values() {
+            u.execute(params![unit.id.to_string(), unit.parent.map(|x| x.to_string())])
+                .unwrap();
+        }
+        let mut o = tx
+            .prepare("INSERT INTO objectives VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
+        for ob in c.objectives.values() {
+            o.execute(params![
+                ob.id.to_string(),
+                ob.unit.to_string(),
+                ob.weight,
+                ob.status == okr_core::ObjectiveStatus::Committed
+            ])
+            .unwrap();
+        }
+        let mut k = tx
+            .prepare("INSERT INTO key_results VALUES (?1, ?2, ?3, ?4, ?5)")
+            .unwrap();
+        let mut ci = tx
+            .prepare("INSERT INTO check_ins VALUES (?1, ?2, ?3)")
+            .unwrap();
+        for kr in c.key_results.values() {
+            let (b, t) = match &kr.kind {
+                KrKind::Increase { target, .. } | KrKind::Decrease { target, .. } => {
+                    (kr.kind.effective_baseline(), *target)
+                }
+                KrKind::Threshold { value, .. } => (0.0, *value),
+                KrKind::Milestone => (0.0, 1.0),
+            };
+            k.execute(params![kr.id.to_string(), kr.objective.to_string(), kr.weight, b, t])
+                .unwrap();
+            for x in &kr.check_ins {
+                ci.execute(params![kr.id.to_string(), x.effective_at.timestamp(), x.value])
+                    .unwrap();
+            }
+        }
+    }
+    tx.commit().expect("commit");
+    db
+}
+
+const PEER_SQL: &str = "
+WITH latest AS (
+  SELECT c.key_result, c.value
+  FROM check_ins c
+  JOIN (SELECT key_result, MAX(effective_at) AS at FROM check_ins GROUP BY key_result) m
+    ON m.key_result = c.key_result AND m.at = c.effective_at
+),
+kr AS (
+  SELECT k.id, k.objective, k.weight,
+         MIN(1.0, MAX(0.0, (COALESCE(l.value, k.baseline) - k.baseline) / (k.target - k.baseline))) AS p
+  FROM key_results k LEFT JOIN latest l ON l.key_result = k.id
+),
+obj AS (
+  SELECT o.id, o.unit, o.weight, SUM(kr.p * kr.weight) / SUM(kr.weight) AS p
+  FROM objectives o JOIN kr ON kr.objective = o.id
+  WHERE o.committed
+  GROUP BY o.id
+)
+SELECT unit, SUM(p * weight) / SUM(weight) FROM obj GROUP BY unit";
+
+fn benches(c: &mut Criterion) {
+    for size in sizes() {
+        let mut p = prepare(size);
+        let name = size.to_string();
+        let cycle = p.state.cycles[&p.cycle].clone();
+        let at = cycle.end.and_hms_opt(12, 0, 0).unwrap().and_utc() - chrono::Duration::days(30);
+
+        let mut g = c.benchmark_group("rollup_full");
+        g.sample_size(10).measurement_time(Duration::from_secs(4));
+        g.throughput(Throughput::Elements(size.key_results()));
+        g.bench_function(format!("okr/{name}"), |b| {
+            b.iter(|| {
+                p.rollup.recompute();
+                black_box(p.rollup.statuses(&cycle, at));
+            })
+        });
+        if size != Size::XL || std::env::var_os("OKR_BENCH_PEER_XL").is_some() {
+            let db = sqlite(&p);
+            g.bench_function(format!("sqlite/{name}"), |b| {
+                b.iter(|| {
+                    let mut st = db.prepare_cached(PEER_SQL).unwrap();
+                    let rows: Vec<(String, f64)> = st
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .unwrap()
+                        .map(Result::unwrap)
+                        .collect();
+                    black_box(rows)
+                })
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group("rollup_build");
+        g.sample_size(10).measurement_time(Duration::from_secs(4));
+        g.throughput(Throughput::Elements(size.key_results()));
+        g.bench_function(format!("okr/{name}"), |b| {
+            b.iter(|| black_box(Rollup::build(&p.state, p.cycle)))
+        });
+        if size <= Size::M {
+            g.bench_function(format!("reference/{name}"), |b| {
+                b.iter(|| black_box(rollup::cycle(&p.state.cycles[&p.cycle])))
+            });
+        }
+        g.finish();
+
+        // One check-in on a built rollup: a stream of later check-ins over all key results.
+        let krs: Vec<_> = cycle.key_results.keys().copied().collect();
+        let base = cycle.end.and_hms_opt(10, 0, 0).unwrap().and_utc();
+        let mut i = 0usize;
+        let mut g = c.benchmark_group("rollup_incremental");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(format!("check_in/{name}"), |b| {
+            b.iter_batched(
+                || {
+                    i += 1;
+                    Event {
+                        at: base,
+                        by: okr_core::PersonId::from_u128(1),
+                        body: EventBody::CheckedIn {
+                            cycle: p.cycle,
+                            key_result: krs[(i * 7919) % krs.len()],
+                            value: (i % 100) as f64,
+                            confidence: (i % 11) as u8,
+                            note: String::new(),
+                            effective_at: base + chrono::Duration::seconds(i as i64),
+                        },
+                    }
+                },
+                |e| p.rollup.apply(black_box(&e)),
+                BatchSize::SmallInput,
+            )
+        });
+        g.finish();
+
+        let policy = ScoringPolicy::parse("unbounded,kr-only,equal").unwrap();
+        let mut g = c.benchmark_group("rescore");
+        g.sample_size(10).measurement_time(Duration::from_secs(4));
+        g.throughput(Throughput::Elements(size.key_results()));
+        g.bench_function(format!("okr/{name}"), |b| {
+            b.iter(|| black_box(rollup::rescore(&p.state, p.cycle, &policy)))
+        });
+        g.finish();
+
+        if size <= Size::L {
+            let mut g = c.benchmark_group("fold");
+            g.sample_size(10).measurement_time(Duration::from_secs(5));
+            g.throughput(Throughput::Elements(p.events.len() as u64));
+            g.bench_function(format!("apply/{name}"), |b| {
+                b.iter(|| {
+                    let mut s = State::new();
+                    for e in &p.events {
+                        s.apply(e);
+                    }
+                    black_box(s)
+                })
+            });
+            g.finish();
+        }
+        let _ = p.size;
+    }
+}
+
+criterion_group!(all, benches);
+criterion_main!(all);
