@@ -50,6 +50,7 @@
 pub mod command;
 pub mod cycle;
 pub mod decide;
+pub mod demo;
 pub mod event;
 pub mod ids;
 pub mod key_result;
@@ -61,11 +62,12 @@ pub mod rejection;
 pub mod review;
 pub mod rollup;
 pub mod state;
+pub mod stats;
 pub mod weekly;
 pub mod workload;
 
 pub use command::{Command, CommandBody, Envelope};
-pub use cycle::{Cycle, Phase};
+pub use cycle::{Cycle, IdMap, Phase};
 pub use decide::{decide, route};
 pub use event::{Event, EventBody};
 pub use ids::*;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 ///
 /// State changes only through [`State::apply`], which never fails.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct State {
     /// Units by id.
     pub units: BTreeMap<UnitId, Unit>,
@@ -27,7 +28,7 @@ pub struct State {
     pub cycles: BTreeMap<CycleId, Cycle>,
     /// Which kind of entity, in which cycle, every objective, key result, agreement,
     /// blocker, initiative and retro id names.
-    index: BTreeMap<Uuid, (EntityKind, CycleId)>,
+    index: rustc_hash::FxHashMap<Uuid, (EntityKind, CycleId)>,
     /// In how many units each person holds each role (derived from memberships, kept so
     /// that "anywhere" questions need no scan of the organisation).
     roles_held: BTreeMap<PersonId, BTreeMap<Role, u32>>,
@@ -253,8 +254,8 @@ impl State {
                         version: 1,
                         early_review_reason: None,
                         cancel_reason: None,
-                        objectives: BTreeMap::new(),
-                        key_results: BTreeMap::new(),
+                        objectives: Default::default(),
+                        key_results: Default::default(),
                         agreements: BTreeMap::new(),
                         blockers: BTreeMap::new(),
                         initiatives: BTreeMap::new(),

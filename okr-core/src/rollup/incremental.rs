@@ -172,6 +172,8 @@ pub struct Rollup {
     unit_order: Vec<u32>,
     total: Sums,
     stale: bool,
+    /// Scratch stack for [`Rollup::propagate`], kept to avoid an allocation per check-in.
+    work: Vec<(u32, bool)>,
 }
 
 fn micros(t: DateTime<Utc>) -> i64 {
@@ -204,6 +206,7 @@ impl Rollup {
             unit_order: Vec::new(),
             total: Sums::default(),
             stale: false,
+            work: Vec::new(),
         };
         r.index(state, c, cutoff);
         r.recompute();
@@ -331,11 +334,12 @@ impl Rollup {
             let o = &mut self.objs[oi as usize];
             let value = o.sums.mean();
             o.value = value;
-            let (open, started, parents) = (o.open, o.started > 0, o.parents.clone());
+            let (open, started) = (o.open, o.started > 0);
             if open {
-                for (p, w) in parents.iter() {
-                    let p = &mut self.objs[*p as usize];
-                    p.sums.add(value, u64::from(*w));
+                for j in 0..self.objs[oi as usize].parents.len() {
+                    let (p, w) = self.objs[oi as usize].parents[j];
+                    let p = &mut self.objs[p as usize];
+                    p.sums.add(value, u64::from(w));
                     p.started += u32::from(started);
                 }
             }
@@ -488,7 +492,9 @@ impl Rollup {
 
     /// Recomputes objective `oi`'s value from its sums and carries any change upward.
     fn propagate(&mut self, oi: u32, became_started: bool) {
-        let mut work = vec![(oi, became_started)];
+        let mut work = std::mem::take(&mut self.work);
+        work.clear();
+        work.push((oi, became_started));
         while let Some((oi, became_started)) = work.pop() {
             let o = &mut self.objs[oi as usize];
             let old = o.value;
@@ -499,30 +505,29 @@ impl Rollup {
             }
             if o.committed && o.unit != NONE && old != new {
                 let w = u64::from(o.weight);
-                let mut delta = Sums::default();
-                delta.add(new, w);
-                let mut minus = Sums::default();
+                let (mut plus, mut minus) = (Sums::default(), Sums::default());
+                plus.add(new, w);
                 minus.add(old, w);
                 let u = o.unit;
-                self.total.merge(&minus, -1);
-                self.total.merge(&delta, 1);
-                self.units[u as usize].own.merge(&minus, -1);
-                self.units[u as usize].own.merge(&delta, 1);
+                for s in [&mut self.total, &mut self.units[u as usize].own] {
+                    s.merge(&minus, -1);
+                    s.merge(&plus, 1);
+                }
                 let mut cur = u;
                 let mut steps = 0;
                 while cur != NONE && steps <= self.units.len() {
                     let unit = &mut self.units[cur as usize];
                     unit.subtree.merge(&minus, -1);
-                    unit.subtree.merge(&delta, 1);
+                    unit.subtree.merge(&plus, 1);
                     cur = unit.parent;
                     steps += 1;
                 }
             }
-            let o = &self.objs[oi as usize];
-            if !o.open {
+            if !self.objs[oi as usize].open {
                 continue;
             }
-            for &(p, w) in o.parents.clone().iter() {
+            for j in 0..self.objs[oi as usize].parents.len() {
+                let (p, w) = self.objs[oi as usize].parents[j];
                 let parent = &mut self.objs[p as usize];
                 if old != new {
                     parent.sums.sub(old, u64::from(w));
@@ -532,6 +537,7 @@ impl Rollup {
                 work.push((p, became_started && parent.started == 1));
             }
         }
+        self.work = work;
     }
 
     /// The cycle.
