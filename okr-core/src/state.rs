@@ -451,11 +451,17 @@ impl State {
                 note,
                 effective_at,
             } => {
-                if let Some(k) = self
-                    .cycles
-                    .get_mut(cycle)
-                    .and_then(|c| c.key_results.get_mut(key_result))
-                {
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    // A key result is checked in about once a week: reserve the cycle's
+                    // weeks at the first check-in instead of growing (and copying) the
+                    // history three times.
+                    let weeks = ((c.end - c.start).num_days().max(0) / 7 + 1) as usize;
+                    let Some(k) = c.key_results.get_mut(key_result) else {
+                        return;
+                    };
+                    if k.check_ins.capacity() == 0 {
+                        k.check_ins.reserve_exact(weeks.min(64));
+                    }
                     k.check_ins.push(CheckIn {
                         value: *value,
                         confidence: *confidence,
