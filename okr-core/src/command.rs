@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 /// What comes with every command: ids and time come from the caller, never from the core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Envelope {
     /// Identifies the command; a store returns the original outcome when it sees it again.
     pub command_id: Uuid,
@@ -30,6 +31,7 @@ pub struct Envelope {
 
 /// A command: an envelope and what to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Command {
     /// Who, when, which command.
     pub envelope: Envelope,
@@ -39,6 +41,7 @@ pub struct Command {
 
 /// Everything the engine can be asked to do (DESIGN §4–§5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum CommandBody {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// An event: when, by whom, what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     /// When the command that caused it was given (the envelope's `at`).
     pub at: DateTime<Utc>,
@@ -33,6 +34,7 @@ impl Event {
 
 /// What happened. Every type has a schema version ([`EventBody::schema_version`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventBody {

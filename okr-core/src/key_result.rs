@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which side of a threshold is the right one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Bound {
     /// The value must stay at or above the threshold.
@@ -16,6 +17,7 @@ pub enum Bound {
 
 /// How a key result is measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KrKind {
     /// Raise a value from `baseline` to `target` (target above baseline).
@@ -63,6 +65,7 @@ impl KrKind {
 
 /// A weekly check-in on a key result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckIn {
     /// The measured value.
     pub value: f64,
@@ -80,6 +83,7 @@ pub struct CheckIn {
 
 /// A key result in a cycle's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyResult {
     /// Its id.
     pub id: KeyResultId,
@@ -114,6 +118,7 @@ impl KeyResult {
 
 /// Changes to a key result; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyResultPatch {
     /// New title.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -50,6 +50,7 @@
 pub mod command;
 pub mod cycle;
 pub mod decide;
+pub mod demo;
 pub mod event;
 pub mod ids;
 pub mod key_result;
@@ -61,6 +62,7 @@ pub mod rejection;
 pub mod review;
 pub mod rollup;
 pub mod state;
+pub mod stats;
 pub mod weekly;
 pub mod workload;
 

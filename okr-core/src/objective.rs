@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// Whether an objective is expected to be reached fully or stretched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectiveKind {
     /// Expected to reach 1.0.
@@ -16,6 +17,7 @@ pub enum ObjectiveKind {
 
 /// Where an objective stands in Planning and after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectiveStatus {
     /// Being formulated.
@@ -28,6 +30,7 @@ pub enum ObjectiveStatus {
 
 /// The text of an objective ("Veränderung + Mehrwert + für Menschen").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectiveText {
     /// The objective's title.
     pub title: String,
@@ -44,6 +47,7 @@ pub struct ObjectiveText {
 
 /// Changes to an objective; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectivePatch {
     /// New title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +83,7 @@ impl ObjectivePatch {
 
 /// An objective in a cycle's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Objective {
     /// Its id.
     pub id: ObjectiveId,

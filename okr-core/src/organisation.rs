@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What a unit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// An organisation, e.g. a commune or the federation of communes.
@@ -20,6 +21,7 @@ pub enum UnitKind {
 
 /// A role a person holds in a unit; it applies to the unit and all units below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Facilitates the process; plans and advances cycles, administers the organisation.
@@ -48,6 +50,7 @@ impl std::fmt::Display for Role {
 
 /// A node of the organisation tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Unit {
     /// Its id.
     pub id: UnitId,
@@ -65,6 +68,7 @@ pub struct Unit {
 
 /// A registered person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Person {
     /// Their id.
     pub id: PersonId,

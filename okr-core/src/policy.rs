@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether a cycle is a practice sprint or a regular cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CycleKind {
     /// A short learning cycle ("Übungssprint"): start with exactly one objective.
@@ -21,6 +22,7 @@ pub enum CycleKind {
 /// assert_eq!(Policy::for_kind(CycleKind::Practice).max_committed_objectives_per_unit, 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// At most this many committed objectives per unit (Regular 5, Practice 1).
     pub max_committed_objectives_per_unit: u32,

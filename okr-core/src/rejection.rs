@@ -7,6 +7,7 @@ use std::fmt;
 
 /// A business rule with a stable identifier (DESIGN §5–§6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Rule {
@@ -103,6 +104,7 @@ impl fmt::Display for Rule {
 
 /// Why `decide` refused a command. Every variant says what was wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "rejection", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Rejection {

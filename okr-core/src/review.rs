@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a key result's review score comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum ScoreProvenance {
     /// Computed from the final progress.
@@ -32,6 +33,7 @@ pub enum ScoreProvenance {
 
 /// A review score set by hand (override or correction), in parts per million.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ManualScore {
     /// The score, 0..=1 000 000 ppm.
     pub score_ppm: i64,
@@ -41,6 +43,7 @@ pub struct ManualScore {
 
 /// Keep, improve, stop or try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RetroKind {
     /// Keep doing.
@@ -55,6 +58,7 @@ pub enum RetroKind {
 
 /// A retrospective item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetroItem {
     /// Its id.
     pub id: RetroItemId,
@@ -68,6 +72,7 @@ pub struct RetroItem {
 
 /// A retrospective action, carried to the next cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetroAction {
     /// Its id.
     pub id: RetroActionId,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How an agreement ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementOutcome {
     /// It was kept.
@@ -16,6 +17,7 @@ pub enum AgreementOutcome {
 
 /// An agreement made in a weekly: what should be different by the next one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Agreement {
     /// Its id.
     pub id: AgreementId,
@@ -35,6 +37,7 @@ pub struct Agreement {
 
 /// A decision taken on an escalated blocker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BlockerDecision {
     /// What was decided.
     pub decision: String,
@@ -46,6 +49,7 @@ pub struct BlockerDecision {
 
 /// Something in a unit's way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Blocker {
     /// Its id.
     pub id: BlockerId,
@@ -65,6 +69,7 @@ pub struct Blocker {
 
 /// Where an initiative stands on the board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InitiativeStatus {
     /// Not started.
@@ -77,6 +82,7 @@ pub enum InitiativeStatus {
 
 /// Work that should move a key result, prioritised by effort and impact (1..=5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Initiative {
     /// Its id.
     pub id: InitiativeId,

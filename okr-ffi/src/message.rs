@@ -1,0 +1,279 @@
+//! The JSON messages that cross the ABI, as Rust types. The committed JSON Schemas under
+//! `okr-ffi/schema/` are generated from them (see [`crate::schema`]).
+//!
+//! Every message carries `"version": 1`. Inputs may leave it out (it then means 1); any other
+//! value is refused with `OKR_RESULT_VERSION`.
+
+use chrono::{DateTime, Utc};
+use okr_core::lint::Lint;
+use okr_core::rollup::{CycleRollup, CycleScores, History, ScoringPolicy};
+use okr_core::{Command, Cycle, CycleId, Event, State};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A message with its `version` (1) beside the message's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Versioned<T> {
+    /// The message version: 1.
+    pub version: u32,
+    /// The message.
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T> Versioned<T> {
+    /// Wraps a message with version 1.
+    pub fn new(body: T) -> Versioned<T> {
+        Versioned { version: 1, body }
+    }
+}
+
+/// Input of `okr_engine_execute`: a command, `{"version":1,"envelope":{..},"body":{"type":..}}`.
+pub type CommandMessage = Versioned<Command>;
+
+/// Input of `okr_engine_execute_batch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    /// The commands, executed in order as one all-or-nothing append.
+    pub commands: Vec<Command>,
+}
+
+/// Options of `okr_engine_open` (all optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenOptions {
+    /// `"sync"` (default: flush before every append returns), `"periodic:<ms>"` or `"none"`.
+    #[serde(default)]
+    pub durability: Option<String>,
+    /// Write a snapshot every this many events (default 10000); 0 never.
+    #[serde(default)]
+    pub snapshot_every: Option<u64>,
+    /// Create the store when the path does not exist (default true).
+    #[serde(default)]
+    pub create_if_missing: Option<bool>,
+}
+
+/// What `okr_engine_execute` did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExecuteOutcome {
+    /// The stream written to: `org` or `cycle-<uuid>`.
+    pub stream: String,
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// The events' global positions, in order.
+    pub positions: Vec<u64>,
+    /// Advisory lints about what the command touched (empty for a duplicate).
+    pub lints: Vec<Lint>,
+    /// `true` when the command id was executed before: events and positions are the
+    /// original ones and nothing was decided or written.
+    pub duplicate: bool,
+}
+
+impl From<okr_store::ExecuteOutcome> for ExecuteOutcome {
+    fn from(o: okr_store::ExecuteOutcome) -> Self {
+        ExecuteOutcome {
+            stream: o.stream,
+            events: o.events,
+            positions: o.positions,
+            lints: o.lints,
+            duplicate: o.duplicate,
+        }
+    }
+}
+
+/// Output of `okr_engine_execute_batch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BatchOutcome {
+    /// One outcome per command, in order.
+    pub outcomes: Vec<ExecuteOutcome>,
+}
+
+/// A scoring policy for `rescore`: a compact name such as `"unbounded,kr-only,equal"` or
+/// `"v1:clamped"`, or the policy object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PolicyArg {
+    /// A compact name (as the CLI takes it).
+    Name(String),
+    /// A policy object.
+    Policy(ScoringPolicy),
+}
+
+/// Input of `okr_engine_query`: `{"version":1,"query":"<name>", ...parameters}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "query", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Query {
+    /// The whole state now.
+    State,
+    /// The global position of the last event (`null` for an empty log).
+    Position,
+    /// One cycle's state now.
+    Cycle {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's rollup now (progress in parts per million).
+    Rollup {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's review scores under its own scoring policy.
+    Scores {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's review scores under another policy (what-if; nothing changes).
+    Rescore {
+        /// The cycle.
+        cycle: CycleId,
+        /// The policy.
+        policy: PolicyArg,
+    },
+    /// All lints of a cycle, evaluated at instant `at`.
+    Lints {
+        /// The cycle.
+        cycle: CycleId,
+        /// The instant (RFC 3339), e.g. `2025-03-01T12:00:00Z`.
+        at: DateTime<Utc>,
+    },
+    /// A cycle's burn-up, week by week.
+    History {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// The state as it was at a global position (inclusive) or an instant (exactly one of
+    /// `position` and `at`); with `cycle`, that cycle and its rollup instead of the whole
+    /// state.
+    AsOf {
+        /// Every event up to and including this global position.
+        #[serde(default)]
+        position: Option<u64>,
+        /// Every event recorded at or before this instant.
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
+        /// Only this cycle.
+        #[serde(default)]
+        cycle: Option<CycleId>,
+    },
+}
+
+/// Output of `okr_engine_query`: `{"version":1,"query":"<name>", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "query", rename_all = "snake_case")]
+pub enum QueryResult<'a> {
+    /// The whole state.
+    State {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// The state.
+        state: &'a State,
+    },
+    /// The position of the last event.
+    Position {
+        /// `null` for an empty log.
+        position: Option<u64>,
+    },
+    /// One cycle.
+    Cycle {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// The cycle.
+        cycle: &'a Cycle,
+    },
+    /// A cycle's rollup.
+    Rollup {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// The rollup.
+        rollup: CycleRollup,
+    },
+    /// A cycle's scores under its own policy.
+    Scores {
+        /// The scores.
+        scores: CycleScores,
+    },
+    /// A cycle's scores under another policy.
+    Rescore {
+        /// The scores.
+        scores: CycleScores,
+    },
+    /// A cycle's lints.
+    Lints {
+        /// The cycle.
+        cycle: CycleId,
+        /// The instant they were evaluated at.
+        at: DateTime<Utc>,
+        /// The lints.
+        lints: Vec<Lint>,
+    },
+    /// A cycle's burn-up.
+    History {
+        /// The burn-up.
+        history: History,
+    },
+    /// A past view.
+    AsOf {
+        /// The position asked for, if one was.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        position: Option<u64>,
+        /// The instant asked for, if one was.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
+        /// The whole state then (without `cycle`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state: Option<&'a State>,
+        /// The cycle then (with `cycle`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cycle: Option<&'a Cycle>,
+        /// The cycle's rollup then (with `cycle`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rollup: Option<CycleRollup>,
+    },
+}
+
+/// One stored event as `okr_engine_events_since` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EventRecord {
+    /// The event's position in the whole log, from 0, gapless.
+    pub position: u64,
+    /// The stream: `org` or `cycle-<uuid>`.
+    pub stream: String,
+    /// The event's version within its stream, from 0.
+    pub stream_version: u64,
+    /// The event's id (UUID v7, derived from the command id).
+    pub event_id: Uuid,
+    /// The command that produced it.
+    pub command_id: Uuid,
+    /// The event's type name, e.g. `cycle_planned`.
+    pub event_type: String,
+    /// The schema version of the event type (after upcasting).
+    pub schema_version: u32,
+    /// The event.
+    pub event: Event,
+}
+
+/// Output of `okr_engine_events_since`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EventsPage {
+    /// The events, in log order.
+    pub events: Vec<EventRecord>,
+    /// The position to poll from next time.
+    pub next_position: u64,
+}
+
+/// The message of an `OKR_RESULT_REJECTED` error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RejectionMessage {
+    /// For `okr_engine_execute_batch`: the index of the refused command, from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The rejection: `rejection` names the variant (`wrong_phase`, `unauthorized`,
+    /// `rule_violated`, `invalid_field`, `unknown_id`, `already_exists`, `version_conflict`)
+    /// beside its fields.
+    #[serde(flatten)]
+    pub rejection: okr_core::Rejection,
+    /// The rejection as English text.
+    pub message: String,
+}

@@ -1,0 +1,213 @@
+"""A ctypes client of libokr_ffi running an OKR cycle and asserting the results.
+
+Usage: python3 test_cycle.py <path to libokr_ffi.so>
+"""
+
+import ctypes
+import json
+import sys
+
+OK, NULL_ARGUMENT, INVALID_UTF8, MALFORMED_JSON, INVALID_COMMAND, REJECTED = range(6)
+CLOSED = 9
+
+
+class Okr:
+    """Thin wrapper: JSON in, JSON out, errors as exceptions carrying the code."""
+
+    def __init__(self, path):
+        lib = ctypes.CDLL(path)
+        c_p = ctypes.c_void_p
+        lib.okr_version.restype = ctypes.c_char_p
+        lib.okr_abi_version.restype = ctypes.c_uint32
+        lib.okr_result_str.restype = ctypes.c_char_p
+        lib.okr_result_str.argtypes = [ctypes.c_uint32]
+        lib.okr_engine_open.restype = ctypes.c_uint32
+        lib.okr_engine_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                        ctypes.c_size_t, ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
+        for name in ("okr_engine_execute", "okr_engine_query", "okr_engine_execute_batch"):
+            f = getattr(lib, name)
+            f.restype = ctypes.c_uint32
+            f.argtypes = [c_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(c_p),
+                          ctypes.POINTER(c_p)]
+        lib.okr_engine_export.restype = ctypes.c_uint32
+        lib.okr_engine_export.argtypes = [c_p, ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
+        lib.okr_engine_import.restype = ctypes.c_uint32
+        lib.okr_engine_import.argtypes = [c_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(c_p)]
+        lib.okr_engine_events_since.restype = ctypes.c_uint32
+        lib.okr_engine_events_since.argtypes = [c_p, ctypes.c_uint64, ctypes.c_size_t,
+                                                ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
+        lib.okr_engine_shutdown.restype = ctypes.c_uint32
+        lib.okr_engine_shutdown.argtypes = [c_p, ctypes.POINTER(c_p)]
+        lib.okr_engine_close.argtypes = [c_p]
+        lib.okr_bytes_data.restype = ctypes.POINTER(ctypes.c_char)
+        lib.okr_bytes_data.argtypes = [c_p]
+        lib.okr_bytes_len.restype = ctypes.c_size_t
+        lib.okr_bytes_len.argtypes = [c_p]
+        lib.okr_bytes_free.argtypes = [c_p]
+        lib.okr_error_code.restype = ctypes.c_uint32
+        lib.okr_error_code.argtypes = [c_p]
+        lib.okr_error_message.restype = ctypes.c_char_p
+        lib.okr_error_message.argtypes = [c_p]
+        lib.okr_error_free.argtypes = [c_p]
+        self.lib = lib
+
+    def take_bytes(self, out):
+        try:
+            return ctypes.string_at(self.lib.okr_bytes_data(out), self.lib.okr_bytes_len(out))
+        finally:
+            self.lib.okr_bytes_free(out)
+
+    def check(self, rc, err):
+        if rc != OK:
+            message = self.lib.okr_error_message(err).decode()
+            code = self.lib.okr_error_code(err)
+            self.lib.okr_error_free(err)
+            assert code == rc, (code, rc)
+            raise OkrError(rc, message)
+
+    def open(self, path=":memory:", options=b""):
+        engine, err = ctypes.c_void_p(), ctypes.c_void_p()
+        p = path.encode()
+        rc = self.lib.okr_engine_open(p, len(p), options, len(options), ctypes.byref(engine),
+                                      ctypes.byref(err))
+        self.check(rc, err)
+        return engine
+
+    def call(self, fn, engine, message):
+        data = message if isinstance(message, bytes) else json.dumps(message).encode()
+        out, err = ctypes.c_void_p(), ctypes.c_void_p()
+        rc = fn(engine, data, len(data), ctypes.byref(out), ctypes.byref(err))
+        self.check(rc, err)
+        return json.loads(self.take_bytes(out))
+
+    def execute(self, engine, command):
+        return self.call(self.lib.okr_engine_execute, engine, command)
+
+    def query(self, engine, q):
+        return self.call(self.lib.okr_engine_query, engine, q)
+
+
+class OkrError(Exception):
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def uid(n):
+    return f"00000000-0000-0000-0000-{n:012d}"
+
+
+MASTER, LEAD, MEMBER = uid(1), uid(2), uid(3)
+ROOT, TEAM, CYCLE, OBJECTIVE, KR1, KR2 = uid(100), uid(101), uid(200), uid(300), uid(400), uid(401)
+
+
+def main():
+    okr = Okr(sys.argv[1])
+    assert okr.lib.okr_abi_version() == 1
+    assert okr.lib.okr_version().decode().count(".") == 2
+    assert okr.lib.okr_result_str(REJECTED) == b"the command was rejected by the OKR rules"
+    engine = okr.open(options=b'{"version":1,"snapshot_every":4}')
+    n = [0]
+
+    def run(actor, at, body):
+        n[0] += 1
+        return okr.execute(engine, {
+            "version": 1,
+            "envelope": {"command_id": f"00000000-0000-0000-0001-{n[0]:012d}", "actor": actor,
+                         "at": at},
+            "body": body,
+        })
+
+    t0 = "2025-01-02T09:00:00Z"
+    run(MASTER, t0, {"type": "define_unit", "unit": ROOT, "name": "Federation", "kind": "organisation"})
+    run(MASTER, t0, {"type": "register_person", "person": MASTER, "name": "Alex"})
+    run(MASTER, t0, {"type": "grant_membership", "unit": ROOT, "person": MASTER, "role": "okr_master"})
+    run(MASTER, t0, {"type": "define_unit", "unit": TEAM, "name": "Permits", "kind": "team", "parent": ROOT})
+    run(MASTER, t0, {"type": "register_person", "person": LEAD, "name": "Lee"})
+    run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": LEAD, "role": "lead"})
+    run(MASTER, t0, {"type": "register_person", "person": MEMBER, "name": "Mo"})
+    run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": MEMBER, "role": "member"})
+    run(MASTER, "2025-01-03T09:00:00Z", {
+        "type": "plan_cycle", "cycle": CYCLE, "name": "2025-Q1", "kind": "regular",
+        "start": "2025-01-06", "end": "2025-03-28", "check_in_weekday": "Mon"})
+    run(LEAD, "2025-01-03T10:00:00Z", {
+        "type": "draft_objective", "cycle": CYCLE, "objective": OBJECTIVE, "unit": TEAM,
+        "title": "Citizens get building permits faster", "beneficiary": "citizens",
+        "kind": "committed"})
+    outcome = run(LEAD, "2025-01-03T10:05:00Z", {
+        "type": "add_key_result", "objective": OBJECTIVE, "key_result": KR1,
+        "title": "Share of permits decided online", "weight": 2, "owner": MEMBER,
+        "kind": {"type": "increase", "baseline": 10, "target": 50, "unit": "%"}})
+    assert outcome["version"] == 1 and outcome["duplicate"] is False
+    assert outcome["events"][0]["body"]["type"] == "key_result_added", outcome
+    run(LEAD, "2025-01-03T10:06:00Z", {
+        "type": "add_key_result", "objective": OBJECTIVE, "key_result": KR2,
+        "title": "Days to a decision",
+        "kind": {"type": "decrease", "baseline": 30, "target": 10, "unit": "days"}})
+    run(LEAD, "2025-01-03T11:00:00Z", {"type": "commit_objective", "objective": OBJECTIVE})
+    run(MASTER, "2025-01-06T08:00:00Z", {"type": "start_cycle", "cycle": CYCLE})
+    first = run(MEMBER, "2025-01-13T09:00:00Z",
+                {"type": "check_in", "key_result": KR1, "value": 30, "confidence": 7})["positions"][-1]
+    run(MEMBER, "2025-01-20T09:00:00Z", {"type": "check_in", "key_result": KR2, "value": 20, "confidence": 6})
+    run(MEMBER, "2025-03-24T09:00:00Z", {"type": "check_in", "key_result": KR1, "value": 50, "confidence": 9})
+    run(MASTER, "2025-03-29T09:00:00Z", {"type": "begin_review", "cycle": CYCLE})
+    run(MASTER, "2025-04-01T09:00:00Z", {"type": "begin_retrospective", "cycle": CYCLE})
+    run(LEAD, "2025-04-01T10:00:00Z", {"type": "add_retro_item", "cycle": CYCLE, "item": uid(500),
+                                       "kind": "improve", "text": "baseline earlier"})
+    run(MASTER, "2025-04-02T09:00:00Z", {"type": "close_cycle", "cycle": CYCLE})
+
+    rollup = okr.query(engine, {"version": 1, "query": "rollup", "cycle": CYCLE})
+    assert rollup["version"] == 1 and rollup["query"] == "rollup"
+    assert rollup["rollup"]["cycle"] == 833333, rollup
+    assert rollup["rollup"]["key_results"][KR1]["progress_ppm"] == 1000000
+    assert rollup["rollup"]["key_results"][KR2]["progress_ppm"] == 500000
+    past = okr.query(engine, {"version": 1, "query": "as_of", "position": first, "cycle": CYCLE})
+    assert past["cycle"]["phase"] == "running" and past["rollup"]["cycle"] == 333333, past
+    scores = okr.query(engine, {"query": "rescore", "cycle": CYCLE, "policy": "equal"})
+    assert scores["scores"]["cycle"] == 750000, scores
+
+    # Refusals: wrong phase (the message is the rejection as JSON), malformed JSON.
+    try:
+        run(MEMBER, "2025-04-03T09:00:00Z", {"type": "check_in", "key_result": KR1, "value": 1, "confidence": 1})
+        raise AssertionError("accepted after close")
+    except OkrError as e:
+        assert e.code == REJECTED
+        rejection = json.loads(e.message)
+        assert rejection["rejection"] == "wrong_phase" and rejection["phase"] == "closed", rejection
+    try:
+        okr.query(engine, b'{"query": ')
+        raise AssertionError("accepted malformed JSON")
+    except OkrError as e:
+        assert e.code == MALFORMED_JSON and "line 1" in e.message, e.message
+
+    # Polling and export/import.
+    out = ctypes.c_void_p()
+    rc = okr.lib.okr_engine_events_since(engine, 0, 1000, ctypes.byref(out), None)
+    assert rc == OK
+    page = json.loads(okr.take_bytes(out))
+    assert len(page["events"]) == 21 and page["next_position"] == 21
+    rc = okr.lib.okr_engine_export(engine, ctypes.byref(out), None)
+    assert rc == OK
+    log = okr.take_bytes(out)
+    copy = okr.open()
+    okr.check(okr.lib.okr_engine_import(copy, log, len(log), None), None)
+    assert okr.query(copy, {"query": "rollup", "cycle": CYCLE})["rollup"] == rollup["rollup"]
+    okr.lib.okr_engine_close(copy)
+
+    # Frees accept NULL; a shut-down handle answers CLOSED.
+    okr.lib.okr_bytes_free(None)
+    okr.lib.okr_error_free(None)
+    okr.lib.okr_engine_close(None)
+    assert okr.lib.okr_engine_shutdown(engine, None) == OK
+    try:
+        okr.query(engine, {"query": "position"})
+        raise AssertionError("a closed handle answered")
+    except OkrError as e:
+        assert e.code == CLOSED, e
+    okr.lib.okr_engine_close(engine)
+    print("test_cycle.py: ok")
+
+
+if __name__ == "__main__":
+    main()
