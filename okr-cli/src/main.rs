@@ -1,0 +1,810 @@
+//! `okr`: the command for analysts — build the demo history, import and export event logs,
+//! replay state as of any moment, report cycles (text, JSON, CSV, HTML with charts),
+//! re-score under another policy, cross-cycle statistics, lints and synthetic workloads.
+//!
+//! Exit codes: 0 ok, 1 a command was refused or the input is invalid, 2 the store (or an
+//! output file) failed. Errors name the file, the line and the field where there is one.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod html;
+mod progress;
+mod report;
+mod store;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use error::{CliError, CliResult};
+use okr_core::demo::Demo;
+use okr_core::rollup::{self, format_ppm, ScoringPolicy};
+use okr_core::stats::{stats, Stats, StatsOptions};
+use okr_core::workload::{Size, Workload, WorkloadSpec};
+use okr_core::{Command, CycleKind, Phase, State};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use store::{cycles_in_order, open_existing, open_or_create, parse_as_of, resolve_cycle, state_at};
+
+/// okr: the event-sourced OKR cycle engine, for analysts.
+#[derive(Debug, Parser)]
+#[command(name = "okr", version, about, long_about = None)]
+struct Cli {
+    /// The store (a sled directory).
+    #[arg(long, global = true, default_value = "./okr.db")]
+    store: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Lang {
+    En,
+    De,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Build the demo history (six communes, two practice sprints, six quarters) in the store,
+    /// then print the latest closed quarter's report and the statistics.
+    Demo {
+        /// Delete a non-empty store first.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create an empty store.
+    Init,
+    /// Execute commands from a JSON Lines file (one command per line). Every line is tried;
+    /// refusals are reported as `file:line: reason` and the run goes on; exit 1 if any.
+    Apply {
+        /// The file (`-` for standard input).
+        file: PathBuf,
+        /// Print every advisory lint the commands meet (otherwise only their number).
+        #[arg(long)]
+        lints: bool,
+    },
+    /// Write the event log as JSON Lines.
+    Export {
+        /// The file (`-` for standard output).
+        file: PathBuf,
+    },
+    /// Import an event log (JSON Lines) into an empty store; validated first, all or nothing.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Show every cycle's state and rollup as of a moment.
+    Replay {
+        /// An RFC 3339 timestamp or a global position.
+        #[arg(long)]
+        as_of: String,
+    },
+    /// Report one cycle.
+    Report {
+        /// Cycle id or name.
+        #[arg(long)]
+        cycle: String,
+        /// An RFC 3339 timestamp or a global position.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// What-if: a cycle's scores under another scoring policy beside the recorded ones.
+    Rescore {
+        /// Cycle id or name.
+        #[arg(long)]
+        cycle: String,
+        /// e.g. `unbounded`, `kr-only,equal`, `v1:clamped,with-children,weighted`.
+        #[arg(long)]
+        policy: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// Cross-cycle statistics over the closed cycles.
+    Stats {
+        /// Include practice sprints.
+        #[arg(long)]
+        include_practice: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// Advisory lints of one or every cycle.
+    Lint {
+        /// Cycle id or name (every cycle when absent).
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Message language.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
+    /// A synthetic workload's commands (or events) as JSON Lines.
+    Synth {
+        /// S, M, L or XL.
+        #[arg(long)]
+        size: String,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the events instead of the commands.
+        #[arg(long)]
+        events: bool,
+    },
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    if let Err(e) = run(cli) {
+        eprintln!("okr: {e}");
+        std::process::exit(e.exit_code());
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let path = cli.store.as_path();
+    match cli.command {
+        Cmd::Demo { force } => demo(path, force),
+        Cmd::Init => {
+            let engine = open_or_create(path)?;
+            println!(
+                "store {}: {} events",
+                path.display(),
+                engine.position().map_or(0, |p| p + 1)
+            );
+            Ok(())
+        }
+        Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::Export { file } => export(path, &file),
+        Cmd::Import { file } => import(path, &file),
+        Cmd::Replay { as_of } => replay(path, &as_of),
+        Cmd::Report {
+            cycle,
+            as_of,
+            format,
+            out,
+        } => report_cmd(path, &cycle, as_of.as_deref(), format, out.as_deref()),
+        Cmd::Rescore {
+            cycle,
+            policy,
+            format,
+        } => rescore(path, &cycle, &policy, format),
+        Cmd::Stats {
+            include_practice,
+            format,
+        } => {
+            let engine = open_existing(path)?;
+            let s = engine.read(|state| stats(state, &StatsOptions { include_practice }));
+            match format {
+                TextOrJson::Json => println!("{}", to_json(&s)?),
+                TextOrJson::Text => print!("{}", stats_text(&s)),
+            }
+            Ok(())
+        }
+        Cmd::Lint { cycle, lang } => lint(path, cycle.as_deref(), lang),
+        Cmd::Synth {
+            size,
+            seed,
+            out,
+            events,
+        } => synth(&size, seed, out.as_deref(), events),
+    }
+}
+
+fn to_json(v: &impl serde::Serialize) -> CliResult<String> {
+    serde_json::to_string_pretty(v).map_err(|e| CliError::Storage(format!("JSON: {e}")))
+}
+
+/// Writes `text` to `out` or standard output.
+fn emit(out: Option<&Path>, text: &str) -> CliResult {
+    match out {
+        Some(p) if p != Path::new("-") => {
+            std::fs::write(p, text).map_err(|e| CliError::write(p, e))?;
+            eprintln!("wrote {}", p.display());
+            Ok(())
+        }
+        _ => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes())
+                .and_then(|_| o.flush())
+                .map_err(|e| CliError::write(Path::new("standard output"), e))
+        }
+    }
+}
+
+fn demo(path: &Path, force: bool) -> CliResult {
+    if path.exists() {
+        let engine = open_existing(path).map_err(|e| {
+            CliError::invalid(format!(
+                "{e}; `okr demo` only replaces an okr store, delete it yourself"
+            ))
+        })?;
+        if let Some(p) = engine.position() {
+            if !force {
+                return Err(CliError::invalid(format!(
+                    "{}: the store holds {} events; use --force to replace it",
+                    path.display(),
+                    p + 1
+                )));
+            }
+            drop(engine);
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
+            removed.map_err(|e| CliError::write(path, e))?;
+        }
+    }
+    let engine = open_or_create(path)?;
+    let demo = Demo::build();
+    let pb = progress::bar(demo.commands.len() as u64, "demo", false);
+    for chunk in demo.commands.chunks(1000) {
+        engine
+            .execute_batch(chunk)
+            .map_err(|e| CliError::engine("demo", e))?;
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    let events = engine.position().map_or(0, |p| p + 1);
+    let (state, t) = state_at(&engine, None)?;
+    println!(
+        "Demo store {}: {} commands, {} events, {} cycles.\n",
+        path.display(),
+        demo.commands.len(),
+        events,
+        state.cycles.len()
+    );
+    let latest = cycles_in_order(&state)
+        .into_iter()
+        .rfind(|c| c.kind == CycleKind::Regular && c.phase == Phase::Closed)
+        .map(|c| c.id);
+    if let Some(id) = latest {
+        if let Some(r) = report::build(&state, id, t) {
+            print!("{}", report::text(&r));
+        }
+    }
+    println!();
+    print!("{}", stats_text(&stats(&state, &StatsOptions::default())));
+    Ok(())
+}
+
+fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(BufReader::new(
+            std::fs::File::open(file).map_err(|e| CliError::read(file, e))?,
+        ))
+    };
+    let engine = open_or_create(path)?;
+    let (mut ok, mut refused, mut lints) = (0u64, 0u64, 0u64);
+    for (i, line) in reader.lines().enumerate() {
+        let n = i + 1;
+        let line = line.map_err(|e| CliError::read(file, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let command: Command = match serde_json::from_str(&line) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{}:{n}: invalid command: {e}", file.display());
+                refused += 1;
+                continue;
+            }
+        };
+        match engine.execute(&command) {
+            Ok(outcome) => {
+                ok += 1;
+                lints += outcome.lints.len() as u64;
+                for l in outcome.lints.iter().filter(|_| show_lints) {
+                    eprintln!(
+                        "{}:{n}: lint {}: {}",
+                        file.display(),
+                        l.code.code(),
+                        l.message_en
+                    );
+                }
+            }
+            Err(okr_store::EngineError::Rejected(r)) => {
+                eprintln!("{}:{n}: refused: {r}", file.display());
+                refused += 1;
+            }
+            Err(e) => return Err(CliError::engine(&format!("{}:{n}", file.display()), e)),
+        }
+    }
+    println!("{ok} commands applied, {refused} refused, {lints} advisory lints met");
+    if refused > 0 {
+        return Err(CliError::invalid(format!(
+            "{}: {refused} commands refused",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+fn export(path: &Path, file: &Path) -> CliResult {
+    let engine = open_existing(path)?;
+    let n = if file == Path::new("-") {
+        engine
+            .export(BufWriter::new(std::io::stdout().lock()))
+            .map_err(|e| CliError::engine("export", e))?
+    } else {
+        let f = std::fs::File::create(file).map_err(|e| CliError::write(file, e))?;
+        engine
+            .export(BufWriter::new(f))
+            .map_err(|e| CliError::engine(&file.display().to_string(), e))?
+    };
+    if file != Path::new("-") {
+        println!("exported {n} events to {}", file.display());
+    }
+    Ok(())
+}
+
+fn import(path: &Path, file: &Path) -> CliResult {
+    let f = std::fs::File::open(file).map_err(|e| CliError::read(file, e))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let engine = open_or_create(path)?;
+    let pb = progress::bar(len, "import", true);
+    let reader = BufReader::new(pb.wrap_read(f));
+    let result = engine.import(reader);
+    pb.finish_and_clear();
+    match result {
+        Ok(n) => {
+            println!("imported {n} events from {}", file.display());
+            Ok(())
+        }
+        Err(okr_store::EngineError::Import { line, detail }) => {
+            let field = json_field_of(file, line, &detail)
+                .map(|f| format!("field `{f}`: "))
+                .unwrap_or_default();
+            Err(CliError::invalid(format!(
+                "{}:{line}: {field}{detail}; nothing imported",
+                file.display()
+            )))
+        }
+        Err(e) => Err(CliError::engine(&file.display().to_string(), e)),
+    }
+}
+
+/// The JSON field a decoder message points at: serde_json says "at line 1 column N" but
+/// not always which field; this finds the key path (`payload.value`) around that column.
+fn json_field_of(file: &Path, line: usize, detail: &str) -> Option<String> {
+    let column: usize = detail
+        .rsplit_once("at line 1 column ")?
+        .1
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let f = std::fs::File::open(file).ok()?;
+    let text = BufReader::new(f).lines().nth(line.checked_sub(1)?)?.ok()?;
+    field_at(&text, column)
+}
+
+/// The key path of the value at byte `column` (1-based) of a one-line JSON object.
+fn field_at(text: &str, column: usize) -> Option<String> {
+    let mut path: Vec<Option<String>> = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut current = String::new();
+    let mut last_string = String::new();
+    for (i, ch) in text.char_indices() {
+        if i >= column {
+            break;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+                last_string = std::mem::take(&mut current);
+            } else {
+                current.push(ch);
+            }
+            continue;
+        }
+        match ch {
+            '"' => in_string = true,
+            '{' | '[' => path.push(None),
+            '}' | ']' => {
+                path.pop();
+            }
+            ':' => {
+                if let Some(top) = path.last_mut() {
+                    *top = Some(last_string.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let keys: Vec<String> = path.into_iter().flatten().collect();
+    (!keys.is_empty()).then(|| keys.join("."))
+}
+
+fn replay(path: &Path, as_of: &str) -> CliResult {
+    let engine = open_existing(path)?;
+    let at = parse_as_of(as_of)?;
+    let pb = progress::spinner("replaying");
+    let result = state_at(&engine, Some(at));
+    pb.finish_and_clear();
+    let (state, t) = result?;
+    print!("{}", replay_text(&state, t));
+    Ok(())
+}
+
+fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
+    let mut o = format!(
+        "State as of {}: {} units, {} people, {} cycles\n",
+        t.format("%Y-%m-%d %H:%M:%S UTC"),
+        state.units.len(),
+        state.people.len(),
+        state.cycles.len()
+    );
+    for c in cycles_in_order(state) {
+        let Some(r) = report::build(state, c.id, t) else {
+            continue;
+        };
+        let check_ins: usize = c.key_results.values().map(|k| k.check_ins.len()).sum();
+        o.push_str(&format!(
+            "\n{} ({}, {})  {} .. {}\n  progress {} {}  expected {}  score {}  check-ins {}\n",
+            r.cycle.name,
+            r.cycle.kind,
+            r.cycle.phase,
+            r.cycle.start,
+            r.cycle.end,
+            report::bar(r.progress_ppm, 20),
+            report::fmt(r.progress_ppm),
+            format_ppm(r.expected_ppm),
+            report::fmt(r.score_ppm),
+            check_ins
+        ));
+        for u in &r.units {
+            o.push_str(&format!(
+                "  {:<32} {} {}  {} objectives\n",
+                report::fit(&u.name, 32),
+                report::bar(u.own_ppm, 10),
+                report::fmt(u.own_ppm),
+                u.objectives.len()
+            ));
+        }
+    }
+    o
+}
+
+fn report_cmd(
+    path: &Path,
+    cycle: &str,
+    as_of: Option<&str>,
+    format: Format,
+    out: Option<&Path>,
+) -> CliResult {
+    let engine = open_existing(path)?;
+    let at = as_of.map(parse_as_of).transpose()?;
+    let (state, t) = state_at(&engine, at)?;
+    let id = resolve_cycle(&state, cycle)?;
+    let r = report::build(&state, id, t)
+        .ok_or_else(|| CliError::invalid(format!("--cycle: `{cycle}` has no report")))?;
+    let text = match format {
+        Format::Text => report::text(&r),
+        Format::Json => to_json(&r)? + "\n",
+        Format::Csv => report::csv(&r).map_err(|e| CliError::Storage(format!("CSV: {e}")))?,
+        Format::Html => {
+            let h = rollup::history(&state, id);
+            html::page(&state, &r, h.as_ref())
+        }
+    };
+    emit(out, &text)
+}
+
+#[derive(serde::Serialize)]
+struct RescoreRow {
+    kind: &'static str,
+    id: uuid::Uuid,
+    title: String,
+    recorded_ppm: Option<i64>,
+    what_if_ppm: Option<i64>,
+}
+
+fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliResult {
+    let engine = open_existing(path)?;
+    let policy =
+        ScoringPolicy::parse(policy).map_err(|e| CliError::invalid(format!("--policy: {e}")))?;
+    let (rows, recorded_policy, recorded_cycle, what_if_cycle, name) = engine.read(|s| {
+        let id = resolve_cycle(s, cycle)?;
+        let c = &s.cycles[&id];
+        let recorded = rollup::scores(c);
+        let what_if = rollup::rescore(s, id, &policy)
+            .ok_or_else(|| CliError::invalid(format!("--cycle: `{cycle}` is unknown")))?;
+        let mut rows = Vec::new();
+        for o in c.objectives.values() {
+            rows.push(RescoreRow {
+                kind: "objective",
+                id: o.id.0,
+                title: o.text.title.clone(),
+                recorded_ppm: recorded.objectives.get(&o.id).copied().flatten(),
+                what_if_ppm: what_if.objectives.get(&o.id).copied().flatten(),
+            });
+            for k in c.key_results_of(o.id).filter(|k| !k.removed) {
+                rows.push(RescoreRow {
+                    kind: "key_result",
+                    id: k.id.0,
+                    title: k.title.clone(),
+                    recorded_ppm: recorded.key_results.get(&k.id).map(|x| x.score_ppm),
+                    what_if_ppm: what_if.key_results.get(&k.id).map(|x| x.score_ppm),
+                });
+            }
+        }
+        Ok::<_, CliError>((
+            rows,
+            recorded.policy,
+            recorded.cycle,
+            what_if.cycle,
+            c.name.clone(),
+        ))
+    })?;
+    match format {
+        TextOrJson::Json => println!(
+            "{}",
+            to_json(&serde_json::json!({
+                "cycle": name,
+                "recorded_policy": recorded_policy.to_string(),
+                "what_if_policy": policy.to_string(),
+                "recorded_ppm": recorded_cycle,
+                "what_if_ppm": what_if_cycle,
+                "rows": rows,
+            }))?
+        ),
+        TextOrJson::Text => {
+            println!("{name}: recorded under {recorded_policy}, what-if under {policy}");
+            println!(
+                "{:>8} {:>8} {:>7}  objective / key result",
+                "recorded", "what-if", "delta"
+            );
+            for r in &rows {
+                let delta = match (r.recorded_ppm, r.what_if_ppm) {
+                    (Some(a), Some(b)) if a != b => format!("{:+.2}", (b - a) as f64 / 1e6),
+                    _ => String::new(),
+                };
+                let indent = if r.kind == "objective" { "" } else { "  KR " };
+                println!(
+                    "{:>8} {:>8} {:>7}  {}",
+                    report::fmt(r.recorded_ppm),
+                    report::fmt(r.what_if_ppm),
+                    delta,
+                    report::fit(&format!("{indent}{}", r.title), 52)
+                );
+            }
+            println!(
+                "{:>8} {:>8}          cycle",
+                report::fmt(recorded_cycle),
+                report::fmt(what_if_cycle)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1} %", v * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn days(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into())
+}
+
+fn stats_text(s: &Stats) -> String {
+    let f = &s.overall;
+    let mut o = format!(
+        "Statistics over {} closed cycles{}\n",
+        s.cycles.len(),
+        if s.include_practice {
+            " (practice sprints included)"
+        } else {
+            " (practice sprints excluded)"
+        }
+    );
+    o.push_str(&format!(
+        "  check-in discipline   {} ({} of {} key-result weeks, {} key results)\n",
+        pct(f.check_in_discipline),
+        f.key_result_weeks_checked_in,
+        f.key_result_weeks,
+        f.key_results
+    ));
+    o.push_str("  scores by objective kind:\n");
+    for (name, d) in [
+        ("committed", &f.committed_scores),
+        ("aspirational", &f.aspirational_scores),
+    ] {
+        o.push_str(&format!(
+            "  {:<12} n {:>3}  mean {}  min {}  q1 {}  med {}  q3 {}  max {}\n",
+            name,
+            d.count,
+            report::fmt(d.mean_ppm),
+            report::fmt(d.min_ppm),
+            report::fmt(d.q1_ppm),
+            report::fmt(d.median_ppm),
+            report::fmt(d.q3_ppm),
+            report::fmt(d.max_ppm)
+        ));
+    }
+    o.push_str(&format!(
+        "  calibration (Brier)   {} over {} key results, {} achieved\n",
+        f.calibration
+            .brier
+            .map(|b| format!("{b:.3}"))
+            .unwrap_or_else(|| "-".into()),
+        f.calibration.key_results,
+        f.calibration.achieved
+    ));
+    o.push_str(&format!(
+        "  carry-over rate       {} ({} of {} objectives)\n",
+        pct(f.carry_over.rate),
+        f.carry_over.carried,
+        f.carry_over.objectives
+    ));
+    o.push_str(&format!(
+        "  agreement keep rate   {} ({} kept, {} missed, {} made)\n",
+        pct(f.agreements.keep_rate),
+        f.agreements.kept,
+        f.agreements.missed,
+        f.agreements.made
+    ));
+    o.push_str(&format!(
+        "  escalation lead time  mean {} d, median {} d, max {} d ({} decided)\n",
+        days(f.escalations.mean_days),
+        days(f.escalations.median_days),
+        days(f.escalations.max_days),
+        f.escalations.decided
+    ));
+    o.push_str("\n  cycle              score  discipline  keep rate  carried  Brier\n");
+    for (c, t) in s.cycles.iter().zip(&s.trend) {
+        o.push_str(&format!(
+            "  {:<17} {:>6}  {:>10}  {:>9}  {:>7}  {}\n",
+            report::fit(&c.name, 17),
+            report::fmt(t.score_ppm),
+            pct(c.figures.check_in_discipline),
+            pct(c.figures.agreements.keep_rate),
+            c.figures.carry_over.carried,
+            c.figures
+                .calibration
+                .brier
+                .map(|b| format!("{b:.3}"))
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    o
+}
+
+fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
+    let engine = open_existing(path)?;
+    let (state, t) = state_at(&engine, None)?;
+    let ids = match cycle {
+        Some(c) => vec![resolve_cycle(&state, c)?],
+        None => cycles_in_order(&state).iter().map(|c| c.id).collect(),
+    };
+    let mut total = 0;
+    for id in ids {
+        let c = &state.cycles[&id];
+        let lints = okr_core::lint::cycle(&state, id, store::cycle_instant(c, t));
+        println!("{} ({}): {} lints", c.name, c.phase, lints.len());
+        for l in &lints {
+            let msg = match lang {
+                Lang::En => &l.message_en,
+                Lang::De => &l.message_de,
+            };
+            println!("  [{}] {msg}", l.code.code());
+        }
+        total += lints.len();
+    }
+    println!("{total} lints (advisory)");
+    Ok(())
+}
+
+fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool) -> CliResult {
+    let size: Size = size
+        .parse()
+        .map_err(|e| CliError::invalid(format!("--size: {e}")))?;
+    let spec = WorkloadSpec::size(size, seed);
+    let to_file = out.filter(|p| *p != Path::new("-"));
+    let mut w: Box<dyn Write> = match to_file {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).map_err(|e| CliError::write(p, e))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let target = to_file.unwrap_or(Path::new("standard output"));
+    let pb = progress::counter(if events { "events" } else { "commands" });
+    let mut n = 0u64;
+    let mut write = |v: &dyn erased::Json| -> CliResult {
+        v.write_line(&mut w)
+            .map_err(|e| CliError::write(target, e))?;
+        n += 1;
+        if n % 4096 == 0 {
+            pb.set_position(n);
+        }
+        Ok(())
+    };
+    if events {
+        for e in Workload::events(spec) {
+            write(&e)?;
+        }
+    } else {
+        for c in Workload::new(spec) {
+            write(&c)?;
+        }
+    }
+    w.flush().map_err(|e| CliError::write(target, e))?;
+    pb.finish_and_clear();
+    if to_file.is_some() {
+        eprintln!(
+            "wrote {n} {} to {}",
+            if events { "events" } else { "commands" },
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// One JSON line of anything serialisable, behind a trait object.
+mod erased {
+    use std::io::Write;
+
+    /// Writes itself as one JSON line.
+    pub trait Json {
+        /// Serialises and writes `self` and a newline.
+        fn write_line(&self, w: &mut dyn Write) -> std::io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn write_line(&self, w: &mut dyn Write) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *w, self)?;
+            w.write_all(b"\n")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_at;
+
+    #[test]
+    fn field_at_finds_the_key_path_of_a_column() {
+        let line = r#"{"a":1,"payload":{"type":"x","value":"oops"},"b":"\"q"}"#;
+        let col = line.find("oops").unwrap();
+        assert_eq!(field_at(line, col).as_deref(), Some("payload.value"));
+        assert_eq!(field_at(line, 6).as_deref(), Some("a"));
+        let col = line.rfind("q\"").unwrap();
+        assert_eq!(field_at(line, col).as_deref(), Some("b"));
+        assert_eq!(field_at("[1,2]", 2), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! Opening the store, naming cycles and moments.
+
+use crate::error::{CliError, CliResult};
+use chrono::{DateTime, NaiveTime, Utc};
+use okr_core::{Cycle, CycleId, Phase, State};
+use okr_store::{AsOf, Engine, EngineOptions};
+use std::path::Path;
+
+/// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
+pub fn open_existing(path: &Path) -> CliResult<Engine> {
+    if !path.exists() {
+        return Err(CliError::invalid(format!(
+            "{}: no store here; create one with `okr init` or `okr demo`",
+            path.display()
+        )));
+    }
+    Engine::open_with(
+        path,
+        EngineOptions {
+            create_if_missing: false,
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(|e| CliError::engine(&path.display().to_string(), e))
+}
+
+/// Opens a store, creating it when missing.
+pub fn open_or_create(path: &Path) -> CliResult<Engine> {
+    Engine::open(path).map_err(|e| CliError::engine(&path.display().to_string(), e))
+}
+
+/// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.
+pub fn parse_as_of(s: &str) -> CliResult<AsOf> {
+    let s = s.trim();
+    if let Ok(p) = s.parse::<u64>() {
+        return Ok(AsOf::Position(p));
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| AsOf::Time(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            CliError::invalid(format!(
+                "--as-of: `{s}` is neither a position nor an RFC 3339 timestamp ({e})"
+            ))
+        })
+}
+
+/// The state at a moment (or now) and the instant it stands for: the moment's time, the
+/// recorded time of the event at the position, or the last event's time. Never the clock,
+/// so that the same log gives the same report anywhere.
+pub fn state_at(engine: &Engine, as_of: Option<AsOf>) -> CliResult<(State, DateTime<Utc>)> {
+    let (state, position) = match as_of {
+        None => (engine.read(State::clone), engine.position()),
+        Some(AsOf::Time(t)) => {
+            let s = engine
+                .as_of(AsOf::Time(t))
+                .map_err(|e| CliError::engine("--as-of", e))?;
+            return Ok((s, t));
+        }
+        Some(AsOf::Position(p)) => (
+            engine
+                .as_of(AsOf::Position(p))
+                .map_err(|e| CliError::engine("--as-of", e))?,
+            Some(p),
+        ),
+    };
+    let t = match position {
+        Some(p) => engine
+            .events_from(p, 1)
+            .map_err(|e| CliError::engine("reading the log", e))?
+            .first()
+            .map(|e| e.recorded_at),
+        None => None,
+    };
+    Ok((state, t.unwrap_or(DateTime::<Utc>::MIN_UTC)))
+}
+
+/// Finds a cycle by id or by name (exact, then ignoring case).
+pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
+    let spec = spec.trim();
+    if let Ok(id) = spec.parse::<uuid::Uuid>() {
+        if state.cycles.contains_key(&CycleId(id)) {
+            return Ok(CycleId(id));
+        }
+    }
+    let by = |f: &dyn Fn(&Cycle) -> bool| -> Vec<CycleId> {
+        state
+            .cycles
+            .values()
+            .filter(|c| f(c))
+            .map(|c| c.id)
+            .collect()
+    };
+    let mut found = by(&|c| c.name == spec);
+    if found.is_empty() {
+        found = by(&|c| c.name.eq_ignore_ascii_case(spec));
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            let names: Vec<&str> = cycles_in_order(state)
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            Err(CliError::invalid(format!(
+                "--cycle: no cycle `{spec}`; known: {}",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )))
+        }
+        _ => Err(CliError::invalid(format!(
+            "--cycle: `{spec}` names {} cycles; use the id",
+            found.len()
+        ))),
+    }
+}
+
+/// Cycles by start date.
+pub fn cycles_in_order(state: &State) -> Vec<&Cycle> {
+    let mut v: Vec<&Cycle> = state.cycles.values().collect();
+    v.sort_by_key(|c| (c.start, c.name.clone(), c.id));
+    v
+}
+
+/// The instant a cycle's figures stand at: `t`, but no later than the end of its last day.
+pub fn cycle_instant(c: &Cycle, t: DateTime<Utc>) -> DateTime<Utc> {
+    let end = (c.end + chrono::Duration::days(1))
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        - chrono::Duration::seconds(1);
+    if c.phase >= Phase::Review && c.phase != Phase::Cancelled {
+        return end;
+    }
+    t.min(end)
+}
