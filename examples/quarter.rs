@@ -72,14 +72,8 @@ fn date(s: &str) -> NaiveDate {
     s.parse().expect("valid date")
 }
 
-const COMMUNES: [&str; 6] = [
-    "Allendorf (Lumda)",
-    "Biebertal",
-    "Buseck",
-    "Fernwald",
-    "Lollar",
-    "Staufenberg",
-];
+/// The six communes of the federation, as in `okr demo`.
+use okr::demo::COMMUNES;
 
 struct Commune {
     unit: UnitId,
