@@ -6,7 +6,9 @@
 //!   `synchronous=FULL`, one transaction per command with the same optimistic-concurrency
 //!   checks).
 //! - `append_batch_1000`: 1000 commands in one all-or-nothing append.
-//! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s).
+//! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s): with
+//!   the bare store's `read_all`, with the engine's own replay (opening an engine on a store
+//!   without snapshots), and with SQLite.
 //! - `open`: opening an engine on that log with and without a snapshot.
 //!
 //! Bytes on disk per event are printed during setup. Run with `cargo bench --bench store`.
@@ -396,6 +398,19 @@ fn dir_size(path: &Path) -> u64 {
     total
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.metadata().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
@@ -592,6 +607,8 @@ fn append_batch_1000(c: &mut Criterion) {
 struct BigLog {
     _dir: tempfile::TempDir,
     sled: std::path::PathBuf,
+    /// A copy of `sled` that never gets a snapshot.
+    sled_without_snapshot: std::path::PathBuf,
     sqlite: std::path::PathBuf,
     events: u64,
     state: State,
@@ -630,6 +647,8 @@ fn big_log() -> BigLog {
             .pragma_update(None, "wal_checkpoint", "TRUNCATE")
             .unwrap();
     }
+    let sled_without_snapshot = dir.path().join("sled-without-snapshot");
+    copy_dir(&sled, &sled_without_snapshot);
     let events = log.len() as u64;
     let sled_bytes = dir_size(&sled);
     let sqlite_bytes = file_size(&sqlite)
@@ -670,6 +689,7 @@ fn big_log() -> BigLog {
     BigLog {
         _dir: dir,
         sled,
+        sled_without_snapshot,
         sqlite,
         events,
         state,
@@ -718,6 +738,24 @@ fn replay_and_open(c: &mut Criterion) {
             })
         });
         drop(store);
+        // The engine's own replay: open a store without snapshots, fold the whole log.
+        g.bench_function("okr_engine_open_replay_into_state", |b| {
+            b.iter_custom(|iters| {
+                time_opens(iters, || {
+                    let engine = Engine::open_with(
+                        &big.sled_without_snapshot,
+                        EngineOptions {
+                            snapshot_every: 0,
+                            ..EngineOptions::default()
+                        },
+                    )
+                    .unwrap();
+                    assert_eq!(engine.stats().replayed_on_open, big.events);
+                    assert_eq!(engine.read(|s| s.org_version), big.state.org_version);
+                    engine
+                })
+            })
+        });
         let db = Sqlite::open(&big.sqlite);
         g.bench_function("sqlite_replay_into_state", |b| {
             b.iter(|| {

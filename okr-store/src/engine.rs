@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
+use crate::event::{derive_event_id, invalid_stream_id, NewEvent, RecordedEvent, StreamId};
 use crate::memory::MemoryStore;
 use crate::sled_store::{Durability, SledStore, StoreOptions};
 use crate::snapshot::{self, SnapshotHeader, SnapshotStore};
@@ -238,6 +238,8 @@ struct Writer {
 /// ```
 pub struct Engine {
     store: Box<dyn Backend>,
+    /// The same store when it is a [`SledStore`]: replays read its raw bytes.
+    sled: Option<SledStore>,
     upcasters: Upcasters,
     snapshot_every: u64,
     writer: Mutex<Writer>,
@@ -306,8 +308,12 @@ impl Engine {
     where
         S: EventStore + SnapshotStore + 'static,
     {
+        let sled = (&store as &dyn std::any::Any)
+            .downcast_ref::<SledStore>()
+            .cloned();
         let engine = Engine {
             store: Box::new(store),
+            sled,
             upcasters: core_upcasters(),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
@@ -588,7 +594,7 @@ impl Engine {
                     return Ok(State::new());
                 };
                 let mut folded = self.snapshot_before_time(last, t).unwrap_or_default();
-                self.fold_log(&mut folded, Some(last), |e| e.recorded_at <= t)?;
+                self.fold_log(&mut folded, Some(last), |at| at <= t)?;
                 Ok(folded.state)
             }
         }
@@ -849,15 +855,19 @@ impl Engine {
     }
 
     /// Folds the log after `folded.position` up to and including `last` into `folded`,
-    /// skipping events `keep` refuses. Returns the number of events folded.
+    /// skipping events whose `recorded_at` `keep` refuses. Returns the number of events folded.
     fn fold_log(
         &self,
         folded: &mut Folded,
         last: Option<u64>,
-        keep: impl Fn(&RecordedEvent) -> bool,
+        keep: impl Fn(DateTime<Utc>) -> bool,
     ) -> Result<u64, EngineError> {
         let Some(last) = last else { return Ok(0) };
-        let mut from = folded.position.map_or(0, |p| p + 1);
+        let from = folded.position.map_or(0, |p| p + 1);
+        if let Some(sled) = &self.sled {
+            return self.fold_sled(sled, folded, from, last, &keep);
+        }
+        let mut from = from;
         let mut count = 0;
         while from <= last {
             let max = usize::try_from(last - from + 1)
@@ -868,7 +878,7 @@ impl Engine {
             from = tail.global_position + 1;
             for recorded in chunk {
                 let position = recorded.global_position;
-                if !keep(&recorded) {
+                if !keep(recorded.recorded_at) {
                     continue;
                 }
                 let event = decode_current(&self.upcast(recorded)?)?;
@@ -876,6 +886,64 @@ impl Engine {
                 count += 1;
             }
         }
+        Ok(count)
+    }
+
+    /// [`Engine::fold_log`] on a sled store: decodes each stored event with its payload
+    /// straight into a core event, without an intermediate `serde_json::Value`. An event that
+    /// does not take this path (an upcaster applies to it, or it does not decode) goes the
+    /// general way, with the same checks and errors as [`EventStore::read_all`].
+    fn fold_sled(
+        &self,
+        sled: &SledStore,
+        folded: &mut Folded,
+        from: u64,
+        last: u64,
+        keep: &impl Fn(DateTime<Utc>) -> bool,
+    ) -> Result<u64, EngineError> {
+        let decode = |position: u64, bytes: &[u8]| -> Result<Option<Event>, EngineError> {
+            if let Ok(stored) = serde_json::from_slice::<StoredEvent<'_>>(bytes) {
+                let current = !self
+                    .upcasters
+                    .applies(&stored.event_type, stored.schema_version);
+                if current
+                    && stored.global_position == position
+                    && invalid_stream_id(&stored.stream).is_none()
+                {
+                    if !keep(stored.recorded_at) {
+                        return Ok(None);
+                    }
+                    return check_event(
+                        position,
+                        stored.payload,
+                        &stored.event_type,
+                        stored.recorded_at,
+                        &stored.actor,
+                    )
+                    .map(Some);
+                }
+            }
+            let recorded = sled.decode_event(position, bytes)?;
+            if recorded.global_position != position {
+                return Err(StoreError::Corrupt {
+                    location: format!("{} (events/{position})", sled.path().display()),
+                    detail: format!("event records position {}", recorded.global_position),
+                }
+                .into());
+            }
+            if !keep(recorded.recorded_at) {
+                return Ok(None);
+            }
+            decode_current(&self.upcast(recorded)?).map(Some)
+        };
+        let mut count = 0;
+        sled.scan_events(from, last, |position, bytes| {
+            if let Some(event) = decode(position, bytes)? {
+                folded.apply(position, &event);
+                count += 1;
+            }
+            Ok::<(), EngineError>(())
+        })?;
         Ok(count)
     }
 
@@ -989,32 +1057,64 @@ fn new_event_from(recorded: &RecordedEvent) -> NewEvent {
     }
 }
 
+/// A stored [`RecordedEvent`] with its payload decoded straight into a core event body: the
+/// fast path of a replay from sled. Every envelope field is decoded and checked as for a
+/// `RecordedEvent`.
+#[derive(Deserialize)]
+struct StoredEvent<'a> {
+    #[allow(dead_code)]
+    event_id: Uuid,
+    #[serde(borrow)]
+    stream: std::borrow::Cow<'a, str>,
+    #[allow(dead_code)]
+    stream_version: u64,
+    global_position: u64,
+    #[serde(borrow)]
+    event_type: std::borrow::Cow<'a, str>,
+    schema_version: u32,
+    recorded_at: DateTime<Utc>,
+    #[serde(borrow)]
+    actor: std::borrow::Cow<'a, str>,
+    #[allow(dead_code)]
+    command_id: Uuid,
+    #[allow(dead_code)]
+    correlation_id: Option<Uuid>,
+    payload: EventBody,
+}
+
 /// Decodes an event that is already at the current schema versions.
 fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
-    let corrupt = |detail: String| EngineError::Corrupt {
+    let body = EventBody::deserialize(&recorded.payload).map_err(|e| EngineError::Corrupt {
         position: recorded.global_position,
-        detail,
-    };
-    let body = EventBody::deserialize(&recorded.payload)
-        .map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
-    if body.event_type() != recorded.event_type {
+        detail: format!("payload does not decode: {e}"),
+    })?;
+    check_event(
+        recorded.global_position,
+        body,
+        &recorded.event_type,
+        recorded.recorded_at,
+        &recorded.actor,
+    )
+}
+
+/// Checks a decoded payload against its envelope and builds the core event.
+fn check_event(
+    position: u64,
+    body: EventBody,
+    event_type: &str,
+    at: DateTime<Utc>,
+    actor: &str,
+) -> Result<Event, EngineError> {
+    let corrupt = |detail: String| EngineError::Corrupt { position, detail };
+    if body.event_type() != event_type {
         return Err(corrupt(format!(
             "event_type is {:?}, but the payload is a {:?}",
-            recorded.event_type,
+            event_type,
             body.event_type()
         )));
     }
-    let by = Uuid::parse_str(&recorded.actor)
+    let by = Uuid::parse_str(actor)
         .map(PersonId)
-        .map_err(|e| {
-            corrupt(format!(
-                "actor {:?} is not a person id: {e}",
-                recorded.actor
-            ))
-        })?;
-    Ok(Event {
-        at: recorded.recorded_at,
-        by,
-        body,
-    })
+        .map_err(|e| corrupt(format!("actor {actor:?} is not a person id: {e}")))?;
+    Ok(Event { at, by, body })
 }

@@ -24,16 +24,10 @@ impl StreamId {
     /// Checks and wraps a stream name.
     pub fn new(id: impl Into<String>) -> Result<Self, StoreError> {
         let id = id.into();
-        let reason = if id.is_empty() {
-            "empty"
-        } else if id.len() > MAX_STREAM_ID_LEN {
-            "longer than 256 bytes"
-        } else if id.contains('\0') {
-            "contains a NUL byte"
-        } else {
-            return Ok(StreamId(id));
-        };
-        Err(StoreError::InvalidStreamId { id, reason })
+        match invalid_stream_id(&id) {
+            None => Ok(StreamId(id)),
+            Some(reason) => Err(StoreError::InvalidStreamId { id, reason }),
+        }
     }
 
     /// The organisation stream, `"org"`.
@@ -49,6 +43,19 @@ impl StreamId {
     /// The name as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Why `id` is not a valid stream name, or `None` when it is one.
+pub(crate) fn invalid_stream_id(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("empty")
+    } else if id.len() > MAX_STREAM_ID_LEN {
+        Some("longer than 256 bytes")
+    } else if id.contains('\0') {
+        Some("contains a NUL byte")
+    } else {
+        None
     }
 }
 

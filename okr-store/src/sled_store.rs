@@ -208,6 +208,35 @@ impl SledStore {
         Ok(())
     }
 
+    /// Calls `f` with the position and the stored bytes of every event from `from` to `last`
+    /// (inclusive), in order, without decoding them; stops early at the end of the log. A gap
+    /// in the log is [`StoreError::Corrupt`], as in [`EventStore::read_all`].
+    pub(crate) fn scan_events<E: From<StoreError>>(
+        &self,
+        from: u64,
+        last: u64,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if from > last {
+            return Ok(());
+        }
+        let range = from.to_be_bytes()..=last.to_be_bytes();
+        for (expected, entry) in (from..).zip(self.events.range(range)) {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let position = self.decode_u64("events", &key)?;
+            if position != expected {
+                return Err(self
+                    .corrupt(
+                        &format!("events/{expected}"),
+                        format!("event missing: the log jumps to {position}"),
+                    )
+                    .into());
+            }
+            f(position, &value)?;
+        }
+        Ok(())
+    }
+
     fn initialise(&self) -> Result<(), StoreError> {
         (&self.meta, &self.counters)
             .transaction(|(meta, counters)| {
@@ -302,7 +331,11 @@ impl SledStore {
         }
     }
 
-    fn decode_event(&self, position: u64, bytes: &[u8]) -> Result<RecordedEvent, StoreError> {
+    pub(crate) fn decode_event(
+        &self,
+        position: u64,
+        bytes: &[u8],
+    ) -> Result<RecordedEvent, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| {
             self.corrupt(
                 &format!("events/{position}"),

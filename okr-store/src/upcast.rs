@@ -92,6 +92,14 @@ impl Upcasters {
         Ok((version, payload))
     }
 
+    /// Whether a step is registered for `event_type` payloads of `schema_version`.
+    pub(crate) fn applies(&self, event_type: &str, schema_version: u32) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .contains_key(&(event_type.to_owned(), schema_version))
+    }
+
     /// Lifts a recorded event's payload and sets its `schema_version` to the result's.
     pub fn upcast(&self, mut event: RecordedEvent) -> Result<RecordedEvent, StoreError> {
         let payload = std::mem::take(&mut event.payload);
