@@ -252,7 +252,7 @@ fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<L
     }
 }
 
-fn score_lints(c: &Cycle, out: &mut Vec<Lint>, only: Option<&BTreeSet<ObjectiveId>>) {
+fn score_lints(c: &Cycle, out: &mut Vec<Lint>) {
     if !matches!(
         c.phase,
         Phase::Review | Phase::Retrospective | Phase::Closed
@@ -262,9 +262,6 @@ fn score_lints(c: &Cycle, out: &mut Vec<Lint>, only: Option<&BTreeSet<ObjectiveI
     let scores = rollup::scores(c);
     for o in c.objectives.values() {
         if o.status != ObjectiveStatus::Committed || o.kind != ObjectiveKind::Committed {
-            continue;
-        }
-        if only.is_some_and(|s| !s.contains(&o.id)) {
             continue;
         }
         if let Some(Some(s)) = scores.objectives.get(&o.id) {
@@ -301,7 +298,7 @@ pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
             key_result_lints(c, k, at, &mut out);
         }
     }
-    score_lints(c, &mut out, None);
+    score_lints(c, &mut out);
     out
 }
 
@@ -363,7 +360,7 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
     }
     for cy in &review {
         if let Some(c) = state.cycles.get(cy) {
-            score_lints(c, &mut out, None);
+            score_lints(c, &mut out);
         }
     }
     out

@@ -1,7 +1,7 @@
 //! The incremental rollup of one cycle: flat arrays, exact integer sums, and updates that
 //! touch only what a check-in changes.
 
-use super::{expected_ppm, status, CycleRollup, KrProgress, Measure, Status, PPM};
+use super::{expected_ppm, status, status_against, CycleRollup, KrProgress, Measure, Status, PPM};
 use crate::cycle::Cycle;
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
@@ -590,7 +590,7 @@ impl Rollup {
         let e = expected_ppm(cycle, t);
         self.objs
             .iter()
-            .map(|o| status_with(cycle, o.value, o.started > 0, e))
+            .map(|o| status_against(cycle, o.value, o.started > 0, e))
             .collect()
     }
 
@@ -685,20 +685,6 @@ impl Rollup {
             + self.units.capacity() * size_of::<UnitSlot>()
             + map(self.unit_index.capacity(), size_of::<(UnitId, u32)>())
             + self.unit_order.capacity() * 4
-    }
-}
-
-fn status_with(cycle: &Cycle, p: Option<i64>, started: bool, expected: i64) -> Status {
-    let Some(p) = p.filter(|_| started) else {
-        return Status::NotStarted;
-    };
-    let gap = p - expected;
-    if gap >= cycle.policy.on_track_ppm {
-        Status::OnTrack
-    } else if gap >= cycle.policy.at_risk_ppm {
-        Status::AtRisk
-    } else {
-        Status::OffTrack
     }
 }
 

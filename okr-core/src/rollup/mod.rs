@@ -180,10 +180,21 @@ pub fn span(cycle: &Cycle) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// Status from progress and expected progress with the cycle's thresholds.
 pub fn status(cycle: &Cycle, progress_ppm: Option<i64>, started: bool, t: DateTime<Utc>) -> Status {
+    status_against(cycle, progress_ppm, started, expected_ppm(cycle, t))
+}
+
+/// Status from progress and an already computed expected progress, so that a caller rating
+/// many objectives at one instant computes the expectation once.
+pub(crate) fn status_against(
+    cycle: &Cycle,
+    progress_ppm: Option<i64>,
+    started: bool,
+    expected_ppm: i64,
+) -> Status {
     let Some(p) = progress_ppm.filter(|_| started) else {
         return Status::NotStarted;
     };
-    let gap = p - expected_ppm(cycle, t);
+    let gap = p - expected_ppm;
     if gap >= cycle.policy.on_track_ppm {
         Status::OnTrack
     } else if gap >= cycle.policy.at_risk_ppm {
