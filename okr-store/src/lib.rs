@@ -130,7 +130,7 @@ pub use engine::{
 pub use error::StoreError;
 pub use event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
 pub use memory::MemoryStore;
-pub use sled_store::{Durability, SledStore, StoreOptions};
+pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
 pub use snapshot::SnapshotStore;
 pub use store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
 pub use upcast::Upcasters;

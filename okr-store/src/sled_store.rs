@@ -58,6 +58,10 @@ use crate::event::{RecordedEvent, StreamId};
 use crate::snapshot::SnapshotStore;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
+/// How long [`SledStore::open`] waits for sled's file lock held by a handle this process
+/// just dropped.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The store format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -140,6 +144,11 @@ impl SledStore {
     /// ([`StoreError::NewerFormat`]), or a damaged store ([`StoreError::Corrupt`]: sled
     /// reported or panicked on corruption, the position counter is missing, or the counter,
     /// the last event and the stream heads disagree).
+    ///
+    /// One process at a time holds a store. sled lets go of its file lock a moment after the
+    /// last handle is dropped, not at once, so a store closed and reopened in the same
+    /// process is waited for up to [`LOCK_WAIT`]; a store another handle keeps open fails
+    /// with [`StoreError::Sled`] after that wait.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SledStore, StoreError> {
         let path = path.as_ref();
         let has_marker = inspect_directory(path, options.create_if_missing)?;
@@ -150,7 +159,18 @@ impl SledStore {
         let config = sled::Config::new()
             .path(path)
             .flush_every_ms(flush_every_ms);
-        let db = match catch_unwind(AssertUnwindSafe(|| config.open())) {
+        let waited = std::time::Instant::now();
+        let open = || loop {
+            match config.open() {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("acquire lock") && waited.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        };
+        let db = match catch_unwind(AssertUnwindSafe(open)) {
             Ok(Ok(db)) => db,
             Ok(Err(e)) => return Err(open_error(path, e)),
             Err(panic) => {

@@ -27,21 +27,8 @@ fn open(path: &Path) -> Result<SledStore, StoreError> {
     open_with(path, StoreOptions::default())
 }
 
-/// Opens, waiting a little while a store dropped in this process still holds sled's file lock
-/// (sled releases it shortly after the last handle is dropped, not at once).
 fn open_with(path: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
-    let mut tries = 0;
-    loop {
-        match SledStore::open(path, options.clone()) {
-            Err(StoreError::Sled(sled::Error::Io(e)))
-                if e.to_string().contains("lock") && tries < 200 =>
-            {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            other => return other,
-        }
-    }
+    SledStore::open(path, options)
 }
 
 /// Opens the store's sled database directly, bypassing every check, to damage it.
