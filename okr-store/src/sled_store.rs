@@ -139,8 +139,10 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the store at `path`, a directory.
     ///
-    /// Fails without panicking when `path` is a file, a directory with files that are not
-    /// sled's, a sled database that is not an okr store, a store of a newer format
+    /// Fails without panicking, and without touching anything, when `path` is a file, a
+    /// directory with files but no `OKR_STORE` marker (a new store gets its marker before sled
+    /// writes anything), a directory with files that are not sled's, a sled database that is
+    /// not an okr store, a store of a newer format
     /// ([`StoreError::NewerFormat`]), or a damaged store ([`StoreError::Corrupt`]: sled
     /// reported or panicked on corruption, the position counter is missing, or the counter,
     /// the last event and the stream heads disagree).
@@ -151,7 +153,7 @@ impl SledStore {
     /// with [`StoreError::Sled`] after that wait.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SledStore, StoreError> {
         let path = path.as_ref();
-        let has_marker = inspect_directory(path, options.create_if_missing)?;
+        let marker = inspect_directory(path, options.create_if_missing)?;
         let flush_every_ms = match options.durability {
             Durability::Periodic(ms) => Some(ms.max(1)),
             Durability::Sync | Durability::None => None,
@@ -195,7 +197,7 @@ impl SledStore {
             db,
         };
         if !had_format {
-            if has_marker {
+            if marker == Marker::Ready {
                 return Err(store.corrupt(
                     MARKER_FILE,
                     "the store's marker file is present but the sled database holds no okr \
@@ -206,8 +208,9 @@ impl SledStore {
             store.initialise()?;
         }
         store.validate()?;
-        if !has_marker {
-            write_marker(path)?;
+        if marker == Marker::Creating {
+            store.flush()?;
+            write_marker(path, Marker::Ready)?;
         }
         Ok(store)
     }
@@ -727,22 +730,42 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+/// What the marker file says about the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    /// Written before sled creates its files: the store is being created. Opening such a
+    /// store finishes the creation (nothing can have been appended yet).
+    Creating,
+    /// Written once the store is initialised and flushed.
+    Ready,
+}
+
+const CREATING_LINE: &str = "okr event store, being created";
+
 /// Writes the marker file and makes it durable.
-fn write_marker(path: &Path) -> Result<(), StoreError> {
+fn write_marker(path: &Path, state: Marker) -> Result<(), StoreError> {
     let marker = path.join(MARKER_FILE);
     let io_error = |source: io::Error| StoreError::Io {
         path: marker.clone(),
         source,
     };
-    let text = format!("okr event store, format {FORMAT_VERSION}, on sled 0.34\n");
+    let text = match state {
+        Marker::Creating => format!("{CREATING_LINE}\n"),
+        Marker::Ready => format!("okr event store, format {FORMAT_VERSION}, on sled 0.34\n"),
+    };
     let mut file = fs::File::create(&marker).map_err(io_error)?;
     file.write_all(text.as_bytes()).map_err(io_error)?;
-    file.sync_all().map_err(io_error)
+    file.sync_all().map_err(io_error)?;
+    fs::File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io_error)
 }
 
-/// Rejects paths that cannot be an okr store before sled touches them; returns whether the
-/// marker file is there.
-fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<bool, StoreError> {
+/// Rejects paths that cannot be an okr store before sled touches them, and says in which
+/// state the marker file finds the store. A directory that holds anything but no marker is
+/// never handed to sled: sled would take a file named `db` for its own and overwrite it. A
+/// new store gets its marker (`Creating`) before sled writes anything.
+fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<Marker, StoreError> {
     let not_a_store = |reason: String| StoreError::NotAnOkrStore {
         path: path.to_owned(),
         reason,
@@ -751,10 +774,15 @@ fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<bool, Store
         path: path.to_owned(),
         source,
     };
+    let create = || -> Result<Marker, StoreError> {
+        fs::create_dir_all(path).map_err(io_error)?;
+        write_marker(path, Marker::Creating)?;
+        Ok(Marker::Creating)
+    };
     match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if create_if_missing {
-                Ok(false)
+                create()
             } else {
                 Err(not_a_store("it does not exist".to_owned()))
             }
@@ -764,29 +792,50 @@ fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<bool, Store
             "it is a file; a store is a directory".to_owned(),
         )),
         Ok(_) => {
-            let mut foreign = Vec::new();
-            let mut has_marker = false;
+            let mut names = Vec::new();
             for entry in fs::read_dir(path).map_err(io_error)? {
-                let name = entry.map_err(io_error)?.file_name();
-                let name = name.to_string_lossy();
-                if name == MARKER_FILE {
-                    has_marker = true;
-                    continue;
-                }
-                let sleds = name == "conf" || name == "db" || name == "blobs";
-                if !sleds && !name.starts_with("snap.") {
-                    foreign.push(name.into_owned());
-                }
+                names.push(
+                    entry
+                        .map_err(io_error)?
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
             }
-            if foreign.is_empty() {
-                Ok(has_marker)
-            } else {
-                foreign.sort();
-                Err(not_a_store(format!(
+            names.sort();
+            if !names.iter().any(|n| n == MARKER_FILE) {
+                return match (names.is_empty(), create_if_missing) {
+                    (true, true) => create(),
+                    (true, false) => Err(not_a_store("it is an empty directory".to_owned())),
+                    (false, _) => Err(not_a_store(format!(
+                        "it holds files but no {MARKER_FILE} marker: {}",
+                        names.join(", ")
+                    ))),
+                };
+            }
+            let foreign: Vec<&String> = names
+                .iter()
+                .filter(|n| {
+                    *n != MARKER_FILE
+                        && *n != "conf"
+                        && *n != "db"
+                        && *n != "blobs"
+                        && !n.starts_with("snap.")
+                })
+                .collect();
+            if !foreign.is_empty() {
+                let foreign: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
+                return Err(not_a_store(format!(
                     "the directory holds files that are not sled's: {}",
                     foreign.join(", ")
-                )))
+                )));
             }
+            let text = fs::read_to_string(path.join(MARKER_FILE)).map_err(io_error)?;
+            Ok(if text.starts_with(CREATING_LINE) {
+                Marker::Creating
+            } else {
+                Marker::Ready
+            })
         }
     }
 }

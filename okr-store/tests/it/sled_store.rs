@@ -133,13 +133,70 @@ fn a_foreign_sled_database_is_not_a_store() {
             .insert("ada", "admin")
             .unwrap();
     });
+    // Without our marker, sled never gets to open it.
+    assert_not_a_store(
+        open(&path),
+        &path,
+        "holds files but no OKR_STORE marker: blobs, conf, db",
+    );
+    // With a marker someone copied in, the trees still give it away.
+    std::fs::write(
+        path.join("OKR_STORE"),
+        "okr event store, format 1, on sled 0.34\n",
+    )
+    .unwrap();
     assert_not_a_store(open(&path), &path, "foreign tree \"users\"");
 
     let path = dir.path().join("default-tree");
     with_raw_sled(&path, |db| {
         db.insert("key", "value").unwrap();
     });
+    std::fs::write(
+        path.join("OKR_STORE"),
+        "okr event store, format 1, on sled 0.34\n",
+    )
+    .unwrap();
     assert_not_a_store(open(&path), &path, "holds data");
+}
+
+#[test]
+fn a_directory_without_marker_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    // A user's own file that happens to be called like sled's: never opened, never rewritten.
+    let path = dir.path().join("mine");
+    std::fs::create_dir(&path).unwrap();
+    std::fs::write(path.join("db"), "my notes\n").unwrap();
+    assert_not_a_store(open(&path), &path, "no OKR_STORE marker: db");
+    assert_eq!(
+        std::fs::read_to_string(path.join("db")).unwrap(),
+        "my notes\n"
+    );
+    assert_eq!(std::fs::read_dir(&path).unwrap().count(), 1);
+
+    // An empty directory is not a store either, unless asked to create one.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let options = StoreOptions {
+        create_if_missing: false,
+        ..StoreOptions::default()
+    };
+    assert_not_a_store(open_with(&empty, options), &empty, "empty directory");
+    assert!(open(&empty).is_ok());
+}
+
+#[test]
+fn a_store_whose_creation_was_interrupted_is_finished_on_open() {
+    // The marker says "being created" and sled has written nothing yet: nothing was ever
+    // acknowledged, so opening finishes the creation instead of calling it corrupt.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new");
+    std::fs::create_dir(&path).unwrap();
+    std::fs::write(path.join("OKR_STORE"), "okr event store, being created\n").unwrap();
+    let store = open(&path).unwrap();
+    assert_eq!(store.last_position().unwrap(), None);
+    drop(store);
+    let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
+    assert!(marker.contains("format 1"), "{marker}");
 }
 
 #[test]
