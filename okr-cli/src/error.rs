@@ -12,12 +12,16 @@ pub enum CliError {
     Invalid(String),
     /// The store or an output file failed (exit code 2).
     Storage(String),
+    /// Whoever read the output stopped reading (`okr export - | head`): not a failure, the
+    /// run ends quietly with exit code 0, as Unix tools do.
+    OutputClosed,
 }
 
 impl CliError {
     /// The process exit code.
     pub fn exit_code(&self) -> i32 {
         match self {
+            CliError::OutputClosed => 0,
             CliError::Invalid(_) => 1,
             CliError::Storage(_) => 2,
         }
@@ -31,6 +35,9 @@ impl CliError {
     /// An engine error, classified: refusals and bad input are 1, storage failures 2.
     pub fn engine(context: &str, e: EngineError) -> Self {
         match e {
+            EngineError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                CliError::OutputClosed
+            }
             EngineError::Store(_) | EngineError::Corrupt { .. } | EngineError::Io(_) => {
                 CliError::Storage(format!("{context}: {e}"))
             }
@@ -43,8 +50,11 @@ impl CliError {
         CliError::Invalid(format!("{}: cannot read: {e}", path.display()))
     }
 
-    /// Writing an output file failed.
-    pub fn write(path: &Path, e: impl fmt::Display) -> Self {
+    /// Writing an output file (or standard output) failed.
+    pub fn write(path: &Path, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CliError::OutputClosed;
+        }
         CliError::Storage(format!("{}: cannot write: {e}", path.display()))
     }
 }
@@ -53,6 +63,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Invalid(m) | CliError::Storage(m) => f.write_str(m),
+            CliError::OutputClosed => f.write_str("the reader closed standard output"),
         }
     }
 }

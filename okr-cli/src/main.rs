@@ -7,6 +7,23 @@
 
 #![forbid(unsafe_code)]
 
+/// Writes to standard output like `print!`; see [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to standard output like `println!`; see [`write_stdout`].
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod error;
 mod html;
 mod progress;
@@ -162,9 +179,26 @@ fn main() {
             std::process::exit(code);
         }
     };
-    if let Err(e) = run(cli) {
-        eprintln!("okr: {e}");
-        std::process::exit(e.exit_code());
+    match run(cli) {
+        Ok(()) | Err(CliError::OutputClosed) => {}
+        Err(e) => {
+            eprintln!("okr: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+/// Writes to standard output. When the reader has gone away (`okr report … | head`), the
+/// command stops quietly with exit code 0, as Unix tools do, instead of panicking as
+/// `println!` would; any other failure to write is reported and exits with 2.
+fn write_stdout(args: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("okr: cannot write to standard output: {e}");
+        std::process::exit(2);
     }
 }
 
@@ -174,7 +208,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Demo { force } => demo(path, force),
         Cmd::Init => {
             let engine = open_or_create(path)?;
-            println!(
+            outln!(
                 "store {}: {} events",
                 path.display(),
                 engine.position().map_or(0, |p| p + 1)
@@ -203,8 +237,8 @@ fn run(cli: Cli) -> CliResult {
             let engine = open_existing(path)?;
             let s = engine.read(|state| stats(state, &StatsOptions { include_practice }));
             match format {
-                TextOrJson::Json => println!("{}", to_json(&s)?),
-                TextOrJson::Text => print!("{}", stats_text(&s)),
+                TextOrJson::Json => outln!("{}", to_json(&s)?),
+                TextOrJson::Text => out!("{}", stats_text(&s)),
             }
             Ok(())
         }
@@ -275,7 +309,7 @@ fn demo(path: &Path, force: bool) -> CliResult {
     pb.finish_and_clear();
     let events = engine.position().map_or(0, |p| p + 1);
     let (state, t) = state_at(&engine, None)?;
-    println!(
+    outln!(
         "Demo store {}: {} commands, {} events, {} cycles.\n",
         path.display(),
         demo.commands.len(),
@@ -288,11 +322,11 @@ fn demo(path: &Path, force: bool) -> CliResult {
         .map(|c| c.id);
     if let Some(id) = latest {
         if let Some(r) = report::build(&state, id, t) {
-            print!("{}", report::text(&r));
+            out!("{}", report::text(&r));
         }
     }
-    println!();
-    print!("{}", stats_text(&stats(&state, &StatsOptions::default())));
+    outln!();
+    out!("{}", stats_text(&stats(&state, &StatsOptions::default())));
     Ok(())
 }
 
@@ -340,7 +374,7 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
             Err(e) => return Err(CliError::engine(&format!("{}:{n}", file.display()), e)),
         }
     }
-    println!("{ok} commands applied, {refused} refused, {lints} advisory lints met");
+    outln!("{ok} commands applied, {refused} refused, {lints} advisory lints met");
     if refused > 0 {
         return Err(CliError::invalid(format!(
             "{}: {refused} commands refused",
@@ -363,7 +397,7 @@ fn export(path: &Path, file: &Path) -> CliResult {
             .map_err(|e| CliError::engine(&file.display().to_string(), e))?
     };
     if file != Path::new("-") {
-        println!("exported {n} events to {}", file.display());
+        outln!("exported {n} events to {}", file.display());
     }
     Ok(())
 }
@@ -378,7 +412,7 @@ fn import(path: &Path, file: &Path) -> CliResult {
     pb.finish_and_clear();
     match result {
         Ok(n) => {
-            println!("imported {n} events from {}", file.display());
+            outln!("imported {n} events from {}", file.display());
             Ok(())
         }
         Err(okr_store::EngineError::Import { line, detail }) => {
@@ -457,7 +491,7 @@ fn replay(path: &Path, as_of: &str) -> CliResult {
     let result = state_at(&engine, Some(at));
     pb.finish_and_clear();
     let (state, t) = result?;
-    print!("{}", replay_text(&state, t));
+    out!("{}", replay_text(&state, t));
     Ok(())
 }
 
@@ -572,7 +606,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
         ))
     })?;
     match format {
-        TextOrJson::Json => println!(
+        TextOrJson::Json => outln!(
             "{}",
             to_json(&serde_json::json!({
                 "cycle": name,
@@ -584,10 +618,12 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
             }))?
         ),
         TextOrJson::Text => {
-            println!("{name}: recorded under {recorded_policy}, what-if under {policy}");
-            println!(
+            outln!("{name}: recorded under {recorded_policy}, what-if under {policy}");
+            outln!(
                 "{:>8} {:>8} {:>7}  objective / key result",
-                "recorded", "what-if", "delta"
+                "recorded",
+                "what-if",
+                "delta"
             );
             for r in &rows {
                 let delta = match (r.recorded_ppm, r.what_if_ppm) {
@@ -595,7 +631,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
                     _ => String::new(),
                 };
                 let indent = if r.kind == "objective" { "" } else { "  KR " };
-                println!(
+                outln!(
                     "{:>8} {:>8} {:>7}  {}",
                     report::fmt(r.recorded_ppm),
                     report::fmt(r.what_if_ppm),
@@ -603,7 +639,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
                     report::fit(&format!("{indent}{}", r.title), 52)
                 );
             }
-            println!(
+            outln!(
                 "{:>8} {:>8}          cycle",
                 report::fmt(recorded_cycle),
                 report::fmt(what_if_cycle)
@@ -716,17 +752,17 @@ fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
     for id in ids {
         let c = &state.cycles[&id];
         let lints = okr_core::lint::cycle(&state, id, store::cycle_instant(c, t));
-        println!("{} ({}): {} lints", c.name, c.phase, lints.len());
+        outln!("{} ({}): {} lints", c.name, c.phase, lints.len());
         for l in &lints {
             let msg = match lang {
                 Lang::En => &l.message_en,
                 Lang::De => &l.message_de,
             };
-            println!("  [{}] {msg}", l.code.code());
+            outln!("  [{}] {msg}", l.code.code());
         }
         total += lints.len();
     }
-    println!("{total} lints (advisory)");
+    outln!("{total} lints (advisory)");
     Ok(())
 }
 

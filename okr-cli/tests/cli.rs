@@ -682,3 +682,36 @@ fn the_html_report_renders_in_headless_chromium() {
         distinct.len()
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    // `okr … | head -1`: the pipe closes after the first line. The outputs are larger than a
+    // pipe's buffer, so the rest meets a closed pipe.
+    use std::io::{BufRead, BufReader};
+    let dir = demo_dir();
+    for args in [
+        &["export", "-"][..],
+        &["synth", "--size", "M", "--seed", "1"][..],
+        &["replay", "--as-of", "2030-01-01T00:00:00Z"][..],
+    ] {
+        let mut child = Command::new(OKR)
+            .current_dir(dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the okr binary runs");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "okr {args:?} printed nothing");
+        // The read end was dropped with the reader.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "okr {args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "okr {args:?}: {stderr}");
+        assert!(stderr.trim().is_empty(), "okr {args:?}: {stderr}");
+    }
+}
