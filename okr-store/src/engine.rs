@@ -42,9 +42,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{derive_event_id, invalid_stream_id, NewEvent, RecordedEvent, StreamId};
+use crate::event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
 use crate::memory::MemoryStore;
-use crate::sled_store::{Durability, SledStore, StoreOptions};
+use crate::sled_store::{Durability, SledStore, StoreOptions, Stored};
 use crate::snapshot::{self, SnapshotHeader, SnapshotStore};
 use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
 use crate::upcast::Upcasters;
@@ -901,44 +901,31 @@ impl Engine {
         last: u64,
         keep: &impl Fn(DateTime<Utc>) -> bool,
     ) -> Result<u64, EngineError> {
-        let decode = |position: u64, bytes: &[u8]| -> Result<Option<Event>, EngineError> {
-            if let Ok(stored) = serde_json::from_slice::<StoredEvent<'_>>(bytes) {
-                let current = !self
-                    .upcasters
-                    .applies(&stored.event_type, stored.schema_version);
-                if current
-                    && stored.global_position == position
-                    && invalid_stream_id(&stored.stream).is_none()
-                {
-                    if !keep(stored.recorded_at) {
+        let decode = |position: u64, stored: Stored<'_>| -> Result<Option<Event>, EngineError> {
+            match stored {
+                Stored::View(v) if !self.upcasters.applies(v.event_type, v.schema_version) => {
+                    if !keep(v.recorded_at) {
                         return Ok(None);
                     }
-                    return check_event(
-                        position,
-                        stored.payload,
-                        &stored.event_type,
-                        stored.recorded_at,
-                        &stored.actor,
-                    )
-                    .map(Some);
+                    let body: EventBody =
+                        serde_json::from_slice(v.payload).map_err(|e| EngineError::Corrupt {
+                            position,
+                            detail: format!("payload does not decode: {e}"),
+                        })?;
+                    check_event(position, body, v.event_type, v.recorded_at, v.actor).map(Some)
+                }
+                other => {
+                    let recorded = sled.to_recorded(position, other)?;
+                    if !keep(recorded.recorded_at) {
+                        return Ok(None);
+                    }
+                    decode_current(&self.upcast(recorded)?).map(Some)
                 }
             }
-            let recorded = sled.decode_event(position, bytes)?;
-            if recorded.global_position != position {
-                return Err(StoreError::Corrupt {
-                    location: format!("{} (events/{position})", sled.path().display()),
-                    detail: format!("event records position {}", recorded.global_position),
-                }
-                .into());
-            }
-            if !keep(recorded.recorded_at) {
-                return Ok(None);
-            }
-            decode_current(&self.upcast(recorded)?).map(Some)
         };
         let mut count = 0;
-        sled.scan_events(from, last, |position, bytes| {
-            if let Some(event) = decode(position, bytes)? {
+        sled.scan_events(from, last, |position, stored| {
+            if let Some(event) = decode(position, stored)? {
                 folded.apply(position, &event);
                 count += 1;
             }
@@ -1055,31 +1042,6 @@ fn new_event_from(recorded: &RecordedEvent) -> NewEvent {
         recorded_at: recorded.recorded_at,
         correlation_id: recorded.correlation_id,
     }
-}
-
-/// A stored [`RecordedEvent`] with its payload decoded straight into a core event body: the
-/// fast path of a replay from sled. Every envelope field is decoded and checked as for a
-/// `RecordedEvent`.
-#[derive(Deserialize)]
-struct StoredEvent<'a> {
-    #[allow(dead_code)]
-    event_id: Uuid,
-    #[serde(borrow)]
-    stream: std::borrow::Cow<'a, str>,
-    #[allow(dead_code)]
-    stream_version: u64,
-    global_position: u64,
-    #[serde(borrow)]
-    event_type: std::borrow::Cow<'a, str>,
-    schema_version: u32,
-    recorded_at: DateTime<Utc>,
-    #[serde(borrow)]
-    actor: std::borrow::Cow<'a, str>,
-    #[allow(dead_code)]
-    command_id: Uuid,
-    #[allow(dead_code)]
-    correlation_id: Option<Uuid>,
-    payload: EventBody,
 }
 
 /// Decodes an event that is already at the current schema versions.

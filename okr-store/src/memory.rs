@@ -56,12 +56,12 @@ struct Staged<'a> {
 impl Tx for Staged<'_> {
     type Error = StoreError;
 
-    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
         Ok(self
             .commands
             .get(&command_id)
             .or_else(|| self.base.commands.get(&command_id))
-            .cloned())
+            .map(|r| (r.first_position, r.count)))
     }
 
     fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {

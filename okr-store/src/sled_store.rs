@@ -1,23 +1,46 @@
 //! [`SledStore`]: the on-disk backend, on [sled](https://docs.rs/sled/0.34) 0.34.
 //!
-//! # Layout
+//! # Layout (store format 2)
 //!
 //! One sled `Db` per store with a fixed set of trees (never a tree per stream):
 //!
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `b"format"` | store format version, `u32` big-endian |
-//! | `events` | global position, `u64` big-endian | the [`RecordedEvent`] as JSON |
-//! | `streams` | stream name, `0x00`, stream version `u64` big-endian | global position, `u64` BE |
+//! | `events` | global position of the record's first event, `u64` big-endian | a record: the events of consecutive positions (see below) |
+//! | `streams` | stream name, `0x00`, stream version of a run's first event, `u64` BE | the run's first global position and its length, two `u64` BE |
 //! | `heads` | stream name | version of the stream's last event, `u64` BE |
-//! | `commands` | command id, 16 bytes | JSON `{stream, first_version, first_position, count}` |
+//! | `command_batches` | global position of the append's first event, `u64` BE | per command: id (16 bytes), first position and count (`u64` BE each) |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`SnapshotStore::save_snapshot`] |
 //!
+//! **Records.** An append writes its events as records of up to 1024 events (or 1 MiB) with a
+//! binary envelope and the payload as JSON: per event the event id, command id, stream,
+//! stream version, event type, schema version, `recorded_at`, actor, correlation id and
+//! payload of DESIGN §8 (the global position is the record's key plus the event's index).
+//! sled pays per key written, so one key per record instead of one per event is what makes
+//! batched appends and replays fast.
+//!
+//! **Streams.** A *run* is a stretch of one stream's events with consecutive versions and
+//! consecutive positions, as one append writes them; the `streams` tree has one entry per run,
+//! so reading a stream from a version is one range scan plus the records it points into.
+//!
+//! **Commands.** Each append that writes something records its command ids, positions and
+//! counts under one key in `command_batches`. The store keeps an index of all command ids in
+//! memory (about 40 bytes per command), built from that tree when it is first needed (the
+//! first append or [`EventStore::find_command`] after opening), so a repeated command id is
+//! found without a disk read and appends write no key per command.
+//!
 //! Snapshots live outside the append transaction: they are written after the events they
 //! cover and are never needed for correctness (a store whose snapshots are all gone, or were
-//! never written, holds the same log). Stores created before the `snapshots` tree existed get
-//! it on their next open; the store format version stays 1.
+//! never written, holds the same log).
+//!
+//! **Format 1** (the first release) kept one JSON [`RecordedEvent`] per key in `events`, one
+//! `streams` entry per event (value: its position) and a `commands` tree keyed by command id.
+//! This build reads such stores as they are: a format-1 event is a record of one event, a
+//! format-1 stream entry is a run of one, and the `commands` tree feeds the command index.
+//! Opening one marks it format 2 before anything is written, so an older build refuses it
+//! rather than misreading the records added since.
 //!
 //! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
 //! store is created: if it is there but the sled database holds no okr data, sled's files were
@@ -25,10 +48,10 @@
 //! reports [`StoreError::Corrupt`] instead of starting over.
 //!
 //! Every append (or batch) is one sled transaction over `events`, `streams`, `heads`,
-//! `commands` and `counters` that reads the counter, the head and the command index, checks the
-//! expected version and writes everything; sled serialises conflicting transactions, so
-//! positions are gapless and ordered. The big-endian keys make sled's byte order the numeric
-//! order.
+//! `command_batches` and `counters` that reads the counter and the heads, checks the expected
+//! versions and writes everything. Appends to one store are serialised by a lock the store
+//! holds (sled allows one process per database), so positions are gapless and ordered. The
+//! big-endian keys make sled's byte order the numeric order.
 //!
 //! # Durability
 //!
@@ -44,15 +67,19 @@
 //! events after it without an error. What remains is a consistent prefix (every transaction
 //! whole, counter, heads and log agreeing), which `open` checks.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use rustc_hash::FxHashMap;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 use uuid::Uuid;
 
+use crate::codec::{record_count, EventView, RecordReader, RecordWriter, RECORD_TAG};
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
 use crate::snapshot::SnapshotStore;
@@ -62,8 +89,8 @@ use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, Event
 /// just dropped.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The store format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The store format this build writes and the newest it reads. It reads format 1 too.
+pub const FORMAT_VERSION: u32 = 2;
 
 const FORMAT_KEY: &[u8] = b"format";
 /// A file next to sled's, written when a store is created. It lets `open` tell a store whose
@@ -71,16 +98,19 @@ const FORMAT_KEY: &[u8] = b"format";
 /// one.
 const MARKER_FILE: &str = "OKR_STORE";
 const NEXT_POSITION_KEY: &[u8] = b"next_position";
-const TREES: [&str; 7] = [
+const TREES: [&str; 8] = [
     "meta",
     "events",
     "streams",
     "heads",
     "commands",
+    "command_batches",
     "counters",
     "snapshots",
 ];
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
+/// Bytes per command in a `command_batches` value: id, first position, count.
+const COMMAND_ENTRY: usize = 32;
 
 /// When appended events reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,8 +150,9 @@ impl Default for StoreOptions {
 
 /// An [`EventStore`] on disk, in one sled database directory.
 ///
-/// Cheap to share between threads (`&SledStore` is enough: every method takes `&self`). One
-/// process at a time can open a path; a second open fails with [`StoreError::Sled`].
+/// Cheap to share between threads (`&SledStore` is enough: every method takes `&self`; a
+/// clone shares the database and the command index). One process at a time can open a path;
+/// a second open fails with [`StoreError::Sled`].
 #[derive(Debug, Clone)]
 pub struct SledStore {
     path: PathBuf,
@@ -131,9 +162,41 @@ pub struct SledStore {
     events: sled::Tree,
     streams: sled::Tree,
     heads: sled::Tree,
+    /// Format 1's command index, read into [`CommandIndex`]; never written.
     commands: sled::Tree,
+    command_batches: sled::Tree,
     counters: sled::Tree,
     snapshots: sled::Tree,
+    /// Held by every append; `None` until the command index is first needed.
+    writer: Arc<Mutex<Option<CommandIndex>>>,
+}
+
+/// Command id → (first global position, number of events).
+type CommandIndex = FxHashMap<u128, (u64, u64)>;
+
+/// An event as stored: a view into a format-2 record, or a whole format-1 event.
+#[derive(Debug)]
+pub(crate) enum Stored<'a> {
+    /// Borrowed from a record's bytes.
+    View(EventView<'a>),
+    /// A format-1 record, decoded.
+    Owned(RecordedEvent),
+}
+
+impl Stored<'_> {
+    fn stream(&self) -> &str {
+        match self {
+            Stored::View(v) => v.stream,
+            Stored::Owned(e) => e.stream.as_str(),
+        }
+    }
+
+    fn stream_version(&self) -> u64 {
+        match self {
+            Stored::View(v) => v.stream_version,
+            Stored::Owned(e) => e.stream_version,
+        }
+    }
 }
 
 impl SledStore {
@@ -145,7 +208,8 @@ impl SledStore {
     /// not an okr store, a store of a newer format
     /// ([`StoreError::NewerFormat`]), or a damaged store ([`StoreError::Corrupt`]: sled
     /// reported or panicked on corruption, the position counter is missing, or the counter,
-    /// the last event and the stream heads disagree).
+    /// the last record and the stream heads disagree). A store of format 1 is read as it is
+    /// and marked format 2 (see the module documentation).
     ///
     /// One process at a time holds a store. sled lets go of its file lock a moment after the
     /// last handle is dropped, not at once, so a store closed and reopened in the same
@@ -182,7 +246,7 @@ impl SledStore {
                 })
             }
         };
-        let had_format = check_format(path, &db)?;
+        let format = check_format(path, &db)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| sled_error(path, e));
         let store = SledStore {
             path: path.to_owned(),
@@ -192,12 +256,14 @@ impl SledStore {
             streams: tree("streams")?,
             heads: tree("heads")?,
             commands: tree("commands")?,
+            command_batches: tree("command_batches")?,
             counters: tree("counters")?,
             snapshots: tree("snapshots")?,
+            writer: Arc::new(Mutex::new(None)),
             db,
         };
-        if !had_format {
-            if marker == Marker::Ready {
+        match format {
+            None if marker == Marker::Ready => {
                 return Err(store.corrupt(
                     MARKER_FILE,
                     "the store's marker file is present but the sled database holds no okr \
@@ -205,9 +271,18 @@ impl SledStore {
                         .to_owned(),
                 ));
             }
-            store.initialise()?;
+            None => store.initialise()?,
+            Some(_) => {}
         }
         store.validate()?;
+        if format.is_some_and(|f| f < FORMAT_VERSION) {
+            store
+                .meta
+                .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())
+                .map_err(|e| store.sled_error(e))?;
+            store.flush()?;
+            write_marker(path, Marker::Ready)?;
+        }
         if marker == Marker::Creating {
             store.flush()?;
             write_marker(path, Marker::Ready)?;
@@ -231,33 +306,159 @@ impl SledStore {
         Ok(())
     }
 
-    /// Calls `f` with the position and the stored bytes of every event from `from` to `last`
-    /// (inclusive), in order, without decoding them; stops early at the end of the log. A gap
-    /// in the log is [`StoreError::Corrupt`], as in [`EventStore::read_all`].
+    /// Calls `f` with the position and the stored form of every event from `from` to `last`
+    /// (inclusive), in order, without parsing payloads; stops early at the end of the log. A
+    /// gap in the log or a record that does not decode is [`StoreError::Corrupt`].
     pub(crate) fn scan_events<E: From<StoreError>>(
         &self,
         from: u64,
         last: u64,
-        mut f: impl FnMut(u64, &[u8]) -> Result<(), E>,
+        mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         if from > last {
             return Ok(());
         }
-        let range = from.to_be_bytes()..=last.to_be_bytes();
-        for (expected, entry) in (from..).zip(self.events.range(range)) {
+        // The record holding `from` starts at or before it.
+        let start = match self
+            .events
+            .range(..=from.to_be_bytes())
+            .next_back()
+            .transpose()
+            .map_err(|e| self.sled_error(e))?
+        {
+            Some((key, _)) => self.decode_u64("events", &key)?,
+            None => from,
+        };
+        let mut expected = start;
+        for entry in self.events.range(start.to_be_bytes()..=last.to_be_bytes()) {
             let (key, value) = entry.map_err(|e| self.sled_error(e))?;
-            let position = self.decode_u64("events", &key)?;
-            if position != expected {
+            let key = self.decode_u64("events", &key)?;
+            if key != expected {
                 return Err(self
                     .corrupt(
                         &format!("events/{expected}"),
-                        format!("event missing: the log jumps to {position}"),
+                        format!("event missing: the log jumps to {key}"),
                     )
                     .into());
             }
-            f(position, &value)?;
+            let count = self.for_each_in_record(key, &value, |position, stored| {
+                if position >= from && position <= last {
+                    f(position, stored)
+                } else {
+                    Ok(())
+                }
+            })?;
+            expected = key + count;
+        }
+        if expected <= from {
+            // The record before `from` ends before it: `from` itself is missing, unless the
+            // log simply ends there.
+            let next = self.next_position()?;
+            if from < next {
+                return Err(self
+                    .corrupt(
+                        &format!("events/{from}"),
+                        "event missing: no record holds it".to_owned(),
+                    )
+                    .into());
+            }
         }
         Ok(())
+    }
+
+    /// Calls `f` for every event of the record stored under `key`; returns how many it holds.
+    fn for_each_in_record<E: From<StoreError>>(
+        &self,
+        key: u64,
+        bytes: &[u8],
+        mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        if bytes.first() == Some(&RECORD_TAG) {
+            let mut reader =
+                RecordReader::new(bytes).map_err(|e| self.corrupt(&format!("events/{key}"), e))?;
+            let mut position = key;
+            while let Some(view) = reader.next_event() {
+                let view = view.map_err(|e| {
+                    self.corrupt(
+                        &format!("events/{key}"),
+                        format!("record does not decode: {e}"),
+                    )
+                })?;
+                f(position, Stored::View(view))?;
+                position += 1;
+            }
+            Ok(position - key)
+        } else {
+            let event = self.decode_json_event(key, bytes)?;
+            f(key, Stored::Owned(event))?;
+            Ok(1)
+        }
+    }
+
+    /// How many events the record under `key` holds, from its header.
+    fn record_len(&self, key: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        if bytes.first() == Some(&RECORD_TAG) {
+            record_count(bytes)
+                .map(u64::from)
+                .map_err(|e| self.corrupt(&format!("events/{key}"), e))
+        } else {
+            self.decode_json_event(key, bytes).map(|_| 1)
+        }
+    }
+
+    /// A format-1 record: one event as JSON, which must name its own position.
+    fn decode_json_event(&self, key: u64, bytes: &[u8]) -> Result<RecordedEvent, StoreError> {
+        let event: RecordedEvent = serde_json::from_slice(bytes).map_err(|e| {
+            self.corrupt(
+                &format!("events/{key}"),
+                format!("event does not decode: {e}"),
+            )
+        })?;
+        if event.global_position != key {
+            return Err(self.corrupt(
+                &format!("events/{key}"),
+                format!("event records position {}", event.global_position),
+            ));
+        }
+        Ok(event)
+    }
+
+    /// The owned envelope of a stored event.
+    pub(crate) fn to_recorded(
+        &self,
+        position: u64,
+        stored: Stored<'_>,
+    ) -> Result<RecordedEvent, StoreError> {
+        match stored {
+            Stored::Owned(e) => Ok(e),
+            Stored::View(v) => v.to_recorded(position).map_err(|e| {
+                self.corrupt(
+                    &format!("events/{position}"),
+                    format!("event does not decode: {e}"),
+                )
+            }),
+        }
+    }
+
+    /// Events `from..from + count`, which must all exist.
+    fn events_at(&self, from: u64, count: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(4096));
+        if count == 0 {
+            return Ok(events);
+        }
+        let last = from + count - 1;
+        self.scan_events(from, last, |position, stored| {
+            events.push(self.to_recorded(position, stored)?);
+            Ok::<(), StoreError>(())
+        })?;
+        if events.len() as u64 != count {
+            let missing = from + events.len() as u64;
+            return Err(self.corrupt(
+                &format!("events/{missing}"),
+                "indexed event is missing".to_owned(),
+            ));
+        }
+        Ok(events)
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
@@ -271,8 +472,8 @@ impl SledStore {
         self.flush()
     }
 
-    /// Checks that the counter, the last event and the stream heads agree. Costs one read per
-    /// stream, not per event.
+    /// Checks that the counter, the last record and the stream heads agree. Costs one read
+    /// per stream, not per event.
     fn validate(&self) -> Result<(), StoreError> {
         let next = self.next_position()?;
         let last = self.events.last().map_err(|e| self.sled_error(e))?;
@@ -285,18 +486,12 @@ impl SledStore {
             }
             None => {}
             Some((key, value)) => {
-                let position = self.decode_u64("events", &key)?;
+                let key = self.decode_u64("events", &key)?;
+                let position = key + self.record_len(key, &value)? - 1;
                 if position + 1 != next {
                     return Err(self.corrupt(
                         "counters/next_position",
                         format!("counter is {next} but the last event has position {position}"),
-                    ));
-                }
-                let event = self.decode_event(position, &value)?;
-                if event.global_position != position {
-                    return Err(self.corrupt(
-                        &format!("events/{position}"),
-                        format!("event records position {}", event.global_position),
                     ));
                 }
             }
@@ -313,7 +508,10 @@ impl SledStore {
                 .transpose()
                 .map_err(|e| self.sled_error(e))?;
             let indexed = match last {
-                Some((key, _)) => Some(self.decode_u64("streams", &key[key.len() - 8..])?),
+                Some((key, value)) => {
+                    let (first, _, count) = self.decode_run(&stream, &key, &value)?;
+                    Some(first + count - 1)
+                }
                 None => None,
             };
             if indexed != Some(version) {
@@ -329,6 +527,34 @@ impl SledStore {
         Ok(())
     }
 
+    /// A `streams` entry: (first version, first position, count). Format 1 wrote runs of one
+    /// with the position alone.
+    fn decode_run(
+        &self,
+        stream: &StreamId,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(u64, u64, u64), StoreError> {
+        let at = || format!("streams/{stream}");
+        let version = key
+            .len()
+            .checked_sub(8)
+            .and_then(|i| decode_u64(&key[i..]))
+            .ok_or_else(|| self.corrupt(&at(), "key does not end in a version".to_owned()))?;
+        match value.len() {
+            8 => Ok((version, decode_u64(value).unwrap_or_default(), 1)),
+            16 => {
+                let position = decode_u64(&value[..8]).unwrap_or_default();
+                let count = decode_u64(&value[8..]).unwrap_or_default();
+                if count == 0 {
+                    return Err(self.corrupt(&at(), "a run of no events".to_owned()));
+                }
+                Ok((version, position, count))
+            }
+            n => Err(self.corrupt(&at(), format!("expected 8 or 16 bytes, found {n}"))),
+        }
+    }
+
     fn next_position(&self) -> Result<u64, StoreError> {
         match self
             .counters
@@ -340,31 +566,51 @@ impl SledStore {
         }
     }
 
-    fn event_at(&self, position: u64) -> Result<RecordedEvent, StoreError> {
-        match self
-            .events
-            .get(position.to_be_bytes())
-            .map_err(|e| self.sled_error(e))?
-        {
-            Some(bytes) => self.decode_event(position, &bytes),
-            None => Err(self.corrupt(
-                &format!("events/{position}"),
-                "indexed event is missing".to_owned(),
-            )),
+    /// Locks the writer and loads the command index if this is its first use.
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Option<CommandIndex>>, StoreError> {
+        // The index is only replaced whole after a committed append, so a poisoned lock
+        // still guards a consistent index.
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.load_command_index()?);
         }
+        Ok(guard)
     }
 
-    pub(crate) fn decode_event(
-        &self,
-        position: u64,
-        bytes: &[u8],
-    ) -> Result<RecordedEvent, StoreError> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            self.corrupt(
-                &format!("events/{position}"),
-                format!("event does not decode: {e}"),
-            )
-        })
+    fn load_command_index(&self) -> Result<CommandIndex, StoreError> {
+        let mut index = CommandIndex::default();
+        for entry in self.commands.iter() {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let at = || format!("commands/{}", Uuid::from_slice(&key).unwrap_or_default());
+            let id = <[u8; 16]>::try_from(key.as_ref())
+                .map_err(|_| self.corrupt(&at(), "key is not a command id".to_owned()))?;
+            let record: CommandRecord = serde_json::from_slice(&value)
+                .map_err(|e| self.corrupt(&at(), format!("does not decode: {e}")))?;
+            index.insert(
+                u128::from_be_bytes(id),
+                (record.first_position, record.count),
+            );
+        }
+        for entry in self.command_batches.iter() {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let key = self.decode_u64("command_batches", &key)?;
+            if value.is_empty() || value.len() % COMMAND_ENTRY != 0 {
+                return Err(self.corrupt(
+                    &format!("command_batches/{key}"),
+                    format!(
+                        "expected a multiple of {COMMAND_ENTRY} bytes, found {}",
+                        value.len()
+                    ),
+                ));
+            }
+            for e in value.chunks_exact(COMMAND_ENTRY) {
+                let id = u128::from_be_bytes(e[..16].try_into().expect("16 bytes"));
+                let first = decode_u64(&e[16..24]).unwrap_or_default();
+                let count = decode_u64(&e[24..]).unwrap_or_default();
+                index.insert(id, (first, count));
+            }
+        }
+        Ok(index)
     }
 
     fn decode_u64(&self, tree: &str, bytes: &[u8]) -> Result<u64, StoreError> {
@@ -395,79 +641,169 @@ impl SledStore {
     }
 }
 
-/// The store's view inside one sled transaction.
-struct SledTx<'a> {
-    path: &'a Path,
-    events: &'a TransactionalTree,
-    streams: &'a TransactionalTree,
-    heads: &'a TransactionalTree,
-    commands: &'a TransactionalTree,
-    counters: &'a TransactionalTree,
-}
-
 type TxError = ConflictableTransactionError<StoreError>;
 
+/// One batch inside its sled transaction: reads go to the committed store (read before the
+/// transaction) and to what the batch staged so far; events are encoded into records as they
+/// are staged and everything is put into the transaction's trees by [`SledTx::commit`].
+struct SledTx<'a> {
+    store: &'a SledStore,
+    index: &'a CommandIndex,
+    /// The committed events of the batch's repeated commands, read before the transaction:
+    /// sled's transactions block plain reads of the store until they end.
+    repeated: &'a HashMap<u64, RecordedEvent>,
+    heads_tree: &'a TransactionalTree,
+    counters: &'a TransactionalTree,
+    /// Position of the first staged event, once the counter was read.
+    first: Option<u64>,
+    /// Number of staged events.
+    staged: u64,
+    /// Finished records with their keys, then the one being filled.
+    records: Vec<(u64, Vec<u8>)>,
+    record: RecordWriter,
+    /// Stream runs: stream, first version, first position, length.
+    runs: Vec<(StreamId, u64, u64, u64)>,
+    heads: HashMap<StreamId, u64>,
+    commands: FxHashMap<u128, (u64, u64)>,
+    /// Command ids in the order of their appends.
+    order: Vec<u128>,
+}
+
 impl SledTx<'_> {
-    fn corrupt(&self, at: String, detail: String) -> TxError {
-        ConflictableTransactionError::Abort(StoreError::Corrupt {
-            location: format!("{} ({at})", self.path.display()),
-            detail,
-        })
+    fn corrupt(&self, at: &str, detail: String) -> TxError {
+        ConflictableTransactionError::Abort(self.store.corrupt(at, detail))
     }
+
+    /// A staged event, decoded back from the records (only a command repeated within its own
+    /// batch needs this).
+    fn staged_event(&self, position: u64, first: u64) -> Result<RecordedEvent, TxError> {
+        let current = self.record.snapshot();
+        let key_of_current = first + self.records.iter().map(|(_, r)| record_len(r)).sum::<u64>();
+        let all = self
+            .records
+            .iter()
+            .map(|(k, r)| (*k, r.as_slice()))
+            .chain(std::iter::once((key_of_current, current.as_slice())));
+        for (key, bytes) in all {
+            let Ok(mut reader) = RecordReader::new(bytes) else {
+                continue;
+            };
+            let mut p = key;
+            while let Some(Ok(view)) = reader.next_event() {
+                if p == position {
+                    return view
+                        .to_recorded(position)
+                        .map_err(|e| self.corrupt(&format!("events/{position}"), e));
+                }
+                p += 1;
+            }
+        }
+        Err(self.corrupt(
+            &format!("events/{position}"),
+            "command index points past the batch".to_owned(),
+        ))
+    }
+
+    /// Writes what the batch staged: records, stream runs, heads, counter, command ids.
+    fn commit(
+        mut self,
+        events: &TransactionalTree,
+        streams: &TransactionalTree,
+        command_batches: &TransactionalTree,
+    ) -> Result<FxHashMap<u128, (u64, u64)>, TxError> {
+        let Some(first) = self.first.filter(|_| self.staged > 0) else {
+            return Ok(self.commands);
+        };
+        let last = std::mem::replace(&mut self.record, RecordWriter::new());
+        if last.count() > 0 {
+            let key = first + self.staged - u64::from(last.count());
+            self.records.push((key, last.finish()));
+        }
+        for (key, bytes) in self.records {
+            events.insert(&key.to_be_bytes(), bytes)?;
+        }
+        for (stream, version, position, len) in &self.runs {
+            let mut value = [0u8; 16];
+            value[..8].copy_from_slice(&position.to_be_bytes());
+            value[8..].copy_from_slice(&len.to_be_bytes());
+            streams.insert(stream_key(stream, *version), &value)?;
+        }
+        for (stream, head) in &self.heads {
+            self.heads_tree
+                .insert(stream.as_str().as_bytes(), &head.to_be_bytes())?;
+        }
+        self.counters
+            .insert(NEXT_POSITION_KEY, &(first + self.staged).to_be_bytes())?;
+        let mut ids = Vec::with_capacity(self.order.len() * COMMAND_ENTRY);
+        for id in &self.order {
+            let (position, count) = self.commands[id];
+            ids.extend_from_slice(&id.to_be_bytes());
+            ids.extend_from_slice(&position.to_be_bytes());
+            ids.extend_from_slice(&count.to_be_bytes());
+        }
+        command_batches.insert(&first.to_be_bytes(), ids)?;
+        Ok(self.commands)
+    }
+}
+
+/// The number of events of a record this build wrote.
+fn record_len(bytes: &[u8]) -> u64 {
+    record_count(bytes).map_or(0, u64::from)
 }
 
 impl Tx for SledTx<'_> {
     type Error = TxError;
 
-    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandRecord>, TxError> {
-        match self.commands.get(command_id.as_bytes())? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                self.corrupt(
-                    format!("commands/{command_id}"),
-                    format!("does not decode: {e}"),
-                )
-            }),
-        }
+    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, TxError> {
+        let id = command_id.as_u128();
+        Ok(self
+            .commands
+            .get(&id)
+            .or_else(|| self.index.get(&id))
+            .copied())
     }
 
     fn event(&mut self, position: u64) -> Result<RecordedEvent, TxError> {
-        match self.events.get(position.to_be_bytes())? {
-            None => Err(self.corrupt(
-                format!("events/{position}"),
-                "command index points at a missing event".to_owned(),
-            )),
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                self.corrupt(
-                    format!("events/{position}"),
-                    format!("does not decode: {e}"),
-                )
-            }),
+        if let Some(first) = self.first.filter(|f| position >= *f) {
+            return self.staged_event(position, first);
         }
+        self.repeated.get(&position).cloned().ok_or_else(|| {
+            self.corrupt(
+                &format!("events/{position}"),
+                "command index points at a missing event".to_owned(),
+            )
+        })
     }
 
     fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, TxError> {
-        match self.heads.get(stream.as_str().as_bytes())? {
+        if let Some(head) = self.heads.get(stream) {
+            return Ok(Some(*head));
+        }
+        match self.heads_tree.get(stream.as_str().as_bytes())? {
             None => Ok(None),
             Some(bytes) => decode_u64(&bytes).map(Some).ok_or_else(|| {
-                self.corrupt(format!("heads/{stream}"), "not an 8-byte number".to_owned())
+                self.corrupt(
+                    &format!("heads/{stream}"),
+                    "not an 8-byte number".to_owned(),
+                )
             }),
         }
     }
 
     fn next_position(&mut self) -> Result<u64, TxError> {
-        match self.counters.get(NEXT_POSITION_KEY)? {
-            None => Err(self.corrupt(
-                "counters/next_position".to_owned(),
-                "counter is missing".to_owned(),
-            )),
-            Some(bytes) => decode_u64(&bytes).ok_or_else(|| {
-                self.corrupt(
-                    "counters/next_position".to_owned(),
-                    "not an 8-byte number".to_owned(),
-                )
-            }),
+        if let Some(first) = self.first {
+            return Ok(first + self.staged);
         }
+        let next = match self.counters.get(NEXT_POSITION_KEY)? {
+            None => {
+                return Err(self.corrupt("counters/next_position", "counter is missing".to_owned()))
+            }
+            Some(bytes) => decode_u64(&bytes).ok_or_else(|| {
+                self.corrupt("counters/next_position", "not an 8-byte number".to_owned())
+            })?,
+        };
+        self.first = Some(next);
+        Ok(next)
     }
 
     fn write(
@@ -476,23 +812,33 @@ impl Tx for SledTx<'_> {
         record: &CommandRecord,
         events: &[RecordedEvent],
     ) -> Result<(), TxError> {
-        for event in events {
-            let json = serde_json::to_vec(event).map_err(StoreError::from)?;
-            self.events
-                .insert(&event.global_position.to_be_bytes(), json)?;
-            self.streams.insert(
-                stream_key(&event.stream, event.stream_version),
-                &event.global_position.to_be_bytes(),
-            )?;
+        let first = self.first.unwrap_or(record.first_position);
+        for e in events {
+            self.record.push(e)?;
+            self.staged += 1;
+            if self.record.is_full() {
+                let full = std::mem::replace(&mut self.record, RecordWriter::new());
+                let key = first + self.staged - u64::from(full.count());
+                self.records.push((key, full.finish()));
+            }
+            match self.runs.last_mut() {
+                Some((stream, version, _, len))
+                    if *stream == e.stream && *version + *len == e.stream_version =>
+                {
+                    *len += 1;
+                }
+                _ => self
+                    .runs
+                    .push((e.stream.clone(), e.stream_version, e.global_position, 1)),
+            }
         }
-        let next = record.first_position + record.count;
-        let head = record.first_version + record.count - 1;
-        self.heads
-            .insert(record.stream.as_str().as_bytes(), &head.to_be_bytes())?;
-        self.counters
-            .insert(NEXT_POSITION_KEY, &next.to_be_bytes())?;
-        let json = serde_json::to_vec(record).map_err(StoreError::from)?;
-        self.commands.insert(command_id.as_bytes(), json)?;
+        if let Some(last) = events.last() {
+            self.heads.insert(last.stream.clone(), last.stream_version);
+        }
+        let id = command_id.as_u128();
+        self.commands
+            .insert(id, (record.first_position, record.count));
+        self.order.push(id);
         Ok(())
     }
 }
@@ -508,28 +854,49 @@ impl EventStore for SledStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let outcomes = (
+        let mut writer = self.lock_writer()?;
+        let index = writer.as_mut().expect("lock_writer loads the index");
+        let mut repeated = HashMap::new();
+        for request in &batch {
+            if let Some(&(first, count)) = index.get(&request.command_id.as_u128()) {
+                for e in self.events_at(first, count)? {
+                    repeated.insert(e.global_position, e);
+                }
+            }
+        }
+        let (outcomes, added) = (
             &self.events,
             &self.streams,
             &self.heads,
-            &self.commands,
+            &self.command_batches,
             &self.counters,
         )
-            .transaction(|(events, streams, heads, commands, counters)| {
+            .transaction(|(events, streams, heads, command_batches, counters)| {
                 let mut tx = SledTx {
-                    path: &self.path,
-                    events,
-                    streams,
-                    heads,
-                    commands,
+                    store: self,
+                    index,
+                    repeated: &repeated,
+                    heads_tree: heads,
                     counters,
+                    first: None,
+                    staged: 0,
+                    records: Vec::new(),
+                    record: RecordWriter::new(),
+                    runs: Vec::new(),
+                    heads: HashMap::new(),
+                    commands: FxHashMap::default(),
+                    order: Vec::new(),
                 };
-                batch
+                let outcomes = batch
                     .iter()
                     .map(|request| append_in(&mut tx, request))
-                    .collect::<Result<Vec<_>, TxError>>()
+                    .collect::<Result<Vec<_>, TxError>>()?;
+                let added = tx.commit(events, streams, command_batches)?;
+                Ok((outcomes, added))
             })
             .map_err(|e| self.transaction_error(e))?;
+        index.extend(added);
+        drop(writer);
         // Flush even when every request was a duplicate: the original append may have been
         // committed by another thread that has not flushed yet.
         if self.durability == Durability::Sync {
@@ -543,12 +910,57 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let (start, end) = stream_range(stream, from_version);
+        // The run holding `from_version` starts at or before it; later runs follow.
+        let (start, _) = stream_range(stream, 0);
+        let first_run = self
+            .streams
+            .range(start..=stream_key(stream, from_version))
+            .next_back()
+            .transpose()
+            .map_err(|e| self.sled_error(e))?;
+        let (after, end) = stream_range(stream, from_version.saturating_add(1));
+        let later = self.streams.range(after..=end);
         let mut events = Vec::new();
-        for entry in self.streams.range(start..=end) {
-            let (_, position) = entry.map_err(|e| self.sled_error(e))?;
-            let position = self.decode_u64("streams", &position)?;
-            events.push(self.event_at(position)?);
+        let mut expected: Option<u64> = None;
+        for entry in first_run.into_iter().map(Ok).chain(later) {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let (version, position, count) = self.decode_run(stream, &key, &value)?;
+            if version + count <= from_version {
+                continue;
+            }
+            if expected.is_some_and(|v| v != version) {
+                return Err(self.corrupt(
+                    &format!("streams/{stream}"),
+                    format!(
+                        "stream index jumps from version {} to {version}",
+                        expected.unwrap_or_default()
+                    ),
+                ));
+            }
+            let skip = from_version.saturating_sub(version);
+            let mut want = version + skip;
+            self.scan_events(position + skip, position + count - 1, |p, stored| {
+                if stored.stream() != stream.as_str() || stored.stream_version() != want {
+                    return Err(self.corrupt(
+                        &format!("events/{p}"),
+                        format!(
+                            "stream index says {stream} version {want}, the event is {} version {}",
+                            stored.stream(),
+                            stored.stream_version()
+                        ),
+                    ));
+                }
+                want += 1;
+                events.push(self.to_recorded(p, stored)?);
+                Ok(())
+            })?;
+            if want != version + count {
+                return Err(self.corrupt(
+                    &format!("events/{}", position + (want - version)),
+                    "indexed event is missing".to_owned(),
+                ));
+            }
+            expected = Some(version + count);
         }
         Ok(events)
     }
@@ -561,17 +973,17 @@ impl EventStore for SledStore {
         if from_position >= next || max == 0 {
             return Ok(events);
         }
-        let range = from_position.to_be_bytes()..next.to_be_bytes();
-        for (expected, entry) in (from_position..).zip(self.events.range(range).take(max)) {
-            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
-            let position = self.decode_u64("events", &key)?;
-            if position != expected {
-                return Err(self.corrupt(
-                    &format!("events/{expected}"),
-                    format!("event missing: the log jumps to {position}"),
-                ));
-            }
-            events.push(self.decode_event(position, &value)?);
+        let last = (next - 1).min(from_position.saturating_add(max as u64 - 1));
+        self.scan_events(from_position, last, |position, stored| {
+            events.push(self.to_recorded(position, stored)?);
+            Ok::<(), StoreError>(())
+        })?;
+        if events.len() as u64 != last - from_position + 1 {
+            let missing = from_position + events.len() as u64;
+            return Err(self.corrupt(
+                &format!("events/{missing}"),
+                "event missing below the position counter".to_owned(),
+            ));
         }
         Ok(events)
     }
@@ -604,24 +1016,16 @@ impl EventStore for SledStore {
     }
 
     fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError> {
-        let Some(bytes) = self
-            .commands
-            .get(command_id.as_bytes())
-            .map_err(|e| self.sled_error(e))?
-        else {
+        let found = {
+            let writer = self.lock_writer()?;
+            let index = writer.as_ref().expect("lock_writer loads the index");
+            index.get(&command_id.as_u128()).copied()
+        };
+        let Some((first, count)) = found else {
             return Ok(None);
         };
-        let record: CommandRecord = serde_json::from_slice(&bytes).map_err(|e| {
-            self.corrupt(
-                &format!("commands/{command_id}"),
-                format!("does not decode: {e}"),
-            )
-        })?;
-        let events = (record.first_position..record.first_position + record.count)
-            .map(|position| self.event_at(position))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(AppendOutcome {
-            events,
+            events: self.events_at(first, count)?,
             duplicate: true,
         }))
     }
@@ -840,9 +1244,9 @@ fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<Marker, Sto
     }
 }
 
-/// Returns whether the store carries our format marker; fails for newer formats and for sled
-/// databases that hold someone else's data.
-fn check_format(path: &Path, db: &sled::Db) -> Result<bool, StoreError> {
+/// Returns the store's format version, `None` for a database without okr data; fails for
+/// newer formats and for sled databases that hold someone else's data.
+fn check_format(path: &Path, db: &sled::Db) -> Result<Option<u32>, StoreError> {
     let names = db.tree_names();
     if names.iter().any(|n| n.as_ref() == b"meta") {
         let meta = db.open_tree("meta").map_err(|e| sled_error(path, e))?;
@@ -866,7 +1270,7 @@ fn check_format(path: &Path, db: &sled::Db) -> Result<bool, StoreError> {
                     detail: "format version 0 was never written".to_owned(),
                 });
             }
-            return Ok(true);
+            return Ok(Some(found));
         }
     }
     for name in &names {
@@ -884,5 +1288,5 @@ fn check_format(path: &Path, db: &sled::Db) -> Result<bool, StoreError> {
             });
         }
     }
-    Ok(false)
+    Ok(None)
 }

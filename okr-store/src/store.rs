@@ -159,7 +159,9 @@ pub(crate) struct CommandRecord {
 /// the same [`append_in`].
 pub(crate) trait Tx {
     type Error: From<StoreError>;
-    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandRecord>, Self::Error>;
+    /// Where the events of an earlier append of `command_id` are: first global position and
+    /// count.
+    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, Self::Error>;
     fn event(&mut self, position: u64) -> Result<RecordedEvent, Self::Error>;
     fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, Self::Error>;
     fn next_position(&mut self) -> Result<u64, Self::Error>;
@@ -182,9 +184,9 @@ pub(crate) fn append_in<T: Tx>(
         }
         .into());
     }
-    if let Some(record) = tx.command(request.command_id)? {
-        let mut events = Vec::with_capacity(usize::try_from(record.count).unwrap_or(0));
-        for position in record.first_position..record.first_position + record.count {
+    if let Some((first, count)) = tx.command(request.command_id)? {
+        let mut events = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        for position in first..first + count {
             events.push(tx.event(position)?);
         }
         return Ok(AppendOutcome {

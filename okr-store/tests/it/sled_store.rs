@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use okr_store::{Durability, EventStore, ExpectedVersion, SledStore, StoreError, StoreOptions};
+use okr_store::{
+    Durability, Engine, EventStore, ExpectedVersion, RecordedEvent, SledStore, StoreError,
+    StoreOptions, StreamId,
+};
 use tempfile::TempDir;
 
 use crate::support::{all, cmd, evs, positions, stream, versions};
@@ -196,7 +199,7 @@ fn a_store_whose_creation_was_interrupted_is_finished_on_open() {
     assert_eq!(store.last_position().unwrap(), None);
     drop(store);
     let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
-    assert!(marker.contains("format 1"), "{marker}");
+    assert!(marker.contains("format 2"), "{marker}");
 }
 
 #[test]
@@ -221,14 +224,14 @@ fn a_newer_format_is_refused() {
     with_raw_sled(&path, |db| {
         db.open_tree("meta")
             .unwrap()
-            .insert("format", &2u32.to_be_bytes())
+            .insert("format", &3u32.to_be_bytes())
             .unwrap();
     });
     match open(&path) {
         Err(
             err @ StoreError::NewerFormat {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             },
         ) => {
@@ -415,4 +418,99 @@ fn every_durability_mode_opens_appends_and_reopens() {
         assert_eq!(all(&store).len(), 40, "{durability:?}");
         assert_eq!(store.stream_version(&stream("org")).unwrap(), Some(39));
     }
+}
+
+/// A copy of `tests/fixtures/v1-store`: a store written by the first release (store format 1,
+/// one JSON event per key) by importing `tests/fixtures/v1-log.jsonl`.
+fn format_1_store() -> (TempDir, PathBuf) {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-store");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    std::fs::create_dir(&path).unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), path.join(entry.file_name())).unwrap();
+    }
+    (dir, path)
+}
+
+fn fixture_log() -> Vec<RecordedEvent> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-log.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_format_1_store_keeps_reading_and_takes_new_appends() {
+    let (_dir, path) = format_1_store();
+    let log = fixture_log();
+    assert_eq!(log.len(), 50);
+    let store = open(&path).unwrap();
+    assert_eq!(store.read_all(0, 1000).unwrap(), log);
+    assert_eq!(store.read_all(17, 5).unwrap(), log[17..22].to_vec());
+    for (name, head) in store.heads().unwrap() {
+        let of_stream: Vec<RecordedEvent> =
+            log.iter().filter(|e| e.stream == name).cloned().collect();
+        assert_eq!(of_stream.last().unwrap().stream_version, head);
+        assert_eq!(store.read_stream(&name, 0).unwrap(), of_stream);
+        assert_eq!(
+            store.read_stream(&name, 2).unwrap(),
+            of_stream[2..].to_vec()
+        );
+    }
+    // The format-1 command index still answers for old commands.
+    let old = store.find_command(log[20].command_id).unwrap().unwrap();
+    assert!(old.duplicate);
+    assert!(old.events.contains(&log[20]));
+    // New appends land after the old log, and a retried old command writes nothing.
+    let org = StreamId::org();
+    let head = store.stream_version(&org).unwrap().unwrap();
+    let added = store
+        .append(&org, ExpectedVersion::Exact(head), cmd(0xfeed), evs(0, 2))
+        .unwrap();
+    assert_eq!(positions(&added.events), vec![50, 51]);
+    assert_eq!(versions(&added.events), vec![head + 1, head + 2]);
+    let retried = store
+        .append(&org, ExpectedVersion::Any, log[0].command_id, evs(9, 1))
+        .unwrap();
+    assert!(retried.duplicate);
+    drop(store);
+    // Reopened: old and new events together, the store now marked format 2.
+    let store = open(&path).unwrap();
+    let mut expected = log.clone();
+    expected.extend(added.events.iter().cloned());
+    assert_eq!(store.read_all(0, 1000).unwrap(), expected);
+    let mut org_events: Vec<RecordedEvent> =
+        log.iter().filter(|e| e.stream == org).cloned().collect();
+    org_events.extend(added.events.iter().cloned());
+    assert_eq!(store.read_stream(&org, 0).unwrap(), org_events);
+    drop(store);
+    let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
+    assert!(marker.contains("format 2"), "{marker}");
+    with_raw_sled(&path, |db| {
+        let format = db
+            .open_tree("meta")
+            .unwrap()
+            .get("format")
+            .unwrap()
+            .unwrap();
+        assert_eq!(format.as_ref(), &2u32.to_be_bytes());
+    });
+}
+
+#[test]
+fn an_engine_on_a_format_1_store_has_the_state_of_its_log() {
+    let (_dir, path) = format_1_store();
+    let imported = Engine::in_memory();
+    let log = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-log.jsonl"),
+    )
+    .unwrap();
+    assert_eq!(imported.import(log.as_slice()).unwrap(), 50);
+    let engine = Engine::open(&path).unwrap();
+    assert_eq!(engine.position(), Some(49));
+    engine.read(|on_disk| imported.read(|from_log| assert!(on_disk == from_log)));
 }

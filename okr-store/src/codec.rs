@@ -1,0 +1,401 @@
+//! The binary record the sled store keeps its events in (store format 2).
+//!
+//! One record holds the events of consecutive global positions, all written by one append
+//! (one batch may write several records). The record is keyed by the position of its first
+//! event; the others follow without gaps. Layout, all integers little-endian:
+//!
+//! ```text
+//! record  = tag:u8 (= 2) count:u32 event{count}
+//! event   = event_id:[16] command_id:[16] stream_version:u64 schema_version:u32
+//!           recorded_secs:i64 recorded_nanos:u32 flags:u8 [correlation_id:[16] if flags & 1]
+//!           stream:str event_type:str actor:str payload:str
+//! str     = len:u32 bytes{len}        (stream, event_type, actor: UTF-8; payload: JSON)
+//! ```
+//!
+//! The envelope is binary because it is read for every event of every replay; the payload
+//! stays JSON, as exports and upcasters see it. Records of store format 1 are one JSON
+//! [`RecordedEvent`] each and start with `{`, never with the tag, so both kinds can share a
+//! tree.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{invalid_stream_id, RecordedEvent, StreamId};
+
+/// First byte of a format-2 record.
+pub(crate) const RECORD_TAG: u8 = 2;
+/// A record is closed once it holds this many events...
+pub(crate) const RECORD_MAX_EVENTS: u32 = 1024;
+/// ...or this many bytes, so that reading one event never decodes a huge value.
+pub(crate) const RECORD_MAX_BYTES: usize = 1 << 20;
+
+const HEADER: usize = 5;
+const FLAG_CORRELATION: u8 = 1;
+
+/// Builds one record.
+#[derive(Debug)]
+pub(crate) struct RecordWriter {
+    buf: Vec<u8>,
+    count: u32,
+}
+
+impl RecordWriter {
+    pub(crate) fn new() -> Self {
+        let mut buf = Vec::with_capacity(4096);
+        buf.push(RECORD_TAG);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        RecordWriter { buf, count: 0 }
+    }
+
+    pub(crate) fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether the record has reached its size limits.
+    pub(crate) fn is_full(&self) -> bool {
+        self.count >= RECORD_MAX_EVENTS || self.buf.len() >= RECORD_MAX_BYTES
+    }
+
+    /// Appends an event. Fails only when a string is longer than 4 GiB or the payload does
+    /// not serialise.
+    pub(crate) fn push(&mut self, e: &RecordedEvent) -> Result<(), StoreError> {
+        let b = &mut self.buf;
+        b.extend_from_slice(e.event_id.as_bytes());
+        b.extend_from_slice(e.command_id.as_bytes());
+        b.extend_from_slice(&e.stream_version.to_le_bytes());
+        b.extend_from_slice(&e.schema_version.to_le_bytes());
+        b.extend_from_slice(&e.recorded_at.timestamp().to_le_bytes());
+        b.extend_from_slice(&e.recorded_at.timestamp_subsec_nanos().to_le_bytes());
+        match e.correlation_id {
+            Some(id) => {
+                b.push(FLAG_CORRELATION);
+                b.extend_from_slice(id.as_bytes());
+            }
+            None => b.push(0),
+        }
+        put_str(b, e.stream.as_str().as_bytes(), "stream")?;
+        put_str(b, e.event_type.as_bytes(), "event_type")?;
+        put_str(b, e.actor.as_bytes(), "actor")?;
+        let len_at = b.len();
+        b.extend_from_slice(&[0; 4]);
+        serde_json::to_writer(&mut *b, &e.payload)?;
+        let len = b.len() - len_at - 4;
+        let len = u32::try_from(len).map_err(|_| too_long("payload"))?;
+        b[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The record as it would be finished now, leaving this one open.
+    pub(crate) fn snapshot(&self) -> Vec<u8> {
+        let mut bytes = self.buf.clone();
+        bytes[1..HEADER].copy_from_slice(&self.count.to_le_bytes());
+        bytes
+    }
+
+    /// The finished record.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.buf[1..HEADER].copy_from_slice(&self.count.to_le_bytes());
+        self.buf
+    }
+}
+
+fn too_long(field: &str) -> StoreError {
+    StoreError::Corrupt {
+        location: format!("event {field}"),
+        detail: "longer than 4 GiB".to_owned(),
+    }
+}
+
+fn put_str(b: &mut Vec<u8>, s: &[u8], field: &str) -> Result<(), StoreError> {
+    let len = u32::try_from(s.len()).map_err(|_| too_long(field))?;
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(s);
+    Ok(())
+}
+
+/// One event of a record, borrowed from the stored bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventView<'a> {
+    pub(crate) event_id: Uuid,
+    pub(crate) command_id: Uuid,
+    pub(crate) stream_version: u64,
+    pub(crate) schema_version: u32,
+    pub(crate) recorded_at: DateTime<Utc>,
+    pub(crate) correlation_id: Option<Uuid>,
+    pub(crate) stream: &'a str,
+    pub(crate) event_type: &'a str,
+    pub(crate) actor: &'a str,
+    /// The payload's JSON text.
+    pub(crate) payload: &'a [u8],
+}
+
+impl EventView<'_> {
+    /// The owned envelope, with the payload parsed.
+    pub(crate) fn to_recorded(&self, global_position: u64) -> Result<RecordedEvent, String> {
+        Ok(RecordedEvent {
+            event_id: self.event_id,
+            stream: StreamId::new(self.stream).map_err(|e| e.to_string())?,
+            stream_version: self.stream_version,
+            global_position,
+            event_type: self.event_type.to_owned(),
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            actor: self.actor.to_owned(),
+            command_id: self.command_id,
+            correlation_id: self.correlation_id,
+            payload: serde_json::from_slice(self.payload)
+                .map_err(|e| format!("payload does not decode: {e}"))?,
+        })
+    }
+}
+
+/// The number of events a record claims to hold, from its header.
+pub(crate) fn record_count(bytes: &[u8]) -> Result<u32, String> {
+    if bytes.first() != Some(&RECORD_TAG) {
+        return Err("not a format-2 record".to_owned());
+    }
+    let count = bytes
+        .get(1..HEADER)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .ok_or("record header is cut short")?;
+    if count == 0 {
+        return Err("record holds no events".to_owned());
+    }
+    Ok(count)
+}
+
+/// Walks the events of a format-2 record in order.
+#[derive(Debug)]
+pub(crate) struct RecordReader<'a> {
+    rest: &'a [u8],
+    left: u32,
+    index: u32,
+}
+
+impl<'a> RecordReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Result<Self, String> {
+        let count = record_count(bytes)?;
+        Ok(RecordReader {
+            rest: &bytes[HEADER..],
+            left: count,
+            index: 0,
+        })
+    }
+
+    /// The next event, `None` after the last; an error names the event's index in the record
+    /// and what is wrong. After an error the reader yields nothing more.
+    pub(crate) fn next_event(&mut self) -> Option<Result<EventView<'a>, String>> {
+        if self.left == 0 {
+            return if self.rest.is_empty() {
+                None
+            } else {
+                let extra = self.rest.len();
+                self.rest = &[];
+                Some(Err(format!("{extra} bytes after the last event")))
+            };
+        }
+        let index = self.index;
+        let result = self
+            .decode()
+            .map_err(|e| format!("event {index} of the record: {e}"));
+        match &result {
+            Ok(_) => {
+                self.left -= 1;
+                self.index += 1;
+            }
+            Err(_) => {
+                self.left = 0;
+                self.rest = &[];
+            }
+        }
+        Some(result)
+    }
+
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        if self.rest.len() < n {
+            return Err(format!("cut short in {what}"));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn uuid(&mut self, what: &str) -> Result<Uuid, String> {
+        let b = self.take(16, what)?;
+        Ok(Uuid::from_bytes(b.try_into().expect("16 bytes")))
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, String> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64, String> {
+        let b = self.take(8, what)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    fn bytes(&mut self, what: &str) -> Result<&'a [u8], String> {
+        let len = self.u32(what)? as usize;
+        self.take(len, what)
+    }
+
+    fn text(&mut self, what: &str) -> Result<&'a str, String> {
+        let b = self.bytes(what)?;
+        std::str::from_utf8(b).map_err(|_| format!("{what} is not UTF-8"))
+    }
+
+    fn decode(&mut self) -> Result<EventView<'a>, String> {
+        let event_id = self.uuid("event_id")?;
+        let command_id = self.uuid("command_id")?;
+        let stream_version = self.u64("stream_version")?;
+        let schema_version = self.u32("schema_version")?;
+        let secs = self.u64("recorded_at")? as i64;
+        let nanos = self.u32("recorded_at")?;
+        let recorded_at = DateTime::from_timestamp(secs, nanos)
+            .ok_or_else(|| format!("recorded_at {secs}s {nanos}ns is out of range"))?;
+        let flags = self.take(1, "flags")?[0];
+        if flags & !FLAG_CORRELATION != 0 {
+            return Err(format!("unknown flags {flags:#04x}"));
+        }
+        let correlation_id = if flags & FLAG_CORRELATION != 0 {
+            Some(self.uuid("correlation_id")?)
+        } else {
+            None
+        };
+        let stream = self.text("stream")?;
+        if let Some(reason) = invalid_stream_id(stream) {
+            return Err(format!("stream {stream:?} is not a stream id: {reason}"));
+        }
+        let event_type = self.text("event_type")?;
+        let actor = self.text("actor")?;
+        let payload = self.bytes("payload")?;
+        Ok(EventView {
+            event_id,
+            command_id,
+            stream_version,
+            schema_version,
+            recorded_at,
+            correlation_id,
+            stream,
+            event_type,
+            actor,
+            payload,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event(i: u64, correlation: bool, payload: serde_json::Value) -> RecordedEvent {
+        RecordedEvent {
+            event_id: Uuid::from_u128(u128::from(i) + 1),
+            stream: StreamId::new(format!("cycle-{i}")).unwrap(),
+            stream_version: i * 3,
+            global_position: 100 + i,
+            event_type: "checked_in".to_owned(),
+            schema_version: 1 + i as u32,
+            recorded_at: DateTime::from_timestamp(1_700_000_000 + i as i64, 123_456_789).unwrap(),
+            actor: format!("person-{i}"),
+            command_id: Uuid::from_u128(0xc0 + u128::from(i)),
+            correlation_id: correlation.then(|| Uuid::from_u128(0xabc)),
+            payload,
+        }
+    }
+
+    #[test]
+    fn a_record_gives_back_what_was_written() {
+        let events: Vec<RecordedEvent> = (0..5)
+            .map(|i| event(i, i % 2 == 0, serde_json::json!({"value": i, "note": "ü"})))
+            .collect();
+        let mut w = RecordWriter::new();
+        for e in &events {
+            w.push(e).unwrap();
+        }
+        assert_eq!(w.count(), 5);
+        let bytes = w.finish();
+        assert_eq!(record_count(&bytes), Ok(5));
+        let mut r = RecordReader::new(&bytes).unwrap();
+        for e in &events {
+            let view = r.next_event().unwrap().unwrap();
+            assert_eq!(&view.to_recorded(e.global_position).unwrap(), e);
+        }
+        assert!(r.next_event().is_none());
+    }
+
+    #[test]
+    fn damage_is_named() {
+        let mut w = RecordWriter::new();
+        w.push(&event(1, false, serde_json::json!(null))).unwrap();
+        let bytes = w.finish();
+        let cut = &bytes[..bytes.len() - 2];
+        let err = RecordReader::new(cut)
+            .unwrap()
+            .next_event()
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            err.contains("event 0 of the record: cut short in payload"),
+            "{err}"
+        );
+        assert!(RecordReader::new(b"{\"json\":1}").is_err());
+        assert!(record_count(&[RECORD_TAG, 0, 0, 0, 0]).is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        let mut r = RecordReader::new(&long).unwrap();
+        assert!(r.next_event().unwrap().is_ok());
+        assert_eq!(
+            r.next_event().unwrap().unwrap_err(),
+            "1 bytes after the last event"
+        );
+        assert!(r.next_event().is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut with_tag = vec![RECORD_TAG];
+            with_tag.extend_from_slice(&bytes);
+            for input in [&bytes, &with_tag] {
+                if let Ok(mut r) = RecordReader::new(input) {
+                    let mut n = 0;
+                    while let Some(item) = r.next_event() {
+                        if let Ok(view) = item {
+                            let _ = view.to_recorded(0);
+                        }
+                        n += 1;
+                        prop_assert!(n <= bytes.len() + 2);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn every_envelope_round_trips(
+            version in any::<u64>(),
+            schema in any::<u32>(),
+            secs in -62_000_000_000i64..250_000_000_000,
+            nanos in 0u32..1_000_000_000,
+            actor in ".{0,40}",
+            stream in "[a-z0-9-]{1,60}",
+            value in any::<i64>(),
+        ) {
+            let mut e = event(1, value % 2 == 0, serde_json::json!({"v": value, "s": actor.clone()}));
+            e.stream_version = version;
+            e.schema_version = schema;
+            e.recorded_at = DateTime::from_timestamp(secs, nanos).unwrap();
+            e.actor = actor;
+            e.stream = StreamId::new(stream).unwrap();
+            let mut w = RecordWriter::new();
+            w.push(&e).unwrap();
+            let bytes = w.finish();
+            let view = RecordReader::new(&bytes).unwrap().next_event().unwrap().unwrap();
+            prop_assert_eq!(view.to_recorded(e.global_position).unwrap(), e);
+        }
+    }
+}
