@@ -11,7 +11,8 @@ use crate::policy::{CycleKind, Policy};
 use crate::review::RetroKind;
 use crate::weekly::{AgreementOutcome, InitiativeStatus};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeSeed, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// An event: when, by whom, what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,52 @@ impl Event {
     }
 }
 
+/// Declares [`EventBody`] and, from the same variant list, its externally tagged twin
+/// `ByType`, which [`EventBody::deserialize_of_type`] reads a payload into when the type name
+/// is already known from the envelope: serde's internally tagged form buffers every payload
+/// before it can pick the variant, the twin reads it straight into the variant's fields.
+macro_rules! event_bodies {
+    (
+        $(#[$meta:meta])*
+        pub enum EventBody {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident {
+                    $( $(#[$fmeta:meta])* $field:ident : $ty:ty ),* $(,)?
+                }
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum EventBody {
+            $( $(#[$vmeta])* $variant { $( $(#[$fmeta])* $field: $ty ),* } ),*
+        }
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum ByType {
+            $(
+                $variant {
+                    /// The payload's own type name, checked against the envelope's.
+                    #[serde(rename = "type")]
+                    tag: String,
+                    $( $field: $ty ),*
+                }
+            ),*
+        }
+
+        impl ByType {
+            /// The body, and the type name the payload states.
+            fn into_body(self) -> (EventBody, String) {
+                match self {
+                    $( ByType::$variant { tag, $($field),* } => (EventBody::$variant { $($field),* }, tag) ),*
+                }
+            }
+        }
+    };
+}
+
+event_bodies! {
 /// What happened. Every type has a schema version ([`EventBody::schema_version`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -427,6 +474,109 @@ pub enum EventBody {
         /// Why.
         reason: String,
     },
+}
+}
+
+impl EventBody {
+    /// Decodes a payload whose type name is known from elsewhere (an event envelope's
+    /// `event_type`), reading the payload's fields straight into the variant instead of
+    /// buffering the whole payload first as the tagged form must. Accepts and refuses what
+    /// deserializing the payload as an `EventBody` does, and also requires the payload's own
+    /// `type` to equal `event_type`.
+    ///
+    /// ```
+    /// use okr_core::EventBody;
+    /// let json = r#"{"type":"unit_renamed","unit":"00000000-0000-0000-0000-000000000001","name":"Bauamt"}"#;
+    /// let mut payload = serde_json::Deserializer::from_str(json);
+    /// let body = EventBody::deserialize_of_type("unit_renamed", &mut payload).unwrap();
+    /// assert_eq!(body, serde_json::from_str::<EventBody>(json).unwrap());
+    /// let mut payload = serde_json::Deserializer::from_str(json);
+    /// assert!(EventBody::deserialize_of_type("unit_moved", &mut payload).is_err());
+    /// ```
+    pub fn deserialize_of_type<'de, D: Deserializer<'de>>(
+        event_type: &str,
+        payload: D,
+    ) -> Result<EventBody, D::Error> {
+        let (body, tag) = ByType::deserialize(Typed {
+            event_type,
+            payload,
+        })?
+        .into_body();
+        if tag != event_type {
+            return Err(de::Error::custom(format!(
+                "the payload's type {tag:?} is not the event type {event_type:?}"
+            )));
+        }
+        Ok(body)
+    }
+}
+
+/// A payload with its type name: an externally tagged enum for serde.
+struct Typed<'a, D> {
+    event_type: &'a str,
+    payload: D,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Typed<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, D::Error> {
+        Err(de::Error::custom("an event payload is read as an enum"))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier
+        ignored_any
+    }
+}
+
+impl<'de, D: Deserializer<'de>> EnumAccess<'de> for Typed<'_, D> {
+    type Error = D::Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), D::Error> {
+        let variant = seed.deserialize(self.event_type.into_deserializer())?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de, D: Deserializer<'de>> VariantAccess<'de> for Typed<'_, D> {
+    type Error = D::Error;
+
+    fn unit_variant(self) -> Result<(), D::Error> {
+        Err(de::Error::custom("every event type has fields"))
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, D::Error> {
+        Err(de::Error::custom("every event type has named fields"))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        Err(de::Error::custom("every event type has named fields"))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.payload
+            .deserialize_struct("EventBody", fields, visitor)
+    }
 }
 
 impl EventBody {

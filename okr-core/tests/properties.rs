@@ -525,6 +525,13 @@ proptest! {
                         let json = serde_json::to_string(e).unwrap();
                         let back: Event = serde_json::from_str(&json).unwrap();
                         prop_assert_eq!(&back, e, "round trip of {}", json);
+                        let payload = serde_json::to_string(&e.body).unwrap();
+                        let by_type = EventBody::deserialize_of_type(
+                            e.body.event_type(),
+                            &mut serde_json::Deserializer::from_str(&payload),
+                        );
+                        let by_type = by_type.ok();
+                        prop_assert_eq!(by_type.as_ref(), Some(&e.body), "by type: {}", payload);
                     }
                     log.extend(outcome.events);
                 }

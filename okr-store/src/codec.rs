@@ -28,7 +28,7 @@ pub(crate) const RECORD_TAG: u8 = 2;
 /// A record is closed once it holds this many events...
 pub(crate) const RECORD_MAX_EVENTS: u32 = 1024;
 /// ...or this many bytes, so that reading one event never decodes a huge value.
-pub(crate) const RECORD_MAX_BYTES: usize = 1 << 20;
+pub(crate) const RECORD_MAX_BYTES: usize = 1 << 14;
 
 const HEADER: usize = 5;
 const FLAG_CORRELATION: u8 = 1;

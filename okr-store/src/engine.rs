@@ -51,6 +51,8 @@ use crate::upcast::Upcasters;
 
 /// How many events a replay, export or catch-up reads from the store at a time.
 const CHUNK: usize = 4096;
+/// Bytes of stored records a replay reads before decoding them in parallel.
+const REPLAY_SLICE_BYTES: usize = 4 << 20;
 
 /// Everything that can go wrong in the engine.
 ///
@@ -860,7 +862,7 @@ impl Engine {
         &self,
         folded: &mut Folded,
         last: Option<u64>,
-        keep: impl Fn(DateTime<Utc>) -> bool,
+        keep: impl Fn(DateTime<Utc>) -> bool + Sync,
     ) -> Result<u64, EngineError> {
         let Some(last) = last else { return Ok(0) };
         let from = folded.position.map_or(0, |p| p + 1);
@@ -899,7 +901,7 @@ impl Engine {
         folded: &mut Folded,
         from: u64,
         last: u64,
-        keep: &impl Fn(DateTime<Utc>) -> bool,
+        keep: &(impl Fn(DateTime<Utc>) -> bool + Sync),
     ) -> Result<u64, EngineError> {
         let decode = |position: u64, stored: Stored<'_>| -> Result<Option<Event>, EngineError> {
             match stored {
@@ -907,11 +909,12 @@ impl Engine {
                     if !keep(v.recorded_at) {
                         return Ok(None);
                     }
-                    let body: EventBody =
-                        serde_json::from_slice(v.payload).map_err(|e| EngineError::Corrupt {
+                    let body = decode_payload(v.event_type, v.payload).map_err(|e| {
+                        EngineError::Corrupt {
                             position,
                             detail: format!("payload does not decode: {e}"),
-                        })?;
+                        }
+                    })?;
                     check_event(position, body, v.event_type, v.recorded_at, v.actor).map(Some)
                 }
                 other => {
@@ -923,14 +926,68 @@ impl Engine {
                 }
             }
         };
+        // Decoding payloads is most of a replay's work: records are read in order, decoded
+        // in parallel in slices of a few MiB, and applied in order.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let decode_part = |part: &[(u64, sled::IVec)]| -> Result<Vec<(u64, Event)>, EngineError> {
+            let mut out = Vec::new();
+            for (key, bytes) in part {
+                sled.scan_record(*key, bytes, from, last, |position, stored| {
+                    if let Some(event) = decode(position, stored)? {
+                        out.push((position, event));
+                    }
+                    Ok::<(), EngineError>(())
+                })?;
+            }
+            Ok(out)
+        };
         let mut count = 0;
-        sled.scan_events(from, last, |position, stored| {
-            if let Some(event) = decode(position, stored)? {
-                folded.apply(position, &event);
-                count += 1;
+        let mut apply_slice = |slice: &mut Vec<(u64, sled::IVec)>| -> Result<(), EngineError> {
+            let per_thread = slice.len().div_ceil(threads).max(1);
+            let decoded: Vec<Result<Vec<(u64, Event)>, EngineError>> =
+                if threads == 1 || slice.len() < 2 {
+                    vec![decode_part(slice)]
+                } else {
+                    std::thread::scope(|scope| {
+                        let mut parts = slice.chunks(per_thread);
+                        let own = parts.next().unwrap_or_default();
+                        let others: Vec<_> = parts
+                            .map(|part| scope.spawn(move || decode_part(part)))
+                            .collect();
+                        let mut results = vec![decode_part(own)];
+                        for handle in others {
+                            results.push(
+                                handle
+                                    .join()
+                                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                            );
+                        }
+                        results
+                    })
+                };
+            for part in decoded {
+                for (position, event) in part? {
+                    folded.apply(position, &event);
+                    count += 1;
+                }
+            }
+            slice.clear();
+            Ok(())
+        };
+        let mut slice = Vec::new();
+        let mut slice_bytes = 0;
+        sled.scan_records(from, last, |key, bytes| {
+            slice_bytes += bytes.len();
+            slice.push((key, bytes));
+            if slice_bytes >= REPLAY_SLICE_BYTES {
+                apply_slice(&mut slice)?;
+                slice_bytes = 0;
             }
             Ok::<(), EngineError>(())
         })?;
+        apply_slice(&mut slice)?;
         Ok(count)
     }
 
@@ -1042,6 +1099,14 @@ fn new_event_from(recorded: &RecordedEvent) -> NewEvent {
         recorded_at: recorded.recorded_at,
         correlation_id: recorded.correlation_id,
     }
+}
+
+/// Reads a JSON payload of a known event type straight into the core event body.
+fn decode_payload(event_type: &str, payload: &[u8]) -> Result<EventBody, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let body = EventBody::deserialize_of_type(event_type, &mut de)?;
+    de.end()?;
+    Ok(body)
 }
 
 /// Decodes an event that is already at the current schema versions.

@@ -315,6 +315,20 @@ impl SledStore {
         last: u64,
         mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.scan_records(from, last, |key, bytes| {
+            self.scan_record(key, &bytes, from, last, &mut f)
+        })
+    }
+
+    /// Calls `f` with the key and the bytes of every record that holds events from `from` to
+    /// `last`, in order, checking that the records follow each other without gaps; stops early
+    /// at the end of the log.
+    pub(crate) fn scan_records<E: From<StoreError>>(
+        &self,
+        from: u64,
+        last: u64,
+        mut f: impl FnMut(u64, sled::IVec) -> Result<(), E>,
+    ) -> Result<(), E> {
         if from > last {
             return Ok(());
         }
@@ -341,14 +355,8 @@ impl SledStore {
                     )
                     .into());
             }
-            let count = self.for_each_in_record(key, &value, |position, stored| {
-                if position >= from && position <= last {
-                    f(position, stored)
-                } else {
-                    Ok(())
-                }
-            })?;
-            expected = key + count;
+            expected = key + self.record_len(key, &value)?;
+            f(key, value)?;
         }
         if expected <= from {
             // The record before `from` ends before it: `from` itself is missing, unless the
@@ -364,6 +372,26 @@ impl SledStore {
             }
         }
         Ok(())
+    }
+
+    /// Calls `f` for the events of one record (from [`SledStore::scan_records`]) whose
+    /// positions lie in `from..=last`.
+    pub(crate) fn scan_record<E: From<StoreError>>(
+        &self,
+        key: u64,
+        bytes: &[u8],
+        from: u64,
+        last: u64,
+        mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.for_each_in_record(key, bytes, |position, stored| {
+            if position >= from && position <= last {
+                f(position, stored)
+            } else {
+                Ok(())
+            }
+        })
+        .map(|_| ())
     }
 
     /// Calls `f` for every event of the record stored under `key`; returns how many it holds.
