@@ -328,6 +328,35 @@ fn a_missing_event_is_corruption_on_read() {
 }
 
 #[test]
+fn a_damaged_record_is_corruption_on_read_naming_it() {
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        let events = db.open_tree("events").unwrap();
+        // Events 2 and 3 are the second append's record; cut its last bytes off.
+        let record = events.get(2u64.to_be_bytes()).unwrap().unwrap();
+        events
+            .insert(2u64.to_be_bytes(), &record[..record.len() - 3])
+            .unwrap();
+    });
+    let store = open(&path).unwrap();
+    assert_eq!(store.read_all(0, 2).unwrap().len(), 2);
+    for result in [
+        store.read_all(0, 100),
+        store.read_stream(&stream("cycle-a"), 0),
+    ] {
+        match result {
+            Err(StoreError::Corrupt { location, detail }) => {
+                assert!(location.contains("events/2"), "{location}");
+                assert!(detail.contains("record does not decode"), "{detail}");
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+    drop(store);
+    assert!(Engine::open(&path).is_err());
+}
+
+#[test]
 fn garbage_in_sleds_files_is_an_error_not_a_panic() {
     for (file, damage) in [
         ("db", Damage::Empty),
