@@ -8,8 +8,9 @@
 //!   key result → key result progress → weighted objective → weighted unit.
 //! - `rollup_incremental`: one check-in applied to a built XL rollup.
 //! - `rescore`: scores under another policy.
-//! - memory: a counting allocator reports the bytes per key result of `State` (with every
-//!   check-in) and of the `Rollup`, printed during setup.
+//! - memory: a counting allocator reports the bytes per key result of `State` (the present:
+//!   each key result's latest check-in, count and weeks; the past stays in the log) and of
+//!   the `Rollup`, printed during setup.
 //!
 //! Sizes: `OKR_BENCH_SIZES` (default `S,M,L,XL`). Run with `cargo bench --bench rollup`.
 
@@ -184,13 +185,25 @@ fn sqlite(p: &Prepared) -> Connection {
                 t
             ])
             .unwrap();
-            for x in &kr.check_ins {
-                ci.execute(params![
-                    kr.id.to_string(),
-                    x.effective_at.timestamp(),
-                    x.value
-                ])
-                .unwrap();
+        }
+        // The state keeps only the latest check-in; the peer keeps every one, from the log.
+        for e in &p.events {
+            if let EventBody::CheckedIn {
+                cycle,
+                key_result,
+                value,
+                effective_at,
+                ..
+            } = &e.body
+            {
+                if *cycle == p.cycle {
+                    ci.execute(params![
+                        key_result.to_string(),
+                        effective_at.timestamp(),
+                        value
+                    ])
+                    .unwrap();
+                }
             }
         }
     }

@@ -81,7 +81,67 @@ pub struct CheckIn {
     pub by: PersonId,
 }
 
-/// A key result in a cycle's state.
+/// Which 0-based cycle weeks (7-day blocks from the cycle's start date) had a check-in: a
+/// set of week numbers in one `u64`.
+///
+/// Only weeks `0..WeekSet::LIMIT` are recorded; a check-in in a later week (a cycle longer
+/// than 64 weeks, or a check-in effective after the end date of a long cycle) is counted in
+/// [`KeyResult::check_in_count`] but not here, and [`WeekSet::insert`] says so by returning
+/// `false`. Statistics measure check-in discipline over a cycle's first 64 weeks.
+///
+/// ```
+/// use okr_core::WeekSet;
+/// let mut w = WeekSet::default();
+/// assert!(w.insert(0) && w.insert(12) && !w.insert(64));
+/// assert!(w.contains(12) && !w.contains(1));
+/// assert_eq!(w.count_below(13), 2);
+/// assert_eq!(w.iter().collect::<Vec<_>>(), [0, 12]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct WeekSet(u64);
+
+impl WeekSet {
+    /// The number of weeks recorded: weeks `0..LIMIT`.
+    pub const LIMIT: u32 = u64::BITS;
+
+    /// Records a week; `false` when the week lies beyond [`WeekSet::LIMIT`] and is not recorded.
+    pub fn insert(&mut self, week: u32) -> bool {
+        if week >= Self::LIMIT {
+            return false;
+        }
+        self.0 |= 1 << week;
+        true
+    }
+
+    /// Whether the week had a check-in (always `false` from [`WeekSet::LIMIT`] on).
+    pub fn contains(&self, week: u32) -> bool {
+        week < Self::LIMIT && self.0 & (1 << week) != 0
+    }
+
+    /// How many of the weeks `0..n` had a check-in.
+    pub fn count_below(&self, n: u32) -> u32 {
+        if n >= Self::LIMIT {
+            self.0.count_ones()
+        } else {
+            (self.0 & ((1u64 << n) - 1)).count_ones()
+        }
+    }
+
+    /// Whether no week had a check-in.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The weeks with a check-in, in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..Self::LIMIT).filter(|w| self.contains(*w))
+    }
+}
+
+/// A key result in a cycle's state: what it is and where it stands now. Its past check-ins
+/// live in the log; [`crate::rollup::history`] folds them from the cycle's events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyResult {
@@ -97,8 +157,13 @@ pub struct KeyResult {
     pub weight: u32,
     /// How it is measured.
     pub kind: KrKind,
-    /// Check-ins in the order they were told.
-    pub check_ins: Vec<CheckIn>,
+    /// The latest check-in by `effective_at` (ties: the one told last); read it with
+    /// [`KeyResult::latest`].
+    pub latest_check_in: Option<CheckIn>,
+    /// How many check-ins were told.
+    pub check_in_count: u32,
+    /// Which cycle weeks had a check-in (by `effective_at`).
+    pub check_in_weeks: WeekSet,
     /// Whether it was removed in Planning (removed key results keep no weight).
     pub removed: bool,
 }
@@ -106,13 +171,23 @@ pub struct KeyResult {
 impl KeyResult {
     /// The latest check-in by `effective_at` (ties: the one told last).
     pub fn latest(&self) -> Option<&CheckIn> {
-        let mut best: Option<&CheckIn> = None;
-        for c in &self.check_ins {
-            if best.is_none_or(|b| c.effective_at >= b.effective_at) {
-                best = Some(c);
-            }
+        self.latest_check_in.as_ref()
+    }
+
+    /// Records a check-in told now, in cycle week `week` (0-based; `None` before the cycle's
+    /// start): it becomes the latest unless an earlier-told one is effective later.
+    pub fn record(&mut self, check_in: CheckIn, week: Option<u32>) {
+        self.check_in_count = self.check_in_count.saturating_add(1);
+        if let Some(w) = week {
+            self.check_in_weeks.insert(w);
         }
-        best
+        if self
+            .latest_check_in
+            .as_ref()
+            .is_none_or(|b| check_in.effective_at >= b.effective_at)
+        {
+            self.latest_check_in = Some(check_in);
+        }
     }
 }
 

@@ -71,7 +71,7 @@ pub use cycle::{Cycle, IdMap, Phase};
 pub use decide::{decide, route};
 pub use event::{Event, EventBody};
 pub use ids::*;
-pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind};
+pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind, WeekSet};
 pub use lint::{Lint, LintCode};
 pub use objective::{Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText};
 pub use organisation::{Person, Role, Unit, UnitKind};

@@ -3,7 +3,7 @@
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
-use crate::key_result::{CheckIn, KeyResult, KeyResultPatch};
+use crate::key_result::{CheckIn, KeyResult, KeyResultPatch, WeekSet};
 use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus};
 use crate::organisation::{Person, Role, Unit};
 use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
@@ -404,7 +404,9 @@ impl State {
                                 owner: *owner,
                                 weight: *weight,
                                 kind: kind.clone(),
-                                check_ins: Vec::new(),
+                                latest_check_in: None,
+                                check_in_count: 0,
+                                check_in_weeks: WeekSet::default(),
                                 removed: false,
                             },
                         );
@@ -452,24 +454,21 @@ impl State {
                 effective_at,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    // A key result is checked in about once a week: reserve the cycle's
-                    // weeks at the first check-in instead of growing (and copying) the
-                    // history three times.
-                    let weeks = ((c.end - c.start).num_days().max(0) / 7 + 1) as usize;
-                    let Some(k) = c.key_results.get_mut(key_result) else {
-                        return;
-                    };
-                    if k.check_ins.capacity() == 0 {
-                        k.check_ins.reserve_exact(weeks.min(64));
+                    let day = (effective_at.date_naive() - c.start).num_days();
+                    let week = (day >= 0).then(|| u32::try_from(day / 7).unwrap_or(u32::MAX));
+                    if let Some(k) = c.key_results.get_mut(key_result) {
+                        k.record(
+                            CheckIn {
+                                value: *value,
+                                confidence: *confidence,
+                                note: note.clone(),
+                                effective_at: *effective_at,
+                                recorded_at: at,
+                                by,
+                            },
+                            week,
+                        );
                     }
-                    k.check_ins.push(CheckIn {
-                        value: *value,
-                        confidence: *confidence,
-                        note: note.clone(),
-                        effective_at: *effective_at,
-                        recorded_at: at,
-                        by,
-                    });
                 }
             }
             EventBody::AgreementMade {
