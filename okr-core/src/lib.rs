@@ -73,7 +73,9 @@ pub use event::{Event, EventBody};
 pub use ids::*;
 pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind, WeekSet};
 pub use lint::{Lint, LintCode};
-pub use objective::{Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText};
+pub use objective::{
+    Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
+};
 pub use organisation::{Person, Role, Unit, UnitKind};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};

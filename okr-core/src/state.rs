@@ -4,13 +4,20 @@ use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
 use crate::key_result::{CheckIn, KeyResult, KeyResultPatch, WeekSet};
-use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus};
+use crate::objective::{Alignments, Objective, ObjectivePatch, ObjectiveStatus};
 use crate::organisation::{Person, Role, Unit};
 use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// The number of [`Role`]s.
+const ROLES: usize = 5;
+const _: () = assert!(
+    Role::Observer as usize + 1 == ROLES,
+    "Observer is the last role"
+);
 
 /// Everything known: the organisation and every cycle.
 ///
@@ -26,12 +33,15 @@ pub struct State {
     pub org_version: u64,
     /// Cycles by id.
     pub cycles: BTreeMap<CycleId, Cycle>,
-    /// Which kind of entity, in which cycle, every objective, key result, agreement,
-    /// blocker, initiative and retro id names.
+    /// Which kind of entity, in which cycle, every agreement, blocker, initiative and retro
+    /// id names. Objectives and key results are found through the cycles' maps instead,
+    /// which already hash them by id: a cycle has many of them and an organisation few
+    /// cycles.
     index: rustc_hash::FxHashMap<Uuid, (EntityKind, CycleId)>,
-    /// In how many units each person holds each role (derived from memberships, kept so
-    /// that "anywhere" questions need no scan of the organisation).
-    roles_held: BTreeMap<PersonId, BTreeMap<Role, u32>>,
+    /// In how many units each person holds each role, by [`Role`] in declaration order
+    /// (derived from memberships, kept so that "anywhere" questions need no scan of the
+    /// organisation).
+    roles_held: BTreeMap<PersonId, [u32; ROLES]>,
     /// How many OkrMaster memberships exist (derived, like `roles_held`).
     okr_masters: u64,
 }
@@ -64,6 +74,14 @@ impl State {
         if let Some((k, c)) = self.index.get(&id) {
             return Some((*k, Some(*c)));
         }
+        for (c, cycle) in &self.cycles {
+            if cycle.objectives.contains_key(&ObjectiveId(id)) {
+                return Some((EntityKind::Objective, Some(*c)));
+            }
+            if cycle.key_results.contains_key(&KeyResultId(id)) {
+                return Some((EntityKind::KeyResult, Some(*c)));
+            }
+        }
         if self.units.contains_key(&UnitId(id)) {
             return Some((EntityKind::Unit, None));
         }
@@ -78,9 +96,16 @@ impl State {
 
     /// The cycle an entity of a given kind belongs to, if the id names one.
     pub fn cycle_of(&self, kind: EntityKind, id: Uuid) -> Option<CycleId> {
-        match self.index.get(&id) {
-            Some((k, c)) if *k == kind => Some(*c),
-            _ => None,
+        let in_cycles = |has: &dyn Fn(&Cycle) -> bool| {
+            self.cycles.iter().find(|(_, c)| has(c)).map(|(id, _)| *id)
+        };
+        match kind {
+            EntityKind::Objective => in_cycles(&|c| c.objectives.contains_key(&ObjectiveId(id))),
+            EntityKind::KeyResult => in_cycles(&|c| c.key_results.contains_key(&KeyResultId(id))),
+            _ => match self.index.get(&id) {
+                Some((k, c)) if *k == kind => Some(*c),
+                _ => None,
+            },
         }
     }
 
@@ -124,14 +149,16 @@ impl State {
     pub fn has_role_anywhere(&self, person: PersonId, role: Role) -> bool {
         self.roles_held
             .get(&person)
-            .is_some_and(|r| r.get(&role).is_some_and(|n| *n > 0))
+            .is_some_and(|r| r[role as usize] > 0)
     }
 
     /// Whether `person` holds any role but Observer in any unit.
     pub fn participates(&self, person: PersonId) -> bool {
-        self.roles_held
-            .get(&person)
-            .is_some_and(|r| r.iter().any(|(role, n)| *role != Role::Observer && *n > 0))
+        self.roles_held.get(&person).is_some_and(|r| {
+            r.iter()
+                .enumerate()
+                .any(|(i, n)| i != Role::Observer as usize && *n > 0)
+        })
     }
 
     /// How many OkrMaster memberships the organisation has.
@@ -201,12 +228,7 @@ impl State {
                         if *role == Role::OkrMaster {
                             self.okr_masters += 1;
                         }
-                        *self
-                            .roles_held
-                            .entry(*person)
-                            .or_default()
-                            .entry(*role)
-                            .or_default() += 1;
+                        self.roles_held.entry(*person).or_default()[*role as usize] += 1;
                     }
                 }
             }
@@ -217,11 +239,8 @@ impl State {
                             if *role == Role::OkrMaster {
                                 self.okr_masters = self.okr_masters.saturating_sub(1);
                             }
-                            if let Some(n) = self
-                                .roles_held
-                                .get_mut(person)
-                                .and_then(|r| r.get_mut(role))
-                            {
+                            if let Some(r) = self.roles_held.get_mut(person) {
+                                let n = &mut r[*role as usize];
                                 *n = n.saturating_sub(1);
                             }
                         }
@@ -272,7 +291,12 @@ impl State {
                     c.policy = policy.clone();
                 }
             }
-            EventBody::CycleStarted { cycle } => self.set_phase(*cycle, Phase::Running),
+            EventBody::CycleStarted { cycle } => {
+                self.set_phase(*cycle, Phase::Running);
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.shrink_to_fit();
+                }
+            }
             EventBody::ReviewBegun {
                 cycle,
                 early_reason,
@@ -309,15 +333,13 @@ impl State {
                             kind: *kind,
                             weight: *weight,
                             status: ObjectiveStatus::Draft,
-                            aligned_to: BTreeMap::new(),
+                            aligned_to: Alignments::default(),
                             key_results: Vec::new(),
                             carried_from: None,
                             carried_to: None,
                             amendments: Vec::new(),
                         },
                     );
-                    self.index
-                        .insert(objective.0, (EntityKind::Objective, *cycle));
                 }
             }
             EventBody::ObjectiveRevised {
@@ -410,8 +432,6 @@ impl State {
                                 removed: false,
                             },
                         );
-                        self.index
-                            .insert(key_result.0, (EntityKind::KeyResult, *cycle));
                     }
                 }
             }
@@ -701,15 +721,13 @@ impl State {
                             kind: *kind,
                             weight: *weight,
                             status: ObjectiveStatus::Draft,
-                            aligned_to: BTreeMap::new(),
+                            aligned_to: Alignments::default(),
                             key_results: Vec::new(),
                             carried_from: Some(*from_objective),
                             carried_to: None,
                             amendments: Vec::new(),
                         },
                     );
-                    self.index
-                        .insert(objective.0, (EntityKind::Objective, *cycle));
                 }
                 if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
                     o.carried_to = Some(*objective);
