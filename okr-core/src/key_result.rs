@@ -191,6 +191,14 @@ impl KeyResult {
     }
 }
 
+impl crate::id_map::Keyed for KeyResult {
+    type Key = KeyResultId;
+
+    fn key(&self) -> &KeyResultId {
+        &self.id
+    }
+}
+
 /// Changes to a key result; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -233,3 +233,11 @@ impl schemars::JsonSchema for Alignments {
         <BTreeMap<ObjectiveId, u32>>::json_schema(gen)
     }
 }
+
+impl crate::id_map::Keyed for Objective {
+    type Key = ObjectiveId;
+
+    fn key(&self) -> &ObjectiveId {
+        &self.id
+    }
+}

@@ -323,23 +323,20 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(
-                        *objective,
-                        Objective {
-                            id: *objective,
-                            cycle: *cycle,
-                            unit: *unit,
-                            text: text.clone(),
-                            kind: *kind,
-                            weight: *weight,
-                            status: ObjectiveStatus::Draft,
-                            aligned_to: Alignments::default(),
-                            key_results: Vec::new(),
-                            carried_from: None,
-                            carried_to: None,
-                            amendments: Vec::new(),
-                        },
-                    );
+                    c.objectives.insert(Objective {
+                        id: *objective,
+                        cycle: *cycle,
+                        unit: *unit,
+                        text: text.clone(),
+                        kind: *kind,
+                        weight: *weight,
+                        status: ObjectiveStatus::Draft,
+                        aligned_to: Alignments::default(),
+                        key_results: Vec::new(),
+                        carried_from: None,
+                        carried_to: None,
+                        amendments: Vec::new(),
+                    });
                 }
             }
             EventBody::ObjectiveRevised {
@@ -417,21 +414,18 @@ impl State {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     if let Some(o) = c.objectives.get_mut(objective) {
                         o.key_results.push(*key_result);
-                        c.key_results.insert(
-                            *key_result,
-                            KeyResult {
-                                id: *key_result,
-                                objective: *objective,
-                                title: title.clone(),
-                                owner: *owner,
-                                weight: *weight,
-                                kind: kind.clone(),
-                                latest_check_in: None,
-                                check_in_count: 0,
-                                check_in_weeks: WeekSet::default(),
-                                removed: false,
-                            },
-                        );
+                        c.key_results.insert(KeyResult {
+                            id: *key_result,
+                            objective: *objective,
+                            title: title.clone(),
+                            owner: *owner,
+                            weight: *weight,
+                            kind: kind.clone(),
+                            latest_check_in: None,
+                            check_in_count: 0,
+                            check_in_weeks: WeekSet::default(),
+                            removed: false,
+                        });
                     }
                 }
             }
@@ -711,23 +705,20 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(
-                        *objective,
-                        Objective {
-                            id: *objective,
-                            cycle: *cycle,
-                            unit: *unit,
-                            text: text.clone(),
-                            kind: *kind,
-                            weight: *weight,
-                            status: ObjectiveStatus::Draft,
-                            aligned_to: Alignments::default(),
-                            key_results: Vec::new(),
-                            carried_from: Some(*from_objective),
-                            carried_to: None,
-                            amendments: Vec::new(),
-                        },
-                    );
+                    c.objectives.insert(Objective {
+                        id: *objective,
+                        cycle: *cycle,
+                        unit: *unit,
+                        text: text.clone(),
+                        kind: *kind,
+                        weight: *weight,
+                        status: ObjectiveStatus::Draft,
+                        aligned_to: Alignments::default(),
+                        key_results: Vec::new(),
+                        carried_from: Some(*from_objective),
+                        carried_to: None,
+                        amendments: Vec::new(),
+                    });
                 }
                 if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
                     o.carried_to = Some(*objective);
