@@ -78,7 +78,7 @@ pub use lint::{Lint, LintCode};
 pub use objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
-pub use organisation::{Person, Role, Unit, UnitKind};
+pub use organisation::{Person, Role, Roles, Unit, UnitKind};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
 pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
