@@ -94,26 +94,12 @@ fn prepare(size: Size) -> Prepared {
     let rollup = Rollup::build(&state, cycle).expect("cycle");
     let rollup_bytes = live() - b;
     let krs = size.key_results() as f64;
-    let titles: usize = state.cycles[&cycle]
-        .key_results
-        .values()
-        .map(|k| k.title.capacity())
-        .sum::<usize>()
-        + state.cycles[&cycle]
-            .objectives
-            .values()
-            .map(|o| {
-                o.text.title.capacity()
-                    + o.text.beneficiary.as_ref().map_or(0, |s| s.capacity())
-                    + o.text.change.as_ref().map_or(0, |s| s.capacity())
-                    + o.text.value.as_ref().map_or(0, |s| s.capacity())
-            })
-            .sum::<usize>();
+    let text = text_bytes(&state);
     println!(
         "{size}: {} events; State {:.0} bytes/KR ({:.0} without text), Rollup {:.0} bytes/KR (heap_bytes {:.0}); events+state {:.0} MB",
         events.len(),
         state_bytes as f64 / krs,
-        (state_bytes as f64 - titles as f64) / krs,
+        (state_bytes as f64 - text as f64) / krs,
         rollup_bytes as f64 / krs,
         rollup.heap_bytes() as f64 / krs,
         (after_events_and_state - before) as f64 / 1e6,
@@ -125,6 +111,45 @@ fn prepare(size: Size) -> Prepared {
         state,
         rollup,
     }
+}
+
+/// Heap bytes of the text in `state`, which the per-key-result budget leaves out: titles,
+/// objective texts and amendment reasons, key result units, the latest check-ins' notes,
+/// unit and people names. Only the strings' own heap bytes; every struct, map and header
+/// that holds them counts as structure.
+fn text_bytes(state: &State) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    let mut n = 0;
+    for c in state.cycles.values() {
+        for k in c.key_results.values() {
+            n += k.title.len();
+            n += match &k.kind {
+                KrKind::Increase { unit, .. }
+                | KrKind::Decrease { unit, .. }
+                | KrKind::Threshold { unit, .. } => unit.capacity(),
+                KrKind::Milestone => 0,
+            };
+            n += k.latest().map_or(0, |x| x.note.len());
+        }
+        for o in c.objectives.values() {
+            n += o.text.title.capacity()
+                + opt(&o.text.beneficiary)
+                + opt(&o.text.change)
+                + opt(&o.text.value)
+                + o.amendments.iter().map(String::capacity).sum::<usize>();
+        }
+    }
+    n += state
+        .units
+        .values()
+        .map(|u| u.name.capacity())
+        .sum::<usize>();
+    n += state
+        .people
+        .values()
+        .map(|p| p.name.capacity())
+        .sum::<usize>();
+    n
 }
 
 /// The same cycle in SQLite, as an intranet would keep it.

@@ -599,7 +599,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
                 rows.push(RescoreRow {
                     kind: "key_result",
                     id: k.id.0,
-                    title: k.title.clone(),
+                    title: k.title.to_string(),
                     recorded_ppm: recorded.key_results.get(&k.id).map(|x| x.score_ppm),
                     what_if_ppm: what_if.key_results.get(&k.id).map(|x| x.score_ppm),
                 });

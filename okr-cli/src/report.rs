@@ -246,7 +246,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                         let s = scores.as_ref().and_then(|s| s.key_results.get(&k.id));
                         KrReport {
                             id: k.id,
-                            title: k.title.clone(),
+                            title: k.title.to_string(),
                             kind: kind.to_owned(),
                             baseline,
                             target,

@@ -71,8 +71,8 @@ pub struct CheckIn {
     pub value: f64,
     /// Confidence 0..=10 that the key result will be reached.
     pub confidence: u8,
-    /// Free text.
-    pub note: String,
+    /// Free text (exactly sized: a check-in's note never grows).
+    pub note: Box<str>,
     /// When the value was true.
     pub effective_at: DateTime<Utc>,
     /// When it was told.
@@ -149,8 +149,8 @@ pub struct KeyResult {
     pub id: KeyResultId,
     /// The objective it measures.
     pub objective: ObjectiveId,
-    /// What it measures.
-    pub title: String,
+    /// What it measures (exactly sized).
+    pub title: Box<str>,
     /// Who owns it, if anyone.
     pub owner: Option<PersonId>,
     /// Its weight in the objective's mean (> 0).

@@ -417,7 +417,7 @@ impl State {
                         c.key_results.insert(KeyResult {
                             id: *key_result,
                             objective: *objective,
-                            title: title.clone(),
+                            title: title.as_str().into(),
                             owner: *owner,
                             weight: *weight,
                             kind: kind.clone(),
@@ -475,7 +475,7 @@ impl State {
                             CheckIn {
                                 value: *value,
                                 confidence: *confidence,
-                                note: note.clone(),
+                                note: note.as_str().into(),
                                 effective_at: *effective_at,
                                 recorded_at: at,
                                 by,
@@ -763,7 +763,7 @@ fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
 
 fn patch_key_result(k: &mut KeyResult, p: &KeyResultPatch) {
     if let Some(t) = &p.title {
-        k.title = t.clone();
+        k.title = t.as_str().into();
     }
     if let Some(o) = p.owner {
         k.owner = Some(o);
