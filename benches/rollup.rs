@@ -118,7 +118,7 @@ fn prepare(size: Size) -> Prepared {
 /// unit and people names. Only the strings' own heap bytes; every struct, map and header
 /// that holds them counts as structure.
 fn text_bytes(state: &State) -> usize {
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    let opt = |s: &Option<Box<str>>| s.as_ref().map_or(0, |s| s.len());
     let mut n = 0;
     for c in state.cycles.values() {
         for k in c.key_results.values() {
@@ -126,13 +126,13 @@ fn text_bytes(state: &State) -> usize {
             n += match &k.kind {
                 KrKind::Increase { unit, .. }
                 | KrKind::Decrease { unit, .. }
-                | KrKind::Threshold { unit, .. } => unit.capacity(),
+                | KrKind::Threshold { unit, .. } => unit.len(),
                 KrKind::Milestone => 0,
             };
             n += k.latest().map_or(0, |x| x.note.len());
         }
         for o in c.objectives.values() {
-            n += o.text.title.capacity()
+            n += o.text.title.len()
                 + opt(&o.text.beneficiary)
                 + opt(&o.text.change)
                 + opt(&o.text.value)

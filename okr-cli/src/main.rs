@@ -591,7 +591,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
             rows.push(RescoreRow {
                 kind: "objective",
                 id: o.id.0,
-                title: o.text.title.clone(),
+                title: o.text.title.to_string(),
                 recorded_ppm: recorded.objectives.get(&o.id).copied().flatten(),
                 what_if_ppm: what_if.objectives.get(&o.id).copied().flatten(),
             });

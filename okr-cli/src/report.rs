@@ -230,14 +230,14 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                                 baseline,
                                 target,
                                 unit,
-                            } => ("increase", *baseline, Some(*target), unit.clone()),
+                            } => ("increase", *baseline, Some(*target), unit.to_string()),
                             KrKind::Decrease {
                                 baseline,
                                 target,
                                 unit,
-                            } => ("decrease", *baseline, Some(*target), unit.clone()),
+                            } => ("decrease", *baseline, Some(*target), unit.to_string()),
                             KrKind::Threshold { value, unit, .. } => {
-                                ("threshold", None, Some(*value), unit.clone())
+                                ("threshold", None, Some(*value), unit.to_string())
                             }
                             KrKind::Milestone => ("milestone", None, Some(1.0), String::new()),
                             #[allow(unreachable_patterns)]
@@ -273,10 +273,10 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                     .collect();
                 ObjectiveReport {
                     id: o.id,
-                    title: o.text.title.clone(),
-                    beneficiary: o.text.beneficiary.clone(),
-                    change: o.text.change.clone(),
-                    value: o.text.value.clone(),
+                    title: o.text.title.to_string(),
+                    beneficiary: o.text.beneficiary.as_deref().map(str::to_owned),
+                    change: o.text.change.as_deref().map(str::to_owned),
+                    value: o.text.value.as_deref().map(str::to_owned),
                     kind: kind_name(o.kind),
                     status: match o.status {
                         ObjectiveStatus::Draft => "draft",

@@ -410,13 +410,13 @@ impl Builder {
             KrKind::Increase {
                 baseline: Some(plan.from),
                 target: plan.to,
-                unit: plan.unit.clone(),
+                unit: plan.unit.as_str().into(),
             }
         } else {
             KrKind::Decrease {
                 baseline: Some(plan.from),
                 target: plan.to,
-                unit: plan.unit.clone(),
+                unit: plan.unit.as_str().into(),
             }
         }
     }

@@ -27,7 +27,7 @@ pub enum KrKind {
         /// The value to reach.
         target: f64,
         /// The unit of measure, e.g. `%` or `stars`.
-        unit: String,
+        unit: Box<str>,
     },
     /// Lower a value from `baseline` to `target` (target below baseline).
     Decrease {
@@ -36,7 +36,7 @@ pub enum KrKind {
         /// The value to reach.
         target: f64,
         /// The unit of measure, e.g. `days`.
-        unit: String,
+        unit: Box<str>,
     },
     /// Keep a health value on the right side of a threshold.
     Threshold {
@@ -45,7 +45,7 @@ pub enum KrKind {
         /// The threshold, inclusive.
         value: f64,
         /// The unit of measure.
-        unit: String,
+        unit: Box<str>,
     },
     /// Done or not (a check-in value ≥ 1 means done). Allowed, but linted as output-like.
     Milestone,

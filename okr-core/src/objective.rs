@@ -28,21 +28,21 @@ pub enum ObjectiveStatus {
     Dropped,
 }
 
-/// The text of an objective ("Veränderung + Mehrwert + für Menschen").
+/// The text of an objective ("Veränderung + Mehrwert + für Menschen"), exactly sized.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectiveText {
     /// The objective's title.
-    pub title: String,
+    pub title: Box<str>,
     /// For whom ("für Menschen").
     #[serde(default)]
-    pub beneficiary: Option<String>,
+    pub beneficiary: Option<Box<str>>,
     /// Which change in behaviour ("Veränderung").
     #[serde(default)]
-    pub change: Option<String>,
+    pub change: Option<Box<str>>,
     /// Which value it brings ("Mehrwert").
     #[serde(default)]
-    pub value: Option<String>,
+    pub value: Option<Box<str>>,
 }
 
 /// Changes to an objective; `None` leaves a field as it is.

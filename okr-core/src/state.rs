@@ -742,16 +742,16 @@ impl State {
 
 fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
     if let Some(t) = &p.title {
-        o.text.title = t.clone();
+        o.text.title = t.as_str().into();
     }
     if let Some(b) = &p.beneficiary {
-        o.text.beneficiary = Some(b.clone());
+        o.text.beneficiary = Some(b.as_str().into());
     }
     if let Some(c) = &p.change {
-        o.text.change = Some(c.clone());
+        o.text.change = Some(c.as_str().into());
     }
     if let Some(v) = &p.value {
-        o.text.value = Some(v.clone());
+        o.text.value = Some(v.as_str().into());
     }
     if let Some(k) = p.kind {
         o.kind = k;
