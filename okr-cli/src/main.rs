@@ -510,7 +510,7 @@ fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
         let check_ins: u64 = c
             .key_results
             .values()
-            .map(|k| u64::from(k.check_in_count))
+            .map(|k| u64::from(k.check_in_count()))
             .sum();
         o.push_str(&format!(
             "\n{} ({}, {})  {} .. {}\n  progress {} {}  expected {}  score {}  check-ins {}\n",

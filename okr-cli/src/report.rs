@@ -257,7 +257,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                             raw_ppm: p.raw_ppm,
                             confidence: p.confidence,
                             track: track(roll.key_result_status(c, k.id, t)),
-                            check_ins: k.check_in_count as usize,
+                            check_ins: k.check_in_count() as usize,
                             score_ppm: s.map(|s| s.score_ppm),
                             score_source: s.map(|s| match &s.provenance {
                                 ScoreProvenance::Computed => "computed".to_owned(),

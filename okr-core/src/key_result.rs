@@ -157,37 +157,212 @@ pub struct KeyResult {
     pub weight: u32,
     /// How it is measured.
     pub kind: KrKind,
-    /// The latest check-in by `effective_at` (ties: the one told last); read it with
-    /// [`KeyResult::latest`].
-    pub latest_check_in: Option<CheckIn>,
-    /// How many check-ins were told.
-    pub check_in_count: u32,
-    /// Which cycle weeks had a check-in (by `effective_at`).
-    pub check_in_weeks: WeekSet,
+    /// Its check-ins as the state keeps them: the latest, how many, which weeks.
+    pub check_ins: CheckIns,
     /// Whether it was removed in Planning (removed key results keep no weight).
     pub removed: bool,
 }
 
 impl KeyResult {
     /// The latest check-in by `effective_at` (ties: the one told last).
-    pub fn latest(&self) -> Option<&CheckIn> {
-        self.latest_check_in.as_ref()
+    pub fn latest(&self) -> Option<LatestCheckIn<'_>> {
+        self.check_ins.latest()
     }
 
-    /// Records a check-in told now, in cycle week `week` (0-based; `None` before the cycle's
-    /// start): it becomes the latest unless an earlier-told one is effective later.
+    /// How many check-ins were told.
+    pub fn check_in_count(&self) -> u32 {
+        self.check_ins.count
+    }
+
+    /// Which cycle weeks had a check-in (by `effective_at`).
+    pub fn check_in_weeks(&self) -> WeekSet {
+        self.check_ins.weeks
+    }
+}
+
+/// The latest check-in of a key result, borrowed from the state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatestCheckIn<'a> {
+    /// The measured value.
+    pub value: f64,
+    /// Confidence 0..=10 that the key result will be reached.
+    pub confidence: u8,
+    /// Free text.
+    pub note: &'a str,
+    /// When the value was true.
+    pub effective_at: DateTime<Utc>,
+    /// When it was told.
+    pub recorded_at: DateTime<Utc>,
+    /// Who told it.
+    pub by: PersonId,
+}
+
+impl LatestCheckIn<'_> {
+    /// An owned copy.
+    pub fn to_owned(&self) -> CheckIn {
+        CheckIn {
+            value: self.value,
+            confidence: self.confidence,
+            note: self.note.into(),
+            effective_at: self.effective_at,
+            recorded_at: self.recorded_at,
+            by: self.by,
+        }
+    }
+}
+
+/// A key result's check-ins as the state keeps them: the latest (by `effective_at`, ties:
+/// the one told last), how many were told and in which cycle weeks. The earlier check-ins
+/// stay in the log ([`crate::rollup::history`] replays them).
+///
+/// The latest check-in's fields sit flat beside the count and the weeks, so that the whole
+/// fits in 80 bytes. Serialized as `{"latest": CheckIn or null, "count": n, "weeks": bits}`.
+///
+/// ```
+/// use okr_core::{CheckIn, CheckIns, PersonId};
+/// let at = |d: u32| format!("2025-01-{d:02}T09:00:00Z").parse().unwrap();
+/// let c = |value: f64, effective: u32, told: u32| CheckIn {
+///     value,
+///     confidence: 7,
+///     note: "".into(),
+///     effective_at: at(effective),
+///     recorded_at: at(told),
+///     by: PersonId::from_u128(1),
+/// };
+/// let mut s = CheckIns::default();
+/// assert!(s.latest().is_none());
+/// s.record(c(1.0, 10, 10), Some(0));
+/// s.record(c(2.0, 8, 11), Some(0)); // told later, effective earlier: not the latest
+/// s.record(c(3.0, 10, 12), Some(1)); // same instant as the first, told later: the latest
+/// assert_eq!(s.latest().map(|x| x.value), Some(3.0));
+/// assert_eq!((s.count(), s.weeks().iter().collect::<Vec<_>>()), (3, vec![0, 1]));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckIns {
+    value: f64,
+    note: Box<str>,
+    weeks: WeekSet,
+    effective_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    /// The latest check-in exists exactly when this is not 0 (it saturates, never wraps).
+    count: u32,
+    by: PersonId,
+    confidence: u8,
+}
+
+impl Default for CheckIns {
+    fn default() -> Self {
+        CheckIns {
+            value: 0.0,
+            note: Box::default(),
+            weeks: WeekSet::default(),
+            effective_at: DateTime::<Utc>::MIN_UTC,
+            recorded_at: DateTime::<Utc>::MIN_UTC,
+            count: 0,
+            by: PersonId::from_u128(0),
+            confidence: 0,
+        }
+    }
+}
+
+impl CheckIns {
+    /// The latest check-in by `effective_at` (ties: the one told last).
+    pub fn latest(&self) -> Option<LatestCheckIn<'_>> {
+        (self.count > 0).then_some(LatestCheckIn {
+            value: self.value,
+            confidence: self.confidence,
+            note: &self.note,
+            effective_at: self.effective_at,
+            recorded_at: self.recorded_at,
+            by: self.by,
+        })
+    }
+
+    /// How many check-ins were told.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Which cycle weeks had a check-in (by `effective_at`).
+    pub fn weeks(&self) -> WeekSet {
+        self.weeks
+    }
+
+    /// Records a check-in told after every one recorded so far, in cycle week `week`
+    /// (0-based; `None` before the cycle's start): it becomes the latest unless an
+    /// earlier-told one is effective later.
     pub fn record(&mut self, check_in: CheckIn, week: Option<u32>) {
-        self.check_in_count = self.check_in_count.saturating_add(1);
         if let Some(w) = week {
-            self.check_in_weeks.insert(w);
+            self.weeks.insert(w);
         }
-        if self
-            .latest_check_in
-            .as_ref()
-            .is_none_or(|b| check_in.effective_at >= b.effective_at)
-        {
-            self.latest_check_in = Some(check_in);
+        if self.count == 0 || check_in.effective_at >= self.effective_at {
+            self.value = check_in.value;
+            self.note = check_in.note;
+            self.effective_at = check_in.effective_at;
+            self.recorded_at = check_in.recorded_at;
+            self.by = check_in.by;
+            self.confidence = check_in.confidence;
         }
+        self.count = self.count.saturating_add(1);
+    }
+}
+
+/// A key result's check-ins as the state keeps them: the latest, how many were told and in
+/// which cycle weeks (the JSON form of [`CheckIns`]).
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename = "CheckIns")]
+struct CheckInsRepr {
+    /// The latest check-in by `effective_at` (ties: the one told last).
+    latest: Option<CheckIn>,
+    /// How many check-ins were told.
+    count: u32,
+    /// Which cycle weeks had a check-in (bit `w` set: 0-based week `w`).
+    weeks: WeekSet,
+}
+
+impl Serialize for CheckIns {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CheckInsRepr {
+            latest: self.latest().map(|x| x.to_owned()),
+            count: self.count,
+            weeks: self.weeks,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckIns {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let r = CheckInsRepr::deserialize(deserializer)?;
+        let mut s = CheckIns {
+            weeks: r.weeks,
+            ..CheckIns::default()
+        };
+        match r.latest {
+            Some(latest) => {
+                s.record(latest, None);
+                s.count = r.count.max(1);
+            }
+            None if r.count > 0 => {
+                return Err(serde::de::Error::custom(
+                    "check-ins with a count but no latest check-in",
+                ))
+            }
+            None => {}
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for CheckIns {
+    fn schema_name() -> String {
+        CheckInsRepr::schema_name()
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        CheckInsRepr::json_schema(gen)
     }
 }
 

@@ -62,6 +62,7 @@ pub mod policy;
 pub mod rejection;
 pub mod review;
 pub mod rollup;
+mod small_map;
 pub mod state;
 pub mod stats;
 pub mod weekly;
@@ -73,7 +74,9 @@ pub use decide::{decide, route};
 pub use event::{Event, EventBody};
 pub use id_map::{IdMap, Keyed};
 pub use ids::*;
-pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind, WeekSet};
+pub use key_result::{
+    Bound, CheckIn, CheckIns, KeyResult, KeyResultPatch, KrKind, LatestCheckIn, WeekSet,
+};
 pub use lint::{Lint, LintCode};
 pub use objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
@@ -82,6 +85,7 @@ pub use organisation::{Person, Role, Roles, Unit, UnitKind};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
 pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
+pub use small_map::SmallMap;
 pub use state::State;
 pub use weekly::{
     Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus,

@@ -1,8 +1,8 @@
 //! Objectives: a qualitative direction, an outcome for people.
 
 use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
+use crate::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Whether an objective is expected to be reached fully or stretched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -111,9 +111,8 @@ pub struct Objective {
     pub amendments: Vec<String>,
 }
 
-/// The objectives an objective contributes to, with the contribution weights: a small map
-/// sorted by id, kept in one exactly sized allocation (an objective aligns to one or two
-/// parents, and alignments change rarely). Serialized as a JSON object, like a `BTreeMap`.
+/// The objectives an objective contributes to, with the contribution weights (an objective
+/// aligns to one or two parents, and alignments change rarely).
 ///
 /// ```
 /// use okr_core::{Alignments, ObjectiveId};
@@ -126,113 +125,7 @@ pub struct Objective {
 /// assert_eq!(m.remove(&b), Some(1));
 /// assert!(m.contains_key(&a) && !m.contains_key(&b) && m.len() == 1);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Alignments(Box<[(ObjectiveId, u32)]>);
-
-impl Alignments {
-    /// Sets the contribution to `parent`; returns the one it replaces.
-    pub fn insert(&mut self, parent: ObjectiveId, contribution: u32) -> Option<u32> {
-        match self.0.binary_search_by_key(&parent, |x| x.0) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, contribution)),
-            Err(i) => {
-                let mut v = Vec::with_capacity(self.0.len() + 1);
-                v.extend_from_slice(&self.0[..i]);
-                v.push((parent, contribution));
-                v.extend_from_slice(&self.0[i..]);
-                self.0 = v.into_boxed_slice();
-                None
-            }
-        }
-    }
-
-    /// Removes the alignment to `parent`; returns its contribution.
-    pub fn remove(&mut self, parent: &ObjectiveId) -> Option<u32> {
-        let i = self.0.binary_search_by_key(parent, |x| x.0).ok()?;
-        let mut v = std::mem::take(&mut self.0).into_vec();
-        let (_, w) = v.remove(i);
-        self.0 = v.into_boxed_slice();
-        Some(w)
-    }
-
-    /// The contribution to `parent`, if aligned to it.
-    pub fn get(&self, parent: &ObjectiveId) -> Option<&u32> {
-        let i = self.0.binary_search_by_key(parent, |x| x.0).ok()?;
-        Some(&self.0[i].1)
-    }
-
-    /// Whether it contributes to `parent`.
-    pub fn contains_key(&self, parent: &ObjectiveId) -> bool {
-        self.get(parent).is_some()
-    }
-
-    /// The number of parents.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether it contributes to nothing.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Parents and contributions, by parent id.
-    pub fn iter(&self) -> impl Iterator<Item = (&ObjectiveId, &u32)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    /// The parents, by id.
-    pub fn keys(&self) -> impl Iterator<Item = &ObjectiveId> {
-        self.0.iter().map(|(k, _)| k)
-    }
-}
-
-impl<'a> IntoIterator for &'a Alignments {
-    type Item = (&'a ObjectiveId, &'a u32);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (ObjectiveId, u32)>,
-        fn(&'a (ObjectiveId, u32)) -> (&'a ObjectiveId, &'a u32),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-}
-
-impl FromIterator<(ObjectiveId, u32)> for Alignments {
-    fn from_iter<I: IntoIterator<Item = (ObjectiveId, u32)>>(iter: I) -> Self {
-        let m: BTreeMap<ObjectiveId, u32> = iter.into_iter().collect();
-        Alignments(m.into_iter().collect())
-    }
-}
-
-impl Serialize for Alignments {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for Alignments {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<ObjectiveId, u32>::deserialize(deserializer)?
-            .into_iter()
-            .collect())
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Alignments {
-    fn is_referenceable() -> bool {
-        <BTreeMap<ObjectiveId, u32>>::is_referenceable()
-    }
-
-    fn schema_name() -> String {
-        <BTreeMap<ObjectiveId, u32>>::schema_name()
-    }
-
-    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        <BTreeMap<ObjectiveId, u32>>::json_schema(gen)
-    }
-}
+pub type Alignments = SmallMap<ObjectiveId, u32>;
 
 impl crate::id_map::Keyed for Objective {
     type Key = ObjectiveId;

@@ -1,8 +1,9 @@
 //! The organisation: a tree of units, people and their roles.
 
 use crate::ids::{PersonId, UnitId};
+use crate::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What a unit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,8 +75,8 @@ pub struct Unit {
     pub parent: Option<UnitId>,
     /// Retired units keep their history but take no new work.
     pub retired: bool,
-    /// Roles held in this unit, per person.
-    pub members: BTreeMap<PersonId, Roles>,
+    /// Roles held in this unit, per person (only people who hold a role).
+    pub members: SmallMap<PersonId, Roles>,
 }
 
 /// A registered person.

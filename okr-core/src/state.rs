@@ -3,7 +3,7 @@
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
-use crate::key_result::{CheckIn, KeyResult, KeyResultPatch, WeekSet};
+use crate::key_result::{CheckIn, CheckIns, KeyResult, KeyResultPatch};
 use crate::objective::{Alignments, Objective, ObjectivePatch, ObjectiveStatus};
 use crate::organisation::{Person, Role, Unit};
 use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
@@ -194,7 +194,7 @@ impl State {
                         kind: *kind,
                         parent: *parent,
                         retired: false,
-                        members: BTreeMap::new(),
+                        members: Default::default(),
                     },
                 );
             }
@@ -224,7 +224,9 @@ impl State {
             }
             EventBody::MembershipGranted { unit, person, role } => {
                 if let Some(u) = self.units.get_mut(unit) {
-                    if u.members.entry(*person).or_default().insert(*role) {
+                    let mut roles = u.members.get(person).copied().unwrap_or_default();
+                    if roles.insert(*role) {
+                        u.members.insert(*person, roles);
                         if *role == Role::OkrMaster {
                             self.okr_masters += 1;
                         }
@@ -421,9 +423,7 @@ impl State {
                             owner: *owner,
                             weight: *weight,
                             kind: kind.clone(),
-                            latest_check_in: None,
-                            check_in_count: 0,
-                            check_in_weeks: WeekSet::default(),
+                            check_ins: CheckIns::default(),
                             removed: false,
                         });
                     }
@@ -471,7 +471,7 @@ impl State {
                     let day = (effective_at.date_naive() - c.start).num_days();
                     let week = (day >= 0).then(|| u32::try_from(day / 7).unwrap_or(u32::MAX));
                     if let Some(k) = c.key_results.get_mut(key_result) {
-                        k.record(
+                        k.check_ins.record(
                             CheckIn {
                                 value: *value,
                                 confidence: *confidence,

@@ -346,7 +346,7 @@ fn cycle_samples(c: &Cycle) -> Samples {
             }
         }
         for k in c.key_results_of(o.id).filter(|k| !k.removed) {
-            let checked = u64::from(k.check_in_weeks.count_below(weeks));
+            let checked = u64::from(k.check_in_weeks().count_below(weeks));
             s.kr_weeks += u64::from(weeks);
             s.kr_weeks_in += checked;
             if weeks > 0 {

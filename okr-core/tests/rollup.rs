@@ -336,7 +336,7 @@ fn one_child_aligned_to_two_parents() {
     let before = w.state.clone();
     w.check_in(14, kc, 10.0, 8);
     let last = {
-        assert_eq!(w.state.cycles[&CYCLE].key_results[&kc].check_in_count, 2);
+        assert_eq!(w.state.cycles[&CYCLE].key_results[&kc].check_in_count(), 2);
         Event {
             at: t(14),
             by: MASTER,
@@ -449,8 +449,8 @@ fn history_replays_check_ins_by_effective_time_ties_by_order_told() {
     let last = h.weeks.last().unwrap();
     assert_eq!(last.cycle_ppm, w.reference().cycle);
     let kr = &w.state.cycles[&CYCLE].key_results[&k];
-    assert_eq!((kr.latest().unwrap().value, kr.check_in_count), (4.0, 5));
-    assert_eq!(kr.check_in_weeks.iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!((kr.latest().unwrap().value, kr.check_in_count()), (4.0, 5));
+    assert_eq!(kr.check_in_weeks().iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
     // Events of other cycles and the organisation are skipped; the same figures follow.
     let mut noisy = w.events.clone();
     noisy.insert(
@@ -582,12 +582,12 @@ proptest! {
             });
             let got = k.latest().map(|x| (x.value, x.confidence, x.effective_at, x.recorded_at));
             prop_assert_eq!(got, latest.copied());
-            prop_assert_eq!(k.check_in_count as usize, told.len());
+            prop_assert_eq!(k.check_in_count() as usize, told.len());
             let weeks: std::collections::BTreeSet<u32> = told
                 .iter()
                 .map(|x| ((x.2.date_naive() - c.start).num_days() / 7) as u32)
                 .collect();
-            prop_assert_eq!(k.check_in_weeks.iter().collect::<std::collections::BTreeSet<_>>(), weeks);
+            prop_assert_eq!(k.check_in_weeks().iter().collect::<std::collections::BTreeSet<_>>(), weeks);
         }
         // The burn-up from the shuffled log ends where the state stands.
         let all: Vec<Event> = setup.iter().chain(&rest).cloned().collect();

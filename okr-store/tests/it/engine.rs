@@ -253,7 +253,7 @@ fn as_of_shows_mid_cycle_values() {
         let engine = Engine::open_with(&path, options(Durability::None, snapshot_every)).unwrap();
         run_all(&engine, &sc.commands);
         let kr = sc.krs[0];
-        let check_ins = |s: &State| s.key_result(kr).unwrap().check_in_count;
+        let check_ins = |s: &State| s.key_result(kr).unwrap().check_in_count();
         let progress =
             |s: &State| rollup::cycle(&s.cycles[&sc.cycle]).key_results[&kr].progress_ppm;
         // Final: four check-ins, 50 % of 10 → 50 %.

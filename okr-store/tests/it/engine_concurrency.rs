@@ -194,7 +194,10 @@ fn hammer(engine: Arc<Engine>, per_thread: u64) {
         1 + THREADS as u64 * 3 + 1 + THREADS as u64 * per_thread
     );
     for kr in &setup.krs {
-        assert_eq!(u64::from(cycle.key_results[kr].check_in_count), per_thread);
+        assert_eq!(
+            u64::from(cycle.key_results[kr].check_in_count()),
+            per_thread
+        );
         // Each thread's check-ins arrive in the order it gave them.
         let told: Vec<_> = events
             .iter()
