@@ -136,19 +136,11 @@ fn text_bytes(state: &State) -> usize {
                 + opt(&o.text.beneficiary)
                 + opt(&o.text.change)
                 + opt(&o.text.value)
-                + o.amendments.iter().map(String::capacity).sum::<usize>();
+                + o.amendments.iter().map(|a| a.len()).sum::<usize>();
         }
     }
-    n += state
-        .units
-        .values()
-        .map(|u| u.name.capacity())
-        .sum::<usize>();
-    n += state
-        .people
-        .values()
-        .map(|p| p.name.capacity())
-        .sum::<usize>();
+    n += state.units.values().map(|u| u.name.len()).sum::<usize>();
+    n += state.people.values().map(|p| p.name.len()).sum::<usize>();
     n
 }
 

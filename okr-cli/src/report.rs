@@ -181,10 +181,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
     let mut order = Vec::new();
     let mut children: BTreeMap<Option<UnitId>, Vec<(&str, UnitId)>> = BTreeMap::new();
     for u in state.units.values() {
-        children
-            .entry(u.parent)
-            .or_default()
-            .push((u.name.as_str(), u.id));
+        children.entry(u.parent).or_default().push((&*u.name, u.id));
     }
     for v in children.values_mut() {
         v.sort();
@@ -310,7 +307,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
             name: state
                 .units
                 .get(&u)
-                .map(|x| x.name.clone())
+                .map(|x| x.name.to_string())
                 .unwrap_or_default(),
             own_ppm: fig.and_then(|f| f.own_ppm),
             subtree_ppm: fig.and_then(|f| f.subtree_ppm),

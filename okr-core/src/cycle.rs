@@ -96,15 +96,12 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    /// Gives back the room the cycle's maps and lists grew into while objectives and key
-    /// results were added. [`crate::State::apply`] calls it when the cycle starts: Planning
-    /// is over, and the maps, grown by doubling, may hold up to twice what they need.
+    /// Gives back the room the cycle's maps grew into while objectives and key results were
+    /// added. [`crate::State::apply`] calls it when the cycle starts: Planning is over, and
+    /// the maps, grown by doubling, may hold up to twice what they need.
     pub fn shrink_to_fit(&mut self) {
         self.objectives.shrink_to_fit();
         self.key_results.shrink_to_fit();
-        for o in self.objectives.values_mut() {
-            o.key_results.shrink_to_fit();
-        }
     }
 
     /// The key results of an objective that count (not removed).

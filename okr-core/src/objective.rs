@@ -1,6 +1,6 @@
 //! Objectives: a qualitative direction, an outcome for people.
 
-use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
+use crate::ids::{KeyResultId, ObjectiveId, UnitId};
 use crate::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
 
@@ -87,8 +87,6 @@ impl ObjectivePatch {
 pub struct Objective {
     /// Its id.
     pub id: ObjectiveId,
-    /// The cycle it belongs to.
-    pub cycle: CycleId,
     /// The unit that owns it.
     pub unit: UnitId,
     /// Title, beneficiary, change, value.
@@ -101,14 +99,14 @@ pub struct Objective {
     pub status: ObjectiveStatus,
     /// Objectives it contributes to, with the contribution weight (≥ 0).
     pub aligned_to: Alignments,
-    /// Its key results, in the order they were added (removed ones excluded).
-    pub key_results: Vec<KeyResultId>,
+    /// Its key results, in the order they were added (removed ones excluded); exactly sized.
+    pub key_results: Box<[KeyResultId]>,
     /// The objective of an earlier cycle it continues.
     pub carried_from: Option<ObjectiveId>,
     /// The objective of a later cycle that continues it.
     pub carried_to: Option<ObjectiveId>,
-    /// Reasons given for amendments while Running, oldest first.
-    pub amendments: Vec<String>,
+    /// Reasons given for amendments while Running, oldest first; exactly sized.
+    pub amendments: Box<[Box<str>]>,
 }
 
 /// The objectives an objective contributes to, with the contribution weights (an objective

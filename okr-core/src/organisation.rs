@@ -67,8 +67,8 @@ impl std::fmt::Display for Role {
 pub struct Unit {
     /// Its id.
     pub id: UnitId,
-    /// Its display name.
-    pub name: String,
+    /// Its display name (exactly sized).
+    pub name: Box<str>,
     /// What it is.
     pub kind: UnitKind,
     /// The unit above it; `None` for the root.
@@ -85,8 +85,8 @@ pub struct Unit {
 pub struct Person {
     /// Their id.
     pub id: PersonId,
-    /// Their display name.
-    pub name: String,
+    /// Their display name (exactly sized).
+    pub name: Box<str>,
 }
 
 /// A set of [`Role`]s in one byte; serialized as a JSON array of roles in declaration order,

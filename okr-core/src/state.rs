@@ -190,7 +190,7 @@ impl State {
                     *unit,
                     Unit {
                         id: *unit,
-                        name: name.clone(),
+                        name: name.as_str().into(),
                         kind: *kind,
                         parent: *parent,
                         retired: false,
@@ -200,7 +200,7 @@ impl State {
             }
             EventBody::UnitRenamed { unit, name } => {
                 if let Some(u) = self.units.get_mut(unit) {
-                    u.name = name.clone();
+                    u.name = name.as_str().into();
                 }
             }
             EventBody::UnitMoved { unit, parent } => {
@@ -218,7 +218,7 @@ impl State {
                     *person,
                     Person {
                         id: *person,
-                        name: name.clone(),
+                        name: name.as_str().into(),
                     },
                 );
             }
@@ -327,17 +327,16 @@ impl State {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     c.objectives.insert(Objective {
                         id: *objective,
-                        cycle: *cycle,
                         unit: *unit,
                         text: text.clone(),
                         kind: *kind,
                         weight: *weight,
                         status: ObjectiveStatus::Draft,
                         aligned_to: Alignments::default(),
-                        key_results: Vec::new(),
+                        key_results: Box::default(),
                         carried_from: None,
                         carried_to: None,
-                        amendments: Vec::new(),
+                        amendments: Box::default(),
                     });
                 }
             }
@@ -358,7 +357,7 @@ impl State {
             } => {
                 if let Some(o) = self.objective_mut(*cycle, *objective) {
                     patch_objective(o, patch);
-                    o.amendments.push(reason.clone());
+                    push_exact(&mut o.amendments, reason.as_str().into());
                 }
             }
             EventBody::ObjectiveAligned {
@@ -415,7 +414,7 @@ impl State {
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     if let Some(o) = c.objectives.get_mut(objective) {
-                        o.key_results.push(*key_result);
+                        push_exact(&mut o.key_results, *key_result);
                         c.key_results.insert(KeyResult {
                             id: *key_result,
                             objective: *objective,
@@ -454,7 +453,11 @@ impl State {
                         k.removed = true;
                         let obj = k.objective;
                         if let Some(o) = c.objectives.get_mut(&obj) {
-                            o.key_results.retain(|x| x != key_result);
+                            if o.key_results.contains(key_result) {
+                                let mut v = std::mem::take(&mut o.key_results).into_vec();
+                                v.retain(|x| x != key_result);
+                                o.key_results = v.into_boxed_slice();
+                            }
                         }
                     }
                 }
@@ -707,17 +710,16 @@ impl State {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     c.objectives.insert(Objective {
                         id: *objective,
-                        cycle: *cycle,
                         unit: *unit,
                         text: text.clone(),
                         kind: *kind,
                         weight: *weight,
                         status: ObjectiveStatus::Draft,
                         aligned_to: Alignments::default(),
-                        key_results: Vec::new(),
+                        key_results: Box::default(),
                         carried_from: Some(*from_objective),
                         carried_to: None,
-                        amendments: Vec::new(),
+                        amendments: Box::default(),
                     });
                 }
                 if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
@@ -738,6 +740,14 @@ impl State {
             .get_mut(&cycle)
             .and_then(|c| c.objectives.get_mut(&objective))
     }
+}
+
+/// Appends to an exactly sized list (lists that grow a few times and are read often).
+fn push_exact<T>(list: &mut Box<[T]>, item: T) {
+    let mut v = std::mem::take(list).into_vec();
+    v.reserve_exact(1);
+    v.push(item);
+    *list = v.into_boxed_slice();
 }
 
 fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
