@@ -84,11 +84,6 @@ impl<K, V> IdMap<K, V> {
     pub fn values_mut(&mut self) -> std::slice::IterMut<'_, V> {
         self.entries.iter_mut()
     }
-
-    /// Bytes held on the heap by the map itself (values' own heap data not included).
-    pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<V>() + self.table.allocation_size()
-    }
 }
 
 impl<K: Copy + Eq + Hash, V: Keyed<Key = K>> IdMap<K, V> {
@@ -273,5 +268,64 @@ impl<K, V: schemars::JsonSchema> schemars::JsonSchema for IdMap<K, V> {
 
     fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
         <std::collections::BTreeMap<K, V>>::json_schema(gen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Item {
+        id: u32,
+        n: u32,
+    }
+
+    impl Keyed for Item {
+        type Key = u32;
+        fn key(&self) -> &u32 {
+            &self.id
+        }
+    }
+
+    fn item(id: u32, n: u32) -> Item {
+        Item { id, n }
+    }
+
+    #[test]
+    fn finds_every_value_after_growing_and_shrinking() {
+        let mut m: IdMap<u32, Item> = (0..1000).map(|i| item(i * 7919 % 1009, i)).collect();
+        assert_eq!(m.len(), 1000);
+        m.shrink_to_fit();
+        for (i, v) in m.values().enumerate() {
+            assert_eq!(m.get(&v.id), Some(v));
+            assert_eq!(v.n, i as u32, "insertion order");
+        }
+        assert!(!m.contains_key(&5000));
+        m.get_mut(&7).unwrap().n = 42;
+        assert_eq!(m[&7].n, 42);
+    }
+
+    #[test]
+    fn json_is_an_object_in_insertion_order_and_ids_must_match() {
+        let m: IdMap<u32, Item> = [item(3, 1), item(1, 2)].into_iter().collect();
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"3":{"id":3,"n":1},"1":{"id":1,"n":2}}"#);
+        let back: IdMap<u32, Item> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.keys().copied().collect::<Vec<_>>(), [3, 1]);
+        let wrong = r#"{"3":{"id":4,"n":1}}"#;
+        assert!(serde_json::from_str::<IdMap<u32, Item>>(wrong).is_err());
+        let twice = r#"{"3":{"id":3,"n":1},"3":{"id":3,"n":2}}"#;
+        assert!(serde_json::from_str::<IdMap<u32, Item>>(twice).is_err());
+    }
+
+    #[test]
+    fn equality_ignores_order_like_a_map() {
+        let a: IdMap<u32, Item> = [item(1, 1), item(2, 2)].into_iter().collect();
+        let b: IdMap<u32, Item> = [item(2, 2), item(1, 1)].into_iter().collect();
+        let c: IdMap<u32, Item> = [item(2, 2), item(1, 9)].into_iter().collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 }

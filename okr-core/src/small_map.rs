@@ -135,3 +135,31 @@ impl<K, V: schemars::JsonSchema> schemars::JsonSchema for SmallMap<K, V> {
         <BTreeMap<K, V>>::json_schema(gen)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::organisation::{Role, Roles};
+
+    #[test]
+    fn json_like_a_btree_map() {
+        let m: SmallMap<u32, u32> = [(5, 1), (2, 7), (5, 3)].into_iter().collect();
+        assert_eq!(m.iter().collect::<Vec<_>>(), [(&2, &7), (&5, &3)]);
+        let as_btree: BTreeMap<u32, u32> = m.iter().map(|(k, v)| (*k, *v)).collect();
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, serde_json::to_string(&as_btree).unwrap());
+        assert_eq!(
+            serde_json::from_str::<SmallMap<u32, u32>>(&json).unwrap(),
+            m
+        );
+        // A unit's members serialize as before: person → array of roles.
+        let members: SmallMap<u32, Roles> =
+            [(1, [Role::Member, Role::OkrMaster].into_iter().collect())]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            serde_json::to_string(&members).unwrap(),
+            r#"{"1":["okr_master","member"]}"#
+        );
+    }
+}

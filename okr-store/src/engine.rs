@@ -565,8 +565,9 @@ impl Engine {
     /// The burn-up of a cycle now ([`rollup::history`]); `Ok(None)` for an unknown cycle.
     ///
     /// The state keeps only each key result's latest check-in; the earlier ones are read
-    /// from the cycle's stream in the store (the events folded into the state so far), so
-    /// this reads the whole stream.
+    /// from the cycle's stream in the store (the events folded into the state so far). This
+    /// reads and decodes the cycle's whole stream under the state's read lock, so commands
+    /// wait while it runs: a report query, not one for every check-in.
     pub fn history(&self, cycle: CycleId) -> Result<Option<History>, EngineError> {
         let folded = self.read_folded();
         if !folded.state.cycles.contains_key(&cycle) {
