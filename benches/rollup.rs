@@ -8,8 +8,9 @@
 //!   key result → key result progress → weighted objective → weighted unit.
 //! - `rollup_incremental`: one check-in applied to a built XL rollup.
 //! - `rescore`: scores under another policy.
-//! - memory: a counting allocator reports the bytes per key result of `State` (with every
-//!   check-in) and of the `Rollup`, printed during setup.
+//! - memory: a counting allocator reports the bytes per key result of `State` (the present:
+//!   each key result's latest check-in, count and weeks; the past stays in the log) and of
+//!   the `Rollup`, printed during setup.
 //!
 //! Sizes: `OKR_BENCH_SIZES` (default `S,M,L,XL`). Run with `cargo bench --bench rollup`.
 
@@ -93,26 +94,12 @@ fn prepare(size: Size) -> Prepared {
     let rollup = Rollup::build(&state, cycle).expect("cycle");
     let rollup_bytes = live() - b;
     let krs = size.key_results() as f64;
-    let titles: usize = state.cycles[&cycle]
-        .key_results
-        .values()
-        .map(|k| k.title.capacity())
-        .sum::<usize>()
-        + state.cycles[&cycle]
-            .objectives
-            .values()
-            .map(|o| {
-                o.text.title.capacity()
-                    + o.text.beneficiary.as_ref().map_or(0, |s| s.capacity())
-                    + o.text.change.as_ref().map_or(0, |s| s.capacity())
-                    + o.text.value.as_ref().map_or(0, |s| s.capacity())
-            })
-            .sum::<usize>();
+    let text = text_bytes(&state);
     println!(
         "{size}: {} events; State {:.0} bytes/KR ({:.0} without text), Rollup {:.0} bytes/KR (heap_bytes {:.0}); events+state {:.0} MB",
         events.len(),
         state_bytes as f64 / krs,
-        (state_bytes as f64 - titles as f64) / krs,
+        (state_bytes as f64 - text as f64) / krs,
         rollup_bytes as f64 / krs,
         rollup.heap_bytes() as f64 / krs,
         (after_events_and_state - before) as f64 / 1e6,
@@ -124,6 +111,37 @@ fn prepare(size: Size) -> Prepared {
         state,
         rollup,
     }
+}
+
+/// Heap bytes of the text in `state`, which the per-key-result budget leaves out: titles,
+/// objective texts and amendment reasons, key result units, the latest check-ins' notes,
+/// unit and people names. Only the strings' own heap bytes; every struct, map and header
+/// that holds them counts as structure.
+fn text_bytes(state: &State) -> usize {
+    let opt = |s: &Option<Box<str>>| s.as_ref().map_or(0, |s| s.len());
+    let mut n = 0;
+    for c in state.cycles.values() {
+        for k in c.key_results.values() {
+            n += k.title.len();
+            n += match &k.kind {
+                KrKind::Increase { unit, .. }
+                | KrKind::Decrease { unit, .. }
+                | KrKind::Threshold { unit, .. } => unit.len(),
+                KrKind::Milestone => 0,
+            };
+            n += k.latest().map_or(0, |x| x.note.len());
+        }
+        for o in c.objectives.values() {
+            n += o.text.title.len()
+                + opt(&o.text.beneficiary)
+                + opt(&o.text.change)
+                + opt(&o.text.value)
+                + o.amendments.iter().map(|a| a.len()).sum::<usize>();
+        }
+    }
+    n += state.units.values().map(|u| u.name.len()).sum::<usize>();
+    n += state.people.values().map(|p| p.name.len()).sum::<usize>();
+    n
 }
 
 /// The same cycle in SQLite, as an intranet would keep it.
@@ -184,13 +202,25 @@ fn sqlite(p: &Prepared) -> Connection {
                 t
             ])
             .unwrap();
-            for x in &kr.check_ins {
-                ci.execute(params![
-                    kr.id.to_string(),
-                    x.effective_at.timestamp(),
-                    x.value
-                ])
-                .unwrap();
+        }
+        // The state keeps only the latest check-in; the peer keeps every one, from the log.
+        for e in &p.events {
+            if let EventBody::CheckedIn {
+                cycle,
+                key_result,
+                value,
+                effective_at,
+                ..
+            } = &e.body
+            {
+                if *cycle == p.cycle {
+                    ci.execute(params![
+                        key_result.to_string(),
+                        effective_at.timestamp(),
+                        value
+                    ])
+                    .unwrap();
+                }
             }
         }
     }

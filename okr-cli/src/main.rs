@@ -507,7 +507,11 @@ fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
         let Some(r) = report::build(state, c.id, t) else {
             continue;
         };
-        let check_ins: usize = c.key_results.values().map(|k| k.check_ins.len()).sum();
+        let check_ins: u64 = c
+            .key_results
+            .values()
+            .map(|k| u64::from(k.check_in_count()))
+            .sum();
         o.push_str(&format!(
             "\n{} ({}, {})  {} .. {}\n  progress {} {}  expected {}  score {}  check-ins {}\n",
             r.cycle.name,
@@ -552,7 +556,11 @@ fn report_cmd(
         Format::Json => to_json(&r)? + "\n",
         Format::Csv => report::csv(&r).map_err(|e| CliError::Storage(format!("CSV: {e}")))?,
         Format::Html => {
-            let h = rollup::history(&state, id);
+            let h = match at {
+                None => engine.history(id),
+                Some(at) => engine.history_as_of(id, at),
+            }
+            .map_err(|e| CliError::engine("reading the log", e))?;
             html::page(&state, &r, h.as_ref())
         }
     };
@@ -583,7 +591,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
             rows.push(RescoreRow {
                 kind: "objective",
                 id: o.id.0,
-                title: o.text.title.clone(),
+                title: o.text.title.to_string(),
                 recorded_ppm: recorded.objectives.get(&o.id).copied().flatten(),
                 what_if_ppm: what_if.objectives.get(&o.id).copied().flatten(),
             });
@@ -591,7 +599,7 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
                 rows.push(RescoreRow {
                     kind: "key_result",
                     id: k.id.0,
-                    title: k.title.clone(),
+                    title: k.title.to_string(),
                     recorded_ppm: recorded.key_results.get(&k.id).map(|x| x.score_ppm),
                     what_if_ppm: what_if.key_results.get(&k.id).map(|x| x.score_ppm),
                 });

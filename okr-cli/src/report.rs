@@ -181,10 +181,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
     let mut order = Vec::new();
     let mut children: BTreeMap<Option<UnitId>, Vec<(&str, UnitId)>> = BTreeMap::new();
     for u in state.units.values() {
-        children
-            .entry(u.parent)
-            .or_default()
-            .push((u.name.as_str(), u.id));
+        children.entry(u.parent).or_default().push((&*u.name, u.id));
     }
     for v in children.values_mut() {
         v.sort();
@@ -230,14 +227,14 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                                 baseline,
                                 target,
                                 unit,
-                            } => ("increase", *baseline, Some(*target), unit.clone()),
+                            } => ("increase", *baseline, Some(*target), unit.to_string()),
                             KrKind::Decrease {
                                 baseline,
                                 target,
                                 unit,
-                            } => ("decrease", *baseline, Some(*target), unit.clone()),
+                            } => ("decrease", *baseline, Some(*target), unit.to_string()),
                             KrKind::Threshold { value, unit, .. } => {
-                                ("threshold", None, Some(*value), unit.clone())
+                                ("threshold", None, Some(*value), unit.to_string())
                             }
                             KrKind::Milestone => ("milestone", None, Some(1.0), String::new()),
                             #[allow(unreachable_patterns)]
@@ -246,7 +243,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                         let s = scores.as_ref().and_then(|s| s.key_results.get(&k.id));
                         KrReport {
                             id: k.id,
-                            title: k.title.clone(),
+                            title: k.title.to_string(),
                             kind: kind.to_owned(),
                             baseline,
                             target,
@@ -257,7 +254,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                             raw_ppm: p.raw_ppm,
                             confidence: p.confidence,
                             track: track(roll.key_result_status(c, k.id, t)),
-                            check_ins: k.check_ins.len(),
+                            check_ins: k.check_in_count() as usize,
                             score_ppm: s.map(|s| s.score_ppm),
                             score_source: s.map(|s| match &s.provenance {
                                 ScoreProvenance::Computed => "computed".to_owned(),
@@ -273,10 +270,10 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                     .collect();
                 ObjectiveReport {
                     id: o.id,
-                    title: o.text.title.clone(),
-                    beneficiary: o.text.beneficiary.clone(),
-                    change: o.text.change.clone(),
-                    value: o.text.value.clone(),
+                    title: o.text.title.to_string(),
+                    beneficiary: o.text.beneficiary.as_deref().map(str::to_owned),
+                    change: o.text.change.as_deref().map(str::to_owned),
+                    value: o.text.value.as_deref().map(str::to_owned),
                     kind: kind_name(o.kind),
                     status: match o.status {
                         ObjectiveStatus::Draft => "draft",
@@ -310,7 +307,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
             name: state
                 .units
                 .get(&u)
-                .map(|x| x.name.clone())
+                .map(|x| x.name.to_string())
                 .unwrap_or_default(),
             own_ppm: fig.and_then(|f| f.own_ppm),
             subtree_ppm: fig.and_then(|f| f.subtree_ppm),

@@ -1,5 +1,6 @@
 //! Cycles and their phases.
 
+use crate::id_map::IdMap;
 use crate::ids::{
     AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, RetroActionId,
     RetroItemId, UnitId,
@@ -13,12 +14,6 @@ use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// A map by id that keeps insertion order and finds an id in constant time: the shape of a
-/// cycle's objectives and key results, which a million-key-result cycle folds into at
-/// millions of events per second. Iteration order is the order of the log, so it is the same
-/// on every replay.
-pub type IdMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// The phases of a cycle; they go forward only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -101,6 +96,14 @@ pub struct Cycle {
 }
 
 impl Cycle {
+    /// Gives back the room the cycle's maps grew into while objectives and key results were
+    /// added. [`crate::State::apply`] calls it when the cycle starts: Planning is over, and
+    /// the maps, grown by doubling, may hold up to twice what they need.
+    pub fn shrink_to_fit(&mut self) {
+        self.objectives.shrink_to_fit();
+        self.key_results.shrink_to_fit();
+    }
+
     /// The key results of an objective that count (not removed).
     pub fn key_results_of(&self, objective: ObjectiveId) -> impl Iterator<Item = &KeyResult> {
         self.objectives

@@ -348,10 +348,10 @@ impl<'a> Ctx<'a> {
                     objective: *objective,
                     unit: *unit,
                     text: ObjectiveText {
-                        title: title.trim().to_string(),
-                        beneficiary: optional_text(beneficiary),
-                        change: optional_text(change),
-                        value: optional_text(value),
+                        title: title.trim().into(),
+                        beneficiary: optional_text(beneficiary).map(Into::into),
+                        change: optional_text(change).map(Into::into),
+                        value: optional_text(value).map(Into::into),
                     },
                     kind: *kind,
                     weight: *weight,
@@ -898,18 +898,21 @@ impl<'a> Ctx<'a> {
                 format!("objective {objective} cannot align to itself"),
             ));
         }
-        let Some(p) = self.s.objective(parent) else {
+        let Some(p_cycle) = self.s.cycle_of(EntityKind::Objective, parent.0) else {
             return Err(Rejection::unknown(EntityKind::Objective, parent));
         };
-        if p.cycle != c.id {
+        if p_cycle != c.id {
             return Err(Rejection::rule(
                 Rule::AlignSameCycle,
                 format!(
                     "objective {objective} is in cycle {}, {parent} in cycle {}",
-                    c.id, p.cycle
+                    c.id, p_cycle
                 ),
             ));
         }
+        let Some(p) = c.objectives.get(&parent) else {
+            return Err(Rejection::unknown(EntityKind::Objective, parent));
+        };
         open_objective(p)?;
         if let Some(path) = path_up(c, parent, objective) {
             let mut names: Vec<String> = vec![objective.to_string()];

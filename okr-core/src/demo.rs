@@ -410,13 +410,13 @@ impl Builder {
             KrKind::Increase {
                 baseline: Some(plan.from),
                 target: plan.to,
-                unit: plan.unit.clone(),
+                unit: plan.unit.as_str().into(),
             }
         } else {
             KrKind::Decrease {
                 baseline: Some(plan.from),
                 target: plan.to,
-                unit: plan.unit.clone(),
+                unit: plan.unit.as_str().into(),
             }
         }
     }
@@ -1339,7 +1339,7 @@ mod tests {
             .cycles
             .values()
             .flat_map(|c| c.key_results.values())
-            .map(|k| k.check_ins.len())
+            .map(|k| k.check_in_count() as usize)
             .sum();
         assert_eq!(check_ins as u64, demo.facts.check_ins);
         let resolved: Vec<_> = s

@@ -52,6 +52,7 @@ pub mod cycle;
 pub mod decide;
 pub mod demo;
 pub mod event;
+mod id_map;
 pub mod ids;
 pub mod key_result;
 pub mod lint;
@@ -61,23 +62,30 @@ pub mod policy;
 pub mod rejection;
 pub mod review;
 pub mod rollup;
+mod small_map;
 pub mod state;
 pub mod stats;
 pub mod weekly;
 pub mod workload;
 
 pub use command::{Command, CommandBody, Envelope};
-pub use cycle::{Cycle, IdMap, Phase};
+pub use cycle::{Cycle, Phase};
 pub use decide::{decide, route};
 pub use event::{Event, EventBody};
+pub use id_map::{IdMap, Keyed};
 pub use ids::*;
-pub use key_result::{Bound, CheckIn, KeyResult, KeyResultPatch, KrKind};
+pub use key_result::{
+    Bound, CheckIn, CheckIns, KeyResult, KeyResultPatch, KrKind, LatestCheckIn, WeekSet,
+};
 pub use lint::{Lint, LintCode};
-pub use objective::{Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText};
-pub use organisation::{Person, Role, Unit, UnitKind};
+pub use objective::{
+    Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
+};
+pub use organisation::{Person, Role, Roles, Unit, UnitKind};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
 pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
+pub use small_map::SmallMap;
 pub use state::State;
 pub use weekly::{
     Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus,

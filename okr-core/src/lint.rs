@@ -342,10 +342,11 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
     let Some(at) = at else { return Vec::new() };
     let mut out = Vec::new();
     for id in &objectives {
-        if let Some(o) = state.objective(*id) {
-            if let Some(c) = state.cycles.get(&o.cycle) {
-                objective_lints(c, o, &mut out);
-            }
+        let c = state
+            .cycle_of(EntityKind::Objective, id.0)
+            .and_then(|c| state.cycles.get(&c));
+        if let Some((c, o)) = c.and_then(|c| Some((c, c.objectives.get(id)?))) {
+            objective_lints(c, o, &mut out);
         }
     }
     for id in &key_results {

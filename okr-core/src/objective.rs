@@ -1,8 +1,8 @@
 //! Objectives: a qualitative direction, an outcome for people.
 
-use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
+use crate::ids::{KeyResultId, ObjectiveId, UnitId};
+use crate::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Whether an objective is expected to be reached fully or stretched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,21 +28,21 @@ pub enum ObjectiveStatus {
     Dropped,
 }
 
-/// The text of an objective ("Veränderung + Mehrwert + für Menschen").
+/// The text of an objective ("Veränderung + Mehrwert + für Menschen"), exactly sized.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectiveText {
     /// The objective's title.
-    pub title: String,
+    pub title: Box<str>,
     /// For whom ("für Menschen").
     #[serde(default)]
-    pub beneficiary: Option<String>,
+    pub beneficiary: Option<Box<str>>,
     /// Which change in behaviour ("Veränderung").
     #[serde(default)]
-    pub change: Option<String>,
+    pub change: Option<Box<str>>,
     /// Which value it brings ("Mehrwert").
     #[serde(default)]
-    pub value: Option<String>,
+    pub value: Option<Box<str>>,
 }
 
 /// Changes to an objective; `None` leaves a field as it is.
@@ -87,8 +87,6 @@ impl ObjectivePatch {
 pub struct Objective {
     /// Its id.
     pub id: ObjectiveId,
-    /// The cycle it belongs to.
-    pub cycle: CycleId,
     /// The unit that owns it.
     pub unit: UnitId,
     /// Title, beneficiary, change, value.
@@ -100,13 +98,37 @@ pub struct Objective {
     /// Draft, committed or dropped.
     pub status: ObjectiveStatus,
     /// Objectives it contributes to, with the contribution weight (≥ 0).
-    pub aligned_to: BTreeMap<ObjectiveId, u32>,
-    /// Its key results, in the order they were added (removed ones excluded).
-    pub key_results: Vec<KeyResultId>,
+    pub aligned_to: Alignments,
+    /// Its key results, in the order they were added (removed ones excluded); exactly sized.
+    pub key_results: Box<[KeyResultId]>,
     /// The objective of an earlier cycle it continues.
     pub carried_from: Option<ObjectiveId>,
     /// The objective of a later cycle that continues it.
     pub carried_to: Option<ObjectiveId>,
-    /// Reasons given for amendments while Running, oldest first.
-    pub amendments: Vec<String>,
+    /// Reasons given for amendments while Running, oldest first; exactly sized.
+    pub amendments: Box<[Box<str>]>,
+}
+
+/// The objectives an objective contributes to, with the contribution weights (an objective
+/// aligns to one or two parents, and alignments change rarely).
+///
+/// ```
+/// use okr_core::{Alignments, ObjectiveId};
+/// let (a, b) = (ObjectiveId::from_u128(2), ObjectiveId::from_u128(1));
+/// let mut m = Alignments::default();
+/// assert_eq!(m.insert(a, 3), None);
+/// assert_eq!(m.insert(b, 1), None);
+/// assert_eq!(m.insert(a, 4), Some(3));
+/// assert_eq!(m.iter().collect::<Vec<_>>(), [(&b, &1), (&a, &4)]);
+/// assert_eq!(m.remove(&b), Some(1));
+/// assert!(m.contains_key(&a) && !m.contains_key(&b) && m.len() == 1);
+/// ```
+pub type Alignments = SmallMap<ObjectiveId, u32>;
+
+impl crate::id_map::Keyed for Objective {
+    type Key = ObjectiveId;
+
+    fn key(&self) -> &ObjectiveId {
+        &self.id
+    }
 }

@@ -1,8 +1,9 @@
 //! The organisation: a tree of units, people and their roles.
 
 use crate::ids::{PersonId, UnitId};
+use crate::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What a unit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -36,6 +37,18 @@ pub enum Role {
     Observer,
 }
 
+impl Role {
+    /// Every role, in declaration order (index = `role as usize`; [`Roles`] keeps them as
+    /// bits of a byte).
+    pub const ALL: [Role; 5] = [
+        Role::OkrMaster,
+        Role::Lead,
+        Role::Member,
+        Role::Steering,
+        Role::Observer,
+    ];
+}
+
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -54,16 +67,16 @@ impl std::fmt::Display for Role {
 pub struct Unit {
     /// Its id.
     pub id: UnitId,
-    /// Its display name.
-    pub name: String,
+    /// Its display name (exactly sized).
+    pub name: Box<str>,
     /// What it is.
     pub kind: UnitKind,
     /// The unit above it; `None` for the root.
     pub parent: Option<UnitId>,
     /// Retired units keep their history but take no new work.
     pub retired: bool,
-    /// Roles held in this unit, per person.
-    pub members: BTreeMap<PersonId, BTreeSet<Role>>,
+    /// Roles held in this unit, per person (only people who hold a role).
+    pub members: SmallMap<PersonId, Roles>,
 }
 
 /// A registered person.
@@ -72,6 +85,123 @@ pub struct Unit {
 pub struct Person {
     /// Their id.
     pub id: PersonId,
-    /// Their display name.
-    pub name: String,
+    /// Their display name (exactly sized).
+    pub name: Box<str>,
+}
+
+/// A set of [`Role`]s in one byte; serialized as a JSON array of roles in declaration order,
+/// like a `BTreeSet<Role>`.
+///
+/// ```
+/// use okr_core::{Role, Roles};
+/// let mut r = Roles::default();
+/// assert!(r.insert(Role::Member) && r.insert(Role::OkrMaster) && !r.insert(Role::Member));
+/// assert!(r.contains(&Role::Member) && !r.contains(&Role::Lead));
+/// assert_eq!(r.iter().collect::<Vec<_>>(), [Role::OkrMaster, Role::Member]);
+/// assert!(r.remove(&Role::Member) && !r.remove(&Role::Member) && r.len() == 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Roles(u8);
+
+impl Roles {
+    fn bit(role: Role) -> u8 {
+        1 << role as u8
+    }
+
+    /// Adds a role; `false` if it was held already.
+    pub fn insert(&mut self, role: Role) -> bool {
+        let held = self.contains(&role);
+        self.0 |= Self::bit(role);
+        !held
+    }
+
+    /// Removes a role; `false` if it was not held.
+    pub fn remove(&mut self, role: &Role) -> bool {
+        let held = self.contains(role);
+        self.0 &= !Self::bit(*role);
+        held
+    }
+
+    /// Whether the role is held.
+    pub fn contains(&self, role: &Role) -> bool {
+        self.0 & Self::bit(*role) != 0
+    }
+
+    /// Whether no role is held.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The number of roles held.
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The roles held, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        Role::ALL.into_iter().filter(|r| self.contains(r))
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        let mut r = Roles::default();
+        for role in iter {
+            r.insert(role);
+        }
+        r
+    }
+}
+
+impl Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(BTreeSet::<Role>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Roles {
+    fn is_referenceable() -> bool {
+        <BTreeSet<Role>>::is_referenceable()
+    }
+
+    fn schema_name() -> String {
+        <BTreeSet<Role>>::schema_name()
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        <BTreeSet<Role>>::json_schema(gen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_role_at_its_index() {
+        for (i, r) in Role::ALL.iter().enumerate() {
+            // A new role must be added to `ALL` (the match below stops compiling).
+            let at = match r {
+                Role::OkrMaster => 0,
+                Role::Lead => 1,
+                Role::Member => 2,
+                Role::Steering => 3,
+                Role::Observer => 4,
+            };
+            assert_eq!((*r as usize, at), (i, i));
+        }
+        assert!(
+            Role::ALL.len() <= 8,
+            "Roles keeps one bit per role in a byte"
+        );
+    }
 }

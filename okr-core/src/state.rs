@@ -3,14 +3,21 @@
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
-use crate::key_result::{CheckIn, KeyResult, KeyResultPatch};
-use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus};
+use crate::key_result::{CheckIn, CheckIns, KeyResult, KeyResultPatch};
+use crate::objective::{Alignments, Objective, ObjectivePatch, ObjectiveStatus};
 use crate::organisation::{Person, Role, Unit};
 use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// The number of [`Role`]s.
+const ROLES: usize = 5;
+const _: () = assert!(
+    Role::Observer as usize + 1 == ROLES,
+    "Observer is the last role"
+);
 
 /// Everything known: the organisation and every cycle.
 ///
@@ -26,12 +33,15 @@ pub struct State {
     pub org_version: u64,
     /// Cycles by id.
     pub cycles: BTreeMap<CycleId, Cycle>,
-    /// Which kind of entity, in which cycle, every objective, key result, agreement,
-    /// blocker, initiative and retro id names.
+    /// Which kind of entity, in which cycle, every agreement, blocker, initiative and retro
+    /// id names. Objectives and key results are found through the cycles' maps instead,
+    /// which already hash them by id: a cycle has many of them and an organisation few
+    /// cycles.
     index: rustc_hash::FxHashMap<Uuid, (EntityKind, CycleId)>,
-    /// In how many units each person holds each role (derived from memberships, kept so
-    /// that "anywhere" questions need no scan of the organisation).
-    roles_held: BTreeMap<PersonId, BTreeMap<Role, u32>>,
+    /// In how many units each person holds each role, by [`Role`] in declaration order
+    /// (derived from memberships, kept so that "anywhere" questions need no scan of the
+    /// organisation).
+    roles_held: BTreeMap<PersonId, [u32; ROLES]>,
     /// How many OkrMaster memberships exist (derived, like `roles_held`).
     okr_masters: u64,
 }
@@ -64,6 +74,14 @@ impl State {
         if let Some((k, c)) = self.index.get(&id) {
             return Some((*k, Some(*c)));
         }
+        for (c, cycle) in &self.cycles {
+            if cycle.objectives.contains_key(&ObjectiveId(id)) {
+                return Some((EntityKind::Objective, Some(*c)));
+            }
+            if cycle.key_results.contains_key(&KeyResultId(id)) {
+                return Some((EntityKind::KeyResult, Some(*c)));
+            }
+        }
         if self.units.contains_key(&UnitId(id)) {
             return Some((EntityKind::Unit, None));
         }
@@ -78,9 +96,16 @@ impl State {
 
     /// The cycle an entity of a given kind belongs to, if the id names one.
     pub fn cycle_of(&self, kind: EntityKind, id: Uuid) -> Option<CycleId> {
-        match self.index.get(&id) {
-            Some((k, c)) if *k == kind => Some(*c),
-            _ => None,
+        let in_cycles = |has: &dyn Fn(&Cycle) -> bool| {
+            self.cycles.iter().find(|(_, c)| has(c)).map(|(id, _)| *id)
+        };
+        match kind {
+            EntityKind::Objective => in_cycles(&|c| c.objectives.contains_key(&ObjectiveId(id))),
+            EntityKind::KeyResult => in_cycles(&|c| c.key_results.contains_key(&KeyResultId(id))),
+            _ => match self.index.get(&id) {
+                Some((k, c)) if *k == kind => Some(*c),
+                _ => None,
+            },
         }
     }
 
@@ -124,14 +149,16 @@ impl State {
     pub fn has_role_anywhere(&self, person: PersonId, role: Role) -> bool {
         self.roles_held
             .get(&person)
-            .is_some_and(|r| r.get(&role).is_some_and(|n| *n > 0))
+            .is_some_and(|r| r[role as usize] > 0)
     }
 
     /// Whether `person` holds any role but Observer in any unit.
     pub fn participates(&self, person: PersonId) -> bool {
-        self.roles_held
-            .get(&person)
-            .is_some_and(|r| r.iter().any(|(role, n)| *role != Role::Observer && *n > 0))
+        self.roles_held.get(&person).is_some_and(|r| {
+            r.iter()
+                .enumerate()
+                .any(|(i, n)| i != Role::Observer as usize && *n > 0)
+        })
     }
 
     /// How many OkrMaster memberships the organisation has.
@@ -163,17 +190,17 @@ impl State {
                     *unit,
                     Unit {
                         id: *unit,
-                        name: name.clone(),
+                        name: name.as_str().into(),
                         kind: *kind,
                         parent: *parent,
                         retired: false,
-                        members: BTreeMap::new(),
+                        members: Default::default(),
                     },
                 );
             }
             EventBody::UnitRenamed { unit, name } => {
                 if let Some(u) = self.units.get_mut(unit) {
-                    u.name = name.clone();
+                    u.name = name.as_str().into();
                 }
             }
             EventBody::UnitMoved { unit, parent } => {
@@ -191,22 +218,19 @@ impl State {
                     *person,
                     Person {
                         id: *person,
-                        name: name.clone(),
+                        name: name.as_str().into(),
                     },
                 );
             }
             EventBody::MembershipGranted { unit, person, role } => {
                 if let Some(u) = self.units.get_mut(unit) {
-                    if u.members.entry(*person).or_default().insert(*role) {
+                    let mut roles = u.members.get(person).copied().unwrap_or_default();
+                    if roles.insert(*role) {
+                        u.members.insert(*person, roles);
                         if *role == Role::OkrMaster {
                             self.okr_masters += 1;
                         }
-                        *self
-                            .roles_held
-                            .entry(*person)
-                            .or_default()
-                            .entry(*role)
-                            .or_default() += 1;
+                        self.roles_held.entry(*person).or_default()[*role as usize] += 1;
                     }
                 }
             }
@@ -217,11 +241,8 @@ impl State {
                             if *role == Role::OkrMaster {
                                 self.okr_masters = self.okr_masters.saturating_sub(1);
                             }
-                            if let Some(n) = self
-                                .roles_held
-                                .get_mut(person)
-                                .and_then(|r| r.get_mut(role))
-                            {
+                            if let Some(r) = self.roles_held.get_mut(person) {
+                                let n = &mut r[*role as usize];
                                 *n = n.saturating_sub(1);
                             }
                         }
@@ -272,7 +293,12 @@ impl State {
                     c.policy = policy.clone();
                 }
             }
-            EventBody::CycleStarted { cycle } => self.set_phase(*cycle, Phase::Running),
+            EventBody::CycleStarted { cycle } => {
+                self.set_phase(*cycle, Phase::Running);
+                if let Some(c) = self.cycles.get_mut(cycle) {
+                    c.shrink_to_fit();
+                }
+            }
             EventBody::ReviewBegun {
                 cycle,
                 early_reason,
@@ -299,25 +325,19 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(
-                        *objective,
-                        Objective {
-                            id: *objective,
-                            cycle: *cycle,
-                            unit: *unit,
-                            text: text.clone(),
-                            kind: *kind,
-                            weight: *weight,
-                            status: ObjectiveStatus::Draft,
-                            aligned_to: BTreeMap::new(),
-                            key_results: Vec::new(),
-                            carried_from: None,
-                            carried_to: None,
-                            amendments: Vec::new(),
-                        },
-                    );
-                    self.index
-                        .insert(objective.0, (EntityKind::Objective, *cycle));
+                    c.objectives.insert(Objective {
+                        id: *objective,
+                        unit: *unit,
+                        text: text.clone(),
+                        kind: *kind,
+                        weight: *weight,
+                        status: ObjectiveStatus::Draft,
+                        aligned_to: Alignments::default(),
+                        key_results: Box::default(),
+                        carried_from: None,
+                        carried_to: None,
+                        amendments: Box::default(),
+                    });
                 }
             }
             EventBody::ObjectiveRevised {
@@ -337,7 +357,7 @@ impl State {
             } => {
                 if let Some(o) = self.objective_mut(*cycle, *objective) {
                     patch_objective(o, patch);
-                    o.amendments.push(reason.clone());
+                    push_exact(&mut o.amendments, reason.as_str().into());
                 }
             }
             EventBody::ObjectiveAligned {
@@ -394,22 +414,17 @@ impl State {
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     if let Some(o) = c.objectives.get_mut(objective) {
-                        o.key_results.push(*key_result);
-                        c.key_results.insert(
-                            *key_result,
-                            KeyResult {
-                                id: *key_result,
-                                objective: *objective,
-                                title: title.clone(),
-                                owner: *owner,
-                                weight: *weight,
-                                kind: kind.clone(),
-                                check_ins: Vec::new(),
-                                removed: false,
-                            },
-                        );
-                        self.index
-                            .insert(key_result.0, (EntityKind::KeyResult, *cycle));
+                        push_exact(&mut o.key_results, *key_result);
+                        c.key_results.insert(KeyResult {
+                            id: *key_result,
+                            objective: *objective,
+                            title: title.as_str().into(),
+                            owner: *owner,
+                            weight: *weight,
+                            kind: kind.clone(),
+                            check_ins: CheckIns::default(),
+                            removed: false,
+                        });
                     }
                 }
             }
@@ -438,7 +453,11 @@ impl State {
                         k.removed = true;
                         let obj = k.objective;
                         if let Some(o) = c.objectives.get_mut(&obj) {
-                            o.key_results.retain(|x| x != key_result);
+                            if o.key_results.contains(key_result) {
+                                let mut v = std::mem::take(&mut o.key_results).into_vec();
+                                v.retain(|x| x != key_result);
+                                o.key_results = v.into_boxed_slice();
+                            }
                         }
                     }
                 }
@@ -452,24 +471,21 @@ impl State {
                 effective_at,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    // A key result is checked in about once a week: reserve the cycle's
-                    // weeks at the first check-in instead of growing (and copying) the
-                    // history three times.
-                    let weeks = ((c.end - c.start).num_days().max(0) / 7 + 1) as usize;
-                    let Some(k) = c.key_results.get_mut(key_result) else {
-                        return;
-                    };
-                    if k.check_ins.capacity() == 0 {
-                        k.check_ins.reserve_exact(weeks.min(64));
+                    let day = (effective_at.date_naive() - c.start).num_days();
+                    let week = (day >= 0).then(|| u32::try_from(day / 7).unwrap_or(u32::MAX));
+                    if let Some(k) = c.key_results.get_mut(key_result) {
+                        k.check_ins.record(
+                            CheckIn {
+                                value: *value,
+                                confidence: *confidence,
+                                note: note.as_str().into(),
+                                effective_at: *effective_at,
+                                recorded_at: at,
+                                by,
+                            },
+                            week,
+                        );
                     }
-                    k.check_ins.push(CheckIn {
-                        value: *value,
-                        confidence: *confidence,
-                        note: note.clone(),
-                        effective_at: *effective_at,
-                        recorded_at: at,
-                        by,
-                    });
                 }
             }
             EventBody::AgreementMade {
@@ -692,25 +708,19 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(
-                        *objective,
-                        Objective {
-                            id: *objective,
-                            cycle: *cycle,
-                            unit: *unit,
-                            text: text.clone(),
-                            kind: *kind,
-                            weight: *weight,
-                            status: ObjectiveStatus::Draft,
-                            aligned_to: BTreeMap::new(),
-                            key_results: Vec::new(),
-                            carried_from: Some(*from_objective),
-                            carried_to: None,
-                            amendments: Vec::new(),
-                        },
-                    );
-                    self.index
-                        .insert(objective.0, (EntityKind::Objective, *cycle));
+                    c.objectives.insert(Objective {
+                        id: *objective,
+                        unit: *unit,
+                        text: text.clone(),
+                        kind: *kind,
+                        weight: *weight,
+                        status: ObjectiveStatus::Draft,
+                        aligned_to: Alignments::default(),
+                        key_results: Box::default(),
+                        carried_from: Some(*from_objective),
+                        carried_to: None,
+                        amendments: Box::default(),
+                    });
                 }
                 if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
                     o.carried_to = Some(*objective);
@@ -732,18 +742,26 @@ impl State {
     }
 }
 
+/// Appends to an exactly sized list (lists that grow a few times and are read often).
+fn push_exact<T>(list: &mut Box<[T]>, item: T) {
+    let mut v = std::mem::take(list).into_vec();
+    v.reserve_exact(1);
+    v.push(item);
+    *list = v.into_boxed_slice();
+}
+
 fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
     if let Some(t) = &p.title {
-        o.text.title = t.clone();
+        o.text.title = t.as_str().into();
     }
     if let Some(b) = &p.beneficiary {
-        o.text.beneficiary = Some(b.clone());
+        o.text.beneficiary = Some(b.as_str().into());
     }
     if let Some(c) = &p.change {
-        o.text.change = Some(c.clone());
+        o.text.change = Some(c.as_str().into());
     }
     if let Some(v) = &p.value {
-        o.text.value = Some(v.clone());
+        o.text.value = Some(v.as_str().into());
     }
     if let Some(k) = p.kind {
         o.kind = k;
@@ -755,7 +773,7 @@ fn patch_objective(o: &mut Objective, p: &ObjectivePatch) {
 
 fn patch_key_result(k: &mut KeyResult, p: &KeyResultPatch) {
     if let Some(t) = &p.title {
-        k.title = t.clone();
+        k.title = t.as_str().into();
     }
     if let Some(o) = p.owner {
         k.owner = Some(o);

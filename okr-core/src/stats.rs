@@ -8,7 +8,7 @@
 //!
 //! | figure | definition |
 //! |---|---|
-//! | check-in discipline | per key result: the share of the cycle's weeks (7-day blocks from the start date, the last one possibly shorter) with at least one check-in effective in that week; averaged over key results |
+//! | check-in discipline | per key result: the share of the cycle's weeks (7-day blocks from the start date, the last one possibly shorter) with at least one check-in effective in that week (of a cycle's first 64 weeks: a key result records no more, see `WeekSet`); averaged over key results |
 //! | score distribution | the review scores of committed objectives, by kind (committed / aspirational): count, mean, min, quartiles (nearest rank), max, and buckets `<0.3`, `0.3–0.7`, `0.7–1.0`, `≥1.0` |
 //! | confidence calibration | Brier score: the mean of `(c/10 − a)²` over key results with a check-in, where `c` is the confidence of the key result's latest check-in and `a` is 1 when its review score reaches what its objective's kind expects (1.0 committed, 0.7 aspirational), else 0. 0 is perfect, 0.25 is what always saying 5 earns |
 //! | carry-over rate | committed objectives carried over to a later cycle ÷ committed objectives |
@@ -33,6 +33,7 @@
 
 use crate::cycle::{Cycle, Phase};
 use crate::ids::CycleId;
+use crate::key_result::WeekSet;
 use crate::objective::{ObjectiveKind, ObjectiveStatus};
 use crate::policy::CycleKind;
 use crate::rollup::{self, PPM};
@@ -328,7 +329,8 @@ pub fn cycle_weeks(c: &Cycle) -> u32 {
 fn cycle_samples(c: &Cycle) -> Samples {
     let mut s = Samples::default();
     let scores = rollup::scores(c);
-    let weeks = cycle_weeks(c);
+    // Discipline is measured over the weeks a key result records (see `WeekSet`).
+    let weeks = cycle_weeks(c).min(WeekSet::LIMIT);
     for o in c.objectives.values() {
         if o.status != ObjectiveStatus::Committed {
             continue;
@@ -344,16 +346,7 @@ fn cycle_samples(c: &Cycle) -> Samples {
             }
         }
         for k in c.key_results_of(o.id).filter(|k| !k.removed) {
-            let mut seen = vec![false; weeks as usize];
-            for ci in &k.check_ins {
-                let day = (ci.effective_at.date_naive() - c.start).num_days();
-                if day >= 0 {
-                    if let Some(slot) = seen.get_mut((day / 7) as usize) {
-                        *slot = true;
-                    }
-                }
-            }
-            let checked = seen.iter().filter(|x| **x).count() as u64;
+            let checked = u64::from(k.check_in_weeks().count_below(weeks));
             s.kr_weeks += u64::from(weeks);
             s.kr_weeks_in += checked;
             if weeks > 0 {

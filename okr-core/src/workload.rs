@@ -36,7 +36,7 @@
 //! let state = Workload::state(spec.clone());
 //! let cycle = state.cycles.values().next().unwrap();
 //! assert_eq!(cycle.key_results.len(), 100);
-//! assert!(cycle.key_results.values().all(|k| k.check_ins.len() == 13));
+//! assert!(cycle.key_results.values().all(|k| k.check_in_count() == 13));
 //!
 //! // A smaller custom shape: no alignment, two weeks of check-ins, no review.
 //! let spec = WorkloadSpec {

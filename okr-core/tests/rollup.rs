@@ -23,6 +23,8 @@ fn t(day: i64) -> DateTime<Utc> {
 
 struct World {
     state: State,
+    /// Every event so far, in the order told.
+    events: Vec<Event>,
     n: u128,
 }
 
@@ -30,6 +32,7 @@ impl World {
     fn new() -> Self {
         let mut w = World {
             state: State::new(),
+            events: Vec::new(),
             n: 0,
         };
         w.run(
@@ -94,7 +97,8 @@ impl World {
             body,
         };
         let name = cmd.body.name();
-        execute(&mut self.state, &cmd).unwrap_or_else(|r| panic!("{name}: {r}"));
+        let outcome = execute(&mut self.state, &cmd).unwrap_or_else(|r| panic!("{name}: {r}"));
+        self.events.extend(outcome.events);
     }
 
     fn objective(&mut self, id: u128, unit: UnitId, weight: u32) -> ObjectiveId {
@@ -332,8 +336,7 @@ fn one_child_aligned_to_two_parents() {
     let before = w.state.clone();
     w.check_in(14, kc, 10.0, 8);
     let last = {
-        let events = &w.state.cycles[&CYCLE].key_results[&kc].check_ins;
-        assert_eq!(events.len(), 2);
+        assert_eq!(w.state.cycles[&CYCLE].key_results[&kc].check_in_count(), 2);
         Event {
             at: t(14),
             by: MASTER,
@@ -393,7 +396,7 @@ fn history_is_a_burn_up_per_week() {
     w.start();
     w.check_in(3, k, 2.0, 5); // week 1
     w.check_in(17, k, 6.0, 6); // week 3
-    let h = rollup::history(&w.state, CYCLE).unwrap();
+    let h = rollup::history(&w.state, CYCLE, &w.events).unwrap();
     assert_eq!(h.weeks.len(), 14, "92 days: 13 full weeks and one day");
     let p: Vec<Option<i64>> = h.weeks.iter().map(|x| x.objectives[&o]).collect();
     assert_eq!(
@@ -405,6 +408,71 @@ fn history_is_a_burn_up_per_week() {
         .windows(2)
         .all(|x| x[0].expected_ppm < x[1].expected_ppm));
     assert_eq!(h.weeks.last().unwrap().expected_ppm, PPM);
+}
+
+#[test]
+fn history_replays_check_ins_by_effective_time_ties_by_order_told() {
+    let mut w = World::new();
+    let o = w.objective(100, TEAM, 1);
+    let k = w.kr(o, 200, inc(0.0, 10.0), 1);
+    let gone = w.kr(o, 201, inc(0.0, 10.0), 1);
+    w.run(-1, CommandBody::RemoveKeyResult { key_result: gone });
+    w.commit(o);
+    w.start();
+    let back = |day: i64, told: i64, value: f64, w: &mut World| {
+        w.run(
+            told,
+            CommandBody::CheckIn {
+                key_result: k,
+                value,
+                confidence: 5,
+                note: String::new(),
+                effective_at: Some(t(day)),
+            },
+        )
+    };
+    w.check_in(10, k, 5.0, 5); // week 2
+    back(2, 12, 1.0, &mut w); // told in week 2, effective in week 1
+    w.check_in(15, k, 8.0, 5); // week 3
+    back(22, 23, 3.0, &mut w); // week 4: two check-ins effective at the same instant,
+    back(22, 24, 4.0, &mut w); // the one told last counts
+    let h = rollup::history(&w.state, CYCLE, &w.events).unwrap();
+    let p: Vec<i64> = h.weeks.iter().map(|x| x.key_results[&k]).collect();
+    assert_eq!(&p[..5], &[100_000, 500_000, 800_000, 400_000, 400_000]);
+    assert!(h.weeks.iter().all(|x| !x.key_results.contains_key(&gone)));
+    let p: Vec<Option<i64>> = h.weeks.iter().map(|x| x.objectives[&o]).collect();
+    assert_eq!(
+        &p[..4],
+        &[Some(100_000), Some(500_000), Some(800_000), Some(400_000)]
+    );
+    // The present equals the last week, and the state keeps just that.
+    let last = h.weeks.last().unwrap();
+    assert_eq!(last.cycle_ppm, w.reference().cycle);
+    let kr = &w.state.cycles[&CYCLE].key_results[&k];
+    assert_eq!((kr.latest().unwrap().value, kr.check_in_count()), (4.0, 5));
+    assert_eq!(kr.check_in_weeks().iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    // Events of other cycles and the organisation are skipped; the same figures follow.
+    let mut noisy = w.events.clone();
+    noisy.insert(
+        3,
+        Event {
+            at: t(3),
+            by: MASTER,
+            body: EventBody::CheckedIn {
+                cycle: CycleId::from_u128(99),
+                key_result: k,
+                value: 10.0,
+                confidence: 1,
+                note: String::new(),
+                effective_at: t(3),
+            },
+        },
+    );
+    assert_eq!(rollup::history(&w.state, CYCLE, &noisy), Some(h));
+    assert_eq!(
+        rollup::history(&w.state, CycleId::from_u128(99), &noisy),
+        None
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -493,5 +561,37 @@ proptest! {
                 }
             }
         }
+        // The state keeps, per key result, the latest check-in among the events (by
+        // effective time, ties: the one told last), their number and their weeks.
+        let c = &state.cycles[&cycle];
+        for k in c.key_results.values() {
+            let told: Vec<(f64, u8, DateTime<Utc>, DateTime<Utc>)> = setup
+                .iter()
+                .chain(&rest)
+                .filter_map(|e| match &e.body {
+                    EventBody::CheckedIn { key_result, value, confidence, effective_at, .. }
+                        if *key_result == k.id => Some((*value, *confidence, *effective_at, e.at)),
+                    _ => None,
+                })
+                .collect();
+            let latest = told.iter().fold(None, |best: Option<&(f64, u8, DateTime<Utc>, DateTime<Utc>)>, x| {
+                match best {
+                    Some(b) if x.2 < b.2 => Some(b),
+                    _ => Some(x),
+                }
+            });
+            let got = k.latest().map(|x| (x.value, x.confidence, x.effective_at, x.recorded_at));
+            prop_assert_eq!(got, latest.copied());
+            prop_assert_eq!(k.check_in_count() as usize, told.len());
+            let weeks: std::collections::BTreeSet<u32> = told
+                .iter()
+                .map(|x| ((x.2.date_naive() - c.start).num_days() / 7) as u32)
+                .collect();
+            prop_assert_eq!(k.check_in_weeks().iter().collect::<std::collections::BTreeSet<_>>(), weeks);
+        }
+        // The burn-up from the shuffled log ends where the state stands.
+        let all: Vec<Event> = setup.iter().chain(&rest).cloned().collect();
+        let h = rollup::history(&state, cycle, &all).unwrap();
+        prop_assert_eq!(h.weeks.last().unwrap().cycle_ppm, rollup::cycle(c).cycle);
     }
 }

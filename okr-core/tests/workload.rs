@@ -267,17 +267,28 @@ fn alignment_density_zero_and_full() {
 fn every_key_result_gets_its_check_ins() {
     for spec in [WorkloadSpec::size(Size::S, 5), small(5)] {
         let expected = (spec.check_in_weeks * spec.check_ins_per_week) as usize;
-        let state = Workload::state(spec.clone());
+        let events: Vec<Event> = Workload::events(spec.clone()).collect();
+        let state = State::from_events(&events);
         let cycle = only_cycle(&state);
         let start = cycle.start.and_hms_opt(0, 0, 0).unwrap().and_utc();
         for k in cycle.key_results.values() {
-            assert_eq!(k.check_ins.len(), expected, "{}", k.title);
-            for (i, c) in k.check_ins.iter().enumerate() {
-                assert!(c.confidence <= 10);
-                assert!(c.effective_at >= start && c.effective_at <= c.recorded_at);
+            assert_eq!(k.check_in_count() as usize, expected, "{}", k.title);
+            let told = events.iter().filter_map(|e| match &e.body {
+                EventBody::CheckedIn {
+                    key_result,
+                    confidence,
+                    effective_at,
+                    ..
+                } if *key_result == k.id => Some((*confidence, *effective_at, e.at)),
+                _ => None,
+            });
+            for (i, (confidence, effective_at, recorded_at)) in told.enumerate() {
+                assert!(confidence <= 10);
+                assert!(effective_at >= start && effective_at <= recorded_at);
                 // Check-in i lies in week i / per-week of the cycle.
-                let week = (c.effective_at - start).num_days() / 7;
+                let week = (effective_at - start).num_days() / 7;
                 assert_eq!(week as usize, i / spec.check_ins_per_week as usize);
+                assert!(k.check_in_weeks().contains(week as u32));
             }
         }
         let kinds: std::collections::BTreeSet<&str> = cycle

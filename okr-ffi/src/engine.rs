@@ -443,7 +443,8 @@ fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
         }
         Query::History { cycle } => {
             let history = e
-                .read(|s| rollup::history(s, cycle))
+                .history(cycle)
+                .map_err(engine_error)?
                 .ok_or_else(|| unknown_cycle(cycle))?;
             encode(&Versioned::new(QueryResult::History { history }))
         }

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use okr_core::lint::{self, Lint};
-use okr_core::rollup::{self, CycleRollup, CycleScores};
+use okr_core::rollup::{self, CycleRollup, CycleScores, History};
 use okr_core::{decide, route, Command, CycleId, Event, EventBody, PersonId, Rejection, State};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -564,6 +564,37 @@ impl Engine {
         self.read(|s| lint::cycle(s, cycle, at))
     }
 
+    /// The burn-up of a cycle now ([`rollup::history`]); `Ok(None)` for an unknown cycle.
+    ///
+    /// The state keeps only each key result's latest check-in; the earlier ones are read
+    /// from the cycle's stream in the store (the events folded into the state so far). This
+    /// reads and decodes the cycle's whole stream under the state's read lock, so commands
+    /// wait while it runs: a report query, not one for every check-in.
+    pub fn history(&self, cycle: CycleId) -> Result<Option<History>, EngineError> {
+        let folded = self.read_folded();
+        if !folded.state.cycles.contains_key(&cycle) {
+            return Ok(None);
+        }
+        let last = folded.position;
+        let events = self.cycle_events(cycle, |e| last.is_some_and(|p| e.global_position <= p))?;
+        Ok(rollup::history(&folded.state, cycle, &events))
+    }
+
+    /// The burn-up of a cycle as it was at a position or an instant: [`rollup::history`] of
+    /// the state [`Engine::as_of`] gives, over the cycle's events it folds. `Ok(None)` for a
+    /// cycle unknown then.
+    pub fn history_as_of(&self, cycle: CycleId, at: AsOf) -> Result<Option<History>, EngineError> {
+        let state = self.as_of(at)?;
+        if !state.cycles.contains_key(&cycle) {
+            return Ok(None);
+        }
+        let events = self.cycle_events(cycle, |e| match at {
+            AsOf::Position(p) => e.global_position <= p,
+            AsOf::Time(t) => e.recorded_at <= t,
+        })?;
+        Ok(rollup::history(&state, cycle, &events))
+    }
+
     /// Counters about open, snapshots and so on.
     pub fn stats(&self) -> EngineStats {
         self.lock_writer().stats.clone()
@@ -989,6 +1020,23 @@ impl Engine {
         })?;
         apply_slice(&mut slice)?;
         Ok(count)
+    }
+
+    /// The check-ins of a cycle's stream that `keep` accepts, decoded, in stream order (the
+    /// only events [`rollup::history`] replays).
+    fn cycle_events(
+        &self,
+        cycle: CycleId,
+        keep: impl Fn(&RecordedEvent) -> bool,
+    ) -> Result<Vec<Event>, EngineError> {
+        self.store
+            .read_stream(&StreamId::cycle(cycle.0), 0)?
+            .into_iter()
+            .filter(|e| keep(e))
+            .map(|e| self.upcast(e))
+            .filter(|e| e.as_ref().map_or(true, |e| e.event_type == "checked_in"))
+            .map(|e| decode_current(&e?))
+            .collect()
     }
 
     fn upcast(&self, recorded: RecordedEvent) -> Result<RecordedEvent, EngineError> {

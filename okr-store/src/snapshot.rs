@@ -19,8 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 
-/// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// The snapshot format this build writes and reads. 2: the compact state — a key result
+/// keeps its latest check-in, a count and the weeks checked in instead of every check-in
+/// (format 1), and objectives no longer repeat their cycle. Snapshots of other formats are
+/// ignored (the log is replayed), never misread.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 /// Where snapshots are kept. Implemented by [`crate::SledStore`] (a `snapshots` tree) and
 /// [`crate::MemoryStore`] (a map in memory).

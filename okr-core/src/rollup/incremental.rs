@@ -183,16 +183,16 @@ fn micros(t: DateTime<Utc>) -> i64 {
 impl Rollup {
     /// Builds the rollup of `cycle` from `state`; `None` when the cycle is unknown.
     pub fn build(state: &State, cycle: CycleId) -> Option<Rollup> {
-        Rollup::with_cutoff(state, cycle, None)
+        Rollup::with_check_ins(state, cycle, true)
     }
 
-    /// Builds the rollup of `cycle` as it stood at `t`: only check-ins effective at or before
-    /// `t` count (the structure is today's).
-    pub fn build_as_of(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Rollup> {
-        Rollup::with_cutoff(state, cycle, Some(micros(t)))
+    /// Builds the rollup of `cycle` with today's structure but as if no key result had been
+    /// checked in: the start of a replay of check-ins (see [`crate::rollup::history`]).
+    pub(crate) fn build_unchecked(state: &State, cycle: CycleId) -> Option<Rollup> {
+        Rollup::with_check_ins(state, cycle, false)
     }
 
-    fn with_cutoff(state: &State, cycle: CycleId, cutoff: Option<i64>) -> Option<Rollup> {
+    fn with_check_ins(state: &State, cycle: CycleId, check_ins: bool) -> Option<Rollup> {
         let c = state.cycles.get(&cycle)?;
         let mut r = Rollup {
             cycle,
@@ -208,12 +208,12 @@ impl Rollup {
             stale: false,
             work: Vec::new(),
         };
-        r.index(state, c, cutoff);
+        r.index(state, c, check_ins);
         r.recompute();
         Some(r)
     }
 
-    fn index(&mut self, state: &State, c: &Cycle, cutoff: Option<i64>) {
+    fn index(&mut self, state: &State, c: &Cycle, check_ins: bool) {
         self.kr_index.clear();
         self.krs.clear();
         self.obj_index.clear();
@@ -281,17 +281,7 @@ impl Rollup {
                 self.units[unit as usize].committed += 1;
             }
             for k in c.key_results_of(o.id) {
-                let latest = k
-                    .check_ins
-                    .iter()
-                    .filter(|x| cutoff.is_none_or(|t| micros(x.effective_at) <= t))
-                    .fold(
-                        None,
-                        |best: Option<&crate::key_result::CheckIn>, x| match best {
-                            Some(b) if x.effective_at < b.effective_at => Some(b),
-                            _ => Some(x),
-                        },
-                    );
+                let latest = k.latest().filter(|_| check_ins);
                 let measure = Measure::of(&k.kind);
                 let value = latest.map(|x| x.value);
                 self.kr_index.insert(k.id, self.krs.len() as u32);
@@ -377,20 +367,9 @@ impl Rollup {
                 if self.stale {
                     return;
                 }
-                let Some(&ki) = self.kr_index.get(key_result) else {
+                if !self.check_in(*key_result, *value, *confidence, *effective_at) {
                     self.stale = true;
-                    return;
-                };
-                let at = micros(*effective_at);
-                if at < self.krs[ki as usize].latest_at {
-                    return;
                 }
-                self.update_kr(ki, |k| {
-                    k.latest_at = at;
-                    k.value = Some(*value);
-                    k.raw = k.measure.attainment(k.value);
-                    k.confidence = *confidence;
-                });
             }
             EventBody::KeyResultAmended {
                 cycle,
@@ -439,11 +418,37 @@ impl Rollup {
         }
     }
 
+    /// Applies one check-in on a key result counted here: it becomes the key result's
+    /// value unless a check-in effective later was applied before (ties: the later applied
+    /// wins). `false` when the key result is not counted in this rollup (unknown or removed).
+    pub(crate) fn check_in(
+        &mut self,
+        key_result: KeyResultId,
+        value: f64,
+        confidence: u8,
+        effective_at: DateTime<Utc>,
+    ) -> bool {
+        let Some(&ki) = self.kr_index.get(&key_result) else {
+            return false;
+        };
+        let at = micros(effective_at);
+        if at < self.krs[ki as usize].latest_at {
+            return true;
+        }
+        self.update_kr(ki, |k| {
+            k.latest_at = at;
+            k.value = Some(value);
+            k.raw = k.measure.attainment(k.value);
+            k.confidence = confidence;
+        });
+        true
+    }
+
     /// Rebuilds from `state` if structure changed since the last build.
     pub fn refresh(&mut self, state: &State) {
         if self.stale {
             if let Some(c) = state.cycles.get(&self.cycle) {
-                self.index(state, c, None);
+                self.index(state, c, true);
                 self.recompute();
             }
         }

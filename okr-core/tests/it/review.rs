@@ -618,7 +618,11 @@ fn carried_objective_is_a_draft_of_the_later_cycle() {
     );
     let s = okr_core::State::from_events(&given);
     let new = s.objective(OBJ_CARRIED).expect("carried objective");
-    assert_eq!(new.cycle, NEXT);
+    assert!(s.cycles[&NEXT].objectives.contains_key(&OBJ_CARRIED));
+    assert_eq!(
+        s.cycle_of(okr_core::EntityKind::Objective, OBJ_CARRIED.0),
+        Some(NEXT)
+    );
     assert_eq!(new.status, okr_core::ObjectiveStatus::Draft);
     assert_eq!(new.carried_from, Some(OBJ_A));
     assert_eq!(s.objective(OBJ_A).unwrap().carried_to, Some(OBJ_CARRIED));

@@ -253,7 +253,7 @@ fn as_of_shows_mid_cycle_values() {
         let engine = Engine::open_with(&path, options(Durability::None, snapshot_every)).unwrap();
         run_all(&engine, &sc.commands);
         let kr = sc.krs[0];
-        let check_ins = |s: &State| s.key_result(kr).unwrap().check_ins.len();
+        let check_ins = |s: &State| s.key_result(kr).unwrap().check_in_count();
         let progress =
             |s: &State| rollup::cycle(&s.cycles[&sc.cycle]).key_results[&kr].progress_ppm;
         // Final: four check-ins, 50 % of 10 → 50 %.
@@ -291,6 +291,27 @@ fn as_of_shows_mid_cycle_values() {
             engine.as_of(AsOf::Position(last.unwrap() + 1)),
             Err(EngineError::BeyondEnd { last: l, .. }) if l == last
         ));
+        // The burn-up reads the past check-ins from the log: now and as of week 2.
+        let history = engine.history(sc.cycle).unwrap().unwrap();
+        let now = engine.read(State::clone);
+        assert_eq!(
+            Some(&history),
+            rollup::history(&now, sc.cycle, &events).as_ref()
+        );
+        let mid_p = sc.mid as u64 - 1;
+        let at_mid = engine
+            .history_as_of(sc.cycle, AsOf::Position(mid_p))
+            .unwrap()
+            .unwrap();
+        let expected = rollup::history(&mid, sc.cycle, &events[..=mid_p as usize]).unwrap();
+        assert_eq!(at_mid, expected);
+        assert_ne!(at_mid, history);
+        let by_time = engine
+            .history_as_of(sc.cycle, AsOf::Time(sc.mid_time))
+            .unwrap();
+        assert_eq!(by_time, Some(expected));
+        let unknown = okr_core::CycleId::from_u128(0xdead);
+        assert_eq!(engine.history(unknown).unwrap(), None);
     }
 }
 

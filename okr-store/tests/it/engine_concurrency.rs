@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use okr_core::{
-    CommandBody, CycleId, CycleKind, KeyResultId, KrKind, ObjectiveId, ObjectiveKind, PersonId,
-    Role, State, UnitId, UnitKind,
+    CommandBody, CycleId, CycleKind, EventBody, KeyResultId, KrKind, ObjectiveId, ObjectiveKind,
+    PersonId, Role, State, UnitId, UnitKind,
 };
 use okr_store::{Durability, Engine};
 
@@ -194,12 +194,22 @@ fn hammer(engine: Arc<Engine>, per_thread: u64) {
         1 + THREADS as u64 * 3 + 1 + THREADS as u64 * per_thread
     );
     for kr in &setup.krs {
-        let check_ins = &cycle.key_results[kr].check_ins;
-        assert_eq!(check_ins.len() as u64, per_thread);
+        assert_eq!(
+            u64::from(cycle.key_results[kr].check_in_count()),
+            per_thread
+        );
         // Each thread's check-ins arrive in the order it gave them.
-        assert!(check_ins
-            .windows(2)
-            .all(|w| w[0].recorded_at < w[1].recorded_at));
+        let told: Vec<_> = events
+            .iter()
+            .filter(
+                |e| matches!(&e.body, EventBody::CheckedIn { key_result, .. } if key_result == kr),
+            )
+            .map(|e| e.at)
+            .collect();
+        assert_eq!(told.len() as u64, per_thread);
+        assert!(told.windows(2).all(|w| w[0] < w[1]));
+        let latest = cycle.key_results[kr].latest().unwrap();
+        assert_eq!(Some(&latest.recorded_at), told.last());
     }
 }
 

@@ -161,7 +161,7 @@ fn fixture_v1_log_keeps_reading() {
     assert_eq!(cycle.name, "2025-Q2");
     assert_eq!(cycle.phase, Phase::Closed);
     assert_eq!(cycle.objectives.len(), 2);
-    assert_eq!(cycle.key_results[&sc.krs[0]].check_ins.len(), 4);
+    assert_eq!(cycle.key_results[&sc.krs[0]].check_in_count(), 4);
     assert_eq!(cycle.agreements.len(), 1);
     assert!(cycle.blockers.values().all(|b| b.decision.is_some()));
     assert_eq!(cycle.retro_items.len(), 1);
