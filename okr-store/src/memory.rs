@@ -142,7 +142,7 @@ impl EventStore for MemoryStore {
             commands: HashMap::new(),
         };
         let outcomes = batch
-            .iter()
+            .into_iter()
             .map(|request| append_in(&mut staged, request))
             .collect::<Result<Vec<_>, _>>()?;
         let Staged {

@@ -14,7 +14,7 @@
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`SnapshotStore::save_snapshot`] |
 //!
-//! **Records.** An append writes its events as records of up to 1024 events (or 1 MiB) with a
+//! **Records.** An append writes its events as records of up to 1024 events (or 7 KiB) with a
 //! binary envelope and the payload as JSON: per event the event id, command id, stream,
 //! stream version, event type, schema version, `recorded_at`, actor, correlation id and
 //! payload of DESIGN §8 (the global position is the record's key plus the event's index).
@@ -47,18 +47,23 @@
 //! truncated, replaced or deleted (sled would silently start an empty database), and `open`
 //! reports [`StoreError::Corrupt`] instead of starting over.
 //!
-//! Every append (or batch) is one sled transaction over `events`, `streams`, `heads`,
-//! `command_batches` and `counters` that reads the counter and the heads, checks the expected
-//! versions and writes everything. Appends to one store are serialised by a lock the store
-//! holds (sled allows one process per database), so positions are gapless and ordered. The
+//! Appends to one store are serialised by a lock the store holds (sled allows one process per
+//! database). Under it an append (or batch) reads the counter and the heads, checks the
+//! expected versions and encodes the records; then one sled transaction over `events`,
+//! `streams`, `heads`, `command_batches` and `counters` reads the counter again, refuses to
+//! go on if it moved, and writes everything. Positions are therefore gapless and ordered. The
 //! big-endian keys make sled's byte order the numeric order.
 //!
 //! # Durability
 //!
 //! See [`Durability`]. In short: with [`Durability::Sync`] an append returns only after
-//! `sled::Db::flush`, which writes sled's log and calls `fsync`; an acknowledged event then
-//! survives a process crash (the crash test kills writers with `SIGKILL` to check this) and a
-//! power loss to the extent the file system and the device honour `fsync`. sled 0.34 is beta
+//! `sled::Db::flush` and an `fsync` of sled's files; an acknowledged event then survives a
+//! process crash (the crash test kills writers with `SIGKILL` to check this) and a power loss
+//! to the extent the file system and the device honour `fsync`. The `fsync` is this crate's:
+//! sled 0.34's flush ends in `sync_file_range` on Linux, which neither flushes the device's
+//! write cache nor makes the log file's new length durable, and sled writes values too large
+//! for its log segments (blob files, pages over 128 KiB) without syncing them; records are
+//! kept small enough that ordinary events never take that path. sled 0.34 is beta
 //! software: its authors do not promise on-disk format stability between releases, and this
 //! crate checks the store's own format version on open but cannot check sled's.
 //!
@@ -115,7 +120,7 @@ const COMMAND_ENTRY: usize = 32;
 /// When appended events reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Flush (write and `fsync` sled's log) before every append returns. An acknowledged
+    /// Flush (write sled's log, then `fsync` sled's files) before every append returns. An acknowledged
     /// append survives a crash of the process or, if the storage honours `fsync`, of the
     /// machine. The slowest mode, and the default.
     #[default]
@@ -169,6 +174,71 @@ pub struct SledStore {
     snapshots: sled::Tree,
     /// Held by every append; `None` until the command index is first needed.
     writer: Arc<Mutex<Option<CommandIndex>>>,
+    /// sled's files, for the `fsync` that sled's own flush leaves out.
+    files: Arc<SledFiles>,
+}
+
+/// sled 0.34's `flush` writes its log with `pwrite` and `sync_file_range`, which on Linux
+/// neither flushes the device's write cache nor makes a grown file's new size durable, and it
+/// writes values too big for its log (blob files) without syncing them at all. After every
+/// flush the store therefore `fsync`s sled's log file and any blob file it has not synced yet.
+#[derive(Debug)]
+struct SledFiles {
+    db: fs::File,
+    blobs: PathBuf,
+    synced_blobs: Mutex<std::collections::HashSet<std::ffi::OsString>>,
+}
+
+impl SledFiles {
+    fn open(path: &Path) -> Result<SledFiles, StoreError> {
+        let db_path = path.join("db");
+        let db = fs::File::open(&db_path).map_err(|source| StoreError::Io {
+            path: db_path,
+            source,
+        })?;
+        Ok(SledFiles {
+            db,
+            blobs: path.join("blobs"),
+            synced_blobs: Mutex::new(std::collections::HashSet::new()),
+        })
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { path, source }
+        };
+        self.db
+            .sync_data()
+            .map_err(io(&self.blobs.with_file_name("db")))?;
+        let entries = match fs::read_dir(&self.blobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(&self.blobs)(e)),
+        };
+        let mut synced = self.synced_blobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut new = false;
+        for entry in entries {
+            let entry = entry.map_err(io(&self.blobs))?;
+            if !synced.contains(&entry.file_name()) {
+                let file = entry.path();
+                match fs::File::open(&file) {
+                    Ok(f) => f.sync_all().map_err(io(&file))?,
+                    // sled removes blobs it no longer needs.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(&file)(e)),
+                }
+                synced.insert(entry.file_name());
+                new = true;
+            }
+        }
+        if new {
+            fs::File::open(&self.blobs)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io(&self.blobs))?;
+        }
+        Ok(())
+    }
 }
 
 /// Command id → (first global position, number of events).
@@ -260,6 +330,7 @@ impl SledStore {
             counters: tree("counters")?,
             snapshots: tree("snapshots")?,
             writer: Arc::new(Mutex::new(None)),
+            files: Arc::new(SledFiles::open(path)?),
             db,
         };
         match format {
@@ -300,10 +371,11 @@ impl SledStore {
         self.durability
     }
 
-    /// Writes everything appended so far to disk and `fsync`s it, whatever the durability.
+    /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
+    /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| sled_error(&self.path, e))?;
-        Ok(())
+        self.files.sync()
     }
 
     /// Calls `f` with the position and the stored form of every event from `from` to `last`
@@ -671,19 +743,14 @@ impl SledStore {
 
 type TxError = ConflictableTransactionError<StoreError>;
 
-/// One batch inside its sled transaction: reads go to the committed store (read before the
-/// transaction) and to what the batch staged so far; events are encoded into records as they
-/// are staged and everything is put into the transaction's trees by [`SledTx::commit`].
-struct SledTx<'a> {
+/// One batch, staged before its sled transaction: reads go to the store (the writer lock keeps
+/// it still) and to what the batch staged so far; events are encoded into records as they are
+/// staged, and [`Staging::write_into`] puts everything into the transaction's trees.
+struct Staging<'a> {
     store: &'a SledStore,
     index: &'a CommandIndex,
-    /// The committed events of the batch's repeated commands, read before the transaction:
-    /// sled's transactions block plain reads of the store until they end.
-    repeated: &'a HashMap<u64, RecordedEvent>,
-    heads_tree: &'a TransactionalTree,
-    counters: &'a TransactionalTree,
-    /// Position of the first staged event, once the counter was read.
-    first: Option<u64>,
+    /// The position counter when staging began; checked again inside the transaction.
+    first: u64,
     /// Number of staged events.
     staged: u64,
     /// Finished records with their keys, then the one being filled.
@@ -697,16 +764,21 @@ struct SledTx<'a> {
     order: Vec<u128>,
 }
 
-impl SledTx<'_> {
-    fn corrupt(&self, at: &str, detail: String) -> TxError {
-        ConflictableTransactionError::Abort(self.store.corrupt(at, detail))
+impl Staging<'_> {
+    /// Closes the record being filled.
+    fn finish_record(&mut self) {
+        let record = std::mem::replace(&mut self.record, RecordWriter::new());
+        if record.count() > 0 {
+            let key = self.first + self.staged - u64::from(record.count());
+            self.records.push((key, record.finish()));
+        }
     }
 
     /// A staged event, decoded back from the records (only a command repeated within its own
     /// batch needs this).
-    fn staged_event(&self, position: u64, first: u64) -> Result<RecordedEvent, TxError> {
+    fn staged_event(&self, position: u64) -> Result<RecordedEvent, StoreError> {
         let current = self.record.snapshot();
-        let key_of_current = first + self.records.iter().map(|(_, r)| record_len(r)).sum::<u64>();
+        let key_of_current = self.first + self.staged - u64::from(self.record.count());
         let all = self
             .records
             .iter()
@@ -721,34 +793,46 @@ impl SledTx<'_> {
                 if p == position {
                     return view
                         .to_recorded(position)
-                        .map_err(|e| self.corrupt(&format!("events/{position}"), e));
+                        .map_err(|e| self.store.corrupt(&format!("events/{position}"), e));
                 }
                 p += 1;
             }
         }
-        Err(self.corrupt(
+        Err(self.store.corrupt(
             &format!("events/{position}"),
             "command index points past the batch".to_owned(),
         ))
     }
 
-    /// Writes what the batch staged: records, stream runs, heads, counter, command ids.
-    fn commit(
-        mut self,
+    /// Writes what the batch staged into the transaction: records, stream runs, heads,
+    /// counter, command ids. Checks first, inside the transaction, that the counter is still
+    /// where staging found it.
+    fn write_into(
+        &self,
         events: &TransactionalTree,
         streams: &TransactionalTree,
+        heads: &TransactionalTree,
         command_batches: &TransactionalTree,
-    ) -> Result<FxHashMap<u128, (u64, u64)>, TxError> {
-        let Some(first) = self.first.filter(|_| self.staged > 0) else {
-            return Ok(self.commands);
-        };
-        let last = std::mem::replace(&mut self.record, RecordWriter::new());
-        if last.count() > 0 {
-            let key = first + self.staged - u64::from(last.count());
-            self.records.push((key, last.finish()));
+        counters: &TransactionalTree,
+    ) -> Result<(), TxError> {
+        let counter = counters
+            .get(NEXT_POSITION_KEY)?
+            .and_then(|b| decode_u64(&b));
+        if counter != Some(self.first) {
+            return Err(ConflictableTransactionError::Abort(self.store.corrupt(
+                "counters/next_position",
+                format!(
+                    "the counter moved from {} to {counter:?} during an append: another writer \
+                     is using the store",
+                    self.first
+                ),
+            )));
         }
-        for (key, bytes) in self.records {
-            events.insert(&key.to_be_bytes(), bytes)?;
+        if self.staged == 0 {
+            return Ok(());
+        }
+        for (key, bytes) in &self.records {
+            events.insert(&key.to_be_bytes(), bytes.as_slice())?;
         }
         for (stream, version, position, len) in &self.runs {
             let mut value = [0u8; 16];
@@ -757,11 +841,9 @@ impl SledTx<'_> {
             streams.insert(stream_key(stream, *version), &value)?;
         }
         for (stream, head) in &self.heads {
-            self.heads_tree
-                .insert(stream.as_str().as_bytes(), &head.to_be_bytes())?;
+            heads.insert(stream.as_str().as_bytes(), &head.to_be_bytes())?;
         }
-        self.counters
-            .insert(NEXT_POSITION_KEY, &(first + self.staged).to_be_bytes())?;
+        counters.insert(NEXT_POSITION_KEY, &(self.first + self.staged).to_be_bytes())?;
         let mut ids = Vec::with_capacity(self.order.len() * COMMAND_ENTRY);
         for id in &self.order {
             let (position, count) = self.commands[id];
@@ -769,20 +851,15 @@ impl SledTx<'_> {
             ids.extend_from_slice(&position.to_be_bytes());
             ids.extend_from_slice(&count.to_be_bytes());
         }
-        command_batches.insert(&first.to_be_bytes(), ids)?;
-        Ok(self.commands)
+        command_batches.insert(&self.first.to_be_bytes(), ids)?;
+        Ok(())
     }
 }
 
-/// The number of events of a record this build wrote.
-fn record_len(bytes: &[u8]) -> u64 {
-    record_count(bytes).map_or(0, u64::from)
-}
+impl Tx for Staging<'_> {
+    type Error = StoreError;
 
-impl Tx for SledTx<'_> {
-    type Error = TxError;
-
-    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, TxError> {
+    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
         let id = command_id.as_u128();
         Ok(self
             .commands
@@ -791,47 +868,23 @@ impl Tx for SledTx<'_> {
             .copied())
     }
 
-    fn event(&mut self, position: u64) -> Result<RecordedEvent, TxError> {
-        if let Some(first) = self.first.filter(|f| position >= *f) {
-            return self.staged_event(position, first);
+    fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {
+        if position >= self.first {
+            return self.staged_event(position);
         }
-        self.repeated.get(&position).cloned().ok_or_else(|| {
-            self.corrupt(
-                &format!("events/{position}"),
-                "command index points at a missing event".to_owned(),
-            )
-        })
+        let mut events = self.store.events_at(position, 1)?;
+        Ok(events.pop().expect("events_at returns exactly one"))
     }
 
-    fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, TxError> {
-        if let Some(head) = self.heads.get(stream) {
-            return Ok(Some(*head));
-        }
-        match self.heads_tree.get(stream.as_str().as_bytes())? {
-            None => Ok(None),
-            Some(bytes) => decode_u64(&bytes).map(Some).ok_or_else(|| {
-                self.corrupt(
-                    &format!("heads/{stream}"),
-                    "not an 8-byte number".to_owned(),
-                )
-            }),
+    fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
+        match self.heads.get(stream) {
+            Some(head) => Ok(Some(*head)),
+            None => self.store.stream_version(stream),
         }
     }
 
-    fn next_position(&mut self) -> Result<u64, TxError> {
-        if let Some(first) = self.first {
-            return Ok(first + self.staged);
-        }
-        let next = match self.counters.get(NEXT_POSITION_KEY)? {
-            None => {
-                return Err(self.corrupt("counters/next_position", "counter is missing".to_owned()))
-            }
-            Some(bytes) => decode_u64(&bytes).ok_or_else(|| {
-                self.corrupt("counters/next_position", "not an 8-byte number".to_owned())
-            })?,
-        };
-        self.first = Some(next);
-        Ok(next)
+    fn next_position(&mut self) -> Result<u64, StoreError> {
+        Ok(self.first + self.staged)
     }
 
     fn write(
@@ -839,15 +892,12 @@ impl Tx for SledTx<'_> {
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
-    ) -> Result<(), TxError> {
-        let first = self.first.unwrap_or(record.first_position);
+    ) -> Result<(), StoreError> {
         for e in events {
             self.record.push(e)?;
             self.staged += 1;
             if self.record.is_full() {
-                let full = std::mem::replace(&mut self.record, RecordWriter::new());
-                let key = first + self.staged - u64::from(full.count());
-                self.records.push((key, full.finish()));
+                self.finish_record();
             }
             match self.runs.last_mut() {
                 Some((stream, version, _, len))
@@ -884,15 +934,24 @@ impl EventStore for SledStore {
         }
         let mut writer = self.lock_writer()?;
         let index = writer.as_mut().expect("lock_writer loads the index");
-        let mut repeated = HashMap::new();
-        for request in &batch {
-            if let Some(&(first, count)) = index.get(&request.command_id.as_u128()) {
-                for e in self.events_at(first, count)? {
-                    repeated.insert(e.global_position, e);
-                }
-            }
-        }
-        let (outcomes, added) = (
+        let mut staging = Staging {
+            store: self,
+            index,
+            first: self.next_position()?,
+            staged: 0,
+            records: Vec::new(),
+            record: RecordWriter::new(),
+            runs: Vec::new(),
+            heads: HashMap::new(),
+            commands: FxHashMap::default(),
+            order: Vec::new(),
+        };
+        let outcomes = batch
+            .into_iter()
+            .map(|request| append_in(&mut staging, request))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        staging.finish_record();
+        (
             &self.events,
             &self.streams,
             &self.heads,
@@ -900,29 +959,10 @@ impl EventStore for SledStore {
             &self.counters,
         )
             .transaction(|(events, streams, heads, command_batches, counters)| {
-                let mut tx = SledTx {
-                    store: self,
-                    index,
-                    repeated: &repeated,
-                    heads_tree: heads,
-                    counters,
-                    first: None,
-                    staged: 0,
-                    records: Vec::new(),
-                    record: RecordWriter::new(),
-                    runs: Vec::new(),
-                    heads: HashMap::new(),
-                    commands: FxHashMap::default(),
-                    order: Vec::new(),
-                };
-                let outcomes = batch
-                    .iter()
-                    .map(|request| append_in(&mut tx, request))
-                    .collect::<Result<Vec<_>, TxError>>()?;
-                let added = tx.commit(events, streams, command_batches)?;
-                Ok((outcomes, added))
+                staging.write_into(events, streams, heads, command_batches, counters)
             })
             .map_err(|e| self.transaction_error(e))?;
+        let added = staging.commands;
         index.extend(added);
         drop(writer);
         // Flush even when every request was a duplicate: the original append may have been

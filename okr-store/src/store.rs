@@ -176,7 +176,7 @@ pub(crate) trait Tx {
 /// The append rules, written once for every backend.
 pub(crate) fn append_in<T: Tx>(
     tx: &mut T,
-    request: &AppendRequest,
+    request: AppendRequest,
 ) -> Result<AppendOutcome, T::Error> {
     if request.events.is_empty() {
         return Err(StoreError::EmptyAppend {
@@ -207,24 +207,24 @@ pub(crate) fn append_in<T: Tx>(
     let first_position = tx.next_position()?;
     let events: Vec<RecordedEvent> = request
         .events
-        .iter()
+        .into_iter()
         .zip(0u64..)
         .map(|(e, i)| RecordedEvent {
             event_id: derive_event_id(request.command_id, i, e.recorded_at),
             stream: request.stream.clone(),
             stream_version: first_version + i,
             global_position: first_position + i,
-            event_type: e.event_type.clone(),
+            event_type: e.event_type,
             schema_version: e.schema_version,
             recorded_at: e.recorded_at,
-            actor: e.actor.clone(),
+            actor: e.actor,
             command_id: request.command_id,
             correlation_id: e.correlation_id,
-            payload: e.payload.clone(),
+            payload: e.payload,
         })
         .collect();
     let record = CommandRecord {
-        stream: request.stream.clone(),
+        stream: request.stream,
         first_version,
         first_position,
         count: events.len() as u64,
