@@ -44,7 +44,7 @@ pub(crate) struct RecordWriter {
 
 impl RecordWriter {
     pub(crate) fn new() -> Self {
-        let mut buf = Vec::with_capacity(4096);
+        let mut buf = Vec::with_capacity(RECORD_MAX_BYTES + 1024);
         buf.push(RECORD_TAG);
         buf.extend_from_slice(&0u32.to_le_bytes());
         RecordWriter { buf, count: 0 }
