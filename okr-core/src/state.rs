@@ -4,7 +4,9 @@ use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
 use crate::key_result::{CheckIn, CheckIns, KeyResult, KeyResultPatch};
-use crate::objective::{Alignments, Objective, ObjectivePatch, ObjectiveStatus};
+use crate::objective::{
+    Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
+};
 use crate::organisation::{Person, Role, Unit};
 use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
@@ -325,19 +327,9 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(Objective {
-                        id: *objective,
-                        unit: *unit,
-                        text: text.clone(),
-                        kind: *kind,
-                        weight: *weight,
-                        status: ObjectiveStatus::Draft,
-                        aligned_to: Alignments::default(),
-                        key_results: Box::default(),
-                        carried_from: None,
-                        carried_to: None,
-                        amendments: Box::default(),
-                    });
+                    c.objectives.insert(draft_objective(
+                        *objective, *unit, text, *kind, *weight, None,
+                    ));
                 }
             }
             EventBody::ObjectiveRevised {
@@ -708,19 +700,14 @@ impl State {
                 weight,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.objectives.insert(Objective {
-                        id: *objective,
-                        unit: *unit,
-                        text: text.clone(),
-                        kind: *kind,
-                        weight: *weight,
-                        status: ObjectiveStatus::Draft,
-                        aligned_to: Alignments::default(),
-                        key_results: Box::default(),
-                        carried_from: Some(*from_objective),
-                        carried_to: None,
-                        amendments: Box::default(),
-                    });
+                    c.objectives.insert(draft_objective(
+                        *objective,
+                        *unit,
+                        text,
+                        *kind,
+                        *weight,
+                        Some(*from_objective),
+                    ));
                 }
                 if let Some(o) = self.objective_mut(*from_cycle, *from_objective) {
                     o.carried_to = Some(*objective);
@@ -783,5 +770,29 @@ fn patch_key_result(k: &mut KeyResult, p: &KeyResultPatch) {
     }
     if let Some(kind) = &p.kind {
         k.kind = kind.clone();
+    }
+}
+
+/// A new objective in draft, as `ObjectiveDrafted` and `ObjectiveCarriedOver` create it.
+fn draft_objective(
+    id: ObjectiveId,
+    unit: UnitId,
+    text: &ObjectiveText,
+    kind: ObjectiveKind,
+    weight: u32,
+    carried_from: Option<ObjectiveId>,
+) -> Objective {
+    Objective {
+        id,
+        unit,
+        text: text.clone(),
+        kind,
+        weight,
+        status: ObjectiveStatus::Draft,
+        aligned_to: Alignments::default(),
+        key_results: Box::default(),
+        carried_from,
+        carried_to: None,
+        amendments: Box::default(),
     }
 }
