@@ -478,11 +478,13 @@ impl Engine {
         }
         let before = self.read_folded().position;
         let appended = self.store.append_batch(requests)?;
-        let all_events: Vec<RecordedEvent> = appended
+        let mut positions: Vec<Vec<u64>> = appended
             .iter()
-            .flat_map(|o| o.events.iter().cloned())
+            .map(|o| o.events.iter().map(|e| e.global_position).collect())
             .collect();
-        let in_sync = appended.iter().all(|o| !o.duplicate)
+        let none_duplicate = appended.iter().all(|o| !o.duplicate);
+        let all_events: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
+        let in_sync = none_duplicate
             && all_events.last().map(|e| e.global_position)
                 == scratch.position.filter(|_| !all_events.is_empty());
         if !in_sync && !all_events.is_empty() {
@@ -509,11 +511,7 @@ impl Engine {
                 } => ExecuteOutcome {
                     stream,
                     events,
-                    positions: appended[request]
-                        .events
-                        .iter()
-                        .map(|e| e.global_position)
-                        .collect(),
+                    positions: std::mem::take(&mut positions[request]),
                     lints,
                     duplicate: false,
                 },
