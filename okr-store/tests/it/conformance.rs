@@ -460,6 +460,75 @@ fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
     assert_eq!(positions(&all(store)), [0, 1, 2]);
 }
 
+/// A batch big enough to span many stored records (by event count and by size), with runs
+/// of one stream broken by others and a command repeated inside the batch, reads back exactly
+/// from any position and version.
+fn a_large_batch_reads_back_from_anywhere<S: EventStore>(store: &S) {
+    let streams = [stream("org"), stream("cycle-a"), stream("cycle-b")];
+    let mut requests = Vec::new();
+    let mut heads: [Option<u64>; 3] = [None; 3];
+    for n in 0..1500u64 {
+        // Long runs on one stream, then a switch; every 97th command carries a big payload.
+        let which = ((n / 200) % 3) as usize;
+        let count = 1 + n % 3;
+        let mut events = evs(n * 10, count);
+        if n % 97 == 0 {
+            events[0].payload = json!({ "n": n, "pad": "x".repeat(9000) });
+        }
+        let expected = heads[which].map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        heads[which] = Some(heads[which].map_or(count - 1, |h| h + count));
+        requests.push(request(
+            &streams[which],
+            expected,
+            cmd(u128::from(n)),
+            events,
+        ));
+    }
+    // The same command again, inside the batch: recorded once.
+    requests.push(request(
+        &streams[0],
+        ExpectedVersion::Any,
+        cmd(700),
+        evs(0, 1),
+    ));
+    let outcomes = store.append_batch(requests).unwrap();
+    assert!(outcomes.last().unwrap().duplicate);
+    assert_eq!(outcomes.last().unwrap().events, outcomes[700].events);
+    let written: Vec<_> = outcomes[..1500]
+        .iter()
+        .flat_map(|o| o.events.iter().cloned())
+        .collect();
+    assert_eq!(
+        positions(&written),
+        (0..written.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(all(store), written);
+    for from in [0u64, 1, 1023, 1024, 1025, 2047, 2999] {
+        let max = 700;
+        let expected: Vec<_> = written
+            .iter()
+            .skip(from as usize)
+            .take(max)
+            .cloned()
+            .collect();
+        assert_eq!(store.read_all(from, max).unwrap(), expected, "from {from}");
+    }
+    for (i, s) in streams.iter().enumerate() {
+        let of_stream: Vec<_> = written.iter().filter(|e| &e.stream == s).cloned().collect();
+        assert_eq!(store.stream_version(s).unwrap(), heads[i]);
+        for from in [0u64, 1, 199, 200, 401, 1000] {
+            let expected: Vec<_> = of_stream.iter().skip(from as usize).cloned().collect();
+            assert_eq!(
+                store.read_stream(s, from).unwrap(),
+                expected,
+                "{s} from {from}"
+            );
+        }
+    }
+    let found = store.find_command(cmd(1234)).unwrap().unwrap();
+    assert_eq!(found.events, outcomes[1234].events);
+}
+
 // ---- command lookup ----
 
 fn find_command_returns_what_a_retry_would<S: EventStore>(store: &S) {
@@ -546,6 +615,7 @@ macro_rules! conformance {
             batch_is_all_or_nothing,
             batch_with_an_empty_request_writes_nothing,
             batch_repeating_a_command_id_records_it_once,
+            a_large_batch_reads_back_from_anywhere,
             find_command_returns_what_a_retry_would,
             snapshots_latest_at_or_before_and_clear,
         );

@@ -543,3 +543,39 @@ fn an_engine_on_a_format_1_store_has_the_state_of_its_log() {
     assert_eq!(engine.position(), Some(49));
     engine.read(|on_disk| imported.read(|from_log| assert!(on_disk == from_log)));
 }
+
+#[test]
+fn records_spanning_a_big_batch_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = open(&path).unwrap();
+    let mut batch = Vec::new();
+    for n in 0..800u64 {
+        let mut events = evs(n, 1 + n % 4);
+        if n % 50 == 0 {
+            events[0].payload = serde_json::json!({ "n": n, "pad": "y".repeat(20_000) });
+        }
+        batch.push(okr_store::AppendRequest {
+            stream: stream(["org", "cycle-a"][(n / 100 % 2) as usize]),
+            expected: ExpectedVersion::Any,
+            command_id: cmd(u128::from(n)),
+            events,
+        });
+    }
+    store.append_batch(batch).unwrap();
+    let before = all(&store);
+    assert_eq!(before.len(), 2000);
+    drop(store);
+    let store = open(&path).unwrap();
+    assert_eq!(all(&store), before);
+    assert_eq!(
+        store.read_stream(&stream("cycle-a"), 10).unwrap(),
+        before
+            .iter()
+            .filter(|e| e.stream.as_str() == "cycle-a")
+            .skip(10)
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert!(store.find_command(cmd(799)).unwrap().unwrap().duplicate);
+}
