@@ -11,8 +11,8 @@ use crate::boundary::{self, encode, input, run, run_out, utf8, Kind};
 use crate::bytes::okr_bytes;
 use crate::error::{okr_error, okr_result, Error};
 use crate::message::{
-    Batch, BatchOutcome, EventRecord, EventsPage, ExecuteOutcome, OpenOptions, PolicyArg, Query,
-    QueryResult, RejectionMessage, Versioned,
+    Batch, BatchOutcome, EventRecord, EventsPage, OpenOptions, PolicyArg, Query, QueryResult,
+    RejectionMessage, Versioned,
 };
 
 /// The path that opens an engine in memory instead of on disk.
@@ -307,9 +307,7 @@ pub unsafe extern "C" fn okr_engine_execute(
                 boundary::message(input(json, json_len, "json")?, "json", Kind::Command)?;
             h.with(|e| {
                 let outcome = e.execute(&command).map_err(engine_error)?;
-                Ok(okr_bytes::new(encode(&Versioned::new(
-                    ExecuteOutcome::from(outcome),
-                ))?))
+                Ok(okr_bytes::new(encode(&Versioned::new(outcome))?))
             })
         })
     }
@@ -341,7 +339,6 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
                 boundary::message(input(json, json_len, "json")?, "json", Kind::Batch)?;
             h.with(|e| {
                 let outcomes = e.execute_batch(&batch.commands).map_err(engine_error)?;
-                let outcomes = outcomes.into_iter().map(ExecuteOutcome::from).collect();
                 Ok(okr_bytes::new(encode(&Versioned::new(BatchOutcome {
                     outcomes,
                 }))?))

@@ -55,33 +55,8 @@ pub struct OpenOptions {
     pub create_if_missing: Option<bool>,
 }
 
-/// What `okr_engine_execute` did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ExecuteOutcome {
-    /// The stream written to: `org` or `cycle-<uuid>`.
-    pub stream: String,
-    /// The events, in order.
-    pub events: Vec<Event>,
-    /// The events' global positions, in order.
-    pub positions: Vec<u64>,
-    /// Advisory lints about what the command touched (empty for a duplicate).
-    pub lints: Vec<Lint>,
-    /// `true` when the command id was executed before: events and positions are the
-    /// original ones and nothing was decided or written.
-    pub duplicate: bool,
-}
-
-impl From<okr_store::ExecuteOutcome> for ExecuteOutcome {
-    fn from(o: okr_store::ExecuteOutcome) -> Self {
-        ExecuteOutcome {
-            stream: o.stream,
-            events: o.events,
-            positions: o.positions,
-            lints: o.lints,
-            duplicate: o.duplicate,
-        }
-    }
-}
+/// What `okr_engine_execute` did: the engine's own outcome, as JSON.
+pub use okr_store::ExecuteOutcome;
 
 /// Output of `okr_engine_execute_batch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

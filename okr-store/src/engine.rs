@@ -146,8 +146,9 @@ impl Default for EngineOptions {
     }
 }
 
-/// What [`Engine::execute`] did.
+/// What `Engine::execute` did (and what the C ABI's `okr_engine_execute` returns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ExecuteOutcome {
     /// The stream written to: `org` or `cycle-<uuid>`.
     pub stream: String,
@@ -653,22 +654,14 @@ impl Engine {
         let Some(last) = self.store.last_position()? else {
             return Ok(0);
         };
-        let mut from = 0;
         let mut written = 0;
-        while from <= last {
-            let max = usize::try_from(last - from + 1)
-                .unwrap_or(usize::MAX)
-                .min(CHUNK);
-            let chunk = self.store.read_all(from, max)?;
-            let Some(tail) = chunk.last() else { break };
-            from = tail.global_position + 1;
-            for event in &chunk {
-                let mut line = serde_json::to_vec(event).map_err(StoreError::from)?;
-                line.push(b'\n');
-                w.write_all(&line)?;
-                written += 1;
-            }
-        }
+        self.for_each_stored(0, last, |event| {
+            let mut line = serde_json::to_vec(&event).map_err(StoreError::from)?;
+            line.push(b'\n');
+            w.write_all(&line)?;
+            written += 1;
+            Ok(())
+        })?;
         w.flush()?;
         Ok(written)
     }
@@ -898,8 +891,27 @@ impl Engine {
         if let Some(sled) = &self.sled {
             return self.fold_sled(sled, folded, from, last, &keep);
         }
-        let mut from = from;
         let mut count = 0;
+        self.for_each_stored(from, last, |recorded| {
+            let position = recorded.global_position;
+            if keep(recorded.recorded_at) {
+                let event = decode_current(&self.upcast(recorded)?)?;
+                folded.apply(position, &event);
+                count += 1;
+            }
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
+    /// Calls `f` with every stored event from `from` to `last` (inclusive), in order, reading
+    /// the store [`CHUNK`] events at a time; stops early at the end of the log.
+    fn for_each_stored(
+        &self,
+        mut from: u64,
+        last: u64,
+        mut f: impl FnMut(RecordedEvent) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         while from <= last {
             let max = usize::try_from(last - from + 1)
                 .unwrap_or(usize::MAX)
@@ -907,17 +919,11 @@ impl Engine {
             let chunk = self.store.read_all(from, max)?;
             let Some(tail) = chunk.last() else { break };
             from = tail.global_position + 1;
-            for recorded in chunk {
-                let position = recorded.global_position;
-                if !keep(recorded.recorded_at) {
-                    continue;
-                }
-                let event = decode_current(&self.upcast(recorded)?)?;
-                folded.apply(position, &event);
-                count += 1;
+            for event in chunk {
+                f(event)?;
             }
         }
-        Ok(count)
+        Ok(())
     }
 
     /// [`Engine::fold_log`] on a sled store: decodes each stored event with its payload
