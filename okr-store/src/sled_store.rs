@@ -39,8 +39,9 @@
 //! `streams` entry per event (value: its position) and a `commands` tree keyed by command id.
 //! This build reads such stores as they are: a format-1 event is a record of one event, a
 //! format-1 stream entry is a run of one, and the `commands` tree feeds the command index.
-//! Opening one marks it format 2 before anything is written, so an older build refuses it
-//! rather than misreading the records added since.
+//! Reading leaves such a store as it is; the first append marks it format 2 in the same
+//! transaction that writes the first format-2 records, so an older build refuses it rather
+//! than misreading them.
 //!
 //! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
 //! store is created: if it is there but the sled database holds no okr data, sled's files were
@@ -77,6 +78,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
@@ -176,6 +178,9 @@ pub struct SledStore {
     writer: Arc<Mutex<Option<CommandIndex>>>,
     /// sled's files, for the `fsync` that sled's own flush leaves out.
     files: Arc<SledFiles>,
+    /// The store is of format 1 and nothing of format 2 was written yet: the first append
+    /// marks it format 2 in its own transaction.
+    older_format: Arc<AtomicBool>,
 }
 
 /// sled 0.34's `flush` writes its log with `pwrite` and `sync_file_range`, which on Linux
@@ -278,8 +283,8 @@ impl SledStore {
     /// not an okr store, a store of a newer format
     /// ([`StoreError::NewerFormat`]), or a damaged store ([`StoreError::Corrupt`]: sled
     /// reported or panicked on corruption, the position counter is missing, or the counter,
-    /// the last record and the stream heads disagree). A store of format 1 is read as it is
-    /// and marked format 2 (see the module documentation).
+    /// the last record and the stream heads disagree). A store of format 1 is read as it is;
+    /// its first append marks it format 2 (see the module documentation).
     ///
     /// One process at a time holds a store. sled lets go of its file lock a moment after the
     /// last handle is dropped, not at once, so a store closed and reopened in the same
@@ -331,6 +336,7 @@ impl SledStore {
             snapshots: tree("snapshots")?,
             writer: Arc::new(Mutex::new(None)),
             files: Arc::new(SledFiles::open(path)?),
+            older_format: Arc::new(AtomicBool::new(false)),
             db,
         };
         match format {
@@ -347,12 +353,7 @@ impl SledStore {
         }
         store.validate()?;
         if format.is_some_and(|f| f < FORMAT_VERSION) {
-            store
-                .meta
-                .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())
-                .map_err(|e| store.sled_error(e))?;
-            store.flush()?;
-            write_marker(path, Marker::Ready)?;
+            store.older_format.store(true, Ordering::SeqCst);
         }
         if marker == Marker::Creating {
             store.flush()?;
@@ -951,17 +952,28 @@ impl EventStore for SledStore {
             .map(|request| append_in(&mut staging, request))
             .collect::<Result<Vec<_>, StoreError>>()?;
         staging.finish_record();
+        let upgrade = staging.staged > 0 && self.older_format.load(Ordering::SeqCst);
         (
+            &self.meta,
             &self.events,
             &self.streams,
             &self.heads,
             &self.command_batches,
             &self.counters,
         )
-            .transaction(|(events, streams, heads, command_batches, counters)| {
-                staging.write_into(events, streams, heads, command_batches, counters)
-            })
+            .transaction(
+                |(meta, events, streams, heads, command_batches, counters)| {
+                    if upgrade {
+                        meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
+                    }
+                    staging.write_into(events, streams, heads, command_batches, counters)
+                },
+            )
             .map_err(|e| self.transaction_error(e))?;
+        if upgrade {
+            self.older_format.store(false, Ordering::SeqCst);
+            write_marker(&self.path, Marker::Ready)?;
+        }
         let added = staging.commands;
         index.extend(added);
         drop(writer);

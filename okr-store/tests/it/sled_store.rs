@@ -490,6 +490,20 @@ fn a_format_1_store_keeps_reading_and_takes_new_appends() {
             of_stream[2..].to_vec()
         );
     }
+    // Reading changes nothing: the store is still format 1 for an older build.
+    drop(store);
+    let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
+    assert!(marker.contains("format 1"), "{marker}");
+    with_raw_sled(&path, |db| {
+        let format = db
+            .open_tree("meta")
+            .unwrap()
+            .get("format")
+            .unwrap()
+            .unwrap();
+        assert_eq!(format.as_ref(), &1u32.to_be_bytes());
+    });
+    let store = open(&path).unwrap();
     // The format-1 command index still answers for old commands.
     let old = store.find_command(log[20].command_id).unwrap().unwrap();
     assert!(old.duplicate);
@@ -507,7 +521,7 @@ fn a_format_1_store_keeps_reading_and_takes_new_appends() {
         .unwrap();
     assert!(retried.duplicate);
     drop(store);
-    // Reopened: old and new events together, the store now marked format 2.
+    // Reopened: old and new events together; the first append marked the store format 2.
     let store = open(&path).unwrap();
     let mut expected = log.clone();
     expected.extend(added.events.iter().cloned());
