@@ -76,7 +76,9 @@ enum okr_result
   // `field`, `actor`) and `message` (English text). Nothing was written.
   OKR_RESULT_REJECTED = 5,
   // The store failed: I/O, a held lock, a store of a newer format, ... Nothing was
-  // written.
+  // written, with one exception: when an append fails after its journal frame may have
+  // reached the disk, the store stops taking appends (the message says so) and the
+  // append is recorded or not as the journal says when the store is next opened.
   OKR_RESULT_STORAGE = 6,
   // Stored data is damaged or does not decode. The message names the position or place.
   OKR_RESULT_CORRUPT = 7,

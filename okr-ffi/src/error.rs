@@ -30,7 +30,9 @@ pub enum okr_result {
     /// `field`, `actor`) and `message` (English text). Nothing was written.
     Rejected = 5,
     /// The store failed: I/O, a held lock, a store of a newer format, ... Nothing was
-    /// written.
+    /// written, with one exception: when an append fails after its journal frame may have
+    /// reached the disk, the store stops taking appends (the message says so) and the
+    /// append is recorded or not as the journal says when the store is next opened.
     Storage = 6,
     /// Stored data is damaged or does not decode. The message names the position or place.
     Corrupt = 7,

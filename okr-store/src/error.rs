@@ -84,6 +84,18 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// An earlier append failed after its journal frame may have reached the disk, so this
+    /// handle no longer knows what the log holds and refuses further appends. Reopening the
+    /// store settles it: the failed append is then recorded or not, as the journal says
+    /// (ask [`EventStore::find_command`](crate::EventStore::find_command)).
+    #[error("store at {} stopped taking appends after an earlier failure ({reason}); reopen it", path.display())]
+    Halted {
+        /// The store's directory.
+        path: PathBuf,
+        /// The earlier failure.
+        reason: String,
+    },
+
     /// An error reported by sled that is not corruption (I/O, a held lock, ...).
     #[error("sled error: {0}")]
     Sled(#[source] sled::Error),

@@ -119,6 +119,7 @@ mod codec;
 pub mod engine;
 pub mod error;
 pub mod event;
+mod journal;
 pub mod memory;
 pub mod sled_store;
 pub mod snapshot;

@@ -40,27 +40,77 @@
 //! This build reads such stores as they are: a format-1 event is a record of one event, a
 //! format-1 stream entry is a run of one, and the `commands` tree feeds the command index.
 //! Reading leaves such a store as it is; the first append marks it format 2 in the same
-//! transaction that writes the first format-2 records, so an older build refuses it rather
-//! than misreading them.
+//! write set (transaction or journal frame) that writes the first format-2 records, so an
+//! older build refuses it rather than misreading them.
 //!
 //! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
 //! store is created: if it is there but the sled database holds no okr data, sled's files were
 //! truncated, replaced or deleted (sled would silently start an empty database), and `open`
-//! reports [`StoreError::Corrupt`] instead of starting over.
+//! reports [`StoreError::Corrupt`] instead of starting over. A store opened with
+//! [`Durability::Sync`] also holds `journal` (see below).
 //!
 //! Appends to one store are serialised by a lock the store holds (sled allows one process per
 //! database). Under it an append (or batch) reads the counter and the heads, checks the
-//! expected versions and encodes the records; then one sled transaction over `events`,
-//! `streams`, `heads`, `command_batches` and `counters` reads the counter again, refuses to
-//! go on if it moved, and writes everything. Positions are therefore gapless and ordered. The
-//! big-endian keys make sled's byte order the numeric order.
+//! expected versions and encodes the records into a *write set*: every insert the append
+//! makes, with the counter before and after. How the write set reaches sled depends on the
+//! durability:
+//!
+//! * [`Durability::Sync`]: the write set goes first, as one frame, into the store's
+//!   write-ahead journal (the file `journal`, see below), which is `fdatasync`ed; then its
+//!   inserts are applied to sled in order, the counter after the records and the stream index,
+//!   so a reader that sees the counter sees the events. The journal makes the append atomic
+//!   and durable; sled writes its own log in the background.
+//! * [`Durability::Periodic`] and [`Durability::None`]: one sled transaction over `meta`,
+//!   `events`, `streams`, `heads`, `command_batches` and `counters` reads the counter again,
+//!   refuses to go on if it moved, and writes everything.
+//!
+//! Positions are therefore gapless and ordered. The big-endian keys make sled's byte order the
+//! numeric order.
+//!
+//! # The journal
+//!
+//! sled 0.34 makes writes durable only through `Db::flush`, and every multi-tree transaction
+//! writes and syncs (`sync_file_range`) its log buffer twice; an append that waited for sled
+//! waited for the disk three or four times. A `Sync` append instead waits once: for the
+//! `fdatasync` of its journal frame. The file is filled with zeros ahead of its tail and
+//! reused, so a frame overwrites allocated blocks and `fdatasync` has no size or block map to
+//! write. Layout (all numbers big-endian):
+//!
+//! * a header page (4 KiB): `OKRJRNL\0`, the journal format (`u32`, 1), the generation
+//!   (`u64`), a CRC-32 of those 20 bytes, zeros; a checkpoint rewrites it with the next
+//!   generation, which retires every frame;
+//! * frames, each starting on a 4 KiB boundary and padded with zeros to one: `OKRF`, a CRC-32
+//!   of the rest of the frame (`u32`), the payload's length (`u64`), the generation (`u64`),
+//!   and the payload: the counter before and after the append (`u64` each), the number of
+//!   inserts (`u32`), and per insert the tree (`u8`: meta, events, streams, heads,
+//!   command_batches, counters = 0 to 5), the key and the value, each as a `u32` length and
+//!   the bytes.
+//!
+//! * **Checkpoints.** Once the journal passes 32 MiB, the append that crossed the mark
+//!   flushes sled (and `fsync`s its files) and starts the journal over with the next
+//!   generation. Dropping the last handle of a `Sync` store does the same and shrinks the
+//!   file back to 1 MiB, so a store closed cleanly opens without a replay.
+//! * **Recovery.** [`SledStore::open`] reads the frames of the journal's generation up to
+//!   the first one that is missing, torn (CRC) or of an older generation. Every insert sled
+//!   received since the last checkpoint belongs to one of these frames (a frame is durable
+//!   before its inserts are applied), so applying all of them in order gives the state after
+//!   the last one, whatever part of them sled had written. Then sled is flushed and the
+//!   journal starts over. A journal whose frames do not continue each other, or that starts
+//!   after the end of sled's log, or ends before it, is [`StoreError::Corrupt`].
+//! * **Failures.** If the journal write or its `fdatasync` fails, or the inserts after it,
+//!   the append's outcome is unknown until the store is reopened, so the handle refuses all
+//!   later appends ([`StoreError::Halted`]). Reopening settles it;
+//!   [`EventStore::find_command`] then tells whether the append was recorded.
+//! * **Older builds** do not know the journal: they refuse a store directory that holds one
+//!   (a file that is not sled's) rather than miss its frames.
 //!
 //! # Durability
 //!
-//! See [`Durability`]. In short: with [`Durability::Sync`] an append returns only after
-//! `sled::Db::flush` and an `fsync` of sled's files; an acknowledged event then survives a
-//! process crash (the crash test kills writers with `SIGKILL` to check this) and a power loss
-//! to the extent the file system and the device honour `fsync`. The `fsync` is this crate's:
+//! See [`Durability`]. In short: with [`Durability::Sync`] an append returns only after its
+//! journal frame is `fdatasync`ed; an acknowledged event then survives a process crash (the
+//! crash test kills writers with `SIGKILL` to check this, and most of its reopens replay the
+//! journal) and a power loss to the extent the file system and the device honour
+//! `fdatasync`. [`SledStore::flush`] and checkpoints add an `fsync` of their own to sled's:
 //! sled 0.34's flush ends in `sync_file_range` on Linux, which neither flushes the device's
 //! write cache nor makes the log file's new length durable, and sled writes values too large
 //! for its log segments (blob files, pages over 128 KiB) without syncing them; records are
@@ -70,8 +120,10 @@
 //!
 //! What `open` does not detect: sled recovers its log up to the first damaged or torn
 //! segment, so damage in the middle of the `db` file (bad sectors, a stray write) loses the
-//! events after it without an error. What remains is a consistent prefix (every transaction
-//! whole, counter, heads and log agreeing), which `open` checks.
+//! events after it. Where that cut falls inside a `Sync` append that a checkpoint already took
+//! out of the journal, `open` reports the disagreement between counter, log and heads as
+//! [`StoreError::Corrupt`]; where it falls between appends, what remains is a consistent,
+//! shorter log and no error is reported.
 
 use std::collections::HashMap;
 use std::fs;
@@ -82,13 +134,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use uuid::Uuid;
 
 use crate::codec::{record_count, EventView, RecordReader, RecordWriter, RECORD_TAG};
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
+use crate::journal::{self, Journal, TreeId, WriteSet};
 use crate::snapshot::SnapshotStore;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
@@ -118,13 +171,16 @@ const TREES: [&str; 8] = [
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
 /// Bytes per command in a `command_batches` value: id, first position, count.
 const COMMAND_ENTRY: usize = 32;
+/// sled's background flush interval under [`Durability::Sync`] (sled's own default).
+const SYNC_FLUSH_EVERY_MS: u64 = 500;
 
 /// When appended events reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Flush (write sled's log, then `fsync` sled's files) before every append returns. An acknowledged
-    /// append survives a crash of the process or, if the storage honours `fsync`, of the
-    /// machine. The slowest mode, and the default.
+    /// Every append is written to the store's journal and `fdatasync`ed before it is applied
+    /// and before it returns (see the module documentation). An acknowledged append survives
+    /// a crash of the process or, if the storage honours `fdatasync`, of the machine. The
+    /// slowest mode, and the default.
     #[default]
     Sync,
     /// sled flushes in the background every so many milliseconds (sled's `flush_every_ms`).
@@ -178,6 +234,8 @@ pub struct SledStore {
     writer: Arc<Mutex<Option<CommandIndex>>>,
     /// sled's files, for the `fsync` that sled's own flush leaves out.
     files: Arc<SledFiles>,
+    /// The write-ahead journal of [`Durability::Sync`] appends (see the module documentation).
+    journal: Option<Arc<SyncJournal>>,
     /// The store is of format 1 and nothing of format 2 was written yet: the first append
     /// marks it format 2 in its own transaction.
     older_format: Arc<AtomicBool>,
@@ -246,6 +304,33 @@ impl SledFiles {
     }
 }
 
+/// The journal of a [`Durability::Sync`] store. When the last handle of the store is dropped,
+/// it checkpoints (flushes sled, starts the journal over), so that a store closed cleanly
+/// opens without a replay.
+#[derive(Debug)]
+struct SyncJournal {
+    journal: Journal,
+    db: sled::Db,
+    files: Arc<SledFiles>,
+}
+
+impl std::ops::Deref for SyncJournal {
+    type Target = Journal;
+    fn deref(&self) -> &Journal {
+        &self.journal
+    }
+}
+
+impl Drop for SyncJournal {
+    fn drop(&mut self) {
+        // Best effort: if any step fails the journal keeps its frames and the next open
+        // replays them.
+        if !self.journal.is_halted() && self.db.flush().is_ok() && self.files.sync().is_ok() {
+            let _ = self.journal.close();
+        }
+    }
+}
+
 /// Command id → (first global position, number of events).
 type CommandIndex = FxHashMap<u128, (u64, u64)>;
 
@@ -295,7 +380,10 @@ impl SledStore {
         let marker = inspect_directory(path, options.create_if_missing)?;
         let flush_every_ms = match options.durability {
             Durability::Periodic(ms) => Some(ms.max(1)),
-            Durability::Sync | Durability::None => None,
+            // The journal makes appends durable; sled writes its log in the background so
+            // that checkpoints find little left to write.
+            Durability::Sync => Some(SYNC_FLUSH_EVERY_MS),
+            Durability::None => None,
         };
         let config = sled::Config::new()
             .path(path)
@@ -336,6 +424,7 @@ impl SledStore {
             snapshots: tree("snapshots")?,
             writer: Arc::new(Mutex::new(None)),
             files: Arc::new(SledFiles::open(path)?),
+            journal: None,
             older_format: Arc::new(AtomicBool::new(false)),
             db,
         };
@@ -351,8 +440,11 @@ impl SledStore {
             None => store.initialise()?,
             Some(_) => {}
         }
+        let mut store = store;
+        store.recover_journal(options.durability)?;
         store.validate()?;
-        if format.is_some_and(|f| f < FORMAT_VERSION) {
+        // The journal may have held the append that marked the store format 2.
+        if check_format(path, &store.db)?.is_some_and(|f| f < FORMAT_VERSION) {
             store.older_format.store(true, Ordering::SeqCst);
         }
         if marker == Marker::Creating {
@@ -377,6 +469,140 @@ impl SledStore {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| sled_error(&self.path, e))?;
         self.files.sync()
+    }
+
+    /// Flushes sled and starts the journal over: everything it held is now in sled's files.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        match &self.journal {
+            Some(journal) => journal.reset(),
+            None => Ok(()),
+        }
+    }
+
+    /// Replays the journal an earlier [`Durability::Sync`] handle left (see the module
+    /// documentation), makes sled hold it durably, and opens the journal for this handle's
+    /// appends under [`Durability::Sync`] (otherwise it only starts the old journal over).
+    fn recover_journal(&mut self, durability: Durability) -> Result<(), StoreError> {
+        let mut frames = Vec::new();
+        Journal::recover(&self.path, |offset, set| {
+            frames.push((offset, set));
+            Ok(())
+        })?;
+        let sled_next = self.next_position()?;
+        let journal_error = |detail: String| self.corrupt(journal::FILE_NAME, detail);
+        if let (Some((offset, first)), Some((_, last))) = (frames.first(), frames.last()) {
+            if first.first > sled_next {
+                return Err(journal_error(format!(
+                    "the frame at byte {offset} starts at position {}, but the log ends before \
+                     position {sled_next}: sled lost appends that a checkpoint had made durable",
+                    first.first
+                )));
+            }
+            if sled_next > last.next {
+                return Err(journal_error(format!(
+                    "the log holds positions up to {sled_next}, past the journal's end at {}: \
+                     appends were made that the journal does not hold",
+                    last.next
+                )));
+            }
+            for pair in frames.windows(2) {
+                let ((_, before), (offset, set)) = (&pair[0], &pair[1]);
+                if set.first != before.next {
+                    return Err(journal_error(format!(
+                        "the frame at byte {offset} starts at position {}, but the frame \
+                         before it ends before position {}",
+                        set.first, before.next
+                    )));
+                }
+            }
+        }
+        // Every write sled holds since the last checkpoint is in these frames: applying all
+        // of them, in order, gives the state after the last one.
+        for (_, set) in &frames {
+            self.apply(set)?;
+        }
+        if !frames.is_empty() {
+            self.flush()?;
+        }
+        let exists = self.path.join(journal::FILE_NAME).exists();
+        if durability == Durability::Sync || exists {
+            let journal = Journal::open(&self.path)?;
+            if durability == Durability::Sync {
+                self.journal = Some(Arc::new(SyncJournal {
+                    journal,
+                    db: self.db.clone(),
+                    files: Arc::clone(&self.files),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a journaled write set: plain inserts, in order (the journal, not a sled
+    /// transaction, makes them atomic across a crash). The counter is written after the
+    /// events and the stream index, so a reader that sees it sees them.
+    fn apply(&self, set: &WriteSet) -> Result<(), StoreError> {
+        for (tree, key, value) in &set.writes {
+            self.tree(*tree)
+                .insert(key.as_slice(), value.as_slice())
+                .map_err(|e| self.sled_error(e))?;
+        }
+        Ok(())
+    }
+
+    fn tree(&self, tree: TreeId) -> &sled::Tree {
+        match tree {
+            TreeId::Meta => &self.meta,
+            TreeId::Events => &self.events,
+            TreeId::Streams => &self.streams,
+            TreeId::Heads => &self.heads,
+            TreeId::CommandBatches => &self.command_batches,
+            TreeId::Counters => &self.counters,
+        }
+    }
+
+    /// Applies a write set in one sled transaction, if the position counter is still where
+    /// the set expects it.
+    fn commit(&self, set: &WriteSet) -> Result<(), StoreError> {
+        (
+            &self.meta,
+            &self.events,
+            &self.streams,
+            &self.heads,
+            &self.command_batches,
+            &self.counters,
+        )
+            .transaction(
+                |(meta, events, streams, heads, command_batches, counters)| {
+                    let counter = counters
+                        .get(NEXT_POSITION_KEY)?
+                        .and_then(|b| decode_u64(&b));
+                    if counter != Some(set.first) {
+                        return Err(ConflictableTransactionError::Abort(self.corrupt(
+                            "counters/next_position",
+                            format!(
+                                "the counter moved from {} to {counter:?} during an append: \
+                             another writer is using the store",
+                                set.first
+                            ),
+                        )));
+                    }
+                    for (tree, key, value) in &set.writes {
+                        let tree = match tree {
+                            TreeId::Meta => meta,
+                            TreeId::Events => events,
+                            TreeId::Streams => streams,
+                            TreeId::Heads => heads,
+                            TreeId::CommandBatches => command_batches,
+                            TreeId::Counters => counters,
+                        };
+                        tree.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(|e| self.transaction_error(e))
     }
 
     /// Calls `f` with the position and the stored form of every event from `from` to `last`
@@ -742,8 +968,6 @@ impl SledStore {
     }
 }
 
-type TxError = ConflictableTransactionError<StoreError>;
-
 /// One batch, staged before its sled transaction: reads go to the store (the writer lock keeps
 /// it still) and to what the batch staged so far; events are encoded into records as they are
 /// staged, and [`Staging::write_into`] puts everything into the transaction's trees.
@@ -805,46 +1029,40 @@ impl Staging<'_> {
         ))
     }
 
-    /// Writes what the batch staged into the transaction: records, stream runs, heads,
-    /// counter, command ids. Checks first, inside the transaction, that the counter is still
-    /// where staging found it.
-    fn write_into(
-        &self,
-        events: &TransactionalTree,
-        streams: &TransactionalTree,
-        heads: &TransactionalTree,
-        command_batches: &TransactionalTree,
-        counters: &TransactionalTree,
-    ) -> Result<(), TxError> {
-        let counter = counters
-            .get(NEXT_POSITION_KEY)?
-            .and_then(|b| decode_u64(&b));
-        if counter != Some(self.first) {
-            return Err(ConflictableTransactionError::Abort(self.store.corrupt(
-                "counters/next_position",
-                format!(
-                    "the counter moved from {} to {counter:?} during an append: another writer \
-                     is using the store",
-                    self.first
-                ),
-            )));
+    /// What the batch staged, as sled writes: records, stream runs, heads, counter, command
+    /// ids, and the format mark when `upgrade`.
+    fn write_set(&mut self, upgrade: bool) -> WriteSet {
+        let mut writes =
+            Vec::with_capacity(self.records.len() + self.runs.len() + self.heads.len() + 3);
+        if upgrade {
+            writes.push((
+                TreeId::Meta,
+                FORMAT_KEY.to_vec(),
+                FORMAT_VERSION.to_be_bytes().to_vec(),
+            ));
         }
-        if self.staged == 0 {
-            return Ok(());
-        }
-        for (key, bytes) in &self.records {
-            events.insert(&key.to_be_bytes(), bytes.as_slice())?;
+        for (key, bytes) in std::mem::take(&mut self.records) {
+            writes.push((TreeId::Events, key.to_be_bytes().to_vec(), bytes));
         }
         for (stream, version, position, len) in &self.runs {
-            let mut value = [0u8; 16];
-            value[..8].copy_from_slice(&position.to_be_bytes());
-            value[8..].copy_from_slice(&len.to_be_bytes());
-            streams.insert(stream_key(stream, *version), &value)?;
+            let mut value = Vec::with_capacity(16);
+            value.extend_from_slice(&position.to_be_bytes());
+            value.extend_from_slice(&len.to_be_bytes());
+            writes.push((TreeId::Streams, stream_key(stream, *version), value));
         }
         for (stream, head) in &self.heads {
-            heads.insert(stream.as_str().as_bytes(), &head.to_be_bytes())?;
+            writes.push((
+                TreeId::Heads,
+                stream.as_str().as_bytes().to_vec(),
+                head.to_be_bytes().to_vec(),
+            ));
         }
-        counters.insert(NEXT_POSITION_KEY, &(self.first + self.staged).to_be_bytes())?;
+        let next = self.first + self.staged;
+        writes.push((
+            TreeId::Counters,
+            NEXT_POSITION_KEY.to_vec(),
+            next.to_be_bytes().to_vec(),
+        ));
         let mut ids = Vec::with_capacity(self.order.len() * COMMAND_ENTRY);
         for id in &self.order {
             let (position, count) = self.commands[id];
@@ -852,8 +1070,16 @@ impl Staging<'_> {
             ids.extend_from_slice(&position.to_be_bytes());
             ids.extend_from_slice(&count.to_be_bytes());
         }
-        command_batches.insert(&self.first.to_be_bytes(), ids)?;
-        Ok(())
+        writes.push((
+            TreeId::CommandBatches,
+            self.first.to_be_bytes().to_vec(),
+            ids,
+        ));
+        WriteSet {
+            first: self.first,
+            next,
+            writes,
+        }
     }
 }
 
@@ -952,36 +1178,33 @@ impl EventStore for SledStore {
             .map(|request| append_in(&mut staging, request))
             .collect::<Result<Vec<_>, StoreError>>()?;
         staging.finish_record();
-        let upgrade = staging.staged > 0 && self.older_format.load(Ordering::SeqCst);
-        (
-            &self.meta,
-            &self.events,
-            &self.streams,
-            &self.heads,
-            &self.command_batches,
-            &self.counters,
-        )
-            .transaction(
-                |(meta, events, streams, heads, command_batches, counters)| {
-                    if upgrade {
-                        meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
+        if staging.staged > 0 {
+            let upgrade = self.older_format.load(Ordering::SeqCst);
+            let set = staging.write_set(upgrade);
+            match &self.journal {
+                // Durable first, then visible: a frame that reached the disk is never lost,
+                // and readers never see an append that a crash could take back.
+                Some(journal) => {
+                    let due = journal.append(&set)?;
+                    if let Err(e) = self.apply(&set) {
+                        journal.halt(format!("applying a journaled append failed: {e}"));
+                        return Err(e);
                     }
-                    staging.write_into(events, streams, heads, command_batches, counters)
-                },
-            )
-            .map_err(|e| self.transaction_error(e))?;
-        if upgrade {
-            self.older_format.store(false, Ordering::SeqCst);
-            write_marker(&self.path, Marker::Ready)?;
+                    if due {
+                        if let Err(e) = self.checkpoint() {
+                            // The append is durable and applied; the next one reports this.
+                            journal.halt(format!("checkpoint failed: {e}"));
+                        }
+                    }
+                }
+                None => self.commit(&set)?,
+            }
+            if upgrade {
+                self.older_format.store(false, Ordering::SeqCst);
+                write_marker(&self.path, Marker::Ready)?;
+            }
         }
-        let added = staging.commands;
-        index.extend(added);
-        drop(writer);
-        // Flush even when every request was a duplicate: the original append may have been
-        // committed by another thread that has not flushed yet.
-        if self.durability == Durability::Sync {
-            self.flush()?;
-        }
+        index.extend(staging.commands);
         Ok(outcomes)
     }
 
@@ -1304,6 +1527,8 @@ fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<Marker, Sto
                         && *n != "conf"
                         && *n != "db"
                         && *n != "blobs"
+                        && *n != journal::FILE_NAME
+                        && *n != journal::TEMP_NAME
                         && !n.starts_with("snap.")
                 })
                 .collect();
@@ -1369,4 +1594,63 @@ fn check_format(path: &Path, db: &sled::Db) -> Result<Option<u32>, StoreError> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::NewEvent;
+    use crate::store::ExpectedVersion;
+
+    fn event() -> NewEvent {
+        let at = chrono::DateTime::from_timestamp(1_736_150_400, 0).expect("valid instant");
+        NewEvent::new("Tested", 1, serde_json::json!({ "n": 1 }), "tester", at)
+    }
+
+    #[test]
+    fn a_halted_journal_refuses_appends_until_the_store_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let stream = StreamId::new("org").unwrap();
+        let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+        store
+            .append(
+                &stream,
+                ExpectedVersion::Any,
+                Uuid::from_u128(1),
+                vec![event()],
+            )
+            .unwrap();
+        store
+            .journal
+            .as_ref()
+            .expect("a Sync store has a journal")
+            .halt("the disk went away".to_owned());
+        let err = store
+            .append(
+                &stream,
+                ExpectedVersion::Any,
+                Uuid::from_u128(2),
+                vec![event()],
+            )
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Halted { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("the disk went away"), "{text}");
+        assert!(text.contains("reopen it"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert_eq!(store.read_all(0, 10).unwrap().len(), 1);
+        drop(store);
+        let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+        assert!(store.find_command(Uuid::from_u128(2)).unwrap().is_none());
+        store
+            .append(
+                &stream,
+                ExpectedVersion::Exact(0),
+                Uuid::from_u128(2),
+                vec![event()],
+            )
+            .unwrap();
+        assert_eq!(store.read_all(0, 10).unwrap().len(), 2);
+    }
 }

@@ -5,6 +5,7 @@ mod conformance;
 mod engine;
 mod engine_concurrency;
 mod import;
+mod journal;
 mod scenario;
 mod sled_store;
 mod support;

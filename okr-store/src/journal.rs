@@ -1,0 +1,594 @@
+//! The write-ahead journal that makes a [`Durability::Sync`](crate::Durability::Sync) append
+//! durable with one write and one `fdatasync`.
+//!
+//! sled 0.34 makes a write durable only through `Db::flush`, which writes its log in two
+//! steps and, on Linux, ends in `sync_file_range` (which does not empty the device's write
+//! cache, so the store adds an `fsync`): three waits for the disk per append. The journal
+//! takes that flush off the append path. An append in `Sync` mode commits its sled
+//! transaction (in memory), writes the same writes as one *frame* at the journal's tail and
+//! `fdatasync`s the journal before it returns. sled writes its own log in the background;
+//! every [`CHECKPOINT_BYTES`] the store flushes sled, `fsync`s its files and starts the
+//! journal over. Opening a store replays the frames sled does not have yet.
+//!
+//! # File
+//!
+//! `journal` in the store's directory. The file is filled with zeros ahead of the tail (so a
+//! frame overwrites allocated blocks and `fdatasync` has no file size or block map to write)
+//! and reused from the start after every checkpoint.
+//!
+//! * **Header**, the first [`PAGE`] bytes: `OKRJRNL\0`, the journal format (`u32` BE), the
+//!   *generation* (`u64` BE), a CRC-32 of those 20 bytes (`u32` BE), zeros. A checkpoint
+//!   writes the header with the next generation; the header fits one disk sector, so it is
+//!   written whole or not at all.
+//! * **Frames**, from byte [`PAGE`] on, each padded with zeros to a multiple of [`PAGE`] (a
+//!   frame never shares a page with the next, so writing one never reads a page back):
+//!   `OKRF`, a CRC-32 (`u32` BE) of the next 16 bytes and the payload, the payload's length
+//!   (`u64` BE), the generation (`u64` BE), the payload.
+//! * **Payload**: the position counter before and after the append (`u64` BE each), the
+//!   number of writes (`u32` BE), then per write the sled tree (`u8`, see [`TreeId`]), the
+//!   key and the value (each a `u32` BE length and the bytes).
+//!
+//! The frames of the header's generation, from the first page on, up to the first frame that
+//! is missing, torn (CRC) or of another generation, are the journal. An append returns only
+//! after the `fdatasync` that covers its frame, and frames are written in the order of their
+//! positions, so every acknowledged frame lies in that unbroken run.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::StoreError;
+
+/// The journal's file name in the store's directory.
+pub(crate) const FILE_NAME: &str = "journal";
+/// Where a new journal is prepared before it is renamed into place.
+pub(crate) const TEMP_NAME: &str = "journal.tmp";
+/// Unit of the journal's layout: the header and every frame start on a page boundary.
+pub(crate) const PAGE: u64 = 4096;
+/// Once the tail passes this many bytes, the next append checkpoints: sled is flushed and
+/// the journal starts over. Bounds the journal's size and the replay on open.
+pub(crate) const CHECKPOINT_BYTES: u64 = 32 << 20;
+/// Size of a new journal; it grows by doubling (zero-filled) up to the checkpoint size.
+const INITIAL_BYTES: u64 = 1 << 20;
+const MAGIC: &[u8; 8] = b"OKRJRNL\0";
+const FORMAT: u32 = 1;
+const FRAME_MAGIC: &[u8; 4] = b"OKRF";
+/// Frame header: magic, CRC, payload length, generation.
+const FRAME_HEADER: usize = 24;
+
+/// The sled trees an append writes, as numbered in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TreeId {
+    Meta = 0,
+    Events = 1,
+    Streams = 2,
+    Heads = 3,
+    CommandBatches = 4,
+    Counters = 5,
+}
+
+impl TreeId {
+    fn from_byte(b: u8) -> Option<TreeId> {
+        Some(match b {
+            0 => TreeId::Meta,
+            1 => TreeId::Events,
+            2 => TreeId::Streams,
+            3 => TreeId::Heads,
+            4 => TreeId::CommandBatches,
+            5 => TreeId::Counters,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything one append (or batch) writes to sled: what its transaction inserts and what its
+/// journal frame holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WriteSet {
+    /// The position counter before the append: the transaction writes only if it still is.
+    pub(crate) first: u64,
+    /// The position counter after the append.
+    pub(crate) next: u64,
+    /// Inserts, in order.
+    pub(crate) writes: Vec<(TreeId, Vec<u8>, Vec<u8>)>,
+}
+
+impl WriteSet {
+    /// The frame for this write set: header, payload, zero padding to a whole page.
+    fn frame(&self, generation: u64) -> Result<Vec<u8>, String> {
+        let payload_len = 20
+            + self
+                .writes
+                .iter()
+                .map(|(_, k, v)| 9 + k.len() + v.len())
+                .sum::<usize>();
+        let total = round_up((FRAME_HEADER + payload_len) as u64, PAGE);
+        let mut frame = Vec::with_capacity(usize::try_from(total).map_err(|e| e.to_string())?);
+        frame.extend_from_slice(FRAME_MAGIC);
+        frame.extend_from_slice(&[0; 4]);
+        frame.extend_from_slice(&(payload_len as u64).to_be_bytes());
+        frame.extend_from_slice(&generation.to_be_bytes());
+        frame.extend_from_slice(&self.first.to_be_bytes());
+        frame.extend_from_slice(&self.next.to_be_bytes());
+        let count = u32::try_from(self.writes.len())
+            .map_err(|_| format!("{} writes in one append", self.writes.len()))?;
+        frame.extend_from_slice(&count.to_be_bytes());
+        for (tree, key, value) in &self.writes {
+            frame.push(*tree as u8);
+            for bytes in [key, value] {
+                let len = u32::try_from(bytes.len())
+                    .map_err(|_| format!("a value of {} bytes", bytes.len()))?;
+                frame.extend_from_slice(&len.to_be_bytes());
+                frame.extend_from_slice(bytes);
+            }
+        }
+        debug_assert_eq!(frame.len(), FRAME_HEADER + payload_len);
+        let crc = crc32fast::hash(&frame[8..]);
+        frame[4..8].copy_from_slice(&crc.to_be_bytes());
+        frame.resize(total as usize, 0);
+        Ok(frame)
+    }
+
+    /// Decodes a payload whose CRC matched.
+    fn decode(payload: &[u8]) -> Result<WriteSet, String> {
+        let mut r = Reader(payload);
+        let first = r.u64()?;
+        let next = r.u64()?;
+        if next < first {
+            return Err(format!("the counter goes back from {first} to {next}"));
+        }
+        let count = r.u32()?;
+        let mut writes = Vec::with_capacity((count as usize).min(payload.len() / 9));
+        for _ in 0..count {
+            let tree = r.bytes(1)?[0];
+            let tree = TreeId::from_byte(tree).ok_or_else(|| format!("unknown tree {tree}"))?;
+            let key = r.sized()?.to_vec();
+            let value = r.sized()?.to_vec();
+            writes.push((tree, key, value));
+        }
+        if !r.0.is_empty() {
+            return Err(format!("{} bytes after the last write", r.0.len()));
+        }
+        Ok(WriteSet {
+            first,
+            next,
+            writes,
+        })
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err(format!("ends {} bytes early", n - self.0.len()));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_be_bytes(self.bytes(4)?.try_into().expect("4")))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.bytes(8)?.try_into().expect("8")))
+    }
+    fn sized(&mut self) -> Result<&'a [u8], String> {
+        let n = self.u32()? as usize;
+        self.bytes(n)
+    }
+}
+
+fn round_up(n: u64, to: u64) -> u64 {
+    n.div_ceil(to) * to
+}
+
+fn header(generation: u64) -> Vec<u8> {
+    let mut page = vec![0u8; PAGE as usize];
+    page[..8].copy_from_slice(MAGIC);
+    page[8..12].copy_from_slice(&FORMAT.to_be_bytes());
+    page[12..20].copy_from_slice(&generation.to_be_bytes());
+    let crc = crc32fast::hash(&page[..20]);
+    page[20..24].copy_from_slice(&crc.to_be_bytes());
+    page
+}
+
+/// An open journal. Frames are appended under the store's writer lock, so in position order.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: File,
+    tail: Mutex<Tail>,
+}
+
+#[derive(Debug)]
+struct Tail {
+    generation: u64,
+    /// Where the next frame goes.
+    offset: u64,
+    /// The file's length: zeros from `offset` to here.
+    len: u64,
+    /// Why the journal stopped taking appends, after a failure.
+    halted: Option<String>,
+}
+
+impl Journal {
+    /// Reads the journal in `dir`, if there is one, and calls `apply` with the offset and the
+    /// write set of each of its frames, in order. A journal whose header is damaged, or a
+    /// frame whose CRC matches but whose payload does not decode, is
+    /// [`StoreError::Corrupt`].
+    pub(crate) fn recover(
+        dir: &Path,
+        mut apply: impl FnMut(u64, WriteSet) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let path = dir.join(FILE_NAME);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        let io_error = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let len = file.metadata().map_err(io_error)?.len();
+        let generation = read_header(&file, &path)?;
+        let mut offset = PAGE;
+        let mut head = [0u8; FRAME_HEADER];
+        let mut payload = Vec::new();
+        while offset + FRAME_HEADER as u64 <= len {
+            file.read_exact_at(&mut head, offset).map_err(io_error)?;
+            let frame_generation = u64::from_be_bytes(head[16..24].try_into().expect("8"));
+            if &head[..4] != FRAME_MAGIC || frame_generation != generation {
+                break;
+            }
+            let payload_len = u64::from_be_bytes(head[8..16].try_into().expect("8"));
+            let end = offset
+                .checked_add(FRAME_HEADER as u64)
+                .and_then(|o| o.checked_add(payload_len));
+            let Some(end) = end.filter(|&end| end <= len) else {
+                break;
+            };
+            payload.resize(payload_len as usize, 0);
+            file.read_exact_at(&mut payload, offset + FRAME_HEADER as u64)
+                .map_err(io_error)?;
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&head[8..]);
+            crc.update(&payload);
+            if crc.finalize().to_be_bytes() != head[4..8] {
+                break;
+            }
+            let set = WriteSet::decode(&payload).map_err(|detail| StoreError::Corrupt {
+                location: format!("{} (frame at byte {offset})", path.display()),
+                detail: format!("frame does not decode: {detail}"),
+            })?;
+            apply(offset, set)?;
+            offset = round_up(end, PAGE);
+        }
+        Ok(())
+    }
+
+    /// Opens the journal in `dir` for appends, creating it if there is none, and starts it
+    /// over: call it only when sled holds everything the journal held (after
+    /// [`Journal::recover`] and a flush).
+    pub(crate) fn open(dir: &Path) -> Result<Journal, StoreError> {
+        let path = dir.join(FILE_NAME);
+        let io_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { path, source }
+        };
+        let file = match fs::OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Prepared aside and renamed, so `journal` always has a whole header.
+                let temp = dir.join(TEMP_NAME);
+                let file = fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&temp)
+                    .map_err(io_error(&temp))?;
+                file.write_all_at(&header(0), 0).map_err(io_error(&temp))?;
+                zero_fill(&file, PAGE, INITIAL_BYTES).map_err(io_error(&temp))?;
+                file.sync_all().map_err(io_error(&temp))?;
+                fs::rename(&temp, &path).map_err(io_error(&path))?;
+                File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(io_error(dir))?;
+                file
+            }
+            Err(e) => return Err(io_error(&path)(e)),
+        };
+        let generation = read_header(&file, &path)?;
+        let len = file.metadata().map_err(io_error(&path))?.len();
+        let journal = Journal {
+            path,
+            file,
+            tail: Mutex::new(Tail {
+                generation,
+                offset: PAGE,
+                len,
+                halted: None,
+            }),
+        };
+        journal.reset()?;
+        Ok(journal)
+    }
+
+    fn io_error(&self, source: io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tail> {
+        // The tail is only changed after a write succeeded, so it is consistent even if a
+        // holder panicked.
+        self.tail.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes `set` as the next frame and makes it durable (`fdatasync`). Returns whether the
+    /// journal is now past [`CHECKPOINT_BYTES`].
+    ///
+    /// After a failed write or sync the frame may or may not be on disk, so the journal halts:
+    /// this and every later call fail with [`StoreError::Halted`] (see [`Journal::halt`]).
+    pub(crate) fn append(&self, set: &WriteSet) -> Result<bool, StoreError> {
+        let mut tail = self.lock();
+        if let Some(reason) = &tail.halted {
+            return Err(StoreError::Halted {
+                path: self.path.parent().unwrap_or(&self.path).to_owned(),
+                reason: reason.clone(),
+            });
+        }
+        let frame = set
+            .frame(tail.generation)
+            .map_err(|detail| StoreError::Corrupt {
+                location: self.path.display().to_string(),
+                detail: format!("the append cannot be journaled: {detail}"),
+            })?;
+        let end = tail.offset + frame.len() as u64;
+        let written = (|| {
+            if end > tail.len {
+                // Grow ahead of the tail, doubling, so that frames overwrite zeros.
+                let len = round_up(end.max(tail.len * 2).min(CHECKPOINT_BYTES).max(end), PAGE);
+                zero_fill(&self.file, tail.len, len)?;
+                self.file.sync_all()?;
+                tail.len = len;
+            }
+            self.file.write_all_at(&frame, tail.offset)?;
+            self.file.sync_data()
+        })();
+        if let Err(e) = written {
+            tail.halted = Some(format!("journal write failed: {e}"));
+            return Err(self.io_error(e));
+        }
+        tail.offset = end;
+        Ok(end >= CHECKPOINT_BYTES)
+    }
+
+    /// Whether the journal stopped taking appends after a failure.
+    pub(crate) fn is_halted(&self) -> bool {
+        self.lock().halted.is_some()
+    }
+
+    /// Refuses every later append: the store failed to apply a frame that is already durable.
+    pub(crate) fn halt(&self, reason: String) {
+        self.lock().halted = Some(reason);
+    }
+
+    /// Starts the journal over with the next generation, which retires every frame in it:
+    /// call it only when sled holds, durably, everything the journal held.
+    pub(crate) fn reset(&self) -> Result<(), StoreError> {
+        let mut tail = self.lock();
+        let generation = tail.generation.wrapping_add(1);
+        self.file
+            .write_all_at(&header(generation), 0)
+            .map_err(|e| self.io_error(e))?;
+        self.file.sync_data().map_err(|e| self.io_error(e))?;
+        tail.generation = generation;
+        tail.offset = PAGE;
+        Ok(())
+    }
+}
+
+impl Journal {
+    /// Starts the journal over and gives back the space it grew into: for a store closed
+    /// cleanly, when sled holds everything durably.
+    pub(crate) fn close(&self) -> Result<(), StoreError> {
+        self.reset()?;
+        let mut tail = self.lock();
+        if tail.len > INITIAL_BYTES {
+            self.file
+                .set_len(INITIAL_BYTES)
+                .and_then(|()| self.file.sync_all())
+                .map_err(|e| self.io_error(e))?;
+            tail.len = INITIAL_BYTES;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks the header; returns the generation.
+fn read_header(file: &File, path: &Path) -> Result<u64, StoreError> {
+    let mut page = [0u8; 24];
+    let corrupt = |detail: String| StoreError::Corrupt {
+        location: format!("{} (header)", path.display()),
+        detail,
+    };
+    file.read_exact_at(&mut page, 0).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            corrupt("the file is shorter than its header".to_owned())
+        } else {
+            StoreError::Io {
+                path: path.to_owned(),
+                source: e,
+            }
+        }
+    })?;
+    if &page[..8] != MAGIC {
+        return Err(corrupt("not an okr journal".to_owned()));
+    }
+    let crc = crc32fast::hash(&page[..20]);
+    if crc.to_be_bytes() != page[20..24] {
+        return Err(corrupt("header checksum does not match".to_owned()));
+    }
+    let format = u32::from_be_bytes(page[8..12].try_into().expect("4"));
+    if format != FORMAT {
+        return Err(corrupt(format!(
+            "journal format {format}; this build reads format {FORMAT}"
+        )));
+    }
+    Ok(u64::from_be_bytes(page[12..20].try_into().expect("8")))
+}
+
+/// Writes zeros from `from` to `to`.
+fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(zeros.len() as u64) as usize;
+        file.write_all_at(&zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(first: u64, next: u64, value_len: usize) -> WriteSet {
+        WriteSet {
+            first,
+            next,
+            writes: vec![
+                (
+                    TreeId::Events,
+                    first.to_be_bytes().to_vec(),
+                    vec![7; value_len],
+                ),
+                (
+                    TreeId::Counters,
+                    b"next_position".to_vec(),
+                    next.to_be_bytes().to_vec(),
+                ),
+            ],
+        }
+    }
+
+    fn frames(dir: &Path) -> Vec<(u64, WriteSet)> {
+        let mut found = Vec::new();
+        Journal::recover(dir, |offset, s| {
+            found.push((offset, s));
+            Ok(())
+        })
+        .unwrap();
+        found
+    }
+
+    #[test]
+    fn frames_round_trip_in_order_and_a_reset_retires_them() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(frames(dir.path()).is_empty(), "no journal, no frames");
+        let journal = Journal::open(dir.path()).unwrap();
+        let written = [set(0, 1, 10), set(1, 5, 5000), set(5, 6, 0)];
+        for s in &written {
+            assert!(!journal.append(s).unwrap());
+        }
+        let found = frames(dir.path());
+        let offsets: Vec<u64> = found.iter().map(|(o, _)| *o).collect();
+        // The 5000-byte value makes the second frame two pages long.
+        assert_eq!(offsets, vec![PAGE, 2 * PAGE, 4 * PAGE]);
+        let sets: Vec<WriteSet> = found.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(sets, written);
+        journal.reset().unwrap();
+        assert!(frames(dir.path()).is_empty());
+        // Frames of the new generation overwrite the old ones from the first page on.
+        journal.append(&set(6, 7, 1)).unwrap();
+        let found = frames(dir.path());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, set(6, 7, 1));
+    }
+
+    #[test]
+    fn a_torn_frame_ends_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        for i in 0..3 {
+            journal.append(&set(i, i + 1, 100)).unwrap();
+        }
+        drop(journal);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
+        // A byte of the second frame's payload is lost.
+        file.write_all_at(&[0xff], 2 * PAGE + 40).unwrap();
+        let found = frames(dir.path());
+        assert_eq!(found.len(), 1, "only the frame before the torn one counts");
+        assert_eq!(found[0].1, set(0, 1, 100));
+    }
+
+    #[test]
+    fn the_journal_grows_and_reports_when_a_checkpoint_is_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let big = set(0, 1, (CHECKPOINT_BYTES / 2) as usize);
+        assert!(!journal.append(&big).unwrap());
+        assert!(journal
+            .append(&set(1, 2, (CHECKPOINT_BYTES / 2) as usize))
+            .unwrap());
+        let len = fs::metadata(dir.path().join(FILE_NAME)).unwrap().len();
+        assert!(len > CHECKPOINT_BYTES, "{len}");
+        assert_eq!(frames(dir.path()).len(), 2);
+        journal.close().unwrap();
+        let len = fs::metadata(dir.path().join(FILE_NAME)).unwrap().len();
+        assert_eq!(len, INITIAL_BYTES);
+        assert!(frames(dir.path()).is_empty());
+        // It grows again from there.
+        journal.append(&set(2, 3, 3 << 20)).unwrap();
+        assert_eq!(frames(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_header_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Journal::open(dir.path()).unwrap());
+        let path = dir.path().join(FILE_NAME);
+        let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(&[1], 13).unwrap();
+        let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
+        assert!(
+            err.to_string().contains("header checksum does not match"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("journal (header)"), "{err}");
+    }
+
+    #[test]
+    fn a_frame_that_checks_but_does_not_decode_is_named() {
+        let mut bad = set(0, 1, 3);
+        bad.writes.clear();
+        let mut frame = bad.frame(1).unwrap();
+        // Claim one write that is not there, and fix the CRC.
+        frame[FRAME_HEADER + 19] = 1;
+        let len = FRAME_HEADER + 20;
+        let crc = crc32fast::hash(&frame[8..len]);
+        frame[4..8].copy_from_slice(&crc.to_be_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        drop(Journal::open(dir.path()).unwrap());
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
+        file.write_all_at(&frame, PAGE).unwrap();
+        let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("frame at byte 4096"), "{err}");
+        assert!(err.to_string().contains("ends 1 bytes early"), "{err}");
+    }
+}
