@@ -35,7 +35,7 @@
 
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -240,7 +240,7 @@ impl Journal {
         let mut head = [0u8; FRAME_HEADER];
         let mut payload = Vec::new();
         while offset + FRAME_HEADER as u64 <= len {
-            file.read_exact_at(&mut head, offset).map_err(io_error)?;
+            read_at(&file, &mut head, offset).map_err(io_error)?;
             let frame_generation = u64::from_be_bytes(head[16..24].try_into().expect("8"));
             if &head[..4] != FRAME_MAGIC || frame_generation != generation {
                 break;
@@ -253,8 +253,7 @@ impl Journal {
                 break;
             };
             payload.resize(payload_len as usize, 0);
-            file.read_exact_at(&mut payload, offset + FRAME_HEADER as u64)
-                .map_err(io_error)?;
+            read_at(&file, &mut payload, offset + FRAME_HEADER as u64).map_err(io_error)?;
             let mut crc = crc32fast::Hasher::new();
             crc.update(&head[8..]);
             crc.update(&payload);
@@ -292,7 +291,7 @@ impl Journal {
                     .truncate(true)
                     .open(&temp)
                     .map_err(io_error(&temp))?;
-                file.write_all_at(&header(0), 0).map_err(io_error(&temp))?;
+                write_at(&file, &header(0), 0).map_err(io_error(&temp))?;
                 zero_fill(&file, PAGE, INITIAL_BYTES).map_err(io_error(&temp))?;
                 file.sync_all().map_err(io_error(&temp))?;
                 fs::rename(&temp, &path).map_err(io_error(&path))?;
@@ -360,7 +359,7 @@ impl Journal {
                 self.file.sync_all()?;
                 tail.len = len;
             }
-            self.file.write_all_at(&frame, tail.offset)?;
+            write_at(&self.file, &frame, tail.offset)?;
             self.file.sync_data()
         })();
         if let Err(e) = written {
@@ -386,9 +385,7 @@ impl Journal {
     pub(crate) fn reset(&self) -> Result<(), StoreError> {
         let mut tail = self.lock();
         let generation = tail.generation.wrapping_add(1);
-        self.file
-            .write_all_at(&header(generation), 0)
-            .map_err(|e| self.io_error(e))?;
+        write_at(&self.file, &header(generation), 0).map_err(|e| self.io_error(e))?;
         self.file.sync_data().map_err(|e| self.io_error(e))?;
         tail.generation = generation;
         tail.offset = PAGE;
@@ -420,7 +417,7 @@ fn read_header(file: &File, path: &Path) -> Result<u64, StoreError> {
         location: format!("{} (header)", path.display()),
         detail,
     };
-    file.read_exact_at(&mut page, 0).map_err(|e| {
+    read_at(file, &mut page, 0).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             corrupt("the file is shorter than its header".to_owned())
         } else {
@@ -446,13 +443,27 @@ fn read_header(file: &File, path: &Path) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(page[12..20].try_into().expect("8")))
 }
 
+/// Writes all of `buf` at `offset`. Positioned through the file's cursor (portable); every
+/// caller has the file to itself: the journal's under its tail lock, recovery and tests their
+/// own handle.
+fn write_at(mut file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(buf)
+}
+
+/// Fills `buf` from `offset` (see [`write_at`]).
+fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
+}
+
 /// Writes zeros from `from` to `to`.
 fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
     let zeros = vec![0u8; 1 << 20];
     let mut at = from;
     while at < to {
         let n = (to - at).min(zeros.len() as u64) as usize;
-        file.write_all_at(&zeros[..n], at)?;
+        write_at(file, &zeros[..n], at)?;
         at += n as u64;
     }
     Ok(())
@@ -528,7 +539,7 @@ mod tests {
             .open(dir.path().join(FILE_NAME))
             .unwrap();
         // A byte of the second frame's payload is lost.
-        file.write_all_at(&[0xff], 2 * PAGE + 40).unwrap();
+        write_at(&file, &[0xff], 2 * PAGE + 40).unwrap();
         let found = frames(dir.path());
         assert_eq!(found.len(), 1, "only the frame before the torn one counts");
         assert_eq!(found[0].1, set(0, 1, 100));
@@ -561,7 +572,7 @@ mod tests {
         drop(Journal::open(dir.path()).unwrap());
         let path = dir.path().join(FILE_NAME);
         let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
-        file.write_all_at(&[1], 13).unwrap();
+        write_at(&file, &[1], 13).unwrap();
         let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("header checksum does not match"),
@@ -586,7 +597,7 @@ mod tests {
             .write(true)
             .open(dir.path().join(FILE_NAME))
             .unwrap();
-        file.write_all_at(&frame, PAGE).unwrap();
+        write_at(&file, &frame, PAGE).unwrap();
         let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("frame at byte 4096"), "{err}");
         assert!(err.to_string().contains("ends 1 bytes early"), "{err}");
