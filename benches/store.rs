@@ -1,10 +1,10 @@
 //! The durable store and the engine against a SQLite peer.
 //!
 //! Groups:
-//! - `append_durable`: one command, flushed to disk before returning (okr on sled with
-//!   `Durability::Sync`, the engine and the bare store, vs SQLite in WAL mode with
-//!   `synchronous=FULL`, one transaction per command with the same optimistic-concurrency
-//!   checks).
+//! - `append_durable`: one command, durable before returning (okr with `Durability::Sync`:
+//!   its journal frame `fdatasync`ed, for the engine and the bare store; SQLite in WAL mode
+//!   with `synchronous=FULL`: its WAL synced, one transaction per command with the same
+//!   optimistic-concurrency checks).
 //! - `append_batch_1000`: 1000 commands in one all-or-nothing append.
 //! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s): with
 //!   the bare store's `read_all`, with the engine's own replay (opening an engine on a store
