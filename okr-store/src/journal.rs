@@ -96,6 +96,11 @@ pub(crate) struct WriteSet {
 }
 
 impl WriteSet {
+    /// Bytes of keys and values.
+    pub(crate) fn bytes(&self) -> usize {
+        self.writes.iter().map(|(_, k, v)| k.len() + v.len()).sum()
+    }
+
     /// The frame for this write set: header, payload, zero padding to a whole page.
     fn frame(&self, generation: u64) -> Result<Vec<u8>, String> {
         let payload_len = 20

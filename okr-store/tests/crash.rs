@@ -24,6 +24,8 @@ use uuid::Uuid;
 const CHILD_ENV: &str = "OKR_CRASH_CHILD_DIR";
 const CYCLE_ENV: &str = "OKR_CRASH_CHILD_CYCLE";
 const STREAMS: [&str; 3] = ["org", "cycle-a", "cycle-b"];
+/// Appends in the child's big batches.
+const BIG_BATCH: u64 = 1000;
 /// A child that is never killed stops after this many appends.
 const CHILD_LIMIT: u64 = 100_000;
 
@@ -98,9 +100,22 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let mut i = 0;
+    let mut writes = 0u64;
     while i < CHILD_LIMIT {
-        // Every seventh write is a batch of two appends to two streams.
-        let outcomes = if i % 7 == 6 {
+        writes += 1;
+        // Every seventh write is a batch of two appends to two streams; every 40th a batch of
+        // 1,000 appends (about 2,000 events, big enough for the journal to insert its records
+        // while the frame is synced).
+        let outcomes = if writes % 40 == 0 {
+            let batch = (i..i + BIG_BATCH)
+                .map(|n| AppendRequest {
+                    expected: ExpectedVersion::Any,
+                    ..request(&heads, n)
+                })
+                .collect();
+            i += BIG_BATCH - 1;
+            store.append_batch(batch)?
+        } else if writes % 7 == 6 {
             let batch = vec![request(&heads, i), request(&heads, i + 1)];
             i += 1;
             store.append_batch(batch)?

@@ -288,6 +288,60 @@ fn a_counter_that_disagrees_with_the_log_is_corruption() {
 }
 
 #[test]
+fn a_counter_behind_a_finished_append_is_corruption() {
+    // The last append (positions 10 and 11) recorded its command ids: its records past the
+    // counter are damage, not the leftovers of an append that never became durable.
+    let (_dir, path) = filled_store();
+    with_raw_sled(&path, |db| {
+        db.open_tree("counters")
+            .unwrap()
+            .insert("next_position", &10u64.to_be_bytes())
+            .unwrap();
+    });
+    assert_corrupt(
+        open(&path),
+        &path,
+        "counter is 10 but the last event has position 11",
+    );
+}
+
+#[test]
+fn records_past_the_counter_that_no_append_owns_are_removed_on_open() {
+    // What a crash leaves when a big Sync append had inserted its records but its journal
+    // frame never became durable.
+    let (_dir, path) = filled_store();
+    let expected = all(&open(&path).unwrap());
+    with_raw_sled(&path, |db| {
+        let events = db.open_tree("events").unwrap();
+        let record = events.get(0u64.to_be_bytes()).unwrap().unwrap();
+        events.insert(12u64.to_be_bytes(), record).unwrap();
+    });
+    let store = open(&path).unwrap();
+    assert_eq!(all(&store), expected);
+    let appended = store
+        .append(&stream("org"), ExpectedVersion::Any, cmd(99), evs(99, 1))
+        .unwrap();
+    assert_eq!(appended.first_position(), Some(12));
+    assert_eq!(all(&store).len(), 13);
+    // Without a journal (a store never opened with Sync) such records stay an error.
+    let (_dir, path) = filled_store_with(Durability::None);
+    with_raw_sled(&path, |db| {
+        let events = db.open_tree("events").unwrap();
+        let record = events.get(0u64.to_be_bytes()).unwrap().unwrap();
+        events.insert(12u64.to_be_bytes(), record).unwrap();
+    });
+    let none = StoreOptions {
+        durability: Durability::None,
+        ..StoreOptions::default()
+    };
+    assert_corrupt(
+        open_with(&path, none),
+        &path,
+        "counter is 12 but the last event has position 13",
+    );
+}
+
+#[test]
 fn a_head_that_disagrees_with_the_stream_index_is_corruption() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
