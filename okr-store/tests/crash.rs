@@ -25,7 +25,7 @@ const CHILD_ENV: &str = "OKR_CRASH_CHILD_DIR";
 const CYCLE_ENV: &str = "OKR_CRASH_CHILD_CYCLE";
 const STREAMS: [&str; 3] = ["org", "cycle-a", "cycle-b"];
 /// Appends in the child's big batches.
-const BIG_BATCH: u64 = 150;
+const BIG_BATCH: u64 = 100;
 /// A child that is never killed stops after this many appends.
 const CHILD_LIMIT: u64 = 100_000;
 
@@ -103,16 +103,16 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
     let mut writes = 0u64;
     while i < CHILD_LIMIT {
         writes += 1;
-        // Every seventh write is a batch of two appends to two streams; every 100th a batch of
-        // 150 appends with padded payloads (about 300 events and 400 KB, big enough for the
+        // Every seventh write is a batch of two appends to two streams; every 250th a batch of
+        // 100 appends with padded payloads (about 200 events and 330 KB, big enough for the
         // journal to insert its records while the frame is synced).
-        let outcomes = if writes % 100 == 0 {
+        let outcomes = if writes % 250 == 0 {
             let batch = (i..i + BIG_BATCH)
                 .map(|n| {
                     let mut request = request(&heads, n);
                     request.expected = ExpectedVersion::Any;
                     for e in &mut request.events {
-                        e.payload["pad"] = json!("p".repeat(1200));
+                        e.payload["pad"] = json!("p".repeat(1500));
                     }
                     request
                 })
