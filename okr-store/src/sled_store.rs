@@ -386,6 +386,7 @@ impl SledStore {
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SledStore, StoreError> {
         let path = path.as_ref();
         let marker = inspect_directory(path, options.create_if_missing)?;
+        remove_unfinished_sled_snapshots(path)?;
         let flush_every_ms = match options.durability {
             Durability::Periodic(ms) => Some(ms.max(1)),
             // The journal makes appends durable; sled writes its log in the background so
@@ -1631,6 +1632,35 @@ fn inspect_directory(path: &Path, create_if_missing: bool) -> Result<Marker, Sto
             })
         }
     }
+}
+
+/// Removes the page-table snapshots sled 0.34 was still writing when its process stopped
+/// (`snap.<lsn>.generating`). sled writes a snapshot under that name, syncs it and renames it,
+/// but when it opens it takes the newest `snap.*` file *including* unfinished ones, so a
+/// process killed while writing one leaves a store that sled refuses as corrupt (sled issue
+/// #1527; this store's crash test hit it). An unfinished snapshot holds nothing the log does
+/// not: without it sled starts from the last finished snapshot and reads the log from there.
+fn remove_unfinished_sled_snapshots(path: &Path) -> Result<(), StoreError> {
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Io { path, source }
+    };
+    let mut removed = false;
+    for entry in fs::read_dir(path).map_err(io_error(path))? {
+        let entry = entry.map_err(io_error(path))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            fs::remove_file(entry.path()).map_err(io_error(&entry.path()))?;
+            removed = true;
+        }
+    }
+    if removed {
+        fs::File::open(path)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io_error(path))?;
+    }
+    Ok(())
 }
 
 /// Returns the store's format version, `None` for a database without okr data; fails for
