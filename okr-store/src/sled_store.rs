@@ -122,6 +122,11 @@
 //! software: its authors do not promise on-disk format stability between releases, and this
 //! crate checks the store's own format version on open but cannot check sled's.
 //!
+//! sled 0.34 writes page-table snapshots (`snap.<lsn>`) by writing `snap.<lsn>.generating`,
+//! syncing it and renaming it, but its own open takes the newest `snap.*` file even when it is
+//! unfinished, so a process killed during that write left a store sled refused as corrupt
+//! (sled issue #1527). `open` deletes unfinished snapshots before sled opens the database.
+//!
 //! What `open` does not detect: sled recovers its log up to the first damaged or torn
 //! segment, so damage in the middle of the `db` file (bad sectors, a stray write) loses the
 //! events after it. Where that cut falls inside a `Sync` append that a checkpoint already took
