@@ -375,6 +375,21 @@ impl Journal {
         Ok(end >= CHECKPOINT_BYTES)
     }
 
+    /// Starts the journal over and gives back the space it grew into: for a store closed
+    /// cleanly, when sled holds everything durably.
+    pub(crate) fn close(&self) -> Result<(), StoreError> {
+        self.reset()?;
+        let mut tail = self.lock();
+        if tail.len > INITIAL_BYTES {
+            self.file
+                .set_len(INITIAL_BYTES)
+                .and_then(|()| self.file.sync_all())
+                .map_err(|e| self.io_error(e))?;
+            tail.len = INITIAL_BYTES;
+        }
+        Ok(())
+    }
+
     /// Whether the journal stopped taking appends after a failure.
     pub(crate) fn is_halted(&self) -> bool {
         self.lock().halted.is_some()
@@ -394,23 +409,6 @@ impl Journal {
         self.file.sync_data().map_err(|e| self.io_error(e))?;
         tail.generation = generation;
         tail.offset = PAGE;
-        Ok(())
-    }
-}
-
-impl Journal {
-    /// Starts the journal over and gives back the space it grew into: for a store closed
-    /// cleanly, when sled holds everything durably.
-    pub(crate) fn close(&self) -> Result<(), StoreError> {
-        self.reset()?;
-        let mut tail = self.lock();
-        if tail.len > INITIAL_BYTES {
-            self.file
-                .set_len(INITIAL_BYTES)
-                .and_then(|()| self.file.sync_all())
-                .map_err(|e| self.io_error(e))?;
-            tail.len = INITIAL_BYTES;
-        }
         Ok(())
     }
 }

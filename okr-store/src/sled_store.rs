@@ -279,6 +279,13 @@ impl SledFiles {
         })
     }
 
+    /// sled's flush, then the `fsync` it leaves out.
+    fn flush(&self, db: &sled::Db) -> Result<(), StoreError> {
+        let dir = self.blobs.parent().unwrap_or(&self.blobs);
+        db.flush().map_err(|e| sled_error(dir, e))?;
+        self.sync()
+    }
+
     fn sync(&self) -> Result<(), StoreError> {
         let io = |path: &Path| {
             let path = path.to_owned();
@@ -338,7 +345,7 @@ impl Drop for SyncJournal {
     fn drop(&mut self) {
         // Best effort: if any step fails the journal keeps its frames and the next open
         // replays them.
-        if !self.journal.is_halted() && self.db.flush().is_ok() && self.files.sync().is_ok() {
+        if !self.journal.is_halted() && self.files.flush(&self.db).is_ok() {
             let _ = self.journal.close();
         }
     }
@@ -481,8 +488,7 @@ impl SledStore {
     /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
     /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(|e| sled_error(&self.path, e))?;
-        self.files.sync()
+        self.files.flush(&self.db)
     }
 
     /// Flushes sled and starts the journal over: everything it held is now in sled's files.
@@ -1731,28 +1737,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
         let stream = StreamId::new("org").unwrap();
+        let append = |store: &SledStore, n: u128, expected| {
+            store.append(&stream, expected, Uuid::from_u128(n), vec![event()])
+        };
         let store = SledStore::open(&path, StoreOptions::default()).unwrap();
-        store
-            .append(
-                &stream,
-                ExpectedVersion::Any,
-                Uuid::from_u128(1),
-                vec![event()],
-            )
-            .unwrap();
+        append(&store, 1, ExpectedVersion::Any).unwrap();
         store
             .journal
             .as_ref()
             .expect("a Sync store has a journal")
             .halt("the disk went away".to_owned());
-        let err = store
-            .append(
-                &stream,
-                ExpectedVersion::Any,
-                Uuid::from_u128(2),
-                vec![event()],
-            )
-            .unwrap_err();
+        let err = append(&store, 2, ExpectedVersion::Any).unwrap_err();
         assert!(matches!(err, StoreError::Halted { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("the disk went away"), "{text}");
@@ -1762,14 +1757,7 @@ mod tests {
         drop(store);
         let store = SledStore::open(&path, StoreOptions::default()).unwrap();
         assert!(store.find_command(Uuid::from_u128(2)).unwrap().is_none());
-        store
-            .append(
-                &stream,
-                ExpectedVersion::Exact(0),
-                Uuid::from_u128(2),
-                vec![event()],
-            )
-            .unwrap();
+        append(&store, 2, ExpectedVersion::Exact(0)).unwrap();
         assert_eq!(store.read_all(0, 10).unwrap().len(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! The write-ahead journal of `Durability::Sync` stores, through the public API: what a crash
 //! leaves (sled's files behind, the journal ahead) opens with every acknowledged append.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -177,8 +177,9 @@ fn a_checkpoint_moves_the_journal_into_sled_and_starts_it_over() {
     assert_eq!(all(&sync_store(&live)), expected);
 }
 
-#[test]
-fn a_torn_last_frame_is_an_append_that_never_happened() {
+/// A store with three appends in its journal (live), and a copy of it from before them
+/// (behind), whose journal holds nothing yet.
+fn three_appends_ahead_of_a_copy() -> (tempfile::TempDir, PathBuf, PathBuf, SledStore) {
     let dir = tempfile::tempdir().unwrap();
     let live = dir.path().join("live");
     drop(sync_store(&live));
@@ -186,6 +187,12 @@ fn a_torn_last_frame_is_an_append_that_never_happened() {
     copy_dir(&live, &behind);
     let store = sync_store(&live);
     append_commands(&store, 0, 3);
+    (dir, live, behind, store)
+}
+
+#[test]
+fn a_torn_last_frame_is_an_append_that_never_happened() {
+    let (_dir, live, behind, store) = three_appends_ahead_of_a_copy();
     let expected = all(&store);
     let mut journal = std::fs::read(live.join("journal")).unwrap();
     // The third frame (at the fourth page) lost its last payload bytes.
@@ -205,13 +212,7 @@ fn a_torn_last_frame_is_an_append_that_never_happened() {
 
 #[test]
 fn a_journal_that_skips_appends_is_corruption_named_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let live = dir.path().join("live");
-    drop(sync_store(&live));
-    let behind = dir.path().join("behind");
-    copy_dir(&live, &behind);
-    let store = sync_store(&live);
-    append_commands(&store, 0, 3);
+    let (_dir, live, behind, _store) = three_appends_ahead_of_a_copy();
     let mut journal = std::fs::read(live.join("journal")).unwrap();
     // Drop the first frame by making it of another generation: the journal now starts at
     // position 2 while sled's log ends before position 0.

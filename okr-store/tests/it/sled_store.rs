@@ -61,6 +61,25 @@ fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
     db.flush().unwrap();
 }
 
+/// Sets the position counter behind the store's back.
+fn set_counter(path: &Path, next: u64) {
+    with_raw_sled(path, |db| {
+        db.open_tree("counters")
+            .unwrap()
+            .insert("next_position", &next.to_be_bytes())
+            .unwrap();
+    });
+}
+
+/// Stores a copy of the record under key `from` under key `to`, behind the store's back.
+fn copy_record(path: &Path, from: u64, to: u64) {
+    with_raw_sled(path, |db| {
+        let events = db.open_tree("events").unwrap();
+        let record = events.get(from.to_be_bytes()).unwrap().unwrap();
+        events.insert(to.to_be_bytes(), record).unwrap();
+    });
+}
+
 fn assert_corrupt(result: Result<SledStore, StoreError>, path: &Path, detail_part: &str) {
     match result {
         Err(StoreError::Corrupt { location, detail }) => {
@@ -274,12 +293,7 @@ fn a_missing_counter_is_corruption() {
 #[test]
 fn a_counter_that_disagrees_with_the_log_is_corruption() {
     let (_dir, path) = filled_store();
-    with_raw_sled(&path, |db| {
-        db.open_tree("counters")
-            .unwrap()
-            .insert("next_position", &15u64.to_be_bytes())
-            .unwrap();
-    });
+    set_counter(&path, 15);
     assert_corrupt(
         open(&path),
         &path,
@@ -292,12 +306,7 @@ fn a_counter_behind_a_finished_append_is_corruption() {
     // The last append (positions 10 and 11) recorded its command ids: its records past the
     // counter are damage, not the leftovers of an append that never became durable.
     let (_dir, path) = filled_store();
-    with_raw_sled(&path, |db| {
-        db.open_tree("counters")
-            .unwrap()
-            .insert("next_position", &10u64.to_be_bytes())
-            .unwrap();
-    });
+    set_counter(&path, 10);
     assert_corrupt(
         open(&path),
         &path,
@@ -311,11 +320,7 @@ fn records_past_the_counter_that_no_append_owns_are_removed_on_open() {
     // frame never became durable.
     let (_dir, path) = filled_store();
     let expected = all(&open(&path).unwrap());
-    with_raw_sled(&path, |db| {
-        let events = db.open_tree("events").unwrap();
-        let record = events.get(0u64.to_be_bytes()).unwrap().unwrap();
-        events.insert(12u64.to_be_bytes(), record).unwrap();
-    });
+    copy_record(&path, 0, 12);
     let store = open(&path).unwrap();
     assert_eq!(all(&store), expected);
     let appended = store
@@ -325,11 +330,7 @@ fn records_past_the_counter_that_no_append_owns_are_removed_on_open() {
     assert_eq!(all(&store).len(), 13);
     // Without a journal (a store never opened with Sync) such records stay an error.
     let (_dir, path) = filled_store_with(Durability::None);
-    with_raw_sled(&path, |db| {
-        let events = db.open_tree("events").unwrap();
-        let record = events.get(0u64.to_be_bytes()).unwrap().unwrap();
-        events.insert(12u64.to_be_bytes(), record).unwrap();
-    });
+    copy_record(&path, 0, 12);
     let none = StoreOptions {
         durability: Durability::None,
         ..StoreOptions::default()
