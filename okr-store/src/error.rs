@@ -84,11 +84,12 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
-    /// An earlier append failed after its journal frame may have reached the disk, so this
-    /// handle no longer knows what the log holds and refuses further appends. Reopening the
-    /// store settles it: the failed append is then recorded or not, as the journal says
-    /// (ask [`EventStore::find_command`](crate::EventStore::find_command)).
-    #[error("store at {} stopped taking appends after an earlier failure ({reason}); reopen it", path.display())]
+    /// An earlier append failed after its journal frame may have reached the disk, or a
+    /// durable append could not be applied to sled, so this handle no longer knows what the
+    /// log holds: it refuses further appends, and reads that would need the unapplied append.
+    /// Reopening the store settles it: the failed append is then recorded or not, as the
+    /// journal says (ask [`EventStore::find_command`](crate::EventStore::find_command)).
+    #[error("store at {} stopped after an earlier failure ({reason}); reopen it", path.display())]
     Halted {
         /// The store's directory.
         path: PathBuf,

@@ -115,6 +115,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod applier;
 mod codec;
 pub mod engine;
 pub mod error;

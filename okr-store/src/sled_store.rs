@@ -56,12 +56,14 @@
 //! durability:
 //!
 //! * [`Durability::Sync`]: the write set goes first, as one frame, into the store's
-//!   write-ahead journal (the file `journal`, see below), which is `fdatasync`ed; then its
-//!   inserts are applied to sled in order, the counter after the records and the stream index,
-//!   so a reader that sees the counter sees the events. The journal makes the append atomic
-//!   and durable; sled writes its own log in the background. An append of 256 KiB or more
-//!   (a batch) inserts its records while the frame is being synced: nothing points at them
-//!   until the rest is applied, after the sync.
+//!   write-ahead journal (the file `journal`, see below), which is `fdatasync`ed; then the
+//!   append returns, and a thread of the store (the *applier*) inserts the write set into
+//!   sled, in order, the counter after the records and the stream index. The journal makes
+//!   the append atomic and durable; sled writes its own log in the background. Every read
+//!   first waits until the applier has applied the appends acknowledged before it, so a
+//!   reader sees every acknowledged append and never one that a crash could take back. The
+//!   writer keeps the counter and the heads it wrote in memory, so the next append does not
+//!   wait for the applier either, unless more than 8 MiB of write sets are queued.
 //! * [`Durability::Periodic`] and [`Durability::None`]: one sled transaction over `meta`,
 //!   `events`, `streams`, `heads`, `command_batches` and `counters` reads the counter again,
 //!   refuses to go on if it moved, and writes everything.
@@ -97,14 +99,17 @@
 //!   received since the last checkpoint belongs to one of these frames (a frame is durable
 //!   before its inserts are applied), so applying all of them in order gives the state after
 //!   the last one, whatever part of them sled had written. Records past the counter that no
-//!   finished append owns (no `command_batches` entry at the counter) are the records of a
-//!   big append whose frame never became durable, and are removed. Then sled is flushed and
-//!   the journal starts over. A journal whose frames do not continue each other, or that starts
+//!   finished append owns (no `command_batches` entry at the counter) are removed: earlier
+//!   builds inserted the records of a big append while its frame was being synced, and a
+//!   crash in between left them behind. Then sled is flushed and the journal starts over. A journal whose frames do not continue each other, or that starts
 //!   after the end of sled's log, or ends before it, is [`StoreError::Corrupt`].
-//! * **Failures.** If the journal write or its `fdatasync` fails, or the inserts after it,
-//!   the append's outcome is unknown until the store is reopened, so the handle refuses all
-//!   later appends ([`StoreError::Halted`]). Reopening settles it;
-//!   [`EventStore::find_command`] then tells whether the append was recorded.
+//! * **Failures.** If the journal write or its `fdatasync` fails, the append's outcome is
+//!   unknown until the store is reopened, so the handle refuses all later appends
+//!   ([`StoreError::Halted`]). Reopening settles it; [`EventStore::find_command`] then tells
+//!   whether the append was recorded. If the applier fails to insert a write set into sled
+//!   (the append itself is durable), the handle refuses later appends and every read that
+//!   would have to wait for that write set, with [`StoreError::Halted`]; reopening applies it
+//!   from the journal.
 //! * **Older builds** do not know the journal: they refuse a store directory that holds one
 //!   (a file that is not sled's) rather than miss its frames.
 //!
@@ -147,6 +152,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use uuid::Uuid;
 
+use crate::applier::Applier;
 use crate::codec::{record_count, EventView, RecordReader, RecordWriter, RECORD_TAG};
 use crate::error::StoreError;
 use crate::event::{RecordedEvent, StreamId};
@@ -182,10 +188,6 @@ const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
 const COMMAND_ENTRY: usize = 32;
 /// sled's background flush interval under [`Durability::Sync`] (sled's own default).
 const SYNC_FLUSH_EVERY_MS: u64 = 500;
-/// From this many bytes of inserts on, a `Sync` append inserts its records while its journal
-/// frame is synced (see [`SledStore::append_journaled`]); below, a second thread costs more
-/// than it saves.
-const OVERLAP_BYTES: usize = 256 << 10;
 
 /// When appended events reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -234,17 +236,13 @@ pub struct SledStore {
     path: PathBuf,
     durability: Durability,
     db: sled::Db,
-    meta: sled::Tree,
-    events: sled::Tree,
-    streams: sled::Tree,
-    heads: sled::Tree,
+    /// The trees appends write.
+    trees: Trees,
     /// Format 1's command index, read into [`CommandIndex`]; never written.
     commands: sled::Tree,
-    command_batches: sled::Tree,
-    counters: sled::Tree,
     snapshots: sled::Tree,
-    /// Held by every append; `None` until the command index is first needed.
-    writer: Arc<Mutex<Option<CommandIndex>>>,
+    /// Held by every append; `None` until it is first needed.
+    writer: Arc<Mutex<Option<Writer>>>,
     /// sled's files, for the `fsync` that sled's own flush leaves out.
     files: Arc<SledFiles>,
     /// The write-ahead journal of [`Durability::Sync`] appends (see the module documentation).
@@ -324,12 +322,48 @@ impl SledFiles {
     }
 }
 
-/// The journal of a [`Durability::Sync`] store. When the last handle of the store is dropped,
-/// it checkpoints (flushes sled, starts the journal over), so that a store closed cleanly
-/// opens without a replay.
+/// The trees an append writes to.
+#[derive(Debug, Clone)]
+struct Trees {
+    meta: sled::Tree,
+    events: sled::Tree,
+    streams: sled::Tree,
+    heads: sled::Tree,
+    command_batches: sled::Tree,
+    counters: sled::Tree,
+}
+
+impl Trees {
+    fn tree(&self, tree: TreeId) -> &sled::Tree {
+        match tree {
+            TreeId::Meta => &self.meta,
+            TreeId::Events => &self.events,
+            TreeId::Streams => &self.streams,
+            TreeId::Heads => &self.heads,
+            TreeId::CommandBatches => &self.command_batches,
+            TreeId::Counters => &self.counters,
+        }
+    }
+
+    /// Applies a journaled write set: plain inserts, in order (the journal, not a sled
+    /// transaction, makes them atomic across a crash). The counter is written after the
+    /// events and the stream index, so a reader that sees it sees them.
+    fn apply(&self, set: &WriteSet) -> Result<(), sled::Error> {
+        for (tree, key, value) in &set.writes {
+            self.tree(*tree).insert(key.as_slice(), value.as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+/// The journal of a [`Durability::Sync`] store and the thread that applies its write sets to
+/// sled. When the last handle of the store is dropped, it lets the applier finish and
+/// checkpoints (flushes sled, starts the journal over), so that a store closed cleanly opens
+/// without a replay.
 #[derive(Debug)]
 struct SyncJournal {
     journal: Journal,
+    applier: Applier,
     db: sled::Db,
     files: Arc<SledFiles>,
 }
@@ -343,12 +377,26 @@ impl std::ops::Deref for SyncJournal {
 
 impl Drop for SyncJournal {
     fn drop(&mut self) {
+        let failure = self.applier.finish();
         // Best effort: if any step fails the journal keeps its frames and the next open
         // replays them.
-        if !self.journal.is_halted() && self.files.flush(&self.db).is_ok() {
+        if failure.is_none() && !self.journal.is_halted() && self.files.flush(&self.db).is_ok() {
             let _ = self.journal.close();
         }
     }
+}
+
+/// What appends to a store share, under its writer lock.
+#[derive(Debug)]
+struct Writer {
+    /// Every command id of the store.
+    index: CommandIndex,
+    /// The position counter after this handle's last append. Under [`Durability::Sync`] sled's
+    /// counter can lag behind it until the applier catches up.
+    next: u64,
+    /// The heads of the streams this handle appended to since the applier last caught up:
+    /// sled's `heads` may not hold them yet.
+    heads: FxHashMap<StreamId, u64>,
 }
 
 /// Command id → (first global position, number of events).
@@ -435,13 +483,15 @@ impl SledStore {
         let store = SledStore {
             path: path.to_owned(),
             durability: options.durability,
-            meta: tree("meta")?,
-            events: tree("events")?,
-            streams: tree("streams")?,
-            heads: tree("heads")?,
+            trees: Trees {
+                meta: tree("meta")?,
+                events: tree("events")?,
+                streams: tree("streams")?,
+                heads: tree("heads")?,
+                command_batches: tree("command_batches")?,
+                counters: tree("counters")?,
+            },
             commands: tree("commands")?,
-            command_batches: tree("command_batches")?,
-            counters: tree("counters")?,
             snapshots: tree("snapshots")?,
             writer: Arc::new(Mutex::new(None)),
             files: Arc::new(SledFiles::open(path)?),
@@ -488,10 +538,12 @@ impl SledStore {
     /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
     /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.settle()?;
         self.files.flush(&self.db)
     }
 
-    /// Flushes sled and starts the journal over: everything it held is now in sled's files.
+    /// Lets the applier catch up, flushes sled and starts the journal over: everything it held
+    /// is now in sled's files.
     fn checkpoint(&self) -> Result<(), StoreError> {
         self.flush()?;
         match &self.journal {
@@ -550,8 +602,23 @@ impl SledStore {
         if durability == Durability::Sync || exists {
             let journal = Journal::open(&self.path)?;
             if durability == Durability::Sync {
+                let trees = self.trees.clone();
+                let path = self.path.clone();
+                let applier = Applier::start(Box::new(move |set: &WriteSet| {
+                    trees.apply(set).map_err(|e| {
+                        format!(
+                            "applying a journaled append failed: {}",
+                            sled_error(&path, e)
+                        )
+                    })
+                }))
+                .map_err(|source| StoreError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
                 self.journal = Some(Arc::new(SyncJournal {
                     journal,
+                    applier,
                     db: self.db.clone(),
                     files: Arc::clone(&self.files),
                 }));
@@ -560,80 +627,58 @@ impl SledStore {
         Ok(())
     }
 
-    /// Applies a journaled write set: plain inserts, in order (the journal, not a sled
-    /// transaction, makes them atomic across a crash). The counter is written after the
-    /// events and the stream index, so a reader that sees it sees them.
+    /// Applies a journaled write set (see [`Trees::apply`]).
     fn apply(&self, set: &WriteSet) -> Result<(), StoreError> {
-        self.apply_where(set, |_| true)
+        self.trees.apply(set).map_err(|e| self.sled_error(e))
     }
 
-    /// [`SledStore::apply`] for the inserts into the trees `keep` accepts.
-    fn apply_where(&self, set: &WriteSet, keep: impl Fn(TreeId) -> bool) -> Result<(), StoreError> {
-        for (tree, key, value) in set.writes.iter().filter(|(t, _, _)| keep(*t)) {
-            self.tree(*tree)
-                .insert(key.as_slice(), value.as_slice())
-                .map_err(|e| self.sled_error(e))?;
+    /// Waits until every `Sync` append acknowledged so far is applied to sled (see the
+    /// [`applier`](crate::applier) module): what a reader does before it reads.
+    fn settle(&self) -> Result<(), StoreError> {
+        match &self.journal {
+            Some(journal) => journal
+                .applier
+                .settle()
+                .map_err(|reason| self.halted(reason)),
+            None => Ok(()),
+        }
+    }
+
+    fn halted(&self, reason: String) -> StoreError {
+        StoreError::Halted {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// A [`Durability::Sync`] append of a write set: its journal frame is made durable, then
+    /// the set goes to the applier; a checkpoint follows once the journal is full.
+    fn append_journaled(&self, journal: &SyncJournal, set: WriteSet) -> Result<(), StoreError> {
+        if let Err(reason) = journal.applier.reserve() {
+            journal.halt(reason.clone());
+            return Err(self.halted(reason));
+        }
+        let due = journal.append(&set)?;
+        journal.applier.push(set);
+        if due {
+            if let Err(e) = self.checkpoint() {
+                // The append is durable; the next one reports this.
+                journal.halt(format!("checkpoint failed: {e}"));
+            }
         }
         Ok(())
     }
 
-    /// A [`Durability::Sync`] append of a write set: journal frame durable first, then the
-    /// inserts. Returns whether a checkpoint is due.
-    ///
-    /// For a big write set (a batch) the record inserts run while the frame is written and
-    /// synced on a second thread: they are invisible until the rest is applied (past the
-    /// counter, and no stream index or head points at them), and the rest waits for the
-    /// frame. A crash in between leaves records that no finished append owns, which
-    /// [`SledStore::remove_unjournaled_records`] takes out on open.
-    fn append_journaled(&self, journal: &Journal, set: &WriteSet) -> Result<bool, StoreError> {
-        let halt = |e: StoreError| {
-            journal.halt(format!("applying a journaled append failed: {e}"));
-            e
-        };
-        if set.bytes() < OVERLAP_BYTES {
-            let due = journal.append(set)?;
-            self.apply(set).map_err(halt)?;
-            return Ok(due);
-        }
-        let (journaled, records) = std::thread::scope(|scope| {
-            let frame = scope.spawn(|| journal.append(set));
-            let records = self.apply_where(set, |t| t == TreeId::Events);
-            let journaled = frame.join().unwrap_or_else(|panic| {
-                let reason = format!("the journal write panicked: {}", panic_message(&panic));
-                journal.halt(reason.clone());
-                Err(StoreError::Halted {
-                    path: self.path.clone(),
-                    reason,
-                })
-            });
-            (journaled, records)
-        });
-        let due = match journaled {
-            Ok(due) => due,
-            Err(e) => {
-                // The frame may not be durable: take the records out again (open does it
-                // otherwise).
-                for (_, key, _) in set.writes.iter().filter(|(t, _, _)| *t == TreeId::Events) {
-                    let _ = self.events.remove(key.as_slice());
-                }
-                return Err(e);
-            }
-        };
-        records.map_err(halt)?;
-        self.apply_where(set, |t| t != TreeId::Events)
-            .map_err(halt)?;
-        Ok(due)
-    }
-
     /// Removes records at or past the position counter that no finished append owns: the
     /// records of a big `Sync` append whose journal frame did not become durable before a
-    /// crash. A finished append records its command ids under its first position, so records
+    /// crash (builds before the applier inserted them while the frame was being synced). A finished append records its command ids under its first position, so records
     /// past the counter *with* such an entry are not this case but damage, left for
     /// [`SledStore::validate`] to report; so are format-1 records, which no journaled append
     /// writes. Returns whether anything was removed.
     fn remove_unjournaled_records(&self) -> Result<bool, StoreError> {
         let next = self.next_position()?;
         let owned = self
+            .trees
             .command_batches
             .contains_key(next.to_be_bytes())
             .map_err(|e| self.sled_error(e))?;
@@ -641,38 +686,30 @@ impl SledStore {
             return Ok(false);
         }
         let mut removed = false;
-        for entry in self.events.range(next.to_be_bytes()..) {
+        for entry in self.trees.events.range(next.to_be_bytes()..) {
             let (key, value) = entry.map_err(|e| self.sled_error(e))?;
             if value.first() != Some(&RECORD_TAG) {
                 return Ok(removed);
             }
-            self.events.remove(key).map_err(|e| self.sled_error(e))?;
+            self.trees
+                .events
+                .remove(key)
+                .map_err(|e| self.sled_error(e))?;
             removed = true;
         }
         Ok(removed)
-    }
-
-    fn tree(&self, tree: TreeId) -> &sled::Tree {
-        match tree {
-            TreeId::Meta => &self.meta,
-            TreeId::Events => &self.events,
-            TreeId::Streams => &self.streams,
-            TreeId::Heads => &self.heads,
-            TreeId::CommandBatches => &self.command_batches,
-            TreeId::Counters => &self.counters,
-        }
     }
 
     /// Applies a write set in one sled transaction, if the position counter is still where
     /// the set expects it.
     fn commit(&self, set: &WriteSet) -> Result<(), StoreError> {
         (
-            &self.meta,
-            &self.events,
-            &self.streams,
-            &self.heads,
-            &self.command_batches,
-            &self.counters,
+            &self.trees.meta,
+            &self.trees.events,
+            &self.trees.streams,
+            &self.trees.heads,
+            &self.trees.command_batches,
+            &self.trees.counters,
         )
             .transaction(
                 |(meta, events, streams, heads, command_batches, counters)| {
@@ -732,8 +769,10 @@ impl SledStore {
         if from > last {
             return Ok(());
         }
+        self.settle()?;
         // The record holding `from` starts at or before it.
         let start = match self
+            .trees
             .events
             .range(..=from.to_be_bytes())
             .next_back()
@@ -744,7 +783,11 @@ impl SledStore {
             None => from,
         };
         let mut expected = start;
-        for entry in self.events.range(start.to_be_bytes()..=last.to_be_bytes()) {
+        for entry in self
+            .trees
+            .events
+            .range(start.to_be_bytes()..=last.to_be_bytes())
+        {
             let (key, value) = entry.map_err(|e| self.sled_error(e))?;
             let key = self.decode_u64("events", &key)?;
             if key != expected {
@@ -890,7 +933,7 @@ impl SledStore {
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
-        (&self.meta, &self.counters)
+        (&self.trees.meta, &self.trees.counters)
             .transaction(|(meta, counters)| {
                 meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
                 counters.insert(NEXT_POSITION_KEY, &0u64.to_be_bytes())?;
@@ -904,7 +947,7 @@ impl SledStore {
     /// per stream, not per event.
     fn validate(&self) -> Result<(), StoreError> {
         let next = self.next_position()?;
-        let last = self.events.last().map_err(|e| self.sled_error(e))?;
+        let last = self.trees.events.last().map_err(|e| self.sled_error(e))?;
         match last {
             None if next != 0 => {
                 return Err(self.corrupt(
@@ -924,12 +967,13 @@ impl SledStore {
                 }
             }
         }
-        for entry in self.heads.iter() {
+        for entry in self.trees.heads.iter() {
             let (name, version) = entry.map_err(|e| self.sled_error(e))?;
             let stream = stream_from_key(&self.path, &name)?;
             let version = self.decode_u64("heads", &version)?;
             let (start, end) = stream_range(&stream, 0);
             let last = self
+                .trees
                 .streams
                 .range(start..=end)
                 .next_back()
@@ -985,6 +1029,7 @@ impl SledStore {
 
     fn next_position(&self) -> Result<u64, StoreError> {
         match self
+            .trees
             .counters
             .get(NEXT_POSITION_KEY)
             .map_err(|e| self.sled_error(e))?
@@ -994,13 +1039,19 @@ impl SledStore {
         }
     }
 
-    /// Locks the writer and loads the command index if this is its first use.
-    fn lock_writer(&self) -> Result<MutexGuard<'_, Option<CommandIndex>>, StoreError> {
-        // The index is only replaced whole after a committed append, so a poisoned lock
-        // still guards a consistent index.
+    /// Locks the writer and loads it (the command index, the counter) if this is its first
+    /// use.
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Option<Writer>>, StoreError> {
+        // The writer changes only after an append is durable, in steps that cannot fail, so a
+        // poisoned lock still guards a consistent writer.
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            *guard = Some(self.load_command_index()?);
+            // Nothing is queued for the applier yet: appends need this lock.
+            *guard = Some(Writer {
+                index: self.load_command_index()?,
+                next: self.next_position()?,
+                heads: FxHashMap::default(),
+            });
         }
         Ok(guard)
     }
@@ -1019,7 +1070,7 @@ impl SledStore {
                 (record.first_position, record.count),
             );
         }
-        for entry in self.command_batches.iter() {
+        for entry in self.trees.command_batches.iter() {
             let (key, value) = entry.map_err(|e| self.sled_error(e))?;
             let key = self.decode_u64("command_batches", &key)?;
             if value.is_empty() || value.len() % COMMAND_ENTRY != 0 {
@@ -1074,8 +1125,8 @@ impl SledStore {
 /// staged, and [`Staging::write_into`] puts everything into the transaction's trees.
 struct Staging<'a> {
     store: &'a SledStore,
-    index: &'a CommandIndex,
-    /// The position counter when staging began; checked again inside the transaction.
+    writer: &'a Writer,
+    /// The position counter when staging began (checked again inside a transaction).
     first: u64,
     /// Number of staged events.
     staged: u64,
@@ -1192,7 +1243,7 @@ impl Tx for Staging<'_> {
         Ok(self
             .commands
             .get(&id)
-            .or_else(|| self.index.get(&id))
+            .or_else(|| self.writer.index.get(&id))
             .copied())
     }
 
@@ -1200,14 +1251,22 @@ impl Tx for Staging<'_> {
         if position >= self.first {
             return self.staged_event(position);
         }
+        // A repeated command: its events may still be on their way into sled.
+        self.store.settle()?;
         let mut events = self.store.events_at(position, 1)?;
         Ok(events.pop().expect("events_at returns exactly one"))
     }
 
     fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
-        match self.heads.get(stream) {
+        match self
+            .heads
+            .get(stream)
+            .or_else(|| self.writer.heads.get(stream))
+        {
             Some(head) => Ok(Some(*head)),
-            None => self.store.stream_version(stream),
+            // No append of this handle since the applier caught up wrote the stream, so
+            // sled's head is the latest.
+            None => self.store.stored_head(stream),
         }
     }
 
@@ -1260,12 +1319,19 @@ impl EventStore for SledStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut writer = self.lock_writer()?;
-        let index = writer.as_mut().expect("lock_writer loads the index");
+        let mut guard = self.lock_writer()?;
+        let writer = guard.as_mut().expect("lock_writer loads the writer");
+        if self
+            .journal
+            .as_ref()
+            .is_none_or(|journal| journal.applier.is_settled())
+        {
+            writer.heads.clear();
+        }
         let mut staging = Staging {
             store: self,
-            index,
-            first: self.next_position()?,
+            writer: &*writer,
+            first: writer.next,
             staged: 0,
             records: Vec::new(),
             record: RecordWriter::new(),
@@ -1279,28 +1345,25 @@ impl EventStore for SledStore {
             .map(|request| append_in(&mut staging, request))
             .collect::<Result<Vec<_>, StoreError>>()?;
         staging.finish_record();
-        if staging.staged > 0 {
-            let upgrade = self.older_format.load(Ordering::SeqCst);
-            let set = staging.write_set(upgrade);
-            match &self.journal {
-                // Durable first, then visible: a frame that reached the disk is never lost,
-                // and readers never see an append that a crash could take back.
-                Some(journal) => {
-                    if self.append_journaled(journal, &set)? {
-                        if let Err(e) = self.checkpoint() {
-                            // The append is durable and applied; the next one reports this.
-                            journal.halt(format!("checkpoint failed: {e}"));
-                        }
-                    }
-                }
-                None => self.commit(&set)?,
-            }
-            if upgrade {
-                self.older_format.store(false, Ordering::SeqCst);
-                write_marker(&self.path, Marker::Ready)?;
-            }
+        if staging.staged == 0 {
+            return Ok(outcomes);
         }
-        index.extend(staging.commands);
+        let upgrade = self.older_format.load(Ordering::SeqCst);
+        let set = staging.write_set(upgrade);
+        let (next, heads, commands) = (set.next, staging.heads, staging.commands);
+        match &self.journal {
+            // Durable first, then visible: a frame that reached the disk is never lost, and
+            // readers never see an append that a crash could take back.
+            Some(journal) => self.append_journaled(journal, set)?,
+            None => self.commit(&set)?,
+        }
+        writer.next = next;
+        writer.heads.extend(heads);
+        writer.index.extend(commands);
+        if upgrade {
+            self.older_format.store(false, Ordering::SeqCst);
+            write_marker(&self.path, Marker::Ready)?;
+        }
         Ok(outcomes)
     }
 
@@ -1309,16 +1372,18 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.settle()?;
         // The run holding `from_version` starts at or before it; later runs follow.
         let (start, _) = stream_range(stream, 0);
         let first_run = self
+            .trees
             .streams
             .range(start..=stream_key(stream, from_version))
             .next_back()
             .transpose()
             .map_err(|e| self.sled_error(e))?;
         let (after, end) = stream_range(stream, from_version.saturating_add(1));
-        let later = self.streams.range(after..=end);
+        let later = self.trees.streams.range(after..=end);
         let mut events = Vec::new();
         let mut expected: Option<u64> = None;
         for entry in first_run.into_iter().map(Ok).chain(later) {
@@ -1367,6 +1432,7 @@ impl EventStore for SledStore {
     fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         // Everything below the counter is committed, so reading up to it gives a gapless
         // prefix even while other threads append.
+        self.settle()?;
         let next = self.next_position()?;
         let mut events = Vec::new();
         if from_position >= next || max == 0 {
@@ -1388,19 +1454,14 @@ impl EventStore for SledStore {
     }
 
     fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
-        match self
-            .heads
-            .get(stream.as_str().as_bytes())
-            .map_err(|e| self.sled_error(e))?
-        {
-            None => Ok(None),
-            Some(bytes) => self.decode_u64("heads", &bytes).map(Some),
-        }
+        self.settle()?;
+        self.stored_head(stream)
     }
 
     fn heads(&self) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
+        self.settle()?;
         let mut heads = std::collections::BTreeMap::new();
-        for entry in self.heads.iter() {
+        for entry in self.trees.heads.iter() {
             let (name, version) = entry.map_err(|e| self.sled_error(e))?;
             heads.insert(
                 stream_from_key(&self.path, &name)?,
@@ -1411,22 +1472,39 @@ impl EventStore for SledStore {
     }
 
     fn last_position(&self) -> Result<Option<u64>, StoreError> {
+        self.settle()?;
         Ok(self.next_position()?.checked_sub(1))
     }
 
     fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError> {
         let found = {
             let writer = self.lock_writer()?;
-            let index = writer.as_ref().expect("lock_writer loads the index");
-            index.get(&command_id.as_u128()).copied()
+            let writer = writer.as_ref().expect("lock_writer loads the writer");
+            writer.index.get(&command_id.as_u128()).copied()
         };
         let Some((first, count)) = found else {
             return Ok(None);
         };
+        self.settle()?;
         Ok(Some(AppendOutcome {
             events: self.events_at(first, count)?,
             duplicate: true,
         }))
+    }
+}
+
+impl SledStore {
+    /// The head of `stream` as sled holds it, without waiting for the applier.
+    fn stored_head(&self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
+        match self
+            .trees
+            .heads
+            .get(stream.as_str().as_bytes())
+            .map_err(|e| self.sled_error(e))?
+        {
+            None => Ok(None),
+            Some(bytes) => self.decode_u64("heads", &bytes).map(Some),
+        }
     }
 }
 
@@ -1523,7 +1601,7 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
     }
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = panic.downcast_ref::<String>() {
@@ -1732,14 +1810,23 @@ mod tests {
         NewEvent::new("Tested", 1, serde_json::json!({ "n": 1 }), "tester", at)
     }
 
+    fn org() -> StreamId {
+        StreamId::new("org").unwrap()
+    }
+
+    /// Appends one event to `org` under command id `n`.
+    fn append(
+        store: &SledStore,
+        n: u128,
+        expected: ExpectedVersion,
+    ) -> Result<AppendOutcome, StoreError> {
+        store.append(&org(), expected, Uuid::from_u128(n), vec![event()])
+    }
+
     #[test]
     fn a_halted_journal_refuses_appends_until_the_store_is_reopened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
-        let stream = StreamId::new("org").unwrap();
-        let append = |store: &SledStore, n: u128, expected| {
-            store.append(&stream, expected, Uuid::from_u128(n), vec![event()])
-        };
         let store = SledStore::open(&path, StoreOptions::default()).unwrap();
         append(&store, 1, ExpectedVersion::Any).unwrap();
         store
@@ -1759,5 +1846,39 @@ mod tests {
         assert!(store.find_command(Uuid::from_u128(2)).unwrap().is_none());
         append(&store, 2, ExpectedVersion::Exact(0)).unwrap();
         assert_eq!(store.read_all(0, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_failed_apply_stops_reads_and_appends_and_reopening_applies_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let mut store = SledStore::open(&path, StoreOptions::default()).unwrap();
+        append(&store, 1, ExpectedVersion::Any).unwrap();
+        store.flush().unwrap();
+        let journal = Arc::get_mut(store.journal.as_mut().expect("a Sync store has a journal"))
+            .expect("no other handle");
+        journal.applier =
+            Applier::start(Box::new(|_: &WriteSet| Err("sled said no".to_owned()))).unwrap();
+
+        // The append is durable, so it is acknowledged; reading it is not possible.
+        let outcome = append(&store, 2, ExpectedVersion::Exact(0)).unwrap();
+        assert_eq!(outcome.events[0].global_position, 1);
+        for err in [
+            store.read_all(0, 10).unwrap_err(),
+            store.stream_version(&org()).unwrap_err(),
+            store.last_position().unwrap_err(),
+            append(&store, 3, ExpectedVersion::Exact(1)).unwrap_err(),
+        ] {
+            assert!(matches!(err, StoreError::Halted { .. }), "{err:?}");
+            assert!(err.to_string().contains("sled said no"), "{err}");
+        }
+        drop(store);
+
+        let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+        let events = store.read_all(0, 10).unwrap();
+        assert_eq!(events.len(), 2, "the journal held the unapplied append");
+        assert_eq!(events[1].command_id, Uuid::from_u128(2));
+        assert!(store.find_command(Uuid::from_u128(3)).unwrap().is_none());
+        assert_eq!(store.stream_version(&org()).unwrap(), Some(1));
     }
 }
