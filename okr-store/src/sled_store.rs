@@ -186,6 +186,9 @@ const TREES: [&str; 8] = [
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
 /// Bytes per command in a `command_batches` value: id, first position, count.
 const COMMAND_ENTRY: usize = 32;
+/// How many stream heads the writer keeps in memory (see [`Writer::heads`]) before it lets
+/// the applier catch up and reads them from sled again.
+const MAX_CACHED_HEADS: usize = 4096;
 /// sled's background flush interval under [`Durability::Sync`] (sled's own default).
 const SYNC_FLUSH_EVERY_MS: u64 = 500;
 
@@ -394,8 +397,8 @@ struct Writer {
     /// The position counter after this handle's last append. Under [`Durability::Sync`] sled's
     /// counter can lag behind it until the applier catches up.
     next: u64,
-    /// The heads of the streams this handle appended to since the applier last caught up:
-    /// sled's `heads` may not hold them yet.
+    /// The heads of streams this handle appended to: sled's `heads` may not hold them yet
+    /// under [`Durability::Sync`]. A stream missing here has its latest head in sled.
     heads: FxHashMap<StreamId, u64>,
 }
 
@@ -1120,9 +1123,9 @@ impl SledStore {
     }
 }
 
-/// One batch, staged before its sled transaction: reads go to the store (the writer lock keeps
-/// it still) and to what the batch staged so far; events are encoded into records as they are
-/// staged, and [`Staging::write_into`] puts everything into the transaction's trees.
+/// One batch, staged before it is written: reads go to what the batch staged so far, to the
+/// [`Writer`] (the writer lock keeps it still) and to sled; events are encoded into records as
+/// they are staged, and [`Staging::write_set`] turns everything into the batch's write set.
 struct Staging<'a> {
     store: &'a SledStore,
     writer: &'a Writer,
@@ -1264,8 +1267,8 @@ impl Tx for Staging<'_> {
             .or_else(|| self.writer.heads.get(stream))
         {
             Some(head) => Ok(Some(*head)),
-            // No append of this handle since the applier caught up wrote the stream, so
-            // sled's head is the latest.
+            // No append this handle remembers wrote the stream, so sled's head is the
+            // latest.
             None => self.store.stored_head(stream),
         }
     }
@@ -1321,11 +1324,9 @@ impl EventStore for SledStore {
         }
         let mut guard = self.lock_writer()?;
         let writer = guard.as_mut().expect("lock_writer loads the writer");
-        if self
-            .journal
-            .as_ref()
-            .is_none_or(|journal| journal.applier.is_settled())
-        {
+        if writer.heads.len() > MAX_CACHED_HEADS {
+            // sled holds every head once the applier caught up.
+            self.settle()?;
             writer.heads.clear();
         }
         let mut staging = Staging {
