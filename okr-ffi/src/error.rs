@@ -32,7 +32,9 @@ pub enum okr_result {
     /// The store failed: I/O, a held lock, a store of a newer format, ... Nothing was
     /// written, with one exception: when an append fails after its journal frame may have
     /// reached the disk, the store stops taking appends (the message says so) and the
-    /// append is recorded or not as the journal says when the store is next opened.
+    /// append is recorded or not as the journal says when the store is next opened. A store
+    /// that could not apply a durable append to its database also stops, for appends and
+    /// for reads that would need that append, until it is reopened.
     Storage = 6,
     /// Stored data is damaged or does not decode. The message names the position or place.
     Corrupt = 7,
