@@ -50,9 +50,10 @@
 //! [`Durability::Sync`] also holds `journal` (see below).
 //!
 //! Appends to one store are serialised by a lock the store holds (sled allows one process per
-//! database). Under it an append (or batch) reads the counter and the heads, checks the
-//! expected versions and encodes the records into a *write set*: every insert the append
-//! makes, with the counter before and after. How the write set reaches sled depends on the
+//! database). Under it an append (or batch) takes the counter and the heads (the lock keeps
+//! the counter, and the heads of the streams it wrote, in memory; other heads come from sled),
+//! checks the expected versions and encodes the records into a *write set*: every insert the
+//! append makes, with the counter before and after. How the write set reaches sled depends on the
 //! durability:
 //!
 //! * [`Durability::Sync`]: the write set goes first, as one frame, into the store's

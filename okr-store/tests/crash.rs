@@ -104,8 +104,8 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
     while i < CHILD_LIMIT {
         writes += 1;
         // Every seventh write is a batch of two appends to two streams; every 250th a batch of
-        // 100 appends with padded payloads (about 200 events and 330 KB, big enough for the
-        // journal to insert its records while the frame is synced).
+        // 100 appends with padded payloads (about 200 events and 330 KB, enough to wake the
+        // store's applier at once, while small appends wait for it in groups).
         let outcomes = if writes % 250 == 0 {
             let batch = (i..i + BIG_BATCH)
                 .map(|n| {
