@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use crate::journal::WriteSet;
 
 /// How many bytes of write sets may wait for the applier before appends wait for it.
-pub(crate) const MAX_QUEUED_BYTES: usize = 8 << 20;
+const MAX_QUEUED_BYTES: usize = 8 << 20;
 
 /// An append wakes the idle applier once this many bytes are queued...
 const WAKE_BYTES: usize = 256 << 10;

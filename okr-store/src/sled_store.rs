@@ -53,8 +53,8 @@
 //! database). Under it an append (or batch) takes the counter and the heads (the lock keeps
 //! the counter, and the heads of the streams it wrote, in memory; other heads come from sled),
 //! checks the expected versions and encodes the records into a *write set*: every insert the
-//! append makes, with the counter before and after. How the write set reaches sled depends on the
-//! durability:
+//! append makes, with the counter before and after. How the write set reaches sled depends on
+//! the durability:
 //!
 //! * [`Durability::Sync`]: the write set goes first, as one frame, into the store's
 //!   write-ahead journal (the file `journal`, see below), which is `fdatasync`ed; then the
@@ -102,8 +102,9 @@
 //!   the last one, whatever part of them sled had written. Records past the counter that no
 //!   finished append owns (no `command_batches` entry at the counter) are removed: earlier
 //!   builds inserted the records of a big append while its frame was being synced, and a
-//!   crash in between left them behind. Then sled is flushed and the journal starts over. A journal whose frames do not continue each other, or that starts
-//!   after the end of sled's log, or ends before it, is [`StoreError::Corrupt`].
+//!   crash in between left them behind. Then sled is flushed and the journal starts over. A
+//!   journal whose frames do not continue each other, or that starts after the end of sled's
+//!   log, or ends before it, is [`StoreError::Corrupt`].
 //! * **Failures.** If the journal write or its `fdatasync` fails, the append's outcome is
 //!   unknown until the store is reopened, so the handle refuses all later appends
 //!   ([`StoreError::Halted`]). Reopening settles it; [`EventStore::find_command`] then tells
@@ -658,10 +659,11 @@ impl SledStore {
     /// A [`Durability::Sync`] append of a write set: its journal frame is made durable, then
     /// the set goes to the applier; a checkpoint follows once the journal is full.
     fn append_journaled(&self, journal: &SyncJournal, set: WriteSet) -> Result<(), StoreError> {
-        if let Err(reason) = journal.applier.reserve() {
-            journal.halt(reason.clone());
-            return Err(self.halted(reason));
-        }
+        // After a failed apply this fails for good: the applier keeps its failure.
+        journal
+            .applier
+            .reserve()
+            .map_err(|reason| self.halted(reason))?;
         let due = journal.append(&set)?;
         journal.applier.push(set);
         if due {
@@ -673,12 +675,13 @@ impl SledStore {
         Ok(())
     }
 
-    /// Removes records at or past the position counter that no finished append owns: the
-    /// records of a big `Sync` append whose journal frame did not become durable before a
-    /// crash (builds before the applier inserted them while the frame was being synced). A finished append records its command ids under its first position, so records
-    /// past the counter *with* such an entry are not this case but damage, left for
-    /// [`SledStore::validate`] to report; so are format-1 records, which no journaled append
-    /// writes. Returns whether anything was removed.
+    /// Removes records at or past the position counter that no finished append owns: earlier
+    /// builds inserted the records of a big `Sync` append while its journal frame was being
+    /// synced, and a crash before the frame became durable left them behind. A finished append
+    /// records its command ids under its first position, so records past the counter *with*
+    /// such an entry are not this case but damage, left for [`SledStore::validate`] to
+    /// report; so are format-1 records, which no journaled append writes. Returns whether
+    /// anything was removed.
     fn remove_unjournaled_records(&self) -> Result<bool, StoreError> {
         let next = self.next_position()?;
         let owned = self
