@@ -39,6 +39,41 @@ pub struct Command {
     pub body: CommandBody,
 }
 
+impl Command {
+    /// A command with its envelope: `command_id` identifies it for retries, `actor` is the
+    /// person acting and `at` the moment it is given. No expected version is set.
+    ///
+    /// ```
+    /// use okr_core::{Command, CommandBody, PersonId};
+    /// let at = "2025-01-06T09:00:00Z".parse().unwrap();
+    /// let person = PersonId::from_u128(7);
+    /// let command = Command::new(uuid::Uuid::from_u128(1), person, at, CommandBody::RegisterPerson {
+    ///     person,
+    ///     name: "Alex".into(),
+    /// })
+    /// .expecting(0);
+    /// assert_eq!(command.envelope.expected_version, Some(0));
+    /// ```
+    pub fn new(command_id: Uuid, actor: PersonId, at: DateTime<Utc>, body: CommandBody) -> Command {
+        Command {
+            envelope: Envelope {
+                command_id,
+                actor,
+                at,
+                expected_version: None,
+            },
+            body,
+        }
+    }
+
+    /// The same command, refused unless its stream holds exactly `version` events when it is
+    /// decided (optimistic concurrency).
+    pub fn expecting(mut self, version: u64) -> Command {
+        self.envelope.expected_version = Some(version);
+        self
+    }
+}
+
 /// Everything the engine can be asked to do (DESIGN §4–§5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
