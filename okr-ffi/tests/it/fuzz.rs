@@ -4,7 +4,7 @@
 //! one of output and error is set, both freeable.
 //!
 //! `OKR_FUZZ_CASES` sets the number of cases per target (default 256); a long campaign:
-//! `OKR_FUZZ_CASES=1000000 cargo test -p okr-ffi --release --test fuzz`.
+//! `OKR_FUZZ_CASES=1000000 cargo test -p okr-ffi --release --test it fuzz`.
 
 use std::ptr;
 

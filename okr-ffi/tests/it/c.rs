@@ -1,12 +1,11 @@
 //! Compiles `tests/c/cycle.c` with the system C compiler against the built cdylib and the
 //! committed header, runs it (on disk), and runs it again under valgrind (in memory).
 
-mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{crate_dir, lib_dir, require, run};
+use crate::support::{crate_dir, lib_dir, require, run};
 
 /// Compiles the C test program into `dir`, returning its path.
 fn compile(dir: &std::path::Path) -> PathBuf {

@@ -1,10 +1,9 @@
 //! Runs `tests/python/test_cycle.py`, a ctypes client, against the built cdylib.
 
-mod common;
 
 use std::process::Command;
 
-use common::{crate_dir, lib_dir, lib_name, require, run};
+use crate::support::{crate_dir, lib_dir, lib_name, require, run};
 
 #[test]
 fn python_ctypes_client_runs_a_cycle() {

@@ -1,5 +1,5 @@
 //! The committed header `include/okr.h` is what cbindgen generates from this crate.
-//! `OKR_BLESS=1 cargo test -p okr-ffi --test header` rewrites it.
+//! `OKR_BLESS=1 cargo test -p okr-ffi --test it header` rewrites it.
 
 use std::path::Path;
 

@@ -1,0 +1,11 @@
+//! Integration tests of okr-ffi: one binary. They drive the C ABI through its extern
+//! functions (`abi`, `fuzz`), from a real C program (`c`, also under valgrind) and from a
+//! Python ctypes client (`python`), and check that the committed header has not drifted
+//! (`header`).
+
+mod abi;
+mod c;
+mod fuzz;
+mod header;
+mod python;
+mod support;
