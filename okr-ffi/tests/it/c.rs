@@ -1,7 +1,6 @@
 //! Compiles `tests/c/cycle.c` with the system C compiler against the built cdylib and the
 //! committed header, runs it (on disk), and runs it again under valgrind (in memory).
 
-
 use std::path::PathBuf;
 use std::process::Command;
 

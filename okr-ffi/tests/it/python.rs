@@ -1,6 +1,5 @@
 //! Runs `tests/python/test_cycle.py`, a ctypes client, against the built cdylib.
 
-
 use std::process::Command;
 
 use crate::support::{crate_dir, lib_dir, lib_name, require, run};
