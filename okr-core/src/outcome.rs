@@ -572,8 +572,8 @@ const STOP_DE: &[&str] = &[
     "nicht", "ohne", "statt", "ihre", "sich", "je", "alle", "noch", "nur", "am",
 ];
 const STOP_EN: &[&str] = &[
-    "the", "of", "and", "to", "we", "our", "for", "with", "is", "are", "will", "by", "from",
-    "a", "their", "without", "on", "at", "all", "per", "every", "instead",
+    "the", "of", "and", "to", "we", "our", "for", "with", "is", "are", "will", "by", "from", "a",
+    "their", "without", "on", "at", "all", "per", "every", "instead",
 ];
 
 // ---------------------------------------------------------------------------------------
