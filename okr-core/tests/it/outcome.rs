@@ -344,3 +344,72 @@ fn language_and_beneficiary_are_read_from_the_text() {
         Some("staff")
     );
 }
+
+mod never_panics {
+    use okr_core::outcome::{self, Reading};
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "Wir",
+        "wir",
+        "setzen",
+        "um",
+        "ein",
+        "führen",
+        "Einführung",
+        "der",
+        "E-Akte",
+        "575",
+        "10",
+        "Workshops",
+        "neue",
+        "digitalisieren",
+        "eingeführt",
+        "Bürger:innen",
+        "von",
+        "auf",
+        "5",
+        "%",
+        "Implement",
+        "roll",
+        "out",
+        "of",
+        "the",
+        "citizens",
+        "new",
+        "live",
+        "1.1.2024",
+        "3,1",
+        "1,500",
+        "ge",
+        "t",
+        "-",
+        "…",
+        "„",
+        "“",
+        "'s",
+        "in",
+        "Betrieb",
+        "nehmen",
+        "ß",
+    ];
+
+    proptest! {
+        // Given any text, when it is assessed, then it neither panics nor reads as an output
+        // without saying why.
+        #[test]
+        fn any_text(s in "\\PC{0,60}") {
+            let a = outcome::assess(&s);
+            prop_assert_eq!(a.reading == Reading::Output, a.reason_en().is_some());
+            let _ = outcome::beneficiary(&s);
+        }
+
+        #[test]
+        fn word_salad(idx in proptest::collection::vec(0..WORDS.len(), 0..12)) {
+            let s: Vec<&str> = idx.iter().map(|&i| WORDS[i]).collect();
+            let a = outcome::assess(&s.join(" "));
+            prop_assert_eq!(a.is_output(), a.pattern.is_some());
+            prop_assert_eq!(a.is_output(), a.reason_de().is_some());
+        }
+    }
+}
