@@ -743,7 +743,8 @@ impl Reader<'_> {
         out
     }
 
-    /// The work root of a German or English word used as a verb, if it has one.
+    /// Whether a German or English word (used as a verb or as a noun made from one) has
+    /// the root of a work verb.
     fn work_root(&self, lower: &str) -> bool {
         match self.lang {
             Lang::German => self
@@ -950,7 +951,15 @@ impl Reader<'_> {
         if matches!(next, Some("of" | "for" | "into")) {
             return Some((Pattern::NominalWorkOrder, format!("{words} {}", next?)));
         }
-        Some((Pattern::Imperative, words))
+        // An imperative is the bare verb: "Training completion rate …" and "Deployment
+        // frequency …" are nouns naming a measure, not orders.
+        let lower = &self.toks[i].lower;
+        let inflected = ["ing", "ed", "tion", "ery"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+            || (lower.ends_with('s') && !lower.ends_with("ss"))
+            || (lower.ends_with("ment") && self.stem(lower) != *lower);
+        (!inflected).then_some((Pattern::Imperative, words))
     }
 
     fn nominal_en(&self) -> Option<(Pattern, String)> {

@@ -307,6 +307,9 @@ fn measured_changes_are_outcomes() {
         "Share of applications filed online rises from 5% to 25%",
         "Reduce average handling time from 12 to 8 minutes",
         "Zufriedenheit mit dem Bürgerportal von 3,1 auf 4,2 Sterne",
+        // A noun from a work verb naming a measure is no imperative.
+        "Training completion rate rises from 60% to 90%",
+        "Deployment frequency rises from weekly to daily",
     ] {
         let a = outcome::assess(title);
         assert_eq!(a.reading, Reading::Outcome, "{title}: {a:?}");
