@@ -13,6 +13,14 @@
 //! services digitised, workshops held. Outputs can be necessary, but done is not the same
 //! as better for anyone, and a title built around the work says nothing about the effect.
 //!
+//! Auf Deutsch: Ein Objective ist eine Minivision: Veränderung + Mehrwert + für Menschen.
+//! Ein Outcome ist eine Veränderung im Verhalten von Menschen, die ihnen etwas bringt
+//! („Die Bürger und Unternehmen erledigen ihre Behördengänge online“); ein Key Result misst
+//! sie von X auf Y („Die Nutzungsrate steigt von 5 % auf 25 %“). Ein Output ist ein
+//! Arbeitsauftrag oder eine Lieferung („575 OZG-Leistungen digitalisieren“, „Wir führen die
+//! E-Akte ein“, „10 Workshops durchführen“): ein reines Umsetzungsziel, das nicht sagt, wer
+//! davon profitiert.
+//!
 //! The check reports an output when the sentence is built like a work order or a delivery
 //! notice:
 //!
@@ -40,8 +48,16 @@
 //! so one entry covers the infinitive, the finite verb, the participle and the
 //! nominalisation, also inside compounds („Prozessdigitalisierung“).
 //!
+//! Besides the reading, an [`Assessment`] says which people the title names as benefiting
+//! ([`beneficiary`]: Bürgerinnen und Bürger, Unternehmen, Mitarbeitende, Fachbereiche,
+//! citizens, staff, customers, …, also in compounds and gender forms such as
+//! „Verwaltungsmitarbeitende“ or „Kund:innen“), whether it measures something and whether
+//! it names a change at all.
+//!
 //! The check is a heuristic for advisory lints: it reads patterns, not meaning. Titles that
-//! name only a thing without any verb („Neue Website für das Standesamt“) pass as outcomes.
+//! name only a thing without any verb („Neue Website für das Standesamt“) pass as outcomes,
+//! and a work step that is the subject of a value statement („Die Einführung der E-Akte
+//! entlastet die Mitarbeitenden“) still reads as output.
 //!
 //! ```
 //! use okr_core::outcome::{self, Pattern, Reading};
