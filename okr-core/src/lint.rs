@@ -28,8 +28,7 @@ pub enum LintCode {
     /// The objective does not say for whom ("für Menschen"): the beneficiary field is empty
     /// and neither the title nor the change or value text names people who benefit.
     ObjectiveWithoutBeneficiary,
-    /// The title reads like an output or work order, not an outcome (see
-    /// [`crate::outcome`]).
+    /// The title reads like an output or work order, not an outcome (module `outcome`).
     ObjectiveReadsLikeOutput,
     /// The objective has more key results than the policy's lint threshold.
     ObjectiveManyKeyResults,
@@ -44,7 +43,7 @@ pub enum LintCode {
     /// A committed objective scored far below 1.0.
     CommittedObjectiveLowScore,
     /// The key result's title reads like an activity or deliverable („10 Workshops
-    /// durchführen“, "Launch the portal"), not a measured outcome (see [`crate::outcome`]).
+    /// durchführen“, "Launch the portal"), not a measured outcome (module `outcome`).
     /// Not raised for milestones, which `milestone-key-result` already names.
     KeyResultReadsLikeActivity,
 }
