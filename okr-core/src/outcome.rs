@@ -33,6 +33,7 @@
 //! | [`Pattern::Imperative`] | — | "Implement …", "Launch …", "Roll out …", "Set up …", "Run 10 workshops" |
 //! | [`Pattern::Delivered`] | „Die E-Akte ist eingeführt“, „Anzahl der veröffentlichten Formulare …“, „Das Portal ist live“ | "12 sessions delivered", "Portal launched" |
 //! | [`Pattern::ActivityCount`] | „10 Workshops …“, „575 OZG-Leistungen …“, „5 neue Online-Dienste …“ | "12 new online forms", "three blog posts" |
+//! | [`Pattern::Deliverable`] | „Neue Website für das Standesamt“, „Digitalstrategie 2030“ | "A new intranet for all employees", "Dashboard for the check-in" |
 //!
 //! A sentence whose subject names the people who benefit reads as behaviour, even with a
 //! work verb: „Die Bürger und Unternehmen führen ihre Behördengänge online durch“ and
@@ -54,8 +55,13 @@
 //! „Verwaltungsmitarbeitende“ or „Kund:innen“), whether it measures something and whether
 //! it names a change at all.
 //!
-//! The check is a heuristic for advisory lints: it reads patterns, not meaning. Titles that
-//! name only a thing without any verb („Neue Website für das Standesamt“) pass as outcomes,
+//! The last pattern is the weakest: a title headed by a thing (a website, portal, app,
+//! system, strategy, concept, dashboard, …) that names no change, no measure and nobody
+//! doing anything. „Ein Intranet, in dem Mitarbeitende alles in zwei Klicks finden“ names
+//! people acting and is not caught.
+//!
+//! The check is a heuristic for advisory lints: it reads patterns, not meaning. A thing
+//! without a list noun („Bis Q4 haben alle Schulen digitale Tafeln“) passes as an outcome,
 //! and a work step that is the subject of a value statement („Die Einführung der E-Akte
 //! entlastet die Mitarbeitenden“) still reads as output.
 //!
@@ -125,6 +131,9 @@ pub enum Pattern {
     Delivered,
     /// A count of deliverables or activities: „10 Workshops“, "12 new forms".
     ActivityCount,
+    /// Only a thing is named, no change and no one doing anything differently: „Neue
+    /// Website für das Standesamt“, "A new intranet for all employees".
+    Deliverable,
 }
 
 impl Pattern {
@@ -138,6 +147,7 @@ impl Pattern {
             Pattern::Imperative => "an imperative work order",
             Pattern::Delivered => "a delivered state",
             Pattern::ActivityCount => "a count of deliverables",
+            Pattern::Deliverable => "a deliverable, no change named",
         }
     }
 
@@ -151,6 +161,7 @@ impl Pattern {
             Pattern::Imperative => "ein Arbeitsauftrag im Imperativ",
             Pattern::Delivered => "ein gelieferter Zustand",
             Pattern::ActivityCount => "eine Anzahl von Lieferungen",
+            Pattern::Deliverable => "ein Liefergegenstand, keine Veränderung",
         }
     }
 }
@@ -488,6 +499,33 @@ const DELIVERABLES: &[&str] = &[
     "stories",
 ];
 
+/// Things that are delivered, as word endings (so compounds count: „Digitalstrategie“).
+const ARTIFACTS: &[&str] = &[
+    "website",
+    "webseite",
+    "portal",
+    "app",
+    "intranet",
+    "plattform",
+    "platform",
+    "system",
+    "software",
+    "strategie",
+    "strategy",
+    "konzept",
+    "concept",
+    "tool",
+    "dashboard",
+    "chatbot",
+    "datenbank",
+    "database",
+    "schnittstelle",
+    "interface",
+    "handbuch",
+    "leitfaden",
+    "richtlinie",
+];
+
 /// Words after a count that mark deliverables: „5 neue …“, "12 new …".
 const NEW_WORDS: &[&str] = &[
     "neue",
@@ -541,6 +579,12 @@ const MEASURES: &[&str] = &[
     "percent",
     "churn",
     "nps",
+    "anzahl",
+    "zahl",
+    "number",
+    "per",
+    "pro",
+    "je",
     "%",
 ];
 
@@ -828,7 +872,9 @@ impl Reader<'_> {
                 .or_else(|| self.nominal_en())
                 .or_else(|| self.verbs_en()),
         };
-        found.or_else(|| self.activity_count())
+        found
+            .or_else(|| self.activity_count())
+            .or_else(|| self.deliverable())
     }
 
     fn nominal_de(&self) -> Option<(Pattern, String)> {
@@ -836,16 +882,35 @@ impl Reader<'_> {
             if t.cap && self.de_work_noun(t) {
                 return Some((Pattern::NominalWorkOrder, t.text.clone()));
             }
-            let adjective_like = !t.cap
-                || (i == 0
-                    && ["e", "en", "er", "es", "em"]
-                        .iter()
-                        .any(|e| t.lower.ends_with(e)));
-            if !(DETERMINERS.contains(&t.lower.as_str()) || adjective_like) {
+            if !self.modifies_head(i) {
                 break;
             }
         }
         None
+    }
+
+    /// Whether the word at `i` can stand before the head noun of a title: an article, a
+    /// number, „neu“/"new", an adjective („Vollständige Umstellung“, "fully"), but not a
+    /// preposition („Termine im Bürgerportal“ is headed by „Termine“).
+    fn modifies_head(&self, i: usize) -> bool {
+        let t = &self.toks[i];
+        let l = t.lower.as_str();
+        if DETERMINERS.contains(&l) || NEW_WORDS.contains(&l) || l.starts_with("neu") {
+            return true;
+        }
+        match self.lang {
+            Lang::German => {
+                let preposition = PREPOSITIONS.contains(&l)
+                    || ["im", "in", "am", "beim", "und", "oder"].contains(&l);
+                let adjective_first = i == 0
+                    && ["e", "en", "er", "es", "em"].iter().any(|e| l.ends_with(e))
+                    && self.toks.get(i + 1).is_some_and(|n| n.cap);
+                (!t.cap && !preposition) || adjective_first
+            }
+            Lang::English => {
+                l.ends_with("ly") || l.ends_with("ful") || ["full", "complete"].contains(&l)
+            }
+        }
     }
 
     fn separable_de(&self) -> Option<(Pattern, String)> {
@@ -1040,17 +1105,38 @@ impl Reader<'_> {
                 if n.numeric || n.lower == "%" || is_people(&n.lower, self.lang) {
                     break;
                 }
-                let deliverable = DELIVERABLES.iter().any(|d| {
-                    n.lower.strip_suffix(d).is_some_and(|head| {
-                        head.is_empty() || head.ends_with('-') || head.chars().count() >= 3
-                    })
-                });
+                let deliverable = ends_with_word(&n.lower, DELIVERABLES);
                 let new = j == i + 1 && NEW_WORDS.contains(&n.lower.as_str());
                 if deliverable || new {
                     let words: Vec<&str> =
                         self.toks[i..=j].iter().map(|t| t.text.as_str()).collect();
                     return Some((Pattern::ActivityCount, words.join(" ")));
                 }
+            }
+        }
+        None
+    }
+
+    /// A title headed by a thing („Neue Website …“, "A customer portal …") that names no
+    /// change, no measure and no people acting.
+    fn deliverable(&self) -> Option<(Pattern, String)> {
+        if self.names_change() || self.measured() {
+            return None;
+        }
+        let acting = (0..self.toks.len()).any(|i| {
+            is_people(&self.toks[i].lower, self.lang)
+                && !(i.saturating_sub(2)..i)
+                    .any(|j| PREPOSITIONS.contains(&self.toks[j].lower.as_str()))
+        });
+        if acting {
+            return None;
+        }
+        for (i, t) in self.toks.iter().take(4).enumerate() {
+            if ends_with_word(&t.lower, ARTIFACTS) {
+                return Some((Pattern::Deliverable, t.text.clone()));
+            }
+            if !self.modifies_head(i) {
+                break;
             }
         }
         None
@@ -1076,6 +1162,16 @@ impl Reader<'_> {
             .iter()
             .any(|t| CHANGE_WORDS.iter().any(|c| t.lower.starts_with(c)))
     }
+}
+
+/// Whether `lower` is one of `words` or a compound ending in one („OZG-Leistungen“,
+/// „Digitalstrategie“), not a word that merely ends in its letters („knapp“).
+fn ends_with_word(lower: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        lower
+            .strip_suffix(w)
+            .is_some_and(|head| head.is_empty() || head.ends_with('-') || head.chars().count() >= 3)
+    })
 }
 
 fn is_digitise(lower: &str) -> bool {

@@ -10,7 +10,7 @@ const CORPUS: &str = include_str!("corpus/outcome.tsv");
 
 /// Floors at the figures reached when the corpus was last extended.
 const PRECISION_FLOOR: f64 = 0.98;
-const RECALL_FLOOR: f64 = 0.93;
+const RECALL_FLOOR: f64 = 0.95;
 
 struct Row<'a> {
     label: Reading,
@@ -257,6 +257,16 @@ fn each_pattern_names_its_evidence() {
             Pattern::ActivityCount,
             "12 new",
         ),
+        (
+            "Neue Website für das Standesamt",
+            Pattern::Deliverable,
+            "Website",
+        ),
+        (
+            "A new intranet for all employees",
+            Pattern::Deliverable,
+            "intranet",
+        ),
     ];
     for (title, pattern, evidence) in cases {
         let a = outcome::assess(title);
@@ -321,6 +331,22 @@ fn measured_changes_are_outcomes() {
     assert!(a.is_output() && a.measured, "{a:?}");
     assert!(outcome::assess("Bearbeitungszeit sinkt").names_change);
     assert!(!outcome::assess("Einführung der E-Akte").names_change);
+}
+
+// Given a title headed by a thing, when it names a change, a measure or people acting, then
+// it is no deliverable.
+#[test]
+fn a_thing_with_people_acting_is_no_deliverable() {
+    for title in [
+        "Ein Intranet, in dem Mitarbeitende alles in zwei Klicks finden",
+        "Termine im Bürgerportal",
+        "Die Kita-App hilft Eltern, schneller einen Platz zu finden",
+        "Portal sessions per resident per month from 0.2 to 0.5",
+        "Website visits per month",
+    ] {
+        let a = outcome::assess(title);
+        assert_eq!(a.reading, Reading::Outcome, "{title}: {a:?}");
+    }
 }
 
 #[test]
