@@ -58,6 +58,7 @@ pub mod key_result;
 pub mod lint;
 pub mod objective;
 pub mod organisation;
+pub mod outcome;
 pub mod policy;
 pub mod rejection;
 pub mod review;

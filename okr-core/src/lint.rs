@@ -1,11 +1,17 @@
 //! Advisory lints (DESIGN §6): never refusals, always with a stable code and a message in
 //! English and German.
+//!
+//! Whether a title reads like an output (a work order, a delivery, a count of activities)
+//! or like an outcome (a change in what people do) is decided by [`crate::outcome`], for
+//! objectives (`objective-reads-like-output`) and key results
+//! (`key-result-reads-like-activity`) alike.
 
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId};
 use crate::key_result::{KeyResult, KrKind};
 use crate::objective::{Objective, ObjectiveKind, ObjectiveStatus};
+use crate::outcome;
 use crate::rollup;
 use crate::state::State;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -19,9 +25,10 @@ use uuid::Uuid;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum LintCode {
-    /// The objective does not say for whom ("für Menschen").
+    /// The objective does not say for whom ("für Menschen"): the beneficiary field is empty
+    /// and neither the title nor the change or value text names people who benefit.
     ObjectiveWithoutBeneficiary,
-    /// The title reads like an output or work order, not an outcome.
+    /// The title reads like an output or work order, not an outcome (module `outcome`).
     ObjectiveReadsLikeOutput,
     /// The objective has more key results than the policy's lint threshold.
     ObjectiveManyKeyResults,
@@ -35,6 +42,10 @@ pub enum LintCode {
     NoRecentCheckIn,
     /// A committed objective scored far below 1.0.
     CommittedObjectiveLowScore,
+    /// The key result's title reads like an activity or deliverable („10 Workshops
+    /// durchführen“, "Launch the portal"), not a measured outcome (module `outcome`).
+    /// Not raised for milestones, which `milestone-key-result` already names.
+    KeyResultReadsLikeActivity,
 }
 
 impl LintCode {
@@ -49,6 +60,7 @@ impl LintCode {
             LintCode::KeyResultHundredPercent => "key-result-hundred-percent",
             LintCode::NoRecentCheckIn => "no-recent-check-in",
             LintCode::CommittedObjectiveLowScore => "committed-objective-low-score",
+            LintCode::KeyResultReadsLikeActivity => "key-result-reads-like-activity",
         }
     }
 }
@@ -69,76 +81,6 @@ pub struct Lint {
     pub message_de: String,
 }
 
-/// Verbs that make a title read like a work order (English first word, German last word).
-const OUTPUT_VERBS_EN: &[&str] = &[
-    "implement",
-    "build",
-    "launch",
-    "introduce",
-    "create",
-    "develop",
-    "deliver",
-    "migrate",
-    "install",
-    "deploy",
-    "digitize",
-    "digitise",
-    "digitalize",
-    "roll",
-    "set",
-    "write",
-    "buy",
-    "procure",
-    "complete",
-    "finish",
-    "publish",
-    "release",
-    "establish",
-];
-const OUTPUT_VERBS_DE: &[&str] = &[
-    "einführen",
-    "umsetzen",
-    "digitalisieren",
-    "erstellen",
-    "entwickeln",
-    "implementieren",
-    "bauen",
-    "migrieren",
-    "beschaffen",
-    "ausrollen",
-    "liefern",
-    "erarbeiten",
-    "durchführen",
-    "installieren",
-    "veröffentlichen",
-    "aufbauen",
-    "abschließen",
-    "schreiben",
-    "einrichten",
-];
-
-fn reads_like_output(title: &str) -> Option<String> {
-    let words: Vec<String> = title
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == ':')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect();
-    if let Some(first) = words.first() {
-        if OUTPUT_VERBS_EN.contains(&first.as_str()) || OUTPUT_VERBS_DE.contains(&first.as_str()) {
-            return Some(first.clone());
-        }
-    }
-    if let Some(last) = words.last() {
-        if OUTPUT_VERBS_DE.contains(&last.as_str()) {
-            return Some(last.clone());
-        }
-    }
-    words
-        .iter()
-        .find(|w| w.parse::<u64>().is_ok_and(|n| n >= 2))
-        .cloned()
-}
-
 fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
     if o.status == ObjectiveStatus::Dropped {
         return;
@@ -150,7 +92,13 @@ fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
         message_en: en,
         message_de: de,
     };
-    if o.text.beneficiary.is_none() {
+    let title = outcome::assess(&o.text.title);
+    let named = title.beneficiary.is_some()
+        || [&o.text.change, &o.text.value]
+            .into_iter()
+            .flatten()
+            .any(|t| outcome::beneficiary(t).is_some());
+    if o.text.beneficiary.is_none() && !named {
         out.push(subject(
             LintCode::ObjectiveWithoutBeneficiary,
             format!(
@@ -163,15 +111,15 @@ fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
             ),
         ));
     }
-    if let Some(word) = reads_like_output(&o.text.title) {
+    if let (Some(en), Some(de)) = (title.reason_en(), title.reason_de()) {
         out.push(subject(
             LintCode::ObjectiveReadsLikeOutput,
             format!(
-                "Objective \"{}\" reads like an output (\"{word}\"); describe the change in people's behaviour instead.",
+                "Objective \"{}\" reads like an output ({en}); describe the change in people's behaviour instead: who does what differently, and what it brings them.",
                 o.text.title
             ),
             format!(
-                "Objective \"{}\" klingt nach einem Output („{word}“); beschreibe stattdessen die Veränderung im Verhalten von Menschen.",
+                "Objective \"{}\" klingt nach einem Output ({de}); beschreiben Sie stattdessen die Veränderung im Verhalten von Menschen: wer tut was anders, und welchen Mehrwert hat es für sie.",
                 o.text.title
             ),
         ));
@@ -237,6 +185,20 @@ fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<L
             ),
         )),
         KrKind::Decrease { .. } | KrKind::Threshold { .. } => {}
+    }
+    if !matches!(k.kind, KrKind::Milestone) {
+        let a = outcome::assess(t);
+        if let (Some(en), Some(de)) = (a.reason_en(), a.reason_de()) {
+            out.push(subject(
+                LintCode::KeyResultReadsLikeActivity,
+                format!(
+                    "Key result \"{t}\" reads like an activity ({en}); measure the effect on people instead, from X to Y."
+                ),
+                format!(
+                    "Key Result \"{t}\" klingt nach einer Aktivität ({de}); beschreiben Sie stattdessen die messbare Wirkung bei Menschen, von X auf Y."
+                ),
+            ));
+        }
     }
     if c.phase == Phase::Running {
         let start = c.start.and_time(NaiveTime::MIN).and_utc();

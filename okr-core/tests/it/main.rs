@@ -9,6 +9,7 @@ mod key_result;
 mod lint;
 mod objective;
 mod organisation;
+mod outcome;
 mod review;
 mod versions;
 mod weekly;
