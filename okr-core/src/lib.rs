@@ -68,9 +68,9 @@ pub mod stats;
 pub mod weekly;
 pub mod workload;
 
-pub use command::{Command, CommandBody, Envelope};
+pub use command::{Command, CommandBody, CommandKind, Envelope};
 pub use cycle::{Cycle, Phase};
-pub use decide::{decide, route};
+pub use decide::{decide, Decision};
 pub use event::{Event, EventBody};
 pub use id_map::{IdMap, Keyed};
 pub use ids::*;
@@ -105,8 +105,7 @@ pub struct Outcome {
 /// Decides a command and, when accepted, applies its events to `state` and returns them
 /// with the lints they met. A refused command leaves `state` untouched.
 pub fn execute(state: &mut State, command: &Command) -> Result<Outcome, Rejection> {
-    let stream = route(state, &command.body)?;
-    let events = decide(state, command)?;
+    let Decision { stream, events } = decide(state, command)?;
     for e in &events {
         state.apply(e);
     }
