@@ -50,7 +50,8 @@ pub enum Right {
     /// the OkrMaster role the organisation is being set up, and anybody may.
     Administer,
     /// Run the cycle calendar (plan, advance, cancel, correct): OkrMaster anywhere, and Lead
-    /// anywhere when the cycle's policy lets leads advance it.
+    /// anywhere when the cycle's policy lets leads advance it (a cycle being planned has no
+    /// policy yet, so only an OkrMaster plans one).
     RunCycle,
     /// Take part in review and retrospective: any role but Observer, anywhere.
     Participate,
@@ -413,11 +414,13 @@ pub fn all() -> impl Iterator<Item = CommandRule> {
     CommandKind::ALL.into_iter().map(rule_of)
 }
 
-/// May a holder of `role` (on the unit the right is checked on, or above it) issue a command
-/// needing `right`? The answer as a matrix cell: `yes`, `no`, or the condition.
-pub fn access(right: Right, role: Role) -> &'static str {
+/// May a holder of `role` (on the unit the right is checked on, or above it) issue the
+/// command? The answer as a matrix cell: `yes`, `no`, or the condition.
+pub fn access(rule: &CommandRule, role: Role) -> &'static str {
     use Role::*;
-    match (right, role) {
+    match (rule.right, role) {
+        // A cycle being planned has no policy yet to let leads advance it.
+        (Right::RunCycle, Lead) if rule.phases == Phases::NewCycle => "no",
         (Right::Edit, OkrMaster | Lead | Member) => "yes",
         (Right::Lead, OkrMaster | Lead) => "yes",
         (Right::Administer, OkrMaster | Lead) => "yes",
@@ -492,8 +495,8 @@ pub fn permissions_markdown() -> String {
     out.push_str(
         "Generated from the rules table in `okr-core/src/decide/rules.rs` by \
          `okr_core::decide::rules::permissions_markdown()`; do not edit by hand. \
-         Run `OKR_BLESS=1 cargo test -p okr-core permissions` to regenerate it.\n\n\
-         Every command is checked in this order: the entities it names must exist, its \
+         Run `OKR_BLESS=1 cargo test -p okr-core permissions_md` to regenerate it.\n\n\
+         Every command is checked in this order: the entities it is about must exist, its \
          stream must be at the expected version (if one is given), the cycle must be in \
          one of the phases listed, ids it creates must be new, and the actor must hold the \
          right listed on the unit listed. A role counts on that unit and on every unit \
@@ -512,7 +515,7 @@ pub fn permissions_markdown() -> String {
             r.on.describe()
         ));
         for role in Role::ALL {
-            out.push_str(&format!(" {} |", access(r.right, role)));
+            out.push_str(&format!(" {} |", access(&r, role)));
         }
         out.push('\n');
     }
@@ -555,7 +558,8 @@ impl Right {
             }
             Right::RunCycle => {
                 "plan, advance, cancel and correct cycles; OkrMaster anywhere, and Lead \
-                 anywhere when the cycle's policy sets `leads_may_advance`"
+                 anywhere when the cycle's policy sets `leads_may_advance` (so not to plan a \
+                 cycle, which has no policy yet)"
             }
             Right::Participate => "take part in review and retrospective; any role but Observer",
             Right::Steer => "decide an escalated blocker; Steering on the committee",
