@@ -1,5 +1,6 @@
 //! Data-driven tests of `okr_core::decide`: given events, when a command, then events or a
-//! rejection. One integration test binary; the cases live in tables per area.
+//! rejection. One integration test binary for okr-core; the cases live in tables per area,
+//! beside the property tests (`properties`) and the rollup tests (`rollup`).
 
 mod support;
 
@@ -10,7 +11,9 @@ mod lint;
 mod objective;
 mod organisation;
 mod permissions;
+mod properties;
 mod review;
+mod rollup;
 mod versions;
 mod weekly;
 
