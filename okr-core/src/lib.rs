@@ -62,6 +62,7 @@ pub mod policy;
 pub mod rejection;
 pub mod review;
 pub mod rollup;
+pub mod scoring;
 mod small_map;
 pub mod state;
 pub mod stats;

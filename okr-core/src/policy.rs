@@ -1,6 +1,6 @@
 //! The rules in force for one cycle (DESIGN §6), set during Planning.
 
-use crate::rollup::ScoringPolicy;
+use crate::scoring::ScoringPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Whether a cycle is a practice sprint or a regular cycle.

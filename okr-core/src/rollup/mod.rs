@@ -16,11 +16,10 @@
 
 mod history;
 mod incremental;
-mod scoring;
 
+pub use crate::scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 pub use history::{history, History, WeekFigures};
 pub use incremental::{ObjectiveFigures, Rollup, UnitFigures};
-pub use scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 
 use crate::cycle::Cycle;
 use crate::ids::CycleId;

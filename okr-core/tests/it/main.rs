@@ -8,6 +8,7 @@ mod cycle;
 mod json;
 mod key_result;
 mod lint;
+mod modules;
 mod objective;
 mod organisation;
 mod permissions;
