@@ -74,7 +74,8 @@ impl Command {
     }
 }
 
-/// Everything the engine can be asked to do (DESIGN §4–§5).
+/// Everything the engine can be asked to do. The phases each command is allowed in, the
+/// right it needs and where are in [`crate::decide::rules`] (rendered as `PERMISSIONS.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
