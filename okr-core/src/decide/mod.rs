@@ -238,10 +238,23 @@ type Bodies = Result<Vec<EventBody>, Rejection>;
 impl<'a> Ctx<'a> {
     /// The rules table's part: phase, new ids, the unit and the right.
     fn admit(&self, rule: &CommandRule, body: &CommandBody) -> Result<(), Rejection> {
-        let subject = match rule.phases {
-            Phases::Organisation | Phases::NewCycle => Subject::None,
-            Phases::In(allowed) => self.subject(body, allowed)?,
+        let allowed = match rule.phases {
+            Phases::Organisation | Phases::NewCycle => None,
+            Phases::In(allowed) => Some(allowed),
         };
+        let subject = self.subject(body, allowed)?;
+        assert_eq!(
+            allowed.is_some(),
+            subject.cycle().is_some(),
+            "rules table: `{}` says {:?}, but the command is {} a cycle",
+            rule.kind,
+            rule.phases,
+            if allowed.is_some() {
+                "not about"
+            } else {
+                "about"
+            },
+        );
         if let Some(id) = created(body) {
             self.fresh(id)?;
         }
@@ -249,10 +262,13 @@ impl<'a> Ctx<'a> {
         self.authorize(rule.right, units, subject.cycle())
     }
 
-    /// Finds what the command is about and checks its cycle's phase.
-    fn subject(&self, body: &CommandBody, allowed: &[Phase]) -> Result<Subject<'a>, Rejection> {
+    /// Finds what the command is about and checks its cycle's phase against `allowed`.
+    fn subject(
+        &self,
+        body: &CommandBody,
+        allowed: Option<&[Phase]>,
+    ) -> Result<Subject<'a>, Rejection> {
         use CommandBody as C;
-        let allowed = Some(allowed);
         Ok(match body {
             C::SetPolicy { cycle, .. }
             | C::StartCycle { cycle }
