@@ -192,7 +192,8 @@ impl<'a> Subject<'a> {
 type Units = [Option<UnitId>; 2];
 
 /// The id a command creates, checked to be new before authorization. Carrying over checks
-/// its new objective's id after authorization, in its handler.
+/// its new objective's id after authorization, in its handler. Exhaustive, so that a new
+/// command says whether it creates something.
 fn created(body: &CommandBody) -> Option<Uuid> {
     use CommandBody as C;
     match body {
@@ -206,7 +207,35 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         C::AddInitiative { initiative, .. } => Some(initiative.0),
         C::AddRetroItem { item, .. } => Some(item.0),
         C::AddRetroAction { action, .. } => Some(action.0),
-        _ => None,
+        C::RenameUnit { .. }
+        | C::MoveUnit { .. }
+        | C::RetireUnit { .. }
+        | C::GrantMembership { .. }
+        | C::RevokeMembership { .. }
+        | C::SetPolicy { .. }
+        | C::StartCycle { .. }
+        | C::BeginReview { .. }
+        | C::BeginRetrospective { .. }
+        | C::CloseCycle { .. }
+        | C::CancelCycle { .. }
+        | C::ReviseObjective { .. }
+        | C::AlignObjective { .. }
+        | C::UnalignObjective { .. }
+        | C::CommitObjective { .. }
+        | C::DropObjective { .. }
+        | C::AmendObjective { .. }
+        | C::ReviseKeyResult { .. }
+        | C::RemoveKeyResult { .. }
+        | C::AmendKeyResult { .. }
+        | C::CheckIn { .. }
+        | C::ResolveAgreement { .. }
+        | C::EscalateBlocker { .. }
+        | C::DecideBlocker { .. }
+        | C::MoveInitiative { .. }
+        | C::OverrideScore { .. }
+        | C::AddReviewNote { .. }
+        | C::CarryOver { .. }
+        | C::CorrectScore { .. } => None,
     }
 }
 
@@ -222,7 +251,37 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         | C::DraftObjective { unit, .. }
         | C::MakeAgreement { unit, .. }
         | C::RaiseBlocker { unit, .. } => Some(*unit),
-        _ => None,
+        C::DefineUnit { .. }
+        | C::RegisterPerson { .. }
+        | C::PlanCycle { .. }
+        | C::SetPolicy { .. }
+        | C::StartCycle { .. }
+        | C::BeginReview { .. }
+        | C::BeginRetrospective { .. }
+        | C::CloseCycle { .. }
+        | C::CancelCycle { .. }
+        | C::ReviseObjective { .. }
+        | C::AlignObjective { .. }
+        | C::UnalignObjective { .. }
+        | C::CommitObjective { .. }
+        | C::DropObjective { .. }
+        | C::AmendObjective { .. }
+        | C::AddKeyResult { .. }
+        | C::ReviseKeyResult { .. }
+        | C::RemoveKeyResult { .. }
+        | C::AmendKeyResult { .. }
+        | C::CheckIn { .. }
+        | C::ResolveAgreement { .. }
+        | C::EscalateBlocker { .. }
+        | C::DecideBlocker { .. }
+        | C::AddInitiative { .. }
+        | C::MoveInitiative { .. }
+        | C::OverrideScore { .. }
+        | C::AddReviewNote { .. }
+        | C::AddRetroItem { .. }
+        | C::AddRetroAction { .. }
+        | C::CarryOver { .. }
+        | C::CorrectScore { .. } => None,
     }
 }
 
