@@ -74,7 +74,8 @@ impl Command {
     }
 }
 
-/// Everything the engine can be asked to do (DESIGN §4–§5).
+/// Everything the engine can be asked to do. The phases each command is allowed in, the
+/// right it needs and where are in [`crate::decide::rules`] (rendered as `PERMISSIONS.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -460,46 +461,232 @@ fn one() -> u32 {
 impl CommandBody {
     /// The command's stable type name, as in its JSON `type` field.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Which command this is, without its fields.
+    pub fn kind(&self) -> CommandKind {
         match self {
-            CommandBody::DefineUnit { .. } => "define_unit",
-            CommandBody::RenameUnit { .. } => "rename_unit",
-            CommandBody::MoveUnit { .. } => "move_unit",
-            CommandBody::RetireUnit { .. } => "retire_unit",
-            CommandBody::RegisterPerson { .. } => "register_person",
-            CommandBody::GrantMembership { .. } => "grant_membership",
-            CommandBody::RevokeMembership { .. } => "revoke_membership",
-            CommandBody::PlanCycle { .. } => "plan_cycle",
-            CommandBody::SetPolicy { .. } => "set_policy",
-            CommandBody::StartCycle { .. } => "start_cycle",
-            CommandBody::BeginReview { .. } => "begin_review",
-            CommandBody::BeginRetrospective { .. } => "begin_retrospective",
-            CommandBody::CloseCycle { .. } => "close_cycle",
-            CommandBody::CancelCycle { .. } => "cancel_cycle",
-            CommandBody::DraftObjective { .. } => "draft_objective",
-            CommandBody::ReviseObjective { .. } => "revise_objective",
-            CommandBody::AlignObjective { .. } => "align_objective",
-            CommandBody::UnalignObjective { .. } => "unalign_objective",
-            CommandBody::CommitObjective { .. } => "commit_objective",
-            CommandBody::DropObjective { .. } => "drop_objective",
-            CommandBody::AmendObjective { .. } => "amend_objective",
-            CommandBody::AddKeyResult { .. } => "add_key_result",
-            CommandBody::ReviseKeyResult { .. } => "revise_key_result",
-            CommandBody::RemoveKeyResult { .. } => "remove_key_result",
-            CommandBody::AmendKeyResult { .. } => "amend_key_result",
-            CommandBody::CheckIn { .. } => "check_in",
-            CommandBody::MakeAgreement { .. } => "make_agreement",
-            CommandBody::ResolveAgreement { .. } => "resolve_agreement",
-            CommandBody::RaiseBlocker { .. } => "raise_blocker",
-            CommandBody::EscalateBlocker { .. } => "escalate_blocker",
-            CommandBody::DecideBlocker { .. } => "decide_blocker",
-            CommandBody::AddInitiative { .. } => "add_initiative",
-            CommandBody::MoveInitiative { .. } => "move_initiative",
-            CommandBody::OverrideScore { .. } => "override_score",
-            CommandBody::AddReviewNote { .. } => "add_review_note",
-            CommandBody::AddRetroItem { .. } => "add_retro_item",
-            CommandBody::AddRetroAction { .. } => "add_retro_action",
-            CommandBody::CarryOver { .. } => "carry_over",
-            CommandBody::CorrectScore { .. } => "correct_score",
+            CommandBody::DefineUnit { .. } => CommandKind::DefineUnit,
+            CommandBody::RenameUnit { .. } => CommandKind::RenameUnit,
+            CommandBody::MoveUnit { .. } => CommandKind::MoveUnit,
+            CommandBody::RetireUnit { .. } => CommandKind::RetireUnit,
+            CommandBody::RegisterPerson { .. } => CommandKind::RegisterPerson,
+            CommandBody::GrantMembership { .. } => CommandKind::GrantMembership,
+            CommandBody::RevokeMembership { .. } => CommandKind::RevokeMembership,
+            CommandBody::PlanCycle { .. } => CommandKind::PlanCycle,
+            CommandBody::SetPolicy { .. } => CommandKind::SetPolicy,
+            CommandBody::StartCycle { .. } => CommandKind::StartCycle,
+            CommandBody::BeginReview { .. } => CommandKind::BeginReview,
+            CommandBody::BeginRetrospective { .. } => CommandKind::BeginRetrospective,
+            CommandBody::CloseCycle { .. } => CommandKind::CloseCycle,
+            CommandBody::CancelCycle { .. } => CommandKind::CancelCycle,
+            CommandBody::DraftObjective { .. } => CommandKind::DraftObjective,
+            CommandBody::ReviseObjective { .. } => CommandKind::ReviseObjective,
+            CommandBody::AlignObjective { .. } => CommandKind::AlignObjective,
+            CommandBody::UnalignObjective { .. } => CommandKind::UnalignObjective,
+            CommandBody::CommitObjective { .. } => CommandKind::CommitObjective,
+            CommandBody::DropObjective { .. } => CommandKind::DropObjective,
+            CommandBody::AmendObjective { .. } => CommandKind::AmendObjective,
+            CommandBody::AddKeyResult { .. } => CommandKind::AddKeyResult,
+            CommandBody::ReviseKeyResult { .. } => CommandKind::ReviseKeyResult,
+            CommandBody::RemoveKeyResult { .. } => CommandKind::RemoveKeyResult,
+            CommandBody::AmendKeyResult { .. } => CommandKind::AmendKeyResult,
+            CommandBody::CheckIn { .. } => CommandKind::CheckIn,
+            CommandBody::MakeAgreement { .. } => CommandKind::MakeAgreement,
+            CommandBody::ResolveAgreement { .. } => CommandKind::ResolveAgreement,
+            CommandBody::RaiseBlocker { .. } => CommandKind::RaiseBlocker,
+            CommandBody::EscalateBlocker { .. } => CommandKind::EscalateBlocker,
+            CommandBody::DecideBlocker { .. } => CommandKind::DecideBlocker,
+            CommandBody::AddInitiative { .. } => CommandKind::AddInitiative,
+            CommandBody::MoveInitiative { .. } => CommandKind::MoveInitiative,
+            CommandBody::OverrideScore { .. } => CommandKind::OverrideScore,
+            CommandBody::AddReviewNote { .. } => CommandKind::AddReviewNote,
+            CommandBody::AddRetroItem { .. } => CommandKind::AddRetroItem,
+            CommandBody::AddRetroAction { .. } => CommandKind::AddRetroAction,
+            CommandBody::CarryOver { .. } => CommandKind::CarryOver,
+            CommandBody::CorrectScore { .. } => CommandKind::CorrectScore,
         }
+    }
+}
+
+/// One per [`CommandBody`] variant, without the fields: what the rules table and the docs
+/// enumerate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// `define_unit`: see [`CommandBody::DefineUnit`].
+    DefineUnit,
+    /// `rename_unit`: see [`CommandBody::RenameUnit`].
+    RenameUnit,
+    /// `move_unit`: see [`CommandBody::MoveUnit`].
+    MoveUnit,
+    /// `retire_unit`: see [`CommandBody::RetireUnit`].
+    RetireUnit,
+    /// `register_person`: see [`CommandBody::RegisterPerson`].
+    RegisterPerson,
+    /// `grant_membership`: see [`CommandBody::GrantMembership`].
+    GrantMembership,
+    /// `revoke_membership`: see [`CommandBody::RevokeMembership`].
+    RevokeMembership,
+    /// `plan_cycle`: see [`CommandBody::PlanCycle`].
+    PlanCycle,
+    /// `set_policy`: see [`CommandBody::SetPolicy`].
+    SetPolicy,
+    /// `start_cycle`: see [`CommandBody::StartCycle`].
+    StartCycle,
+    /// `begin_review`: see [`CommandBody::BeginReview`].
+    BeginReview,
+    /// `begin_retrospective`: see [`CommandBody::BeginRetrospective`].
+    BeginRetrospective,
+    /// `close_cycle`: see [`CommandBody::CloseCycle`].
+    CloseCycle,
+    /// `cancel_cycle`: see [`CommandBody::CancelCycle`].
+    CancelCycle,
+    /// `draft_objective`: see [`CommandBody::DraftObjective`].
+    DraftObjective,
+    /// `revise_objective`: see [`CommandBody::ReviseObjective`].
+    ReviseObjective,
+    /// `align_objective`: see [`CommandBody::AlignObjective`].
+    AlignObjective,
+    /// `unalign_objective`: see [`CommandBody::UnalignObjective`].
+    UnalignObjective,
+    /// `commit_objective`: see [`CommandBody::CommitObjective`].
+    CommitObjective,
+    /// `drop_objective`: see [`CommandBody::DropObjective`].
+    DropObjective,
+    /// `amend_objective`: see [`CommandBody::AmendObjective`].
+    AmendObjective,
+    /// `add_key_result`: see [`CommandBody::AddKeyResult`].
+    AddKeyResult,
+    /// `revise_key_result`: see [`CommandBody::ReviseKeyResult`].
+    ReviseKeyResult,
+    /// `remove_key_result`: see [`CommandBody::RemoveKeyResult`].
+    RemoveKeyResult,
+    /// `amend_key_result`: see [`CommandBody::AmendKeyResult`].
+    AmendKeyResult,
+    /// `check_in`: see [`CommandBody::CheckIn`].
+    CheckIn,
+    /// `make_agreement`: see [`CommandBody::MakeAgreement`].
+    MakeAgreement,
+    /// `resolve_agreement`: see [`CommandBody::ResolveAgreement`].
+    ResolveAgreement,
+    /// `raise_blocker`: see [`CommandBody::RaiseBlocker`].
+    RaiseBlocker,
+    /// `escalate_blocker`: see [`CommandBody::EscalateBlocker`].
+    EscalateBlocker,
+    /// `decide_blocker`: see [`CommandBody::DecideBlocker`].
+    DecideBlocker,
+    /// `add_initiative`: see [`CommandBody::AddInitiative`].
+    AddInitiative,
+    /// `move_initiative`: see [`CommandBody::MoveInitiative`].
+    MoveInitiative,
+    /// `override_score`: see [`CommandBody::OverrideScore`].
+    OverrideScore,
+    /// `add_review_note`: see [`CommandBody::AddReviewNote`].
+    AddReviewNote,
+    /// `add_retro_item`: see [`CommandBody::AddRetroItem`].
+    AddRetroItem,
+    /// `add_retro_action`: see [`CommandBody::AddRetroAction`].
+    AddRetroAction,
+    /// `carry_over`: see [`CommandBody::CarryOver`].
+    CarryOver,
+    /// `correct_score`: see [`CommandBody::CorrectScore`].
+    CorrectScore,
+}
+
+impl CommandKind {
+    /// Every command, in the order [`CommandBody`] declares them.
+    pub const ALL: [CommandKind; 39] = [
+        CommandKind::DefineUnit,
+        CommandKind::RenameUnit,
+        CommandKind::MoveUnit,
+        CommandKind::RetireUnit,
+        CommandKind::RegisterPerson,
+        CommandKind::GrantMembership,
+        CommandKind::RevokeMembership,
+        CommandKind::PlanCycle,
+        CommandKind::SetPolicy,
+        CommandKind::StartCycle,
+        CommandKind::BeginReview,
+        CommandKind::BeginRetrospective,
+        CommandKind::CloseCycle,
+        CommandKind::CancelCycle,
+        CommandKind::DraftObjective,
+        CommandKind::ReviseObjective,
+        CommandKind::AlignObjective,
+        CommandKind::UnalignObjective,
+        CommandKind::CommitObjective,
+        CommandKind::DropObjective,
+        CommandKind::AmendObjective,
+        CommandKind::AddKeyResult,
+        CommandKind::ReviseKeyResult,
+        CommandKind::RemoveKeyResult,
+        CommandKind::AmendKeyResult,
+        CommandKind::CheckIn,
+        CommandKind::MakeAgreement,
+        CommandKind::ResolveAgreement,
+        CommandKind::RaiseBlocker,
+        CommandKind::EscalateBlocker,
+        CommandKind::DecideBlocker,
+        CommandKind::AddInitiative,
+        CommandKind::MoveInitiative,
+        CommandKind::OverrideScore,
+        CommandKind::AddReviewNote,
+        CommandKind::AddRetroItem,
+        CommandKind::AddRetroAction,
+        CommandKind::CarryOver,
+        CommandKind::CorrectScore,
+    ];
+
+    /// The command's stable type name, as in its JSON `type` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::DefineUnit => "define_unit",
+            CommandKind::RenameUnit => "rename_unit",
+            CommandKind::MoveUnit => "move_unit",
+            CommandKind::RetireUnit => "retire_unit",
+            CommandKind::RegisterPerson => "register_person",
+            CommandKind::GrantMembership => "grant_membership",
+            CommandKind::RevokeMembership => "revoke_membership",
+            CommandKind::PlanCycle => "plan_cycle",
+            CommandKind::SetPolicy => "set_policy",
+            CommandKind::StartCycle => "start_cycle",
+            CommandKind::BeginReview => "begin_review",
+            CommandKind::BeginRetrospective => "begin_retrospective",
+            CommandKind::CloseCycle => "close_cycle",
+            CommandKind::CancelCycle => "cancel_cycle",
+            CommandKind::DraftObjective => "draft_objective",
+            CommandKind::ReviseObjective => "revise_objective",
+            CommandKind::AlignObjective => "align_objective",
+            CommandKind::UnalignObjective => "unalign_objective",
+            CommandKind::CommitObjective => "commit_objective",
+            CommandKind::DropObjective => "drop_objective",
+            CommandKind::AmendObjective => "amend_objective",
+            CommandKind::AddKeyResult => "add_key_result",
+            CommandKind::ReviseKeyResult => "revise_key_result",
+            CommandKind::RemoveKeyResult => "remove_key_result",
+            CommandKind::AmendKeyResult => "amend_key_result",
+            CommandKind::CheckIn => "check_in",
+            CommandKind::MakeAgreement => "make_agreement",
+            CommandKind::ResolveAgreement => "resolve_agreement",
+            CommandKind::RaiseBlocker => "raise_blocker",
+            CommandKind::EscalateBlocker => "escalate_blocker",
+            CommandKind::DecideBlocker => "decide_blocker",
+            CommandKind::AddInitiative => "add_initiative",
+            CommandKind::MoveInitiative => "move_initiative",
+            CommandKind::OverrideScore => "override_score",
+            CommandKind::AddReviewNote => "add_review_note",
+            CommandKind::AddRetroItem => "add_retro_item",
+            CommandKind::AddRetroAction => "add_retro_action",
+            CommandKind::CarryOver => "carry_over",
+            CommandKind::CorrectScore => "correct_score",
+        }
+    }
+}
+
+impl std::fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }

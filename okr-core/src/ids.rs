@@ -114,7 +114,8 @@ impl fmt::Display for EntityKind {
     }
 }
 
-/// An event stream: one for the organisation, one per cycle (DESIGN §8).
+/// An event stream: one for the organisation, one per cycle. Each stream has its own
+/// version (its number of events), which a command's expected version is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]

@@ -1,9 +1,11 @@
 //! okr-core: the pure OKR cycle engine.
 //!
 //! The whole OKR cycle — organisation, planning, weekly check-ins, review, retrospective —
-//! is modelled as commands that [`decide()`] turns into events, and events that
-//! [`State::apply`] folds into state. Nothing here does I/O, reads a clock or makes random
-//! numbers: ids and time arrive in each command's [`Envelope`].
+//! is modelled as commands that [`decide()`] turns into a [`Decision`] (the stream written
+//! to and its events), and events that [`State::apply`] folds into state; [`execute`] does
+//! both. Nothing here does I/O, reads a clock or makes random numbers: ids and time arrive
+//! in each command's [`Envelope`]. Which command is allowed in which phase, and who may give
+//! it on which unit, is one table, [`decide::rules`], rendered as `PERMISSIONS.md`.
 //!
 //! ```
 //! use okr_core::*;
@@ -14,10 +16,7 @@
 //! let mut n = 0u128;
 //! let mut cmd = |body| {
 //!     n += 1;
-//!     Command {
-//!         envelope: Envelope { command_id: Uuid::from_u128(n), actor: master, at, expected_version: None },
-//!         body,
-//!     }
+//!     Command::new(Uuid::from_u128(n), master, at, body)
 //! };
 //! let mut state = State::new();
 //! let root = UnitId::from_u128(10);
@@ -29,7 +28,7 @@
 //!     execute(&mut state, &cmd(body)).unwrap();
 //! }
 //! let cycle = CycleId::from_u128(20);
-//! let outcome = execute(&mut state, &cmd(CommandBody::PlanCycle {
+//! let plan = cmd(CommandBody::PlanCycle {
 //!     cycle,
 //!     name: "Practice sprint".into(),
 //!     kind: CycleKind::Practice,
@@ -37,8 +36,14 @@
 //!     end: "2025-01-31".parse().unwrap(),
 //!     check_in_weekday: chrono::Weekday::Mon,
 //!     policy: None,
-//! })).unwrap();
-//! assert_eq!(outcome.events.len(), 1);
+//! });
+//! // Deciding alone changes nothing: it says which stream the events go to, and which events.
+//! let decision = decide(&state, &plan).unwrap();
+//! assert_eq!(decision.stream, StreamId::Cycle(cycle));
+//! assert_eq!(decision.events.len(), 1);
+//! // Executing decides and applies.
+//! let outcome = execute(&mut state, &plan).unwrap();
+//! assert_eq!(outcome.events, decision.events);
 //! assert_eq!(state.cycles[&cycle].phase, Phase::Planning);
 //!
 //! // Starting needs a committed objective with a key result: the rule is named.
@@ -63,15 +68,16 @@ pub mod policy;
 pub mod rejection;
 pub mod review;
 pub mod rollup;
+pub mod scoring;
 mod small_map;
 pub mod state;
 pub mod stats;
 pub mod weekly;
 pub mod workload;
 
-pub use command::{Command, CommandBody, Envelope};
+pub use command::{Command, CommandBody, CommandKind, Envelope};
 pub use cycle::{Cycle, Phase};
-pub use decide::{decide, route};
+pub use decide::{decide, Decision};
 pub use event::{Event, EventBody};
 pub use id_map::{IdMap, Keyed};
 pub use ids::*;
@@ -103,11 +109,11 @@ pub struct Outcome {
     pub lints: Vec<Lint>,
 }
 
-/// Decides a command and, when accepted, applies its events to `state` and returns them
-/// with the lints they met. A refused command leaves `state` untouched.
+/// Decides a command and, when accepted, applies its [`Decision`]'s events to `state` and
+/// returns them with their stream and the lints they met. A refused command leaves `state`
+/// untouched.
 pub fn execute(state: &mut State, command: &Command) -> Result<Outcome, Rejection> {
-    let stream = route(state, &command.body)?;
-    let events = decide(state, command)?;
+    let Decision { stream, events } = decide(state, command)?;
     for e in &events {
         state.apply(e);
     }

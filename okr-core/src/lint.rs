@@ -1,4 +1,4 @@
-//! Advisory lints (DESIGN §6): never refusals, always with a stable code and a message in
+//! Advisory lints: never refusals, always with a stable code and a message in
 //! English and German.
 //!
 //! Whether a title reads like an output (a work order, a delivery, a count of activities)

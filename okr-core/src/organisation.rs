@@ -204,4 +204,17 @@ mod tests {
             "Roles keeps one bit per role in a byte"
         );
     }
+
+    #[test]
+    fn members_serialize_as_person_to_roles() {
+        // A unit's members in a SmallMap serialize as before: person → array of roles.
+        let members: SmallMap<u32, Roles> =
+            [(1, [Role::Member, Role::OkrMaster].into_iter().collect())]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            serde_json::to_string(&members).unwrap(),
+            r#"{"1":["okr_master","member"]}"#
+        );
+    }
 }

@@ -1,6 +1,7 @@
-//! The rules in force for one cycle (DESIGN §6), set during Planning.
+//! The rules in force for one cycle, set during Planning: limits, thresholds, who may
+//! advance the cycle and how it is scored.
 
-use crate::rollup::ScoringPolicy;
+use crate::scoring::ScoringPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Whether a cycle is a practice sprint or a regular cycle.
@@ -44,7 +45,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The defaults of DESIGN §6 for a cycle kind.
+    /// The defaults for a cycle kind: a practice sprint allows one committed objective per
+    /// unit, a regular cycle five; everything else is the same.
     pub fn for_kind(kind: CycleKind) -> Self {
         Policy {
             max_committed_objectives_per_unit: match kind {

@@ -5,7 +5,8 @@ use crate::ids::{EntityKind, PersonId, StreamId, UnitId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A business rule with a stable identifier (DESIGN §5–§6).
+/// A business rule with a stable identifier: what a `RuleViolated` refusal names, so that
+/// callers can tell refusals apart without parsing the detail text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]

@@ -1,4 +1,4 @@
-//! Cross-cycle statistics over a [`State`] (DESIGN §10): how an organisation's OKR practice
+//! Cross-cycle statistics over a [`State`]: how an organisation's OKR practice
 //! matures over cycles ("OKR braucht zwei bis drei Zyklen").
 //!
 //! Statistics describe *finished* cycles: those in phase Closed. Practice sprints are left
@@ -45,7 +45,8 @@ use serde::{Deserialize, Serialize};
 /// What to include.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatsOptions {
-    /// Include practice sprints (left out by default, DESIGN §2).
+    /// Include practice sprints (left out by default: a practice sprint is for learning the
+    /// method, not a measure of it).
     pub include_practice: bool,
 }
 
@@ -440,7 +441,7 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::{Command, CommandBody, Envelope};
+    use crate::command::{Command, CommandBody};
     use crate::ids::*;
     use crate::key_result::KrKind;
     use crate::organisation::{Role, UnitKind};
@@ -455,15 +456,7 @@ mod tests {
         fn run(&mut self, actor: PersonId, at: &str, body: CommandBody) {
             self.n += 1;
             let at: DateTime<Utc> = at.parse().unwrap();
-            let command = Command {
-                envelope: Envelope {
-                    command_id: uuid::Uuid::from_u128(10_000 + self.n),
-                    actor,
-                    at,
-                    expected_version: None,
-                },
-                body,
-            };
+            let command = Command::new(uuid::Uuid::from_u128(10_000 + self.n), actor, at, body);
             crate::execute(&mut self.state, &command)
                 .unwrap_or_else(|r| panic!("{} refused: {r}", command.body.name()));
         }

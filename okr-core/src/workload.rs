@@ -1298,9 +1298,13 @@ impl Events {
 }
 
 fn decide_or_panic(state: &State, command: &Command) -> Vec<Event> {
-    decide(state, command).unwrap_or_else(|rejection| {
-        panic!("workload generator bug: decide refused {command:?}: {rejection} ({rejection:?})")
-    })
+    decide(state, command)
+        .unwrap_or_else(|rejection| {
+            panic!(
+                "workload generator bug: decide refused {command:?}: {rejection} ({rejection:?})"
+            )
+        })
+        .events
 }
 
 impl Iterator for Events {

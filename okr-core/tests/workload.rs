@@ -35,8 +35,8 @@ fn run(commands: impl Iterator<Item = Command>) -> (State, usize) {
         }
         last_at = Some(command.envelope.at);
         match decide(&state, &command) {
-            Ok(events) => {
-                for e in &events {
+            Ok(decision) => {
+                for e in &decision.events {
                     state.apply(e);
                 }
             }

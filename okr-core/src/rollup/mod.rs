@@ -1,4 +1,4 @@
-//! Progress, rollup, status and score (DESIGN §7), in exact integer parts per million.
+//! Progress, rollup, status and score, in exact integer parts per million.
 //!
 //! Two ways to the same figures: the functions here compute a cycle's rollup from its state
 //! directly (the reference), and [`Rollup`] keeps the figures in flat arrays and updates them
@@ -16,11 +16,10 @@
 
 mod history;
 mod incremental;
-mod scoring;
 
+pub use crate::scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 pub use history::{history, History, WeekFigures};
 pub use incremental::{ObjectiveFigures, Rollup, UnitFigures};
-pub use scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 
 use crate::cycle::Cycle;
 use crate::ids::CycleId;
@@ -155,7 +154,7 @@ pub fn key_result(kr: &KeyResult) -> KrProgress {
     }
 }
 
-/// Expected progress at `t`: how much of the cycle has passed, in ppm (DESIGN §7). The cycle
+/// Expected progress at `t`: how much of the cycle has passed, in ppm. The cycle
 /// runs from its start date's first instant to the end of its end date.
 pub fn expected_ppm(cycle: &Cycle, t: DateTime<Utc>) -> i64 {
     let (start, end) = span(cycle);

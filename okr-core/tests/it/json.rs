@@ -128,7 +128,8 @@ fn a_payload_read_by_its_type_equals_the_tagged_reading() {
     let mut state = State::new();
     let mut types = std::collections::BTreeSet::new();
     for command in &demo.commands {
-        for event in decide(&state, command).expect("the demo's commands are accepted") {
+        let decision = decide(&state, command).expect("the demo's commands are accepted");
+        for event in decision.events {
             let json = serde_json::to_string(&event.body).unwrap();
             let mut payload = serde_json::Deserializer::from_str(&json);
             let body = EventBody::deserialize_of_type(event.body.event_type(), &mut payload)

@@ -1,5 +1,6 @@
 //! Data-driven tests of `okr_core::decide`: given events, when a command, then events or a
-//! rejection. One integration test binary; the cases live in tables per area.
+//! rejection. One integration test binary for okr-core; the cases live in tables per area,
+//! beside the property tests (`properties`) and the rollup tests (`rollup`).
 
 mod support;
 
@@ -7,13 +8,18 @@ mod cycle;
 mod json;
 mod key_result;
 mod lint;
+mod modules;
 mod objective;
 mod organisation;
 mod outcome;
+mod permissions;
+mod properties;
 mod review;
+mod rollup;
 mod versions;
 mod weekly;
 
+use okr_core::CommandKind;
 use std::collections::BTreeMap;
 use support::{Case, Expect};
 
@@ -29,62 +35,24 @@ pub fn all_cases() -> Vec<Case> {
     all
 }
 
-/// The JSON `type` of every `CommandBody` variant (command.rs has 39).
-pub const COMMANDS: [&str; 39] = [
-    "define_unit",
-    "rename_unit",
-    "move_unit",
-    "retire_unit",
-    "register_person",
-    "grant_membership",
-    "revoke_membership",
-    "plan_cycle",
-    "set_policy",
-    "start_cycle",
-    "begin_review",
-    "begin_retrospective",
-    "close_cycle",
-    "cancel_cycle",
-    "draft_objective",
-    "revise_objective",
-    "align_objective",
-    "unalign_objective",
-    "commit_objective",
-    "drop_objective",
-    "amend_objective",
-    "add_key_result",
-    "revise_key_result",
-    "remove_key_result",
-    "amend_key_result",
-    "check_in",
-    "make_agreement",
-    "resolve_agreement",
-    "raise_blocker",
-    "escalate_blocker",
-    "decide_blocker",
-    "add_initiative",
-    "move_initiative",
-    "override_score",
-    "add_review_note",
-    "add_retro_item",
-    "add_retro_action",
-    "carry_over",
-    "correct_score",
-];
-
-/// Every command has at least one accepting and one refusing case, and the refusals cover
-/// the kinds that apply. Run with `--nocapture` to see the table.
+/// Every command (every [`CommandKind`], so a new command is covered as soon as it exists)
+/// has at least one accepting and one refusing case among the cases the tables run. Run
+/// with `--nocapture` to see how the refusals spread over the kinds of rejection.
 #[test]
 fn every_command_has_accepting_and_refusing_cases() {
-    let distinct: std::collections::BTreeSet<_> = COMMANDS.iter().collect();
-    assert_eq!(distinct.len(), 39);
-    let mut table: BTreeMap<&'static str, BTreeMap<String, usize>> =
-        COMMANDS.iter().map(|c| (*c, BTreeMap::new())).collect();
+    let mut table: BTreeMap<CommandKind, BTreeMap<String, usize>> = CommandKind::ALL
+        .iter()
+        .map(|k| (*k, BTreeMap::new()))
+        .collect();
+    assert_eq!(
+        table.len(),
+        CommandKind::ALL.len(),
+        "CommandKind::ALL repeats a command"
+    );
     for c in all_cases() {
-        let name = c.when.body.name();
         let row = table
-            .get_mut(name)
-            .unwrap_or_else(|| panic!("case `{}` uses a command not in COMMANDS", c.name));
+            .get_mut(&c.when.body.kind())
+            .unwrap_or_else(|| panic!("case `{}` uses a command not in CommandKind::ALL", c.name));
         let kind = match &c.then {
             Expect::Events(_) => "accepted".to_string(),
             Expect::Rule(..) => "rule".to_string(),
@@ -111,7 +79,8 @@ fn every_command_has_accepting_and_refusing_cases() {
         "{:<22} {:>8} {:>6} {:>6} {:>5} {:>6} {:>8} {:>7} {:>8}",
         "command", "accepted", "phase", "actor", "rule", "field", "unknown", "exists", "version"
     );
-    for (name, row) in &table {
+    for (kind, row) in &table {
+        let name = kind.name();
         let n = |k: &str| row.get(k).copied().unwrap_or(0);
         println!(
             "{:<22} {:>8} {:>6} {:>6} {:>5} {:>6} {:>8} {:>7} {:>8}",

@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
 use okr_core::{
-    decide, route, Command, CommandBody, CycleKind, EntityKind, Envelope, Event, EventBody, KrKind,
-    ObjectiveKind, PersonId, Phase, Rejection, Role, Rule, State, StreamId, UnitId, UnitKind,
+    decide, Command, CommandBody, CycleKind, EntityKind, Event, EventBody, KrKind, ObjectiveKind,
+    PersonId, Phase, Rejection, Role, Rule, State, StreamId, UnitId, UnitKind,
 };
 use std::fmt;
 use uuid::Uuid;
@@ -126,7 +126,8 @@ pub fn try_check(given: &[Event], when: &Command, then: &Expect) -> Result<(), S
         problems.push("decide is not deterministic".to_string());
     }
     match (&outcome, then) {
-        (Ok(evs), Expect::Events(bodies)) => {
+        (Ok(decision), Expect::Events(bodies)) => {
+            let evs = &decision.events;
             let actual: Vec<&EventBody> = evs.iter().map(|e| &e.body).collect();
             let wanted: Vec<&EventBody> = bodies.iter().collect();
             if actual != wanted {
@@ -138,17 +139,13 @@ pub fn try_check(given: &[Event], when: &Command, then: &Expect) -> Result<(), S
             {
                 problems.push(format!("event not stamped with the envelope: {e:?}"));
             }
-            match route(&state, &when.body) {
-                Ok(stream) => {
-                    if let Some(e) = evs.iter().find(|e| e.stream() != stream) {
-                        problems.push(format!(
-                            "event {} goes to {}, but the command routes to {stream}",
-                            e.body.event_type(),
-                            e.stream()
-                        ));
-                    }
-                }
-                Err(r) => problems.push(format!("accepted, but route refuses: {r}")),
+            let stream = decision.stream;
+            if let Some(e) = evs.iter().find(|e| e.stream() != stream) {
+                problems.push(format!(
+                    "event {} goes to {}, but the decision names stream {stream}",
+                    e.body.event_type(),
+                    e.stream()
+                ));
             }
         }
         (Err(r), Expect::Rejected(want)) => {
@@ -176,7 +173,10 @@ pub fn try_check(given: &[Event], when: &Command, then: &Expect) -> Result<(), S
         return Ok(());
     }
     let actual = match &outcome {
-        Ok(evs) => format!("{:#?}", evs.iter().map(|e| &e.body).collect::<Vec<_>>()),
+        Ok(d) => format!(
+            "{:#?}",
+            d.events.iter().map(|e| &e.body).collect::<Vec<_>>()
+        ),
         Err(r) => format!("{r:#?}\n  ({r})"),
     };
     Err(format!(
@@ -247,21 +247,12 @@ pub const COMMAND_ID: Uuid = Uuid::from_u128(0xC0_11AD);
 
 /// A command by `actor` at `at`, without an expected version.
 pub fn cmd(actor: PersonId, at: DateTime<Utc>, body: CommandBody) -> Command {
-    Command {
-        envelope: Envelope {
-            command_id: COMMAND_ID,
-            actor,
-            at,
-            expected_version: None,
-        },
-        body,
-    }
+    Command::new(COMMAND_ID, actor, at, body)
 }
 
 /// Sets the expected stream version of a command.
-pub fn expecting(mut command: Command, version: u64) -> Command {
-    command.envelope.expected_version = Some(version);
-    command
+pub fn expecting(command: Command, version: u64) -> Command {
+    command.expecting(version)
 }
 
 /// An event as decide stamps it.
@@ -272,11 +263,11 @@ pub fn ev(at: DateTime<Utc>, by: PersonId, body: EventBody) -> Event {
 /// Decides `command` and applies its events; a refused setup step panics with the rejection.
 pub fn run(state: &mut State, command: Command) -> Vec<Event> {
     match decide(state, &command) {
-        Ok(evs) => {
-            for e in &evs {
+        Ok(decision) => {
+            for e in &decision.events {
                 state.apply(e);
             }
-            evs
+            decision.events
         }
         Err(r) => panic!(
             "setup step {} refused: {r}\n{r:?}\n{command:#?}",

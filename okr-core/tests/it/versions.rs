@@ -1,9 +1,9 @@
 //! Optimistic concurrency: every accepting case of every table, replayed with the right
 //! expected stream version (accepted, same events) and with wrong ones (VersionConflict
-//! naming the stream the command routes to).
+//! naming the stream the command's decision names).
 
 use crate::support::*;
-use okr_core::{route, State};
+use okr_core::{decide, State};
 
 #[test]
 fn every_accepting_case_checks_the_expected_version() {
@@ -13,9 +13,11 @@ fn every_accepting_case_checks_the_expected_version() {
             continue;
         }
         let state = State::from_events(&c.given);
-        let stream = route(&state, &c.when.body).unwrap_or_else(|r| {
-            panic!("case `{}`: route refuses an accepted command: {r}", c.name)
-        });
+        let stream = decide(&state, &c.when)
+            .unwrap_or_else(|r| {
+                panic!("case `{}`: decide refuses an accepted command: {r}", c.name)
+            })
+            .stream;
         let actual = state.stream_version(stream);
         cases.push(case(
             format!("{} / expected version {actual} (current)", c.name),

@@ -427,30 +427,28 @@ fn woven(steps: &[Step]) -> Vec<Step> {
 fn commands(steps: &[Step]) -> Vec<Command> {
     let mut out = Vec::new();
     let mut n = 0u128;
-    let mut envelope = |actor: PersonId, at: DateTime<Utc>, expected: Option<u64>| {
+    let mut command = |actor: PersonId, at: DateTime<Utc>, expected: Option<u64>, body| {
         n += 1;
-        Envelope {
-            command_id: Uuid::from_u128(n),
-            actor,
-            at,
-            expected_version: expected,
+        let c = Command::new(Uuid::from_u128(n), actor, at, body);
+        match expected {
+            Some(v) => c.expecting(v),
+            None => c,
         }
     };
     let t0 = day(0) - Duration::days(100);
     for b in setup() {
-        out.push(Command {
-            envelope: envelope(person(0), t0, None),
-            body: b,
-        });
+        out.push(command(person(0), t0, None, b));
     }
     for (i, (op, actor, a, b, c, x, versioned)) in steps.iter().enumerate() {
         // Time moves forward a little with every step; actors vary.
         let at = t0 + Duration::hours(i as i64 * 9);
         let expected = versioned.then_some(u64::from(*c % 4));
-        out.push(Command {
-            envelope: envelope(person(*actor), at, expected),
-            body: body(*op, *a, *b, *c, *x),
-        });
+        out.push(command(
+            person(*actor),
+            at,
+            expected,
+            body(*op, *a, *b, *c, *x),
+        ));
     }
     out
 }

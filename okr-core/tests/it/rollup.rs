@@ -87,15 +87,7 @@ impl World {
 
     fn run(&mut self, day: i64, body: CommandBody) {
         self.n += 1;
-        let cmd = Command {
-            envelope: Envelope {
-                command_id: Uuid::from_u128(self.n),
-                actor: MASTER,
-                at: t(day),
-                expected_version: None,
-            },
-            body,
-        };
+        let cmd = Command::new(Uuid::from_u128(self.n), MASTER, t(day), body);
         let name = cmd.body.name();
         let outcome = execute(&mut self.state, &cmd).unwrap_or_else(|r| panic!("{name}: {r}"));
         self.events.extend(outcome.events);

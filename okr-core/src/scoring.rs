@@ -58,7 +58,8 @@ pub struct ScoringPolicy {
 }
 
 impl ScoringPolicy {
-    /// The standard: version 1, clamped, with children, weighted (DESIGN §7).
+    /// The standard: version 1, scores clamped to 0..=1, an objective's score including the
+    /// objectives aligned to it, weighted by key result weight and alignment contribution.
     pub const STANDARD: ScoringPolicy = ScoringPolicy {
         version: 1,
         bounds: ScoreBounds::Clamped,

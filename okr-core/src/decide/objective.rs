@@ -1,0 +1,298 @@
+//! Handlers of the objective commands: drafting, revising, aligning, committing, dropping,
+//! amending and carrying over objectives.
+
+use super::fields::{optional_text, positive_weight, reason_of, text};
+use super::{Bodies, Ctx};
+use crate::command::CommandBody;
+use crate::cycle::{Cycle, Phase};
+use crate::event::EventBody;
+use crate::ids::{CycleId, EntityKind, ObjectiveId};
+use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus, ObjectiveText};
+use crate::rejection::{Rejection, Rule};
+
+impl Ctx<'_> {
+    /// The objective commands, after the rules table admitted them.
+    pub(super) fn objective_command(&self, body: &CommandBody) -> Bodies {
+        use CommandBody as C;
+        match body {
+            C::DraftObjective {
+                cycle,
+                objective,
+                unit,
+                title,
+                beneficiary,
+                change,
+                value,
+                kind,
+                weight,
+            } => {
+                text("title", title)?;
+                positive_weight("weight", *weight)?;
+                Ok(vec![EventBody::ObjectiveDrafted {
+                    cycle: *cycle,
+                    objective: *objective,
+                    unit: *unit,
+                    text: ObjectiveText {
+                        title: title.trim().into(),
+                        beneficiary: optional_text(beneficiary).map(Into::into),
+                        change: optional_text(change).map(Into::into),
+                        value: optional_text(value).map(Into::into),
+                    },
+                    kind: *kind,
+                    weight: *weight,
+                }])
+            }
+            C::ReviseObjective { objective, patch } => {
+                let (c, o) = self.objective(*objective, None)?;
+                open_objective(o)?;
+                let patch = objective_patch(patch)?;
+                Ok(vec![EventBody::ObjectiveRevised {
+                    cycle: c.id,
+                    objective: *objective,
+                    patch,
+                }])
+            }
+            C::AmendObjective {
+                objective,
+                patch,
+                reason,
+            } => {
+                let (c, o) = self.objective(*objective, None)?;
+                open_objective(o)?;
+                let reason = reason_of(reason, "amending an objective while running")?;
+                let patch = objective_patch(patch)?;
+                Ok(vec![EventBody::ObjectiveAmended {
+                    cycle: c.id,
+                    objective: *objective,
+                    patch,
+                    reason,
+                }])
+            }
+            C::AlignObjective {
+                objective,
+                parent,
+                contribution,
+            } => self.align(*objective, *parent, *contribution),
+            C::UnalignObjective { objective, parent } => {
+                let (c, o) = self.objective(*objective, None)?;
+                if !o.aligned_to.contains_key(parent) {
+                    return Err(Rejection::unknown(
+                        EntityKind::Objective,
+                        format!("{parent} (no alignment link from {objective})"),
+                    ));
+                }
+                Ok(vec![EventBody::ObjectiveUnaligned {
+                    cycle: c.id,
+                    objective: *objective,
+                    parent: *parent,
+                }])
+            }
+            C::CommitObjective { objective } => self.commit(*objective),
+            C::DropObjective { objective, reason } => {
+                let (c, o) = self.objective(*objective, None)?;
+                open_objective(o)?;
+                let reason = if c.phase == Phase::Running {
+                    Some(reason_of(
+                        reason.as_deref().unwrap_or(""),
+                        "dropping an objective while running",
+                    )?)
+                } else {
+                    optional_text(reason)
+                };
+                Ok(vec![EventBody::ObjectiveDropped {
+                    cycle: c.id,
+                    objective: *objective,
+                    reason,
+                }])
+            }
+            C::CarryOver {
+                objective,
+                to_cycle,
+                new_objective,
+            } => self.carry_over(*objective, *to_cycle, *new_objective),
+            _ => unreachable!("`{}` is not an objective command", body.name()),
+        }
+    }
+
+    fn align(&self, objective: ObjectiveId, parent: ObjectiveId, contribution: u32) -> Bodies {
+        let (c, o) = self.objective(objective, None)?;
+        open_objective(o)?;
+        if parent == objective {
+            return Err(Rejection::rule(
+                Rule::AlignNotSelf,
+                format!("objective {objective} cannot align to itself"),
+            ));
+        }
+        let Some(p_cycle) = self.s.cycle_of(EntityKind::Objective, parent.0) else {
+            return Err(Rejection::unknown(EntityKind::Objective, parent));
+        };
+        if p_cycle != c.id {
+            return Err(Rejection::rule(
+                Rule::AlignSameCycle,
+                format!(
+                    "objective {objective} is in cycle {}, {parent} in cycle {}",
+                    c.id, p_cycle
+                ),
+            ));
+        }
+        let Some(p) = c.objectives.get(&parent) else {
+            return Err(Rejection::unknown(EntityKind::Objective, parent));
+        };
+        open_objective(p)?;
+        if let Some(path) = path_up(c, parent, objective) {
+            let mut names: Vec<String> = vec![objective.to_string()];
+            names.extend(path.iter().map(|o| o.to_string()));
+            return Err(Rejection::rule(
+                Rule::AlignmentAcyclic,
+                format!("aligning would close the loop {}", names.join(" → ")),
+            ));
+        }
+        Ok(vec![EventBody::ObjectiveAligned {
+            cycle: c.id,
+            objective,
+            parent,
+            contribution,
+        }])
+    }
+
+    fn commit(&self, objective: ObjectiveId) -> Bodies {
+        let (c, o) = self.objective(objective, None)?;
+        match o.status {
+            ObjectiveStatus::Draft => {}
+            s => {
+                return Err(Rejection::rule(
+                    Rule::ObjectiveOpen,
+                    format!("objective {objective} is {s:?}, not a draft").to_lowercase(),
+                ))
+            }
+        }
+        if o.key_results.is_empty() {
+            return Err(Rejection::rule(
+                Rule::CommitNeedsKeyResult,
+                format!("objective {objective} has no key result"),
+            ));
+        }
+        let max = c.policy.max_committed_objectives_per_unit;
+        let n = c.committed_per_unit.get(&o.unit).copied().unwrap_or(0);
+        if n >= max {
+            return Err(Rejection::rule(
+                Rule::MaxCommittedObjectives,
+                format!(
+                    "unit {} has {n} committed objectives in cycle {}; the policy allows {max}",
+                    o.unit, c.name
+                ),
+            ));
+        }
+        Ok(vec![EventBody::ObjectiveCommitted {
+            cycle: c.id,
+            objective,
+        }])
+    }
+
+    fn carry_over(
+        &self,
+        objective: ObjectiveId,
+        to_cycle: CycleId,
+        new_objective: ObjectiveId,
+    ) -> Bodies {
+        let (from, o) = self.objective(objective, None)?;
+        self.fresh(new_objective.0)?;
+        if o.status == ObjectiveStatus::Dropped {
+            return Err(Rejection::rule(
+                Rule::CarryOnce,
+                format!("objective {objective} was dropped"),
+            ));
+        }
+        if let Some(to) = o.carried_to {
+            return Err(Rejection::rule(
+                Rule::CarryOnce,
+                format!("objective {objective} was carried over already, as {to}"),
+            ));
+        }
+        let to = self
+            .s
+            .cycles
+            .get(&to_cycle)
+            .ok_or_else(|| Rejection::unknown(EntityKind::Cycle, to_cycle))?;
+        if to.start <= from.start || to.phase != Phase::Planning {
+            return Err(Rejection::rule(
+                Rule::CarryToLaterCycle,
+                format!(
+                    "cycle {} (starts {}, phase {}) is not a later cycle in planning than {} (starts {})",
+                    to.name, to.start, to.phase, from.name, from.start
+                ),
+            ));
+        }
+        self.active_unit(o.unit)?;
+        Ok(vec![EventBody::ObjectiveCarriedOver {
+            cycle: to_cycle,
+            objective: new_objective,
+            from_cycle: from.id,
+            from_objective: objective,
+            unit: o.unit,
+            text: o.text.clone(),
+            kind: o.kind,
+            weight: o.weight,
+        }])
+    }
+}
+
+/// Follows alignment links up from `from`; returns the path to `to` if there is one.
+fn path_up(c: &Cycle, from: ObjectiveId, to: ObjectiveId) -> Option<Vec<ObjectiveId>> {
+    let mut stack = vec![(from, vec![from])];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((cur, path)) = stack.pop() {
+        if cur == to {
+            return Some(path);
+        }
+        if !seen.insert(cur) {
+            continue;
+        }
+        if let Some(o) = c.objectives.get(&cur) {
+            for next in o.aligned_to.keys() {
+                let mut p = path.clone();
+                p.push(*next);
+                stack.push((*next, p));
+            }
+        }
+    }
+    None
+}
+
+pub(super) fn open_objective(o: &Objective) -> Result<(), Rejection> {
+    if o.status == ObjectiveStatus::Dropped {
+        Err(Rejection::rule(
+            Rule::ObjectiveOpen,
+            format!("objective {} was dropped", o.id),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn objective_patch(patch: &ObjectivePatch) -> Result<ObjectivePatch, Rejection> {
+    if patch.is_empty() {
+        return Err(Rejection::field("patch", "changes nothing"));
+    }
+    let mut p = patch.clone();
+    if let Some(t) = &patch.title {
+        text("patch.title", t)?;
+        p.title = Some(t.trim().to_string());
+    }
+    if let Some(w) = patch.weight {
+        positive_weight("patch.weight", w)?;
+    }
+    for (name, v) in [
+        ("patch.beneficiary", &patch.beneficiary),
+        ("patch.change", &patch.change),
+        ("patch.value", &patch.value),
+    ] {
+        if let Some(v) = v {
+            text(name, v)?;
+        }
+    }
+    p.beneficiary = optional_text(&patch.beneficiary);
+    p.change = optional_text(&patch.change);
+    p.value = optional_text(&patch.value);
+    Ok(p)
+}

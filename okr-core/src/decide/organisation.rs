@@ -1,0 +1,129 @@
+//! Handlers of the organisation commands: units, people, memberships.
+
+use super::fields::text;
+use super::{Bodies, Ctx};
+use crate::command::CommandBody;
+use crate::event::EventBody;
+use crate::ids::{EntityKind, PersonId, UnitId};
+use crate::organisation::Role;
+use crate::rejection::{Rejection, Rule};
+
+impl Ctx<'_> {
+    /// The organisation commands, after the rules table admitted them.
+    pub(super) fn organisation(&self, body: &CommandBody) -> Bodies {
+        use CommandBody as C;
+        match body {
+            C::DefineUnit {
+                unit,
+                name,
+                kind,
+                parent,
+            } => {
+                // Special::DefineUnit: the root needs no right, any other unit Administer
+                // on its parent (found active by the table's `On::Parent`).
+                match parent {
+                    None if !self.s.units.is_empty() => {
+                        return Err(Rejection::rule(
+                            Rule::SingleRoot,
+                            "the organisation has a root unit already; give a parent",
+                        ))
+                    }
+                    None => self.admin(None)?,
+                    Some(p) => self.admin(Some(*p))?,
+                }
+                text("name", name)?;
+                Ok(vec![EventBody::UnitDefined {
+                    unit: *unit,
+                    name: name.trim().to_string(),
+                    kind: *kind,
+                    parent: *parent,
+                }])
+            }
+            C::RenameUnit { unit, name } => {
+                text("name", name)?;
+                Ok(vec![EventBody::UnitRenamed {
+                    unit: *unit,
+                    name: name.trim().to_string(),
+                }])
+            }
+            C::MoveUnit { unit, parent } => {
+                let (unit, parent) = (*unit, *parent);
+                let above = self.s.ancestors(parent);
+                if let Some(pos) = above.iter().position(|u| *u == unit) {
+                    let path: Vec<String> = above[..=pos].iter().map(|u| u.to_string()).collect();
+                    return Err(Rejection::rule(
+                        Rule::UnitTreeAcyclic,
+                        format!(
+                            "unit {unit} cannot move below {parent}: {} lies below it",
+                            path.join(" → ")
+                        ),
+                    ));
+                }
+                Ok(vec![EventBody::UnitMoved { unit, parent }])
+            }
+            C::RetireUnit { unit } => {
+                if self.unit(*unit)?.retired {
+                    return Err(Rejection::rule(
+                        Rule::UnitActive,
+                        format!("unit {unit} is retired already"),
+                    ));
+                }
+                Ok(vec![EventBody::UnitRetired { unit: *unit }])
+            }
+            C::RegisterPerson { person, name } => {
+                text("name", name)?;
+                Ok(vec![EventBody::PersonRegistered {
+                    person: *person,
+                    name: name.trim().to_string(),
+                }])
+            }
+            C::GrantMembership { unit, person, role } => {
+                self.person(*person, "person")?;
+                // Special::GrantRole.
+                self.grant_right(*unit, *role)?;
+                if self.holds(*unit, *person, *role) {
+                    return Err(Rejection::exists(
+                        EntityKind::Membership,
+                        format!("{role} of {person} in {unit}"),
+                    ));
+                }
+                Ok(vec![EventBody::MembershipGranted {
+                    unit: *unit,
+                    person: *person,
+                    role: *role,
+                }])
+            }
+            C::RevokeMembership { unit, person, role } => {
+                // Special::GrantRole.
+                self.grant_right(*unit, *role)?;
+                if !self.holds(*unit, *person, *role) {
+                    return Err(Rejection::unknown(
+                        EntityKind::Membership,
+                        format!("{role} of {person} in {unit}"),
+                    ));
+                }
+                if *role == Role::OkrMaster && self.s.okr_master_count() == 1 {
+                    return Err(Rejection::rule(
+                        Rule::KeepOneOkrMaster,
+                        format!("{person} is the organisation's last OkrMaster; grant the role to someone else first"),
+                    ));
+                }
+                Ok(vec![EventBody::MembershipRevoked {
+                    unit: *unit,
+                    person: *person,
+                    role: *role,
+                }])
+            }
+            _ => unreachable!("`{}` is not an organisation command", body.name()),
+        }
+    }
+
+    /// Whether `person` holds `role` in `unit` itself (not above it).
+    fn holds(&self, unit: UnitId, person: PersonId, role: Role) -> bool {
+        self.s
+            .units
+            .get(&unit)
+            .and_then(|u| u.members.get(&person))
+            .is_some_and(|r| r.contains(&role))
+    }
+}

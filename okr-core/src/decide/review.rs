@@ -1,0 +1,93 @@
+//! Handlers of the review and retrospective commands: scores, review notes, retro items
+//! and actions.
+
+use super::fields::{reason_of, score_ppm, text};
+use super::{Bodies, Ctx};
+use crate::command::CommandBody;
+use crate::event::EventBody;
+use crate::ids::EntityKind;
+use crate::rejection::Rejection;
+
+impl Ctx<'_> {
+    /// The review and retrospective commands, after the rules table admitted them.
+    pub(super) fn review(&self, body: &CommandBody) -> Bodies {
+        use CommandBody as C;
+        match body {
+            C::OverrideScore {
+                key_result,
+                score,
+                reason,
+            } => {
+                let (c, _, _) = self.key_result(*key_result, None)?;
+                let score_ppm = score_ppm("score", *score)?;
+                let reason = reason_of(reason, "overriding a computed score")?;
+                Ok(vec![EventBody::ScoreOverridden {
+                    cycle: c.id,
+                    key_result: *key_result,
+                    score_ppm,
+                    reason,
+                }])
+            }
+            C::CorrectScore {
+                key_result,
+                score,
+                reason,
+            } => {
+                let (c, _, _) = self.key_result(*key_result, None)?;
+                let score_ppm = score_ppm("score", *score)?;
+                let reason = reason_of(reason, "correcting a closed cycle")?;
+                Ok(vec![EventBody::ScoreCorrected {
+                    cycle: c.id,
+                    key_result: *key_result,
+                    score_ppm,
+                    reason,
+                }])
+            }
+            C::AddReviewNote { cycle, text: t } => {
+                text("text", t)?;
+                Ok(vec![EventBody::ReviewNoteAdded {
+                    cycle: *cycle,
+                    text: t.trim().to_string(),
+                }])
+            }
+            C::AddRetroItem {
+                cycle,
+                item,
+                kind,
+                text: t,
+            } => {
+                text("text", t)?;
+                Ok(vec![EventBody::RetroItemAdded {
+                    cycle: *cycle,
+                    item: *item,
+                    kind: *kind,
+                    text: t.trim().to_string(),
+                }])
+            }
+            C::AddRetroAction {
+                cycle,
+                action,
+                text: t,
+                owner,
+                item,
+            } => {
+                let c = self.cycle(*cycle, None)?;
+                text("text", t)?;
+                self.person(*owner, "owner")?;
+                if let Some(i) = item {
+                    if !c.retro_items.contains_key(i) {
+                        return Err(Rejection::unknown(EntityKind::RetroItem, i));
+                    }
+                }
+                Ok(vec![EventBody::RetroActionAdded {
+                    cycle: *cycle,
+                    action: *action,
+                    text: t.trim().to_string(),
+                    owner: *owner,
+                    item: *item,
+                }])
+            }
+            _ => unreachable!("`{}` is not a review command", body.name()),
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! The rules table: for every command, the phases it is allowed in, the right it needs and
+//! the unit that right is checked on. [`decide`](super::decide) consults it once per
+//! command, before the command's own handler runs; [`permissions_markdown`] renders it as
+//! the permissions matrix committed as `okr-core/PERMISSIONS.md`.
+
+use crate::command::CommandKind;
+use crate::cycle::Phase;
+use crate::organisation::Role;
+
+use Phase::*;
+
+/// What a command needs before its own checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandRule {
+    /// The command.
+    pub kind: CommandKind,
+    /// The action a refusal for lack of rights names (`Rejection::Unauthorized::action`).
+    pub action: &'static str,
+    /// The phases the command is allowed in.
+    pub phases: Phases,
+    /// The right the actor needs.
+    pub right: Right,
+    /// Where that right is checked.
+    pub on: On,
+}
+
+/// When a command may be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phases {
+    /// An organisation command: it writes to the organisation stream and needs no cycle.
+    Organisation,
+    /// Plans a new cycle, which has no phase yet.
+    NewCycle,
+    /// The cycle holding what the command is about (the cycle it names, or the cycle of the
+    /// objective, key result, agreement, blocker or initiative it names) must be in one of
+    /// these phases.
+    In(&'static [Phase]),
+}
+
+/// What a person may do. Roles count on the unit the right is checked on and on every unit
+/// above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right {
+    /// Edit a unit's OKRs, check in, make agreements, raise blockers, add initiatives:
+    /// Member, Lead or OkrMaster.
+    Edit,
+    /// Commit, drop, escalate, override, carry over: Lead or OkrMaster.
+    Lead,
+    /// Administer the organisation below a unit: OkrMaster or Lead. Until somebody holds
+    /// the OkrMaster role the organisation is being set up, and anybody may.
+    Administer,
+    /// Run the cycle calendar (plan, advance, cancel, correct): OkrMaster anywhere, and Lead
+    /// anywhere when the cycle's policy lets leads advance it (a cycle being planned has no
+    /// policy yet, so only an OkrMaster plans one).
+    RunCycle,
+    /// Take part in review and retrospective: any role but Observer, anywhere.
+    Participate,
+    /// Decide for a steering committee: Steering.
+    Steer,
+    /// The right depends on the command's content or on the state; the handler checks it.
+    Special(Special),
+}
+
+/// The rights that depend on the command or the state, checked by the command's handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// The first unit (the root) may be defined by anybody, since nobody holds a role yet;
+    /// any other unit needs [`Right::Administer`] on its parent.
+    DefineUnit,
+    /// Granting or revoking Member or Observer needs [`Right::Administer`] on the unit;
+    /// granting or revoking OkrMaster, Lead or Steering needs the OkrMaster role on it.
+    /// Anybody may while the organisation is being set up (nobody holds OkrMaster).
+    GrantRole,
+    /// The key result's owner may check in; anybody else needs [`Right::Edit`] on the
+    /// objective's unit.
+    CheckIn,
+}
+
+impl Special {
+    /// What the special rule says, in a sentence.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Special::DefineUnit => {
+                "the first (root) unit: anybody, since nobody holds a role yet; \
+                 any other unit: Administer on its parent"
+            }
+            Special::GrantRole => {
+                "Member or Observer: Administer on the unit; OkrMaster, Lead or Steering: \
+                 OkrMaster on the unit; anybody while nobody holds OkrMaster"
+            }
+            Special::CheckIn => {
+                "the key result's owner, whatever their role; anybody else: Edit on the \
+                 objective's unit"
+            }
+        }
+    }
+}
+
+/// Where a right is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// The organisation as a whole: a role held in any unit counts; a refusal names the
+    /// root unit.
+    Organisation,
+    /// The unit the command names; it must exist.
+    Unit,
+    /// The unit the command names; it must exist and not be retired.
+    ActiveUnit,
+    /// The unit being moved and, as well, its new parent (which must be active).
+    UnitAndNewParent,
+    /// The new unit's parent (active), or the organisation for the root unit.
+    Parent,
+    /// The unit owning the objective.
+    ObjectiveUnit,
+    /// The unit owning the key result's objective.
+    KeyResultUnit,
+    /// The unit the agreement was made for.
+    AgreementUnit,
+    /// The unit that raised the blocker.
+    BlockerUnit,
+    /// The unit owning the objective of the initiative's key result.
+    InitiativeUnit,
+    /// The committee the blocker was escalated to (refused by rule if it was not).
+    EscalationCommittee,
+}
+
+const fn rule(
+    kind: CommandKind,
+    action: &'static str,
+    phases: Phases,
+    right: Right,
+    on: On,
+) -> CommandRule {
+    CommandRule {
+        kind,
+        action,
+        phases,
+        right,
+        on,
+    }
+}
+
+/// The rule of one command. Exhaustive: a new command cannot be added without one.
+pub const fn rule_of(kind: CommandKind) -> CommandRule {
+    use CommandKind as K;
+    use Phases::{In, NewCycle, Organisation as Org};
+    match kind {
+        K::DefineUnit => rule(
+            kind,
+            "define unit",
+            Org,
+            Right::Special(Special::DefineUnit),
+            On::Parent,
+        ),
+        K::RenameUnit => rule(kind, "rename unit", Org, Right::Administer, On::Unit),
+        K::MoveUnit => rule(
+            kind,
+            "move unit",
+            Org,
+            Right::Administer,
+            On::UnitAndNewParent,
+        ),
+        K::RetireUnit => rule(kind, "retire unit", Org, Right::Administer, On::Unit),
+        K::RegisterPerson => rule(
+            kind,
+            "register person",
+            Org,
+            Right::Administer,
+            On::Organisation,
+        ),
+        K::GrantMembership => rule(
+            kind,
+            "grant membership",
+            Org,
+            Right::Special(Special::GrantRole),
+            On::ActiveUnit,
+        ),
+        K::RevokeMembership => rule(
+            kind,
+            "revoke membership",
+            Org,
+            Right::Special(Special::GrantRole),
+            On::Unit,
+        ),
+        K::PlanCycle => rule(
+            kind,
+            "plan cycle",
+            NewCycle,
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::SetPolicy => rule(
+            kind,
+            "set policy",
+            In(&[Planning]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::StartCycle => rule(
+            kind,
+            "start cycle",
+            In(&[Planning]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::BeginReview => rule(
+            kind,
+            "begin review",
+            In(&[Running]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::BeginRetrospective => rule(
+            kind,
+            "begin retrospective",
+            In(&[Review]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::CloseCycle => rule(
+            kind,
+            "close cycle",
+            In(&[Retrospective]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::CancelCycle => rule(
+            kind,
+            "cancel cycle",
+            In(&[Planning, Running, Review, Retrospective]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+        K::DraftObjective => rule(
+            kind,
+            "draft objective",
+            In(&[Planning]),
+            Right::Edit,
+            On::ActiveUnit,
+        ),
+        K::ReviseObjective => rule(
+            kind,
+            "revise objective",
+            In(&[Planning]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::AlignObjective => rule(
+            kind,
+            "align objective",
+            In(&[Planning]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::UnalignObjective => rule(
+            kind,
+            "unalign objective",
+            In(&[Planning]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::CommitObjective => rule(
+            kind,
+            "commit objective",
+            In(&[Planning]),
+            Right::Lead,
+            On::ObjectiveUnit,
+        ),
+        K::DropObjective => rule(
+            kind,
+            "drop objective",
+            In(&[Planning, Running]),
+            Right::Lead,
+            On::ObjectiveUnit,
+        ),
+        K::AmendObjective => rule(
+            kind,
+            "amend objective",
+            In(&[Running]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::AddKeyResult => rule(
+            kind,
+            "add key result",
+            In(&[Planning]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::ReviseKeyResult => rule(
+            kind,
+            "revise key result",
+            In(&[Planning]),
+            Right::Edit,
+            On::KeyResultUnit,
+        ),
+        K::RemoveKeyResult => rule(
+            kind,
+            "remove key result",
+            In(&[Planning]),
+            Right::Edit,
+            On::KeyResultUnit,
+        ),
+        K::AmendKeyResult => rule(
+            kind,
+            "amend key result",
+            In(&[Running]),
+            Right::Edit,
+            On::KeyResultUnit,
+        ),
+        K::CheckIn => rule(
+            kind,
+            "check in",
+            In(&[Running]),
+            Right::Special(Special::CheckIn),
+            On::KeyResultUnit,
+        ),
+        K::MakeAgreement => rule(
+            kind,
+            "make agreement",
+            In(&[Running]),
+            Right::Edit,
+            On::ActiveUnit,
+        ),
+        K::ResolveAgreement => rule(
+            kind,
+            "resolve agreement",
+            In(&[Running, Review]),
+            Right::Edit,
+            On::AgreementUnit,
+        ),
+        K::RaiseBlocker => rule(
+            kind,
+            "raise blocker",
+            In(&[Running]),
+            Right::Edit,
+            On::ActiveUnit,
+        ),
+        K::EscalateBlocker => rule(
+            kind,
+            "escalate blocker",
+            In(&[Running]),
+            Right::Lead,
+            On::BlockerUnit,
+        ),
+        K::DecideBlocker => rule(
+            kind,
+            "decide blocker",
+            In(&[Running, Review]),
+            Right::Steer,
+            On::EscalationCommittee,
+        ),
+        K::AddInitiative => rule(
+            kind,
+            "add initiative",
+            In(&[Planning, Running]),
+            Right::Edit,
+            On::KeyResultUnit,
+        ),
+        K::MoveInitiative => rule(
+            kind,
+            "move initiative",
+            In(&[Planning, Running]),
+            Right::Edit,
+            On::InitiativeUnit,
+        ),
+        K::OverrideScore => rule(
+            kind,
+            "override score",
+            In(&[Review]),
+            Right::Lead,
+            On::KeyResultUnit,
+        ),
+        K::AddReviewNote => rule(
+            kind,
+            "add review note",
+            In(&[Review]),
+            Right::Participate,
+            On::Organisation,
+        ),
+        K::AddRetroItem => rule(
+            kind,
+            "add retro item",
+            In(&[Retrospective]),
+            Right::Participate,
+            On::Organisation,
+        ),
+        K::AddRetroAction => rule(
+            kind,
+            "add retro action",
+            In(&[Retrospective]),
+            Right::Participate,
+            On::Organisation,
+        ),
+        K::CarryOver => rule(
+            kind,
+            "carry over objective",
+            In(&[Retrospective]),
+            Right::Lead,
+            On::ObjectiveUnit,
+        ),
+        K::CorrectScore => rule(
+            kind,
+            "correct score",
+            In(&[Closed]),
+            Right::RunCycle,
+            On::Organisation,
+        ),
+    }
+}
+
+/// The rules of every command, in [`CommandKind::ALL`] order.
+pub fn all() -> impl Iterator<Item = CommandRule> {
+    CommandKind::ALL.into_iter().map(rule_of)
+}
+
+/// May a holder of `role` (on the unit the right is checked on, or above it) issue the
+/// command? The answer as a matrix cell: `yes`, `no`, or the condition.
+pub fn access(rule: &CommandRule, role: Role) -> &'static str {
+    use Role::*;
+    match (rule.right, role) {
+        // A cycle being planned has no policy yet to let leads advance it.
+        (Right::RunCycle, Lead) if rule.phases == Phases::NewCycle => "no",
+        (Right::Edit, OkrMaster | Lead | Member) => "yes",
+        (Right::Lead, OkrMaster | Lead) => "yes",
+        (Right::Administer, OkrMaster | Lead) => "yes",
+        (Right::RunCycle, OkrMaster) => "yes",
+        (Right::RunCycle, Lead) => "if the policy lets leads advance",
+        (Right::Participate, OkrMaster | Lead | Member | Steering) => "yes",
+        (Right::Steer, Steering) => "yes",
+        (Right::Special(Special::DefineUnit), OkrMaster | Lead) => "yes",
+        (Right::Special(Special::GrantRole), OkrMaster) => "yes",
+        (Right::Special(Special::GrantRole), Lead) => "Member and Observer only",
+        (Right::Special(Special::CheckIn), OkrMaster | Lead | Member) => "yes",
+        (Right::Special(Special::CheckIn), Steering | Observer) => "if owner",
+        _ => "no",
+    }
+}
+
+impl Phases {
+    /// The phases as a matrix cell.
+    pub fn describe(self) -> String {
+        match self {
+            Phases::Organisation => "any (organisation)".to_string(),
+            Phases::NewCycle => "— (plans the cycle)".to_string(),
+            Phases::In(phases) => phases
+                .iter()
+                .map(Phase::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+impl On {
+    /// Where the right is checked, as a matrix cell.
+    pub fn describe(self) -> &'static str {
+        match self {
+            On::Organisation => "any unit",
+            On::Unit => "the unit",
+            On::ActiveUnit => "the unit (active)",
+            On::UnitAndNewParent => "the unit and its new parent",
+            On::Parent => "the parent unit",
+            On::ObjectiveUnit => "the objective's unit",
+            On::KeyResultUnit => "the key result's objective's unit",
+            On::AgreementUnit => "the agreement's unit",
+            On::BlockerUnit => "the blocker's unit",
+            On::InitiativeUnit => "the initiative's key result's unit",
+            On::EscalationCommittee => "the committee escalated to",
+        }
+    }
+}
+
+impl Right {
+    /// The right's name, as a matrix cell.
+    pub fn name(self) -> &'static str {
+        match self {
+            Right::Edit => "Edit",
+            Right::Lead => "Lead",
+            Right::Administer => "Administer",
+            Right::RunCycle => "RunCycle",
+            Right::Participate => "Participate",
+            Right::Steer => "Steer",
+            Right::Special(_) => "Special",
+        }
+    }
+}
+
+/// The permissions matrix, rendered from the table: per command, the phases it is allowed
+/// in, which roles may issue it and on which unit. Committed as `okr-core/PERMISSIONS.md`;
+/// a test fails when the file and this function disagree.
+pub fn permissions_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# Permissions\n\n");
+    out.push_str(
+        "Generated from the rules table in `okr-core/src/decide/rules.rs` by \
+         `okr_core::decide::rules::permissions_markdown()`; do not edit by hand. \
+         Run `OKR_BLESS=1 cargo test -p okr-core permissions_md` to regenerate it.\n\n\
+         Every command is checked in this order: the entities it is about must exist, its \
+         stream must be at the expected version (if one is given), the cycle must be in \
+         one of the phases listed, ids it creates must be new, and the actor must hold the \
+         right listed on the unit listed. A role counts on that unit and on every unit \
+         above it. Only then do the command's own rules run.\n\n",
+    );
+    out.push_str(
+        "| command | phases | right | on | OkrMaster | Lead | Member | Steering | Observer |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for r in all() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |",
+            r.kind.name(),
+            r.phases.describe(),
+            r.right.name(),
+            r.on.describe()
+        ));
+        for role in Role::ALL {
+            out.push_str(&format!(" {} |", access(&r, role)));
+        }
+        out.push('\n');
+    }
+    out.push_str("\n## Rights\n\n");
+    for right in [
+        Right::Edit,
+        Right::Lead,
+        Right::Administer,
+        Right::RunCycle,
+        Right::Participate,
+        Right::Steer,
+    ] {
+        out.push_str(&format!(
+            "- **{}**: {}\n",
+            right.name(),
+            right.explanation()
+        ));
+    }
+    out.push_str("\n## Special rules\n\n");
+    for r in all() {
+        if let Right::Special(s) = r.right {
+            out.push_str(&format!("- `{}`: {}.\n", r.kind.name(), s.explanation()));
+        }
+    }
+    out
+}
+
+impl Right {
+    /// What the right allows and who holds it, in a sentence.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Right::Edit => {
+                "edit a unit's OKRs, check in, make agreements, raise blockers, add and \
+                 move initiatives; Member, Lead or OkrMaster"
+            }
+            Right::Lead => "commit, drop, escalate, override, carry over; Lead or OkrMaster",
+            Right::Administer => {
+                "administer the organisation below a unit; OkrMaster or Lead, and anybody \
+                 while nobody holds OkrMaster (the organisation is being set up)"
+            }
+            Right::RunCycle => {
+                "plan, advance, cancel and correct cycles; OkrMaster anywhere, and Lead \
+                 anywhere when the cycle's policy sets `leads_may_advance` (so not to plan a \
+                 cycle, which has no policy yet)"
+            }
+            Right::Participate => "take part in review and retrospective; any role but Observer",
+            Right::Steer => "decide an escalated blocker; Steering on the committee",
+            Right::Special(s) => s.explanation(),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Handlers of the weekly commands: agreements, blockers and initiatives.
+
+use super::fields::{one_to_five, text};
+use super::{Bodies, Ctx};
+use crate::command::CommandBody;
+use crate::event::EventBody;
+use crate::ids::EntityKind;
+use crate::organisation::UnitKind;
+use crate::rejection::{Rejection, Rule};
+
+impl Ctx<'_> {
+    /// The weekly commands, after the rules table admitted them.
+    pub(super) fn weekly(&self, body: &CommandBody) -> Bodies {
+        use CommandBody as C;
+        match body {
+            C::MakeAgreement {
+                cycle,
+                agreement,
+                unit,
+                text: t,
+                owner,
+                due,
+            } => {
+                text("text", t)?;
+                if let Some(p) = owner {
+                    self.person(*p, "owner")?;
+                }
+                Ok(vec![EventBody::AgreementMade {
+                    cycle: *cycle,
+                    agreement: *agreement,
+                    unit: *unit,
+                    text: t.trim().to_string(),
+                    owner: *owner,
+                    due: *due,
+                }])
+            }
+            C::ResolveAgreement { agreement, outcome } => {
+                let (c, a) = self.agreement(*agreement, None)?;
+                if a.resolution.is_some() {
+                    return Err(Rejection::rule(
+                        Rule::ResolveOnce,
+                        format!("agreement {agreement} is resolved already"),
+                    ));
+                }
+                Ok(vec![EventBody::AgreementResolved {
+                    cycle: c.id,
+                    agreement: *agreement,
+                    outcome: *outcome,
+                }])
+            }
+            C::RaiseBlocker {
+                cycle,
+                blocker,
+                unit,
+                key_result,
+                text: t,
+            } => {
+                let c = self.cycle(*cycle, None)?;
+                text("text", t)?;
+                if let Some(k) = key_result {
+                    if c.key_results.get(k).is_none_or(|k| k.removed) {
+                        return Err(Rejection::unknown(EntityKind::KeyResult, k));
+                    }
+                }
+                Ok(vec![EventBody::BlockerRaised {
+                    cycle: *cycle,
+                    blocker: *blocker,
+                    unit: *unit,
+                    key_result: *key_result,
+                    text: t.trim().to_string(),
+                }])
+            }
+            C::EscalateBlocker { blocker, to } => {
+                let (c, b) = self.blocker(*blocker, None)?;
+                let committee = self.active_unit(*to)?;
+                if committee.kind != UnitKind::Committee {
+                    return Err(Rejection::rule(
+                        Rule::EscalateToCommittee,
+                        format!("unit {} ({to}) is not a committee", committee.name),
+                    ));
+                }
+                if b.escalation.is_some() {
+                    return Err(Rejection::rule(
+                        Rule::EscalateOnce,
+                        format!("blocker {blocker} is escalated already"),
+                    ));
+                }
+                Ok(vec![EventBody::BlockerEscalated {
+                    cycle: c.id,
+                    blocker: *blocker,
+                    to: *to,
+                }])
+            }
+            C::DecideBlocker { blocker, decision } => {
+                // The table found the committee (On::EscalationCommittee) and checked Steer.
+                let (c, b) = self.blocker(*blocker, None)?;
+                if b.decision.is_some() {
+                    return Err(Rejection::rule(
+                        Rule::DecideEscalatedOnce,
+                        format!("blocker {blocker} is decided already"),
+                    ));
+                }
+                text("decision", decision)?;
+                Ok(vec![EventBody::BlockerDecided {
+                    cycle: c.id,
+                    blocker: *blocker,
+                    decision: decision.trim().to_string(),
+                }])
+            }
+            C::AddInitiative {
+                key_result,
+                initiative,
+                title,
+                effort,
+                impact,
+            } => {
+                let (c, _, _) = self.key_result(*key_result, None)?;
+                text("title", title)?;
+                one_to_five("effort", *effort)?;
+                one_to_five("impact", *impact)?;
+                Ok(vec![EventBody::InitiativeAdded {
+                    cycle: c.id,
+                    key_result: *key_result,
+                    initiative: *initiative,
+                    title: title.trim().to_string(),
+                    effort: *effort,
+                    impact: *impact,
+                }])
+            }
+            C::MoveInitiative { initiative, status } => {
+                let (c, _) = self.initiative(*initiative, None)?;
+                Ok(vec![EventBody::InitiativeMoved {
+                    cycle: c.id,
+                    initiative: *initiative,
+                    status: *status,
+                }])
+            }
+            _ => unreachable!("`{}` is not a weekly command", body.name()),
+        }
+    }
+}
