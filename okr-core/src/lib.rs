@@ -50,7 +50,6 @@
 pub mod command;
 pub mod cycle;
 pub mod decide;
-pub mod demo;
 pub mod event;
 mod id_map;
 pub mod ids;
@@ -66,7 +65,6 @@ mod small_map;
 pub mod state;
 pub mod stats;
 pub mod weekly;
-pub mod workload;
 
 pub use command::{Command, CommandBody, Envelope};
 pub use cycle::{Cycle, Phase};
