@@ -1,4 +1,5 @@
-//! Rollup, fold and scoring at S/M/L/XL against a SQLite peer (DESIGN §7, §11).
+//! Rollup, fold and scoring against a SQLite peer, at the workload sizes S/M/L/XL of
+//! `okr_fixtures::workload` (100 to 1 000 000 key results).
 //!
 //! Groups:
 //! - `fold`: events folded into `State` (events/s), and `decide` + `apply` of the workload.
@@ -20,8 +21,8 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use okr_core::rollup::{self, Rollup, ScoringPolicy};
-use okr_core::workload::{Size, Workload, WorkloadSpec};
 use okr_core::{CycleId, Event, EventBody, KrKind, State};
+use okr_fixtures::workload::{Size, Workload, WorkloadSpec};
 use rusqlite::{params, Connection};
 
 /// Counts live heap bytes, so that setup can say what a structure costs.

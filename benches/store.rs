@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use okr_core::{
-    Command, CommandBody, CycleId, CycleKind, Envelope, Event, EventBody, KeyResultId, KrKind,
-    ObjectiveId, ObjectiveKind, PersonId, Role, State, UnitId, UnitKind,
+    Command, CommandBody, CycleId, CycleKind, Event, EventBody, KeyResultId, KrKind, ObjectiveId,
+    ObjectiveKind, PersonId, Role, State, UnitId, UnitKind,
 };
 use okr_store::{
     AppendRequest, Durability, Engine, EngineOptions, EventStore, ExpectedVersion, NewEvent,
@@ -188,15 +188,12 @@ impl Workload {
 
     fn command(&mut self, actor: PersonId, at: DateTime<Utc>, body: CommandBody) -> Command {
         self.next += 1;
-        Command {
-            envelope: Envelope {
-                command_id: Uuid::from_u64_pair(0x0b5e, self.next as u64),
-                actor,
-                at,
-                expected_version: None,
-            },
+        Command::new(
+            Uuid::from_u64_pair(0x0b5e, self.next as u64),
+            actor,
+            at,
             body,
-        }
+        )
     }
 
     /// The `i`-th check-in (round-robin over key results, one second apart).

@@ -3,11 +3,15 @@
 //! agreements, a blocker escalated to the steering committee, review, retrospective and
 //! carry-over. Prints the lints met along the way and the final scores.
 //!
+//! The organisation is the one `okr demo` builds, taken from
+//! `okr_fixtures::demo::Organisation`; everything after it is driven here.
+//!
 //! Run with `cargo run --release --example quarter`.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use okr::rollup::{self, format_ppm};
 use okr::*;
+use okr_fixtures::demo::Organisation;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -26,16 +30,13 @@ impl Office {
     }
 
     fn run(&mut self, actor: PersonId, at: DateTime<Utc>, body: CommandBody) {
-        let command = Command {
-            envelope: Envelope {
-                command_id: self.id(),
-                actor,
-                at,
-                expected_version: None,
-            },
-            body,
-        };
-        match execute(&mut self.state, &command) {
+        let command = Command::new(self.id(), actor, at, body);
+        self.accept(&command);
+    }
+
+    /// Runs a command that must be accepted, counting its events and the lints it meets.
+    fn accept(&mut self, command: &Command) {
+        match execute(&mut self.state, command) {
             Ok(outcome) => {
                 self.events += outcome.events.len();
                 for l in outcome.lints {
@@ -48,15 +49,7 @@ impl Office {
 
     /// Runs a command that should be refused and shows why.
     fn refused(&mut self, actor: PersonId, at: DateTime<Utc>, body: CommandBody) {
-        let command = Command {
-            envelope: Envelope {
-                command_id: self.id(),
-                actor,
-                at,
-                expected_version: None,
-            },
-            body,
-        };
+        let command = Command::new(self.id(), actor, at, body);
         match execute(&mut self.state, &command) {
             Ok(_) => panic!("{} was accepted but should not be", command.body.name()),
             Err(r) => println!("  refused as expected: {r}"),
@@ -72,15 +65,6 @@ fn date(s: &str) -> NaiveDate {
     s.parse().expect("valid date")
 }
 
-/// The six communes of the federation, as in `okr demo`.
-use okr::demo::COMMUNES;
-
-struct Commune {
-    unit: UnitId,
-    lead: PersonId,
-    member: PersonId,
-}
-
 fn main() {
     let mut o = Office {
         state: State::new(),
@@ -88,137 +72,16 @@ fn main() {
         lints: BTreeMap::new(),
         events: 0,
     };
-    let t0 = day(date("2024-12-02"), 9);
 
-    // --- Organisation: the federation, six communes, a steering committee. ---
-    let master = PersonId(o.id());
-    let federation = UnitId(o.id());
-    o.run(
-        master,
-        t0,
-        CommandBody::DefineUnit {
-            unit: federation,
-            name: "Interkommunale Digitalisierung".into(),
-            kind: UnitKind::Organisation,
-            parent: None,
-        },
-    );
-    o.run(
-        master,
-        t0,
-        CommandBody::RegisterPerson {
-            person: master,
-            name: "OKR Master".into(),
-        },
-    );
-    o.run(
-        master,
-        t0,
-        CommandBody::GrantMembership {
-            unit: federation,
-            person: master,
-            role: Role::OkrMaster,
-        },
-    );
-    let steering = UnitId(o.id());
-    o.run(
-        master,
-        t0,
-        CommandBody::DefineUnit {
-            unit: steering,
-            name: "Lenkungsausschuss".into(),
-            kind: UnitKind::Committee,
-            parent: Some(federation),
-        },
-    );
-    let mayor = PersonId(o.id());
-    o.run(
-        master,
-        t0,
-        CommandBody::RegisterPerson {
-            person: mayor,
-            name: "Bürgermeisterin".into(),
-        },
-    );
-    o.run(
-        master,
-        t0,
-        CommandBody::GrantMembership {
-            unit: steering,
-            person: mayor,
-            role: Role::Steering,
-        },
-    );
-    let project_lead = PersonId(o.id());
-    o.run(
-        master,
-        t0,
-        CommandBody::RegisterPerson {
-            person: project_lead,
-            name: "Projektleitung".into(),
-        },
-    );
-    o.run(
-        master,
-        t0,
-        CommandBody::GrantMembership {
-            unit: federation,
-            person: project_lead,
-            role: Role::Lead,
-        },
-    );
-
-    let mut communes = Vec::new();
-    for name in COMMUNES {
-        let unit = UnitId(o.id());
-        let lead = PersonId(o.id());
-        let member = PersonId(o.id());
-        o.run(
-            master,
-            t0,
-            CommandBody::DefineUnit {
-                unit,
-                name: name.into(),
-                kind: UnitKind::Organisation,
-                parent: Some(federation),
-            },
-        );
-        o.run(
-            master,
-            t0,
-            CommandBody::RegisterPerson {
-                person: lead,
-                name: format!("Lead {name}"),
-            },
-        );
-        o.run(
-            master,
-            t0,
-            CommandBody::RegisterPerson {
-                person: member,
-                name: format!("Team {name}"),
-            },
-        );
-        o.run(
-            master,
-            t0,
-            CommandBody::GrantMembership {
-                unit,
-                person: lead,
-                role: Role::Lead,
-            },
-        );
-        o.run(
-            master,
-            t0,
-            CommandBody::GrantMembership {
-                unit,
-                person: member,
-                role: Role::Member,
-            },
-        );
-        communes.push(Commune { unit, lead, member });
+    // --- Organisation: the federation, six communes, a steering committee (as in `okr demo`). ---
+    let org = Organisation::build();
+    for command in &org.commands {
+        o.accept(command);
     }
+    // The example's own ids keep their base and go on numbering after the set-up's.
+    o.next_id.set(org.ids_used);
+    let (master, federation, steering) = (org.master, org.federation, org.steering);
+    let (mayor, project_lead, communes) = (org.chair, org.project_lead, &org.communes);
     println!(
         "Organisation: {} units, {} people",
         o.state.units.len(),
@@ -317,7 +180,7 @@ fn main() {
             owner: None,
         },
     );
-    println!("Practice sprint: a second objective for {}:", COMMUNES[0]);
+    println!("Practice sprint: a second objective for {}:", c0.name);
     o.refused(
         c0.lead,
         day(s_start, 12),
@@ -768,7 +631,7 @@ fn main() {
     );
     let scores = rollup::scores(&o.state.cycles[&q2]);
     let mut carried = 0;
-    for (obj, c) in commune_objs.iter().zip(&communes) {
+    for (obj, c) in commune_objs.iter().zip(communes) {
         if scores.objectives[obj].unwrap_or(0) < 700_000 {
             o.run(
                 c.lead,

@@ -32,11 +32,11 @@ mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use error::{CliError, CliResult};
-use okr_core::demo::Demo;
 use okr_core::rollup::{self, format_ppm, ScoringPolicy};
 use okr_core::stats::{stats, Stats, StatsOptions};
-use okr_core::workload::{Size, Workload, WorkloadSpec};
 use okr_core::{Command, CycleKind, Phase, State};
+use okr_fixtures::demo::Demo;
+use okr_fixtures::workload::{Size, Workload, WorkloadSpec};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use store::{cycles_in_order, open_existing, open_or_create, parse_as_of, resolve_cycle, state_at};

@@ -55,7 +55,6 @@
 pub mod command;
 pub mod cycle;
 pub mod decide;
-pub mod demo;
 pub mod event;
 mod id_map;
 pub mod ids;
@@ -73,7 +72,6 @@ mod small_map;
 pub mod state;
 pub mod stats;
 pub mod weekly;
-pub mod workload;
 
 pub use command::{Command, CommandBody, CommandKind, Envelope};
 pub use cycle::{Cycle, Phase};

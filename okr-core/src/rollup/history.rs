@@ -51,13 +51,39 @@ pub struct History {
 /// rule of [`crate::KeyResult::latest`].
 ///
 /// ```
-/// use okr_core::rollup;
-/// use okr_core::workload::{Size, Workload, WorkloadSpec};
+/// use chrono::{Duration, TimeZone, Utc};
+/// use okr_core::*;
 ///
-/// let spec = WorkloadSpec { check_in_weeks: 3, ..WorkloadSpec::size(Size::S, 1) };
-/// let cycle = Workload::new(spec.clone()).cycle_id();
-/// let events: Vec<okr_core::Event> = Workload::events(spec).collect();
-/// let state = okr_core::State::from_events(&events);
+/// // A twelve-week cycle: one committed objective with a key result 0 → 10, checked in
+/// // weekly for three weeks.
+/// let master = PersonId::from_u128(1);
+/// let (unit, cycle) = (UnitId::from_u128(2), CycleId::from_u128(3));
+/// let (objective, key_result) = (ObjectiveId::from_u128(4), KeyResultId::from_u128(5));
+/// let day0 = Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap();
+/// let mut script = vec![
+/// #   (-7, CommandBody::DefineUnit { unit, name: "Bürgerbüro".into(), kind: UnitKind::Organisation, parent: None }),
+/// #   (-7, CommandBody::RegisterPerson { person: master, name: "Alex".into() }),
+/// #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::OkrMaster }),
+/// #   (-7, CommandBody::PlanCycle { cycle, name: "2025-Q1".into(), kind: CycleKind::Regular, start: day0.date_naive(), end: (day0 + Duration::days(83)).date_naive(), check_in_weekday: chrono::Weekday::Mon, policy: None }),
+/// #   (-1, CommandBody::DraftObjective { cycle, objective, unit, title: "Residents file their requests online".into(), beneficiary: Some("residents".into()), change: None, value: None, kind: ObjectiveKind::Committed, weight: 1 }),
+/// #   (-1, CommandBody::AddKeyResult { objective, key_result, title: "Forms online".into(), kind: KrKind::Increase { baseline: Some(0.0), target: 10.0, unit: "forms".into() }, weight: 1, owner: None }),
+/// #   (-1, CommandBody::CommitObjective { objective }),
+///     // The unit, its OKR master, the plan, the objective and its key result: not shown.
+///     (0, CommandBody::StartCycle { cycle }),
+/// ];
+/// for week in 0..3 {
+///     let (value, note) = (3.0 * (week + 1) as f64, String::new());
+///     let check_in = CommandBody::CheckIn { key_result, value, confidence: 7, note, effective_at: None };
+///     script.push((7 * week + 1, check_in));
+/// }
+/// let mut state = State::new();
+/// let mut events = Vec::new();
+/// for (n, (day, body)) in script.into_iter().enumerate() {
+///     let at = day0 + Duration::days(day);
+///     let command = Command::new(uuid::Uuid::from_u128(100 + n as u128), master, at, body);
+///     events.extend(execute(&mut state, &command).unwrap().events);
+/// }
+///
 /// let h = rollup::history(&state, cycle, &events).unwrap();
 /// assert!(h.weeks.iter().enumerate().all(|(i, w)| w.week as usize == i + 1));
 /// // The last week stands where the cycle stands now.

@@ -1,11 +1,10 @@
-//! Rollup: hand-computed expectations, and the incremental rollup equal to a full
-//! recomputation (exactly) over random workloads and event orders.
+//! Rollup: hand-computed expectations, the incremental rollup and the weekly history.
+//! (The incremental rollup against a full recomputation over random workloads and event
+//! orders is in okr-fixtures' tests, where the workload generator lives.)
 
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use okr_core::rollup::{self, Rollup, ScoringPolicy, Status, PPM};
-use okr_core::workload::{Workload, WorkloadSpec};
 use okr_core::*;
-use proptest::prelude::*;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------
@@ -465,125 +464,4 @@ fn history_replays_check_ins_by_effective_time_ties_by_order_told() {
         rollup::history(&w.state, CycleId::from_u128(99), &noisy),
         None
     );
-}
-
-// ---------------------------------------------------------------------------------------
-// Incremental == full, exactly, over random workloads and event orders.
-
-fn spec() -> impl Strategy<Value = WorkloadSpec> {
-    (
-        any::<u64>(),
-        1u32..3,
-        1u32..4,
-        1u32..4,
-        1u32..5,
-        0u32..=1_000_000,
-        1u32..5,
-    )
-        .prop_map(
-            |(seed, depth, fan_out, objectives, krs, density, weeks)| WorkloadSpec {
-                seed,
-                depth,
-                fan_out,
-                objectives_per_unit: objectives,
-                key_results_per_objective: krs,
-                alignment_density_ppm: density,
-                check_in_weeks: weeks,
-                last_level_units: None,
-                ..WorkloadSpec::default()
-            },
-        )
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn incremental_equals_full_recomputation(
-        spec in spec(),
-        order_seed in any::<u64>(),
-        amendments in prop::collection::vec((any::<u16>(), 1u32..6, any::<bool>()), 0..10),
-        checkpoint_every in 1usize..40,
-    ) {
-        let events: Vec<Event> = Workload::events(spec.clone()).collect();
-        let cycle = Workload::new(spec).cycle_id();
-        // Keep everything up to the cycle start in order; shuffle the check-ins after it.
-        let split = events
-            .iter()
-            .position(|e| matches!(e.body, EventBody::CycleStarted { .. }))
-            .map_or(events.len(), |i| i + 1);
-        let (setup, rest) = events.split_at(split);
-        let mut rest: Vec<Event> = rest.to_vec();
-        let mut x = order_seed | 1;
-        for i in (1..rest.len()).rev() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            rest.swap(i, (x % (i as u64 + 1)) as usize);
-        }
-        // Weave in key result amendments (weight or a new target).
-        let mut state = State::from_events(setup);
-        let krs: Vec<KeyResultId> = state.cycles[&cycle].key_results.keys().copied().collect();
-        for (i, (pick, weight, retarget)) in amendments.iter().enumerate() {
-            if krs.is_empty() {
-                break;
-            }
-            let k = krs[usize::from(*pick) % krs.len()];
-            let patch = KeyResultPatch {
-                weight: Some(*weight),
-                kind: retarget.then(|| KrKind::Increase { baseline: Some(0.0), target: f64::from(*weight) * 7.0, unit: "%".into() }),
-                ..KeyResultPatch::default()
-            };
-            let at = rest.first().map_or(t(1), |e| e.at);
-            let pos = (i * 7919) % (rest.len() + 1);
-            rest.insert(pos, Event { at, by: MASTER, body: EventBody::KeyResultAmended { cycle, key_result: k, patch, reason: "why".into() } });
-        }
-        let mut r = Rollup::build(&state, cycle).unwrap();
-        for (i, e) in rest.iter().enumerate() {
-            state.apply(e);
-            r.apply(e);
-            if i % checkpoint_every == 0 || i + 1 == rest.len() {
-                r.refresh(&state);
-                let full = Rollup::build(&state, cycle).unwrap();
-                prop_assert_eq!(r.to_cycle_rollup(), full.to_cycle_rollup());
-                prop_assert_eq!(r.to_cycle_rollup(), rollup::cycle(&state.cycles[&cycle]));
-                prop_assert_eq!(r.units(), full.units());
-                for o in full.objective_ids() {
-                    prop_assert_eq!(r.objective(o), full.objective(o));
-                }
-            }
-        }
-        // The state keeps, per key result, the latest check-in among the events (by
-        // effective time, ties: the one told last), their number and their weeks.
-        let c = &state.cycles[&cycle];
-        for k in c.key_results.values() {
-            let told: Vec<(f64, u8, DateTime<Utc>, DateTime<Utc>)> = setup
-                .iter()
-                .chain(&rest)
-                .filter_map(|e| match &e.body {
-                    EventBody::CheckedIn { key_result, value, confidence, effective_at, .. }
-                        if *key_result == k.id => Some((*value, *confidence, *effective_at, e.at)),
-                    _ => None,
-                })
-                .collect();
-            let latest = told.iter().fold(None, |best: Option<&(f64, u8, DateTime<Utc>, DateTime<Utc>)>, x| {
-                match best {
-                    Some(b) if x.2 < b.2 => Some(b),
-                    _ => Some(x),
-                }
-            });
-            let got = k.latest().map(|x| (x.value, x.confidence, x.effective_at, x.recorded_at));
-            prop_assert_eq!(got, latest.copied());
-            prop_assert_eq!(k.check_in_count() as usize, told.len());
-            let weeks: std::collections::BTreeSet<u32> = told
-                .iter()
-                .map(|x| ((x.2.date_naive() - c.start).num_days() / 7) as u32)
-                .collect();
-            prop_assert_eq!(k.check_in_weeks().iter().collect::<std::collections::BTreeSet<_>>(), weeks);
-        }
-        // The burn-up from the shuffled log ends where the state stands.
-        let all: Vec<Event> = setup.iter().chain(&rest).cloned().collect();
-        let h = rollup::history(&state, cycle, &all).unwrap();
-        prop_assert_eq!(h.weeks.last().unwrap().cycle_ppm, rollup::cycle(c).cycle);
-    }
 }

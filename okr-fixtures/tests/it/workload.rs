@@ -1,8 +1,8 @@
 //! The workload generator: exact sizes, every command accepted, byte-identical replays,
 //! alignment density and check-in counts. Small shapes only, so the tests stay fast in debug.
 
-use okr_core::workload::{Size, Workload, WorkloadError, WorkloadSpec};
 use okr_core::{decide, Command, Event, EventBody, Phase, State};
+use okr_fixtures::workload::{Size, Workload, WorkloadError, WorkloadSpec};
 
 /// A small custom shape: root, 2 departments, 4 teams below them (7 units), 3 objectives
 /// per unit, 4 key results each (84 key results), 3 weeks of two check-ins.

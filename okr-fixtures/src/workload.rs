@@ -1,4 +1,4 @@
-//! Deterministic synthetic workloads (DESIGN §11): a seeded generator of realistic OKR cycles
+//! Deterministic synthetic workloads: a seeded generator of realistic OKR cycles
 //! of any size, for benchmarks, tests and the CLI.
 //!
 //! A [`WorkloadSpec`] describes the shape — a unit tree (`depth` levels below the root,
@@ -11,8 +11,8 @@
 //! teams; one OkrMaster at the root, one Lead and one Member per unit), one Regular cycle,
 //! objectives with alignments and key results, commit, start, `check_in_weeks` weeks of
 //! check-ins per key result drifting toward their targets, and (by default) the review on the
-//! cycle's end date. [`Workload::events`] runs every command through [`decide`] against a
-//! [`State`] it keeps, so its events are exactly what the engine writes.
+//! cycle's end date. [`Workload::events`] runs every command through [`decide`](decide())
+//! against a [`State`] it keeps, so its events are exactly what the engine writes.
 //!
 //! Everything is a pure function of the spec: ids are `Uuid::from_u64_pair(seed, tag | index)`,
 //! times start from 2025-01-06 and only grow, and randomness comes from ChaCha8 keyed by the
@@ -23,7 +23,7 @@
 //! handful at a time ([`Workload::events`] keeps the [`State`], which grows with the log).
 //!
 //! ```
-//! use okr_core::workload::{Size, Workload, WorkloadSpec};
+//! use okr_fixtures::workload::{Size, Workload, WorkloadSpec};
 //!
 //! let spec = WorkloadSpec::size(Size::S, 42);
 //! assert_eq!(spec.key_results(), 100);
@@ -49,16 +49,11 @@
 //! assert!(events.iter().all(|e| e.body.event_type() != "objective_aligned"));
 //! ```
 
-use crate::command::{Command, CommandBody, Envelope};
-use crate::decide::decide;
-use crate::event::Event;
-use crate::ids::{CycleId, KeyResultId, ObjectiveId, PersonId, UnitId};
-use crate::key_result::{Bound, KrKind};
-use crate::objective::ObjectiveKind;
-use crate::organisation::{Role, UnitKind};
-use crate::policy::{CycleKind, Policy};
-use crate::state::State;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use okr_core::{
+    decide, Bound, Command, CommandBody, CycleId, CycleKind, Event, KeyResultId, KrKind,
+    ObjectiveId, ObjectiveKind, PersonId, Policy, Role, State, UnitId, UnitKind,
+};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use std::collections::VecDeque;
@@ -83,10 +78,10 @@ pub enum WorkloadError {
     },
 }
 
-/// The named workload sizes of DESIGN §11.
+/// The named workload sizes, from 100 to 1 000 000 key results.
 ///
 /// ```
-/// use okr_core::workload::Size;
+/// use okr_fixtures::workload::Size;
 /// assert_eq!("XL".parse::<Size>().unwrap(), Size::XL);
 /// assert_eq!(Size::M.key_results(), 10_000);
 /// assert!("XXL".parse::<Size>().is_err());
@@ -609,7 +604,7 @@ enum Stage {
 }
 
 /// The lazy command sequence of a [`WorkloadSpec`]: an [`Iterator`] of [`Command`]s that
-/// [`decide`] accepts when applied in order, starting from an empty [`State`].
+/// [`decide`](decide()) accepts when applied in order, starting from an empty [`State`].
 #[derive(Clone)]
 pub struct Workload {
     spec: WorkloadSpec,
@@ -680,8 +675,8 @@ impl Workload {
         })
     }
 
-    /// The events of `spec`'s workload: every command run through [`decide`] against the state
-    /// of the events before it, and applied.
+    /// The events of `spec`'s workload: every command run through [`decide`](decide()) against
+    /// the state of the events before it, and applied.
     ///
     /// # Panics
     /// When the spec is invalid, or when `decide` refuses a generated command (a generator bug:
@@ -925,15 +920,8 @@ impl Workload {
         self.last_ms = at_ms;
         let command_id = self.id(TAG_COMMAND, self.seq);
         self.seq += 1;
-        self.buf.push_back(Command {
-            envelope: Envelope {
-                command_id,
-                actor,
-                at: self.at(at_ms),
-                expected_version: None,
-            },
-            body,
-        });
+        self.buf
+            .push_back(Command::new(command_id, actor, self.at(at_ms), body));
     }
 
     /// A set-up or planning command, one step after the last.
@@ -1266,8 +1254,8 @@ impl Iterator for Workload {
 
 impl std::iter::FusedIterator for Workload {}
 
-/// The events of a workload, as [`decide`] produces them: an [`Iterator`] of [`Event`]s that
-/// keeps the [`State`] they fold into.
+/// The events of a workload, as [`decide`](decide()) produces them: an [`Iterator`] of
+/// [`Event`]s that keeps the [`State`] they fold into.
 #[derive(Debug, Clone)]
 pub struct Events {
     commands: Workload,

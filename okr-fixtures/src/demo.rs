@@ -1,5 +1,7 @@
 //! A realistic, deterministic history for demos, docs and tests: the intercommunal
-//! digitalisation project of six communes near Gießen ("Total Digital", DESIGN §2).
+//! digitalisation project of six communes near Gießen ("Total Digital"), worked the way German
+//! municipalities practise OKR: practice sprints first, outcomes for people, a steering
+//! committee that decides escalated blockers.
 //!
 //! [`Demo::build`] produces the commands of about 20 months: the organisation (a federation
 //! of Allendorf (Lumda), Biebertal, Buseck, Fernwald, Lollar and Staufenberg, a steering
@@ -19,11 +21,11 @@
 //!
 //! Everything is a pure function: ids are `Uuid::from_u128(DEMO_ID_BASE + n)`, times are
 //! fixed dates, variation comes from a fixed integer hash. Every command is accepted by
-//! [`decide`](crate::decide()) in order; [`Demo::build`] checks that as it goes (it keeps the
+//! [`decide`](okr_core::decide()) in order; [`Demo::build`] checks that as it goes (it keeps the
 //! [`State`]) and counts what a hand count of the events must find ([`DemoFacts`]).
 //!
 //! ```
-//! use okr_core::demo::Demo;
+//! use okr_fixtures::demo::Demo;
 //! use okr_core::{execute, CycleKind, Phase, State};
 //!
 //! let demo = Demo::build();
@@ -41,20 +43,13 @@
 //! assert!(demo.facts.agreements_missed > 0 && demo.facts.check_ins_skipped > 0);
 //! ```
 
-use crate::command::{Command, CommandBody, Envelope};
-use crate::ids::{
-    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, PersonId,
-    RetroActionId, RetroItemId, UnitId,
-};
-use crate::key_result::KrKind;
-use crate::objective::ObjectiveKind;
-use crate::organisation::{Role, UnitKind};
-use crate::policy::CycleKind;
-use crate::review::RetroKind;
-use crate::rollup;
-use crate::state::State;
-use crate::weekly::{AgreementOutcome, InitiativeStatus};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use okr_core::rollup;
+use okr_core::{
+    AgreementId, AgreementOutcome, BlockerId, Command, CommandBody, CycleId, CycleKind,
+    InitiativeId, InitiativeStatus, KeyResultId, KrKind, ObjectiveId, ObjectiveKind, PersonId,
+    RetroActionId, RetroItemId, RetroKind, Role, State, UnitId, UnitKind,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -335,10 +330,74 @@ fn round_to(v: f64, places: i32) -> f64 {
     (v * f).round() / f
 }
 
-struct Commune {
-    unit: UnitId,
-    lead: PersonId,
-    member: PersonId,
+/// One commune of the federation: its unit, its lead ("Digitallotse") and its member ("Team").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Commune {
+    /// The commune's name, one of [`COMMUNES`].
+    pub name: &'static str,
+    /// The commune's unit, below the federation.
+    pub unit: UnitId,
+    /// Holds the Lead role in the commune's unit.
+    pub lead: PersonId,
+    /// Holds the Member role in the commune's unit.
+    pub member: PersonId,
+}
+
+/// The demo's organisation: the commands that set it up and the ids a caller needs to go on.
+///
+/// The federation "Interkommunale Digitalisierung" (an organisation unit) with its OKR master,
+/// the steering committee "Lenkungsausschuss" below it chaired by a mayor (role Steering),
+/// the project lead (Lead of the federation), and the six [`COMMUNES`] as organisation units
+/// below the federation, each with a lead and a member. All commands are given by the OKR
+/// master at 2024-11-04 08:00 UTC; the ids are `DEMO_ID_BASE + 1` onwards, up to
+/// `DEMO_ID_BASE + ids_used`. [`Demo::build`] starts with exactly these commands.
+///
+/// ```
+/// use okr_fixtures::demo::{Organisation, COMMUNES};
+/// use okr_core::{execute, Role, State};
+///
+/// let org = Organisation::build();
+/// let mut state = State::new();
+/// for command in &org.commands {
+///     execute(&mut state, command).expect("the set-up is accepted");
+/// }
+/// assert_eq!(state.units.len(), 2 + COMMUNES.len());
+/// assert_eq!(state.people.len(), 3 + 2 * COMMUNES.len());
+/// assert_eq!(org.communes[1].name, "Biebertal");
+/// assert!(state.units[&org.communes[1].unit].parent == Some(org.federation));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    /// The set-up commands, in order; each is accepted against the state of those before.
+    pub commands: Vec<Command>,
+    /// The federation, the root unit.
+    pub federation: UnitId,
+    /// The steering committee (Lenkungsausschuss), a committee below the federation.
+    pub steering: UnitId,
+    /// The OKR master of the federation; gives every set-up command.
+    pub master: PersonId,
+    /// The mayor chairing the steering committee (role Steering there).
+    pub chair: PersonId,
+    /// The project lead (Lead of the federation).
+    pub project_lead: PersonId,
+    /// The six communes, in the order of [`COMMUNES`].
+    pub communes: Vec<Commune>,
+    /// How many ids of the `DEMO_ID_BASE + n` sequence the set-up used (`n` = 1 ..= this).
+    pub ids_used: u128,
+}
+
+impl Organisation {
+    /// The organisation set-up alone. Deterministic: every call gives the same commands,
+    /// and they equal the first commands of [`Demo::build`].
+    ///
+    /// # Panics
+    /// Only on a generator bug (a command `decide` refuses).
+    pub fn build() -> Organisation {
+        let mut b = Builder::new();
+        let mut org = b.organisation();
+        org.commands = b.commands;
+        org
+    }
 }
 
 /// A key result in flight: who checks in, from/to, how fast it moves.
@@ -381,73 +440,18 @@ struct Builder {
 }
 
 impl Builder {
-    fn id(&mut self) -> Uuid {
-        self.next += 1;
-        Uuid::from_u128(DEMO_ID_BASE + self.next)
-    }
-
-    fn run(&mut self, actor: PersonId, when: DateTime<Utc>, body: CommandBody) {
-        let command = Command {
-            envelope: Envelope {
-                command_id: self.id(),
-                actor,
-                at: when,
-                expected_version: None,
-            },
-            body,
-        };
-        if let Err(rejection) = crate::execute(&mut self.state, &command) {
-            panic!(
-                "demo generator bug: {} refused: {rejection}",
-                command.body.name()
-            );
-        }
-        self.commands.push(command);
-    }
-
-    fn kr_kind(plan: &KrPlanOwned) -> KrKind {
-        if plan.to >= plan.from {
-            KrKind::Increase {
-                baseline: Some(plan.from),
-                target: plan.to,
-                unit: plan.unit.as_str().into(),
-            }
-        } else {
-            KrKind::Decrease {
-                baseline: Some(plan.from),
-                target: plan.to,
-                unit: plan.unit.as_str().into(),
-            }
-        }
-    }
-}
-
-/// The value a key result has reached after `week` of `weeks` at `pace` percent, with a
-/// little deterministic noise; stalled weeks keep the last value.
-fn value_at(kr: &LiveKr, week: u64, weeks: u64, salt: u64) -> f64 {
-    let frac = kr.pace as f64 / 100.0 * week as f64 / weeks as f64;
-    let noise = (mix(&[salt, week, 7]) % 7) as f64 / 100.0 - 0.03;
-    let f = (frac + noise * (week as f64 / weeks as f64)).max(0.0);
-    let places = if (kr.plan.to - kr.plan.from).abs() < 5.0 {
-        2
-    } else {
-        1
-    };
-    round_to(kr.plan.from + (kr.plan.to - kr.plan.from) * f, places)
-}
-
-impl Demo {
-    /// Builds the whole demo history. Deterministic: every call gives the same commands.
-    ///
-    /// # Panics
-    /// Only on a generator bug (a command `decide` refuses); a test guards against that.
-    pub fn build() -> Demo {
-        let mut b = Builder {
+    fn new() -> Builder {
+        Builder {
             state: State::new(),
             commands: Vec::new(),
             next: 0,
             facts: DemoFacts::default(),
-        };
+        }
+    }
+
+    /// Runs the organisation set-up; the returned value has no commands (they are in `self`).
+    fn organisation(&mut self) -> Organisation {
+        let b = self;
         let t0 = at(date("2024-11-04"), 8, 0);
 
         // --- Organisation. ---
@@ -561,8 +565,89 @@ impl Demo {
                     },
                 );
             }
-            communes.push(Commune { unit, lead, member });
+            communes.push(Commune {
+                name,
+                unit,
+                lead,
+                member,
+            });
         }
+
+        Organisation {
+            commands: Vec::new(),
+            federation,
+            steering,
+            master,
+            chair,
+            project_lead,
+            communes,
+            ids_used: b.next,
+        }
+    }
+
+    fn id(&mut self) -> Uuid {
+        self.next += 1;
+        Uuid::from_u128(DEMO_ID_BASE + self.next)
+    }
+
+    fn run(&mut self, actor: PersonId, when: DateTime<Utc>, body: CommandBody) {
+        let command = Command::new(self.id(), actor, when, body);
+        if let Err(rejection) = okr_core::execute(&mut self.state, &command) {
+            panic!(
+                "demo generator bug: {} refused: {rejection}",
+                command.body.name()
+            );
+        }
+        self.commands.push(command);
+    }
+
+    fn kr_kind(plan: &KrPlanOwned) -> KrKind {
+        if plan.to >= plan.from {
+            KrKind::Increase {
+                baseline: Some(plan.from),
+                target: plan.to,
+                unit: plan.unit.as_str().into(),
+            }
+        } else {
+            KrKind::Decrease {
+                baseline: Some(plan.from),
+                target: plan.to,
+                unit: plan.unit.as_str().into(),
+            }
+        }
+    }
+}
+
+/// The value a key result has reached after `week` of `weeks` at `pace` percent, with a
+/// little deterministic noise; stalled weeks keep the last value.
+fn value_at(kr: &LiveKr, week: u64, weeks: u64, salt: u64) -> f64 {
+    let frac = kr.pace as f64 / 100.0 * week as f64 / weeks as f64;
+    let noise = (mix(&[salt, week, 7]) % 7) as f64 / 100.0 - 0.03;
+    let f = (frac + noise * (week as f64 / weeks as f64)).max(0.0);
+    let places = if (kr.plan.to - kr.plan.from).abs() < 5.0 {
+        2
+    } else {
+        1
+    };
+    round_to(kr.plan.from + (kr.plan.to - kr.plan.from) * f, places)
+}
+
+impl Demo {
+    /// Builds the whole demo history. Deterministic: every call gives the same commands.
+    ///
+    /// # Panics
+    /// Only on a generator bug (a command `decide` refuses); a test guards against that.
+    pub fn build() -> Demo {
+        let mut b = Builder::new();
+        let Organisation {
+            federation,
+            steering,
+            master,
+            chair,
+            project_lead,
+            communes,
+            ..
+        } = b.organisation();
 
         // --- Two practice sprints: exactly one objective per commune. ---
         let sprints = [
@@ -1290,7 +1375,7 @@ impl Demo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{execute, CycleKind, Phase};
+    use okr_core::{execute, CycleKind, Phase};
 
     #[test]
     fn every_command_is_accepted_in_order_and_the_demo_is_deterministic() {
