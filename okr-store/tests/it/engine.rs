@@ -12,7 +12,7 @@ use okr_core::{
 };
 use okr_store::{
     AsOf, Durability, Engine, EngineError, EngineOptions, EventStore, ExpectedVersion, MemoryStore,
-    NewEvent, SledStore, SnapshotStore, StoreOptions,
+    NewEvent, SledStore, StoreOptions,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -468,7 +468,7 @@ fn corrupt_payload_names_its_position() {
     let good = serde_json::json!({"type": "person_registered", "person": actor, "name": "A"});
     store
         .append(
-            &okr_store::StreamId::org(),
+            &okr_store::StreamId::Organisation,
             ExpectedVersion::NoStream,
             Uuid::from_u128(1),
             vec![NewEvent::new(
@@ -483,7 +483,7 @@ fn corrupt_payload_names_its_position() {
     let bad = serde_json::json!({"type": "person_registered", "person": 42});
     store
         .append(
-            &okr_store::StreamId::org(),
+            &okr_store::StreamId::Organisation,
             ExpectedVersion::Any,
             Uuid::from_u128(2),
             vec![NewEvent::new("person_registered", 1, bad, actor, at)],
