@@ -215,7 +215,7 @@ fn envelope_expected_version_is_checked() {
     let cycle_version = engine.read(|s| s.stream_version(StreamId::Cycle(sc.cycle)));
     let position = engine.position();
     let mut s = Script::new(0xBAD_0000);
-    let mut check_in = s.command(
+    let check_in = s.command(
         sc.members[0],
         sc.mid_time,
         CommandBody::CheckIn {
@@ -226,8 +226,8 @@ fn envelope_expected_version_is_checked() {
             effective_at: None,
         },
     );
-    check_in.envelope.expected_version = Some(cycle_version - 1);
-    match engine.execute(&check_in) {
+    let stale = check_in.clone().expecting(cycle_version - 1);
+    match engine.execute(&stale) {
         Err(EngineError::Rejected(Rejection::VersionConflict {
             expected, actual, ..
         })) => {
@@ -236,8 +236,7 @@ fn envelope_expected_version_is_checked() {
         other => panic!("expected a version conflict, got {other:?}"),
     }
     assert_eq!(engine.position(), position);
-    check_in.envelope.expected_version = Some(cycle_version);
-    let outcome = engine.execute(&check_in).unwrap();
+    let outcome = engine.execute(&check_in.expecting(cycle_version)).unwrap();
     assert_eq!(outcome.positions, vec![position.unwrap() + 1]);
     assert_eq!(
         engine.read(|s| s.stream_version(StreamId::Cycle(sc.cycle))),
