@@ -112,7 +112,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// Modules in dependency order: each uses only those above it.
+// Modules, each using only those before it: version, error, event, codec, scan, snapshot,
+// store, memory, wal, sled_store, upcast, engine. (rustfmt sorts the declarations.)
 mod codec;
 pub mod engine;
 pub mod error;

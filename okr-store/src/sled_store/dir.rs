@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use crate::error::StoreError;
 use crate::wal;
 
-use super::FORMAT_VERSION;
+/// The store format this build writes and the newest it reads. It reads format 1 too.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The key of the store format in `meta`.
 pub(super) const FORMAT_KEY: &[u8] = b"format";

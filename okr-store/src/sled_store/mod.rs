@@ -155,14 +155,13 @@ use dir::{
 };
 use records::{stream_from_key, stream_key, stream_range, RecordBytes, NEXT_POSITION_KEY};
 use trees::Sled;
-use writer::Writer;
+use trees::Writer;
 
 /// How long [`SledStore::open`] waits for sled's file lock held by a handle this process
 /// just dropped.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The store format this build writes and the newest it reads. It reads format 1 too.
-pub const FORMAT_VERSION: u32 = 2;
+pub use dir::FORMAT_VERSION;
 
 /// sled's background flush interval under [`Durability::Sync`] (sled's own default).
 const SYNC_FLUSH_EVERY_MS: u64 = 500;

@@ -3,17 +3,19 @@
 //! [`Sled`] keeps its trees private: a reader gets them from [`Sled::trees`], which first
 //! waits until the [applier](crate::wal::applier) has applied every `Sync` append
 //! acknowledged so far, so a read method cannot forget to. The only other way in is
-//! [`Sled::trees_for_writer`], for the append that holds the writer lock and knows what it
-//! has not applied yet.
+//! [`Sled::trees_for_writer`], for the append that holds the writer lock (and with it the
+//! [`Writer`]) and knows what it has not applied yet.
 
 use std::path::Path;
 use std::sync::Arc;
+
+use okr_core::StreamId;
+use rustc_hash::FxHashMap;
 
 use crate::error::StoreError;
 use crate::wal::{self, Keyspace, Wal, WriteSet};
 
 use super::dir::{sled_error, SledFiles};
-use super::writer::Writer;
 
 /// The trees an append writes, as numbered in the journal's frames (see
 /// [`wal::Keyspace`]): the numbers are part of the journal's format.
@@ -190,3 +192,20 @@ impl wal::Target for Applied {
         self.files.flush(&self.db)
     }
 }
+
+/// What appends to a store share, under its writer lock.
+#[derive(Debug)]
+pub(super) struct Writer {
+    /// Every command id of the store.
+    pub(super) index: CommandIndex,
+    /// The position counter after this handle's last append. Under
+    /// [`Durability::Sync`](super::Durability::Sync) sled's counter can lag behind it until
+    /// the applier catches up.
+    pub(super) next: u64,
+    /// The versions of streams this handle appended to: sled's `heads` may not hold them yet
+    /// under `Sync`. A stream missing here has its latest head in sled.
+    pub(super) versions: FxHashMap<StreamId, u64>,
+}
+
+/// Command id → (first global position, number of events).
+pub(super) type CommandIndex = FxHashMap<u128, (u64, u64)>;

@@ -19,33 +19,17 @@ use crate::event::RecordedEvent;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, Tx};
 use crate::wal::WriteSet;
 
+use super::dir::FORMAT_VERSION;
 use super::dir::{write_marker, Marker, FORMAT_KEY};
 use super::records::{decode_u64, stream_key, NEXT_POSITION_KEY};
-use super::trees::Space;
-use super::{SledStore, FORMAT_VERSION};
+use super::trees::{CommandIndex, Space, Writer};
+use super::SledStore;
 
 /// Bytes per command in a `command_batches` value: id, first position, count.
 const COMMAND_ENTRY: usize = 32;
 /// How many stream versions the writer keeps in memory (see [`Writer::versions`]) before it
 /// lets the applier catch up and reads them from sled again.
 const MAX_CACHED_VERSIONS: usize = 4096;
-
-/// What appends to a store share, under its writer lock.
-#[derive(Debug)]
-pub(super) struct Writer {
-    /// Every command id of the store.
-    index: CommandIndex,
-    /// The position counter after this handle's last append. Under
-    /// [`Durability::Sync`](super::Durability::Sync) sled's counter can lag behind it until
-    /// the applier catches up.
-    next: u64,
-    /// The versions of streams this handle appended to: sled's `heads` may not hold them yet
-    /// under `Sync`. A stream missing here has its latest head in sled.
-    versions: FxHashMap<StreamId, u64>,
-}
-
-/// Command id → (first global position, number of events).
-type CommandIndex = FxHashMap<u128, (u64, u64)>;
 
 /// What format 1's `commands` tree keeps per command id (as JSON), as far as the index needs
 /// it.
