@@ -1,7 +1,8 @@
 //! The [`Engine`]: okr-core's rules on top of an event store. What embedders use.
 //!
-//! An engine owns a store ([`SledStore`] on a path, or [`MemoryStore`]) and the [`State`]
-//! folded from its log. [`Engine::execute`] decides a command against that state, appends the
+//! An engine owns a store (a [`SledStore`] on a path, a [`MemoryStore`], or any other
+//! [`EventStore`]: it uses nothing of a store but that trait) and the [`State`] folded from its
+//! log. [`Engine::execute`] decides a command against that state, appends the
 //! events (one atomic, idempotent append per command) and only then applies them; a refused
 //! command ([`EngineError::Rejected`]) and a failed write ([`EngineError::Store`]) both leave
 //! state and log as they were.
@@ -10,13 +11,13 @@
 //!
 //! | [`RecordedEvent`] field | from the core [`Event`] / [`Command`] |
 //! |---|---|
-//! | `stream` | [`okr_core::StreamId::name`]: `org` or `cycle-<uuid>` |
+//! | `stream` | the [`okr_core::StreamId`] the command is routed to, kept by its name (`org` or `cycle-<uuid>`) |
 //! | `event_type`, `schema_version` | [`EventBody::event_type`], [`EventBody::schema_version`] |
 //! | `payload` | the [`EventBody`] as JSON, including its `type` tag |
 //! | `actor` | `by`, the acting person's UUID as a string |
 //! | `recorded_at` | `at`, the envelope's time |
 //! | `command_id` | the envelope's command id |
-//! | `stream_version` | the core stream version (number of events) before the event |
+//! | `stream_version` | the stream's version (its number of events) before the event, as [`State::stream_version`] counts it |
 //!
 //! Reading back runs the payload through the [`Upcasters`] and decodes it; an event that does
 //! not decode is [`EngineError::Corrupt`] naming its global position.

@@ -154,8 +154,8 @@ use dir::{
     write_marker, Marker, SledFiles, FORMAT_KEY, MARKER_FILE,
 };
 use records::{stream_from_key, stream_key, stream_range, RecordBytes, NEXT_POSITION_KEY};
-use trees::Sled;
 use trees::Writer;
+use trees::{Sled, Space};
 
 /// How long [`SledStore::open`] waits for sled's file lock held by a handle this process
 /// just dropped.
@@ -332,7 +332,8 @@ impl SledStore {
     /// makes sled hold it durably, and starts the write-ahead log for this handle's appends
     /// under [`Durability::Sync`] (otherwise it only starts the old journal over).
     fn recover_journal(&mut self, durability: Durability) -> Result<(), StoreError> {
-        let frames = wal::recover(&self.path, self.next_position()?, |set| {
+        let known = |keyspace| Space::from_keyspace(keyspace).is_some();
+        let frames = wal::recover(&self.path, self.next_position()?, known, |set| {
             self.sled.trees()?.apply(&self.path, set)
         })?;
         let exists = wal::exists(&self.path);

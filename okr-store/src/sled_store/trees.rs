@@ -209,3 +209,26 @@ pub(super) struct Writer {
 
 /// Command id → (first global position, number of events).
 pub(super) type CommandIndex = FxHashMap<u128, (u64, u64)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyspace_numbers_are_the_journal_format() {
+        let spaces = [
+            Space::Meta,
+            Space::Events,
+            Space::Streams,
+            Space::Heads,
+            Space::CommandBatches,
+            Space::Counters,
+        ];
+        let numbers: Vec<Keyspace> = spaces.iter().map(|s| s.keyspace()).collect();
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
+        for space in spaces {
+            assert_eq!(Space::from_keyspace(space.keyspace()), Some(space));
+        }
+        assert_eq!(Space::from_keyspace(6), None);
+    }
+}

@@ -15,7 +15,7 @@ pub(crate) const FILE_NAME: &str = "journal";
 pub(crate) const TEMP_NAME: &str = "journal.tmp";
 /// Unit of the journal's layout: the header and every frame start on a page boundary.
 pub(crate) const PAGE: u64 = 4096;
-/// Once the tail passes this many bytes, the next append checkpoints: sled is flushed and
+/// Once the tail passes this many bytes, the next append checkpoints: the backend is flushed and
 /// the journal starts over. Bounds the journal's size and the replay on open.
 pub(crate) const CHECKPOINT_BYTES: u64 = 32 << 20;
 /// Size of a new journal; it grows by doubling (zero-filled) up to the checkpoint size.
@@ -222,7 +222,7 @@ impl Journal {
     }
 
     /// Opens the journal in `dir` for appends, creating it if there is none, and starts it
-    /// over: call it only when sled holds everything the journal held (after
+    /// over: call it only when the backend holds everything the journal held (after
     /// [`Journal::recover`] and a flush).
     pub(crate) fn open(dir: &Path) -> Result<Journal, StoreError> {
         let path = dir.join(FILE_NAME);
@@ -322,7 +322,7 @@ impl Journal {
     }
 
     /// Starts the journal over and gives back the space it grew into: for a store closed
-    /// cleanly, when sled holds everything durably.
+    /// cleanly, when the backend holds everything durably.
     pub(crate) fn close(&self) -> Result<(), StoreError> {
         self.reset()?;
         let mut tail = self.lock();
@@ -347,7 +347,7 @@ impl Journal {
     }
 
     /// Starts the journal over with the next generation, which retires every frame in it:
-    /// call it only when sled holds, durably, everything the journal held.
+    /// call it only when the backend holds, durably, everything the journal held.
     pub(crate) fn reset(&self) -> Result<(), StoreError> {
         let mut tail = self.lock();
         let generation = tail.generation.wrapping_add(1);

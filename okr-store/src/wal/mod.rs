@@ -93,16 +93,24 @@ impl std::fmt::Debug for dyn Target {
     }
 }
 
-/// Reads the journal in `dir`, if there is one, checks that its frames continue each other
-/// and the backend's log (whose position counter is `next`), and calls `apply` with each
-/// frame's write set, in order. Returns how many frames there were.
+/// Reads the journal in `dir`, if there is one, checks that its frames write only keyspaces
+/// `known` accepts and continue each other and the backend's log (whose position counter is
+/// `next`), and then calls `apply` with each frame's write set, in order. Returns how many
+/// frames there were.
 pub(crate) fn recover(
     dir: &Path,
     next: u64,
+    known: impl Fn(Keyspace) -> bool,
     mut apply: impl FnMut(&WriteSet) -> Result<(), StoreError>,
 ) -> Result<usize, StoreError> {
     let mut frames = Vec::new();
     Journal::recover(dir, |offset, set| {
+        if let Some((keyspace, _, _)) = set.writes.iter().find(|(k, _, _)| !known(*k)) {
+            return Err(StoreError::Corrupt {
+                location: format!("{} (frame at byte {offset})", dir.join(FILE_NAME).display()),
+                detail: format!("frame does not decode: unknown keyspace {keyspace}"),
+            });
+        }
         frames.push((offset, set));
         Ok(())
     })?;
