@@ -126,6 +126,7 @@
 //! shorter log and no error is reported.
 
 mod dir;
+mod handle;
 mod records;
 mod trees;
 mod writer;
@@ -133,7 +134,7 @@ mod writer;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -154,8 +155,9 @@ use dir::{
     write_marker, Marker, SledFiles, FORMAT_KEY, MARKER_FILE,
 };
 use records::{stream_from_key, stream_key, stream_range, RecordBytes, NEXT_POSITION_KEY};
-use trees::Writer;
 use trees::{Sled, Space};
+
+pub use handle::{Durability, SledStore, StoreOptions};
 
 /// How long [`SledStore::open`] waits for sled's file lock held by a handle this process
 /// just dropped.
@@ -168,64 +170,6 @@ const SYNC_FLUSH_EVERY_MS: u64 = 500;
 /// Bytes of records [`EventStore::scan`] hands out at a time: a replay decodes each such
 /// chunk on several threads.
 const SCAN_CHUNK_BYTES: usize = 4 << 20;
-
-/// When appended events reach the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// Every append is written to the store's journal and `fdatasync`ed before it is applied
-    /// and before it returns (see the module documentation). An acknowledged append survives
-    /// a crash of the process or, if the storage honours `fdatasync`, of the machine. The
-    /// slowest mode, and the default.
-    #[default]
-    Sync,
-    /// sled flushes in the background every so many milliseconds (sled's `flush_every_ms`).
-    /// A crash loses at most the appends of roughly the last period; what survives is still a
-    /// consistent prefix of the log, as every append is one sled transaction.
-    Periodic(u64),
-    /// No flushes except [`SledStore::flush`] and sled's own when its buffers fill or the
-    /// store is dropped. For tests, imports that are redone on failure, and benchmarks.
-    None,
-}
-
-/// How to open a [`SledStore`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreOptions {
-    /// When appends reach the disk; default [`Durability::Sync`].
-    pub durability: Durability,
-    /// Create the store when the path does not exist (default `true`). When `false`, a
-    /// missing path is [`StoreError::NotAnOkrStore`].
-    pub create_if_missing: bool,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions {
-            durability: Durability::Sync,
-            create_if_missing: true,
-        }
-    }
-}
-
-/// An [`EventStore`] on disk, in one sled database directory.
-///
-/// Cheap to share between threads (`&SledStore` is enough: every method takes `&self`; a
-/// clone shares the database and the command index). One process at a time can open a path;
-/// a second open fails with [`StoreError::Sled`].
-#[derive(Debug, Clone)]
-pub struct SledStore {
-    path: PathBuf,
-    durability: Durability,
-    /// sled's trees, behind the accessor that lets the applier catch up before a read, and
-    /// the write-ahead log of [`Durability::Sync`] appends.
-    sled: Sled,
-    /// Held by every append; `None` until it is first needed.
-    writer: Arc<Mutex<Option<Writer>>>,
-    /// sled's files, for the `fsync` that sled's own flush leaves out.
-    files: Arc<SledFiles>,
-    /// The store is of format 1 and nothing of format 2 was written yet: the first append
-    /// marks it format 2 in its own transaction.
-    older_format: Arc<AtomicBool>,
-}
 
 impl SledStore {
     /// Opens (or creates) the store at `path`, a directory.

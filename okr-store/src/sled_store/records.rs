@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 
 use super::dir::sled_error;
-use super::SledStore;
+use super::handle::SledStore;
 
 /// The key of the position counter in `counters`.
 pub(super) const NEXT_POSITION_KEY: &[u8] = b"next_position";

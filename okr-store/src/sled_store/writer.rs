@@ -21,9 +21,9 @@ use crate::wal::WriteSet;
 
 use super::dir::FORMAT_VERSION;
 use super::dir::{write_marker, Marker, FORMAT_KEY};
+use super::handle::SledStore;
 use super::records::{decode_u64, stream_key, NEXT_POSITION_KEY};
 use super::trees::{CommandIndex, Space, Writer};
-use super::SledStore;
 
 /// Bytes per command in a `command_batches` value: id, first position, count.
 const COMMAND_ENTRY: usize = 32;
