@@ -29,7 +29,7 @@ use okr_core::{
 };
 use okr_store::{
     AppendRequest, Durability, Engine, EngineOptions, EventStore, ExpectedVersion, NewEvent,
-    RecordedEvent, SledStore, SnapshotStore, StoreOptions, StreamId,
+    RecordedEvent, SledStore, StoreOptions, StreamId,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Deserialize;
@@ -243,10 +243,10 @@ fn requests(events: &[RecordedEvent]) -> Vec<AppendRequest> {
     events
         .iter()
         .map(|e| AppendRequest {
-            stream: e.stream.clone(),
+            stream: e.stream,
             expected: match e.stream_version {
                 0 => ExpectedVersion::NoStream,
-                v => ExpectedVersion::Exact(v - 1),
+                v => ExpectedVersion::Exact(v),
             },
             command_id: e.command_id,
             events: vec![new_event(e)],
@@ -322,16 +322,17 @@ impl Sqlite {
                     results.push(SqliteAppend::Duplicate);
                     continue;
                 }
-                let stream = request.stream.as_str();
+                let stream = request.stream.name();
                 let current: Option<i64> = head.query_row(params![stream], |r| r.get(0)).unwrap();
-                let current = current.map(|v| v as u64);
-                if !request.expected.matches(current) {
+                // The stream's version: its number of events.
+                let version = current.map_or(0, |v| v as u64 + 1);
+                if !request.expected.matches(version) {
                     results.push(SqliteAppend::Conflict);
                     continue;
                 }
                 let position: Option<i64> = last.query_row([], |r| r.get(0)).unwrap();
                 let position = position.map_or(0, |p| p + 1);
-                let version = current.map_or(0, |v| v + 1) as i64;
+                let version = version as i64;
                 insert
                     .execute(params![position, stream, version, id, payload])
                     .unwrap();
@@ -512,7 +513,8 @@ struct Feed {
     event: NewEvent,
     payload: String,
     stream: StreamId,
-    head: Option<u64>,
+    /// The stream's version: the events appended so far.
+    version: u64,
     next: u64,
 }
 
@@ -522,19 +524,20 @@ impl Feed {
             payload: sqlite_payload(&template),
             event: new_event(&template),
             stream: template.stream,
-            head: None,
+            version: 0,
             next: 0,
         }
     }
 
     fn next_request(&mut self) -> AppendRequest {
-        let expected = self
-            .head
-            .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
-        self.head = Some(self.head.map_or(0, |h| h + 1));
+        let expected = match self.version {
+            0 => ExpectedVersion::NoStream,
+            v => ExpectedVersion::Exact(v),
+        };
+        self.version += 1;
         self.next += 1;
         AppendRequest {
-            stream: self.stream.clone(),
+            stream: self.stream,
             expected,
             command_id: Uuid::from_u64_pair(0xfeed, self.next),
             events: vec![self.event.clone()],

@@ -129,15 +129,83 @@ pub enum StreamId {
 impl StreamId {
     /// The stream's stable name as a store keeps it: `org` or `cycle-<uuid>`.
     pub fn name(&self) -> String {
-        match self {
-            StreamId::Organisation => "org".to_string(),
-            StreamId::Cycle(c) => format!("cycle-{}", c.0),
-        }
+        self.to_string()
     }
 }
 
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        match self {
+            StreamId::Organisation => f.write_str("org"),
+            StreamId::Cycle(c) => write!(f, "cycle-{}", c.0),
+        }
+    }
+}
+
+impl std::str::FromStr for StreamId {
+    type Err = ParseStreamIdError;
+
+    /// Reads a name as [`StreamId::name`] writes it: `org`, or `cycle-` and a UUID in its
+    /// hyphenated lower-case form. Every other spelling is refused, so that a stream has
+    /// exactly one name.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let error = || ParseStreamIdError {
+            name: name.to_owned(),
+        };
+        if name == "org" {
+            return Ok(StreamId::Organisation);
+        }
+        let uuid = name.strip_prefix("cycle-").ok_or_else(error)?;
+        let id = Uuid::try_parse(uuid).map_err(|_| error())?;
+        let stream = StreamId::Cycle(CycleId(id));
+        // `Uuid` also reads upper case, braces and the simple form.
+        if uuid.len() != uuid::fmt::Hyphenated::LENGTH
+            || uuid.bytes().any(|b| b.is_ascii_uppercase())
+        {
+            return Err(error());
+        }
+        Ok(stream)
+    }
+}
+
+/// A name that is not a stream's: neither `org` nor `cycle-<uuid>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseStreamIdError {
+    /// The name that was refused.
+    pub name: String,
+}
+
+impl fmt::Display for ParseStreamIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not a stream name: expected \"org\" or \"cycle-\" and a lower-case hyphenated UUID",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for ParseStreamIdError {}
+
+#[cfg(test)]
+mod stream_name_tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_name_reads_back_and_other_spellings_are_refused() {
+        let cycle = StreamId::Cycle(CycleId::from_u128(0xabc));
+        for stream in [StreamId::Organisation, cycle] {
+            assert_eq!(stream.name().parse::<StreamId>(), Ok(stream));
+        }
+        let upper = format!(
+            "cycle-{}",
+            Uuid::from_u128(0xabc).to_string().to_uppercase()
+        );
+        let simple = format!("cycle-{}", Uuid::from_u128(0xabc).simple());
+        for bad in ["", "Org", "org ", "cycle-", "cycle-x", &upper, &simple] {
+            let err = bad.parse::<StreamId>().unwrap_err();
+            assert_eq!(err.name, bad);
+            assert!(err.to_string().contains("is not a stream name"), "{err}");
+        }
     }
 }

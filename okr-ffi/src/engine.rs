@@ -564,7 +564,7 @@ pub unsafe extern "C" fn okr_engine_events_since(
                     let event = e.decode(r).map_err(engine_error)?;
                     events.push(EventRecord {
                         position: r.global_position,
-                        stream: r.stream.as_str().to_owned(),
+                        stream: r.stream.name(),
                         stream_version: r.stream_version,
                         event_id: r.event_id,
                         command_id: r.command_id,

@@ -17,11 +17,11 @@
 //! [`RecordedEvent`] each and start with `{`, never with the tag, so both kinds can share a
 //! tree.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{invalid_stream_id, RecordedEvent, StreamId};
+use crate::event::{EventView, RecordedEvent};
 
 /// First byte of a format-2 record.
 pub(crate) const RECORD_TAG: u8 = 2;
@@ -76,7 +76,7 @@ impl RecordWriter {
             }
             None => b.push(0),
         }
-        put_str(b, e.stream.as_str().as_bytes(), "stream")?;
+        put_str(b, e.stream.name().as_bytes(), "stream")?;
         put_str(b, e.event_type.as_bytes(), "event_type")?;
         put_str(b, e.actor.as_bytes(), "actor")?;
         let len_at = b.len();
@@ -117,42 +117,6 @@ fn put_str(b: &mut Vec<u8>, s: &[u8], field: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One event of a record, borrowed from the stored bytes.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct EventView<'a> {
-    pub(crate) event_id: Uuid,
-    pub(crate) command_id: Uuid,
-    pub(crate) stream_version: u64,
-    pub(crate) schema_version: u32,
-    pub(crate) recorded_at: DateTime<Utc>,
-    pub(crate) correlation_id: Option<Uuid>,
-    pub(crate) stream: &'a str,
-    pub(crate) event_type: &'a str,
-    pub(crate) actor: &'a str,
-    /// The payload's JSON text.
-    pub(crate) payload: &'a [u8],
-}
-
-impl EventView<'_> {
-    /// The owned envelope, with the payload parsed.
-    pub(crate) fn to_recorded(&self, global_position: u64) -> Result<RecordedEvent, String> {
-        Ok(RecordedEvent {
-            event_id: self.event_id,
-            stream: StreamId::new(self.stream).map_err(|e| e.to_string())?,
-            stream_version: self.stream_version,
-            global_position,
-            event_type: self.event_type.to_owned(),
-            schema_version: self.schema_version,
-            recorded_at: self.recorded_at,
-            actor: self.actor.to_owned(),
-            command_id: self.command_id,
-            correlation_id: self.correlation_id,
-            payload: serde_json::from_slice(self.payload)
-                .map_err(|e| format!("payload does not decode: {e}"))?,
-        })
-    }
-}
-
 /// The number of events a record claims to hold, from its header.
 pub(crate) fn record_count(bytes: &[u8]) -> Result<u32, String> {
     if bytes.first() != Some(&RECORD_TAG) {
@@ -174,15 +138,19 @@ pub(crate) struct RecordReader<'a> {
     rest: &'a [u8],
     left: u32,
     index: u32,
+    /// The global position of the next event.
+    position: u64,
 }
 
 impl<'a> RecordReader<'a> {
-    pub(crate) fn new(bytes: &'a [u8]) -> Result<Self, String> {
+    /// A reader of the record whose first event has global position `first`.
+    pub(crate) fn new(bytes: &'a [u8], first: u64) -> Result<Self, String> {
         let count = record_count(bytes)?;
         Ok(RecordReader {
             rest: &bytes[HEADER..],
             left: count,
             index: 0,
+            position: first,
         })
     }
 
@@ -206,6 +174,7 @@ impl<'a> RecordReader<'a> {
             Ok(_) => {
                 self.left -= 1;
                 self.index += 1;
+                self.position += 1;
             }
             Err(_) => {
                 self.left = 0;
@@ -268,13 +237,11 @@ impl<'a> RecordReader<'a> {
             None
         };
         let stream = self.text("stream")?;
-        if let Some(reason) = invalid_stream_id(stream) {
-            return Err(format!("stream {stream:?} is not a stream id: {reason}"));
-        }
         let event_type = self.text("event_type")?;
         let actor = self.text("actor")?;
         let payload = self.bytes("payload")?;
         Ok(EventView {
+            global_position: self.position,
             event_id,
             command_id,
             stream_version,
@@ -292,12 +259,13 @@ impl<'a> RecordReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use okr_core::{CycleId, StreamId};
     use proptest::prelude::*;
 
     fn event(i: u64, correlation: bool, payload: serde_json::Value) -> RecordedEvent {
         RecordedEvent {
             event_id: Uuid::from_u128(u128::from(i) + 1),
-            stream: StreamId::new(format!("cycle-{i}")).unwrap(),
+            stream: StreamId::Cycle(CycleId::from_u128(u128::from(i))),
             stream_version: i * 3,
             global_position: 100 + i,
             event_type: "checked_in".to_owned(),
@@ -322,10 +290,10 @@ mod tests {
         assert_eq!(w.count(), 5);
         let bytes = w.finish();
         assert_eq!(record_count(&bytes), Ok(5));
-        let mut r = RecordReader::new(&bytes).unwrap();
+        let mut r = RecordReader::new(&bytes, 100).unwrap();
         for e in &events {
             let view = r.next_event().unwrap().unwrap();
-            assert_eq!(&view.to_recorded(e.global_position).unwrap(), e);
+            assert_eq!(&view.to_recorded().unwrap(), e);
         }
         assert!(r.next_event().is_none());
     }
@@ -336,7 +304,7 @@ mod tests {
         w.push(&event(1, false, serde_json::json!(null))).unwrap();
         let bytes = w.finish();
         let cut = &bytes[..bytes.len() - 2];
-        let err = RecordReader::new(cut)
+        let err = RecordReader::new(cut, 0)
             .unwrap()
             .next_event()
             .unwrap()
@@ -345,11 +313,11 @@ mod tests {
             err.contains("event 0 of the record: cut short in payload"),
             "{err}"
         );
-        assert!(RecordReader::new(b"{\"json\":1}").is_err());
+        assert!(RecordReader::new(b"{\"json\":1}", 0).is_err());
         assert!(record_count(&[RECORD_TAG, 0, 0, 0, 0]).is_err());
         let mut long = bytes.clone();
         long.push(0);
-        let mut r = RecordReader::new(&long).unwrap();
+        let mut r = RecordReader::new(&long, 0).unwrap();
         assert!(r.next_event().unwrap().is_ok());
         assert_eq!(
             r.next_event().unwrap().unwrap_err(),
@@ -364,11 +332,11 @@ mod tests {
             let mut with_tag = vec![RECORD_TAG];
             with_tag.extend_from_slice(&bytes);
             for input in [&bytes, &with_tag] {
-                if let Ok(mut r) = RecordReader::new(input) {
+                if let Ok(mut r) = RecordReader::new(input, 0) {
                     let mut n = 0;
                     while let Some(item) = r.next_event() {
                         if let Ok(view) = item {
-                            let _ = view.to_recorded(0);
+                            let _ = view.to_recorded();
                         }
                         n += 1;
                         prop_assert!(n <= bytes.len() + 2);
@@ -384,7 +352,7 @@ mod tests {
             secs in -62_000_000_000i64..250_000_000_000,
             nanos in 0u32..1_000_000_000,
             actor in ".{0,40}",
-            stream in "[a-z0-9-]{1,60}",
+            cycle in any::<Option<u128>>(),
             value in any::<i64>(),
         ) {
             let mut e = event(1, value % 2 == 0, serde_json::json!({"v": value, "s": actor.clone()}));
@@ -392,12 +360,12 @@ mod tests {
             e.schema_version = schema;
             e.recorded_at = DateTime::from_timestamp(secs, nanos).unwrap();
             e.actor = actor;
-            e.stream = StreamId::new(stream).unwrap();
+            e.stream = cycle.map_or(StreamId::Organisation, |c| StreamId::Cycle(CycleId::from_u128(c)));
             let mut w = RecordWriter::new();
             w.push(&e).unwrap();
             let bytes = w.finish();
-            let view = RecordReader::new(&bytes).unwrap().next_event().unwrap().unwrap();
-            prop_assert_eq!(view.to_recorded(e.global_position).unwrap(), e);
+            let view = RecordReader::new(&bytes, e.global_position).unwrap().next_event().unwrap().unwrap();
+            prop_assert_eq!(view.to_recorded().unwrap(), e);
         }
     }
 }

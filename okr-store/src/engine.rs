@@ -1,7 +1,8 @@
 //! The [`Engine`]: okr-core's rules on top of an event store. What embedders use.
 //!
-//! An engine owns a store ([`SledStore`] on a path, or [`MemoryStore`]) and the [`State`]
-//! folded from its log. [`Engine::execute`] decides a command against that state, appends the
+//! An engine owns a store (a [`SledStore`] on a path, a [`MemoryStore`], or any other
+//! [`EventStore`]: it uses nothing of a store but that trait) and the [`State`] folded from its
+//! log. [`Engine::execute`] decides a command against that state, appends the
 //! events (one atomic, idempotent append per command) and only then applies them; a refused
 //! command ([`EngineError::Rejected`]) and a failed write ([`EngineError::Store`]) both leave
 //! state and log as they were.
@@ -10,13 +11,13 @@
 //!
 //! | [`RecordedEvent`] field | from the core [`Event`] / [`Command`] |
 //! |---|---|
-//! | `stream` | [`okr_core::StreamId::name`]: `org` or `cycle-<uuid>` |
+//! | `stream` | the [`okr_core::StreamId`] the command is routed to, kept by its name (`org` or `cycle-<uuid>`) |
 //! | `event_type`, `schema_version` | [`EventBody::event_type`], [`EventBody::schema_version`] |
 //! | `payload` | the [`EventBody`] as JSON, including its `type` tag |
 //! | `actor` | `by`, the acting person's UUID as a string |
 //! | `recorded_at` | `at`, the envelope's time |
 //! | `command_id` | the envelope's command id |
-//! | `stream_version` | the core stream version (number of events) before the event |
+//! | `stream_version` | the stream's version (its number of events) before the event, as [`State::stream_version`] counts it |
 //!
 //! Reading back runs the payload through the [`Upcasters`] and decodes it; an event that does
 //! not decode is [`EngineError::Corrupt`] naming its global position.
@@ -29,6 +30,7 @@
 
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -37,22 +39,26 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use okr_core::lint::{self, Lint};
 use okr_core::rollup::{self, CycleRollup, CycleScores, History};
-use okr_core::{decide, route, Command, CycleId, Event, EventBody, PersonId, Rejection, State};
+use okr_core::{
+    decide, Command, CycleId, Decision, Event, EventBody, PersonId, Rejection, State, StreamId,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
+use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 use crate::memory::MemoryStore;
-use crate::sled_store::{Durability, SledStore, StoreOptions, Stored};
-use crate::snapshot::{self, SnapshotHeader, SnapshotStore};
-use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion};
+use crate::scan::ScanChunk;
+use crate::sled_store::{Durability, SledStore, StoreOptions};
+use crate::snapshot::{self, SnapshotHeader};
+use crate::store::{AppendOutcome, AppendRequest, EventStore};
 use crate::upcast::Upcasters;
+use crate::version::ExpectedVersion;
 
-/// How many events a replay, export or catch-up reads from the store at a time.
+/// How many events an export or catch-up reads from the store at a time.
 const CHUNK: usize = 4096;
-/// Bytes of stored records a replay reads before decoding them in parallel.
-const REPLAY_SLICE_BYTES: usize = 4 << 20;
+/// How many threads at most decode the events of a replay.
+const REPLAY_THREADS: usize = 4;
 
 /// Everything that can go wrong in the engine.
 ///
@@ -187,10 +193,6 @@ pub struct EngineStats {
     pub snapshot_failures: u64,
 }
 
-/// The store behind an engine: an event log that can also keep snapshots.
-trait Backend: EventStore + SnapshotStore {}
-impl<T: EventStore + SnapshotStore> Backend for T {}
-
 /// The state and how far into the log it reaches.
 #[derive(Debug, Clone, Default)]
 struct Folded {
@@ -217,32 +219,28 @@ struct Writer {
 /// The OKR engine: okr-core's decide and evolve over a durable event log.
 ///
 /// ```
-/// use okr_core::{Command, CommandBody, Envelope, PersonId, UnitId, UnitKind};
+/// use okr_core::{Command, CommandBody, PersonId, UnitId, UnitKind};
 /// use okr_store::Engine;
 ///
 /// let engine = Engine::in_memory();
-/// let command = Command {
-///     envelope: Envelope {
-///         command_id: uuid::Uuid::from_u128(1),
-///         actor: PersonId::from_u128(7),
-///         at: "2025-01-06T09:00:00Z".parse().unwrap(),
-///         expected_version: None,
-///     },
-///     body: CommandBody::DefineUnit {
+/// let at = "2025-01-06T09:00:00Z".parse().unwrap();
+/// let command = Command::new(
+///     uuid::Uuid::from_u128(1),
+///     PersonId::from_u128(7),
+///     at,
+///     CommandBody::DefineUnit {
 ///         unit: UnitId::from_u128(100),
 ///         name: "Federation".into(),
 ///         kind: UnitKind::Organisation,
 ///         parent: None,
 ///     },
-/// };
+/// );
 /// let outcome = engine.execute(&command).unwrap();
 /// assert_eq!(outcome.positions, vec![0]);
 /// assert_eq!(engine.read(|s| s.units.len()), 1);
 /// ```
 pub struct Engine {
-    store: Box<dyn Backend>,
-    /// The same store when it is a [`SledStore`]: replays read its raw bytes.
-    sled: Option<SledStore>,
+    store: Box<dyn EventStore>,
     upcasters: Upcasters,
     snapshot_every: u64,
     writer: Mutex<Writer>,
@@ -305,18 +303,14 @@ impl Engine {
         }
     }
 
-    /// An engine on any store that keeps events and snapshots; folds what the store holds.
-    /// `snapshot_every` as in [`EngineOptions::snapshot_every`].
+    /// An engine on any [`EventStore`]; folds what the store holds. `snapshot_every` as in
+    /// [`EngineOptions::snapshot_every`].
     pub fn with_store<S>(store: S, snapshot_every: u64) -> Result<Engine, EngineError>
     where
-        S: EventStore + SnapshotStore + 'static,
+        S: EventStore + 'static,
     {
-        let sled = (&store as &dyn std::any::Any)
-            .downcast_ref::<SledStore>()
-            .cloned();
         let engine = Engine {
             store: Box::new(store),
-            sled,
             upcasters: core_upcasters(),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
@@ -360,12 +354,12 @@ impl Engine {
         }
         let (stream, events, expected) = {
             let folded = self.read_folded();
-            let stream = route(&folded.state, &command.body).map_err(EngineError::Rejected)?;
-            let events = decide(&folded.state, command).map_err(EngineError::Rejected)?;
+            let Decision { stream, events } =
+                decide(&folded.state, command).map_err(EngineError::Rejected)?;
             (
                 stream,
                 events,
-                expected_version(folded.state.stream_version(stream)),
+                ExpectedVersion::Exact(folded.state.stream_version(stream)),
             )
         };
         let stream_name = stream.name();
@@ -379,12 +373,9 @@ impl Engine {
             });
         }
         let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
-        let outcome = self.store.append(
-            &StreamId::new(stream_name.clone())?,
-            expected,
-            command.envelope.command_id,
-            new_events,
-        )?;
+        let outcome =
+            self.store
+                .append(&stream, expected, command.envelope.command_id, new_events)?;
         if outcome.duplicate {
             return self.duplicate_outcome(outcome);
         }
@@ -451,21 +442,20 @@ impl Engine {
                 continue;
             }
             let rejected = |rejection| EngineError::BatchRejected { index, rejection };
-            let stream = route(&scratch.state, &command.body).map_err(rejected)?;
-            let events = decide(&scratch.state, command).map_err(rejected)?;
+            let Decision { stream, events } = decide(&scratch.state, command).map_err(rejected)?;
             if events.is_empty() {
                 slots.push(Slot::Empty(stream.name()));
                 continue;
             }
             seen.insert(id, index);
-            let expected = expected_version(scratch.state.stream_version(stream));
+            let expected = ExpectedVersion::Exact(scratch.state.stream_version(stream));
             for event in &events {
                 scratch.apply(next_position, event);
                 next_position += 1;
             }
             let lints = lint::for_events(&scratch.state, &events);
             requests.push(AppendRequest {
-                stream: StreamId::new(stream.name())?,
+                stream,
                 expected,
                 command_id: id,
                 events: events.iter().map(to_new_event).collect::<Result<_, _>>()?,
@@ -683,7 +673,8 @@ impl Engine {
         let mut folded = Folded::default();
         let mut requests: Vec<AppendRequest> = Vec::new();
         let mut used_commands: HashSet<Uuid> = HashSet::new();
-        let mut heads: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
+        let mut versions: std::collections::HashMap<StreamId, u64> =
+            std::collections::HashMap::new();
         let mut count = 0u64;
         for (index, line) in reader.lines().enumerate() {
             let number = index + 1;
@@ -703,7 +694,7 @@ impl Engine {
                     recorded.global_position
                 )));
             }
-            let next_version = heads.get(&recorded.stream).map_or(0, |h| h + 1);
+            let next_version = versions.get(&recorded.stream).copied().unwrap_or(0);
             if recorded.stream_version != next_version {
                 return Err(bad(format!(
                     "stream_version is {} on stream {}, expected {next_version}",
@@ -717,8 +708,8 @@ impl Engine {
                 EngineError::Corrupt { detail, .. } => bad(detail),
                 other => bad(other.to_string()),
             })?;
-            let routed = event.body.stream().name();
-            if routed != recorded.stream.as_str() {
+            let routed = event.body.stream();
+            if routed != recorded.stream {
                 return Err(bad(format!(
                     "stream is {}, but the payload belongs to stream {routed}",
                     recorded.stream
@@ -745,9 +736,9 @@ impl Engine {
                     )));
                 }
                 requests.push(AppendRequest {
-                    stream: recorded.stream.clone(),
-                    // An event that must get store version v needs head v - 1.
-                    expected: expected_version(recorded.stream_version),
+                    stream: recorded.stream,
+                    // The event gets stream version v when the stream holds v events.
+                    expected: ExpectedVersion::Exact(recorded.stream_version),
                     command_id: recorded.command_id,
                     events: vec![new_event_from(&recorded)],
                 });
@@ -761,7 +752,7 @@ impl Engine {
                     recorded.event_id
                 )));
             }
-            heads.insert(recorded.stream.clone(), recorded.stream_version);
+            versions.insert(recorded.stream, recorded.stream_version + 1);
             folded.apply(recorded.global_position, &event);
             count += 1;
         }
@@ -880,6 +871,11 @@ impl Engine {
 
     /// Folds the log after `folded.position` up to and including `last` into `folded`,
     /// skipping events whose `recorded_at` `keep` refuses. Returns the number of events folded.
+    ///
+    /// Decoding payloads is most of a replay's work: the store's [`EventStore::scan`] hands
+    /// out chunks of borrowed events, each chunk is decoded on up to [`REPLAY_THREADS`]
+    /// threads straight into core events (without an intermediate `serde_json::Value`), and
+    /// the events are applied in order.
     fn fold_log(
         &self,
         folded: &mut Folded,
@@ -888,20 +884,113 @@ impl Engine {
     ) -> Result<u64, EngineError> {
         let Some(last) = last else { return Ok(0) };
         let from = folded.position.map_or(0, |p| p + 1);
-        if let Some(sled) = &self.sled {
-            return self.fold_sled(sled, folded, from, last, &keep);
-        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, REPLAY_THREADS);
         let mut count = 0;
-        self.for_each_stored(from, last, |recorded| {
-            let position = recorded.global_position;
-            if keep(recorded.recorded_at) {
-                let event = decode_current(&self.upcast(recorded)?)?;
+        let mut failure = None;
+        self.store.scan(from, last, &mut |chunk| match self
+            .fold_chunk(folded, chunk, threads, &keep)
+        {
+            Ok(n) => {
+                count += n;
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(count),
+        }
+    }
+
+    /// Decodes a chunk of a replay on up to `threads` threads and folds its events in order.
+    fn fold_chunk(
+        &self,
+        folded: &mut Folded,
+        chunk: ScanChunk<'_>,
+        threads: usize,
+        keep: &(impl Fn(DateTime<Utc>) -> bool + Sync),
+    ) -> Result<u64, EngineError> {
+        let decode_part = |part: &ScanChunk<'_>| -> Result<Vec<(u64, Event)>, EngineError> {
+            let mut out = Vec::new();
+            part.for_each(|view| {
+                if let Some(event) = self.decode_view(view, keep)? {
+                    out.push((view.global_position, event));
+                }
+                Ok::<(), EngineError>(())
+            })?;
+            Ok(out)
+        };
+        let parts = chunk.split(threads);
+        let decoded: Vec<Result<Vec<(u64, Event)>, EngineError>> = if parts.len() < 2 {
+            parts.iter().map(decode_part).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let (own, others) = parts.split_first().expect("two parts or more");
+                let others: Vec<_> = others
+                    .iter()
+                    .map(|part| scope.spawn(|| decode_part(part)))
+                    .collect();
+                let mut results = vec![decode_part(own)];
+                for handle in others {
+                    results.push(
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    );
+                }
+                results
+            })
+        };
+        let mut count = 0;
+        for part in decoded {
+            for (position, event) in part? {
                 folded.apply(position, &event);
                 count += 1;
             }
-            Ok(())
-        })?;
+        }
         Ok(count)
+    }
+
+    /// Decodes a stored event into a core event, `None` when `keep` refuses its time. An
+    /// event no upcaster applies to is read straight from its payload's JSON text; the others
+    /// go through [`RecordedEvent`] and the upcasters.
+    fn decode_view(
+        &self,
+        view: &EventView<'_>,
+        keep: &impl Fn(DateTime<Utc>) -> bool,
+    ) -> Result<Option<Event>, EngineError> {
+        let position = view.global_position;
+        if !self.upcasters.applies(view.event_type, view.schema_version) {
+            if !keep(view.recorded_at) {
+                return Ok(None);
+            }
+            let body = decode_payload(view.event_type, view.payload).map_err(|e| {
+                EngineError::Corrupt {
+                    position,
+                    detail: format!("payload does not decode: {e}"),
+                }
+            })?;
+            return check_event(
+                position,
+                body,
+                view.event_type,
+                view.recorded_at,
+                view.actor,
+            )
+            .map(Some);
+        }
+        let recorded = view
+            .to_recorded()
+            .map_err(|detail| EngineError::Corrupt { position, detail })?;
+        if !keep(recorded.recorded_at) {
+            return Ok(None);
+        }
+        decode_current(&self.upcast(recorded)?).map(Some)
     }
 
     /// Calls `f` with every stored event from `from` to `last` (inclusive), in order, reading
@@ -926,106 +1015,6 @@ impl Engine {
         Ok(())
     }
 
-    /// [`Engine::fold_log`] on a sled store: decodes each stored event with its payload
-    /// straight into a core event, without an intermediate `serde_json::Value`. An event that
-    /// does not take this path (an upcaster applies to it, or it does not decode) goes the
-    /// general way, with the same checks and errors as [`EventStore::read_all`].
-    fn fold_sled(
-        &self,
-        sled: &SledStore,
-        folded: &mut Folded,
-        from: u64,
-        last: u64,
-        keep: &(impl Fn(DateTime<Utc>) -> bool + Sync),
-    ) -> Result<u64, EngineError> {
-        let decode = |position: u64, stored: Stored<'_>| -> Result<Option<Event>, EngineError> {
-            match stored {
-                Stored::View(v) if !self.upcasters.applies(v.event_type, v.schema_version) => {
-                    if !keep(v.recorded_at) {
-                        return Ok(None);
-                    }
-                    let body = decode_payload(v.event_type, v.payload).map_err(|e| {
-                        EngineError::Corrupt {
-                            position,
-                            detail: format!("payload does not decode: {e}"),
-                        }
-                    })?;
-                    check_event(position, body, v.event_type, v.recorded_at, v.actor).map(Some)
-                }
-                other => {
-                    let recorded = sled.to_recorded(position, other)?;
-                    if !keep(recorded.recorded_at) {
-                        return Ok(None);
-                    }
-                    decode_current(&self.upcast(recorded)?).map(Some)
-                }
-            }
-        };
-        // Decoding payloads is most of a replay's work: records are read in order, decoded
-        // in parallel in slices of a few MiB, and applied in order.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let decode_part = |part: &[(u64, sled::IVec)]| -> Result<Vec<(u64, Event)>, EngineError> {
-            let mut out = Vec::new();
-            for (key, bytes) in part {
-                sled.scan_record(*key, bytes, from, last, |position, stored| {
-                    if let Some(event) = decode(position, stored)? {
-                        out.push((position, event));
-                    }
-                    Ok::<(), EngineError>(())
-                })?;
-            }
-            Ok(out)
-        };
-        let mut count = 0;
-        let mut apply_slice = |slice: &mut Vec<(u64, sled::IVec)>| -> Result<(), EngineError> {
-            let per_thread = slice.len().div_ceil(threads).max(1);
-            let decoded: Vec<Result<Vec<(u64, Event)>, EngineError>> =
-                if threads == 1 || slice.len() < 2 {
-                    vec![decode_part(slice)]
-                } else {
-                    std::thread::scope(|scope| {
-                        let mut parts = slice.chunks(per_thread);
-                        let own = parts.next().unwrap_or_default();
-                        let others: Vec<_> = parts
-                            .map(|part| scope.spawn(move || decode_part(part)))
-                            .collect();
-                        let mut results = vec![decode_part(own)];
-                        for handle in others {
-                            results.push(
-                                handle
-                                    .join()
-                                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                            );
-                        }
-                        results
-                    })
-                };
-            for part in decoded {
-                for (position, event) in part? {
-                    folded.apply(position, &event);
-                    count += 1;
-                }
-            }
-            slice.clear();
-            Ok(())
-        };
-        let mut slice = Vec::new();
-        let mut slice_bytes = 0;
-        sled.scan_records(from, last, |key, bytes| {
-            slice_bytes += bytes.len();
-            slice.push((key, bytes));
-            if slice_bytes >= REPLAY_SLICE_BYTES {
-                apply_slice(&mut slice)?;
-                slice_bytes = 0;
-            }
-            Ok::<(), EngineError>(())
-        })?;
-        apply_slice(&mut slice)?;
-        Ok(count)
-    }
-
     /// The check-ins of a cycle's stream that `keep` accepts, decoded, in stream order (the
     /// only events [`rollup::history`] replays).
     fn cycle_events(
@@ -1034,7 +1023,7 @@ impl Engine {
         keep: impl Fn(&RecordedEvent) -> bool,
     ) -> Result<Vec<Event>, EngineError> {
         self.store
-            .read_stream(&StreamId::cycle(cycle.0), 0)?
+            .read_stream(&StreamId::Cycle(cycle), 0)?
             .into_iter()
             .filter(|e| keep(e))
             .map(|e| self.upcast(e))
@@ -1119,15 +1108,6 @@ impl Iterator for Subscription {
 
     fn next(&mut self) -> Option<RecordedEvent> {
         self.recv()
-    }
-}
-
-/// Core stream version (number of events) to the store's expectation (version of the last
-/// event, the first being 0).
-fn expected_version(core_version: u64) -> ExpectedVersion {
-    match core_version.checked_sub(1) {
-        None => ExpectedVersion::NoStream,
-        Some(last) => ExpectedVersion::Exact(last),
     }
 }
 

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::event::StreamId;
-use crate::store::ExpectedVersion;
+use okr_core::StreamId;
+
+use crate::version::{events, ExpectedVersion};
 
 /// Everything that can go wrong when opening, writing or reading an event store.
 ///
@@ -15,15 +16,15 @@ use crate::store::ExpectedVersion;
 pub enum StoreError {
     /// The stream's current version did not match the [`ExpectedVersion`] of an append.
     ///
-    /// `actual` is the stream's head: `None` when the stream has no events.
-    #[error("version conflict on stream {stream}: expected {expected}, actual {}", fmt_head(.actual))]
+    /// `actual` is the stream's version: the number of events it held (0: no such stream).
+    #[error("version conflict on stream {stream}: expected {expected}, actual {}", fmt_version(*.actual))]
     VersionConflict {
         /// The stream that was appended to.
         stream: StreamId,
         /// What the caller expected.
         expected: ExpectedVersion,
-        /// The stream's version at the time of the append (`None`: no such stream).
-        actual: Option<u64>,
+        /// The stream's version (number of events) at the time of the append.
+        actual: u64,
     },
 
     /// An append carried no events. Empty appends are rejected, never recorded, and do not
@@ -32,15 +33,6 @@ pub enum StoreError {
     EmptyAppend {
         /// The stream that was appended to.
         stream: StreamId,
-    },
-
-    /// A stream name was empty, too long or contained a NUL byte.
-    #[error("invalid stream id {id:?}: {reason}")]
-    InvalidStreamId {
-        /// The rejected name.
-        id: String,
-        /// Why it was rejected.
-        reason: &'static str,
     },
 
     /// The path exists but does not hold an okr event store.
@@ -97,9 +89,10 @@ pub enum StoreError {
         reason: String,
     },
 
-    /// An error reported by sled that is not corruption (I/O, a held lock, ...).
+    /// An error reported by sled that is not corruption (I/O, a held lock, ...): a
+    /// `sled::Error`.
     #[error("sled error: {0}")]
-    Sled(#[source] sled::Error),
+    Sled(#[source] Box<dyn std::error::Error + Send + Sync>),
 
     /// An event or index record could not be encoded or decoded as JSON.
     #[error("serialization error: {0}")]
@@ -117,21 +110,26 @@ pub enum StoreError {
     },
 }
 
-fn fmt_head(head: &Option<u64>) -> String {
-    match head {
-        Some(v) => format!("version {v}"),
-        None => "no stream".to_owned(),
-    }
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Sled(e)
+fn fmt_version(version: u64) -> String {
+    match version {
+        0 => "no stream".to_owned(),
+        n => format!("version {n} ({})", events(n)),
     }
 }
 
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Serialization(e)
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
     }
 }

@@ -1,95 +1,9 @@
 //! Streams, events to append, and the recorded event envelope.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
+use okr_core::StreamId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use crate::error::StoreError;
-
-/// Longest stream name accepted, in bytes.
-pub const MAX_STREAM_ID_LEN: usize = 256;
-
-/// The name of a stream: `"org"` for the organisation, `"cycle-<uuid>"` for a cycle.
-///
-/// A stream id is non-empty, at most [`MAX_STREAM_ID_LEN`] bytes and contains no NUL byte
-/// (the sled layout uses NUL as a separator).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct StreamId(String);
-
-impl StreamId {
-    /// Checks and wraps a stream name.
-    pub fn new(id: impl Into<String>) -> Result<Self, StoreError> {
-        let id = id.into();
-        match invalid_stream_id(&id) {
-            None => Ok(StreamId(id)),
-            Some(reason) => Err(StoreError::InvalidStreamId { id, reason }),
-        }
-    }
-
-    /// The organisation stream, `"org"`.
-    pub fn org() -> Self {
-        StreamId("org".to_owned())
-    }
-
-    /// The stream of one cycle, `"cycle-<uuid>"`.
-    pub fn cycle(cycle_id: Uuid) -> Self {
-        StreamId(format!("cycle-{cycle_id}"))
-    }
-
-    /// The name as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Why `id` is not a valid stream name, or `None` when it is one.
-pub(crate) fn invalid_stream_id(id: &str) -> Option<&'static str> {
-    if id.is_empty() {
-        Some("empty")
-    } else if id.len() > MAX_STREAM_ID_LEN {
-        Some("longer than 256 bytes")
-    } else if id.contains('\0') {
-        Some("contains a NUL byte")
-    } else {
-        None
-    }
-}
-
-impl fmt::Display for StreamId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for StreamId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for StreamId {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StreamId::new(s)
-    }
-}
-
-impl TryFrom<String> for StreamId {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        StreamId::new(s)
-    }
-}
-
-impl From<StreamId> for String {
-    fn from(id: StreamId) -> Self {
-        id.0
-    }
-}
 
 /// An event handed to the store for appending; the store turns it into a [`RecordedEvent`].
 ///
@@ -138,15 +52,17 @@ impl NewEvent {
     }
 }
 
-/// The envelope of a stored event (DESIGN §8). Field names are a public contract: they are
-/// what the sled store writes and what exports contain.
+/// The envelope of a stored event. Field names and their JSON form are a public contract:
+/// they are what the sled store wrote in store format 1 and what exports contain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedEvent {
     /// UUID v7, derived by [`derive_event_id`].
     pub event_id: Uuid,
-    /// The stream the event belongs to.
+    /// The stream the event belongs to; in JSON its name (`"org"`, `"cycle-<uuid>"`).
+    #[serde(with = "stream_name")]
     pub stream: StreamId,
-    /// The event's version within its stream: the first event is 0, then gapless.
+    /// The event's version within its stream: the number of events before it in the stream
+    /// (the first event is 0, then gapless).
     pub stream_version: u64,
     /// The event's position in the whole store: the first event is 0, then gapless.
     pub global_position: u64,
@@ -164,6 +80,91 @@ pub struct RecordedEvent {
     pub correlation_id: Option<Uuid>,
     /// The event's data.
     pub payload: serde_json::Value,
+}
+
+impl RecordedEvent {
+    /// A view of the event with `payload` as its payload's JSON text.
+    pub(crate) fn view<'a>(&'a self, stream: &'a str, payload: &'a [u8]) -> EventView<'a> {
+        EventView {
+            global_position: self.global_position,
+            event_id: self.event_id,
+            command_id: self.command_id,
+            stream,
+            stream_version: self.stream_version,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            actor: &self.actor,
+            correlation_id: self.correlation_id,
+            payload,
+        }
+    }
+}
+
+/// A stored event borrowed from the store: the envelope of a [`RecordedEvent`] with its
+/// strings and its payload's JSON text as the store holds them. What
+/// [`EventStore::scan`](crate::EventStore::scan) hands out, so that a replay reads the log
+/// without building a [`RecordedEvent`] (and a `serde_json::Value`) per event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventView<'a> {
+    /// The event's position in the whole store.
+    pub global_position: u64,
+    /// The event id.
+    pub event_id: Uuid,
+    /// The command that produced the event.
+    pub command_id: Uuid,
+    /// The stream's name as stored (`org` or `cycle-<uuid>`).
+    pub stream: &'a str,
+    /// The event's version within its stream.
+    pub stream_version: u64,
+    /// The event's type name.
+    pub event_type: &'a str,
+    /// The version of the payload's schema.
+    pub schema_version: u32,
+    /// When the command was decided, per the caller's clock.
+    pub recorded_at: DateTime<Utc>,
+    /// Who caused the event.
+    pub actor: &'a str,
+    /// Ties events of one business transaction together across streams.
+    pub correlation_id: Option<Uuid>,
+    /// The payload's JSON text.
+    pub payload: &'a [u8],
+}
+
+impl EventView<'_> {
+    /// The owned envelope, with the stream name and the payload parsed; the message says
+    /// which of them does not decode.
+    pub fn to_recorded(&self) -> Result<RecordedEvent, String> {
+        Ok(RecordedEvent {
+            event_id: self.event_id,
+            stream: self.stream.parse().map_err(|e| format!("{e}"))?,
+            stream_version: self.stream_version,
+            global_position: self.global_position,
+            event_type: self.event_type.to_owned(),
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            actor: self.actor.to_owned(),
+            command_id: self.command_id,
+            correlation_id: self.correlation_id,
+            payload: serde_json::from_slice(self.payload)
+                .map_err(|e| format!("payload does not decode: {e}"))?,
+        })
+    }
+}
+
+/// `#[serde(with)]` for a [`StreamId`] kept as its name, as the store writes it.
+pub(crate) mod stream_name {
+    use okr_core::StreamId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(stream: &StreamId, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(stream)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StreamId, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// The id of the `index`-th event of command `command_id`, as a UUID v7.
@@ -194,14 +195,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stream_id_rules() {
-        assert!(StreamId::new("").is_err());
-        assert!(StreamId::new("a\0b").is_err());
-        assert!(StreamId::new("x".repeat(257)).is_err());
-        assert_eq!(StreamId::new("org").ok(), Some(StreamId::org()));
-        let json = serde_json::to_string(&StreamId::org()).unwrap();
-        assert_eq!(json, "\"org\"");
-        assert!(serde_json::from_str::<StreamId>("\"\"").is_err());
+    fn the_stream_is_kept_as_its_name() {
+        let cycle = Uuid::from_u128(0xc1);
+        let event = RecordedEvent {
+            event_id: Uuid::from_u128(1),
+            stream: StreamId::Cycle(okr_core::CycleId(cycle)),
+            stream_version: 0,
+            global_position: 0,
+            event_type: "t".into(),
+            schema_version: 1,
+            recorded_at: DateTime::from_timestamp(0, 0).unwrap(),
+            actor: "a".into(),
+            command_id: Uuid::from_u128(2),
+            correlation_id: None,
+            payload: serde_json::json!({}),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["stream"], format!("cycle-{cycle}"));
+        let back: RecordedEvent = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, event);
+        let mut bad = json;
+        bad["stream"] = "a\0b".into();
+        let err = serde_json::from_value::<RecordedEvent>(bad).unwrap_err();
+        assert!(err.to_string().contains("is not a stream name"), "{err}");
     }
 
     #[test]

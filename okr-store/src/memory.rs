@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use okr_core::StreamId;
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{RecordedEvent, StreamId};
-use crate::snapshot::SnapshotStore;
+use crate::event::RecordedEvent;
 use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
 
-/// An [`EventStore`] (and [`SnapshotStore`]) held in memory behind one `RwLock`: appends are
+/// An [`EventStore`] held in memory behind one `RwLock`, snapshots included: appends are
 /// serialised, reads run in parallel. Nothing survives the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -49,7 +49,8 @@ impl MemoryStore {
 struct Staged<'a> {
     base: &'a Inner,
     events: Vec<RecordedEvent>,
-    heads: HashMap<StreamId, u64>,
+    /// Versions of the streams the batch wrote.
+    versions: HashMap<StreamId, u64>,
     commands: HashMap<Uuid, CommandRecord>,
 }
 
@@ -78,15 +79,11 @@ impl Tx for Staged<'_> {
         })
     }
 
-    fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
-        if let Some(v) = self.heads.get(stream) {
-            return Ok(Some(*v));
+    fn version(&mut self, stream: &StreamId) -> Result<u64, StoreError> {
+        if let Some(v) = self.versions.get(stream) {
+            return Ok(*v);
         }
-        Ok(self
-            .base
-            .streams
-            .get(stream)
-            .and_then(|p| (p.len() as u64).checked_sub(1)))
+        Ok(self.base.streams.get(stream).map_or(0, |p| p.len() as u64))
     }
 
     fn next_position(&mut self) -> Result<u64, StoreError> {
@@ -100,34 +97,10 @@ impl Tx for Staged<'_> {
         events: &[RecordedEvent],
     ) -> Result<(), StoreError> {
         if let Some(last) = events.last() {
-            self.heads.insert(last.stream.clone(), last.stream_version);
+            self.versions.insert(last.stream, last.stream_version + 1);
         }
         self.events.extend_from_slice(events);
         self.commands.insert(command_id, record.clone());
-        Ok(())
-    }
-}
-
-impl SnapshotStore for MemoryStore {
-    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        self.write().snapshots.insert(position, bytes.to_vec());
-        Ok(())
-    }
-
-    fn latest_snapshot(
-        &self,
-        at_or_before: Option<u64>,
-    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let inner = self.read();
-        let found = match at_or_before {
-            Some(p) => inner.snapshots.range(..=p).next_back(),
-            None => inner.snapshots.iter().next_back(),
-        };
-        Ok(found.map(|(p, b)| (*p, b.clone())))
-    }
-
-    fn clear_snapshots(&self) -> Result<(), StoreError> {
-        self.write().snapshots.clear();
         Ok(())
     }
 }
@@ -138,7 +111,7 @@ impl EventStore for MemoryStore {
         let mut staged = Staged {
             base: &inner,
             events: Vec::new(),
-            heads: HashMap::new(),
+            versions: HashMap::new(),
             commands: HashMap::new(),
         };
         let outcomes = batch
@@ -151,7 +124,7 @@ impl EventStore for MemoryStore {
         for event in events {
             inner
                 .streams
-                .entry(event.stream.clone())
+                .entry(event.stream)
                 .or_default()
                 .push(event.global_position);
             inner.events.push(event);
@@ -183,12 +156,12 @@ impl EventStore for MemoryStore {
         Ok(inner.events.iter().skip(from).take(max).cloned().collect())
     }
 
-    fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, StoreError> {
+    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
         Ok(self
             .read()
             .streams
             .get(stream)
-            .and_then(|p| (p.len() as u64).checked_sub(1)))
+            .map_or(0, |p| p.len() as u64))
     }
 
     fn heads(&self) -> Result<BTreeMap<StreamId, u64>, StoreError> {
@@ -196,7 +169,8 @@ impl EventStore for MemoryStore {
             .read()
             .streams
             .iter()
-            .filter_map(|(s, p)| Some((s.clone(), (p.len() as u64).checked_sub(1)?)))
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(s, p)| (*s, p.len() as u64))
             .collect())
     }
 
@@ -228,5 +202,27 @@ impl EventStore for MemoryStore {
             events,
             duplicate: true,
         }))
+    }
+
+    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write().snapshots.insert(position, bytes.to_vec());
+        Ok(())
+    }
+
+    fn latest_snapshot(
+        &self,
+        at_or_before: Option<u64>,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let inner = self.read();
+        let found = match at_or_before {
+            Some(p) => inner.snapshots.range(..=p).next_back(),
+            None => inner.snapshots.iter().next_back(),
+        };
+        Ok(found.map(|(p, b)| (*p, b.clone())))
+    }
+
+    fn clear_snapshots(&self) -> Result<(), StoreError> {
+        self.write().snapshots.clear();
+        Ok(())
     }
 }

@@ -5,11 +5,13 @@
 //! every [`crate::EngineOptions::snapshot_every`] events, uses the newest one on open and for
 //! [`crate::Engine::as_of`], and ignores any it cannot decode (or that an other build of this
 //! crate wrote), replaying the log instead. Deleting every snapshot
-//! ([`SnapshotStore::clear_snapshots`]) changes no result, only the time to open.
+//! ([`EventStore::clear_snapshots`](crate::EventStore::clear_snapshots)) changes no result,
+//! only the time to open.
 //!
 //! # Format
 //!
-//! The store keeps snapshots as opaque bytes keyed by the last global position they cover.
+//! The store keeps snapshots as opaque bytes keyed by the last global position they cover
+//! ([`EventStore::save_snapshot`](crate::EventStore::save_snapshot)).
 //! The engine writes one line of JSON with a [`SnapshotHeader`], a newline, and the
 //! [`State`] as JSON. The header can be read without decoding the state.
 
@@ -24,24 +26,6 @@ use crate::error::StoreError;
 /// (format 1), and objectives no longer repeat their cycle. Snapshots of other formats are
 /// ignored (the log is replayed), never misread.
 pub const SNAPSHOT_FORMAT: u32 = 2;
-
-/// Where snapshots are kept. Implemented by [`crate::SledStore`] (a `snapshots` tree) and
-/// [`crate::MemoryStore`] (a map in memory).
-pub trait SnapshotStore: Send + Sync {
-    /// Stores `bytes` as the snapshot covering every event up to and including global
-    /// position `position`, replacing any snapshot at that position.
-    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError>;
-
-    /// The snapshot with the greatest position `<= at_or_before` (any position when `None`),
-    /// as `(position, bytes)`.
-    fn latest_snapshot(
-        &self,
-        at_or_before: Option<u64>,
-    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
-
-    /// Deletes every snapshot. The log is untouched.
-    fn clear_snapshots(&self) -> Result<(), StoreError>;
-}
 
 /// The first line of an engine snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,53 +1,26 @@
 //! The [`EventStore`] trait and the append rules every backend shares.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::ops::ControlFlow;
 
+use okr_core::StreamId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{derive_event_id, NewEvent, RecordedEvent, StreamId};
+use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
+use crate::scan::ScanChunk;
+pub use crate::version::ExpectedVersion;
 
-/// What the caller believes about a stream's head before appending (optimistic concurrency).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpectedVersion {
-    /// No check: append whatever the stream's state.
-    Any,
-    /// The stream must have no events yet.
-    NoStream,
-    /// The stream's last event must have exactly this version.
-    Exact(u64),
-}
-
-impl fmt::Display for ExpectedVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExpectedVersion::Any => f.write_str("any version"),
-            ExpectedVersion::NoStream => f.write_str("no stream"),
-            ExpectedVersion::Exact(v) => write!(f, "version {v}"),
-        }
-    }
-}
-
-impl ExpectedVersion {
-    /// Whether a stream whose head is `head` (`None`: no events) satisfies this expectation.
-    pub fn matches(self, head: Option<u64>) -> bool {
-        match self {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => head.is_none(),
-            ExpectedVersion::Exact(v) => head == Some(v),
-        }
-    }
-}
+/// How many events the default [`EventStore::scan`] reads from the store at a time.
+const SCAN_CHUNK: usize = 4096;
 
 /// One append: used by [`EventStore::append_batch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppendRequest {
     /// The stream to append to.
     pub stream: StreamId,
-    /// The expected head of the stream.
+    /// The expected version of the stream.
     pub expected: ExpectedVersion,
     /// The command that produced the events; a repeated command id is not written again.
     pub command_id: Uuid,
@@ -76,20 +49,25 @@ impl AppendOutcome {
         self.events.last().map(|e| e.global_position)
     }
 
-    /// Stream version of the last recorded event: the `ExpectedVersion::Exact` for the next
-    /// append to that stream.
-    pub fn last_version(&self) -> Option<u64> {
-        self.events.last().map(|e| e.stream_version)
+    /// The stream's version (its number of events) right after this append: the
+    /// [`ExpectedVersion::Exact`] for the next append to that stream.
+    pub fn version_after(&self) -> Option<u64> {
+        self.events.last().map(|e| e.stream_version + 1)
     }
 }
 
-/// An append-only store of event streams.
+/// An append-only store of event streams, with snapshots beside them: everything the
+/// [`Engine`](crate::Engine) needs of a backend. [`crate::MemoryStore`] and
+/// [`crate::SledStore`] implement it and pass the same conformance suite
+/// (`tests/it/conformance.rs`).
 ///
 /// Rules every implementation follows (and the conformance suite checks):
 ///
-/// * Global positions start at 0 and are gapless and ordered across all streams; stream
-///   versions start at 0 and are gapless within a stream.
-/// * An append checks the [`ExpectedVersion`] against the stream's head and fails with
+/// * Global positions start at 0 and are gapless and ordered across all streams. A stream's
+///   *version* is its number of events; the event appended to a stream of version `n` is
+///   recorded with `stream_version` `n`, so stream versions start at 0 and are gapless
+///   within a stream.
+/// * An append checks the [`ExpectedVersion`] against the stream's version and fails with
 ///   [`StoreError::VersionConflict`] (naming stream, expected and actual) on mismatch.
 /// * An append whose command id was appended before returns the original outcome with
 ///   `duplicate: true` and writes nothing, even if its expected version would now conflict
@@ -107,7 +85,7 @@ pub trait EventStore: Send + Sync {
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
         let request = AppendRequest {
-            stream: stream.clone(),
+            stream: *stream,
             expected,
             command_id,
             events,
@@ -131,10 +109,10 @@ pub trait EventStore: Send + Sync {
     /// Up to `max` events with global position `>= from_position`, in order.
     fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 
-    /// The version of the stream's last event, `None` if the stream has none.
-    fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, StoreError>;
+    /// The stream's version: the number of events it holds (0 for an unknown stream).
+    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError>;
 
-    /// Every stream with the version of its last event.
+    /// Every stream that holds events, with its version (its number of events).
     fn heads(&self) -> Result<BTreeMap<StreamId, u64>, StoreError>;
 
     /// The global position of the last event, `None` for an empty store.
@@ -144,11 +122,69 @@ pub trait EventStore: Send + Sync {
     /// `None` when the command id was never appended. This is what a retried append would
     /// return, without attempting one.
     fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError>;
+
+    /// Hands the events from global position `from` to `last` (inclusive) to `visit`, in
+    /// order, in chunks of borrowed [`EventView`]s, until the end of the log or until `visit`
+    /// returns [`ControlFlow::Break`]. A gap in the log or a record that does not decode is
+    /// [`StoreError::Corrupt`] (the views of a [`ScanChunk`] may be decoded as they are read:
+    /// see [`ScanChunk::for_each`]).
+    ///
+    /// This is how a replay reads the log. The default reads [`EventStore::read_all`] a few
+    /// thousand events at a time and serialises their payloads; a backend that keeps events
+    /// as bytes hands out views of them instead, without building a [`RecordedEvent`] per
+    /// event.
+    fn scan(
+        &self,
+        from: u64,
+        last: u64,
+        visit: &mut dyn FnMut(ScanChunk<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let mut from = from;
+        while from <= last {
+            let max = usize::try_from((last - from).saturating_add(1))
+                .unwrap_or(usize::MAX)
+                .min(SCAN_CHUNK);
+            let events = self.read_all(from, max)?;
+            let Some(tail) = events.last() else { break };
+            from = tail.global_position + 1;
+            let names: Vec<String> = events.iter().map(|e| e.stream.name()).collect();
+            let payloads = events
+                .iter()
+                .map(|e| serde_json::to_vec(&e.payload))
+                .collect::<Result<Vec<_>, _>>()?;
+            let views: Vec<EventView<'_>> = events
+                .iter()
+                .zip(names.iter().zip(&payloads))
+                .map(|(e, (name, payload))| e.view(name, payload))
+                .collect();
+            if visit(ScanChunk::from_views(&views)).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores `bytes` as the snapshot covering every event up to and including global
+    /// position `position`, replacing any snapshot at that position. Snapshots are opaque to
+    /// the store (see [`crate::snapshot`]) and live outside the log: never needed for
+    /// correctness.
+    fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// The snapshot with the greatest position `<= at_or_before` (any position when `None`),
+    /// as `(position, bytes)`.
+    fn latest_snapshot(
+        &self,
+        at_or_before: Option<u64>,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// Deletes every snapshot. The log is untouched.
+    fn clear_snapshots(&self) -> Result<(), StoreError>;
 }
 
 /// What the command index remembers about an append: enough to rebuild its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CommandRecord {
+    #[serde(with = "crate::event::stream_name")]
     pub(crate) stream: StreamId,
     pub(crate) first_version: u64,
     pub(crate) first_position: u64,
@@ -163,7 +199,8 @@ pub(crate) trait Tx {
     /// count.
     fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, Self::Error>;
     fn event(&mut self, position: u64) -> Result<RecordedEvent, Self::Error>;
-    fn head(&mut self, stream: &StreamId) -> Result<Option<u64>, Self::Error>;
+    /// The stream's version: its number of events.
+    fn version(&mut self, stream: &StreamId) -> Result<u64, Self::Error>;
     fn next_position(&mut self) -> Result<u64, Self::Error>;
     fn write(
         &mut self,
@@ -180,7 +217,7 @@ pub(crate) fn append_in<T: Tx>(
 ) -> Result<AppendOutcome, T::Error> {
     if request.events.is_empty() {
         return Err(StoreError::EmptyAppend {
-            stream: request.stream.clone(),
+            stream: request.stream,
         }
         .into());
     }
@@ -194,16 +231,15 @@ pub(crate) fn append_in<T: Tx>(
             duplicate: true,
         });
     }
-    let head = tx.head(&request.stream)?;
-    if !request.expected.matches(head) {
+    let first_version = tx.version(&request.stream)?;
+    if !request.expected.matches(first_version) {
         return Err(StoreError::VersionConflict {
-            stream: request.stream.clone(),
+            stream: request.stream,
             expected: request.expected,
-            actual: head,
+            actual: first_version,
         }
         .into());
     }
-    let first_version = head.map_or(0, |h| h + 1);
     let first_position = tx.next_position()?;
     let events: Vec<RecordedEvent> = request
         .events
@@ -211,7 +247,7 @@ pub(crate) fn append_in<T: Tx>(
         .zip(0u64..)
         .map(|(e, i)| RecordedEvent {
             event_id: derive_event_id(request.command_id, i, e.recorded_at),
-            stream: request.stream.clone(),
+            stream: request.stream,
             stream_version: first_version + i,
             global_position: first_position + i,
             event_type: e.event_type,

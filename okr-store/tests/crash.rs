@@ -23,7 +23,11 @@ use uuid::Uuid;
 
 const CHILD_ENV: &str = "OKR_CRASH_CHILD_DIR";
 const CYCLE_ENV: &str = "OKR_CRASH_CHILD_CYCLE";
-const STREAMS: [&str; 3] = ["org", "cycle-a", "cycle-b"];
+const STREAMS: [&str; 3] = [
+    "org",
+    "cycle-00000000-0000-0000-0000-00000000000a",
+    "cycle-00000000-0000-0000-0000-00000000000b",
+];
 /// Appends in the child's big batches.
 const BIG_BATCH: u64 = 100;
 /// A child that is never killed stops after this many appends.
@@ -82,7 +86,7 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
     let at = Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap();
     let stdout = std::io::stdout();
     let request = |heads: &BTreeMap<StreamId, u64>, i: u64| {
-        let stream = StreamId::new(STREAMS[(i % 3) as usize]).unwrap();
+        let stream: StreamId = STREAMS[(i % 3) as usize].parse().unwrap();
         let expected = heads
             .get(&stream)
             .map_or(ExpectedVersion::NoStream, |v| ExpectedVersion::Exact(*v));
@@ -130,7 +134,7 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
         let mut out = stdout.lock();
         for outcome in outcomes {
             for e in &outcome.events {
-                heads.insert(e.stream.clone(), e.stream_version);
+                heads.insert(e.stream, e.stream_version + 1);
                 writeln!(
                     out,
                     "{} {} {} {} {} {}",
@@ -300,7 +304,7 @@ fn verify(store_dir: &Path, acked: &[Ack]) -> Result<(), String> {
         let Some(e) = log.get(ack.position as usize) else {
             return Err(format!("acknowledged event {} is missing", ack.position));
         };
-        let same = e.stream.as_str() == ack.stream
+        let same = e.stream.name() == ack.stream
             && e.stream_version == ack.version
             && e.payload["cycle"].as_u64() == Some(ack.cycle)
             && e.payload["i"].as_u64() == Some(ack.i)
@@ -310,10 +314,10 @@ fn verify(store_dir: &Path, acked: &[Ack]) -> Result<(), String> {
         }
     }
     let heads = store.heads().map_err(|e| e.to_string())?;
-    let mut by_stream: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    let mut by_stream: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for e in &log {
         by_stream
-            .entry(e.stream.as_str())
+            .entry(e.stream.name())
             .or_default()
             .push(e.stream_version);
     }
@@ -325,15 +329,15 @@ fn verify(store_dir: &Path, acked: &[Ack]) -> Result<(), String> {
         ));
     }
     for (name, versions) in by_stream {
-        let stream = StreamId::new(name).map_err(|e| e.to_string())?;
+        let stream: StreamId = name.parse().map_err(|e| format!("{e}"))?;
         if versions != (0..versions.len() as u64).collect::<Vec<_>>() {
             return Err(format!("stream {name} has versions {versions:?}"));
         }
-        if heads.get(&stream) != versions.last() {
+        if heads.get(&stream) != Some(&(versions.len() as u64)) {
             return Err(format!(
-                "head of {name} is {:?}, last version {:?}",
+                "version of {name} is {:?}, but it holds {} events",
                 heads.get(&stream),
-                versions.last()
+                versions.len()
             ));
         }
         let read = store.read_stream(&stream, 0).map_err(|e| e.to_string())?;

@@ -2,8 +2,10 @@
 //! EventStoreDB and SQLStreamStore. Each case is a generic function; the macro at the bottom
 //! instantiates every case once per backend.
 
+use std::ops::ControlFlow;
+
 use okr_store::{
-    AppendRequest, EventStore, ExpectedVersion, MemoryStore, NewEvent, SnapshotStore, StoreError,
+    AppendRequest, EventStore, ExpectedVersion, MemoryStore, NewEvent, RecordedEvent, StoreError,
     StreamId,
 };
 use serde_json::json;
@@ -18,19 +20,19 @@ fn request(
     events: Vec<NewEvent>,
 ) -> AppendRequest {
     AppendRequest {
-        stream: s.clone(),
+        stream: *s,
         expected,
         command_id: command,
         events,
     }
 }
 
-/// Asserts that `result` is a conflict naming exactly this stream, expectation and head.
+/// Asserts that `result` is a conflict naming exactly this stream, expectation and version.
 fn assert_conflict<T: std::fmt::Debug>(
     result: Result<T, StoreError>,
     s: &StreamId,
     expected: ExpectedVersion,
-    actual: Option<u64>,
+    actual: u64,
 ) {
     match result {
         Err(StoreError::VersionConflict {
@@ -58,8 +60,8 @@ fn append_to_new_stream_with_no_stream<S: EventStore>(store: &S) {
     assert_eq!(versions(&out.events), [0, 1, 2]);
     assert_eq!(out.first_position(), Some(0));
     assert_eq!(out.last_position(), Some(2));
-    assert_eq!(out.last_version(), Some(2));
-    assert_eq!(store.stream_version(&s).unwrap(), Some(2));
+    assert_eq!(out.version_after(), Some(3));
+    assert_eq!(store.stream_version(&s).unwrap(), 3);
 }
 
 fn append_to_new_stream_with_any<S: EventStore>(store: &S) {
@@ -68,16 +70,16 @@ fn append_to_new_stream_with_any<S: EventStore>(store: &S) {
         .append(&s, ExpectedVersion::Any, cmd(1), evs(0, 2))
         .unwrap();
     assert_eq!(versions(&out.events), [0, 1]);
-    assert_eq!(store.stream_version(&s).unwrap(), Some(1));
+    assert_eq!(store.stream_version(&s).unwrap(), 2);
 }
 
 fn append_to_new_stream_with_exact_conflicts<S: EventStore>(store: &S) {
     let s = stream("org");
-    for v in [0, 1, 7] {
+    for v in [1, 2, 8] {
         let result = store.append(&s, ExpectedVersion::Exact(v), cmd(u128::from(v)), evs(0, 1));
-        assert_conflict(result, &s, ExpectedVersion::Exact(v), None);
+        assert_conflict(result, &s, ExpectedVersion::Exact(v), 0);
     }
-    assert_eq!(store.stream_version(&s).unwrap(), None);
+    assert_eq!(store.stream_version(&s).unwrap(), 0);
     assert_eq!(store.last_position().unwrap(), None);
 }
 
@@ -89,12 +91,12 @@ fn append_with_exact_head_succeeds<S: EventStore>(store: &S) {
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
         .unwrap();
     let out = store
-        .append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 2))
+        .append(&s, ExpectedVersion::Exact(2), cmd(2), evs(2, 2))
         .unwrap();
     assert_eq!(versions(&out.events), [2, 3]);
     assert_eq!(positions(&out.events), [2, 3]);
     let out = store
-        .append(&s, ExpectedVersion::Exact(3), cmd(3), evs(4, 1))
+        .append(&s, ExpectedVersion::Exact(4), cmd(3), evs(4, 1))
         .unwrap();
     assert_eq!(versions(&out.events), [4]);
 }
@@ -116,7 +118,7 @@ fn no_stream_on_existing_stream_conflicts<S: EventStore>(store: &S) {
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3))
         .unwrap();
     let result = store.append(&s, ExpectedVersion::NoStream, cmd(2), evs(3, 1));
-    assert_conflict(result, &s, ExpectedVersion::NoStream, Some(2));
+    assert_conflict(result, &s, ExpectedVersion::NoStream, 3);
 }
 
 fn exact_below_or_above_head_conflicts<S: EventStore>(store: &S) {
@@ -124,9 +126,9 @@ fn exact_below_or_above_head_conflicts<S: EventStore>(store: &S) {
     store
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 3))
         .unwrap();
-    for (n, v) in [(2, 0), (3, 1), (4, 3), (5, 100)] {
+    for (n, v) in [(2, 1), (3, 2), (4, 4), (5, 101)] {
         let result = store.append(&s, ExpectedVersion::Exact(v), cmd(n), evs(3, 1));
-        assert_conflict(result, &s, ExpectedVersion::Exact(v), Some(2));
+        assert_conflict(result, &s, ExpectedVersion::Exact(v), 3);
     }
 }
 
@@ -136,13 +138,13 @@ fn conflicts_write_nothing<S: EventStore>(store: &S) {
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2))
         .unwrap();
     let before = all(store);
-    let _ = store.append(&s, ExpectedVersion::Exact(0), cmd(2), evs(2, 5));
+    let _ = store.append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 5));
     let _ = store.append(&s, ExpectedVersion::NoStream, cmd(3), evs(2, 5));
     assert_eq!(all(store), before);
     assert_eq!(store.last_position().unwrap(), Some(1));
     // The conflicting commands' ids were not consumed.
     let out = store
-        .append(&s, ExpectedVersion::Exact(1), cmd(2), evs(2, 1))
+        .append(&s, ExpectedVersion::Exact(2), cmd(2), evs(2, 1))
         .unwrap();
     assert!(!out.duplicate);
     assert_eq!(positions(&out.events), [2]);
@@ -154,11 +156,11 @@ fn conflict_message_names_stream_expected_and_actual<S: EventStore>(store: &S) {
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
         .unwrap();
     let err = store
-        .append(&s, ExpectedVersion::Exact(5), cmd(2), evs(1, 1))
+        .append(&s, ExpectedVersion::Exact(6), cmd(2), evs(1, 1))
         .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("cycle-x") && text.contains('5') && text.contains('0'),
+        text.contains(&s.to_string()) && text.contains("version 6") && text.contains("version 1"),
         "{text}"
     );
 }
@@ -176,7 +178,7 @@ fn retried_command_returns_original_and_writes_nothing<S: EventStore>(store: &S)
     assert!(retry.duplicate);
     assert_eq!(retry.events, first.events);
     assert_eq!(all(store).len(), 2);
-    assert_eq!(store.stream_version(&s).unwrap(), Some(1));
+    assert_eq!(store.stream_version(&s).unwrap(), 2);
 }
 
 fn retried_command_wins_over_a_now_conflicting_expectation<S: EventStore>(store: &S) {
@@ -185,12 +187,12 @@ fn retried_command_wins_over_a_now_conflicting_expectation<S: EventStore>(store:
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
         .unwrap();
     store
-        .append(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1))
+        .append(&s, ExpectedVersion::Exact(1), cmd(2), evs(1, 1))
         .unwrap();
     // NoStream and Exact(7) would both conflict now; the command id is known, so no conflict.
     for expected in [
         ExpectedVersion::NoStream,
-        ExpectedVersion::Exact(7),
+        ExpectedVersion::Exact(8),
         ExpectedVersion::Any,
     ] {
         let retry = store.append(&s, expected, cmd(1), evs(0, 1)).unwrap();
@@ -211,7 +213,7 @@ fn retried_command_returns_original_even_for_other_stream_or_events<S: EventStor
         .unwrap();
     assert!(retry.duplicate);
     assert_eq!(retry.events, first.events);
-    assert_eq!(store.stream_version(&b).unwrap(), None);
+    assert_eq!(store.stream_version(&b).unwrap(), 0);
     assert_eq!(all(store).len(), 2);
 }
 
@@ -225,7 +227,7 @@ fn empty_append_is_rejected_and_keeps_the_command_id_free<S: EventStore>(store: 
         "{err:?}"
     );
     assert_eq!(store.last_position().unwrap(), None);
-    assert_eq!(store.stream_version(&s).unwrap(), None);
+    assert_eq!(store.stream_version(&s).unwrap(), 0);
     let out = store
         .append(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1))
         .unwrap();
@@ -363,20 +365,13 @@ fn heads_and_last_position<S: EventStore>(store: &S) {
     store
         .append(&stream("cycle-a"), ExpectedVersion::Any, cmd(3), evs(0, 2))
         .unwrap();
-    let heads: Vec<(String, u64)> = store
-        .heads()
-        .unwrap()
-        .into_iter()
-        .map(|(s, v)| (s.to_string(), v))
-        .collect();
-    assert_eq!(
-        heads,
-        [
-            ("cycle-a".to_owned(), 1),
-            ("cycle-b".to_owned(), 0),
-            ("org".to_owned(), 2)
-        ]
-    );
+    let heads = store.heads().unwrap();
+    let expected = [
+        (stream("org"), 3),
+        (stream("cycle-a"), 2),
+        (stream("cycle-b"), 1),
+    ];
+    assert_eq!(heads, expected.into_iter().collect());
     assert_eq!(store.last_position().unwrap(), Some(5));
 }
 
@@ -389,7 +384,7 @@ fn batch_applies_in_order_and_sees_its_own_writes<S: EventStore>(store: &S) {
         .append_batch(vec![
             request(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 2)),
             request(&t, ExpectedVersion::NoStream, cmd(2), evs(0, 1)),
-            request(&s, ExpectedVersion::Exact(1), cmd(3), evs(2, 1)),
+            request(&s, ExpectedVersion::Exact(2), cmd(3), evs(2, 1)),
         ])
         .unwrap();
     assert_eq!(outcomes.len(), 3);
@@ -397,8 +392,8 @@ fn batch_applies_in_order_and_sees_its_own_writes<S: EventStore>(store: &S) {
     assert_eq!(positions(&outcomes[1].events), [2]);
     assert_eq!(positions(&outcomes[2].events), [3]);
     assert_eq!(versions(&outcomes[2].events), [2]);
-    assert_eq!(store.stream_version(&s).unwrap(), Some(2));
-    assert_eq!(store.stream_version(&t).unwrap(), Some(0));
+    assert_eq!(store.stream_version(&s).unwrap(), 3);
+    assert_eq!(store.stream_version(&t).unwrap(), 1);
 }
 
 fn batch_is_all_or_nothing<S: EventStore>(store: &S) {
@@ -409,14 +404,14 @@ fn batch_is_all_or_nothing<S: EventStore>(store: &S) {
     let before = all(store);
     let result = store.append_batch(vec![
         request(&stream("a"), ExpectedVersion::NoStream, cmd(1), evs(0, 2)),
-        request(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 1)),
-        request(&s, ExpectedVersion::Exact(0), cmd(3), evs(2, 1)),
+        request(&s, ExpectedVersion::Exact(1), cmd(2), evs(1, 1)),
+        request(&s, ExpectedVersion::Exact(1), cmd(3), evs(2, 1)),
     ]);
     // The third request conflicts with the second's write.
-    assert_conflict(result, &s, ExpectedVersion::Exact(0), Some(1));
+    assert_conflict(result, &s, ExpectedVersion::Exact(1), 2);
     assert_eq!(all(store), before);
-    assert_eq!(store.stream_version(&stream("a")).unwrap(), None);
-    assert_eq!(store.stream_version(&s).unwrap(), Some(0));
+    assert_eq!(store.stream_version(&stream("a")).unwrap(), 0);
+    assert_eq!(store.stream_version(&s).unwrap(), 1);
     assert_eq!(store.heads().unwrap().len(), 1);
     // Nothing of the failed batch was remembered: its command ids are still free.
     let out = store
@@ -447,7 +442,7 @@ fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
         .unwrap();
     let outcomes = store
         .append_batch(vec![
-            request(&s, ExpectedVersion::Exact(0), cmd(2), evs(1, 2)),
+            request(&s, ExpectedVersion::Exact(1), cmd(2), evs(1, 2)),
             request(&s, ExpectedVersion::NoStream, cmd(2), evs(1, 2)),
             request(&s, ExpectedVersion::NoStream, cmd(1), evs(0, 1)),
         ])
@@ -466,7 +461,7 @@ fn batch_repeating_a_command_id_records_it_once<S: EventStore>(store: &S) {
 fn a_large_batch_reads_back_from_anywhere<S: EventStore>(store: &S) {
     let streams = [stream("org"), stream("cycle-a"), stream("cycle-b")];
     let mut requests = Vec::new();
-    let mut heads: [Option<u64>; 3] = [None; 3];
+    let mut versions_of: [u64; 3] = [0; 3];
     for n in 0..1500u64 {
         // Long runs on one stream, then a switch; every 97th command carries a big payload.
         let which = ((n / 200) % 3) as usize;
@@ -475,8 +470,11 @@ fn a_large_batch_reads_back_from_anywhere<S: EventStore>(store: &S) {
         if n % 97 == 0 {
             events[0].payload = json!({ "n": n, "pad": "x".repeat(9000) });
         }
-        let expected = heads[which].map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
-        heads[which] = Some(heads[which].map_or(count - 1, |h| h + count));
+        let expected = match versions_of[which] {
+            0 => ExpectedVersion::NoStream,
+            v => ExpectedVersion::Exact(v),
+        };
+        versions_of[which] += count;
         requests.push(request(
             &streams[which],
             expected,
@@ -515,7 +513,7 @@ fn a_large_batch_reads_back_from_anywhere<S: EventStore>(store: &S) {
     }
     for (i, s) in streams.iter().enumerate() {
         let of_stream: Vec<_> = written.iter().filter(|e| &e.stream == s).cloned().collect();
-        assert_eq!(store.stream_version(s).unwrap(), heads[i]);
+        assert_eq!(store.stream_version(s).unwrap(), versions_of[i]);
         for from in [0u64, 1, 199, 200, 401, 1000] {
             let expected: Vec<_> = of_stream.iter().skip(from as usize).cloned().collect();
             assert_eq!(
@@ -550,9 +548,100 @@ fn find_command_returns_what_a_retry_would<S: EventStore>(store: &S) {
     assert_eq!(store.find_command(cmd(2)).unwrap(), None);
 }
 
+// ---- scans ----
+
+/// What a scan from `from` to `last` hands out, as owned events, and how many chunks.
+fn scanned<S: EventStore>(store: &S, from: u64, last: u64) -> (Vec<RecordedEvent>, usize) {
+    let mut events = Vec::new();
+    let mut chunks = 0;
+    store
+        .scan(from, last, &mut |chunk| {
+            chunks += 1;
+            chunk
+                .for_each(|view| {
+                    events.push(view.to_recorded().unwrap());
+                    Ok::<(), StoreError>(())
+                })
+                .unwrap();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    (events, chunks)
+}
+
+fn a_scan_hands_out_the_events_read_all_returns<S: EventStore>(store: &S) {
+    assert!(scanned(store, 0, u64::MAX).0.is_empty());
+    let names = ["org", "cycle-a", "cycle-b"];
+    let correlated = ev(0).with_correlation_id(Uuid::from_u128(5));
+    store
+        .append(
+            &stream("org"),
+            ExpectedVersion::Any,
+            cmd(0),
+            vec![correlated],
+        )
+        .unwrap();
+    for n in 1..300u64 {
+        let mut events = evs(n * 10, 1 + n % 4);
+        if n % 50 == 0 {
+            events[0].payload = json!({ "n": n, "pad": "x".repeat(9000) });
+        }
+        store
+            .append(
+                &stream(names[(n % 3) as usize]),
+                ExpectedVersion::Any,
+                cmd(u128::from(n)),
+                events,
+            )
+            .unwrap();
+    }
+    let everything = all(store);
+    let last = everything.len() as u64 - 1;
+    for (from, to) in [
+        (0, last),
+        (0, u64::MAX),
+        (1, 1),
+        (17, 500),
+        (last, last),
+        (3, 2),
+    ] {
+        let expected: Vec<_> = everything
+            .iter()
+            .filter(|e| e.global_position >= from && e.global_position <= to)
+            .cloned()
+            .collect();
+        assert_eq!(scanned(store, from, to).0, expected, "{from}..={to}");
+    }
+    assert!(scanned(store, last + 1, u64::MAX).0.is_empty());
+    // Split chunks hold the same events, in order.
+    let mut split = Vec::new();
+    store
+        .scan(0, last, &mut |chunk| {
+            for part in chunk.split(3) {
+                part.for_each(|view| {
+                    split.push(view.global_position);
+                    Ok::<(), StoreError>(())
+                })
+                .unwrap();
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(split, positions(&everything));
+    // A visitor that breaks is not called again.
+    let mut calls = 0;
+    store
+        .scan(0, last, &mut |_| {
+            calls += 1;
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(calls, 1);
+}
+
 // ---- snapshots ----
 
-fn snapshots_latest_at_or_before_and_clear<S: EventStore + SnapshotStore>(store: &S) {
+fn snapshots_latest_at_or_before_and_clear<S: EventStore>(store: &S) {
     assert_eq!(store.latest_snapshot(None).unwrap(), None);
     store.save_snapshot(9, b"nine").unwrap();
     store.save_snapshot(19, b"nineteen").unwrap();
@@ -617,6 +706,7 @@ macro_rules! conformance {
             batch_repeating_a_command_id_records_it_once,
             a_large_batch_reads_back_from_anywhere,
             find_command_returns_what_a_retry_would,
+            a_scan_hands_out_the_events_read_all_returns,
             snapshots_latest_at_or_before_and_clear,
         );
     };

@@ -12,7 +12,7 @@ use okr_core::{
 };
 use okr_store::{
     AsOf, Durability, Engine, EngineError, EngineOptions, EventStore, ExpectedVersion, MemoryStore,
-    NewEvent, SledStore, SnapshotStore, StoreOptions,
+    NewEvent, SledStore, StoreOptions,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -87,13 +87,18 @@ fn outcome_carries_stream_positions_and_lints() {
     let sc = scenario();
     let engine = Engine::in_memory();
     let mut lints = 0;
+    // The pure pipeline beside the engine: both must route every command alike.
+    let mut pure = State::new();
     for (i, c) in sc.commands.iter().enumerate() {
         let outcome = engine.execute(c).unwrap();
         assert_eq!(outcome.positions, vec![i as u64]);
         assert!(!outcome.duplicate);
-        let expected_stream = match okr_core::route(&State::new(), &c.body) {
-            Ok(StreamId::Organisation) => "org".to_owned(),
-            _ => format!("cycle-{}", sc.cycle),
+        let expected_stream = match okr_core::execute(&mut pure, c).unwrap().stream {
+            StreamId::Organisation => "org".to_owned(),
+            StreamId::Cycle(cycle) => {
+                assert_eq!(cycle, sc.cycle);
+                format!("cycle-{}", sc.cycle)
+            }
         };
         assert_eq!(outcome.stream, expected_stream);
         lints += outcome.lints.len();
@@ -215,7 +220,7 @@ fn envelope_expected_version_is_checked() {
     let cycle_version = engine.read(|s| s.stream_version(StreamId::Cycle(sc.cycle)));
     let position = engine.position();
     let mut s = Script::new(0xBAD_0000);
-    let mut check_in = s.command(
+    let check_in = s.command(
         sc.members[0],
         sc.mid_time,
         CommandBody::CheckIn {
@@ -226,8 +231,8 @@ fn envelope_expected_version_is_checked() {
             effective_at: None,
         },
     );
-    check_in.envelope.expected_version = Some(cycle_version - 1);
-    match engine.execute(&check_in) {
+    let stale = check_in.clone().expecting(cycle_version - 1);
+    match engine.execute(&stale) {
         Err(EngineError::Rejected(Rejection::VersionConflict {
             expected, actual, ..
         })) => {
@@ -236,8 +241,7 @@ fn envelope_expected_version_is_checked() {
         other => panic!("expected a version conflict, got {other:?}"),
     }
     assert_eq!(engine.position(), position);
-    check_in.envelope.expected_version = Some(cycle_version);
-    let outcome = engine.execute(&check_in).unwrap();
+    let outcome = engine.execute(&check_in.expecting(cycle_version)).unwrap();
     assert_eq!(outcome.positions, vec![position.unwrap() + 1]);
     assert_eq!(
         engine.read(|s| s.stream_version(StreamId::Cycle(sc.cycle))),
@@ -468,7 +472,7 @@ fn corrupt_payload_names_its_position() {
     let good = serde_json::json!({"type": "person_registered", "person": actor, "name": "A"});
     store
         .append(
-            &okr_store::StreamId::org(),
+            &okr_store::StreamId::Organisation,
             ExpectedVersion::NoStream,
             Uuid::from_u128(1),
             vec![NewEvent::new(
@@ -483,7 +487,7 @@ fn corrupt_payload_names_its_position() {
     let bad = serde_json::json!({"type": "person_registered", "person": 42});
     store
         .append(
-            &okr_store::StreamId::org(),
+            &okr_store::StreamId::Organisation,
             ExpectedVersion::Any,
             Uuid::from_u128(2),
             vec![NewEvent::new("person_registered", 1, bad, actor, at)],

@@ -113,8 +113,11 @@ fn malformed_lines_are_named_and_nothing_is_imported() {
     let mut blank = lines.clone();
     blank.insert(3, "");
     assert_bad_line(&blank.join("\n"), 4, "empty line");
-    let wrong_stream = edit_line(&log, 1, |v| v["stream"] = Value::from("cycle-x"));
+    let other_cycle = format!("cycle-{}", uuid::Uuid::from_u128(0xc1));
+    let wrong_stream = edit_line(&log, 1, |v| v["stream"] = Value::from(other_cycle.as_str()));
     assert_bad_line(&wrong_stream, 1, "belongs to stream org");
+    let not_a_stream = edit_line(&log, 1, |v| v["stream"] = Value::from("cycle-x"));
+    assert_bad_line(&not_a_stream, 1, "\"cycle-x\" is not a stream name");
     // The last line bad: still nothing of the earlier ones is written.
     let last = lines.len();
     let bad_last = edit_line(&log, last, |v| {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use okr_core::{
-    AgreementId, AgreementOutcome, BlockerId, Command, CommandBody, CycleId, CycleKind, Envelope,
+    AgreementId, AgreementOutcome, BlockerId, Command, CommandBody, CycleId, CycleKind,
     InitiativeId, KeyResultId, KrKind, ObjectiveId, ObjectiveKind, PersonId, RetroActionId,
     RetroItemId, RetroKind, Role, UnitId, UnitKind,
 };
@@ -53,15 +53,7 @@ impl Script {
 
     pub fn command(&mut self, actor: PersonId, at: DateTime<Utc>, body: CommandBody) -> Command {
         let n = self.commands.len() as u128;
-        let command = Command {
-            envelope: Envelope {
-                command_id: Uuid::from_u128(self.base + n),
-                actor,
-                at,
-                expected_version: None,
-            },
-            body,
-        };
+        let command = Command::new(Uuid::from_u128(self.base + n), actor, at, body);
         self.commands.push(command.clone());
         command
     }

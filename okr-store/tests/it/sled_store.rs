@@ -112,7 +112,7 @@ fn reopening_keeps_events_heads_counter_and_command_index() {
         [0, 1, 2, 3]
     );
     let heads = store.heads().unwrap();
-    assert_eq!(heads.get(&stream("org")), Some(&3));
+    assert_eq!(heads.get(&stream("org")), Some(&4));
     assert_eq!(heads.len(), 3);
 
     let retry = store
@@ -124,7 +124,7 @@ fn reopening_keeps_events_heads_counter_and_command_index() {
     let next = store
         .append(
             &stream("org"),
-            ExpectedVersion::Exact(3),
+            ExpectedVersion::Exact(4),
             cmd(99),
             evs(0, 1),
         )
@@ -469,15 +469,16 @@ fn assert_consistent_prefix(store: &SledStore) {
         positions(&events),
         (0..events.len() as u64).collect::<Vec<_>>()
     );
-    for (s, head) in store.heads().unwrap() {
+    for (s, version) in store.heads().unwrap() {
         assert_eq!(
             store
                 .read_stream(&s, 0)
                 .unwrap()
                 .last()
                 .unwrap()
-                .stream_version,
-            head
+                .stream_version
+                + 1,
+            version
         );
     }
 }
@@ -552,7 +553,7 @@ fn every_durability_mode_opens_appends_and_reopens() {
         drop(store);
         let store = open_with(&path, options).unwrap();
         assert_eq!(all(&store).len(), 40, "{durability:?}");
-        assert_eq!(store.stream_version(&stream("org")).unwrap(), Some(39));
+        assert_eq!(store.stream_version(&stream("org")).unwrap(), 40);
     }
 }
 
@@ -587,10 +588,10 @@ fn a_format_1_store_keeps_reading_and_takes_new_appends() {
     let store = open(&path).unwrap();
     assert_eq!(store.read_all(0, 1000).unwrap(), log);
     assert_eq!(store.read_all(17, 5).unwrap(), log[17..22].to_vec());
-    for (name, head) in store.heads().unwrap() {
+    for (name, version) in store.heads().unwrap() {
         let of_stream: Vec<RecordedEvent> =
             log.iter().filter(|e| e.stream == name).cloned().collect();
-        assert_eq!(of_stream.last().unwrap().stream_version, head);
+        assert_eq!(of_stream.last().unwrap().stream_version + 1, version);
         assert_eq!(store.read_stream(&name, 0).unwrap(), of_stream);
         assert_eq!(
             store.read_stream(&name, 2).unwrap(),
@@ -616,13 +617,18 @@ fn a_format_1_store_keeps_reading_and_takes_new_appends() {
     assert!(old.duplicate);
     assert!(old.events.contains(&log[20]));
     // New appends land after the old log, and a retried old command writes nothing.
-    let org = StreamId::org();
-    let head = store.stream_version(&org).unwrap().unwrap();
+    let org = StreamId::Organisation;
+    let version = store.stream_version(&org).unwrap();
     let added = store
-        .append(&org, ExpectedVersion::Exact(head), cmd(0xfeed), evs(0, 2))
+        .append(
+            &org,
+            ExpectedVersion::Exact(version),
+            cmd(0xfeed),
+            evs(0, 2),
+        )
         .unwrap();
     assert_eq!(positions(&added.events), vec![50, 51]);
-    assert_eq!(versions(&added.events), vec![head + 1, head + 2]);
+    assert_eq!(versions(&added.events), vec![version, version + 1]);
     let retried = store
         .append(&org, ExpectedVersion::Any, log[0].command_id, evs(9, 1))
         .unwrap();
@@ -693,7 +699,7 @@ fn records_spanning_a_big_batch_survive_a_reopen() {
         store.read_stream(&stream("cycle-a"), 10).unwrap(),
         before
             .iter()
-            .filter(|e| e.stream.as_str() == "cycle-a")
+            .filter(|e| e.stream == stream("cycle-a"))
             .skip(10)
             .cloned()
             .collect::<Vec<_>>()

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use chrono::{DateTime, TimeZone, Utc};
+use okr_core::CycleId;
 use okr_store::{
     Durability, EventStore, NewEvent, RecordedEvent, SledStore, StoreOptions, StreamId,
 };
@@ -18,9 +19,19 @@ pub fn cmd(n: u128) -> Uuid {
     Uuid::from_u128(0xC0DE_0000_0000_0000_0000_0000_0000_0000 + n)
 }
 
-/// A valid stream id.
+/// A stream for a test's name: `"org"` is the organisation's, any other name a cycle's whose
+/// id is derived from the name (the same name, the same stream).
 pub fn stream(name: &str) -> StreamId {
-    StreamId::new(name).unwrap()
+    if name == "org" {
+        return StreamId::Organisation;
+    }
+    // FNV-1a, 128 bits.
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for b in name.bytes() {
+        hash ^= u128::from(b);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+    }
+    StreamId::Cycle(CycleId(Uuid::from_u128(hash)))
 }
 
 /// A small event whose payload carries `n`.

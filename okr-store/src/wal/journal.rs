@@ -1,37 +1,5 @@
-//! The write-ahead journal that makes a [`Durability::Sync`](crate::Durability::Sync) append
-//! durable with one write and one `fdatasync`.
-//!
-//! sled 0.34 makes a write durable only through `Db::flush`, which writes its log in two
-//! steps and, on Linux, ends in `sync_file_range` (which does not empty the device's write
-//! cache, so the store adds an `fsync`): three waits for the disk per append. The journal
-//! takes that flush off the append path. An append in `Sync` mode commits its sled
-//! transaction (in memory), writes the same writes as one *frame* at the journal's tail and
-//! `fdatasync`s the journal before it returns. sled writes its own log in the background;
-//! every [`CHECKPOINT_BYTES`] the store flushes sled, `fsync`s its files and starts the
-//! journal over. Opening a store replays the frames sled does not have yet.
-//!
-//! # File
-//!
-//! `journal` in the store's directory. The file is filled with zeros ahead of the tail (so a
-//! frame overwrites allocated blocks and `fdatasync` has no file size or block map to write)
-//! and reused from the start after every checkpoint.
-//!
-//! * **Header**, the first [`PAGE`] bytes: `OKRJRNL\0`, the journal format (`u32` BE), the
-//!   *generation* (`u64` BE), a CRC-32 of those 20 bytes (`u32` BE), zeros. A checkpoint
-//!   writes the header with the next generation; the header fits one disk sector, so it is
-//!   written whole or not at all.
-//! * **Frames**, from byte [`PAGE`] on, each padded with zeros to a multiple of [`PAGE`] (a
-//!   frame never shares a page with the next, so writing one never reads a page back):
-//!   `OKRF`, a CRC-32 (`u32` BE) of the next 16 bytes and the payload, the payload's length
-//!   (`u64` BE), the generation (`u64` BE), the payload.
-//! * **Payload**: the position counter before and after the append (`u64` BE each), the
-//!   number of writes (`u32` BE), then per write the sled tree (`u8`, see [`TreeId`]), the
-//!   key and the value (each a `u32` BE length and the bytes).
-//!
-//! The frames of the header's generation, from the first page on, up to the first frame that
-//! is missing, torn (CRC) or of another generation, are the journal. An append returns only
-//! after the `fdatasync` that covers its frame, and frames are written in the order of their
-//! positions, so every acknowledged frame lies in that unbroken run.
+//! The journal file: its header, its frames and their format (see the [module
+//! documentation](super)).
 
 use std::fs::{self, File};
 use std::io;
@@ -47,7 +15,7 @@ pub(crate) const FILE_NAME: &str = "journal";
 pub(crate) const TEMP_NAME: &str = "journal.tmp";
 /// Unit of the journal's layout: the header and every frame start on a page boundary.
 pub(crate) const PAGE: u64 = 4096;
-/// Once the tail passes this many bytes, the next append checkpoints: sled is flushed and
+/// Once the tail passes this many bytes, the next append checkpoints: the backend is flushed and
 /// the journal starts over. Bounds the journal's size and the replay on open.
 pub(crate) const CHECKPOINT_BYTES: u64 = 32 << 20;
 /// Size of a new journal; it grows by doubling (zero-filled) up to the checkpoint size.
@@ -58,41 +26,20 @@ const FRAME_MAGIC: &[u8; 4] = b"OKRF";
 /// Frame header: magic, CRC, payload length, generation.
 const FRAME_HEADER: usize = 24;
 
-/// The sled trees an append writes, as numbered in the journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TreeId {
-    Meta = 0,
-    Events = 1,
-    Streams = 2,
-    Heads = 3,
-    CommandBatches = 4,
-    Counters = 5,
-}
+/// A keyspace of the store behind the journal: an opaque number the backend gives meaning
+/// to (the sled backend maps each to one of its trees). The journal only stores it.
+pub(crate) type Keyspace = u8;
 
-impl TreeId {
-    fn from_byte(b: u8) -> Option<TreeId> {
-        Some(match b {
-            0 => TreeId::Meta,
-            1 => TreeId::Events,
-            2 => TreeId::Streams,
-            3 => TreeId::Heads,
-            4 => TreeId::CommandBatches,
-            5 => TreeId::Counters,
-            _ => return None,
-        })
-    }
-}
-
-/// Everything one append (or batch) writes to sled: what its transaction inserts and what its
-/// journal frame holds.
+/// Everything one append (or batch) writes: what its journal frame holds and what the
+/// backend then inserts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WriteSet {
-    /// The position counter before the append: the transaction writes only if it still is.
+    /// The position counter before the append.
     pub(crate) first: u64,
     /// The position counter after the append.
     pub(crate) next: u64,
-    /// Inserts, in order.
-    pub(crate) writes: Vec<(TreeId, Vec<u8>, Vec<u8>)>,
+    /// Inserts, in order: keyspace, key, value.
+    pub(crate) writes: Vec<(Keyspace, Vec<u8>, Vec<u8>)>,
 }
 
 impl WriteSet {
@@ -120,8 +67,8 @@ impl WriteSet {
         let count = u32::try_from(self.writes.len())
             .map_err(|_| format!("{} writes in one append", self.writes.len()))?;
         frame.extend_from_slice(&count.to_be_bytes());
-        for (tree, key, value) in &self.writes {
-            frame.push(*tree as u8);
+        for (keyspace, key, value) in &self.writes {
+            frame.push(*keyspace);
             for bytes in [key, value] {
                 let len = u32::try_from(bytes.len())
                     .map_err(|_| format!("a value of {} bytes", bytes.len()))?;
@@ -147,11 +94,10 @@ impl WriteSet {
         let count = r.u32()?;
         let mut writes = Vec::with_capacity((count as usize).min(payload.len() / 9));
         for _ in 0..count {
-            let tree = r.bytes(1)?[0];
-            let tree = TreeId::from_byte(tree).ok_or_else(|| format!("unknown tree {tree}"))?;
+            let keyspace = r.bytes(1)?[0];
             let key = r.sized()?.to_vec();
             let value = r.sized()?.to_vec();
-            writes.push((tree, key, value));
+            writes.push((keyspace, key, value));
         }
         if !r.0.is_empty() {
             return Err(format!("{} bytes after the last write", r.0.len()));
@@ -276,7 +222,7 @@ impl Journal {
     }
 
     /// Opens the journal in `dir` for appends, creating it if there is none, and starts it
-    /// over: call it only when sled holds everything the journal held (after
+    /// over: call it only when the backend holds everything the journal held (after
     /// [`Journal::recover`] and a flush).
     pub(crate) fn open(dir: &Path) -> Result<Journal, StoreError> {
         let path = dir.join(FILE_NAME);
@@ -376,7 +322,7 @@ impl Journal {
     }
 
     /// Starts the journal over and gives back the space it grew into: for a store closed
-    /// cleanly, when sled holds everything durably.
+    /// cleanly, when the backend holds everything durably.
     pub(crate) fn close(&self) -> Result<(), StoreError> {
         self.reset()?;
         let mut tail = self.lock();
@@ -401,7 +347,7 @@ impl Journal {
     }
 
     /// Starts the journal over with the next generation, which retires every frame in it:
-    /// call it only when sled holds, durably, everything the journal held.
+    /// call it only when the backend holds, durably, everything the journal held.
     pub(crate) fn reset(&self) -> Result<(), StoreError> {
         let mut tail = self.lock();
         let generation = tail.generation.wrapping_add(1);
@@ -481,16 +427,8 @@ mod tests {
             first,
             next,
             writes: vec![
-                (
-                    TreeId::Events,
-                    first.to_be_bytes().to_vec(),
-                    vec![7; value_len],
-                ),
-                (
-                    TreeId::Counters,
-                    b"next_position".to_vec(),
-                    next.to_be_bytes().to_vec(),
-                ),
+                (1, first.to_be_bytes().to_vec(), vec![7; value_len]),
+                (5, b"next_position".to_vec(), next.to_be_bytes().to_vec()),
             ],
         }
     }

@@ -1,8 +1,8 @@
-//! The applier of a [`Durability::Sync`](crate::Durability::Sync) store: a thread that
-//! inserts journaled write sets into sled after their appends have returned.
+//! The applier: a thread that inserts journaled write sets into the store behind the journal
+//! after their appends have returned.
 //!
-//! A `Sync` append is durable once its journal frame is `fdatasync`ed; the sled inserts after
-//! that only make it readable. The writer therefore hands each write set to this thread and
+//! An append is durable once its journal frame is `fdatasync`ed; the inserts after that only
+//! make it readable. The writer therefore hands each write set to this thread and
 //! returns, and the thread applies the sets in the order they were pushed, each in the order of
 //! its inserts (the counter after the events and the stream index). Readers that must see every
 //! acknowledged append first [`Applier::settle`]: they wait until the sets pushed before them
@@ -10,7 +10,7 @@
 //! [`MAX_QUEUED_BYTES`], which bounds both the memory the queue takes and how long a reader
 //! can wait.
 //!
-//! Waking a thread on another core costs about as much as the sled inserts of a small append,
+//! Waking a thread on another core costs about as much as the inserts of a small append,
 //! so an append wakes the idle applier only once 256 KiB are queued or the oldest queued set
 //! waited 10 ms; a reader that must wait wakes it at once. Small appends are thereby applied in
 //! groups, and a store that is closed applies what is left first.
@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::journal::WriteSet;
+use super::WriteSet;
 
 /// How many bytes of write sets may wait for the applier before appends wait for it.
 const MAX_QUEUED_BYTES: usize = 8 << 20;
@@ -35,7 +35,7 @@ const MAX_QUEUED_BYTES: usize = 8 << 20;
 const WAKE_BYTES: usize = 256 << 10;
 
 /// ...or once the oldest queued set waited this long. Waking a thread on another core costs
-/// about as much as the sled inserts of a small append, so small appends are applied in
+/// about as much as the inserts of a small append, so small appends are applied in
 /// groups; a reader wakes the applier at once.
 const WAKE_AFTER: Duration = Duration::from_millis(10);
 
@@ -230,7 +230,7 @@ fn run(shared: &Shared, mut apply: ApplyFn) {
                 Err(panic) => {
                     failure = Some(format!(
                         "applying a journaled append panicked: {}",
-                        crate::sled_store::panic_message(&panic)
+                        crate::error::panic_message(&panic)
                     ))
                 }
             }
@@ -249,14 +249,13 @@ fn run(shared: &Shared, mut apply: ApplyFn) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::TreeId;
     use std::sync::mpsc;
 
     fn set(first: u64) -> WriteSet {
         WriteSet {
             first,
             next: first + 1,
-            writes: vec![(TreeId::Events, first.to_be_bytes().to_vec(), vec![0; 100])],
+            writes: vec![(1, first.to_be_bytes().to_vec(), vec![0; 100])],
         }
     }
 
@@ -376,7 +375,7 @@ mod tests {
         let big = WriteSet {
             first: 0,
             next: 1,
-            writes: vec![(TreeId::Events, vec![0; 8], vec![0; MAX_QUEUED_BYTES + 1])],
+            writes: vec![(1, vec![0; 8], vec![0; MAX_QUEUED_BYTES + 1])],
         };
         applier.push(big);
         let (reserved, done) = mpsc::channel();

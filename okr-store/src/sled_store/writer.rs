@@ -1,0 +1,420 @@
+//! Appends: the writer lock and what it keeps in memory (the command index, the counter, the
+//! versions of the streams it wrote), staging a batch into records and a write set, and
+//! writing it: through the write-ahead log under [`Durability::Sync`](super::Durability::Sync),
+//! in one sled transaction otherwise.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::MutexGuard;
+
+use okr_core::StreamId;
+use rustc_hash::FxHashMap;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use uuid::Uuid;
+
+use crate::codec::{RecordReader, RecordWriter};
+use crate::error::StoreError;
+use crate::event::RecordedEvent;
+use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, Tx};
+use crate::wal::WriteSet;
+
+use super::dir::FORMAT_VERSION;
+use super::dir::{write_marker, Marker, FORMAT_KEY};
+use super::handle::SledStore;
+use super::records::{decode_u64, stream_key, NEXT_POSITION_KEY};
+use super::trees::{CommandIndex, Space, Writer};
+
+/// Bytes per command in a `command_batches` value: id, first position, count.
+const COMMAND_ENTRY: usize = 32;
+/// How many stream versions the writer keeps in memory (see [`Writer::versions`]) before it
+/// lets the applier catch up and reads them from sled again.
+const MAX_CACHED_VERSIONS: usize = 4096;
+
+/// What format 1's `commands` tree keeps per command id (as JSON), as far as the index needs
+/// it.
+#[derive(serde::Deserialize)]
+struct Format1Command {
+    first_position: u64,
+    count: u64,
+}
+
+impl SledStore {
+    /// Locks the writer and loads it (the command index, the counter) if this is its first
+    /// use.
+    pub(super) fn lock_writer(&self) -> Result<MutexGuard<'_, Option<Writer>>, StoreError> {
+        // The writer changes only after an append is durable, in steps that cannot fail, so a
+        // poisoned lock still guards a consistent writer.
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(Writer {
+                index: self.load_command_index()?,
+                next: self.next_position()?,
+                versions: FxHashMap::default(),
+            });
+        }
+        Ok(guard)
+    }
+
+    /// Where the events of the append of `command_id` are: first position and count.
+    pub(super) fn find_in_index(&self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
+        let writer = self.lock_writer()?;
+        let writer = writer.as_ref().expect("lock_writer loads the writer");
+        Ok(writer.index.get(&command_id.as_u128()).copied())
+    }
+
+    fn load_command_index(&self) -> Result<CommandIndex, StoreError> {
+        let trees = self.sled.trees()?;
+        let mut index = CommandIndex::default();
+        for entry in trees.commands.iter() {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let at = || format!("commands/{}", Uuid::from_slice(&key).unwrap_or_default());
+            let id = <[u8; 16]>::try_from(key.as_ref())
+                .map_err(|_| self.corrupt(&at(), "key is not a command id".to_owned()))?;
+            let record: Format1Command = serde_json::from_slice(&value)
+                .map_err(|e| self.corrupt(&at(), format!("does not decode: {e}")))?;
+            index.insert(
+                u128::from_be_bytes(id),
+                (record.first_position, record.count),
+            );
+        }
+        for entry in trees.command_batches.iter() {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let key = self.decode_u64("command_batches", &key)?;
+            if value.is_empty() || value.len() % COMMAND_ENTRY != 0 {
+                return Err(self.corrupt(
+                    &format!("command_batches/{key}"),
+                    format!(
+                        "expected a multiple of {COMMAND_ENTRY} bytes, found {}",
+                        value.len()
+                    ),
+                ));
+            }
+            for e in value.chunks_exact(COMMAND_ENTRY) {
+                let id = u128::from_be_bytes(e[..16].try_into().expect("16 bytes"));
+                let first = decode_u64(&e[16..24]).unwrap_or_default();
+                let count = decode_u64(&e[24..]).unwrap_or_default();
+                index.insert(id, (first, count));
+            }
+        }
+        Ok(index)
+    }
+
+    /// Applies `batch` (see [`crate::EventStore::append_batch`]).
+    pub(super) fn write_batch(
+        &self,
+        batch: Vec<AppendRequest>,
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut guard = self.lock_writer()?;
+        let writer = guard.as_mut().expect("lock_writer loads the writer");
+        if writer.versions.len() > MAX_CACHED_VERSIONS {
+            // sled holds every head once the applier caught up.
+            self.sled.trees()?;
+            writer.versions.clear();
+        }
+        let mut staging = Staging {
+            store: self,
+            writer: &*writer,
+            first: writer.next,
+            staged: 0,
+            records: Vec::new(),
+            record: RecordWriter::new(),
+            runs: Vec::new(),
+            versions: HashMap::new(),
+            commands: FxHashMap::default(),
+            order: Vec::new(),
+        };
+        let outcomes = batch
+            .into_iter()
+            .map(|request| append_in(&mut staging, request))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        staging.finish_record();
+        if staging.staged == 0 {
+            return Ok(outcomes);
+        }
+        let upgrade = self.older_format.load(Ordering::SeqCst);
+        let set = staging.write_set(upgrade);
+        let (next, versions, commands) = (set.next, staging.versions, staging.commands);
+        match self.sled.wal() {
+            // Durable first, then visible: a frame that reached the disk is never lost, and
+            // readers never see an append that a crash could take back.
+            Some(wal) => wal.append(set)?,
+            None => self.commit(writer, &set)?,
+        }
+        writer.next = next;
+        writer.versions.extend(versions);
+        writer.index.extend(commands);
+        if upgrade {
+            self.older_format.store(false, Ordering::SeqCst);
+            write_marker(&self.path, Marker::Ready)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Applies a write set in one sled transaction, if the position counter is still where
+    /// the set expects it.
+    fn commit(&self, writer: &Writer, set: &WriteSet) -> Result<(), StoreError> {
+        let trees = self.sled.trees_for_writer(writer);
+        (
+            &trees.meta,
+            &trees.events,
+            &trees.streams,
+            &trees.heads,
+            &trees.command_batches,
+            &trees.counters,
+        )
+            .transaction(
+                |(meta, events, streams, heads, command_batches, counters)| {
+                    let counter = counters
+                        .get(NEXT_POSITION_KEY)?
+                        .and_then(|b| decode_u64(&b));
+                    if counter != Some(set.first) {
+                        return Err(ConflictableTransactionError::Abort(self.corrupt(
+                            "counters/next_position",
+                            format!(
+                                "the counter moved from {} to {counter:?} during an append: \
+                             another writer is using the store",
+                                set.first
+                            ),
+                        )));
+                    }
+                    for (keyspace, key, value) in &set.writes {
+                        let tree = match Space::from_keyspace(*keyspace) {
+                            Some(Space::Meta) => meta,
+                            Some(Space::Events) => events,
+                            Some(Space::Streams) => streams,
+                            Some(Space::Heads) => heads,
+                            Some(Space::CommandBatches) => command_batches,
+                            Some(Space::Counters) => counters,
+                            None => unreachable!("the writer stages only its own trees"),
+                        };
+                        tree.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(|e| self.transaction_error(e))
+    }
+
+    /// The version of `stream` as sled holds it, without waiting for the applier: only for
+    /// a stream the writer did not append to since it last caught up.
+    fn stored_version(&self, writer: &Writer, stream: &StreamId) -> Result<u64, StoreError> {
+        let head = self
+            .sled
+            .trees_for_writer(writer)
+            .heads
+            .get(stream.name().as_bytes())
+            .map_err(|e| self.sled_error(e))?;
+        self.version_from_head(head)
+    }
+
+    pub(super) fn transaction_error(&self, e: TransactionError<StoreError>) -> StoreError {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => self.sled_error(e),
+        }
+    }
+}
+
+impl From<StoreError> for ConflictableTransactionError<StoreError> {
+    fn from(e: StoreError) -> Self {
+        ConflictableTransactionError::Abort(e)
+    }
+}
+
+/// One batch, staged before it is written: reads go to what the batch staged so far, to the
+/// [`Writer`] (the writer lock keeps it still) and to sled; events are encoded into records as
+/// they are staged, and [`Staging::write_set`] turns everything into the batch's write set.
+struct Staging<'a> {
+    store: &'a SledStore,
+    writer: &'a Writer,
+    /// The position counter when staging began (checked again inside a transaction).
+    first: u64,
+    /// Number of staged events.
+    staged: u64,
+    /// Finished records with their keys, then the one being filled.
+    records: Vec<(u64, Vec<u8>)>,
+    record: RecordWriter,
+    /// Stream runs: stream, first version, first position, length.
+    runs: Vec<(StreamId, u64, u64, u64)>,
+    /// The versions of the streams the batch wrote.
+    versions: HashMap<StreamId, u64>,
+    commands: FxHashMap<u128, (u64, u64)>,
+    /// Command ids in the order of their appends.
+    order: Vec<u128>,
+}
+
+impl Staging<'_> {
+    /// Closes the record being filled.
+    fn finish_record(&mut self) {
+        let record = std::mem::replace(&mut self.record, RecordWriter::new());
+        if record.count() > 0 {
+            let key = self.first + self.staged - u64::from(record.count());
+            self.records.push((key, record.finish()));
+        }
+    }
+
+    /// A staged event, decoded back from the records (only a command repeated within its own
+    /// batch needs this).
+    fn staged_event(&self, position: u64) -> Result<RecordedEvent, StoreError> {
+        let current = self.record.snapshot();
+        let key_of_current = self.first + self.staged - u64::from(self.record.count());
+        let all = self
+            .records
+            .iter()
+            .map(|(k, r)| (*k, r.as_slice()))
+            .chain(std::iter::once((key_of_current, current.as_slice())));
+        for (key, bytes) in all {
+            let Ok(mut reader) = RecordReader::new(bytes, key) else {
+                continue;
+            };
+            let mut p = key;
+            while let Some(Ok(view)) = reader.next_event() {
+                if p == position {
+                    return view
+                        .to_recorded()
+                        .map_err(|e| self.store.corrupt(&format!("events/{position}"), e));
+                }
+                p += 1;
+            }
+        }
+        Err(self.store.corrupt(
+            &format!("events/{position}"),
+            "command index points past the batch".to_owned(),
+        ))
+    }
+
+    /// What the batch staged, as sled writes: records, stream runs, heads, counter, command
+    /// ids, and the format mark when `upgrade`.
+    fn write_set(&mut self, upgrade: bool) -> WriteSet {
+        let mut writes =
+            Vec::with_capacity(self.records.len() + self.runs.len() + self.versions.len() + 3);
+        if upgrade {
+            writes.push((
+                Space::Meta.keyspace(),
+                FORMAT_KEY.to_vec(),
+                FORMAT_VERSION.to_be_bytes().to_vec(),
+            ));
+        }
+        for (key, bytes) in std::mem::take(&mut self.records) {
+            writes.push((Space::Events.keyspace(), key.to_be_bytes().to_vec(), bytes));
+        }
+        for (stream, version, position, len) in &self.runs {
+            let mut value = Vec::with_capacity(16);
+            value.extend_from_slice(&position.to_be_bytes());
+            value.extend_from_slice(&len.to_be_bytes());
+            writes.push((
+                Space::Streams.keyspace(),
+                stream_key(stream, *version),
+                value,
+            ));
+        }
+        for (stream, version) in &self.versions {
+            // On disk, a head is the version of the stream's last event.
+            writes.push((
+                Space::Heads.keyspace(),
+                stream.name().into_bytes(),
+                (version - 1).to_be_bytes().to_vec(),
+            ));
+        }
+        let next = self.first + self.staged;
+        writes.push((
+            Space::Counters.keyspace(),
+            NEXT_POSITION_KEY.to_vec(),
+            next.to_be_bytes().to_vec(),
+        ));
+        let mut ids = Vec::with_capacity(self.order.len() * COMMAND_ENTRY);
+        for id in &self.order {
+            let (position, count) = self.commands[id];
+            ids.extend_from_slice(&id.to_be_bytes());
+            ids.extend_from_slice(&position.to_be_bytes());
+            ids.extend_from_slice(&count.to_be_bytes());
+        }
+        writes.push((
+            Space::CommandBatches.keyspace(),
+            self.first.to_be_bytes().to_vec(),
+            ids,
+        ));
+        WriteSet {
+            first: self.first,
+            next,
+            writes,
+        }
+    }
+}
+
+impl Tx for Staging<'_> {
+    type Error = StoreError;
+
+    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
+        let id = command_id.as_u128();
+        Ok(self
+            .commands
+            .get(&id)
+            .or_else(|| self.writer.index.get(&id))
+            .copied())
+    }
+
+    fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {
+        if position >= self.first {
+            return self.staged_event(position);
+        }
+        // A repeated command: its events may still be on their way into sled, which
+        // `events_at` waits for.
+        let mut events = self.store.events_at(position, 1)?;
+        Ok(events.pop().expect("events_at returns exactly one"))
+    }
+
+    fn version(&mut self, stream: &StreamId) -> Result<u64, StoreError> {
+        match self
+            .versions
+            .get(stream)
+            .or_else(|| self.writer.versions.get(stream))
+        {
+            Some(version) => Ok(*version),
+            // No append this handle remembers wrote the stream, so sled's head is the
+            // latest.
+            None => self.store.stored_version(self.writer, stream),
+        }
+    }
+
+    fn next_position(&mut self) -> Result<u64, StoreError> {
+        Ok(self.first + self.staged)
+    }
+
+    fn write(
+        &mut self,
+        command_id: Uuid,
+        record: &CommandRecord,
+        events: &[RecordedEvent],
+    ) -> Result<(), StoreError> {
+        for e in events {
+            self.record.push(e)?;
+            self.staged += 1;
+            if self.record.is_full() {
+                self.finish_record();
+            }
+            match self.runs.last_mut() {
+                Some((stream, version, _, len))
+                    if *stream == e.stream && *version + *len == e.stream_version =>
+                {
+                    *len += 1;
+                }
+                _ => self
+                    .runs
+                    .push((e.stream, e.stream_version, e.global_position, 1)),
+            }
+        }
+        if let Some(last) = events.last() {
+            self.versions.insert(last.stream, last.stream_version + 1);
+        }
+        let id = command_id.as_u128();
+        self.commands
+            .insert(id, (record.first_position, record.count));
+        self.order.push(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,250 @@
+//! The write-ahead log that makes a [`Durability::Sync`](crate::Durability::Sync) append
+//! durable with one write and one `fdatasync`, and the thread that applies it afterwards.
+//!
+//! A backend that writes through the log hands each append to [`Wal::append`] as a
+//! [`WriteSet`]: the position counter before and after the append and its inserts, each into
+//! a *keyspace* (an opaque `u8` that the backend gives meaning to; the sled backend maps each
+//! to one of its trees). The log writes the set as one *frame* at the journal's tail and
+//! `fdatasync`s the journal; then the append returns, and the [applier](applier) inserts the
+//! set into the backend ([`Target::apply`]), in order. Readers call [`Wal::settle`] first, so
+//! they see every acknowledged append and never one a crash could take back. Once the journal
+//! passes [`CHECKPOINT_BYTES`](journal::CHECKPOINT_BYTES), the append that crossed the mark *checkpoints*: it waits for
+//! the applier, makes the backend durable ([`Target::flush`]) and starts the journal over.
+//! Opening a store replays the frames the backend may not have yet ([`recover`]).
+//!
+//! The log knows nothing of the backend's layout: it stores keyspaces, keys and values, and
+//! the counters it checks frames against.
+//!
+//! # File
+//!
+//! `journal` in the store's directory. The file is filled with zeros ahead of the tail (so a
+//! frame overwrites allocated blocks and `fdatasync` has no file size or block map to write)
+//! and reused from the start after every checkpoint. All numbers are big-endian.
+//!
+//! * **Header**, the first [`PAGE`](journal::PAGE) bytes: `OKRJRNL\0`, the journal format
+//!   (`u32`, 1), the *generation* (`u64`), a CRC-32 of those 20 bytes (`u32`), zeros. A
+//!   checkpoint writes the header with the next generation, which retires every frame; the
+//!   header fits one disk sector, so it is written whole or not at all.
+//! * **Frames**, from byte 4096 on, each padded with zeros to a multiple of 4 KiB (a frame
+//!   never shares a page with the next, so writing one never reads a page back): `OKRF`, a
+//!   CRC-32 (`u32`) of the next 16 bytes and the payload, the payload's length (`u64`), the
+//!   generation (`u64`), the payload.
+//! * **Payload**: the position counter before and after the append (`u64` each), the number
+//!   of writes (`u32`), then per write the keyspace (`u8`), the key and the value (each a
+//!   `u32` length and the bytes).
+//!
+//! The frames of the header's generation, from the first page on, up to the first frame that
+//! is missing, torn (CRC) or of another generation, are the journal. An append returns only
+//! after the `fdatasync` that covers its frame, and frames are written in the order of their
+//! positions, so every acknowledged frame lies in that unbroken run.
+//!
+//! # Recovery, failures, closing
+//!
+//! * **Recovery** ([`recover`]): every insert the backend received since the last checkpoint
+//!   belongs to one of the journal's frames (a frame is durable before its inserts are
+//!   applied), so applying all of them in order gives the state after the last one, whatever
+//!   part of them the backend had written. A journal whose frames do not continue each other,
+//!   or that starts after the end of the backend's log, or ends before it, is
+//!   [`StoreError::Corrupt`].
+//! * **Failures.** If the journal write or its `fdatasync` fails, the append's outcome is
+//!   unknown until the store is reopened, so the log refuses all later appends
+//!   ([`StoreError::Halted`]). If the applier fails to insert a set (the append itself is
+//!   durable), the log refuses later appends and every [`Wal::settle`] that would have to
+//!   wait for that set, with [`StoreError::Halted`]; reopening applies it from the journal.
+//! * **Closing.** Dropping the [`Wal`] lets the applier finish, flushes the backend and starts
+//!   the journal over, shrunk back to 1 MiB, so a store closed cleanly opens without a
+//!   replay. If any step fails, the journal keeps its frames and the next open replays them.
+
+pub(crate) mod applier;
+pub(crate) mod journal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::StoreError;
+
+use applier::Applier;
+use journal::Journal;
+pub(crate) use journal::{Keyspace, WriteSet, FILE_NAME, TEMP_NAME};
+
+/// The store behind the log: where the applier inserts write sets.
+pub(crate) trait Target: Send + Sync + 'static {
+    /// Inserts a write set whose frame is durable, in order; an error is the reason the
+    /// applier stops.
+    fn apply(&self, set: &WriteSet) -> Result<(), String>;
+
+    /// Makes everything applied so far durable in the backend's own files.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// An open write-ahead log: the journal and the applier thread of one store.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    /// The store's directory.
+    dir: PathBuf,
+    journal: Journal,
+    applier: Applier,
+    target: Arc<dyn Target>,
+}
+
+impl std::fmt::Debug for dyn Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Target")
+    }
+}
+
+/// Reads the journal in `dir`, if there is one, checks that its frames write only keyspaces
+/// `known` accepts and continue each other and the backend's log (whose position counter is
+/// `next`), and then calls `apply` with each frame's write set, in order. Returns how many
+/// frames there were.
+pub(crate) fn recover(
+    dir: &Path,
+    next: u64,
+    known: impl Fn(Keyspace) -> bool,
+    mut apply: impl FnMut(&WriteSet) -> Result<(), StoreError>,
+) -> Result<usize, StoreError> {
+    let mut frames = Vec::new();
+    Journal::recover(dir, |offset, set| {
+        if let Some((keyspace, _, _)) = set.writes.iter().find(|(k, _, _)| !known(*k)) {
+            return Err(StoreError::Corrupt {
+                location: format!("{} (frame at byte {offset})", dir.join(FILE_NAME).display()),
+                detail: format!("frame does not decode: unknown keyspace {keyspace}"),
+            });
+        }
+        frames.push((offset, set));
+        Ok(())
+    })?;
+    let journal_error = |detail: String| StoreError::Corrupt {
+        location: format!("{} ({FILE_NAME})", dir.display()),
+        detail,
+    };
+    if let (Some((offset, first)), Some((_, last))) = (frames.first(), frames.last()) {
+        if first.first > next {
+            return Err(journal_error(format!(
+                "the frame at byte {offset} starts at position {}, but the log ends before \
+                 position {next}: the store lost appends that a checkpoint had made durable",
+                first.first
+            )));
+        }
+        if next > last.next {
+            return Err(journal_error(format!(
+                "the log holds positions up to {next}, past the journal's end at {}: \
+                 appends were made that the journal does not hold",
+                last.next
+            )));
+        }
+        for pair in frames.windows(2) {
+            let ((_, before), (offset, set)) = (&pair[0], &pair[1]);
+            if set.first != before.next {
+                return Err(journal_error(format!(
+                    "the frame at byte {offset} starts at position {}, but the frame \
+                     before it ends before position {}",
+                    set.first, before.next
+                )));
+            }
+        }
+    }
+    // Every write the backend holds since the last checkpoint is in these frames: applying
+    // all of them, in order, gives the state after the last one.
+    for (_, set) in &frames {
+        apply(set)?;
+    }
+    Ok(frames.len())
+}
+
+/// Whether `dir` holds a journal.
+pub(crate) fn exists(dir: &Path) -> bool {
+    dir.join(FILE_NAME).exists()
+}
+
+/// Starts the journal in `dir` over (creating it if there is none), retiring its frames:
+/// call it only when the backend holds, durably, everything the journal held (after
+/// [`recover`] and a flush).
+pub(crate) fn start_over(dir: &Path) -> Result<(), StoreError> {
+    Journal::open(dir).map(drop)
+}
+
+impl Wal {
+    /// Starts the journal in `dir` over (see [`start_over`]) and the applier that inserts
+    /// into `target`.
+    pub(crate) fn open(dir: &Path, target: Arc<dyn Target>) -> Result<Wal, StoreError> {
+        let journal = Journal::open(dir)?;
+        let applier = Applier::start(Box::new({
+            let target = Arc::clone(&target);
+            move |set: &WriteSet| target.apply(set)
+        }))
+        .map_err(|source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Ok(Wal {
+            dir: dir.to_owned(),
+            journal,
+            applier,
+            target,
+        })
+    }
+
+    fn halted(&self, reason: String) -> StoreError {
+        StoreError::Halted {
+            path: self.dir.clone(),
+            reason,
+        }
+    }
+
+    /// Makes `set` durable as the journal's next frame, then queues it for the applier; a
+    /// checkpoint follows once the journal is full. Call it with the writes of one append at
+    /// a time, in position order (under the store's writer lock).
+    pub(crate) fn append(&self, set: WriteSet) -> Result<(), StoreError> {
+        // After a failed apply this fails for good: the applier keeps its failure.
+        self.applier
+            .reserve()
+            .map_err(|reason| self.halted(reason))?;
+        let due = self.journal.append(&set)?;
+        self.applier.push(set);
+        if due {
+            if let Err(e) = self.checkpoint() {
+                // The append is durable; the next one reports this.
+                self.journal.halt(format!("checkpoint failed: {e}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until every append acknowledged so far is applied to the backend: what a reader
+    /// does before it reads.
+    pub(crate) fn settle(&self) -> Result<(), StoreError> {
+        self.applier.settle().map_err(|reason| self.halted(reason))
+    }
+
+    /// Lets the applier catch up, flushes the backend and starts the journal over:
+    /// everything it held is now in the backend's files.
+    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+        self.settle()?;
+        self.target.flush()?;
+        self.journal.reset()
+    }
+
+    /// Refuses every later append, naming `reason`.
+    #[cfg(test)]
+    pub(crate) fn halt(&self, reason: String) {
+        self.journal.halt(reason);
+    }
+
+    /// Replaces the applier (tests that make applying fail).
+    #[cfg(test)]
+    pub(crate) fn replace_applier(&mut self, apply: applier::ApplyFn) {
+        self.applier = Applier::start(apply).expect("the applier thread starts");
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        let failure = self.applier.finish();
+        // Best effort: if any step fails the journal keeps its frames and the next open
+        // replays them.
+        if failure.is_none() && !self.journal.is_halted() && self.target.flush().is_ok() {
+            let _ = self.journal.close();
+        }
+    }
+}
