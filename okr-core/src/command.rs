@@ -75,7 +75,8 @@ impl Command {
 }
 
 /// Everything the engine can be asked to do. The phases each command is allowed in, the
-/// right it needs and where are in [`crate::decide::rules`] (rendered as `PERMISSIONS.md`).
+/// right it needs and on which unit are in the rules table of `decide` (rendered as
+/// `PERMISSIONS.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
