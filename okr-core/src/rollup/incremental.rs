@@ -167,7 +167,7 @@ pub struct UnitFigures {
 /// for (n, (day, body)) in script.into_iter().enumerate() {
 ///     let at = day0 + Duration::days(day);
 ///     let command = Command::new(uuid::Uuid::from_u128(100 + n as u128), master, at, body);
-///     for e in decide(&state, &command).unwrap() {
+///     for e in decide(&state, &command).unwrap().events {
 ///         state.apply(&e);
 ///         match rollup.as_mut() {
 ///             Some(r) => r.apply(&e),
