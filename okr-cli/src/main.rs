@@ -340,13 +340,30 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
     };
     let engine = open_or_create(path)?;
     let (mut ok, mut refused, mut lints) = (0u64, 0u64, 0u64);
-    for (i, line) in reader.lines().enumerate() {
+    for (i, line) in reader.split(b'\n').enumerate() {
         let n = i + 1;
-        let line = line.map_err(|e| CliError::read(file, e))?;
+        let bytes = line.map_err(|e| CliError::read(file, e))?;
+        // A UTF-8 byte-order mark (as some Windows editors write) opens the first line only.
+        let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if n == 1 => rest,
+            _ => &bytes[..],
+        };
+        let line = match std::str::from_utf8(bytes) {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!(
+                    "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
+                    file.display(),
+                    e.valid_up_to() + 1
+                );
+                refused += 1;
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let command: Command = match serde_json::from_str(&line) {
+        let command: Command = match serde_json::from_str(line) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("{}:{n}: invalid command: {e}", file.display());
@@ -374,14 +391,24 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
             Err(e) => return Err(CliError::engine(&format!("{}:{n}", file.display()), e)),
         }
     }
-    outln!("{ok} commands applied, {refused} refused, {lints} advisory lints met");
+    outln!(
+        "{}, {refused} refused, {}",
+        count(ok, "command applied", "commands applied"),
+        count(lints, "advisory lint met", "advisory lints met")
+    );
     if refused > 0 {
         return Err(CliError::invalid(format!(
-            "{}: {refused} commands refused",
-            file.display()
+            "{}: {}",
+            file.display(),
+            count(refused, "command refused", "commands refused")
         )));
     }
     Ok(())
+}
+
+/// `n` and the noun in the singular or the plural, as English wants it.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn export(path: &Path, file: &Path) -> CliResult {

@@ -456,6 +456,52 @@ fn apply_reports_refusals_by_line_and_exits_1() {
 }
 
 #[test]
+fn apply_takes_a_byte_order_mark_and_skips_a_line_that_is_not_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let env = |n: u32| {
+        format!("{{\"command_id\":\"00000000-0000-0000-0000-{n:012}\",\"actor\":\"00000000-0000-0000-0000-000000000001\",\"at\":\"2025-01-06T09:00:00Z\"}}")
+    };
+    let define = format!("{{\"envelope\":{},\"body\":{{\"type\":\"define_unit\",\"unit\":\"00000000-0000-0000-0000-000000000010\",\"name\":\"Root\",\"kind\":\"organisation\"}}}}", env(1));
+    let register = format!("{{\"envelope\":{},\"body\":{{\"type\":\"register_person\",\"person\":\"00000000-0000-0000-0000-000000000001\",\"name\":\"Alex\"}}}}", env(2));
+    // Line 1 opens with a byte-order mark, line 2 holds a byte that is not UTF-8.
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(define.as_bytes());
+    bytes.extend_from_slice(b"\n{\"envelope\": \"caf\xE9\"}\n");
+    bytes.extend_from_slice(register.as_bytes());
+    bytes.push(b'\n');
+    let file = d.join("cmds.jsonl");
+    std::fs::write(&file, &bytes).unwrap();
+    let r = okr(d, &["apply", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cmds.jsonl:2: not UTF-8: invalid byte at column 18"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("cmds.jsonl:1:"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("2 commands applied, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("1 command refused"), "{}", r.stderr);
+    assert_eq!(
+        export_lines(d, "okr.db").len(),
+        2,
+        "lines 1 and 3 went through"
+    );
+    // One command: the singular.
+    let one = d.join("one.jsonl");
+    let rename = format!("{{\"envelope\":{},\"body\":{{\"type\":\"rename_unit\",\"unit\":\"00000000-0000-0000-0000-000000000010\",\"name\":\"Verbund\"}}}}", env(3));
+    std::fs::write(&one, rename).unwrap();
+    let out = ok(d, &["apply", one.to_str().unwrap()]);
+    assert!(out.contains("1 command applied, 0 refused"), "{out}");
+}
+
+#[test]
 fn exit_codes_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
