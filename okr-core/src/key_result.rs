@@ -47,7 +47,8 @@ pub enum KrKind {
         /// The unit of measure.
         unit: Box<str>,
     },
-    /// Done or not (a check-in value ≥ 1 means done). Allowed, but linted as output-like.
+    /// Done or not: a check-in's value is 0 (open) or 1 (done), and `decide` refuses any
+    /// other value. Allowed, but linted as output-like.
     Milestone,
 }
 

@@ -138,7 +138,7 @@ impl Measure {
 
 /// Attainment of a value on a key result, in ppm, unclamped (within ±1000×): increase and
 /// decrease go linearly from baseline (0 %) to target (100 %); a threshold is 100 % on the
-/// right side (inclusive), else 0; a milestone is 100 % once a value ≥ 1 is checked in.
+/// right side (inclusive), else 0; a milestone is 100 % once it is checked in as done (1).
 /// `None` (no check-in) counts as the baseline.
 pub fn attainment_ppm(kind: &KrKind, value: Option<f64>) -> i64 {
     Measure::of(kind).attainment(value)

@@ -746,6 +746,12 @@ fn check_in_cases() -> Vec<Case> {
             field_exact("value", "a milestone is 0 (open) or 1 (done), got 0.5"),
         ),
         case(
+            "milestone beyond done (2): refused, as its documentation says",
+            &more,
+            cmd(MEMBER_A, at, b::check_in(KR_A2, 2.0, 9)),
+            field_exact("value", "a milestone is 0 (open) or 1 (done), got 2"),
+        ),
+        case(
             "KR owner who is no member of the unit, on their own KR",
             &more,
             cmd(OUTSIDER, at, b::check_in(KR_A2, 0.0, 4)),
