@@ -39,7 +39,10 @@ use okr_fixtures::demo::Demo;
 use okr_fixtures::workload::{Size, Workload, WorkloadSpec};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use store::{cycles_in_order, open_existing, open_or_create, parse_as_of, resolve_cycle, state_at};
+use store::{
+    cycles_in_order, default_cycle, open_existing, open_or_create, parse_as_of, resolve_cycle,
+    state_at,
+};
 
 /// okr: the event-sourced OKR cycle engine, for analysts.
 #[derive(Debug, Parser)]
@@ -104,17 +107,17 @@ enum Cmd {
     },
     /// Show every cycle's state and rollup as of a moment.
     Replay {
-        /// An RFC 3339 timestamp or a global position.
-        #[arg(long)]
+        /// A global position, an RFC 3339 timestamp or a date (its start, UTC).
+        #[arg(long, allow_hyphen_values = true)]
         as_of: String,
     },
     /// Report one cycle.
     Report {
-        /// Cycle id or name.
+        /// Cycle id or name (default: the running cycle, else the last closed one).
         #[arg(long)]
-        cycle: String,
-        /// An RFC 3339 timestamp or a global position.
-        #[arg(long)]
+        cycle: Option<String>,
+        /// A global position, an RFC 3339 timestamp or a date (its start, UTC).
+        #[arg(long, allow_hyphen_values = true)]
         as_of: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -224,7 +227,13 @@ fn run(cli: Cli) -> CliResult {
             as_of,
             format,
             out,
-        } => report_cmd(path, &cycle, as_of.as_deref(), format, out.as_deref()),
+        } => report_cmd(
+            path,
+            cycle.as_deref(),
+            as_of.as_deref(),
+            format,
+            out.as_deref(),
+        ),
         Cmd::Rescore {
             cycle,
             policy,
@@ -567,7 +576,7 @@ fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
 
 fn report_cmd(
     path: &Path,
-    cycle: &str,
+    cycle: Option<&str>,
     as_of: Option<&str>,
     format: Format,
     out: Option<&Path>,
@@ -575,9 +584,14 @@ fn report_cmd(
     let engine = open_existing(path)?;
     let at = as_of.map(parse_as_of).transpose()?;
     let (state, t) = state_at(&engine, at)?;
-    let id = resolve_cycle(&state, cycle)?;
-    let r = report::build(&state, id, t)
-        .ok_or_else(|| CliError::invalid(format!("--cycle: `{cycle}` has no report")))?;
+    let id = match cycle {
+        Some(cycle) => resolve_cycle(&state, cycle)?,
+        None => default_cycle(&state)?,
+    };
+    let r = report::build(&state, id, t).ok_or_else(|| {
+        let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
+        CliError::invalid(format!("--cycle: `{name}` has no report"))
+    })?;
     let text = match format {
         Format::Text => report::text(&r),
         Format::Json => to_json(&r)? + "\n",

@@ -35,13 +35,34 @@ pub fn parse_as_of(s: &str) -> CliResult<AsOf> {
     if let Ok(p) = s.parse::<u64>() {
         return Ok(AsOf::Position(p));
     }
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| AsOf::Time(t.with_timezone(&Utc)))
-        .map_err(|e| {
-            CliError::invalid(format!(
-                "--as-of: `{s}` is neither a position nor an RFC 3339 timestamp ({e})"
-            ))
-        })
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(AsOf::Time(t.with_timezone(&Utc)));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(AsOf::Time(day.and_time(NaiveTime::MIN).and_utc()));
+    }
+    Err(CliError::invalid(format!(
+        "--as-of: `{s}` is not a moment okr can read; give a global position (0, 1, 2, …), \
+         an RFC 3339 timestamp (2025-08-15T09:00:00Z) or a date (2025-08-15, its start in UTC)"
+    )))
+}
+
+/// The cycle a report shows when none is named: the running cycle (the one that started
+/// last, if several run), else the closed cycle that ended last.
+pub fn default_cycle(state: &State) -> CliResult<CycleId> {
+    let cycles = cycles_in_order(state);
+    let running = cycles.iter().rev().find(|c| c.phase == Phase::Running);
+    let closed = || {
+        cycles
+            .iter()
+            .filter(|c| c.phase == Phase::Closed)
+            .max_by_key(|c| (c.end, c.start, c.name.clone(), c.id))
+    };
+    running.or_else(closed).map(|c| c.id).ok_or_else(|| {
+        CliError::invalid(
+            "no cycle is running or closed: name the cycle to report with --cycle".to_owned(),
+        )
+    })
 }
 
 /// The state at a moment (or now) and the instant it stands for: the moment's time, the

@@ -502,6 +502,47 @@ fn apply_takes_a_byte_order_mark_and_skips_a_line_that_is_not_utf8() {
 }
 
 #[test]
+fn report_defaults_to_the_running_cycle_else_the_last_closed_and_reads_dates() {
+    let dir = demo_dir();
+    let d = dir.path();
+    // The demo's newest quarter is still being planned: the last closed one is reported.
+    assert_eq!(ok(d, &["report"]), ok(d, &["report", "--cycle", "2026-Q2"]));
+    // Mid-August 2025 the third quarter of 2025 was running.
+    let running = ok(d, &["report", "--as-of", "2025-08-15"]);
+    assert!(
+        running.starts_with("2025-Q3 (regular, running)"),
+        "{running}"
+    );
+    // A date stands for its start in UTC.
+    assert_eq!(
+        running,
+        ok(
+            d,
+            &[
+                "report",
+                "--cycle",
+                "2025-Q3",
+                "--as-of",
+                "2025-08-15T00:00:00Z"
+            ]
+        )
+    );
+    // A moment okr cannot read gets okr's message, naming what it can read.
+    for bad in ["-1", "yesterday", "2025-13-01"] {
+        let r = okr(d, &["report", "--as-of", bad]);
+        assert_eq!(r.code, 1, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("`{bad}` is not a moment okr can read"))
+                && r.stderr.contains("RFC 3339")
+                && r.stderr.contains("a date"),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn exit_codes_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -510,7 +551,8 @@ fn exit_codes_and_messages() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("okr.db"), "{}", r.stderr);
     // A usage error is invalid input too (not clap's 2, which means a storage failure here).
-    assert_eq!(okr(d, &["report"]).code, 1);
+    assert_eq!(okr(d, &["report", "--format", "pdf"]).code, 1);
+    assert_eq!(okr(d, &["rescore"]).code, 1);
     assert_eq!(okr(d, &["--help"]).code, 0);
     // A store path that is not a store: storage failure.
     std::fs::write(d.join("file.db"), b"not a store").unwrap();
