@@ -204,9 +204,14 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
         let Some(objs) = with_objectives.get_mut(&u) else {
             continue;
         };
+        // Committed objectives first, then drafts (marked as such), then dropped ones.
         objs.sort_by_key(|o| {
             (
-                o.status,
+                match o.status {
+                    ObjectiveStatus::Committed => 0,
+                    ObjectiveStatus::Draft => 1,
+                    ObjectiveStatus::Dropped => 2,
+                },
                 std::cmp::Reverse(o.weight),
                 o.text.title.clone(),
                 o.id,

@@ -543,6 +543,45 @@ fn report_defaults_to_the_running_cycle_else_the_last_closed_and_reads_dates() {
 }
 
 #[test]
+fn the_text_report_lists_committed_objectives_before_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
+    let line = |n: u32, body: String| {
+        format!(
+            "{{\"envelope\":{{\"command_id\":\"{}\",\"actor\":\"{}\",\"at\":\"2025-01-06T09:00:00Z\"}},\"body\":{body}}}",
+            id(1000 + n),
+            id(1)
+        )
+    };
+    let draft = |o: u32, title: &str| {
+        format!("{{\"type\":\"draft_objective\",\"cycle\":\"{}\",\"objective\":\"{}\",\"unit\":\"{}\",\"title\":\"{title}\",\"kind\":\"committed\"}}", id(20), id(o), id(10))
+    };
+    let lines = [
+        line(1, format!("{{\"type\":\"define_unit\",\"unit\":\"{}\",\"name\":\"Amt\",\"kind\":\"organisation\"}}", id(10))),
+        line(2, format!("{{\"type\":\"register_person\",\"person\":\"{}\",\"name\":\"Alex\"}}", id(1))),
+        line(3, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"okr_master\"}}", id(10), id(1))),
+        line(4, format!("{{\"type\":\"plan_cycle\",\"cycle\":\"{}\",\"name\":\"2025-Q1\",\"kind\":\"regular\",\"start\":\"2025-01-06\",\"end\":\"2025-03-28\",\"check_in_weekday\":\"Mon\"}}", id(20))),
+        // The draft's title sorts first, so only the status can put it second.
+        line(5, draft(30, "Aaa Bürgerinnen erleben kürzere Wartezeiten")),
+        line(6, draft(31, "Zzz Mitarbeitende finden Akten schneller")),
+        line(7, format!("{{\"type\":\"add_key_result\",\"objective\":\"{}\",\"key_result\":\"{}\",\"title\":\"Suchzeit\",\"kind\":{{\"type\":\"decrease\",\"baseline\":20.0,\"target\":5.0,\"unit\":\"min\"}}}}", id(31), id(40))),
+        line(8, format!("{{\"type\":\"commit_objective\",\"objective\":\"{}\"}}", id(31))),
+    ];
+    let file = d.join("cmds.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ok(d, &["apply", file.to_str().unwrap()]);
+    let text = ok(d, &["report", "--cycle", "2025-Q1"]);
+    let committed = text.find("Zzz").expect("the committed objective is listed");
+    let draft = text.find("Aaa").expect("the draft is listed");
+    assert!(committed < draft, "committed first:\n{text}");
+    assert!(
+        text[draft..].lines().take(2).any(|l| l.contains("(draft)")),
+        "the draft is marked:\n{text}"
+    );
+}
+
+#[test]
 fn exit_codes_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
