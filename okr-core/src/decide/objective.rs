@@ -140,8 +140,13 @@ impl Ctx<'_> {
         };
         open_objective(p)?;
         if let Some(path) = path_up(c, parent, objective) {
-            let mut names: Vec<String> = vec![objective.to_string()];
-            names.extend(path.iter().map(|o| o.to_string()));
+            // Titles for the people who read the refusal, ids to tell equal titles apart.
+            let name = |o: &ObjectiveId| match c.objectives.get(o) {
+                Some(found) => format!("\"{}\" ({o})", found.text.title),
+                None => o.to_string(),
+            };
+            let mut names: Vec<String> = vec![name(&objective)];
+            names.extend(path.iter().map(name));
             return Err(Rejection::rule(
                 Rule::AlignmentAcyclic,
                 format!("aligning would close the loop {}", names.join(" → ")),

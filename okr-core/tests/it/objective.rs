@@ -389,7 +389,9 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MASTER, at, b::align(OBJ_C, OBJ_A, 1)),
             rule_exact(
                 Rule::AlignmentAcyclic,
-                format!("aligning would close the loop {OBJ_C} → {OBJ_A} → {OBJ_B} → {OBJ_C}"),
+                format!(
+                    "aligning would close the loop \"C\" ({OBJ_C}) → \"{OBJ_A_TITLE}\" ({OBJ_A}) → \"B\" ({OBJ_B}) → \"C\" ({OBJ_C})"
+                ),
             ),
         ),
         case(
@@ -398,7 +400,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_B, at, b::align(OBJ_B, OBJ_A, 1)),
             rule(
                 Rule::AlignmentAcyclic,
-                format!("{OBJ_B} → {OBJ_A} → {OBJ_B}"),
+                format!("\"B\" ({OBJ_B}) → \"{OBJ_A_TITLE}\" ({OBJ_A}) → \"B\" ({OBJ_B})"),
             ),
         ),
         case(
