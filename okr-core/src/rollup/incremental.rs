@@ -79,14 +79,13 @@ struct ObjSlot {
     id: ObjectiveId,
     unit: u32,
     weight: u32,
-    /// Committed: counts in its unit's rollup.
+    /// Committed: counts in its unit's rollup and contributes to the objectives it is
+    /// aligned to (a draft or a dropped objective counts nowhere).
     committed: bool,
-    /// Not dropped: contributes to the objectives it is aligned to.
-    open: bool,
     parents: Box<[(u32, u32)]>,
     sums: Sums,
     confidence: Sums,
-    /// Own key results with a check-in plus started open children.
+    /// Own key results with a check-in plus started committed children.
     started: u32,
     value: Option<i64>,
 }
@@ -292,7 +291,6 @@ impl Rollup {
                 unit: self.unit_index.get(&o.unit).copied().unwrap_or(NONE),
                 weight: o.weight,
                 committed: o.status == ObjectiveStatus::Committed,
-                open: o.status != ObjectiveStatus::Dropped,
                 parents,
                 sums: Sums::default(),
                 confidence: Sums::default(),
@@ -348,8 +346,8 @@ impl Rollup {
             let o = &mut self.objs[oi as usize];
             let value = o.sums.mean();
             o.value = value;
-            let (open, started) = (o.open, o.started > 0);
-            if open {
+            let (committed, started) = (o.committed, o.started > 0);
+            if committed {
                 for j in 0..self.objs[oi as usize].parents.len() {
                     let (p, w) = self.objs[oi as usize].parents[j];
                     let p = &mut self.objs[p as usize];
@@ -552,7 +550,7 @@ impl Rollup {
                     steps += 1;
                 }
             }
-            if !self.objs[oi as usize].open {
+            if !self.objs[oi as usize].committed {
                 continue;
             }
             for j in 0..self.objs[oi as usize].parents.len() {

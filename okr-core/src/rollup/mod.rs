@@ -246,7 +246,8 @@ pub fn cycle(c: &Cycle) -> CycleRollup {
 }
 
 /// Objective values over the alignment graph: each is the weighted mean of its key
-/// results' values and its contributing (not dropped) children's values.
+/// results' values and its committed children's values (drafts and dropped objectives count
+/// nowhere).
 pub fn objective_values(
     c: &Cycle,
     kr_value: impl Fn(KeyResultId) -> Option<i64>,
@@ -265,7 +266,8 @@ fn mean_over_graph(
 ) -> BTreeMap<ObjectiveId, Option<i64>> {
     let mut children: BTreeMap<ObjectiveId, Vec<(ObjectiveId, u32)>> = BTreeMap::new();
     for o in c.objectives.values() {
-        if o.status == ObjectiveStatus::Dropped || !with_children {
+        // Only committed objectives contribute: a draft or a dropped one counts nowhere.
+        if o.status != ObjectiveStatus::Committed || !with_children {
             continue;
         }
         for (p, w) in &o.aligned_to {

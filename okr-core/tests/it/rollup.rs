@@ -350,6 +350,43 @@ fn one_child_aligned_to_two_parents() {
 }
 
 #[test]
+fn a_draft_child_counts_nowhere_not_even_in_its_parent() {
+    let world = |commit_child: bool| {
+        let mut w = World::new();
+        let parent = w.objective(100, ROOT, 1);
+        let child = w.objective(101, TEAM, 1);
+        let kp = w.kr(parent, 200, inc(0.0, 10.0), 1);
+        let kc = w.kr(child, 201, inc(0.0, 10.0), 1);
+        w.align(child, parent, 3);
+        w.commit(parent);
+        if commit_child {
+            w.commit(child);
+        }
+        w.start();
+        w.check_in(7, kp, 6.0, 5); // 0.6
+        w.check_in(7, kc, 0.0, 5); // 0.0
+        (w, parent)
+    };
+    let (w, parent) = world(false);
+    let r = w.reference();
+    // The parent stands on its own key result: the draft pulls nothing down.
+    assert_eq!(r.objectives[&parent], Some(600_000));
+    assert_eq!(r.units[&ROOT], Some(600_000));
+    assert_eq!(
+        r.units.get(&TEAM).copied().flatten(),
+        None,
+        "the draft's unit has no committed objective"
+    );
+    assert_eq!(r.cycle, Some(600_000));
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+    // Committed, the same child counts, in its parent too: (1·0.6 + 3·0.0) / 4 = 0.15.
+    let (w, parent) = world(true);
+    let r = w.reference();
+    assert_eq!(r.objectives[&parent], Some(150_000));
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+}
+
+#[test]
 fn status_against_expected_progress() {
     let mut w = World::new();
     let o = w.objective(100, TEAM, 1);
