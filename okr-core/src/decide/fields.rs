@@ -73,3 +73,22 @@ pub(super) fn score_ppm(field: &str, score: f64) -> Result<i64, Rejection> {
     }
     Ok((score * 1_000_000.0).round() as i64)
 }
+
+/// The checks every patch shares: it changes something, a new title is not blank, a new
+/// weight is positive. Returns the new title trimmed, if the patch has one.
+pub(super) fn patch_basics(
+    is_empty: bool,
+    title: &Option<String>,
+    weight: Option<u32>,
+) -> Result<Option<String>, Rejection> {
+    if is_empty {
+        return Err(Rejection::field("patch", "changes nothing"));
+    }
+    if let Some(t) = title {
+        text("patch.title", t)?;
+    }
+    if let Some(w) = weight {
+        positive_weight("patch.weight", w)?;
+    }
+    Ok(title.as_deref().map(|t| t.trim().to_string()))
+}

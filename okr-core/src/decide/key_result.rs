@@ -1,7 +1,7 @@
 //! Handlers of the key result commands: adding, revising, removing and amending key results,
 //! and checking in.
 
-use super::fields::{finite, positive_weight, reason_of, text};
+use super::fields::{finite, patch_basics, positive_weight, reason_of, text};
 use super::objective::open_objective;
 use super::rules::Right;
 use super::{Bodies, Ctx};
@@ -142,17 +142,8 @@ impl Ctx<'_> {
     }
 
     fn kr_patch(&self, patch: &KeyResultPatch) -> Result<KeyResultPatch, Rejection> {
-        if patch.is_empty() {
-            return Err(Rejection::field("patch", "changes nothing"));
-        }
         let mut p = patch.clone();
-        if let Some(t) = &patch.title {
-            text("patch.title", t)?;
-            p.title = Some(t.trim().to_string());
-        }
-        if let Some(w) = patch.weight {
-            positive_weight("patch.weight", w)?;
-        }
+        p.title = patch_basics(patch.is_empty(), &patch.title, patch.weight)?;
         if let Some(k) = &patch.kind {
             validate_kind("patch.kind", k)?;
         }

@@ -1,7 +1,7 @@
 //! Handlers of the objective commands: drafting, revising, aligning, committing, dropping,
 //! amending and carrying over objectives.
 
-use super::fields::{optional_text, positive_weight, reason_of, text};
+use super::fields::{optional_text, patch_basics, positive_weight, reason_of, text};
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::cycle::{Cycle, Phase};
@@ -276,17 +276,8 @@ pub(super) fn open_objective(o: &Objective) -> Result<(), Rejection> {
 }
 
 fn objective_patch(patch: &ObjectivePatch) -> Result<ObjectivePatch, Rejection> {
-    if patch.is_empty() {
-        return Err(Rejection::field("patch", "changes nothing"));
-    }
     let mut p = patch.clone();
-    if let Some(t) = &patch.title {
-        text("patch.title", t)?;
-        p.title = Some(t.trim().to_string());
-    }
-    if let Some(w) = patch.weight {
-        positive_weight("patch.weight", w)?;
-    }
+    p.title = patch_basics(patch.is_empty(), &patch.title, patch.weight)?;
     for (name, v) in [
         ("patch.beneficiary", &patch.beneficiary),
         ("patch.change", &patch.change),
