@@ -179,6 +179,12 @@ pub trait EventStore: Send + Sync {
 
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
+
+    /// Makes everything appended so far durable, whatever the durability the store was
+    /// opened with. A store that keeps nothing on disk has nothing to do (the default).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// What the command index remembers about an append: enough to rebuild its outcome.
