@@ -3,12 +3,13 @@
 use crate::error::{CliError, CliResult};
 use chrono::{DateTime, NaiveTime, Utc};
 use okr_core::{Cycle, CycleId, State};
-use okr_store::{AsOf, Engine, EngineOptions};
+use okr_store::{AsOf, Durability, Engine, EngineOptions};
 use std::path::Path;
 
-/// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
-pub fn open_existing(path: &Path) -> CliResult<Engine> {
-    if !path.exists() {
+/// Opens the store at `path`: every command (`okr serve` included) opens its store here.
+/// Without `create`, a missing store is invalid input (exit 1), not a storage failure.
+pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engine> {
+    if !create && !path.exists() {
         return Err(CliError::invalid(format!(
             "{}: no store here; create one with `okr init` or `okr demo`",
             path.display()
@@ -17,16 +18,22 @@ pub fn open_existing(path: &Path) -> CliResult<Engine> {
     Engine::open_with(
         path,
         EngineOptions {
-            create_if_missing: false,
+            create_if_missing: create,
+            durability,
             ..EngineOptions::default()
         },
     )
     .map_err(|e| CliError::engine(&path.display().to_string(), e))
 }
 
+/// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
+pub fn open_existing(path: &Path) -> CliResult<Engine> {
+    open(path, false, Durability::Sync)
+}
+
 /// Opens a store, creating it when missing.
 pub fn open_or_create(path: &Path) -> CliResult<Engine> {
-    Engine::open(path).map_err(|e| CliError::engine(&path.display().to_string(), e))
+    open(path, true, Durability::Sync)
 }
 
 /// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.
