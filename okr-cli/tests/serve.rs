@@ -419,3 +419,24 @@ fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
+
+#[test]
+fn php_http_client() {
+    if !on_path("php") {
+        assert!(std::env::var_os("CI").is_none(), "php is required in CI");
+        eprintln!("note: php not found; skipping the PHP HTTP client (apt-get install php-cli)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/php/tests/run.php");
+    let out = Command::new("php")
+        .arg(script)
+        .args(["http", &s.base, TOKEN])
+        .output()
+        .unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("run.php http: ok"), "{text}");
+}
