@@ -179,6 +179,28 @@ pub trait EventStore: Send + Sync {
 
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
+
+    /// Whether writers outside this handle (other processes, other hosts) may append to the
+    /// log while it is open. The [`Engine`](crate::Engine) then catches up with the log before
+    /// it decides, and its subscriptions follow the log instead of the engine's own appends.
+    /// `false` by default: a memory or sled store has one writer.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Waits until the log may hold an event after `after` (any event for `None`), or
+    /// `timeout` passed; returns early, never late. A follower calls it between reads. The
+    /// default sleeps for `timeout`: only a [`EventStore::shared`] store has others to wait
+    /// for.
+    fn wait_for_append(
+        &self,
+        after: Option<u64>,
+        timeout: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let _ = after;
+        std::thread::sleep(timeout);
+        Ok(())
+    }
 }
 
 /// What the command index remembers about an append: enough to rebuild its outcome.
