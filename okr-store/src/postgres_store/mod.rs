@@ -69,7 +69,9 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 use crate::scan::ScanChunk;
-use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
+use crate::store::{
+    append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx, WriterTurn,
+};
 
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 use sql::Statements;
@@ -81,15 +83,31 @@ pub const NOTIFY_CHANNEL: &str = "okr_events";
 const INSERT_CHUNK: usize = 10_000;
 /// How many events a scan reads at a time.
 const SCAN_CHUNK: i64 = 4096;
+/// Set on every connection: a lock held by a stuck writer fails a wait after 30 s instead
+/// of blocking it for ever.
+const SESSION_SETTINGS: &str = "SET lock_timeout = '30s'";
 /// The longest an organisation's name may be.
 const MAX_ORGANISATION_LEN: usize = 128;
 
 /// How to open a [`PostgresStore`] beyond its URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostgresOptions {
     /// The organisation whose log the store holds; overrides the URL's `organisation`
     /// parameter. One of them is needed.
     pub organisation: Option<String>,
+    /// Create the tables and register the organisation when they are missing (default
+    /// `true`); otherwise a database without them is [`StoreError::InvalidLocation`].
+    /// Migrating an older schema happens either way.
+    pub create_if_missing: bool,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            organisation: None,
+            create_if_missing: true,
+        }
+    }
 }
 
 /// Whether `location` names a PostgreSQL store (`postgres://…` or `postgresql://…`) rather
@@ -191,16 +209,29 @@ impl PostgresStore {
             conn: Mutex::new(None),
             listener: Mutex::new(None),
         };
-        let mut client = store.config.connect(NoTls).map_err(|e| store.pg_error(e))?;
-        match schema::migrate(&mut client, &store.location) {
-            Ok(()) => {}
+        let mut client = store.connect()?;
+        let missing = |what: &str| StoreError::InvalidLocation {
+            location: store.location.clone(),
+            reason: format!("{what}; create it with `okr init` (or open with create_if_missing)"),
+        };
+        match schema::migrate(&mut client, &store.location, options.create_if_missing) {
+            Ok(true) => {}
+            Ok(false) => return Err(missing("the database holds no okr tables")),
             Err(Fail::Store(e)) => return Err(e),
             Err(Fail::Pg(e)) => return Err(store.pg_error(e)),
         }
         let st = Statements::prepare(&mut client).map_err(|e| store.pg_error(e))?;
-        client
-            .execute(&st.register, &[&store.organisation])
-            .map_err(|e| store.pg_error(e))?;
+        if options.create_if_missing {
+            client
+                .execute(&st.register, &[&store.organisation])
+                .map_err(|e| store.pg_error(e))?;
+        } else if client
+            .query_opt(&st.next, &[&store.organisation])
+            .map_err(|e| store.pg_error(e))?
+            .is_none()
+        {
+            return Err(missing("the database holds no store of this organisation"));
+        }
         *store.lock() = Some(Conn { client, st });
         Ok(store)
     }
@@ -234,7 +265,7 @@ impl PostgresStore {
             *guard = None;
         }
         if guard.is_none() {
-            let mut client = self.config.connect(NoTls).map_err(|e| self.pg_error(e))?;
+            let mut client = self.connect()?;
             let st = Statements::prepare(&mut client).map_err(|e| self.pg_error(e))?;
             *guard = Some(Conn { client, st });
         }
@@ -249,6 +280,15 @@ impl PostgresStore {
                 Err(self.pg_error(e))
             }
         }
+    }
+
+    /// A new connection, with the session settings of the store.
+    fn connect(&self) -> Result<Client, StoreError> {
+        let mut client = self.config.connect(NoTls).map_err(|e| self.pg_error(e))?;
+        client
+            .batch_execute(SESSION_SETTINGS)
+            .map_err(|e| self.pg_error(e))?;
+        Ok(client)
     }
 
     fn pg_error(&self, e: postgres::Error) -> StoreError {
@@ -327,8 +367,9 @@ fn check_organisation(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+/// The URL without its password, for messages: `postgres://user:***@host/…`. Anything that
+/// is not a URL comes back as it is.
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -902,6 +943,26 @@ impl EventStore for PostgresStore {
 
     fn shared(&self) -> bool {
         true
+    }
+
+    /// A session-level advisory lock of the organisation, on the store's connection. Lock
+    /// waits give up after 30 s (`lock_timeout`, set on every connection), and then the
+    /// caller goes on without a turn; a connection that breaks ends the turn with it.
+    fn writer_turn(&self) -> WriterTurn<'_> {
+        let taken = self.with_conn(|conn, organisation, _| {
+            conn.client.execute(&conn.st.take_turn, &[&organisation])?;
+            Ok(())
+        });
+        match taken {
+            Ok(()) => WriterTurn::new(move || {
+                // Failing to release means the connection is gone, and the lock with it.
+                let _ = self.with_conn(|conn, organisation, _| {
+                    conn.client.execute(&conn.st.end_turn, &[&organisation])?;
+                    Ok(())
+                });
+            }),
+            Err(_) => WriterTurn::none(),
+        }
     }
 
     fn wait_for_append(&self, after: Option<u64>, timeout: Duration) -> Result<(), StoreError> {

@@ -124,14 +124,18 @@ fn newer(location: &str, found: i32) -> Fail {
 
 /// Brings the database's schema to [`SCHEMA_VERSION`]: nothing to do (and no DDL) when it is
 /// there; [`StoreError::NewerSchema`] when the database is ahead; else every missing
-/// migration, each in its own transaction, under an advisory lock.
-pub(super) fn migrate(client: &mut Client, location: &str) -> Result<(), Fail> {
+/// migration, each in its own transaction, under an advisory lock. Without `create`, a
+/// database with no okr tables is left alone and `Ok(false)` returned.
+pub(super) fn migrate(client: &mut Client, location: &str, create: bool) -> Result<bool, Fail> {
     let found = current(client)?;
     if found == SCHEMA_VERSION {
-        return Ok(());
+        return Ok(true);
     }
     if found > SCHEMA_VERSION {
         return Err(newer(location, found));
+    }
+    if found == 0 && !create {
+        return Ok(false);
     }
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let result = (|| -> Result<(), Fail> {
@@ -157,5 +161,5 @@ pub(super) fn migrate(client: &mut Client, location: &str) -> Result<(), Fail> {
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     result?;
     unlocked?;
-    Ok(())
+    Ok(true)
 }

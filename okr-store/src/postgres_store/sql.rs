@@ -29,6 +29,8 @@ pub(super) struct Statements {
     pub(super) save_snapshot: Statement,
     pub(super) latest_snapshot: Statement,
     pub(super) clear_snapshots: Statement,
+    pub(super) take_turn: Statement,
+    pub(super) end_turn: Statement,
 }
 
 impl Statements {
@@ -98,6 +100,9 @@ impl Statements {
             latest_snapshot: p("SELECT position, bytes FROM okr_snapshots \
                  WHERE organisation = $1 AND position <= $2 ORDER BY position DESC LIMIT 1")?,
             clear_snapshots: p("DELETE FROM okr_snapshots WHERE organisation = $1")?,
+            // The writers' turn: a session-level advisory lock keyed by the organisation.
+            take_turn: p("SELECT pg_advisory_lock(hashtextextended('okr-writers:' || $1, 0))")?,
+            end_turn: p("SELECT pg_advisory_unlock(hashtextextended('okr-writers:' || $1, 0))")?,
         })
     }
 }

@@ -666,6 +666,7 @@ fn snapshots_latest_at_or_before_and_clear<S: EventStore>(store: &S) {
 macro_rules! instantiate {
     ($backend:ident, $make:expr; $($case:ident),* $(,)?) => {
         mod $backend {
+            #[allow(unused_imports)]
             use super::*;
             $(
                 #[test]

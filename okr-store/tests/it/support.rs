@@ -119,6 +119,7 @@ pub fn postgres_store() -> Option<(PostgresStore, ())> {
         &url,
         PostgresOptions {
             organisation: Some(organisation),
+            ..PostgresOptions::default()
         },
     )
     .unwrap();
