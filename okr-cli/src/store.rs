@@ -6,9 +6,23 @@ use okr_core::{Cycle, CycleId, Phase, State};
 use okr_store::{AsOf, Engine, EngineOptions};
 use std::path::Path;
 
+/// How a store is named in messages: its path, or its URL without the password.
+pub fn shown(path: &Path) -> String {
+    match postgres_url(path) {
+        Some(url) => okr_store::postgres_store::redact(url),
+        None => path.display().to_string(),
+    }
+}
+
+/// The URL when `--store` names a PostgreSQL store (`postgres://…`), `None` for a path.
+pub fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|s| okr_store::is_postgres_url(s))
+}
+
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
+/// For PostgreSQL, the database must hold okr's tables and the organisation's store.
 pub fn open_existing(path: &Path) -> CliResult<Engine> {
-    if !path.exists() {
+    if postgres_url(path).is_none() && !path.exists() {
         return Err(CliError::invalid(format!(
             "{}: no store here; create one with `okr init` or `okr demo`",
             path.display()
@@ -21,12 +35,13 @@ pub fn open_existing(path: &Path) -> CliResult<Engine> {
             ..EngineOptions::default()
         },
     )
-    .map_err(|e| CliError::engine(&path.display().to_string(), e))
+    .map_err(|e| CliError::engine(&shown(path), e))
 }
 
-/// Opens a store, creating it when missing.
+/// Opens a store, creating it when missing (for PostgreSQL: the tables and the
+/// organisation's store, never the database).
 pub fn open_or_create(path: &Path) -> CliResult<Engine> {
-    Engine::open(path).map_err(|e| CliError::engine(&path.display().to_string(), e))
+    Engine::open(path).map_err(|e| CliError::engine(&shown(path), e))
 }
 
 /// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.
