@@ -434,6 +434,12 @@ impl Engine {
         Ok(self.position())
     }
 
+    /// Whether other processes may append to this engine's log ([`EventStore::shared`]):
+    /// then [`Engine::refresh`] is how a reader sees their latest events.
+    pub fn is_shared(&self) -> bool {
+        self.store.shared()
+    }
+
     /// [`Engine::refresh`] under the writer lock.
     fn catch_up_locked(&self, writer: &mut Writer) -> Result<(), EngineError> {
         let last = self.store.last_position()?;
