@@ -702,7 +702,11 @@ fn a_role_with_only_the_readme_grants_runs_the_engine() {
     // The log is append-only for the role.
     let mut client = postgres::Client::connect(&app, postgres::NoTls).unwrap();
     let err = client.batch_execute("DELETE FROM okr_events").unwrap_err();
-    assert!(err.to_string().contains("permission denied"), "{err}");
+    let message = err.as_db_error().map(|e| e.message().to_owned());
+    assert!(
+        message.as_deref().is_some_and(|m| m.contains("permission denied")),
+        "{err:?}"
+    );
     drop(client);
     drop(again);
     drop(sub);
