@@ -28,7 +28,7 @@
 //! mutex. Readers ([`Engine::read`] and the query wrappers) take a read lock on the state,
 //! which a writer holds exclusively only while applying one command's events.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -51,7 +51,7 @@ use crate::memory::MemoryStore;
 use crate::scan::ScanChunk;
 use crate::sled_store::{Durability, SledStore, StoreOptions};
 use crate::snapshot::{self, SnapshotHeader};
-use crate::store::{AppendOutcome, AppendRequest, EventStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::upcast::Upcasters;
 use crate::version::ExpectedVersion;
 
@@ -209,11 +209,58 @@ impl Folded {
     }
 }
 
-/// What only the writer touches.
+/// The deciding side, under the writer mutex.
 #[derive(Debug, Default)]
 struct Writer {
+    /// The state *ahead*: the readers' state plus every append staged but not yet durable,
+    /// which the next command is decided against. Built from the readers' state when first
+    /// needed (and again after a batch it had to give up), then kept in step with every
+    /// append.
+    ahead: Option<Folded>,
+}
+
+/// The acknowledging side, under its own mutex: appends staged but not yet durable, in
+/// position order, and what happens once they are (the readers' state, subscribers,
+/// snapshots).
+#[derive(Debug, Default)]
+struct Durable {
+    staged: VecDeque<Staged>,
     subscribers: Vec<Sender<RecordedEvent>>,
     stats: EngineStats,
+}
+
+/// The events of one staged append, waiting to be applied to the readers' state.
+#[derive(Debug)]
+struct Staged {
+    /// The global position of its first event.
+    first: u64,
+    events: Vec<(u64, Event)>,
+    recorded: Vec<RecordedEvent>,
+}
+
+/// How [`Engine::run`] treats a refused command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// [`Engine::execute`]: the refusal is the error.
+    One,
+    /// [`Engine::execute_batch`]: a refusal refuses the batch.
+    AllOrNothing,
+    /// [`Engine::execute_each`]: a refusal is that command's outcome.
+    Each,
+}
+
+/// Per command of a run: where its result comes from.
+enum Slot {
+    Appended {
+        request: usize,
+        lints: Vec<Lint>,
+        stream: String,
+        events: Vec<Event>,
+    },
+    Stored(Box<ExecuteOutcome>),
+    SameAs(usize),
+    Empty(String),
+    Refused(Rejection),
 }
 
 /// The OKR engine: okr-core's decide and evolve over a durable event log.
@@ -244,6 +291,7 @@ pub struct Engine {
     upcasters: Upcasters,
     snapshot_every: u64,
     writer: Mutex<Writer>,
+    durable: Mutex<Durable>,
     folded: RwLock<Folded>,
 }
 
@@ -314,6 +362,7 @@ impl Engine {
             upcasters: core_upcasters(),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
+            durable: Mutex::new(Durable::default()),
             folded: RwLock::new(Folded::default()),
         };
         let last = engine.store.last_position()?;
@@ -328,12 +377,12 @@ impl Engine {
         let replayed = engine.fold_log(&mut folded, last, |_| true)?;
         *engine.write_folded() = folded;
         {
-            let mut writer = engine.lock_writer();
-            writer.stats.replayed_on_open = replayed;
-            writer.stats.snapshot_on_open = snapshot_on_open;
+            let mut durable = engine.lock_durable();
+            durable.stats.replayed_on_open = replayed;
+            durable.stats.snapshot_on_open = snapshot_on_open;
             if let Some(last) = last {
                 if snapshot_every > 0 && replayed >= snapshot_every {
-                    engine.maybe_snapshot(&mut writer, before, last, true);
+                    engine.maybe_snapshot(&mut durable, before, last, true);
                 }
             }
         }
@@ -347,59 +396,18 @@ impl Engine {
     /// failed append is [`EngineError::Store`]; in both cases nothing is written or applied.
     /// A command that `decide` accepts with no events returns an empty outcome and does not
     /// consume its command id.
+    ///
+    /// Concurrent calls share the disk's sync (group commit): the command is decided and
+    /// staged under the writer mutex, against a state that includes the appends of other
+    /// threads still waiting for the disk; then the mutex is released, and the call returns
+    /// once its append is durable. Readers see the events only then.
     pub fn execute(&self, command: &Command) -> Result<ExecuteOutcome, EngineError> {
-        let mut writer = self.lock_writer();
-        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
-            return self.duplicate_outcome(original);
+        let mut outcomes = self.run(std::slice::from_ref(command), Mode::One)?;
+        match outcomes.pop() {
+            Some(Ok(outcome)) => Ok(outcome),
+            Some(Err(rejection)) => Err(EngineError::Rejected(rejection)),
+            None => unreachable!("one command gives one outcome"),
         }
-        let (stream, events, expected) = {
-            let folded = self.read_folded();
-            let Decision { stream, events } =
-                decide(&folded.state, command).map_err(EngineError::Rejected)?;
-            (
-                stream,
-                events,
-                ExpectedVersion::Exact(folded.state.stream_version(stream)),
-            )
-        };
-        let stream_name = stream.name();
-        if events.is_empty() {
-            return Ok(ExecuteOutcome {
-                stream: stream_name,
-                events,
-                positions: Vec::new(),
-                lints: Vec::new(),
-                duplicate: false,
-            });
-        }
-        let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
-        let outcome =
-            self.store
-                .append(&stream, expected, command.envelope.command_id, new_events)?;
-        if outcome.duplicate {
-            return self.duplicate_outcome(outcome);
-        }
-        let positions: Vec<u64> = outcome.events.iter().map(|e| e.global_position).collect();
-        let before = {
-            let mut folded = self.write_folded();
-            let before = folded.position;
-            for (event, position) in events.iter().zip(&positions) {
-                folded.apply(*position, event);
-            }
-            before
-        };
-        let lints = lint::for_events(&self.read_folded().state, &events);
-        self.publish(&mut writer, &outcome.events);
-        if let Some(last) = positions.last() {
-            self.maybe_snapshot(&mut writer, before, *last, false);
-        }
-        Ok(ExecuteOutcome {
-            stream: stream_name,
-            events,
-            positions,
-            lints,
-            duplicate: false,
-        })
     }
 
     /// Executes commands in order as one all-or-nothing append, for imports and bulk work.
@@ -408,28 +416,120 @@ impl Engine {
     /// refused, nothing is written and the error names its index
     /// ([`EngineError::BatchRejected`]). Commands whose id was executed before (or appears
     /// earlier in the batch) are not decided again and come back with `duplicate: true`.
-    /// Costs one clone of the state per call, so batches of hundreds or thousands of
-    /// commands pay off, single commands do not.
+    /// A refused batch costs a copy of the state (the next command rebuilds the state it is
+    /// decided against); an accepted one costs nothing beyond its commands.
     pub fn execute_batch(&self, commands: &[Command]) -> Result<Vec<ExecuteOutcome>, EngineError> {
-        let mut writer = self.lock_writer();
-        let mut scratch = self.read_folded().clone();
-        // Per command: where its result comes from.
-        enum Slot {
-            Appended {
-                request: usize,
-                lints: Vec<Lint>,
-                stream: String,
-                events: Vec<Event>,
-            },
-            Stored(Box<ExecuteOutcome>),
-            SameAs(usize),
-            Empty(String),
+        let outcomes = self.run(commands, Mode::AllOrNothing)?;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|_| unreachable!("a refusal ends an all-or-nothing run")))
+            .collect())
+    }
+
+    /// Executes commands in order, each on its own, and writes the accepted ones as one
+    /// append with one disk sync: for applying a file of commands.
+    ///
+    /// Each command is decided against the state left by the accepted ones before it; a
+    /// refused command is that command's `Err` and the others go on. Commands whose id was
+    /// executed before (or appears earlier) come back with `duplicate: true`, as in
+    /// [`Engine::execute`]. Nothing is acknowledged before it is durable: the call returns
+    /// after the append is synced. A failed append is [`EngineError::Store`] for the whole
+    /// call, and none of its commands is recorded as far as this engine can tell (reopen the
+    /// store and look the command ids up to know).
+    pub fn execute_each(
+        &self,
+        commands: &[Command],
+    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+        self.run(commands, Mode::Each)
+    }
+
+    /// Decides and stages `commands` under the writer mutex, then waits for the append
+    /// outside it, and acknowledges it: the readers' state, subscribers and snapshots move on.
+    fn run(
+        &self,
+        commands: &[Command],
+        mode: Mode,
+    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+        let (slots, pending) = {
+            let mut writer = self.lock_writer();
+            match self.stage(&mut writer, commands, mode) {
+                Ok(staged) => staged,
+                Err(e) => {
+                    // The state ahead may hold events of commands that are not written.
+                    writer.ahead = None;
+                    return Err(e);
+                }
+            }
+        };
+        let appended = match pending {
+            Some((pending, last)) => {
+                let appended = pending.wait()?;
+                self.acknowledge(last);
+                appended
+            }
+            None => Vec::new(),
+        };
+        let mut positions: Vec<Vec<u64>> = appended
+            .iter()
+            .map(|o| o.events.iter().map(|e| e.global_position).collect())
+            .collect();
+        let mut outcomes: Vec<Result<ExecuteOutcome, Rejection>> = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let outcome = match slot {
+                Slot::Appended {
+                    request,
+                    lints,
+                    stream,
+                    events,
+                } => Ok(ExecuteOutcome {
+                    stream,
+                    events,
+                    positions: std::mem::take(&mut positions[request]),
+                    lints,
+                    duplicate: false,
+                }),
+                Slot::Stored(outcome) => Ok(*outcome),
+                Slot::SameAs(first) => outcomes[first].clone().map(|mut outcome| {
+                    outcome.lints.clear();
+                    outcome.duplicate = true;
+                    outcome
+                }),
+                Slot::Empty(stream) => Ok(ExecuteOutcome {
+                    stream,
+                    events: Vec::new(),
+                    positions: Vec::new(),
+                    lints: Vec::new(),
+                    duplicate: false,
+                }),
+                Slot::Refused(rejection) => Err(rejection),
+            };
+            outcomes.push(outcome);
         }
+        Ok(outcomes)
+    }
+
+    /// Decides `commands` against the state ahead, applying the events of each accepted one
+    /// before the next is decided, and begins their append. Returns what each command
+    /// became and the pending append with the position of its last event. On an error the
+    /// caller drops the state ahead.
+    #[allow(clippy::type_complexity)]
+    fn stage(
+        &self,
+        writer: &mut Writer,
+        commands: &[Command],
+        mode: Mode,
+    ) -> Result<(Vec<Slot>, Option<(PendingAppend, u64)>), EngineError> {
         let mut slots = Vec::with_capacity(commands.len());
         let mut requests = Vec::new();
+        let mut staged_events: Vec<(u64, Event)> = Vec::new();
         let mut seen: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
-        // Positions the scratch state assigns, to apply events before the store confirms.
-        let mut next_position = scratch.position.map_or(0, |p| p + 1);
+        let ahead = match &mut writer.ahead {
+            Some(ahead) => ahead,
+            none => none.insert(self.rebuild_ahead()),
+        };
+        // Positions the state ahead assigns, to apply events before the store confirms.
+        let first_position = ahead.position.map_or(0, |p| p + 1);
+        let mut next_position = first_position;
         for (index, command) in commands.iter().enumerate() {
             let id = command.envelope.command_id;
             if let Some(first) = seen.get(&id) {
@@ -441,24 +541,37 @@ impl Engine {
                 seen.insert(id, index);
                 continue;
             }
-            let rejected = |rejection| EngineError::BatchRejected { index, rejection };
-            let Decision { stream, events } = decide(&scratch.state, command).map_err(rejected)?;
+            let Decision { stream, events } = match decide(&ahead.state, command) {
+                Ok(decision) => decision,
+                Err(rejection) => match mode {
+                    Mode::One => return Err(EngineError::Rejected(rejection)),
+                    Mode::AllOrNothing => {
+                        return Err(EngineError::BatchRejected { index, rejection })
+                    }
+                    Mode::Each => {
+                        slots.push(Slot::Refused(rejection));
+                        continue;
+                    }
+                },
+            };
             if events.is_empty() {
                 slots.push(Slot::Empty(stream.name()));
                 continue;
             }
             seen.insert(id, index);
-            let expected = ExpectedVersion::Exact(scratch.state.stream_version(stream));
+            let expected = ExpectedVersion::Exact(ahead.state.stream_version(stream));
+            let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
             for event in &events {
-                scratch.apply(next_position, event);
+                ahead.apply(next_position, event);
+                staged_events.push((next_position, event.clone()));
                 next_position += 1;
             }
-            let lints = lint::for_events(&scratch.state, &events);
+            let lints = lint::for_events(&ahead.state, &events);
             requests.push(AppendRequest {
                 stream,
                 expected,
                 command_id: id,
-                events: events.iter().map(to_new_event).collect::<Result<_, _>>()?,
+                events: new_events,
             });
             slots.push(Slot::Appended {
                 request: requests.len() - 1,
@@ -467,63 +580,82 @@ impl Engine {
                 events,
             });
         }
-        let before = self.read_folded().position;
-        let appended = self.store.append_batch(requests)?;
-        let mut positions: Vec<Vec<u64>> = appended
+        if requests.is_empty() {
+            return Ok((slots, None));
+        }
+        let pending = self.store.begin_append_batch(requests)?;
+        let recorded: Vec<RecordedEvent> = pending
+            .outcomes()
             .iter()
-            .map(|o| o.events.iter().map(|e| e.global_position).collect())
+            .flat_map(|o| o.events.iter().cloned())
             .collect();
-        let none_duplicate = appended.iter().all(|o| !o.duplicate);
-        let all_events: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
-        let in_sync = none_duplicate
-            && all_events.last().map(|e| e.global_position)
-                == scratch.position.filter(|_| !all_events.is_empty());
-        if !in_sync && !all_events.is_empty() {
+        let in_sync = pending.outcomes().iter().all(|o| !o.duplicate)
+            && recorded.first().map(|e| e.global_position) == Some(first_position)
+            && recorded.len() == staged_events.len();
+        if !in_sync {
             // Only a writer outside this engine could cause this (the writer mutex excludes
-            // the others): fold the log again rather than trust the scratch state.
+            // the others): wait for the append, acknowledge everything before it, and fold
+            // the log again rather than trust the state ahead.
+            let appended = pending.wait()?;
+            self.acknowledge(first_position.saturating_sub(1));
             let mut folded = Folded::default();
             self.fold_log(&mut folded, self.store.last_position()?, |_| true)?;
-            scratch = folded;
+            let mut durable = self.lock_durable();
+            *self.write_folded() = folded;
+            let events: Vec<RecordedEvent> =
+                appended.iter().flat_map(|o| o.events.clone()).collect();
+            self.publish(&mut durable, &events);
+            writer.ahead = None;
+            return Ok((slots, Some((PendingAppend::durable(appended), 0))));
         }
-        let after = scratch.position;
-        *self.write_folded() = scratch;
-        self.publish(&mut writer, &all_events);
-        if let Some(after) = after.filter(|_| !all_events.is_empty()) {
-            self.maybe_snapshot(&mut writer, before, after, false);
+        let last = next_position - 1;
+        self.lock_durable().staged.push_back(Staged {
+            first: first_position,
+            events: staged_events,
+            recorded,
+        });
+        Ok((slots, Some((pending, last))))
+    }
+
+    /// The readers' state with every staged append applied: what the state ahead is.
+    fn rebuild_ahead(&self) -> Folded {
+        let durable = self.lock_durable();
+        let mut ahead = self.read_folded().clone();
+        for staged in &durable.staged {
+            for (position, event) in &staged.events {
+                ahead.apply(*position, event);
+            }
         }
-        let mut outcomes: Vec<ExecuteOutcome> = Vec::with_capacity(slots.len());
-        for slot in slots {
-            let outcome = match slot {
-                Slot::Appended {
-                    request,
-                    lints,
-                    stream,
-                    events,
-                } => ExecuteOutcome {
-                    stream,
-                    events,
-                    positions: std::mem::take(&mut positions[request]),
-                    lints,
-                    duplicate: false,
-                },
-                Slot::Stored(outcome) => *outcome,
-                Slot::SameAs(first) => {
-                    let mut outcome = outcomes[first].clone();
-                    outcome.lints.clear();
-                    outcome.duplicate = true;
-                    outcome
+        ahead
+    }
+
+    /// Applies the staged appends up to global position `last`, which are durable now, to
+    /// the readers' state, in order, and delivers them to subscribers; snapshots follow. A
+    /// later append's thread may have done it already.
+    fn acknowledge(&self, last: u64) {
+        let mut durable = self.lock_durable();
+        if durable.staged.front().is_none_or(|s| s.first > last) {
+            return;
+        }
+        let mut recorded = Vec::new();
+        let (before, after) = {
+            let mut folded = self.write_folded();
+            let before = folded.position;
+            while durable.staged.front().is_some_and(|s| s.first <= last) {
+                let Some(staged) = durable.staged.pop_front() else {
+                    break;
+                };
+                for (position, event) in &staged.events {
+                    folded.apply(*position, event);
                 }
-                Slot::Empty(stream) => ExecuteOutcome {
-                    stream,
-                    events: Vec::new(),
-                    positions: Vec::new(),
-                    lints: Vec::new(),
-                    duplicate: false,
-                },
-            };
-            outcomes.push(outcome);
+                recorded.extend(staged.recorded);
+            }
+            (before, folded.position)
+        };
+        self.publish(&mut durable, &recorded);
+        if let Some(after) = after {
+            self.maybe_snapshot(&mut durable, before, after, false);
         }
-        Ok(outcomes)
     }
 
     /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
@@ -586,7 +718,7 @@ impl Engine {
 
     /// Counters about open, snapshots and so on.
     pub fn stats(&self) -> EngineStats {
-        self.lock_writer().stats.clone()
+        self.lock_durable().stats.clone()
     }
 
     /// The state as it was at a position or an instant, folded from the newest usable
@@ -762,10 +894,12 @@ impl Engine {
         let appended = self.store.append_batch(requests)?;
         let recorded: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
         let after = folded.position;
+        let mut durable = self.lock_durable();
         *self.write_folded() = folded;
-        self.publish(&mut writer, &recorded);
+        writer.ahead = None;
+        self.publish(&mut durable, &recorded);
         if let Some(after) = after {
-            self.maybe_snapshot(&mut writer, None, after, false);
+            self.maybe_snapshot(&mut durable, None, after, false);
         }
         Ok(count)
     }
@@ -779,24 +913,38 @@ impl Engine {
     pub fn subscribe(&self, from: u64) -> Result<Subscription, EngineError> {
         let (tx, rx) = mpsc::channel();
         let mut cursor = from;
-        // Catch up without blocking writers, then finish under the writer lock.
-        self.catch_up(&tx, &mut cursor)?;
-        let mut writer = self.lock_writer();
-        self.catch_up(&tx, &mut cursor)?;
-        writer.subscribers.push(tx);
+        // Catch up without blocking writers, then finish under the lock that delivers: up to
+        // the readers' state, as everything after it is delivered when it is acknowledged.
+        self.catch_up(&tx, &mut cursor, self.position())?;
+        let mut durable = self.lock_durable();
+        self.catch_up(&tx, &mut cursor, self.position())?;
+        durable.subscribers.push(tx);
         Ok(Subscription { rx })
     }
 
     /// Deletes every snapshot of the store; the next open replays the whole log.
     pub fn clear_snapshots(&self) -> Result<(), EngineError> {
-        let _writer = self.lock_writer();
+        let _durable = self.lock_durable();
         Ok(self.store.clear_snapshots()?)
     }
 
-    fn catch_up(&self, tx: &Sender<RecordedEvent>, cursor: &mut u64) -> Result<(), EngineError> {
+    /// Sends the stored events from `cursor` up to `last` (inclusive) to `tx`.
+    fn catch_up(
+        &self,
+        tx: &Sender<RecordedEvent>,
+        cursor: &mut u64,
+        last: Option<u64>,
+    ) -> Result<(), EngineError> {
+        let Some(last) = last else { return Ok(()) };
         loop {
-            let chunk = self.store.read_all(*cursor, CHUNK)?;
-            let full = chunk.len() == CHUNK;
+            if *cursor > last {
+                return Ok(());
+            }
+            let max = usize::try_from(last - *cursor + 1)
+                .unwrap_or(usize::MAX)
+                .min(CHUNK);
+            let chunk = self.store.read_all(*cursor, max)?;
+            let full = chunk.len() == max;
             for event in chunk {
                 *cursor = event.global_position + 1;
                 // A dropped receiver is fine: nothing to deliver to.
@@ -808,15 +956,15 @@ impl Engine {
         }
     }
 
-    fn publish(&self, writer: &mut Writer, events: &[RecordedEvent]) {
-        writer
+    fn publish(&self, durable: &mut Durable, events: &[RecordedEvent]) {
+        durable
             .subscribers
             .retain(|tx| events.iter().all(|e| tx.send(e.clone()).is_ok()));
     }
 
     /// Writes a snapshot at `after` when the events `before+1 ..= after` crossed a multiple
     /// of `snapshot_every` (or always, with `force`). Failures are counted, not returned.
-    fn maybe_snapshot(&self, writer: &mut Writer, before: Option<u64>, after: u64, force: bool) {
+    fn maybe_snapshot(&self, durable: &mut Durable, before: Option<u64>, after: u64, force: bool) {
         let every = self.snapshot_every;
         if every == 0 {
             return;
@@ -834,8 +982,8 @@ impl Engine {
             snapshot::encode(&header, &folded.state)
         };
         match bytes.and_then(|b| self.store.save_snapshot(after, &b)) {
-            Ok(()) => writer.stats.snapshots_written += 1,
-            Err(_) => writer.stats.snapshot_failures += 1,
+            Ok(()) => durable.stats.snapshots_written += 1,
+            Err(_) => durable.stats.snapshot_failures += 1,
         }
     }
 
@@ -1063,8 +1211,15 @@ impl Engine {
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
-        // The writer holds subscribers and counters only; they stay usable after a panic.
+        // Nothing under the writer mutex panics midway through a change (decide, lints and
+        // `State::apply` do not panic): the state ahead is whole after a panic.
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks the acknowledging side. Lock order: writer, then this, then the state.
+    fn lock_durable(&self) -> MutexGuard<'_, Durable> {
+        // Staged appends, subscribers and counters stay usable after a panic.
+        self.durable.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn read_folded(&self) -> RwLockReadGuard<'_, Folded> {

@@ -136,7 +136,7 @@ pub use memory::MemoryStore;
 pub use okr_core::{ParseStreamIdError, StreamId};
 pub use scan::ScanChunk;
 pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
-pub use store::{AppendOutcome, AppendRequest, EventStore};
+pub use store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 pub use upcast::Upcasters;
 pub use version::ExpectedVersion;
 
