@@ -24,9 +24,15 @@
 //!
 //! # Threads
 //!
-//! `Engine` is `Send + Sync`; share it with an `Arc`. Commands are serialised on one writer
-//! mutex. Readers ([`Engine::read`] and the query wrappers) take a read lock on the state,
-//! which a writer holds exclusively only while applying one command's events.
+//! `Engine` is `Send + Sync`; share it with an `Arc`. Commands are decided and staged one at
+//! a time under a writer mutex, against the *state ahead*: the readers' state plus every
+//! append staged but not yet durable. The mutex is released while the append waits for the
+//! disk, so the commands of several threads share one `fdatasync` (group commit). Once an
+//! append is durable its events are applied to the readers' state, in position order, and
+//! delivered to subscribers. Readers ([`Engine::read`] and the query wrappers) take a read
+//! lock on that state, so they never see an event a crash could take back; the lock is
+//! held exclusively only while durable events are applied. The engine keeps both states in
+//! memory, so it needs about twice the memory of one.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, Write};
@@ -658,9 +664,10 @@ impl Engine {
         }
     }
 
-    /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
-    /// it holds the lock. `f` must not call [`Engine::execute`] or the other writing methods
-    /// of the same engine: they would wait for the lock `f` holds.
+    /// Runs `f` on the current state under a read lock. Keep `f` short: commands are
+    /// acknowledged only once they are applied to this state, which waits while `f` holds
+    /// the lock. `f` must not call [`Engine::execute`] or the other writing methods of the
+    /// same engine: they would wait for the lock `f` holds.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.read_folded().state)
     }
