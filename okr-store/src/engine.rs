@@ -241,7 +241,8 @@ struct Staged {
     /// The global position of its first event.
     first: u64,
     events: Vec<(u64, Event)>,
-    recorded: Vec<RecordedEvent>,
+    /// The stored events, for subscribers; `None` when there were none at staging time.
+    recorded: Option<Vec<RecordedEvent>>,
 }
 
 /// How [`Engine::run`] treats a refused command.
@@ -590,14 +591,13 @@ impl Engine {
             return Ok((slots, None));
         }
         let pending = self.store.begin_append_batch(requests)?;
-        let recorded: Vec<RecordedEvent> = pending
+        let mut positions = pending
             .outcomes()
             .iter()
-            .flat_map(|o| o.events.iter().cloned())
-            .collect();
+            .flat_map(|o| o.events.iter().map(|e| e.global_position));
         let in_sync = pending.outcomes().iter().all(|o| !o.duplicate)
-            && recorded.first().map(|e| e.global_position) == Some(first_position)
-            && recorded.len() == staged_events.len();
+            && positions.next() == Some(first_position)
+            && positions.count() + 1 == staged_events.len();
         if !in_sync {
             // Only a writer outside this engine could cause this (the writer mutex excludes
             // the others): wait for the append, acknowledge everything before it, and fold
@@ -611,11 +611,22 @@ impl Engine {
             let events: Vec<RecordedEvent> =
                 appended.iter().flat_map(|o| o.events.clone()).collect();
             self.publish(&mut durable, &events);
+            drop(durable);
             writer.ahead = None;
             return Ok((slots, Some((PendingAppend::durable(appended), 0))));
         }
         let last = next_position - 1;
-        self.lock_durable().staged.push_back(Staged {
+        let mut durable = self.lock_durable();
+        // The stored events are kept for subscribers only; one who subscribes meanwhile gets
+        // them from the store once they are durable (see `acknowledge`).
+        let recorded = (!durable.subscribers.is_empty()).then(|| {
+            pending
+                .outcomes()
+                .iter()
+                .flat_map(|o| o.events.iter().cloned())
+                .collect()
+        });
+        durable.staged.push_back(Staged {
             first: first_position,
             events: staged_events,
             recorded,
@@ -644,6 +655,7 @@ impl Engine {
             return;
         }
         let mut recorded = Vec::new();
+        let mut unrecorded = None;
         let (before, after) = {
             let mut folded = self.write_folded();
             let before = folded.position;
@@ -654,10 +666,30 @@ impl Engine {
                 for (position, event) in &staged.events {
                     folded.apply(*position, event);
                 }
-                recorded.extend(staged.recorded);
+                match staged.recorded {
+                    Some(events) => recorded.extend(events),
+                    None => {
+                        unrecorded.get_or_insert(staged.first);
+                    }
+                }
             }
             (before, folded.position)
         };
+        if let (Some(first), Some(after)) = (unrecorded, after) {
+            if !durable.subscribers.is_empty() {
+                // Staged before anyone subscribed, durable now: read back from the store.
+                let count = usize::try_from(after + 1 - first).unwrap_or(usize::MAX);
+                match self.store.read_all(first, count) {
+                    Ok(events) => {
+                        recorded.retain(|e| e.global_position < first);
+                        recorded.extend(events);
+                    }
+                    // A subscriber cannot be told; dropping it ends its iteration early
+                    // rather than leave a gap in what it receives.
+                    Err(_) => durable.subscribers.clear(),
+                }
+            }
+        }
         self.publish(&mut durable, &recorded);
         if let Some(after) = after {
             self.maybe_snapshot(&mut durable, before, after, false);
