@@ -561,6 +561,8 @@ fn the_text_report_lists_committed_objectives_before_drafts() {
         line(1, format!("{{\"type\":\"define_unit\",\"unit\":\"{}\",\"name\":\"Amt\",\"kind\":\"organisation\"}}", id(10))),
         line(2, format!("{{\"type\":\"register_person\",\"person\":\"{}\",\"name\":\"Alex\"}}", id(1))),
         line(3, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"okr_master\"}}", id(10), id(1))),
+        // An OkrMaster holds no content rights: Alex also leads the office.
+        line(9, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"lead\"}}", id(10), id(1))),
         line(4, format!("{{\"type\":\"plan_cycle\",\"cycle\":\"{}\",\"name\":\"2025-Q1\",\"kind\":\"regular\",\"start\":\"2025-01-06\",\"end\":\"2025-03-28\",\"check_in_weekday\":\"Mon\"}}", id(20))),
         // The draft's title sorts first, so only the status can put it second.
         line(5, draft(30, "Aaa Bürgerinnen erleben kürzere Wartezeiten")),
