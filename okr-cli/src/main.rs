@@ -382,10 +382,12 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
         if line.trim().is_empty() {
             continue;
         }
-        let command: Command = match serde_json::from_str(line) {
+        // The same strict parsing as the C ABI and `okr serve`: full field paths inside
+        // the body, repeated keys and over-long texts refused, `version` 1 or absent.
+        let command: Command = match okr_wire::parse::command(line.as_bytes(), "the line") {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("{}:{n}: invalid command: {e}", file.display());
+                eprintln!("{}:{n}: {e}", file.display());
                 refused += 1;
                 continue;
             }

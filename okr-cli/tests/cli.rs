@@ -439,8 +439,8 @@ fn apply_reports_refusals_by_line_and_exits_1() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("nmae"),
-        "the field is named: {}",
+        r.stderr.contains("at `body.nmae`"),
+        "the field is named with its path: {}",
         r.stderr
     );
     assert!(

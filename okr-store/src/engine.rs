@@ -190,6 +190,23 @@ pub struct ExecuteOutcome {
     pub duplicate: bool,
 }
 
+/// What [`Engine::dry_run`] found: what executing the command now would do, with nothing
+/// written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DryRun {
+    /// The stream the events would go to: `org` or `cycle-<uuid>` (for a duplicate, the
+    /// stream they went to).
+    pub stream: String,
+    /// The events the command would record (for a duplicate: the ones it recorded).
+    pub events: Vec<Event>,
+    /// The advisory lints the command would meet (empty for a duplicate).
+    pub lints: Vec<Lint>,
+    /// `true` when the command id was executed before: executing it again would write
+    /// nothing and return the original outcome.
+    pub duplicate: bool,
+}
+
 /// A moment in the log for [`Engine::as_of`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -677,6 +694,59 @@ impl Engine {
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+
+    /// Decides `command` against the current state without writing anything: the events it
+    /// would record and the lints it would meet, or the [`EngineError::Rejected`] executing it
+    /// would give. A command id executed before is reported as a duplicate with its original
+    /// events. Another command may be executed between a dry run and the real one, so the
+    /// real one can still be refused. Costs a clone of the state (for the lints).
+    pub fn dry_run(&self, command: &Command) -> Result<DryRun, EngineError> {
+        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            let outcome = self.duplicate_outcome(original)?;
+            return Ok(DryRun {
+                stream: outcome.stream,
+                events: outcome.events,
+                lints: Vec::new(),
+                duplicate: true,
+            });
+        }
+        let (mut state, stream, events) = {
+            let folded = self.read_folded();
+            let Decision { stream, events } =
+                decide(&folded.state, command).map_err(EngineError::Rejected)?;
+            if events.is_empty() {
+                return Ok(DryRun {
+                    stream: stream.name(),
+                    events,
+                    lints: Vec::new(),
+                    duplicate: false,
+                });
+            }
+            (folded.state.clone(), stream, events)
+        };
+        for event in &events {
+            state.apply(event);
+        }
+        let lints = lint::for_events(&state, &events);
+        Ok(DryRun {
+            stream: stream.name(),
+            events,
+            lints,
+            duplicate: false,
+        })
+    }
+
+    /// Makes every append so far durable, whatever the durability the engine was opened
+    /// with (under [`Durability::None`] the only way to; under `Sync` a no-op in effect).
+    pub fn flush(&self) -> Result<(), EngineError> {
+        let _writer = self.lock_writer();
+        Ok(self.store.flush()?)
+    }
+
+    /// The global position the next event will get: 0 for an empty log.
+    pub fn next_position(&self) -> u64 {
+        self.position().map_or(0, |p| p + 1)
     }
 
     /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
@@ -1347,6 +1417,20 @@ fn decode_payload(event_type: &str, payload: &[u8]) -> Result<EventBody, serde_j
 }
 
 /// Decodes an event that is already at the current schema versions.
+/// Turns a stored event into a core event, upcasting it with [`core_upcasters`] first: what
+/// [`Engine::decode`] does, for events that arrive without their engine (a
+/// [`Subscription`]'s).
+pub fn decode_recorded(recorded: &RecordedEvent) -> Result<Event, EngineError> {
+    let position = recorded.global_position;
+    let upcast = core_upcasters()
+        .upcast(recorded.clone())
+        .map_err(|e| EngineError::Corrupt {
+            position,
+            detail: e.to_string(),
+        })?;
+    decode_current(&upcast)
+}
+
 fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
     let body = EventBody::deserialize(&recorded.payload).map_err(|e| EngineError::Corrupt {
         position: recorded.global_position,

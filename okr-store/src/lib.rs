@@ -130,7 +130,7 @@ pub mod version;
 mod wal;
 
 pub use engine::{
-    AsOf, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
+    AsOf, DryRun, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};

@@ -212,6 +212,12 @@ pub trait EventStore: Send + Sync {
     fn writer_turn(&self) -> WriterTurn<'_> {
         WriterTurn::none()
     }
+
+    /// Makes everything appended so far durable, whatever the durability the store was
+    /// opened with. A store that keeps nothing on disk has nothing to do (the default).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The guard of [`EventStore::writer_turn`]: the turn ends when it is dropped.
