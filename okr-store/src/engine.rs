@@ -39,7 +39,7 @@ use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -65,6 +65,11 @@ use crate::version::ExpectedVersion;
 const CHUNK: usize = 4096;
 /// How many threads at most decode the events of a replay.
 const REPLAY_THREADS: usize = 4;
+/// How often a command is decided again when another process appended to its stream first.
+pub const MAX_ATTEMPTS: u32 = 16;
+/// How long a subscription on a shared store waits for a notification before it reads the
+/// log anyway.
+const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Everything that can go wrong in the engine.
 ///
@@ -131,6 +136,17 @@ pub enum EngineError {
     /// Reading an import or writing an export failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// On a store shared with other processes, other writers appended to the command's
+    /// stream before each of [`MAX_ATTEMPTS`] attempts could: the command was decided again
+    /// after every conflict and never written. Nothing was written; retrying later is safe.
+    #[error("gave up after {attempts} attempts: other processes kept appending first (last: {last})")]
+    Contended {
+        /// How many times the command was decided and appended.
+        attempts: u32,
+        /// The last conflict the store reported.
+        last: StoreError,
+    },
 }
 
 /// How to open an [`Engine`] on disk.
@@ -144,8 +160,12 @@ pub struct EngineOptions {
     /// log: about 17 MB for a log of 100 000 check-ins) and every snapshot is kept, as
     /// [`Engine::as_of`] starts from the newest one before its target.
     pub snapshot_every: u64,
-    /// Create the store when the path does not exist (default `true`).
+    /// Create the store when the path does not exist (default `true`). A PostgreSQL
+    /// database is never created; its tables always are.
     pub create_if_missing: bool,
+    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
+    /// parameter (default `None`). Refused for a path.
+    pub organisation: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -154,6 +174,7 @@ impl Default for EngineOptions {
             durability: Durability::Sync,
             snapshot_every: 10_000,
             create_if_missing: true,
+            organisation: None,
         }
     }
 }
@@ -172,6 +193,23 @@ pub struct ExecuteOutcome {
     pub lints: Vec<Lint>,
     /// `true` when the command id had been executed before: the events and positions are the
     /// original ones and nothing was decided or written.
+    pub duplicate: bool,
+}
+
+/// What [`Engine::dry_run`] found: what executing the command now would do, with nothing
+/// written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DryRun {
+    /// The stream the events would go to: `org` or `cycle-<uuid>` (for a duplicate, the
+    /// stream they went to).
+    pub stream: String,
+    /// The events the command would record (for a duplicate: the ones it recorded).
+    pub events: Vec<Event>,
+    /// The advisory lints the command would meet (empty for a duplicate).
+    pub lints: Vec<Lint>,
+    /// `true` when the command id was executed before: executing it again would write
+    /// nothing and return the original outcome.
     pub duplicate: bool,
 }
 
@@ -294,8 +332,8 @@ enum Slot {
 /// assert_eq!(engine.read(|s| s.units.len()), 1);
 /// ```
 pub struct Engine {
-    store: Box<dyn EventStore>,
-    upcasters: Upcasters,
+    store: Arc<dyn EventStore>,
+    upcasters: Arc<Upcasters>,
     snapshot_every: u64,
     writer: Mutex<Writer>,
     durable: Mutex<Durable>,
@@ -327,17 +365,42 @@ pub fn core_upcasters() -> Upcasters {
 }
 
 impl Engine {
-    /// Opens (or creates) an engine on a sled store at `path` with default options.
-    pub fn open(path: impl AsRef<Path>) -> Result<Engine, EngineError> {
-        Engine::open_with(path, EngineOptions::default())
+    /// Opens (or creates) an engine on the store at `location` with default options: a
+    /// sled store on a path, or a PostgreSQL store for a `postgres://…?organisation=<name>`
+    /// URL (see [`Engine::open_with`]).
+    pub fn open(location: impl AsRef<Path>) -> Result<Engine, EngineError> {
+        Engine::open_with(location, EngineOptions::default())
     }
 
-    /// Opens (or creates) an engine on a sled store at `path`: loads the newest snapshot, if
-    /// any is usable, and folds the rest of the log.
+    /// Opens (or creates) an engine on the store at `location`: loads the newest snapshot,
+    /// if any is usable, and folds the rest of the log.
+    ///
+    /// A location that starts with `postgres://` or `postgresql://` is a PostgreSQL
+    /// database ([`crate::PostgresStore`], with the organisation from the URL or
+    /// [`EngineOptions::organisation`]; `durability` does not apply: a commit is durable as
+    /// the server's settings make it); anything else is the path of a sled store.
     pub fn open_with(
-        path: impl AsRef<Path>,
+        location: impl AsRef<Path>,
         options: EngineOptions,
     ) -> Result<Engine, EngineError> {
+        let path = location.as_ref();
+        #[cfg(feature = "postgres")]
+        if let Some(url) = path.to_str().filter(|l| crate::is_postgres_url(l)) {
+            let store = crate::PostgresStore::open(
+                url,
+                crate::PostgresOptions {
+                    organisation: options.organisation,
+                    create_if_missing: options.create_if_missing,
+                },
+            )?;
+            return Engine::with_store(store, options.snapshot_every);
+        }
+        if options.organisation.is_some() {
+            return Err(EngineError::Store(StoreError::InvalidLocation {
+                location: path.display().to_string(),
+                reason: "an organisation is given, but this is the path of a sled store, which holds one organisation; name a postgres:// store".to_owned(),
+            }));
+        }
         let store = SledStore::open(
             path,
             StoreOptions {
@@ -365,8 +428,8 @@ impl Engine {
         S: EventStore + 'static,
     {
         let engine = Engine {
-            store: Box::new(store),
-            upcasters: core_upcasters(),
+            store: Arc::new(store),
+            upcasters: Arc::new(core_upcasters()),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
             durable: Mutex::new(Durable::default()),
@@ -459,12 +522,40 @@ impl Engine {
     ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
         let (slots, pending) = {
             let mut writer = self.lock_writer();
-            match self.stage(&mut writer, commands, mode) {
-                Ok(staged) => staged,
-                Err(e) => {
-                    // The state ahead may hold events of commands that are not written.
-                    writer.ahead = None;
-                    return Err(e);
+            let shared = self.store.shared();
+            // Other processes append too: decide on everything they appended, and decide
+            // again when one of them appended to a command's stream between the catch-up and
+            // the append (the store's version check is what tells). The writers' turn makes
+            // the engines of the log take turns, so that this is rare.
+            let _turn = shared.then(|| self.store.writer_turn());
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let staged = if shared {
+                    self.catch_up_locked(&mut writer)
+                } else {
+                    Ok(())
+                }
+                .and_then(|()| self.stage(&mut writer, commands, mode));
+                match staged {
+                    Ok(staged) => break staged,
+                    Err(e) => {
+                        // The state ahead may hold events of commands that are not written.
+                        writer.ahead = None;
+                        match e {
+                            EngineError::Store(conflict @ StoreError::VersionConflict { .. })
+                                if shared =>
+                            {
+                                if attempts >= MAX_ATTEMPTS {
+                                    return Err(EngineError::Contended {
+                                        attempts,
+                                        last: conflict,
+                                    });
+                                }
+                            }
+                            other => return Err(other),
+                        }
+                    }
                 }
             }
         };
@@ -600,13 +691,19 @@ impl Engine {
             && positions.count() + 1 == staged_events.len();
         if !in_sync {
             // Only a writer outside this engine could cause this (the writer mutex excludes
-            // the others): wait for the append, acknowledge everything before it, and fold
-            // the log again rather than trust the state ahead.
+            // the others in this process): wait for the append, acknowledge everything before
+            // it, and fold the log up to its end from there rather than trust the state ahead.
             let appended = pending.wait()?;
-            self.acknowledge(first_position.saturating_sub(1));
-            let mut folded = Folded::default();
-            self.fold_log(&mut folded, self.store.last_position()?, |_| true)?;
+            if let Some(before) = first_position.checked_sub(1) {
+                self.acknowledge(before);
+            }
+            let last = appended
+                .iter()
+                .filter_map(|o| o.last_position())
+                .max();
             let mut durable = self.lock_durable();
+            let mut folded = self.read_folded().clone();
+            self.fold_log(&mut folded, last, |_| true)?;
             *self.write_folded() = folded;
             let events: Vec<RecordedEvent> =
                 appended.iter().flat_map(|o| o.events.clone()).collect();
@@ -632,6 +729,56 @@ impl Engine {
             recorded,
         });
         Ok((slots, Some((pending, last))))
+    }
+
+    /// Folds what other writers appended to the log since the state's position, and hands
+    /// it to the subscribers. Returns the state's position after. An engine on a shared
+    /// store ([`EventStore::shared`], e.g. PostgreSQL) does this before every command on its
+    /// own; readers call it to see the others' latest events.
+    pub fn refresh(&self) -> Result<Option<u64>, EngineError> {
+        let mut writer = self.lock_writer();
+        self.catch_up_locked(&mut writer)?;
+        Ok(self.position())
+    }
+
+    /// [`Engine::refresh`] under the writer lock. The store's end includes this engine's
+    /// own staged appends (a read waits until they are durable), so they are folded from the
+    /// log here and leave the staged queue; the state ahead is kept unless other writers'
+    /// events came in.
+    fn catch_up_locked(&self, writer: &mut Writer) -> Result<(), EngineError> {
+        let last = self.store.last_position()?;
+        let mut durable = self.lock_durable();
+        let before = self.position();
+        if last <= before {
+            return Ok(());
+        }
+        let mut folded = self.read_folded().clone();
+        self.fold_log(&mut folded, last, |_| true)?;
+        let after = folded.position;
+        *self.write_folded() = folded;
+        let own_last = durable
+            .staged
+            .back()
+            .map(|s| s.first + s.events.len() as u64 - 1);
+        durable
+            .staged
+            .retain(|s| after.is_none_or(|a| s.first > a));
+        if after > own_last.max(before) {
+            writer.ahead = None;
+        }
+        if let Some(after) = after {
+            let from = before.map_or(0, |b| b + 1);
+            if !durable.subscribers.is_empty() {
+                let mut recorded = Vec::new();
+                self.for_each_stored(from, after, |e| {
+                    recorded.push(self.upcast(e)?);
+                    Ok(())
+                })?;
+                self.publish(&mut durable, &recorded);
+            }
+            self.maybe_snapshot(&mut durable, before, after, false);
+        }
+        Ok(())
     }
 
     /// The readers' state with every staged append applied: what the state ahead is.
@@ -694,6 +841,59 @@ impl Engine {
         if let Some(after) = after {
             self.maybe_snapshot(&mut durable, before, after, false);
         }
+    }
+
+    /// Decides `command` against the current state without writing anything: the events it
+    /// would record and the lints it would meet, or the [`EngineError::Rejected`] executing it
+    /// would give. A command id executed before is reported as a duplicate with its original
+    /// events. Another command may be executed between a dry run and the real one, so the
+    /// real one can still be refused. Costs a clone of the state (for the lints).
+    pub fn dry_run(&self, command: &Command) -> Result<DryRun, EngineError> {
+        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            let outcome = self.duplicate_outcome(original)?;
+            return Ok(DryRun {
+                stream: outcome.stream,
+                events: outcome.events,
+                lints: Vec::new(),
+                duplicate: true,
+            });
+        }
+        let (mut state, stream, events) = {
+            let folded = self.read_folded();
+            let Decision { stream, events } =
+                decide(&folded.state, command).map_err(EngineError::Rejected)?;
+            if events.is_empty() {
+                return Ok(DryRun {
+                    stream: stream.name(),
+                    events,
+                    lints: Vec::new(),
+                    duplicate: false,
+                });
+            }
+            (folded.state.clone(), stream, events)
+        };
+        for event in &events {
+            state.apply(event);
+        }
+        let lints = lint::for_events(&state, &events);
+        Ok(DryRun {
+            stream: stream.name(),
+            events,
+            lints,
+            duplicate: false,
+        })
+    }
+
+    /// Makes every append so far durable, whatever the durability the engine was opened
+    /// with (under [`Durability::None`] the only way to; under `Sync` a no-op in effect).
+    pub fn flush(&self) -> Result<(), EngineError> {
+        let _writer = self.lock_writer();
+        Ok(self.store.flush()?)
+    }
+
+    /// The global position the next event will get: 0 for an empty log.
+    pub fn next_position(&self) -> u64 {
+        self.position().map_or(0, |p| p + 1)
     }
 
     /// Runs `f` on the current state under a read lock. Keep `f` short: commands are
@@ -949,8 +1149,24 @@ impl Engine {
     /// Events already in the log are read (outside the writer lock, then the last few under
     /// it) before live delivery starts, so there is no gap and no duplicate at the switch.
     /// The channel is unbounded: a subscriber that does not read keeps events in memory.
+    ///
+    /// On a shared store ([`EventStore::shared`]) a thread of the subscription follows the
+    /// log instead, so it delivers the events of every process: it reads from `from` on,
+    /// then waits for the store's notification of the next append (or polls every half
+    /// second), and ends when the engine is dropped, or at the next event after the
+    /// subscription is dropped. An event it
+    /// cannot upcast ends it; a failed read is tried again after the wait.
     pub fn subscribe(&self, from: u64) -> Result<Subscription, EngineError> {
         let (tx, rx) = mpsc::channel();
+        if self.store.shared() {
+            let store = Arc::downgrade(&self.store);
+            let upcasters = Arc::clone(&self.upcasters);
+            std::thread::Builder::new()
+                .name("okr-subscription".to_owned())
+                .spawn(move || follow(store, &upcasters, &tx, from))
+                .map_err(EngineError::Io)?;
+            return Ok(Subscription { rx });
+        }
         let mut cursor = from;
         // Catch up without blocking writers, then finish under the lock that delivers: up to
         // the readers' state, as everything after it is delivered when it is acknowledged.
@@ -1305,6 +1521,42 @@ impl Iterator for Subscription {
     }
 }
 
+/// The thread of a subscription on a shared store: reads the log from `cursor` on and waits
+/// for more, until the store is gone (the engine was dropped) or the receiver is.
+fn follow(
+    store: Weak<dyn EventStore>,
+    upcasters: &Upcasters,
+    tx: &Sender<RecordedEvent>,
+    mut cursor: u64,
+) {
+    loop {
+        let Some(store) = store.upgrade() else { return };
+        let chunk = match store.read_all(cursor, CHUNK) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                // The server may be restarting: read again after a while.
+                drop(store);
+                std::thread::sleep(FOLLOW_POLL);
+                continue;
+            }
+        };
+        let full = chunk.len() == CHUNK;
+        for event in chunk {
+            cursor = event.global_position + 1;
+            let Ok(event) = upcasters.upcast(event) else {
+                return;
+            };
+            if tx.send(event).is_err() {
+                return;
+            }
+        }
+        if !full && store.wait_for_append(cursor.checked_sub(1), FOLLOW_POLL).is_err() {
+            drop(store);
+            std::thread::sleep(FOLLOW_POLL);
+        }
+    }
+}
+
 fn to_new_event(event: &Event) -> Result<NewEvent, EngineError> {
     let payload = serde_json::to_value(&event.body).map_err(StoreError::from)?;
     Ok(NewEvent::new(
@@ -1333,6 +1585,20 @@ fn decode_payload(event_type: &str, payload: &[u8]) -> Result<EventBody, serde_j
     let body = EventBody::deserialize_of_type(event_type, &mut de)?;
     de.end()?;
     Ok(body)
+}
+
+/// Turns a stored event into a core event, upcasting it with [`core_upcasters`] first: what
+/// [`Engine::decode`] does, for events that arrive without their engine (a
+/// [`Subscription`]'s).
+pub fn decode_recorded(recorded: &RecordedEvent) -> Result<Event, EngineError> {
+    let position = recorded.global_position;
+    let upcast = core_upcasters()
+        .upcast(recorded.clone())
+        .map_err(|e| EngineError::Corrupt {
+            position,
+            detail: e.to_string(),
+        })?;
+    decode_current(&upcast)
 }
 
 /// Decodes an event that is already at the current schema versions.
