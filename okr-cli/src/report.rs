@@ -101,12 +101,52 @@ pub struct ObjectiveReport {
     pub expected_score_ppm: i64,
     /// The objectives it contributes to.
     pub aligned_to: Vec<okr_core::ObjectiveId>,
+    /// Progress over its own key results only.
+    pub own_ppm: Option<i64>,
+    /// Progress with the committed objectives aligned to it rolled in (what a roll-up
+    /// policy counts).
+    pub with_aligned_ppm: Option<i64>,
+    /// Whether the cycle's policy rolls aligned objectives in (then `progress_ppm` is
+    /// `with_aligned_ppm`, else `own_ppm`).
+    pub aligned_rolled_in: bool,
+    /// The committed objectives aligned to it, shown beside it.
+    pub contributions: Vec<ContributionReport>,
+    /// Objectives of other units it depends on („hängt ab von“).
+    pub depends_on: Vec<LinkReport>,
+    /// Objectives of other units that depend on it.
+    pub needed_by: Vec<LinkReport>,
     /// The objective it continues, if carried over.
     pub carried_from: Option<okr_core::ObjectiveId>,
     /// The objective continuing it, if carried over.
     pub carried_to: Option<okr_core::ObjectiveId>,
     /// Its key results.
     pub key_results: Vec<KrReport>,
+}
+
+/// An objective aligned to another, with what it contributes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContributionReport {
+    /// The aligned objective.
+    pub objective: okr_core::ObjectiveId,
+    /// Its title.
+    pub title: String,
+    /// Its unit's name.
+    pub unit: String,
+    /// The link's contribution weight.
+    pub contribution: u32,
+    /// Its progress over its own key results.
+    pub own_ppm: Option<i64>,
+}
+
+/// An objective at the other end of a dependency link.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkReport {
+    /// The objective.
+    pub objective: okr_core::ObjectiveId,
+    /// Its title.
+    pub title: String,
+    /// Its unit's name.
+    pub unit: String,
 }
 
 /// One key result.
@@ -173,6 +213,27 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
     );
     let scores = reviewed.then(|| rollup::scores(c));
     let unit_figures = roll.units();
+    let alignment = rollup::alignment(c);
+    let unit_name = |u: UnitId| {
+        state
+            .units
+            .get(&u)
+            .map(|x| x.name.to_string())
+            .unwrap_or_else(|| u.to_string())
+    };
+    let link = |id: &okr_core::ObjectiveId| LinkReport {
+        objective: *id,
+        title: c
+            .objectives
+            .get(id)
+            .map(|o| o.text.title.to_string())
+            .unwrap_or_default(),
+        unit: c
+            .objectives
+            .get(id)
+            .map(|o| unit_name(o.unit))
+            .unwrap_or_default(),
+    };
     // Units in tree order (depth-first from the roots, by name), those with objectives.
     let mut with_objectives: BTreeMap<UnitId, Vec<&okr_core::Objective>> = BTreeMap::new();
     for o in c.objectives.values() {
@@ -295,6 +356,29 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                         .and_then(|s| s.objectives.get(&o.id).copied().flatten()),
                     expected_score_ppm: rollup::expected_score_ppm(o.kind),
                     aligned_to: o.aligned_to.keys().copied().collect(),
+                    own_ppm: alignment.get(&o.id).and_then(|a| a.own_ppm),
+                    with_aligned_ppm: alignment.get(&o.id).and_then(|a| a.with_aligned_ppm),
+                    aligned_rolled_in: c.policy.scoring.rolls_up_aligned(),
+                    contributions: alignment
+                        .get(&o.id)
+                        .map(|a| {
+                            a.contributions
+                                .iter()
+                                .map(|x| ContributionReport {
+                                    objective: x.objective,
+                                    title: link(&x.objective).title,
+                                    unit: unit_name(x.unit),
+                                    contribution: x.contribution,
+                                    own_ppm: x.own_ppm,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    depends_on: o.depends_on.iter().map(link).collect(),
+                    needed_by: alignment
+                        .get(&o.id)
+                        .map(|a| a.needed_by.iter().map(link).collect())
+                        .unwrap_or_default(),
                     carried_from: o.carried_from,
                     carried_to: o.carried_to,
                     key_results,
@@ -469,6 +553,38 @@ pub fn text(r: &Report) -> String {
                     format!("({})", o.status)
                 },
             ));
+            if !o.contributions.is_empty() {
+                line(format!(
+                    "    aligned: {} contribute{}; with them {}{}",
+                    o.contributions.len(),
+                    if o.contributions.len() == 1 { "s" } else { "" },
+                    fmt(o.with_aligned_ppm),
+                    if o.aligned_rolled_in {
+                        " (rolled in by the policy)".to_owned()
+                    } else {
+                        format!(", own key results {}", fmt(o.own_ppm))
+                    },
+                ));
+                for x in &o.contributions {
+                    let weight = if x.contribution == 1 {
+                        String::new()
+                    } else {
+                        format!(" (weight {})", x.contribution)
+                    };
+                    line(format!(
+                        "      <- {} {}{weight}: {}",
+                        fmt(x.own_ppm),
+                        x.unit,
+                        x.title
+                    ));
+                }
+            }
+            for d in &o.depends_on {
+                line(format!("    depends on: {} ({})", d.title, d.unit));
+            }
+            for d in &o.needed_by {
+                line(format!("    needed by: {} ({})", d.title, d.unit));
+            }
             for k in &o.key_results {
                 let range = match k.kind.as_str() {
                     "increase" | "decrease" => {

@@ -844,3 +844,32 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         assert!(stderr.trim().is_empty(), "okr {args:?}: {stderr}");
     }
 }
+
+#[test]
+fn the_report_shows_aligned_contributions_beside_an_objective_scored_on_its_own() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let text = ok(d, &["report", "--cycle", "2026-Q2"]);
+    let aligned = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("aligned:"))
+        .unwrap_or_else(|| panic!("an aligned line:\n{text}"));
+    assert!(
+        aligned.contains("7 contribute; with them 0.85, own key results 0.92"),
+        "{aligned}"
+    );
+    assert!(
+        text.contains("<- 0.95 Biebertal: Antragstellende erhalten Wohngeld"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&ok(d, &["report", "--cycle", "2026-Q2", "--format", "json"]))
+        .unwrap();
+    let fed = &json["units"][0]["objectives"][0];
+    assert_eq!(fed["aligned_rolled_in"], false);
+    assert_eq!(fed["progress_ppm"], fed["own_ppm"], "scored on its own key results");
+    assert_eq!(fed["contributions"].as_array().map(Vec::len), Some(7));
+    assert_ne!(fed["with_aligned_ppm"], fed["own_ppm"]);
+    // A what-if under the explicit roll-up counts the contributions.
+    let what_if = ok(d, &["rescore", "--cycle", "2026-Q2", "--policy", "with-children"]);
+    assert!(what_if.contains("with-children"), "{what_if}");
+}

@@ -538,6 +538,16 @@ mod tests {
                 name: "M".into(),
             },
         );
+        // M also leads the organisation: an OkrMaster alone holds no content rights.
+        g.run(
+            M,
+            t,
+            CommandBody::GrantMembership {
+                unit: ROOT,
+                person: M,
+                role: Role::Lead,
+            },
+        );
         g.run(
             M,
             t,

@@ -355,6 +355,7 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
 /// | `position` | | `position` (`null` for an empty log) |
 /// | `cycle` | `cycle` | `position`, `cycle` |
 /// | `rollup` | `cycle` | `position`, `rollup` (ppm) |
+/// | `alignment` | `cycle` | `position`, `alignment` (per objective: own and with-aligned progress, contributions, dependencies) |
 /// | `scores` | `cycle` | `scores` |
 /// | `rescore` | `cycle`, `policy` (e.g. `"unbounded,kr-only"` or an object) | `scores` |
 /// | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |
@@ -409,6 +410,16 @@ fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
             let position = e.position();
             let rollup = e.cycle_rollup(cycle).ok_or_else(|| unknown_cycle(cycle))?;
             encode(&Versioned::new(QueryResult::Rollup { position, rollup }))
+        }
+        Query::Alignment { cycle } => {
+            let position = e.position();
+            let alignment = e
+                .read(|s| s.cycles.get(&cycle).map(rollup::alignment))
+                .ok_or_else(|| unknown_cycle(cycle))?;
+            encode(&Versioned::new(QueryResult::Alignment {
+                position,
+                alignment,
+            }))
         }
         Query::Scores { cycle } => {
             let scores = e.cycle_scores(cycle).ok_or_else(|| unknown_cycle(cycle))?;

@@ -6,8 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use okr_core::lint::Lint;
-use okr_core::rollup::{CycleRollup, CycleScores, History, ScoringPolicy};
-use okr_core::{Command, Cycle, CycleId, Event, State};
+use okr_core::rollup::{AlignmentView, CycleRollup, CycleScores, History, ScoringPolicy};
+use okr_core::{Command, Cycle, CycleId, Event, ObjectiveId, State};
+use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -94,6 +95,13 @@ pub enum Query {
         /// The cycle.
         cycle: CycleId,
     },
+    /// A cycle's alignment per objective: its own progress, what the objectives aligned to
+    /// it contribute (shown beside it; rolled in only under a roll-up policy) and its
+    /// dependency links in both directions.
+    Alignment {
+        /// The cycle.
+        cycle: CycleId,
+    },
     /// A cycle's review scores under its own scoring policy.
     Scores {
         /// The cycle.
@@ -163,6 +171,13 @@ pub enum QueryResult<'a> {
         position: Option<u64>,
         /// The rollup.
         rollup: CycleRollup,
+    },
+    /// A cycle's alignment.
+    Alignment {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// Per objective.
+        alignment: BTreeMap<ObjectiveId, AlignmentView>,
     },
     /// A cycle's scores under its own policy.
     Scores {

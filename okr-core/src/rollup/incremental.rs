@@ -280,10 +280,13 @@ impl Rollup {
         for (i, o) in c.objectives.values().enumerate() {
             self.obj_index.insert(o.id, i as u32);
         }
+        // Alignment links carry figures only under a policy that rolls aligned objectives in.
+        let rolls_up = c.policy.scoring.rolls_up_aligned();
         for o in c.objectives.values() {
             let parents: Box<[(u32, u32)]> = o
                 .aligned_to
                 .iter()
+                .filter(|_| rolls_up)
                 .filter_map(|(p, w)| self.obj_index.get(p).map(|i| (*i, *w)))
                 .collect();
             self.objs.push(ObjSlot {
@@ -422,6 +425,7 @@ impl Rollup {
                 });
             }
             EventBody::ObjectiveDrafted { cycle, .. }
+            | EventBody::PolicySet { cycle, .. }
             | EventBody::ObjectiveAligned { cycle, .. }
             | EventBody::ObjectiveUnaligned { cycle, .. }
             | EventBody::ObjectiveCommitted { cycle, .. }
