@@ -108,7 +108,13 @@ impl World {
             scoring: rollup::ScoringPolicy::ROLL_UP_ALIGNED,
             ..Policy::for_kind(CycleKind::Regular)
         };
-        self.run(-7, CommandBody::SetPolicy { cycle: CYCLE, policy });
+        self.run(
+            -7,
+            CommandBody::SetPolicy {
+                cycle: CYCLE,
+                policy,
+            },
+        );
     }
 
     fn objective(&mut self, id: u128, unit: UnitId, weight: u32) -> ObjectiveId {
@@ -578,8 +584,14 @@ fn a_cycle_planned_before_the_scoring_policy_was_recorded_keeps_rolling_aligned_
     // replay with it, so their figures do not change.
     let mut policy = serde_json::to_value(Policy::for_kind(CycleKind::Regular)).unwrap();
     policy.as_object_mut().unwrap().remove("scoring");
-    policy.as_object_mut().unwrap().remove("cross_unit_approval");
-    policy.as_object_mut().unwrap().remove("steering_decision_days");
+    policy
+        .as_object_mut()
+        .unwrap()
+        .remove("cross_unit_approval");
+    policy
+        .as_object_mut()
+        .unwrap()
+        .remove("steering_decision_days");
     let old: Policy = serde_json::from_value(policy).unwrap();
     assert!(old.scoring.rolls_up_aligned());
     assert!(!old.cross_unit_approval);
