@@ -845,6 +845,44 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     }
 }
 
+#[test]
+fn the_report_shows_aligned_contributions_beside_an_objective_scored_on_its_own() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let text = ok(d, &["report", "--cycle", "2026-Q2"]);
+    let aligned = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("aligned:"))
+        .unwrap_or_else(|| panic!("an aligned line:\n{text}"));
+    assert!(
+        aligned.contains("7 contribute; with them 0.85, own key results 0.92"),
+        "{aligned}"
+    );
+    assert!(
+        text.contains("<- 0.95 Biebertal: Antragstellende erhalten Wohngeld"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2026-Q2", "--format", "json"],
+    ))
+    .unwrap();
+    let fed = &json["units"][0]["objectives"][0];
+    assert_eq!(fed["aligned_rolled_in"], false);
+    assert_eq!(
+        fed["progress_ppm"], fed["own_ppm"],
+        "scored on its own key results"
+    );
+    assert_eq!(fed["contributions"].as_array().map(Vec::len), Some(7));
+    assert_ne!(fed["with_aligned_ppm"], fed["own_ppm"]);
+    // A what-if under the explicit roll-up counts the contributions.
+    let what_if = ok(
+        d,
+        &["rescore", "--cycle", "2026-Q2", "--policy", "with-children"],
+    );
+    assert!(what_if.contains("with-children"), "{what_if}");
+}
+
 /// The tests' PostgreSQL server (`OKR_TEST_POSTGRES_URL`, see `.ci/postgres.sh`): `None`
 /// with a note outside CI, a failure in CI.
 fn postgres_url() -> Option<String> {
@@ -891,7 +929,11 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     // Another organisation of the same database: nothing until created, then empty.
     let r = okr(d, &["--store", &b, "export", "b.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("holds no store of this organisation"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds no store of this organisation"),
+        "{}",
+        r.stderr
+    );
     assert!(ok(d, &["--store", &b, "init"]).contains(": 0 events"));
     ok(d, &["--store", &b, "export", "b.jsonl"]);
     assert_eq!(std::fs::read(d.join("b.jsonl")).unwrap(), b"");
@@ -902,14 +944,30 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     // demo refuses an organisation that holds events, and names it without a password.
     let r = okr(d, &["--store", &a, "demo", "--force"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("name another organisation"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("name another organisation"),
+        "{}",
+        r.stderr
+    );
     // A URL without an organisation is refused by name.
     let r = okr(d, &["--store", &base, "init"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no organisation"), "{}", r.stderr);
     // A server that is not there is a storage failure (exit 2) naming it.
-    let r = okr(d, &["--store", "postgres://okr:secret@127.0.0.1:1/okr?organisation=x", "init"]);
+    let r = okr(
+        d,
+        &[
+            "--store",
+            "postgres://okr:secret@127.0.0.1:1/okr?organisation=x",
+            "init",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("PostgreSQL at 127.0.0.1:1/okr (organisation x)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("PostgreSQL at 127.0.0.1:1/okr (organisation x)"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("secret"), "{}", r.stderr);
 }

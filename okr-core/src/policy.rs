@@ -39,8 +39,11 @@ pub struct Policy {
     pub low_score_ppm: i64,
     /// Whether a unit's Lead may advance cycle phases besides an OkrMaster.
     pub leads_may_advance: bool,
-    /// How review scores are computed (versioned; the standard when absent in older logs).
-    #[serde(default)]
+    /// How progress and review scores are computed (versioned): whether aligned objectives
+    /// roll into the objectives they are aligned to, bounds and weighting. New cycles get
+    /// [`ScoringPolicy::STANDARD`] (own key results only); a log that records no scoring
+    /// policy replays with [`ScoringPolicy::unrecorded`], the roll-up it was written under.
+    #[serde(default = "ScoringPolicy::unrecorded")]
     pub scoring: ScoringPolicy,
     /// Whether a cross-unit objective (of a unit with units below it, or one that
     /// objectives of other units are aligned to or depend on) needs a steering committee's
@@ -108,10 +111,7 @@ impl Policy {
             ));
         }
         if self.steering_decision_days == 0 {
-            return Err((
-                "policy.steering_decision_days",
-                "must be at least 1".into(),
-            ));
+            return Err(("policy.steering_decision_days", "must be at least 1".into()));
         }
         if !(0..=1_000_000).contains(&self.low_score_ppm) {
             return Err((

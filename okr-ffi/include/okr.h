@@ -269,6 +269,7 @@ okr_result okr_engine_execute_batch(const okr_engine *engine,
 // | `position` | | `position` (`null` for an empty log) |
 // | `cycle` | `cycle` | `position`, `cycle` |
 // | `rollup` | `cycle` | `position`, `rollup` (ppm) |
+// | `alignment` | `cycle` | `position`, `alignment` (per objective: own and with-aligned progress, contributions, dependencies) |
 // | `scores` | `cycle` | `scores` |
 // | `rescore` | `cycle`, `policy` (e.g. `"unbounded,kr-only"` or an object) | `scores` |
 // | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |

@@ -317,6 +317,7 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
 /// | `position` | | `position` (`null` for an empty log) |
 /// | `cycle` | `cycle` | `position`, `cycle` |
 /// | `rollup` | `cycle` | `position`, `rollup` (ppm) |
+/// | `alignment` | `cycle` | `position`, `alignment` (per objective: own and with-aligned progress, contributions, dependencies) |
 /// | `scores` | `cycle` | `scores` |
 /// | `rescore` | `cycle`, `policy` (e.g. `"unbounded,kr-only"` or an object) | `scores` |
 /// | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |

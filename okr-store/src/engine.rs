@@ -140,7 +140,9 @@ pub enum EngineError {
     /// On a store shared with other processes, other writers appended to the command's
     /// stream before each of [`MAX_ATTEMPTS`] attempts could: the command was decided again
     /// after every conflict and never written. Nothing was written; retrying later is safe.
-    #[error("gave up after {attempts} attempts: other processes kept appending first (last: {last})")]
+    #[error(
+        "gave up after {attempts} attempts: other processes kept appending first (last: {last})"
+    )]
     Contended {
         /// How many times the command was decided and appended.
         attempts: u32,
@@ -1550,7 +1552,11 @@ fn follow(
                 return;
             }
         }
-        if !full && store.wait_for_append(cursor.checked_sub(1), FOLLOW_POLL).is_err() {
+        if !full
+            && store
+                .wait_for_append(cursor.checked_sub(1), FOLLOW_POLL)
+                .is_err()
+        {
             drop(store);
             std::thread::sleep(FOLLOW_POLL);
         }

@@ -8,11 +8,12 @@
 use chrono::{DateTime, Utc};
 use okr_core::lint::Lint;
 use okr_core::report::Report;
-use okr_core::rollup::{CycleRollup, CycleScores, History, ScoringPolicy};
+use okr_core::rollup::{AlignmentView, CycleRollup, CycleScores, History, ScoringPolicy};
 use okr_core::stats::Stats;
-use okr_core::{Command, Cycle, CycleId, CycleKind, Event, Phase, State};
+use okr_core::{Command, Cycle, CycleId, CycleKind, Event, ObjectiveId, Phase, State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A message with its `version` (1) beside the message's own fields.
@@ -96,6 +97,13 @@ pub enum Query {
     },
     /// A cycle's rollup now (progress in parts per million).
     Rollup {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's alignment per objective: its own progress, what the objectives aligned to
+    /// it contribute (shown beside it; rolled in only under a roll-up policy) and its
+    /// dependency links in both directions.
+    Alignment {
         /// The cycle.
         cycle: CycleId,
     },
@@ -191,6 +199,13 @@ pub enum QueryResult<'a> {
         position: Option<u64>,
         /// The rollup.
         rollup: CycleRollup,
+    },
+    /// A cycle's alignment.
+    Alignment {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// Per objective.
+        alignment: BTreeMap<ObjectiveId, AlignmentView>,
     },
     /// A cycle's scores under its own policy.
     Scores {

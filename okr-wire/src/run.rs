@@ -169,6 +169,16 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
             let rollup = e.cycle_rollup(cycle).ok_or_else(|| unknown_cycle(cycle))?;
             encode(&Versioned::new(QueryResult::Rollup { position, rollup }))
         }
+        Query::Alignment { cycle } => {
+            let position = e.position();
+            let alignment = e
+                .read(|s| s.cycles.get(&cycle).map(rollup::alignment))
+                .ok_or_else(|| unknown_cycle(cycle))?;
+            encode(&Versioned::new(QueryResult::Alignment {
+                position,
+                alignment,
+            }))
+        }
         Query::Scores { cycle } => {
             let scores = e.cycle_scores(cycle).ok_or_else(|| unknown_cycle(cycle))?;
             encode(&Versioned::new(QueryResult::Scores { scores }))
