@@ -5,6 +5,9 @@
 //!   its journal frame `fdatasync`ed, for the engine and the bare store; SQLite in WAL mode
 //!   with `synchronous=FULL`: its WAL synced, one transaction per command with the same
 //!   optimistic-concurrency checks).
+//! - `append_concurrent`: durable commands from 1 and from 8 threads at once (commands/s):
+//!   the engine, whose concurrent commands share one `fdatasync` (group commit), against
+//!   SQLite `synchronous=FULL` with one connection per thread in the same run.
 //! - `append_batch_1000`: 1000 commands in one all-or-nothing append.
 //! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s): with
 //!   the bare store's `read_all`, with the engine's own replay (opening an engine on a store
@@ -560,6 +563,110 @@ fn append_durable(c: &mut Criterion) {
     g.finish();
 }
 
+/// Writer threads of the `append_concurrent` group.
+const WRITERS: usize = 8;
+
+/// Runs `iters` rounds of `each(thread, i)` on every one of `threads` threads at once and
+/// returns the wall time: a round is one command per thread.
+fn time_threads(threads: usize, iters: u64, each: impl Fn(usize, u64) + Sync) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let each = &each;
+            scope.spawn(move || {
+                for i in 0..iters {
+                    each(t, i);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// The `i`-th check-in of writer `t` of several: on the key results of that writer only,
+/// under command ids of its own.
+fn writer_check_in(w: &Workload, t: usize, round: u64, i: u64) -> Command {
+    let per = w.krs.len() / WRITERS;
+    let k = t * per + (i as usize % per);
+    let at = Utc.with_ymd_and_hms(2025, 4, 1, 9, 0, 0).unwrap() + Duration::from_secs(i);
+    Command::new(
+        Uuid::from_u64_pair(0xc0c0_0000 + t as u64, (round << 32) + i),
+        w.people[k],
+        at,
+        CommandBody::CheckIn {
+            key_result: w.krs[k],
+            value: 10.0 + (i % 800) as f64 / 10.0,
+            confidence: (i % 11) as u8,
+            note: String::new(),
+            effective_at: None,
+        },
+    )
+}
+
+/// Durable commands from one and from eight threads at once: the engine's group commit
+/// against SQLite with `synchronous=FULL` under the same threads (one connection each,
+/// each command its own `IMMEDIATE` transaction on a stream of its thread).
+fn append_concurrent(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = configure(c, "append_concurrent");
+    let options = EngineOptions {
+        durability: Durability::Sync,
+        snapshot_every: 0,
+        ..EngineOptions::default()
+    };
+    {
+        quiet_disk();
+        let engine = Engine::open_with(dir.path().join("engine"), options.clone()).unwrap();
+        let w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let round = std::sync::atomic::AtomicU64::new(0);
+        for threads in [1, WRITERS] {
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(
+                format!("okr_engine_execute_sled_sync_{threads}_threads"),
+                |b| {
+                    b.iter_custom(|iters| {
+                        let r = round.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        time_threads(threads, iters, |t, i| {
+                            engine.execute(&writer_check_in(&w, t, r, i)).unwrap();
+                        })
+                    })
+                },
+            );
+        }
+    }
+    let template = template_event();
+    {
+        quiet_disk();
+        let path = dir.path().join("peer.sqlite");
+        drop(Sqlite::open(&path));
+        for threads in [1, WRITERS] {
+            let feeds: Vec<std::sync::Mutex<(Sqlite, Feed)>> = (0..threads)
+                .map(|t| {
+                    let db = Sqlite::open(&path);
+                    db.conn.busy_timeout(Duration::from_secs(60)).unwrap();
+                    let feed = Feed::for_writer(template.clone(), (threads * 100 + t) as u64);
+                    std::sync::Mutex::new((db, feed))
+                })
+                .collect();
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(format!("sqlite_wal_full_append_{threads}_threads"), |b| {
+                b.iter_custom(|iters| {
+                    time_threads(threads, iters, |t, _| {
+                        let mut guard = feeds[t].lock().unwrap();
+                        let (db, feed) = &mut *guard;
+                        let request = feed.next_request();
+                        let payload = feed.payload.clone();
+                        let out = db.append(&[(&request, payload)]);
+                        assert!(matches!(out[0], SqliteAppend::Appended), "{out:?}");
+                    })
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 /// A check-in event as the engine records it.
 fn template_event() -> RecordedEvent {
     let log = recorded_log(1);
@@ -585,6 +692,14 @@ impl Feed {
             version: 0,
             next: 0,
         }
+    }
+
+    /// A feed of its own for writer `n` of several: its own stream and command ids.
+    fn for_writer(template: RecordedEvent, n: u64) -> Self {
+        let mut feed = Feed::new(template);
+        feed.stream = StreamId::Cycle(CycleId::from_u128(0xc0c0_0000 + u128::from(n)));
+        feed.next = n << 40;
+        feed
     }
 
     fn next_request(&mut self) -> AppendRequest {
@@ -1022,6 +1137,7 @@ fn postgres_writer_processes(c: &mut Criterion) {
 criterion_group!(
     benches,
     append_durable,
+    append_concurrent,
     append_batch_1000,
     replay_and_open,
     postgres_writer_processes

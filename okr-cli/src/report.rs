@@ -1,348 +1,8 @@
-//! The cycle report: one struct built from the state, written as text, JSON or CSV
-//! (HTML lives in [`crate::html`]).
+//! The cycle report as text and CSV (HTML lives in [`crate::html`]); the report itself is
+//! built by [`okr_core::report`], shared with the C ABI and `okr serve`.
 
-use crate::store::cycle_instant;
-use chrono::{DateTime, NaiveDate, Utc};
-use okr_core::rollup::{self, format_ppm, Rollup, Status};
-use okr_core::{
-    CycleId, KrKind, ObjectiveKind, ObjectiveStatus, Phase, ScoreProvenance, State, UnitId,
-};
-use serde::Serialize;
-use std::collections::BTreeMap;
-
-/// Version of the JSON report's shape.
-pub const REPORT_VERSION: u32 = 1;
-
-/// A cycle's report at an instant.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Shape version.
-    pub report_version: u32,
-    /// The cycle.
-    pub cycle: CycleInfo,
-    /// The instant the statuses and expected progress stand at.
-    pub at: DateTime<Utc>,
-    /// Expected progress at `at`.
-    pub expected_ppm: i64,
-    /// The cycle's progress.
-    pub progress_ppm: Option<i64>,
-    /// The cycle's review score, once reviewed.
-    pub score_ppm: Option<i64>,
-    /// The scoring policy in force.
-    pub scoring_policy: String,
-    /// Units with committed or drafted objectives, in tree order.
-    pub units: Vec<UnitReport>,
-}
-
-/// Which cycle.
-#[derive(Debug, Clone, Serialize)]
-pub struct CycleInfo {
-    /// Id.
-    pub id: CycleId,
-    /// Name.
-    pub name: String,
-    /// `practice` or `regular`.
-    pub kind: String,
-    /// Phase.
-    pub phase: String,
-    /// First day.
-    pub start: NaiveDate,
-    /// Last day.
-    pub end: NaiveDate,
-}
-
-/// One unit's part.
-#[derive(Debug, Clone, Serialize)]
-pub struct UnitReport {
-    /// Id.
-    pub id: UnitId,
-    /// Name.
-    pub name: String,
-    /// Its own committed objectives' progress.
-    pub own_ppm: Option<i64>,
-    /// With the units below it.
-    pub subtree_ppm: Option<i64>,
-    /// Confidence (ppm of 10).
-    pub confidence_ppm: Option<i64>,
-    /// Mean review score of its committed objectives, once reviewed.
-    pub score_ppm: Option<i64>,
-    /// Its objectives.
-    pub objectives: Vec<ObjectiveReport>,
-}
-
-/// One objective.
-#[derive(Debug, Clone, Serialize)]
-pub struct ObjectiveReport {
-    /// Id.
-    pub id: okr_core::ObjectiveId,
-    /// Title.
-    pub title: String,
-    /// For whom.
-    pub beneficiary: Option<String>,
-    /// Which change.
-    pub change: Option<String>,
-    /// Which value.
-    pub value: Option<String>,
-    /// `committed` or `aspirational`.
-    pub kind: String,
-    /// `draft`, `committed` or `dropped`.
-    pub status: String,
-    /// Weight.
-    pub weight: u32,
-    /// Progress.
-    pub progress_ppm: Option<i64>,
-    /// Confidence (ppm of 10).
-    pub confidence_ppm: Option<i64>,
-    /// Against expected progress.
-    pub track: String,
-    /// Review score, once reviewed.
-    pub score_ppm: Option<i64>,
-    /// What its kind is expected to score.
-    pub expected_score_ppm: i64,
-    /// The objectives it contributes to.
-    pub aligned_to: Vec<okr_core::ObjectiveId>,
-    /// The objective it continues, if carried over.
-    pub carried_from: Option<okr_core::ObjectiveId>,
-    /// The objective continuing it, if carried over.
-    pub carried_to: Option<okr_core::ObjectiveId>,
-    /// Its key results.
-    pub key_results: Vec<KrReport>,
-}
-
-/// One key result.
-#[derive(Debug, Clone, Serialize)]
-pub struct KrReport {
-    /// Id.
-    pub id: okr_core::KeyResultId,
-    /// Title.
-    pub title: String,
-    /// `increase`, `decrease`, `threshold` or `milestone`.
-    pub kind: String,
-    /// From.
-    pub baseline: Option<f64>,
-    /// To (or the threshold).
-    pub target: Option<f64>,
-    /// Unit of measure.
-    pub unit: String,
-    /// Weight.
-    pub weight: u32,
-    /// Latest value.
-    pub current: Option<f64>,
-    /// Progress, clamped.
-    pub progress_ppm: i64,
-    /// Attainment, unclamped.
-    pub raw_ppm: i64,
-    /// Latest confidence.
-    pub confidence: Option<u8>,
-    /// Against expected progress.
-    pub track: String,
-    /// Check-ins so far.
-    pub check_ins: usize,
-    /// Review score, once reviewed.
-    pub score_ppm: Option<i64>,
-    /// `computed`, `overridden: <reason>` or `corrected: <reason>`, once reviewed.
-    pub score_source: Option<String>,
-}
-
-fn track(s: Option<Status>) -> String {
-    match s {
-        Some(Status::OnTrack) => "on track",
-        Some(Status::AtRisk) => "at risk",
-        Some(Status::OffTrack) => "off track",
-        Some(Status::NotStarted) | None => "not started",
-    }
-    .to_owned()
-}
-
-fn kind_name(k: ObjectiveKind) -> String {
-    match k {
-        ObjectiveKind::Committed => "committed",
-        ObjectiveKind::Aspirational => "aspirational",
-    }
-    .to_owned()
-}
-
-/// Builds the report of `cycle` as of `t` (clamped to the cycle's end).
-pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> {
-    let c = state.cycles.get(&cycle)?;
-    let t = cycle_instant(c, t);
-    let roll = Rollup::build(state, cycle)?;
-    let reviewed = matches!(
-        c.phase,
-        Phase::Review | Phase::Retrospective | Phase::Closed
-    );
-    let scores = reviewed.then(|| rollup::scores(c));
-    let unit_figures = roll.units();
-    // Units in tree order (depth-first from the roots, by name), those with objectives.
-    let mut with_objectives: BTreeMap<UnitId, Vec<&okr_core::Objective>> = BTreeMap::new();
-    for o in c.objectives.values() {
-        with_objectives.entry(o.unit).or_default().push(o);
-    }
-    let mut order = Vec::new();
-    let mut children: BTreeMap<Option<UnitId>, Vec<(&str, UnitId)>> = BTreeMap::new();
-    for u in state.units.values() {
-        children.entry(u.parent).or_default().push((&*u.name, u.id));
-    }
-    for v in children.values_mut() {
-        v.sort();
-    }
-    let mut stack: Vec<UnitId> = children
-        .get(&None)
-        .map(|v| v.iter().rev().map(|x| x.1).collect())
-        .unwrap_or_default();
-    while let Some(u) = stack.pop() {
-        if order.contains(&u) {
-            continue;
-        }
-        order.push(u);
-        if let Some(kids) = children.get(&Some(u)) {
-            stack.extend(kids.iter().rev().map(|x| x.1));
-        }
-    }
-    let mut units = Vec::new();
-    for u in order {
-        let Some(objs) = with_objectives.get_mut(&u) else {
-            continue;
-        };
-        // Committed objectives first, then drafts (marked as such), then dropped ones.
-        objs.sort_by_key(|o| {
-            (
-                match o.status {
-                    ObjectiveStatus::Committed => 0,
-                    ObjectiveStatus::Draft => 1,
-                    ObjectiveStatus::Dropped => 2,
-                },
-                std::cmp::Reverse(o.weight),
-                o.text.title.clone(),
-                o.id,
-            )
-        });
-        let fig = unit_figures.get(&u).copied();
-        let objectives: Vec<ObjectiveReport> = objs
-            .iter()
-            .map(|o| {
-                let f = roll.objective(o.id);
-                let key_results = c
-                    .key_results_of(o.id)
-                    .filter(|k| !k.removed)
-                    .map(|k| {
-                        let p = rollup::key_result(k);
-                        let (kind, baseline, target, unit) = match &k.kind {
-                            KrKind::Increase {
-                                baseline,
-                                target,
-                                unit,
-                            } => ("increase", *baseline, Some(*target), unit.to_string()),
-                            KrKind::Decrease {
-                                baseline,
-                                target,
-                                unit,
-                            } => ("decrease", *baseline, Some(*target), unit.to_string()),
-                            KrKind::Threshold { value, unit, .. } => {
-                                ("threshold", None, Some(*value), unit.to_string())
-                            }
-                            KrKind::Milestone => ("milestone", None, Some(1.0), String::new()),
-                            #[allow(unreachable_patterns)]
-                            _ => ("other", None, None, String::new()),
-                        };
-                        let s = scores.as_ref().and_then(|s| s.key_results.get(&k.id));
-                        KrReport {
-                            id: k.id,
-                            title: k.title.to_string(),
-                            kind: kind.to_owned(),
-                            baseline,
-                            target,
-                            unit,
-                            weight: k.weight,
-                            current: k.latest().map(|x| x.value),
-                            progress_ppm: p.progress_ppm,
-                            raw_ppm: p.raw_ppm,
-                            confidence: p.confidence,
-                            track: track(roll.key_result_status(c, k.id, t)),
-                            check_ins: k.check_in_count() as usize,
-                            score_ppm: s.map(|s| s.score_ppm),
-                            score_source: s.map(|s| match &s.provenance {
-                                ScoreProvenance::Computed => "computed".to_owned(),
-                                ScoreProvenance::Overridden { reason, .. } => {
-                                    format!("overridden: {reason}")
-                                }
-                                ScoreProvenance::Corrected { reason, .. } => {
-                                    format!("corrected: {reason}")
-                                }
-                            }),
-                        }
-                    })
-                    .collect();
-                ObjectiveReport {
-                    id: o.id,
-                    title: o.text.title.to_string(),
-                    beneficiary: o.text.beneficiary.as_deref().map(str::to_owned),
-                    change: o.text.change.as_deref().map(str::to_owned),
-                    value: o.text.value.as_deref().map(str::to_owned),
-                    kind: kind_name(o.kind),
-                    status: match o.status {
-                        ObjectiveStatus::Draft => "draft",
-                        ObjectiveStatus::Committed => "committed",
-                        ObjectiveStatus::Dropped => "dropped",
-                    }
-                    .to_owned(),
-                    weight: o.weight,
-                    progress_ppm: f.and_then(|f| f.progress_ppm),
-                    confidence_ppm: f.and_then(|f| f.confidence_ppm),
-                    track: track(roll.objective_status(c, o.id, t)),
-                    score_ppm: scores
-                        .as_ref()
-                        .and_then(|s| s.objectives.get(&o.id).copied().flatten()),
-                    expected_score_ppm: rollup::expected_score_ppm(o.kind),
-                    aligned_to: o.aligned_to.keys().copied().collect(),
-                    carried_from: o.carried_from,
-                    carried_to: o.carried_to,
-                    key_results,
-                }
-            })
-            .collect();
-        let score_ppm = rollup::weighted_mean(
-            objectives
-                .iter()
-                .filter(|o| o.status == "committed")
-                .filter_map(|o| o.score_ppm.map(|s| (s, u64::from(o.weight)))),
-        );
-        units.push(UnitReport {
-            id: u,
-            name: state
-                .units
-                .get(&u)
-                .map(|x| x.name.to_string())
-                .unwrap_or_default(),
-            own_ppm: fig.and_then(|f| f.own_ppm),
-            subtree_ppm: fig.and_then(|f| f.subtree_ppm),
-            confidence_ppm: fig.and_then(|f| f.confidence_ppm),
-            score_ppm: score_ppm.filter(|_| reviewed),
-            objectives,
-        });
-    }
-    Some(Report {
-        report_version: REPORT_VERSION,
-        cycle: CycleInfo {
-            id: c.id,
-            name: c.name.clone(),
-            kind: match c.kind {
-                okr_core::CycleKind::Practice => "practice",
-                okr_core::CycleKind::Regular => "regular",
-            }
-            .to_owned(),
-            phase: c.phase.to_string(),
-            start: c.start,
-            end: c.end,
-        },
-        at: t,
-        expected_ppm: rollup::expected_ppm(c, t),
-        progress_ppm: roll.cycle_progress(),
-        score_ppm: scores.as_ref().and_then(|s| s.cycle),
-        scoring_policy: c.policy.scoring.to_string(),
-        units,
-    })
-}
+pub use okr_core::report::{build, Report};
+use okr_core::rollup::{self, format_ppm};
 
 /// `[#######...]`: a bar of `width` cells for a progress in ppm.
 pub fn bar(ppm: Option<i64>, width: usize) -> String {
@@ -469,6 +129,38 @@ pub fn text(r: &Report) -> String {
                     format!("({})", o.status)
                 },
             ));
+            if !o.contributions.is_empty() {
+                line(format!(
+                    "    aligned: {} contribute{}; with them {}{}",
+                    o.contributions.len(),
+                    if o.contributions.len() == 1 { "s" } else { "" },
+                    fmt(o.with_aligned_ppm),
+                    if o.aligned_rolled_in {
+                        " (rolled in by the policy)".to_owned()
+                    } else {
+                        format!(", own key results {}", fmt(o.own_ppm))
+                    },
+                ));
+                for x in &o.contributions {
+                    let weight = if x.contribution == 1 {
+                        String::new()
+                    } else {
+                        format!(" (weight {})", x.contribution)
+                    };
+                    line(format!(
+                        "      <- {} {}{weight}: {}",
+                        fmt(x.own_ppm),
+                        x.unit,
+                        x.title
+                    ));
+                }
+            }
+            for d in &o.depends_on {
+                line(format!("    depends on: {} ({})", d.title, d.unit));
+            }
+            for d in &o.needed_by {
+                line(format!("    needed by: {} ({})", d.title, d.unit));
+            }
             for k in &o.key_results {
                 let range = match k.kind.as_str() {
                     "increase" | "decrease" => {

@@ -2,7 +2,7 @@
 
 use crate::error::{CliError, CliResult};
 use chrono::{DateTime, NaiveTime, Utc};
-use okr_core::{Cycle, CycleId, Phase, State};
+use okr_core::{Cycle, CycleId, State};
 use okr_store::{AsOf, Engine, EngineOptions};
 use std::path::Path;
 
@@ -62,18 +62,9 @@ pub fn parse_as_of(s: &str) -> CliResult<AsOf> {
     )))
 }
 
-/// The cycle a report shows when none is named: the running cycle (the one that started
-/// last, if several run), else the closed cycle that ended last.
+/// The cycle a report shows when none is named ([`okr_core::report::default_cycle`]).
 pub fn default_cycle(state: &State) -> CliResult<CycleId> {
-    let cycles = cycles_in_order(state);
-    let running = cycles.iter().rev().find(|c| c.phase == Phase::Running);
-    let closed = || {
-        cycles
-            .iter()
-            .filter(|c| c.phase == Phase::Closed)
-            .max_by_key(|c| (c.end, c.start, c.name.clone(), c.id))
-    };
-    running.or_else(closed).map(|c| c.id).ok_or_else(|| {
+    okr_core::report::default_cycle(state).ok_or_else(|| {
         CliError::invalid(
             "no cycle is running or closed: name the cycle to report with --cycle".to_owned(),
         )
@@ -153,21 +144,4 @@ pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
     }
 }
 
-/// Cycles by start date.
-pub fn cycles_in_order(state: &State) -> Vec<&Cycle> {
-    let mut v: Vec<&Cycle> = state.cycles.values().collect();
-    v.sort_by_key(|c| (c.start, c.name.clone(), c.id));
-    v
-}
-
-/// The instant a cycle's figures stand at: `t`, but no later than the end of its last day.
-pub fn cycle_instant(c: &Cycle, t: DateTime<Utc>) -> DateTime<Utc> {
-    let end = (c.end + chrono::Duration::days(1))
-        .and_time(NaiveTime::MIN)
-        .and_utc()
-        - chrono::Duration::seconds(1);
-    if c.phase >= Phase::Review && c.phase != Phase::Cancelled {
-        return end;
-    }
-    t.min(end)
-}
+pub use okr_core::report::{cycle_instant, cycles_in_order};

@@ -62,11 +62,16 @@ pub enum okr_result {
     InvalidArgument = 16,
     /// An output could not be encoded (a bug).
     Internal = 17,
+    /// A message or a text inside it is over a documented limit: a command or query over
+    /// 1 MiB, a batch over 16 MiB or 10 000 commands, a text (any JSON string of a command)
+    /// over 10 000 characters. The message names the limit and, for a text, its path.
+    /// Nothing was written.
+    TooLarge = 19,
 }
 
 impl okr_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [okr_result; 18] = [
+    pub(crate) const ALL: [okr_result; 19] = [
         okr_result::Ok,
         okr_result::NullArgument,
         okr_result::InvalidUtf8,
@@ -85,11 +90,12 @@ impl okr_result {
         okr_result::InvalidOptions,
         okr_result::InvalidArgument,
         okr_result::Internal,
+        okr_result::TooLarge,
     ];
 
     /// The code for a number, if the number names one.
     pub fn from_u32(n: u32) -> Option<okr_result> {
-        okr_result::ALL.get(n as usize).copied()
+        okr_result::ALL.iter().copied().find(|c| *c as u32 == n)
     }
 
     /// A short static description, e.g. `"the command was rejected by the OKR rules"`.
@@ -113,6 +119,7 @@ impl okr_result {
             okr_result::InvalidOptions => c"the open options are not valid",
             okr_result::InvalidArgument => c"an argument has an invalid value",
             okr_result::Internal => c"internal error (a bug)",
+            okr_result::TooLarge => c"an input is larger than a documented limit",
         }
     }
 }
@@ -144,6 +151,12 @@ impl Error {
             okr_result::NullArgument,
             format!("argument `{argument}` is NULL"),
         )
+    }
+
+    /// The error of the shared message layer, under the ABI's code of the same number.
+    pub(crate) fn wire(e: okr_wire::Error) -> Error {
+        let code = okr_result::from_u32(e.code.number()).unwrap_or(okr_result::Internal);
+        Error::new(code, e.message)
     }
 
     pub(crate) fn into_ffi(self) -> okr_error {

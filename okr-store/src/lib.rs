@@ -130,7 +130,7 @@ pub mod version;
 mod wal;
 
 pub use engine::{
-    AsOf, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
+    AsOf, DryRun, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};
@@ -140,7 +140,7 @@ pub use okr_core::{ParseStreamIdError, StreamId};
 pub use postgres_store::{is_postgres_url, PostgresOptions, PostgresStore};
 pub use scan::ScanChunk;
 pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
-pub use store::{AppendOutcome, AppendRequest, EventStore, WriterTurn};
+pub use store::{AppendOutcome, AppendRequest, EventStore, PendingAppend, WriterTurn};
 pub use upcast::Upcasters;
 pub use version::ExpectedVersion;
 

@@ -147,7 +147,7 @@ use crate::codec::RECORD_TAG;
 use crate::error::{panic_message, StoreError};
 use crate::event::RecordedEvent;
 use crate::scan::ScanChunk;
-use crate::store::{AppendOutcome, AppendRequest, EventStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::wal;
 
 use dir::{
@@ -393,8 +393,18 @@ impl SledStore {
 }
 
 impl EventStore for SledStore {
+    fn flush(&self) -> Result<(), StoreError> {
+        SledStore::flush(self)
+    }
+
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
         self.write_batch(batch)
+    }
+
+    /// Writes the batch's journal frame and returns before it is synced: the group commit of
+    /// [`Durability::Sync`] (one `fdatasync` for every frame written meanwhile).
+    fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
+        self.begin_batch(batch)
     }
 
     fn read_stream(
