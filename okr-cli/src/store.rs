@@ -6,10 +6,26 @@ use okr_core::{Cycle, CycleId, State};
 use okr_store::{AsOf, Durability, Engine, EngineOptions};
 use std::path::Path;
 
-/// Opens the store at `path`: every command (`okr serve` included) opens its store here.
-/// Without `create`, a missing store is invalid input (exit 1), not a storage failure.
+/// How a store is named in messages: its path, or its URL without the password.
+pub fn shown(path: &Path) -> String {
+    match postgres_url(path) {
+        Some(url) => okr_store::postgres_store::redact(url),
+        None => path.display().to_string(),
+    }
+}
+
+/// The URL when `--store` names a PostgreSQL store (`postgres://…`), `None` for a path.
+pub fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|s| okr_store::is_postgres_url(s))
+}
+
+/// Opens the store at `path` (a directory or a `postgres://…` URL): every command (`okr
+/// serve` included) opens its store here. Without `create`, a missing store is invalid input
+/// (exit 1), not a storage failure; for PostgreSQL the database must then hold okr's tables
+/// and the organisation's store (with `create`: the tables and the store, never the
+/// database).
 pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engine> {
-    if !create && !path.exists() {
+    if !create && postgres_url(path).is_none() && !path.exists() {
         return Err(CliError::invalid(format!(
             "{}: no store here; create one with `okr init` or `okr demo`",
             path.display()
@@ -23,7 +39,7 @@ pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engi
             ..EngineOptions::default()
         },
     )
-    .map_err(|e| CliError::engine(&path.display().to_string(), e))
+    .map_err(|e| CliError::engine(&shown(path), e))
 }
 
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.

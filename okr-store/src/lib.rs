@@ -119,6 +119,8 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres_store;
 pub mod scan;
 pub mod sled_store;
 pub mod snapshot;
@@ -134,9 +136,11 @@ pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 pub use memory::MemoryStore;
 pub use okr_core::{ParseStreamIdError, StreamId};
+#[cfg(feature = "postgres")]
+pub use postgres_store::{is_postgres_url, PostgresOptions, PostgresStore};
 pub use scan::ScanChunk;
 pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
-pub use store::{AppendOutcome, AppendRequest, EventStore};
+pub use store::{AppendOutcome, AppendRequest, EventStore, PendingAppend, WriterTurn};
 pub use upcast::Upcasters;
 pub use version::ExpectedVersion;
 
@@ -145,4 +149,6 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<MemoryStore>();
     assert_send_sync::<SledStore>();
+    #[cfg(feature = "postgres")]
+    assert_send_sync::<postgres_store::PostgresStore>();
 };

@@ -56,6 +56,64 @@ impl AppendOutcome {
     }
 }
 
+/// An append that is staged and written but perhaps not yet durable, from
+/// [`EventStore::begin_append_batch`]. [`PendingAppend::wait`] returns its outcomes once it
+/// is durable.
+///
+/// Dropping it without waiting does not take the append back: it becomes durable with the
+/// next sync of the store, like every other.
+#[must_use = "an append is acknowledged only after `wait` returns"]
+pub struct PendingAppend {
+    outcomes: Vec<AppendOutcome>,
+    durable: Option<Box<dyn FnOnce() -> Result<(), StoreError> + Send>>,
+}
+
+impl std::fmt::Debug for PendingAppend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAppend")
+            .field("outcomes", &self.outcomes)
+            .field("durable", &self.durable.is_none())
+            .finish()
+    }
+}
+
+impl PendingAppend {
+    /// An append that is durable already.
+    pub fn durable(outcomes: Vec<AppendOutcome>) -> PendingAppend {
+        PendingAppend {
+            outcomes,
+            durable: None,
+        }
+    }
+
+    /// An append that is durable once `wait` returns `Ok`.
+    pub fn new(
+        outcomes: Vec<AppendOutcome>,
+        wait: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    ) -> PendingAppend {
+        PendingAppend {
+            outcomes,
+            durable: Some(Box::new(wait)),
+        }
+    }
+
+    /// What the append will record once it is durable: positions and versions are final.
+    /// Nothing here may be shown to anyone as done before [`PendingAppend::wait`] returns.
+    pub fn outcomes(&self) -> &[AppendOutcome] {
+        &self.outcomes
+    }
+
+    /// Waits until the append is durable and returns its outcomes. A failure means the
+    /// append's fate is unknown until the store is reopened; the store refuses later
+    /// appends ([`StoreError::Halted`]).
+    pub fn wait(self) -> Result<Vec<AppendOutcome>, StoreError> {
+        if let Some(durable) = self.durable {
+            durable()?;
+        }
+        Ok(self.outcomes)
+    }
+}
+
 /// An append-only store of event streams, with snapshots beside them: everything the
 /// [`Engine`](crate::Engine) needs of a backend. [`crate::MemoryStore`] and
 /// [`crate::SledStore`] implement it and pass the same conformance suite
@@ -98,6 +156,16 @@ pub trait EventStore: Send + Sync {
     /// all are recorded or, on the first error, none is. Later requests see the effects of
     /// earlier ones, including their command ids. An empty batch does nothing.
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError>;
+
+    /// [`EventStore::append_batch`] in two steps, for group commit: stages and writes the
+    /// batch, and returns before it is durable. Appends begun after this one see its effects
+    /// (positions, versions, command ids) and are durable only together with it or after it;
+    /// reads see it only once it is durable. [`PendingAppend::wait`] acknowledges it. The
+    /// default appends at once and returns an append that is durable already; a store that
+    /// can share one disk sync among the appends of several threads overrides it.
+    fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
+        Ok(PendingAppend::durable(self.append_batch(batch)?))
+    }
 
     /// Events of `stream` with version `>= from_version`, in order; empty for an unknown stream.
     fn read_stream(
@@ -180,10 +248,79 @@ pub trait EventStore: Send + Sync {
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
 
+    /// Whether writers outside this handle (other processes, other hosts) may append to the
+    /// log while it is open. The [`Engine`](crate::Engine) then catches up with the log before
+    /// it decides, and its subscriptions follow the log instead of the engine's own appends.
+    /// `false` by default: a memory or sled store has one writer.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Waits until the log may hold an event after `after` (any event for `None`), or
+    /// `timeout` passed; returns early, never late. A follower calls it between reads. The
+    /// default sleeps for `timeout`: only a [`EventStore::shared`] store has others to wait
+    /// for.
+    fn wait_for_append(
+        &self,
+        after: Option<u64>,
+        timeout: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let _ = after;
+        std::thread::sleep(timeout);
+        Ok(())
+    }
+
+    /// Takes the writers' turn on a shared store: while the returned guard lives, other
+    /// engines on the same log that ask for a turn wait. The [`Engine`](crate::Engine) holds
+    /// it around catch-up, decide and append, so that engines in several processes take
+    /// turns rather than collide and decide again. It is an optimisation, never a guarantee:
+    /// the expected-version check of the append is what keeps the log right, and a turn that
+    /// cannot be had (say, after 30 s) lets the caller go on without one. The default has no
+    /// turn to take.
+    fn writer_turn(&self) -> WriterTurn<'_> {
+        WriterTurn::none()
+    }
+
     /// Makes everything appended so far durable, whatever the durability the store was
     /// opened with. A store that keeps nothing on disk has nothing to do (the default).
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+/// The guard of [`EventStore::writer_turn`]: the turn ends when it is dropped.
+#[must_use = "the turn ends when the guard is dropped"]
+pub struct WriterTurn<'a> {
+    release: Option<Box<dyn FnOnce() + 'a>>,
+}
+
+impl<'a> WriterTurn<'a> {
+    /// A guard that holds nothing.
+    pub fn none() -> Self {
+        WriterTurn { release: None }
+    }
+
+    /// A guard that calls `release` when dropped.
+    pub fn new(release: impl FnOnce() + 'a) -> Self {
+        WriterTurn {
+            release: Some(Box::new(release)),
+        }
+    }
+}
+
+impl std::fmt::Debug for WriterTurn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterTurn")
+            .field("held", &self.release.is_some())
+            .finish()
+    }
+}
+
+impl Drop for WriterTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
     }
 }
 

@@ -15,14 +15,20 @@ use crate::scenario::{day, Script};
 
 const THREADS: u128 = 8;
 
-struct Setup {
-    cycle: CycleId,
-    people: Vec<PersonId>,
-    krs: Vec<KeyResultId>,
-    commands: Vec<okr_core::Command>,
+/// A running cycle with one team, lead and key result per writer.
+pub struct Setup {
+    pub cycle: CycleId,
+    pub people: Vec<PersonId>,
+    pub krs: Vec<KeyResultId>,
+    pub commands: Vec<okr_core::Command>,
 }
 
 fn setup() -> Setup {
+    setup_teams(THREADS)
+}
+
+/// The set-up of a cycle for `teams` writers (also used by the PostgreSQL process tests).
+pub fn setup_teams(teams: u128) -> Setup {
     use CommandBody::*;
     let mut s = Script::new(0xA0_0000);
     let t0 = day("2025-03-17", 9);
@@ -70,7 +76,7 @@ fn setup() -> Setup {
         },
     );
     let (mut people, mut krs) = (Vec::new(), Vec::new());
-    for t in 0..THREADS {
+    for t in 0..teams {
         let unit = UnitId::from_u128(0x100 + t);
         let person = PersonId::from_u128(0x200 + t);
         let objective = ObjectiveId::from_u128(0x300 + t);
@@ -228,5 +234,80 @@ fn eight_threads_on_sled_without_flushes() {
     drop(engine);
     let reopened = Engine::open_with(&path, options(Durability::None, 1000)).unwrap();
     assert!(reopened.stats().snapshot_on_open.is_some());
+    assert_eq!(reopened.read(State::clone), expected);
+}
+
+#[test]
+fn eight_threads_on_a_durable_store_share_syncs_and_lose_nothing() {
+    let (_dir, path) = sled_path();
+    let engine = Arc::new(Engine::open_with(&path, options(Durability::Sync, 100)).unwrap());
+    let subscription = engine.subscribe(0).unwrap();
+    // A reader alongside: the state it sees only moves forward and always equals a fold of
+    // the stored log up to its position (it never runs ahead of what is durable).
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = std::thread::spawn({
+        let (engine, stop) = (Arc::clone(&engine), Arc::clone(&stop));
+        move || {
+            let mut last = None;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let seen = engine.position();
+                assert!(seen >= last, "the readers' state went back");
+                if let Some(p) = seen {
+                    let stored = engine.events_from(p, 1).unwrap();
+                    assert_eq!(stored.len(), 1, "position {p} is seen but not stored");
+                }
+                last = seen;
+            }
+        }
+    });
+    // A subscriber that joins while the writers run: appends staged before it joined and
+    // acknowledged after reach it too, each once.
+    let late = std::thread::spawn({
+        let engine = Arc::clone(&engine);
+        move || {
+            while engine.position().is_none_or(|p| p < 100) {
+                std::thread::yield_now();
+            }
+            engine.subscribe(0).unwrap()
+        }
+    });
+    hammer(Arc::clone(&engine), 40);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    reader.join().unwrap();
+    let late_sub = late.join().unwrap();
+    let total = engine.position().unwrap() + 1;
+    let delivered: Vec<u64> = (0..total)
+        .map(|_| {
+            subscription
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap()
+                .global_position
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        (0..total).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+    assert!(subscription.try_recv().is_err());
+    let late: Vec<u64> = (0..total)
+        .map(|_| {
+            late_sub
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap()
+                .global_position
+        })
+        .collect();
+    assert_eq!(
+        late,
+        (0..total).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+    assert!(late_sub.try_recv().is_err());
+    let expected = engine.read(State::clone);
+    drop(subscription);
+    drop(late_sub);
+    drop(engine);
+    let reopened = Engine::open_with(&path, options(Durability::Sync, 100)).unwrap();
     assert_eq!(reopened.read(State::clone), expected);
 }
