@@ -891,7 +891,11 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     // Another organisation of the same database: nothing until created, then empty.
     let r = okr(d, &["--store", &b, "export", "b.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("holds no store of this organisation"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds no store of this organisation"),
+        "{}",
+        r.stderr
+    );
     assert!(ok(d, &["--store", &b, "init"]).contains(": 0 events"));
     ok(d, &["--store", &b, "export", "b.jsonl"]);
     assert_eq!(std::fs::read(d.join("b.jsonl")).unwrap(), b"");
@@ -902,14 +906,30 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     // demo refuses an organisation that holds events, and names it without a password.
     let r = okr(d, &["--store", &a, "demo", "--force"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("name another organisation"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("name another organisation"),
+        "{}",
+        r.stderr
+    );
     // A URL without an organisation is refused by name.
     let r = okr(d, &["--store", &base, "init"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no organisation"), "{}", r.stderr);
     // A server that is not there is a storage failure (exit 2) naming it.
-    let r = okr(d, &["--store", "postgres://okr:secret@127.0.0.1:1/okr?organisation=x", "init"]);
+    let r = okr(
+        d,
+        &[
+            "--store",
+            "postgres://okr:secret@127.0.0.1:1/okr?organisation=x",
+            "init",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("PostgreSQL at 127.0.0.1:1/okr (organisation x)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("PostgreSQL at 127.0.0.1:1/okr (organisation x)"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("secret"), "{}", r.stderr);
 }

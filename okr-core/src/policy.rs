@@ -108,10 +108,7 @@ impl Policy {
             ));
         }
         if self.steering_decision_days == 0 {
-            return Err((
-                "policy.steering_decision_days",
-                "must be at least 1".into(),
-            ));
+            return Err(("policy.steering_decision_days", "must be at least 1".into()));
         }
         if !(0..=1_000_000).contains(&self.low_score_ppm) {
             return Err((

@@ -140,7 +140,9 @@ pub enum EngineError {
     /// On a store shared with other processes, other writers appended to the command's
     /// stream before each of [`MAX_ATTEMPTS`] attempts could: the command was decided again
     /// after every conflict and never written. Nothing was written; retrying later is safe.
-    #[error("gave up after {attempts} attempts: other processes kept appending first (last: {last})")]
+    #[error(
+        "gave up after {attempts} attempts: other processes kept appending first (last: {last})"
+    )]
     Contended {
         /// How many times the command was decided and appended.
         attempts: u32,
@@ -539,23 +541,19 @@ impl Engine {
                 .and_then(|()| self.stage(&mut writer, commands, mode));
                 match staged {
                     Ok(staged) => break staged,
-                    Err(e) => {
-                        // The state ahead may hold events of commands that are not written.
-                        writer.ahead = None;
-                        match e {
-                            EngineError::Store(conflict @ StoreError::VersionConflict { .. })
-                                if shared =>
-                            {
-                                if attempts >= MAX_ATTEMPTS {
-                                    return Err(EngineError::Contended {
-                                        attempts,
-                                        last: conflict,
-                                    });
-                                }
+                    Err(e) => match e {
+                        EngineError::Store(conflict @ StoreError::VersionConflict { .. })
+                            if shared =>
+                        {
+                            if attempts >= MAX_ATTEMPTS {
+                                return Err(EngineError::Contended {
+                                    attempts,
+                                    last: conflict,
+                                });
                             }
-                            other => return Err(other),
                         }
-                    }
+                        other => return Err(other),
+                    },
                 }
             }
         };
@@ -608,10 +606,32 @@ impl Engine {
 
     /// Decides `commands` against the state ahead, applying the events of each accepted one
     /// before the next is decided, and begins their append. Returns what each command
-    /// became and the pending append with the position of its last event. On an error the
-    /// caller drops the state ahead.
+    /// became and the pending append with the position of its last event. An error after
+    /// events were applied to the state ahead drops it (the next command rebuilds it); a
+    /// command refused before anything was applied keeps it.
     #[allow(clippy::type_complexity)]
     fn stage(
+        &self,
+        writer: &mut Writer,
+        commands: &[Command],
+        mode: Mode,
+    ) -> Result<(Vec<Slot>, Option<(PendingAppend, u64)>), EngineError> {
+        let ahead = match &mut writer.ahead {
+            Some(ahead) => ahead,
+            none => none.insert(self.rebuild_ahead()),
+        };
+        let mark = ahead.position;
+        let staged = self.stage_on_ahead(writer, commands, mode);
+        if staged.is_err() && writer.ahead.as_ref().is_some_and(|a| a.position != mark) {
+            // The state ahead holds events of commands that are not written.
+            writer.ahead = None;
+        }
+        staged
+    }
+
+    /// [`Engine::stage`] once the state ahead is there.
+    #[allow(clippy::type_complexity)]
+    fn stage_on_ahead(
         &self,
         writer: &mut Writer,
         commands: &[Command],
@@ -697,10 +717,7 @@ impl Engine {
             if let Some(before) = first_position.checked_sub(1) {
                 self.acknowledge(before);
             }
-            let last = appended
-                .iter()
-                .filter_map(|o| o.last_position())
-                .max();
+            let last = appended.iter().filter_map(|o| o.last_position()).max();
             let mut durable = self.lock_durable();
             let mut folded = self.read_folded().clone();
             self.fold_log(&mut folded, last, |_| true)?;
@@ -760,9 +777,7 @@ impl Engine {
             .staged
             .back()
             .map(|s| s.first + s.events.len() as u64 - 1);
-        durable
-            .staged
-            .retain(|s| after.is_none_or(|a| s.first > a));
+        durable.staged.retain(|s| after.is_none_or(|a| s.first > a));
         if after > own_last.max(before) {
             writer.ahead = None;
         }
@@ -1550,7 +1565,11 @@ fn follow(
                 return;
             }
         }
-        if !full && store.wait_for_append(cursor.checked_sub(1), FOLLOW_POLL).is_err() {
+        if !full
+            && store
+                .wait_for_append(cursor.checked_sub(1), FOLLOW_POLL)
+                .is_err()
+        {
             drop(store);
             std::thread::sleep(FOLLOW_POLL);
         }

@@ -202,10 +202,7 @@ impl Ctx<'_> {
                 format!("objective {objective} has no key result"),
             ));
         }
-        if c.policy.cross_unit_approval
-            && o.approved_by.is_none()
-            && self.s.is_cross_unit(c, o)
-        {
+        if c.policy.cross_unit_approval && o.approved_by.is_none() && self.s.is_cross_unit(c, o) {
             return Err(Rejection::rule(
                 Rule::CrossUnitApproval,
                 format!(

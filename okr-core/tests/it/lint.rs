@@ -186,8 +186,12 @@ fn no_recent_check_in_after_two_weeks_of_silence() {
 fn escalation_overdue_after_the_policys_days_until_decided() {
     // Raised and escalated in the first week; the policy gives the committee 14 days.
     let mut w = World::from_events(&running());
-    w.step(LEAD_A, t_week(), b::raise(CYCLE, BLOCKER, UNIT_A, "No e-file licence"))
-        .step(LEAD_A, t_week(), b::escalate(BLOCKER, COMMITTEE));
+    w.step(
+        LEAD_A,
+        t_week(),
+        b::raise(CYCLE, BLOCKER, UNIT_A, "No e-file licence"),
+    )
+    .step(LEAD_A, t_week(), b::escalate(BLOCKER, COMMITTEE));
     let overdue = |events: &[Event], at| {
         lint::cycle(&State::from_events(events), CYCLE, at)
             .into_iter()
@@ -203,7 +207,11 @@ fn escalation_overdue_after_the_policys_days_until_decided() {
         "Blocker \"No e-file licence\" of Commune A has waited 15 days for a decision by \
          Steering committee; the policy gives the committee 14 days."
     );
-    assert!(late[0].message_de.contains("wartet seit 15 Tagen"), "{}", late[0].message_de);
+    assert!(
+        late[0].message_de.contains("wartet seit 15 Tagen"),
+        "{}",
+        late[0].message_de
+    );
     // Decided: nothing is overdue any more.
     w.step(
         STEERING,

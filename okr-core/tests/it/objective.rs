@@ -93,7 +93,14 @@ fn draft_objective_cases() -> Vec<Case> {
         ),
         case(
             "by the OkrMaster who is also a Member of the commune",
-            &after(&planned, vec![(MASTER, t_plan(), b::grant(UNIT_A, MASTER, okr_core::Role::Member))]),
+            &after(
+                &planned,
+                vec![(
+                    MASTER,
+                    t_plan(),
+                    b::grant(UNIT_A, MASTER, okr_core::Role::Member),
+                )],
+            ),
             draft(MASTER, UNIT_A),
             drafted("Title"),
         ),
@@ -494,8 +501,11 @@ fn align_objective() {
 fn alignment_loop_names_all_three() {
     let given = planning_abc(&[(OBJ_A, OBJ_B), (OBJ_B, OBJ_C)]);
     let state = okr_core::State::from_events(&given);
-    let r = okr_core::decide(&state, &cmd(PROJECT_LEAD, t_plan(), b::align(OBJ_C, OBJ_A, 1)))
-        .expect_err("loop must be refused");
+    let r = okr_core::decide(
+        &state,
+        &cmd(PROJECT_LEAD, t_plan(), b::align(OBJ_C, OBJ_A, 1)),
+    )
+    .expect_err("loop must be refused");
     match r {
         okr_core::Rejection::RuleViolated { rule, detail } => {
             assert_eq!(rule, Rule::AlignmentAcyclic);

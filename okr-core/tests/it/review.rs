@@ -44,7 +44,11 @@ fn override_score_cases() -> Vec<Case> {
         case(
             "0.0 by the project lead above the unit",
             &review,
-            cmd(PROJECT_LEAD, at, b::override_score(KR_A, 0.0, "nothing happened")),
+            cmd(
+                PROJECT_LEAD,
+                at,
+                b::override_score(KR_A, 0.0, "nothing happened"),
+            ),
             overridden(0, "nothing happened"),
         ),
         case(

@@ -108,7 +108,10 @@ fn approve_objective_cases() -> Vec<Case> {
             "twice",
             &approved_once,
             cmd(STEERING, at, approve(OBJ_C)),
-            rule(Rule::CrossUnitApproval, "approved already, by Steering committee"),
+            rule(
+                Rule::CrossUnitApproval,
+                "approved already, by Steering committee",
+            ),
         ),
         case(
             "by a unit that is no committee",
@@ -291,10 +294,7 @@ fn link_dependency_cases() -> Vec<Case> {
 
 fn unlink_dependency_cases() -> Vec<Case> {
     let at = t_plan();
-    let b_on_a = after(
-        &planning_abc(&[]),
-        vec![(MEMBER_B, at, link(OBJ_B, OBJ_A))],
-    );
+    let b_on_a = after(&planning_abc(&[]), vec![(MEMBER_B, at, link(OBJ_B, OBJ_A))]);
     vec![
         case(
             "an existing link",
@@ -331,7 +331,11 @@ fn moderation_cases() -> Vec<Case> {
         case(
             "the OkrMaster records an agreement of the weekly they moderate",
             &running,
-            cmd(MASTER, at, b::agreement(CYCLE, AGREEMENT, UNIT_A, "Send the form")),
+            cmd(
+                MASTER,
+                at,
+                b::agreement(CYCLE, AGREEMENT, UNIT_A, "Send the form"),
+            ),
             event(EventBody::AgreementMade {
                 cycle: CYCLE,
                 agreement: AGREEMENT,
@@ -356,7 +360,11 @@ fn moderation_cases() -> Vec<Case> {
         case(
             "the steering member records no agreement of a commune",
             &running,
-            cmd(STEERING, at, b::agreement(CYCLE, AGREEMENT, UNIT_A, "Send the form")),
+            cmd(
+                STEERING,
+                at,
+                b::agreement(CYCLE, AGREEMENT, UNIT_A, "Send the form"),
+            ),
             unauthorized(STEERING, "make agreement", Some(UNIT_A)),
         ),
     ]

@@ -471,10 +471,12 @@ impl RawEvent {
 
     fn into_recorded(self, location: &str) -> Result<RecordedEvent, StoreError> {
         let position = self.global_position;
-        self.view().to_recorded().map_err(|detail| StoreError::Corrupt {
-            location: location.to_owned(),
-            detail: format!("event at global position {position}: {detail}"),
-        })
+        self.view()
+            .to_recorded()
+            .map_err(|detail| StoreError::Corrupt {
+                location: location.to_owned(),
+                detail: format!("event at global position {position}: {detail}"),
+            })
     }
 }
 
@@ -547,7 +549,9 @@ impl Tx for PgTx<'_, '_> {
         self.stored_events.get(&position).cloned().ok_or_else(|| {
             Fail::Store(StoreError::Corrupt {
                 location: self.location.to_owned(),
-                detail: format!("the command index points at position {position}, which holds no event"),
+                detail: format!(
+                    "the command index points at position {position}, which holds no event"
+                ),
             })
         })
     }
@@ -678,7 +682,10 @@ impl PgTx<'_, '_> {
         let mut head_streams = Vec::with_capacity(touched.len());
         let mut head_versions = Vec::with_capacity(touched.len());
         for stream in touched {
-            head_versions.push(to_i64(versions.get(&stream).copied().unwrap_or(0), "version")?);
+            head_versions.push(to_i64(
+                versions.get(&stream).copied().unwrap_or(0),
+                "version",
+            )?);
             head_streams.push(stream.name());
         }
         tx.execute(
@@ -775,9 +782,10 @@ impl EventStore for PostgresStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let from = i64::try_from(from_version).unwrap_or(i64::MAX);
         self.with_conn(|conn, organisation, location| {
-            let rows = conn
-                .client
-                .query(&conn.st.read_stream, &[&organisation, &stream.name(), &from])?;
+            let rows = conn.client.query(
+                &conn.st.read_stream,
+                &[&organisation, &stream.name(), &from],
+            )?;
             recorded_events(&rows, location)
         })
     }
@@ -876,10 +884,9 @@ impl EventStore for PostgresStore {
             let first = to_i64(from, "position")?;
             let upto = i64::try_from(last).unwrap_or(i64::MAX);
             let raws = self.with_conn(|conn, organisation, location| {
-                let rows = conn.client.query(
-                    &conn.st.scan,
-                    &[&organisation, &first, &upto, &SCAN_CHUNK],
-                )?;
+                let rows = conn
+                    .client
+                    .query(&conn.st.scan, &[&organisation, &first, &upto, &SCAN_CHUNK])?;
                 rows.iter()
                     .map(|row| RawEvent::from_row(row, location))
                     .collect::<Result<Vec<_>, _>>()

@@ -24,7 +24,10 @@ use crate::support::{fresh_organisation, postgres_url, with_organisation};
 
 /// The URL of a fresh organisation on the tests' server.
 fn fresh_url(prefix: &str) -> Option<String> {
-    Some(with_organisation(&postgres_url()?, &fresh_organisation(prefix)))
+    Some(with_organisation(
+        &postgres_url()?,
+        &fresh_organisation(prefix),
+    ))
 }
 
 fn open(url: &str, snapshot_every: u64) -> Engine {
@@ -87,7 +90,10 @@ fn organisations_in_one_database_never_see_each_other() {
         assert_eq!(out.positions, vec![i as u64]);
     }
     assert_eq!(eb.position(), Some(2));
-    assert_eq!(ea.position(), Some(sc.commands.len() as u64 - 1).max(ea.position()));
+    assert_eq!(
+        ea.position(),
+        Some(sc.commands.len() as u64 - 1).max(ea.position())
+    );
     let b_log = eb.events_from(0, usize::MAX).unwrap();
     assert_eq!(b_log.len(), 3);
     assert_ne!(state(&ea), state(&eb));
@@ -114,10 +120,7 @@ fn organisations_in_one_database_never_see_each_other() {
 fn a_location_without_or_with_a_bad_organisation_is_refused_by_name() {
     let Some(base) = postgres_url() else { return };
     let err = Engine::open(&base).unwrap_err();
-    assert!(
-        err.to_string().contains("no organisation"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("no organisation"), "{err}");
     let err = Engine::open(with_organisation(&base, "a%20b")).unwrap_err();
     assert!(err.to_string().contains("holds ' '"), "{err}");
     // An organisation never opened is not created when the caller says not to.
@@ -137,7 +140,12 @@ fn a_location_without_or_with_a_bad_organisation_is_refused_by_name() {
         organisation: Some(fresh_organisation("by-option")),
         ..EngineOptions::default()
     };
-    assert_eq!(Engine::open_with(&base, options.clone()).unwrap().position(), None);
+    assert_eq!(
+        Engine::open_with(&base, options.clone())
+            .unwrap()
+            .position(),
+        None
+    );
     let (_dir, path) = sled_path();
     let err = Engine::open_with(&path, options).unwrap_err();
     assert!(err.to_string().contains("sled store"), "{err}");
@@ -147,7 +155,9 @@ fn a_location_without_or_with_a_bad_organisation_is_refused_by_name() {
 
 #[test]
 fn an_engine_catches_up_with_another_before_it_decides() {
-    let Some(url) = fresh_url("catch-up") else { return };
+    let Some(url) = fresh_url("catch-up") else {
+        return;
+    };
     let setup = setup_teams(2);
     let one = open(&url, 0);
     let two = open(&url, 0);
@@ -259,27 +269,43 @@ fn a_conflict_with_another_process_is_decided_again() {
 
 #[test]
 fn a_command_that_loses_every_race_is_a_clear_conflict_and_writes_nothing() {
-    let Some(url) = fresh_url("contended") else { return };
+    let Some(url) = fresh_url("contended") else {
+        return;
+    };
     let attempts = okr_store::engine::MAX_ATTEMPTS as usize;
     let (engine, mine, _) = racing(&url, attempts);
     match engine.execute(&mine[0]) {
         Err(e @ EngineError::Contended { .. }) => {
-            let EngineError::Contended { attempts: n, .. } = &e else { unreachable!() };
+            let EngineError::Contended { attempts: n, .. } = &e else {
+                unreachable!()
+            };
             assert_eq!(*n as usize, attempts);
-            assert!(e.to_string().contains("other processes kept appending first"), "{e}");
-            assert!(e.to_string().contains("version conflict on stream cycle-"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("other processes kept appending first"),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("version conflict on stream cycle-"),
+                "{e}"
+            );
         }
         other => panic!("expected Contended, got {other:?}"),
     }
     let store = PostgresStore::open(&url, PostgresOptions::default()).unwrap();
-    assert!(store.find_command(mine[0].envelope.command_id).unwrap().is_none());
+    assert!(store
+        .find_command(mine[0].envelope.command_id)
+        .unwrap()
+        .is_none());
     // The races are over: the same command goes through now.
     assert!(!engine.execute(&mine[0]).unwrap().duplicate);
 }
 
 #[test]
 fn a_subscription_sees_what_other_engines_append() {
-    let Some(url) = fresh_url("follow") else { return };
+    let Some(url) = fresh_url("follow") else {
+        return;
+    };
     let sc = scenario();
     let reader = open(&url, 0);
     let sub = reader.subscribe(0).unwrap();
@@ -327,7 +353,9 @@ fn snapshots_are_kept_in_postgres() {
 
 #[test]
 fn sled_to_postgres_and_back_is_byte_identical() {
-    let Some(url) = fresh_url("migrate") else { return };
+    let Some(url) = fresh_url("migrate") else {
+        return;
+    };
     let sc = scenario();
     let (_dir, path) = sled_path();
     let sled = Engine::open(&path).unwrap();
@@ -342,7 +370,11 @@ fn sled_to_postgres_and_back_is_byte_identical() {
     let (_dir2, path2) = sled_path();
     let back = Engine::open(&path2).unwrap();
     back.import(&from_pg[..]).unwrap();
-    assert_eq!(export(&back), from_sled, "export of the sled store imported from PostgreSQL");
+    assert_eq!(
+        export(&back),
+        from_sled,
+        "export of the sled store imported from PostgreSQL"
+    );
 }
 
 /// A database of its own on the tests' server, dropped at the end.
@@ -371,7 +403,10 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -393,7 +428,10 @@ fn the_schema_is_created_versioned_and_a_newer_one_is_refused() {
     drop(engine);
     let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let versions: Vec<i32> = client
-        .query("SELECT version FROM okr_schema_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version FROM okr_schema_migrations ORDER BY version",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -407,7 +445,9 @@ fn the_schema_is_created_versioned_and_a_newer_one_is_refused() {
         .unwrap();
     let err = Engine::open(&url).unwrap_err();
     match &err {
-        EngineError::Store(StoreError::NewerSchema { found, supported, .. }) => {
+        EngineError::Store(StoreError::NewerSchema {
+            found, supported, ..
+        }) => {
             assert_eq!(*found, *supported + 1);
         }
         other => panic!("expected NewerSchema, got {other:?}"),
@@ -483,9 +523,15 @@ fn a_stopped_server_is_a_clear_error_and_the_engine_goes_on_when_it_is_back() {
     cluster.run("halt");
     let err = engine.execute(&sc.commands[3]).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, EngineError::Store(StoreError::Postgres { .. })), "{err:?}");
+    assert!(
+        matches!(err, EngineError::Store(StoreError::Postgres { .. })),
+        "{err:?}"
+    );
     let host = cluster.url.trim_start_matches("postgres://okr@");
-    assert!(text.contains(&format!("PostgreSQL at {host} (organisation restart)")), "{text}");
+    assert!(
+        text.contains(&format!("PostgreSQL at {host} (organisation restart)")),
+        "{text}"
+    );
     // The next call tries again, and says the server is not there.
     let err = engine.execute(&sc.commands[3]).unwrap_err().to_string();
     assert!(err.contains("error connecting to server"), "{err}");
@@ -509,7 +555,13 @@ const WORKER: &str = "OKR_PG_WORKER";
 /// until the log holds `total` events and writes its state as JSON to `out`.
 fn spawn_worker(url: &str, index: usize, count: u64, total: u64, out: &Path) -> Child {
     Process::new(std::env::current_exe().unwrap())
-        .args(["pg::worker", "--exact", "--nocapture", "--test-threads", "1"])
+        .args([
+            "pg::worker",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env(WORKER, "1")
         .env("OKR_PG_WORKER_URL", url)
         .env("OKR_PG_WORKER_INDEX", index.to_string())
@@ -570,7 +622,9 @@ fn acks(child: &mut Child) -> u64 {
 
 #[test]
 fn four_processes_execute_two_thousand_commands_each_exactly_once() {
-    let Some(url) = fresh_url("procs") else { return };
+    let Some(url) = fresh_url("procs") else {
+        return;
+    };
     const PROCESSES: usize = 4;
     let per: u64 = std::env::var("OKR_PG_COMMANDS")
         .ok()
@@ -601,7 +655,11 @@ fn four_processes_execute_two_thousand_commands_each_exactly_once() {
     let mut ids: Vec<_> = log.iter().map(|e| e.command_id).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len() as u64, total, "one event per command, no command twice");
+    assert_eq!(
+        ids.len() as u64,
+        total,
+        "one event per command, no command twice"
+    );
     for (p, person) in setup.people.iter().enumerate() {
         let mine: Vec<_> = check_ins(p, *person, setup.krs[p], per)
             .iter()
@@ -612,13 +670,20 @@ fn four_processes_execute_two_thousand_commands_each_exactly_once() {
             .map(|e| e.command_id)
             .filter(|id| mine.contains(id))
             .collect();
-        assert_eq!(logged, mine, "writer {p}'s commands, each once, in its order");
+        assert_eq!(
+            logged, mine,
+            "writer {p}'s commands, each once, in its order"
+        );
     }
     let replay = log_state(&engine);
     assert_eq!(state(&engine), replay);
     for out in &outs {
         let theirs: State = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
-        assert!(theirs == replay, "{} differs from the replay of the log", out.display());
+        assert!(
+            theirs == replay,
+            "{} differs from the replay of the log",
+            out.display()
+        );
     }
 }
 
@@ -660,7 +725,10 @@ fn a_writer_killed_mid_run_loses_no_acknowledged_command() {
     let cycle = &state(&engine).cycles[&setup.cycle];
     let got = u64::from(cycle.key_results[&setup.krs[0]].check_in_count());
     // Acknowledged ones, and perhaps the one whose answer the kill cut off.
-    assert!(got == acked || got == acked + 1, "{got} check-ins, {acked} acknowledged");
+    assert!(
+        got == acked || got == acked + 1,
+        "{got} check-ins, {acked} acknowledged"
+    );
     assert_eq!(cycle.key_results[&setup.krs[1]].check_in_count(), 400);
     assert_eq!(state(&engine), log_state(&engine));
     assert_eq!(state(&open(&url, 0)), state(&engine));
