@@ -1111,21 +1111,24 @@ fn postgres_writer_processes(c: &mut Criterion) {
                 (stdin, stdout)
             })
             .collect();
-        g.bench_function(format!("okr_engine_execute_postgres_{writers}_processes"), |b| {
-            b.iter_custom(|iters| {
-                let started = Instant::now();
-                for _ in 0..iters {
-                    for (stdin, _) in &mut pipes {
-                        writeln!(stdin, "go").unwrap();
-                        stdin.flush().unwrap();
+        g.bench_function(
+            format!("okr_engine_execute_postgres_{writers}_processes"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        for (stdin, _) in &mut pipes {
+                            writeln!(stdin, "go").unwrap();
+                            stdin.flush().unwrap();
+                        }
+                        for (_, stdout) in &mut pipes {
+                            assert_eq!(stdout.next().unwrap().unwrap(), "done");
+                        }
                     }
-                    for (_, stdout) in &mut pipes {
-                        assert_eq!(stdout.next().unwrap().unwrap(), "done");
-                    }
-                }
-                started.elapsed()
-            })
-        });
+                    started.elapsed()
+                })
+            },
+        );
         drop(pipes);
         for mut child in children {
             child.wait().unwrap();

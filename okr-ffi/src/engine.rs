@@ -115,7 +115,9 @@ fn parse_options(bytes: &[u8]) -> Result<(EngineOptions, OpenOptions), Error> {
     if let Some(c) = options.create_if_missing {
         engine_options.create_if_missing = c;
     }
-    engine_options.organisation.clone_from(&options.organisation);
+    engine_options
+        .organisation
+        .clone_from(&options.organisation);
     Ok((engine_options, options))
 }
 

@@ -699,10 +699,7 @@ impl Engine {
             if let Some(before) = first_position.checked_sub(1) {
                 self.acknowledge(before);
             }
-            let last = appended
-                .iter()
-                .filter_map(|o| o.last_position())
-                .max();
+            let last = appended.iter().filter_map(|o| o.last_position()).max();
             let mut durable = self.lock_durable();
             let mut folded = self.read_folded().clone();
             self.fold_log(&mut folded, last, |_| true)?;
@@ -768,9 +765,7 @@ impl Engine {
             .staged
             .back()
             .map(|s| s.first + s.events.len() as u64 - 1);
-        durable
-            .staged
-            .retain(|s| after.is_none_or(|a| s.first > a));
+        durable.staged.retain(|s| after.is_none_or(|a| s.first > a));
         if after > own_last.max(before) {
             writer.ahead = None;
         }

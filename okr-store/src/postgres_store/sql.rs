@@ -44,10 +44,12 @@ impl Statements {
                  ON CONFLICT (organisation) DO NOTHING")?,
             next: p("SELECT next_position FROM okr_organisations WHERE organisation = $1")?,
             // The batch's commands the organisation knows, and its streams' versions.
-            lookup: p("SELECT command_id, first_position, count, NULL::text, NULL::bigint \
+            lookup: p(
+                "SELECT command_id, first_position, count, NULL::text, NULL::bigint \
                  FROM okr_commands WHERE organisation = $1 AND command_id = ANY($2) \
                  UNION ALL SELECT NULL::uuid, NULL::bigint, NULL::bigint, stream, version \
-                 FROM okr_streams WHERE organisation = $1 AND stream = ANY($3)")?,
+                 FROM okr_streams WHERE organisation = $1 AND stream = ANY($3)",
+            )?,
             events_range: p(&format!(
                 "SELECT {EVENT_COLUMNS} FROM okr_events WHERE organisation = $1 \
                  AND global_position >= $2 AND global_position < $3 ORDER BY global_position"

@@ -762,7 +762,12 @@ fn a_role_with_only_the_readme_grants_runs_the_engine() {
     let engine = open(&url, 5);
     run_all(&engine, &sc.commands);
     let sub = engine.subscribe(0).unwrap();
-    assert_eq!(sub.recv_timeout(Duration::from_secs(20)).unwrap().global_position, 0);
+    assert_eq!(
+        sub.recv_timeout(Duration::from_secs(20))
+            .unwrap()
+            .global_position,
+        0
+    );
     engine.clear_snapshots().unwrap();
     drop(engine);
     let again = open(&url, 5);
@@ -772,7 +777,9 @@ fn a_role_with_only_the_readme_grants_runs_the_engine() {
     let err = client.batch_execute("DELETE FROM okr_events").unwrap_err();
     let message = err.as_db_error().map(|e| e.message().to_owned());
     assert!(
-        message.as_deref().is_some_and(|m| m.contains("permission denied")),
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("permission denied")),
         "{err:?}"
     );
     drop(client);
