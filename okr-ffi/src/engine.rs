@@ -122,22 +122,7 @@ fn parse_options(bytes: &[u8]) -> Result<(EngineOptions, OpenOptions), Error> {
 }
 
 fn parse_durability(d: &str) -> Result<Durability, Error> {
-    let bad = || {
-        Error::new(
-            okr_result::InvalidOptions,
-            format!(
-                "invalid options at `durability`: `{d}` is not one of \"sync\", \"periodic:<ms>\", \"none\""
-            ),
-        )
-    };
-    match d {
-        "sync" => Ok(Durability::Sync),
-        "none" => Ok(Durability::None),
-        _ => match d.strip_prefix("periodic:") {
-            Some(ms) => ms.parse().map(Durability::Periodic).map_err(|_| bad()),
-            None => Err(bad()),
-        },
-    }
+    okr_wire::parse::durability(d).map_err(Error::wire)
 }
 
 /// Opens an engine on a sled store at a path (created when missing, unless the options say

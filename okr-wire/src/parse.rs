@@ -95,6 +95,29 @@ pub fn options(bytes: &[u8], name: &str) -> Result<OpenOptions, Error> {
     message(bytes, name, Kind::Options)
 }
 
+/// Reads a durability: `"sync"`, `"periodic:<ms>"` or `"none"`.
+pub fn durability(d: &str) -> Result<okr_store::Durability, Error> {
+    let bad = || {
+        Error::new(
+            Code::InvalidOptions,
+            format!(
+                "invalid options at `durability`: `{d}` is not one of \"sync\", \"periodic:<ms>\", \"none\""
+            ),
+        )
+    };
+    match d {
+        "sync" => Ok(okr_store::Durability::Sync),
+        "none" => Ok(okr_store::Durability::None),
+        _ => match d.strip_prefix("periodic:") {
+            Some(ms) => ms
+                .parse()
+                .map(okr_store::Durability::Periodic)
+                .map_err(|_| bad()),
+            None => Err(bad()),
+        },
+    }
+}
+
 /// Checks that `bytes` are UTF-8, naming the offset of the first bad byte.
 pub fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
     std::str::from_utf8(bytes).map_err(|e| {
