@@ -56,9 +56,14 @@ pub struct OpenOptions {
     /// Write a snapshot every this many events (default 10000); 0 never.
     #[serde(default)]
     pub snapshot_every: Option<u64>,
-    /// Create the store when the path does not exist (default true).
+    /// Create the store when the path does not exist (default true). For PostgreSQL: the
+    /// tables and the organisation's store (never the database).
     #[serde(default)]
     pub create_if_missing: Option<bool>,
+    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
+    /// parameter; refused for a path and for `":memory:"`.
+    #[serde(default)]
+    pub organisation: Option<String>,
 }
 
 /// What `okr_engine_execute` did: the engine's own outcome, as JSON.

@@ -89,6 +89,7 @@ pub fn options(bytes: &[u8], name: &str) -> Result<OpenOptions, Error> {
             durability: None,
             snapshot_every: None,
             create_if_missing: None,
+            organisation: None,
         });
     }
     message(bytes, name, Kind::Options)

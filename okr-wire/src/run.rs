@@ -147,6 +147,10 @@ fn report_of(
 
 /// Answers a query with its result message, encoded as JSON.
 pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
+    // On a log other processes append to (PostgreSQL), answer from all of it.
+    if e.is_shared() {
+        e.refresh()?;
+    }
     match query {
         Query::State => {
             // Read before the state: never more than the state holds. (Calling `position`

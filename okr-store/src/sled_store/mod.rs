@@ -147,7 +147,7 @@ use crate::codec::RECORD_TAG;
 use crate::error::{panic_message, StoreError};
 use crate::event::RecordedEvent;
 use crate::scan::ScanChunk;
-use crate::store::{AppendOutcome, AppendRequest, EventStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::wal;
 
 use dir::{
@@ -399,6 +399,12 @@ impl EventStore for SledStore {
 
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
         self.write_batch(batch)
+    }
+
+    /// Writes the batch's journal frame and returns before it is synced: the group commit of
+    /// [`Durability::Sync`] (one `fdatasync` for every frame written meanwhile).
+    fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
+        self.begin_batch(batch)
     }
 
     fn read_stream(
