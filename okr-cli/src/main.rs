@@ -96,6 +96,19 @@ enum Cmd {
         #[arg(long)]
         lints: bool,
     },
+    /// Serve the store over HTTP/JSON (the C ABI's messages, bearer tokens from the
+    /// configuration file) until SIGINT or SIGTERM. Put TLS in a reverse proxy in front.
+    Serve {
+        /// The configuration file (TOML: listen, store, organisation, limits, tokens).
+        #[arg(long, required_unless_present = "hash_token")]
+        config: Option<PathBuf>,
+        /// Listen here instead of the configuration's `listen` (port 0: a free port).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Read a token from standard input and print its SHA-256 for the configuration.
+        #[arg(long)]
+        hash_token: bool,
+    },
     /// Write the event log as JSON Lines.
     Export {
         /// The file (`-` for standard output).
@@ -220,6 +233,11 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::Serve {
+            config,
+            listen,
+            hash_token,
+        } => serve(config.as_deref(), listen, hash_token),
         Cmd::Export { file } => export(path, &file),
         Cmd::Import { file } => import(path, &file),
         Cmd::Replay { as_of } => replay(path, &as_of),
@@ -511,6 +529,51 @@ fn apply_group(
     }
     commands.clear();
     Ok(())
+}
+
+fn serve(
+    config: Option<&Path>,
+    listen: Option<std::net::SocketAddr>,
+    hash_token: bool,
+) -> CliResult {
+    if hash_token {
+        let mut token = String::new();
+        std::io::stdin()
+            .read_line(&mut token)
+            .map_err(|e| CliError::invalid(format!("reading the token: {e}")))?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CliError::invalid("no token on standard input"));
+        }
+        outln!("{}", okr_serve::hash_token(token));
+        return Ok(());
+    }
+    let Some(config_path) = config else {
+        return Err(CliError::invalid("--config: give the configuration file"));
+    };
+    let mut config =
+        okr_serve::Config::load(config_path).map_err(|e| CliError::invalid(e.to_string()))?;
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    let durability = match &config.durability {
+        Some(d) => okr_wire::parse::durability(d)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", config_path.display())))?,
+        None => okr_store::Durability::Sync,
+    };
+    // A path is read relative to the configuration file; a postgres:// URL as it is.
+    let store = if okr_store::is_postgres_url(&config.store) {
+        PathBuf::from(&config.store)
+    } else {
+        config_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&config.store)
+    };
+    let engine = store::open(&store, true, durability)?;
+    okr_serve::init_logging();
+    let engines = std::collections::HashMap::from([(config.organisation.clone(), engine)]);
+    okr_serve::run(&config, engines).map_err(|e| CliError::Storage(format!("okr serve: {e}")))
 }
 
 /// `n` and the noun in the singular or the plural, as English wants it.

@@ -758,6 +758,12 @@ impl Engine {
         Ok(self.position())
     }
 
+    /// Whether other processes may append to this engine's log ([`EventStore::shared`]):
+    /// then [`Engine::refresh`] is how a reader sees their latest events.
+    pub fn is_shared(&self) -> bool {
+        self.store.shared()
+    }
+
     /// [`Engine::refresh`] under the writer lock. The store's end includes this engine's
     /// own staged appends (a read waits until they are durable), so they are folded from the
     /// log here and leave the staged queue; the state ahead is kept unless other writers'

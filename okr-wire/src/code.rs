@@ -123,6 +123,7 @@ fn store_error(s: StoreError) -> Error {
     let code = match &s {
         StoreError::Corrupt { .. } => Code::Corrupt,
         StoreError::NotAnOkrStore { path, .. } if !path.exists() => Code::NotFound,
+        StoreError::InvalidLocation { .. } => Code::InvalidArgument,
         _ => Code::Storage,
     };
     Error::new(code, s.to_string())
