@@ -197,6 +197,32 @@ pub fn text(r: &Report) -> String {
             }
         }
     }
+    if !r.kpis.is_empty() {
+        line(String::new());
+        line("KPIs (health, never scored)".to_owned());
+        for k in &r.kpis {
+            let side = match k.bound {
+                okr_core::Bound::AtLeast => ">=",
+                okr_core::Bound::AtMost => "<=",
+            };
+            let warning = k
+                .warning
+                .map(|w| format!(", warning {}", num(Some(w))))
+                .unwrap_or_default();
+            line(format!(
+                "  {:<9} {}: {}",
+                k.health.to_string(),
+                k.unit,
+                k.name
+            ));
+            line(format!(
+                "            now {}, healthy {side} {} {}{warning}",
+                num(k.latest),
+                num(Some(k.threshold)),
+                k.unit_of_measure
+            ));
+        }
+    }
     out
 }
 

@@ -971,3 +971,42 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     );
     assert!(!r.stderr.contains("secret"), "{}", r.stderr);
 }
+
+#[test]
+fn the_report_lists_the_units_kpis_with_their_health_apart_from_the_objectives() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
+    let line = |n: u32, body: String| {
+        format!(
+            "{{\"envelope\":{{\"command_id\":\"{}\",\"actor\":\"{}\",\"at\":\"2025-01-06T09:00:00Z\"}},\"body\":{body}}}",
+            id(2000 + n),
+            id(1)
+        )
+    };
+    let lines = [
+        line(1, format!("{{\"type\":\"define_unit\",\"unit\":\"{}\",\"name\":\"Bürgeramt\",\"kind\":\"organisation\"}}", id(10))),
+        line(2, format!("{{\"type\":\"register_person\",\"person\":\"{}\",\"name\":\"Alex\"}}", id(1))),
+        line(3, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"lead\"}}", id(10), id(1))),
+        line(4, format!("{{\"type\":\"define_kpi\",\"kpi\":\"{}\",\"unit\":\"{}\",\"name\":\"Verfügbarkeit des Bürgerportals\",\"unit_of_measure\":\"%\",\"bound\":\"at_least\",\"threshold\":99.5,\"warning\":98.0}}", id(50), id(10))),
+        line(5, format!("{{\"type\":\"record_kpi\",\"kpi\":\"{}\",\"value\":98.7}}", id(50))),
+        line(6, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"okr_master\"}}", id(10), id(1))),
+        line(7, format!("{{\"type\":\"plan_cycle\",\"cycle\":\"{}\",\"name\":\"2025-Q1\",\"kind\":\"regular\",\"start\":\"2025-01-06\",\"end\":\"2025-03-28\",\"check_in_weekday\":\"Mon\"}}", id(20))),
+        line(8, format!("{{\"type\":\"draft_objective\",\"cycle\":\"{}\",\"objective\":\"{}\",\"unit\":\"{}\",\"title\":\"Bürgerinnen erledigen Anliegen online\",\"kind\":\"committed\"}}", id(20), id(30), id(10))),
+    ];
+    let file = d.join("cmds.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ok(d, &["apply", file.to_str().unwrap()]);
+    let text = ok(d, &["report", "--cycle", "2025-Q1"]);
+    assert!(text.contains("KPIs (health, never scored)"), "{text}");
+    assert!(
+        text.contains("warning   Bürgeramt: Verfügbarkeit des Bürgerportals\n            now 98.7, healthy >= 99.5 %, warning 98\n"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2025-Q1", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(json["kpis"][0]["health"], "warning");
+}

@@ -34,6 +34,36 @@ pub struct Report {
     pub scoring_policy: String,
     /// Units with committed or drafted objectives, in tree order.
     pub units: Vec<UnitReport>,
+    /// The units' KPIs (Kennzahlen) with their health, apart from the objectives: never
+    /// scored. In unit tree order, then by name.
+    #[serde(default)]
+    pub kpis: Vec<KpiReport>,
+}
+
+/// One KPI as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KpiReport {
+    /// Id.
+    pub id: crate::KpiId,
+    /// Its unit's name.
+    pub unit: String,
+    /// What it measures.
+    pub name: String,
+    /// `at_least` or `at_most`.
+    pub bound: crate::Bound,
+    /// The threshold.
+    pub threshold: f64,
+    /// The warning level, if any.
+    pub warning: Option<f64>,
+    /// Unit of measure.
+    pub unit_of_measure: String,
+    /// The latest reading, if any.
+    pub latest: Option<f64>,
+    /// Its health.
+    pub health: crate::KpiHealth,
+    /// Key results of this cycle that refer to it.
+    pub key_results: Vec<crate::KeyResultId>,
 }
 
 /// Which cycle.
@@ -419,6 +449,39 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
             objectives,
         });
     }
+    let mut kpis: Vec<KpiReport> = state
+        .kpis
+        .values()
+        .map(|k| KpiReport {
+            id: k.id,
+            unit: unit_name(k.unit),
+            name: k.name.to_string(),
+            bound: k.bound,
+            threshold: k.threshold,
+            warning: k.warning,
+            unit_of_measure: k.unit_of_measure.to_string(),
+            latest: k.latest.as_ref().map(|r| r.value),
+            health: k.health(),
+            key_results: c
+                .key_results
+                .values()
+                .filter(|kr| !kr.removed && kr.kpi == Some(k.id))
+                .map(|kr| kr.id)
+                .collect(),
+        })
+        .collect();
+    let rank: BTreeMap<String, usize> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.name.clone(), i))
+        .collect();
+    kpis.sort_by(|a, b| {
+        (rank.get(&a.unit).unwrap_or(&usize::MAX), &a.unit, &a.name).cmp(&(
+            rank.get(&b.unit).unwrap_or(&usize::MAX),
+            &b.unit,
+            &b.name,
+        ))
+    });
     Some(Report {
         report_version: REPORT_VERSION,
         cycle: CycleInfo {
@@ -439,6 +502,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
         score_ppm: scores.as_ref().and_then(|s| s.cycle),
         scoring_policy: c.policy.scoring.to_string(),
         units,
+        kpis,
     })
 }
 

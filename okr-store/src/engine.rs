@@ -541,23 +541,19 @@ impl Engine {
                 .and_then(|()| self.stage(&mut writer, commands, mode));
                 match staged {
                     Ok(staged) => break staged,
-                    Err(e) => {
-                        // The state ahead may hold events of commands that are not written.
-                        writer.ahead = None;
-                        match e {
-                            EngineError::Store(conflict @ StoreError::VersionConflict { .. })
-                                if shared =>
-                            {
-                                if attempts >= MAX_ATTEMPTS {
-                                    return Err(EngineError::Contended {
-                                        attempts,
-                                        last: conflict,
-                                    });
-                                }
+                    Err(e) => match e {
+                        EngineError::Store(conflict @ StoreError::VersionConflict { .. })
+                            if shared =>
+                        {
+                            if attempts >= MAX_ATTEMPTS {
+                                return Err(EngineError::Contended {
+                                    attempts,
+                                    last: conflict,
+                                });
                             }
-                            other => return Err(other),
                         }
-                    }
+                        other => return Err(other),
+                    },
                 }
             }
         };
@@ -610,10 +606,32 @@ impl Engine {
 
     /// Decides `commands` against the state ahead, applying the events of each accepted one
     /// before the next is decided, and begins their append. Returns what each command
-    /// became and the pending append with the position of its last event. On an error the
-    /// caller drops the state ahead.
+    /// became and the pending append with the position of its last event. An error after
+    /// events were applied to the state ahead drops it (the next command rebuilds it); a
+    /// command refused before anything was applied keeps it.
     #[allow(clippy::type_complexity)]
     fn stage(
+        &self,
+        writer: &mut Writer,
+        commands: &[Command],
+        mode: Mode,
+    ) -> Result<(Vec<Slot>, Option<(PendingAppend, u64)>), EngineError> {
+        let ahead = match &mut writer.ahead {
+            Some(ahead) => ahead,
+            none => none.insert(self.rebuild_ahead()),
+        };
+        let mark = ahead.position;
+        let staged = self.stage_on_ahead(writer, commands, mode);
+        if staged.is_err() && writer.ahead.as_ref().is_some_and(|a| a.position != mark) {
+            // The state ahead holds events of commands that are not written.
+            writer.ahead = None;
+        }
+        staged
+    }
+
+    /// [`Engine::stage`] once the state ahead is there.
+    #[allow(clippy::type_complexity)]
+    fn stage_on_ahead(
         &self,
         writer: &mut Writer,
         commands: &[Command],

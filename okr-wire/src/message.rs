@@ -176,6 +176,8 @@ pub enum Query {
 }
 
 /// Output of `okr_engine_query`: `{"version":1,"query":"<name>", ...}`.
+// Built once per answer and serialised at once: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "query", rename_all = "snake_case")]
 pub enum QueryResult<'a> {
