@@ -173,7 +173,11 @@ impl Config {
             }
         }
         let l = &self.limits;
-        if !(l.requests_per_second > 0.0) || !(l.burst >= 1.0) || l.timeout_seconds == 0 {
+        let positive = |x: f64, min: f64| x.is_finite() && x >= min;
+        if !positive(l.requests_per_second, f64::MIN_POSITIVE)
+            || !positive(l.burst, 1.0)
+            || l.timeout_seconds == 0
+        {
             return Err(ConfigError(
                 "limits: requests_per_second must be above 0, burst at least 1, timeout_seconds at least 1".to_owned(),
             ));

@@ -248,12 +248,12 @@ pub enum QueryResult<'a> {
     /// A cycle's report.
     Report {
         /// The report.
-        report: Report,
+        report: Box<Report>,
     },
     /// The cross-cycle statistics.
     Stats {
         /// The statistics.
-        stats: Stats,
+        stats: Box<Stats>,
     },
     /// A past view.
     AsOf {

@@ -241,11 +241,15 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
             at,
         } => {
             let report = report_of(e, cycle, position, at)?;
-            encode(&Versioned::new(QueryResult::Report { report }))
+            encode(&Versioned::new(QueryResult::Report {
+                report: Box::new(report),
+            }))
         }
         Query::Stats { include_practice } => {
             let stats = e.read(|s| stats::stats(s, &StatsOptions { include_practice }));
-            encode(&Versioned::new(QueryResult::Stats { stats }))
+            encode(&Versioned::new(QueryResult::Stats {
+                stats: Box::new(stats),
+            }))
         }
         Query::AsOf {
             position,
