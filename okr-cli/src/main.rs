@@ -397,6 +397,14 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
                 eprintln!("{}:{n}: refused: {r}", file.display());
                 refused += 1;
             }
+            Err(okr_store::EngineError::CommandConflict { command_id, .. }) => {
+                eprintln!(
+                    "{}:{n}: refused: command id {command_id} was already used for another \
+                     command (another actor or body); give this command a new id",
+                    file.display()
+                );
+                refused += 1;
+            }
             Err(e) => return Err(CliError::engine(&format!("{}:{n}", file.display()), e)),
         }
     }

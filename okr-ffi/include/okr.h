@@ -108,6 +108,10 @@ enum okr_result
   OKR_RESULT_INVALID_ARGUMENT = 16,
   // An output could not be encoded (a bug).
   OKR_RESULT_INTERNAL = 17,
+  // The command id was already used for another command (another actor or body);
+  // nothing was written. A retry of the same command is not a conflict: it returns the
+  // original outcome with `duplicate: true`.
+  OKR_RESULT_CONFLICT = 18,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

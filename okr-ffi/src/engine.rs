@@ -110,13 +110,14 @@ pub(crate) fn engine_error(e: EngineError) -> Error {
             Error::new(okr_result::Import, e.to_string())
         }
         e @ EngineError::BeyondEnd { .. } => Error::new(okr_result::NotFound, e.to_string()),
+        e @ EngineError::CommandConflict { .. } => Error::new(okr_result::Conflict, e.to_string()),
         e => Error::new(okr_result::Storage, e.to_string()),
     }
 }
 
 fn store_error(s: StoreError) -> Error {
     let code = match &s {
-        StoreError::Corrupt { .. } => okr_result::Corrupt,
+        StoreError::Corrupt { .. } | StoreError::Missing { .. } => okr_result::Corrupt,
         StoreError::NotAnOkrStore { path, .. } if !path.exists() => okr_result::NotFound,
         _ => okr_result::Storage,
     };

@@ -62,11 +62,15 @@ pub enum okr_result {
     InvalidArgument = 16,
     /// An output could not be encoded (a bug).
     Internal = 17,
+    /// The command id was already used for another command (another actor or body);
+    /// nothing was written. A retry of the same command is not a conflict: it returns the
+    /// original outcome with `duplicate: true`.
+    Conflict = 18,
 }
 
 impl okr_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [okr_result; 18] = [
+    pub(crate) const ALL: [okr_result; 19] = [
         okr_result::Ok,
         okr_result::NullArgument,
         okr_result::InvalidUtf8,
@@ -85,6 +89,7 @@ impl okr_result {
         okr_result::InvalidOptions,
         okr_result::InvalidArgument,
         okr_result::Internal,
+        okr_result::Conflict,
     ];
 
     /// The code for a number, if the number names one.
@@ -113,6 +118,7 @@ impl okr_result {
             okr_result::InvalidOptions => c"the open options are not valid",
             okr_result::InvalidArgument => c"an argument has an invalid value",
             okr_result::Internal => c"internal error (a bug)",
+            okr_result::Conflict => c"the command id was already used for another command",
         }
     }
 }

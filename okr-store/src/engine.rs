@@ -45,6 +45,7 @@ use okr_core::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::chain::{same_command, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 use crate::memory::MemoryStore;
@@ -81,9 +82,20 @@ pub enum EngineError {
         rejection: Rejection,
     },
 
+    /// The command id was used before for another command (another actor or body: see
+    /// [`Fingerprint`]); nothing was written. `index` is the command's index in an
+    /// [`Engine::execute_batch`], from 0.
+    #[error("command id {command_id}{} was already used for another command; give a new command a new id", index.map_or(String::new(), |i| format!(" (command {i} of the batch)")))]
+    CommandConflict {
+        /// The command id used twice.
+        command_id: Uuid,
+        /// The index in the batch, `None` for a single command.
+        index: Option<usize>,
+    },
+
     /// The store failed (I/O, sled, a stale expected version, a damaged store, ...).
     #[error("storage failure: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
 
     /// A stored event could not be turned back into a core event: its payload, actor or type
     /// do not decode, or an upcaster failed.
@@ -127,6 +139,18 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
 }
 
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
+                command_id,
+                index: None,
+            },
+            other => EngineError::Store(other),
+        }
+    }
+}
+
 /// How to open an [`Engine`] on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -140,6 +164,13 @@ pub struct EngineOptions {
     pub snapshot_every: u64,
     /// Create the store when the path does not exist (default `true`).
     pub create_if_missing: bool,
+    /// Open the store for reading only (default `false`; see
+    /// [`StoreOptions::read_only`]): commands fail with a storage error, no snapshot is
+    /// written, and nothing in the store's directory changes.
+    pub read_only: bool,
+    /// How long to wait for another process holding the store (default 2 s; see
+    /// [`StoreOptions::lock_wait`]).
+    pub lock_wait: Duration,
 }
 
 impl Default for EngineOptions {
@@ -148,6 +179,8 @@ impl Default for EngineOptions {
             durability: Durability::Sync,
             snapshot_every: 10_000,
             create_if_missing: true,
+            read_only: false,
+            lock_wait: crate::sled_store::LOCK_WAIT,
         }
     }
 }
@@ -288,9 +321,17 @@ impl Engine {
             StoreOptions {
                 durability: options.durability,
                 create_if_missing: options.create_if_missing,
+                read_only: options.read_only,
+                lock_wait: options.lock_wait,
             },
         )?;
-        Engine::with_store(store, options.snapshot_every)
+        // A read-only engine writes no snapshots.
+        let snapshot_every = if options.read_only {
+            0
+        } else {
+            options.snapshot_every
+        };
+        Engine::with_store(store, snapshot_every)
     }
 
     /// An engine on an empty [`MemoryStore`] (snapshots every 10 000 events, kept in memory).
@@ -343,13 +384,22 @@ impl Engine {
     /// Decides `command` against the current state and records its events.
     ///
     /// A command id seen before returns the original outcome with `duplicate: true` (lints
-    /// empty) without deciding again. A refused command is [`EngineError::Rejected`]; a
+    /// empty) without deciding again, if it was the same command (the same actor and body:
+    /// see [`Fingerprint`]); another command under a used id is
+    /// [`EngineError::CommandConflict`]. A refused command is [`EngineError::Rejected`]; a
     /// failed append is [`EngineError::Store`]; in both cases nothing is written or applied.
     /// A command that `decide` accepts with no events returns an empty outcome and does not
     /// consume its command id.
     pub fn execute(&self, command: &Command) -> Result<ExecuteOutcome, EngineError> {
         let mut writer = self.lock_writer();
+        let fingerprint = Fingerprint::of_command(command);
         if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            if !same_command(original.fingerprint, Some(fingerprint)) {
+                return Err(EngineError::CommandConflict {
+                    command_id: command.envelope.command_id,
+                    index: None,
+                });
+            }
             return self.duplicate_outcome(original);
         }
         let (stream, events, expected) = {
@@ -373,9 +423,18 @@ impl Engine {
             });
         }
         let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
-        let outcome =
-            self.store
-                .append(&stream, expected, command.envelope.command_id, new_events)?;
+        let request = AppendRequest::new(stream, expected, command.envelope.command_id, new_events)
+            .with_fingerprint(fingerprint);
+        let outcome = self
+            .store
+            .append_batch(vec![request])?
+            .pop()
+            .ok_or_else(|| {
+                EngineError::Store(StoreError::Corrupt {
+                    location: "the store".to_owned(),
+                    detail: "an append of one request returned no outcome".to_owned(),
+                })
+            })?;
         if outcome.duplicate {
             return self.duplicate_outcome(outcome);
         }
@@ -427,18 +486,30 @@ impl Engine {
         }
         let mut slots = Vec::with_capacity(commands.len());
         let mut requests = Vec::new();
-        let mut seen: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashMap<Uuid, (usize, Fingerprint)> =
+            std::collections::HashMap::new();
         // Positions the scratch state assigns, to apply events before the store confirms.
         let mut next_position = scratch.position.map_or(0, |p| p + 1);
         for (index, command) in commands.iter().enumerate() {
             let id = command.envelope.command_id;
-            if let Some(first) = seen.get(&id) {
+            let fingerprint = Fingerprint::of_command(command);
+            let conflict = EngineError::CommandConflict {
+                command_id: id,
+                index: Some(index),
+            };
+            if let Some((first, earlier)) = seen.get(&id) {
+                if *earlier != fingerprint {
+                    return Err(conflict);
+                }
                 slots.push(Slot::SameAs(*first));
                 continue;
             }
             if let Some(original) = self.store.find_command(id)? {
+                if !same_command(original.fingerprint, Some(fingerprint)) {
+                    return Err(conflict);
+                }
                 slots.push(Slot::Stored(Box::new(self.duplicate_outcome(original)?)));
-                seen.insert(id, index);
+                seen.insert(id, (index, fingerprint));
                 continue;
             }
             let rejected = |rejection| EngineError::BatchRejected { index, rejection };
@@ -447,7 +518,7 @@ impl Engine {
                 slots.push(Slot::Empty(stream.name()));
                 continue;
             }
-            seen.insert(id, index);
+            seen.insert(id, (index, fingerprint));
             let expected = ExpectedVersion::Exact(scratch.state.stream_version(stream));
             for event in &events {
                 scratch.apply(next_position, event);
@@ -458,6 +529,7 @@ impl Engine {
                 stream,
                 expected,
                 command_id: id,
+                fingerprint: Some(Fingerprint::of_command(command)),
                 events: events.iter().map(to_new_event).collect::<Result<_, _>>()?,
             });
             slots.push(Slot::Appended {
@@ -468,7 +540,15 @@ impl Engine {
             });
         }
         let before = self.read_folded().position;
-        let appended = self.store.append_batch(requests)?;
+        let appended = self.store.append_batch(requests).map_err(|e| match e {
+            StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
+                command_id,
+                index: commands
+                    .iter()
+                    .position(|c| c.envelope.command_id == command_id),
+            },
+            other => EngineError::Store(other),
+        })?;
         let mut positions: Vec<Vec<u64>> = appended
             .iter()
             .map(|o| o.events.iter().map(|e| e.global_position).collect())
@@ -740,6 +820,8 @@ impl Engine {
                     // The event gets stream version v when the stream holds v events.
                     expected: ExpectedVersion::Exact(recorded.stream_version),
                     command_id: recorded.command_id,
+                    // An export does not say which command produced the events.
+                    fingerprint: None,
                     events: vec![new_event_from(&recorded)],
                 });
                 0

@@ -112,8 +112,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// Modules, each using only those before it: version, error, event, codec, scan, snapshot,
+// Modules, each using only those before it: version, error, chain, event, codec, scan, snapshot,
 // store, memory, wal, sled_store, upcast, engine. (rustfmt sorts the declarations.)
+pub mod chain;
 mod codec;
 pub mod engine;
 pub mod error;
@@ -127,6 +128,7 @@ pub mod upcast;
 pub mod version;
 mod wal;
 
+pub use chain::{EventHash, Fingerprint};
 pub use engine::{
     AsOf, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
 };

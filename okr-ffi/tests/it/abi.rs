@@ -416,6 +416,23 @@ fn a_repeated_command_id_is_a_duplicate() {
     let again = e.execute(&c).json();
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["positions"], first["positions"]);
+    // The same id for another command is a conflict (code 18), naming the id.
+    let other = command(
+        1,
+        MASTER,
+        "2025-01-02T09:00:00Z",
+        json!({"type": "define_unit", "unit": ROOT, "name": "Another", "kind": "organisation"}),
+    );
+    e.execute(&other).expect(
+        okr_result::Conflict,
+        &[
+            "already used for another command",
+            "00000000-0000-0000-0001-000000000001",
+        ],
+    );
+    e.batch(&json!({"version": 1, "commands": [other]}))
+        .expect(okr_result::Conflict, &["command 0 of the batch"]);
+    assert_eq!(okr_result::Conflict as u32, 18);
 }
 
 #[test]
