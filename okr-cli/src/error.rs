@@ -38,6 +38,9 @@ impl CliError {
             EngineError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 CliError::OutputClosed
             }
+            EngineError::Store(okr_store::StoreError::InvalidLocation { .. }) => {
+                CliError::Invalid(format!("{context}: {e}"))
+            }
             EngineError::Store(_) | EngineError::Corrupt { .. } | EngineError::Io(_) => {
                 CliError::Storage(format!("{context}: {e}"))
             }

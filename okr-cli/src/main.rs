@@ -48,7 +48,8 @@ use store::{
 #[derive(Debug, Parser)]
 #[command(name = "okr", version, about, long_about = None)]
 struct Cli {
-    /// The store (a sled directory).
+    /// The store: a sled directory, or a PostgreSQL database as
+    /// `postgres://user@host:port/db?organisation=<name>`.
     #[arg(long, global = true, default_value = "./okr.db")]
     store: PathBuf,
     #[command(subcommand)]
@@ -213,7 +214,7 @@ fn run(cli: Cli) -> CliResult {
             let engine = open_or_create(path)?;
             outln!(
                 "store {}: {} events",
-                path.display(),
+                store::shown(path),
                 engine.position().map_or(0, |p| p + 1)
             );
             Ok(())
@@ -283,7 +284,16 @@ fn emit(out: Option<&Path>, text: &str) -> CliResult {
 }
 
 fn demo(path: &Path, force: bool) -> CliResult {
-    if path.exists() {
+    if store::postgres_url(path).is_some() {
+        let engine = open_or_create(path)?;
+        if let Some(p) = engine.position() {
+            return Err(CliError::invalid(format!(
+                "{}: the organisation's store holds {} events; `okr demo` builds into an empty one (okr deletes nothing in a database: name another organisation)",
+                store::shown(path),
+                p + 1
+            )));
+        }
+    } else if path.exists() {
         let engine = open_existing(path).map_err(|e| {
             CliError::invalid(format!(
                 "{e}; `okr demo` only replaces an okr store, delete it yourself"
@@ -320,7 +330,7 @@ fn demo(path: &Path, force: bool) -> CliResult {
     let (state, t) = state_at(&engine, None)?;
     outln!(
         "Demo store {}: {} commands, {} events, {} cycles.\n",
-        path.display(),
+        store::shown(path),
         demo.commands.len(),
         events,
         state.cycles.len()
@@ -372,10 +382,12 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
         if line.trim().is_empty() {
             continue;
         }
-        let command: Command = match serde_json::from_str(line) {
+        // The same strict parsing as the C ABI and `okr serve`: full field paths inside
+        // the body, repeated keys and over-long texts refused, `version` 1 or absent.
+        let command: Command = match okr_wire::parse::command(line.as_bytes(), "the line") {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("{}:{n}: invalid command: {e}", file.display());
+                eprintln!("{}:{n}: {e}", file.display());
                 refused += 1;
                 continue;
             }

@@ -2,13 +2,27 @@
 
 use crate::error::{CliError, CliResult};
 use chrono::{DateTime, NaiveTime, Utc};
-use okr_core::{Cycle, CycleId, Phase, State};
+use okr_core::{Cycle, CycleId, State};
 use okr_store::{AsOf, Engine, EngineOptions};
 use std::path::Path;
 
+/// How a store is named in messages: its path, or its URL without the password.
+pub fn shown(path: &Path) -> String {
+    match postgres_url(path) {
+        Some(url) => okr_store::postgres_store::redact(url),
+        None => path.display().to_string(),
+    }
+}
+
+/// The URL when `--store` names a PostgreSQL store (`postgres://…`), `None` for a path.
+pub fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|s| okr_store::is_postgres_url(s))
+}
+
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
+/// For PostgreSQL, the database must hold okr's tables and the organisation's store.
 pub fn open_existing(path: &Path) -> CliResult<Engine> {
-    if !path.exists() {
+    if postgres_url(path).is_none() && !path.exists() {
         return Err(CliError::invalid(format!(
             "{}: no store here; create one with `okr init` or `okr demo`",
             path.display()
@@ -21,12 +35,13 @@ pub fn open_existing(path: &Path) -> CliResult<Engine> {
             ..EngineOptions::default()
         },
     )
-    .map_err(|e| CliError::engine(&path.display().to_string(), e))
+    .map_err(|e| CliError::engine(&shown(path), e))
 }
 
-/// Opens a store, creating it when missing.
+/// Opens a store, creating it when missing (for PostgreSQL: the tables and the
+/// organisation's store, never the database).
 pub fn open_or_create(path: &Path) -> CliResult<Engine> {
-    Engine::open(path).map_err(|e| CliError::engine(&path.display().to_string(), e))
+    Engine::open(path).map_err(|e| CliError::engine(&shown(path), e))
 }
 
 /// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.
@@ -47,18 +62,9 @@ pub fn parse_as_of(s: &str) -> CliResult<AsOf> {
     )))
 }
 
-/// The cycle a report shows when none is named: the running cycle (the one that started
-/// last, if several run), else the closed cycle that ended last.
+/// The cycle a report shows when none is named ([`okr_core::report::default_cycle`]).
 pub fn default_cycle(state: &State) -> CliResult<CycleId> {
-    let cycles = cycles_in_order(state);
-    let running = cycles.iter().rev().find(|c| c.phase == Phase::Running);
-    let closed = || {
-        cycles
-            .iter()
-            .filter(|c| c.phase == Phase::Closed)
-            .max_by_key(|c| (c.end, c.start, c.name.clone(), c.id))
-    };
-    running.or_else(closed).map(|c| c.id).ok_or_else(|| {
+    okr_core::report::default_cycle(state).ok_or_else(|| {
         CliError::invalid(
             "no cycle is running or closed: name the cycle to report with --cycle".to_owned(),
         )
@@ -138,21 +144,4 @@ pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
     }
 }
 
-/// Cycles by start date.
-pub fn cycles_in_order(state: &State) -> Vec<&Cycle> {
-    let mut v: Vec<&Cycle> = state.cycles.values().collect();
-    v.sort_by_key(|c| (c.start, c.name.clone(), c.id));
-    v
-}
-
-/// The instant a cycle's figures stand at: `t`, but no later than the end of its last day.
-pub fn cycle_instant(c: &Cycle, t: DateTime<Utc>) -> DateTime<Utc> {
-    let end = (c.end + chrono::Duration::days(1))
-        .and_time(NaiveTime::MIN)
-        .and_utc()
-        - chrono::Duration::seconds(1);
-    if c.phase >= Phase::Review && c.phase != Phase::Cancelled {
-        return end;
-    }
-    t.min(end)
-}
+pub use okr_core::report::{cycle_instant, cycles_in_order};

@@ -439,8 +439,8 @@ fn apply_reports_refusals_by_line_and_exits_1() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("nmae"),
-        "the field is named: {}",
+        r.stderr.contains("at `body.nmae`"),
+        "the field is named with its path: {}",
         r.stderr
     );
     assert!(
@@ -561,6 +561,8 @@ fn the_text_report_lists_committed_objectives_before_drafts() {
         line(1, format!("{{\"type\":\"define_unit\",\"unit\":\"{}\",\"name\":\"Amt\",\"kind\":\"organisation\"}}", id(10))),
         line(2, format!("{{\"type\":\"register_person\",\"person\":\"{}\",\"name\":\"Alex\"}}", id(1))),
         line(3, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"okr_master\"}}", id(10), id(1))),
+        // An OkrMaster holds no content rights: Alex also leads the office.
+        line(9, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"lead\"}}", id(10), id(1))),
         line(4, format!("{{\"type\":\"plan_cycle\",\"cycle\":\"{}\",\"name\":\"2025-Q1\",\"kind\":\"regular\",\"start\":\"2025-01-06\",\"end\":\"2025-03-28\",\"check_in_weekday\":\"Mon\"}}", id(20))),
         // The draft's title sorts first, so only the status can put it second.
         line(5, draft(30, "Aaa Bürgerinnen erleben kürzere Wartezeiten")),
@@ -841,4 +843,93 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "okr {args:?}: {stderr}");
         assert!(stderr.trim().is_empty(), "okr {args:?}: {stderr}");
     }
+}
+
+/// The tests' PostgreSQL server (`OKR_TEST_POSTGRES_URL`, see `.ci/postgres.sh`): `None`
+/// with a note outside CI, a failure in CI.
+fn postgres_url() -> Option<String> {
+    match std::env::var("OKR_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but OKR_TEST_POSTGRES_URL is not: .ci/run starts a server with .ci/postgres.sh"
+            );
+            eprintln!("note: OKR_TEST_POSTGRES_URL is not set, skipping a PostgreSQL test");
+            None
+        }
+    }
+}
+
+/// An organisation of its own for this run.
+fn organisation(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+#[test]
+fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
+    let Some(base) = postgres_url() else { return };
+    let a = format!("{base}?organisation={}", organisation("cli-a"));
+    let b = format!("{base}?organisation={}", organisation("cli-b"));
+    let dir = demo_dir();
+    let d = dir.path();
+    // The demo built into PostgreSQL is the demo built into sled, byte for byte.
+    let out = ok(d, &["--store", &a, "demo"]);
+    assert!(out.contains("2026-Q2 (regular, closed)"), "{out}");
+    ok(d, &["export", "sled.jsonl"]);
+    ok(d, &["--store", &a, "export", "pg.jsonl"]);
+    let sled = std::fs::read(d.join("sled.jsonl")).unwrap();
+    assert_eq!(std::fs::read(d.join("pg.jsonl")).unwrap(), sled);
+    assert_eq!(
+        ok(d, &["--store", &a, "report", "--format", "json"]),
+        ok(d, &["report", "--format", "json"])
+    );
+    // Another organisation of the same database: nothing until created, then empty.
+    let r = okr(d, &["--store", &b, "export", "b.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds no store of this organisation"),
+        "{}",
+        r.stderr
+    );
+    assert!(ok(d, &["--store", &b, "init"]).contains(": 0 events"));
+    ok(d, &["--store", &b, "export", "b.jsonl"]);
+    assert_eq!(std::fs::read(d.join("b.jsonl")).unwrap(), b"");
+    // Importing the log into it, and exporting again, gives the same bytes.
+    ok(d, &["--store", &b, "import", "sled.jsonl"]);
+    ok(d, &["--store", &b, "export", "b.jsonl"]);
+    assert_eq!(std::fs::read(d.join("b.jsonl")).unwrap(), sled);
+    // demo refuses an organisation that holds events, and names it without a password.
+    let r = okr(d, &["--store", &a, "demo", "--force"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("name another organisation"),
+        "{}",
+        r.stderr
+    );
+    // A URL without an organisation is refused by name.
+    let r = okr(d, &["--store", &base, "init"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no organisation"), "{}", r.stderr);
+    // A server that is not there is a storage failure (exit 2) naming it.
+    let r = okr(
+        d,
+        &[
+            "--store",
+            "postgres://okr:secret@127.0.0.1:1/okr?organisation=x",
+            "init",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("PostgreSQL at 127.0.0.1:1/okr (organisation x)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("secret"), "{}", r.stderr);
 }

@@ -266,6 +266,32 @@ pub enum CommandBody {
         /// Why.
         reason: String,
     },
+    /// A steering committee approves a cross-unit objective while Planning: one of a unit
+    /// with units below it, or one that objectives of other units are aligned to or depend
+    /// on. When the cycle's policy sets `cross_unit_approval`, such an objective is
+    /// committed only after this.
+    ApproveObjective {
+        /// The objective.
+        objective: ObjectiveId,
+        /// The steering committee that approves it.
+        committee: UnitId,
+    },
+    /// Record that an objective depends on an objective of another unit in the same cycle
+    /// („hängt ab von“): a sideways link for transparency, never scored. The links stay
+    /// acyclic.
+    LinkDependency {
+        /// The objective that depends.
+        objective: ObjectiveId,
+        /// The objective of another unit it depends on.
+        depends_on: ObjectiveId,
+    },
+    /// Remove a dependency link.
+    UnlinkDependency {
+        /// The objective that depended.
+        objective: ObjectiveId,
+        /// The objective it depended on.
+        depends_on: ObjectiveId,
+    },
     // --- key results ---
     /// Add a key result while Planning.
     AddKeyResult {
@@ -489,6 +515,9 @@ impl CommandBody {
             CommandBody::CommitObjective { .. } => CommandKind::CommitObjective,
             CommandBody::DropObjective { .. } => CommandKind::DropObjective,
             CommandBody::AmendObjective { .. } => CommandKind::AmendObjective,
+            CommandBody::ApproveObjective { .. } => CommandKind::ApproveObjective,
+            CommandBody::LinkDependency { .. } => CommandKind::LinkDependency,
+            CommandBody::UnlinkDependency { .. } => CommandKind::UnlinkDependency,
             CommandBody::AddKeyResult { .. } => CommandKind::AddKeyResult,
             CommandBody::ReviseKeyResult { .. } => CommandKind::ReviseKeyResult,
             CommandBody::RemoveKeyResult { .. } => CommandKind::RemoveKeyResult,
@@ -558,6 +587,12 @@ pub enum CommandKind {
     DropObjective,
     /// `amend_objective`: see [`CommandBody::AmendObjective`].
     AmendObjective,
+    /// `approve_objective`: see [`CommandBody::ApproveObjective`].
+    ApproveObjective,
+    /// `link_dependency`: see [`CommandBody::LinkDependency`].
+    LinkDependency,
+    /// `unlink_dependency`: see [`CommandBody::UnlinkDependency`].
+    UnlinkDependency,
     /// `add_key_result`: see [`CommandBody::AddKeyResult`].
     AddKeyResult,
     /// `revise_key_result`: see [`CommandBody::ReviseKeyResult`].
@@ -598,7 +633,7 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every command, in the order [`CommandBody`] declares them.
-    pub const ALL: [CommandKind; 39] = [
+    pub const ALL: [CommandKind; 42] = [
         CommandKind::DefineUnit,
         CommandKind::RenameUnit,
         CommandKind::MoveUnit,
@@ -620,6 +655,9 @@ impl CommandKind {
         CommandKind::CommitObjective,
         CommandKind::DropObjective,
         CommandKind::AmendObjective,
+        CommandKind::ApproveObjective,
+        CommandKind::LinkDependency,
+        CommandKind::UnlinkDependency,
         CommandKind::AddKeyResult,
         CommandKind::ReviseKeyResult,
         CommandKind::RemoveKeyResult,
@@ -664,6 +702,9 @@ impl CommandKind {
             CommandKind::CommitObjective => "commit_objective",
             CommandKind::DropObjective => "drop_objective",
             CommandKind::AmendObjective => "amend_objective",
+            CommandKind::ApproveObjective => "approve_objective",
+            CommandKind::LinkDependency => "link_dependency",
+            CommandKind::UnlinkDependency => "unlink_dependency",
             CommandKind::AddKeyResult => "add_key_result",
             CommandKind::ReviseKeyResult => "revise_key_result",
             CommandKind::RemoveKeyResult => "remove_key_result",

@@ -264,6 +264,33 @@ pub enum EventBody {
         /// Why.
         reason: String,
     },
+    /// A steering committee approved a cross-unit objective.
+    ObjectiveApproved {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective.
+        objective: ObjectiveId,
+        /// The committee.
+        committee: UnitId,
+    },
+    /// An objective was recorded as depending on an objective of another unit.
+    DependencyLinked {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective that depends.
+        objective: ObjectiveId,
+        /// The objective it depends on.
+        depends_on: ObjectiveId,
+    },
+    /// A dependency link was removed.
+    DependencyUnlinked {
+        /// The cycle.
+        cycle: CycleId,
+        /// The objective that depended.
+        objective: ObjectiveId,
+        /// The objective it depended on.
+        depends_on: ObjectiveId,
+    },
     /// A key result was added.
     KeyResultAdded {
         /// The cycle.
@@ -604,6 +631,9 @@ impl EventBody {
             EventBody::ObjectiveCommitted { .. } => "objective_committed",
             EventBody::ObjectiveDropped { .. } => "objective_dropped",
             EventBody::ObjectiveAmended { .. } => "objective_amended",
+            EventBody::ObjectiveApproved { .. } => "objective_approved",
+            EventBody::DependencyLinked { .. } => "dependency_linked",
+            EventBody::DependencyUnlinked { .. } => "dependency_unlinked",
             EventBody::KeyResultAdded { .. } => "key_result_added",
             EventBody::KeyResultRevised { .. } => "key_result_revised",
             EventBody::KeyResultRemoved { .. } => "key_result_removed",
@@ -656,6 +686,9 @@ impl EventBody {
             | ObjectiveCommitted { cycle, .. }
             | ObjectiveDropped { cycle, .. }
             | ObjectiveAmended { cycle, .. }
+            | ObjectiveApproved { cycle, .. }
+            | DependencyLinked { cycle, .. }
+            | DependencyUnlinked { cycle, .. }
             | KeyResultAdded { cycle, .. }
             | KeyResultRevised { cycle, .. }
             | KeyResultRemoved { cycle, .. }

@@ -65,6 +65,7 @@ pub mod organisation;
 pub mod outcome;
 pub mod policy;
 pub mod rejection;
+pub mod report;
 pub mod review;
 pub mod rollup;
 pub mod scoring;

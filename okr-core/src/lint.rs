@@ -46,6 +46,9 @@ pub enum LintCode {
     /// durchführen“, "Launch the portal"), not a measured outcome (module `outcome`).
     /// Not raised for milestones, which `milestone-key-result` already names.
     KeyResultReadsLikeActivity,
+    /// An escalated blocker has waited longer than the policy's `steering_decision_days`
+    /// for its committee's decision.
+    EscalationOverdue,
 }
 
 impl LintCode {
@@ -61,6 +64,7 @@ impl LintCode {
             LintCode::NoRecentCheckIn => "no-recent-check-in",
             LintCode::CommittedObjectiveLowScore => "committed-objective-low-score",
             LintCode::KeyResultReadsLikeActivity => "key-result-reads-like-activity",
+            LintCode::EscalationOverdue => "escalation-overdue",
         }
     }
 }
@@ -248,7 +252,44 @@ fn score_lints(c: &Cycle, out: &mut Vec<Lint>) {
     }
 }
 
-/// All lints of a cycle at instant `at` (the instant matters for `no-recent-check-in`).
+fn escalation_lints(state: &State, c: &Cycle, at: DateTime<Utc>, out: &mut Vec<Lint>) {
+    if !matches!(c.phase, Phase::Running | Phase::Review) {
+        return;
+    }
+    let days = c.policy.steering_decision_days;
+    let name = |u: &crate::ids::UnitId| {
+        state
+            .units
+            .get(u)
+            .map_or_else(|| u.to_string(), |x| x.name.to_string())
+    };
+    for b in c.blockers.values() {
+        let (Some((committee, since)), None) = (&b.escalation, &b.decision) else {
+            continue;
+        };
+        let waited = (at - *since).num_days();
+        if waited <= i64::from(days) {
+            continue;
+        }
+        let (unit, committee) = (name(&b.unit), name(committee));
+        out.push(Lint {
+            code: LintCode::EscalationOverdue,
+            subject_kind: EntityKind::Blocker,
+            subject: b.id.0,
+            message_en: format!(
+                "Blocker \"{}\" of {unit} has waited {waited} days for a decision by {committee}; the policy gives the committee {days} days.",
+                b.text
+            ),
+            message_de: format!(
+                "Das Hindernis „{}“ von {unit} wartet seit {waited} Tagen auf eine Entscheidung von {committee}; die Richtlinie gibt dem Gremium {days} Tage.",
+                b.text
+            ),
+        });
+    }
+}
+
+/// All lints of a cycle at instant `at` (the instant matters for `no-recent-check-in` and
+/// `escalation-overdue`).
 pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
     let Some(c) = state.cycles.get(&cycle) else {
         return Vec::new();
@@ -261,6 +302,7 @@ pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
         }
     }
     score_lints(c, &mut out);
+    escalation_lints(state, c, at, &mut out);
     out
 }
 

@@ -107,6 +107,13 @@ pub struct Objective {
     pub carried_to: Option<ObjectiveId>,
     /// Reasons given for amendments while Running, oldest first; exactly sized.
     pub amendments: Box<[Box<str>]>,
+    /// The steering committee that approved it as a cross-unit objective, if one did.
+    #[serde(default)]
+    pub approved_by: Option<UnitId>,
+    /// Objectives of other units it depends on („hängt ab von“), in the order linked;
+    /// shown for transparency, never scored.
+    #[serde(default)]
+    pub depends_on: Box<[ObjectiveId]>,
 }
 
 /// The objectives an objective contributes to, with the contribution weights (an objective

@@ -42,6 +42,19 @@ pub struct Policy {
     /// How review scores are computed (versioned; the standard when absent in older logs).
     #[serde(default)]
     pub scoring: ScoringPolicy,
+    /// Whether a cross-unit objective (of a unit with units below it, or one that
+    /// objectives of other units are aligned to or depend on) needs a steering committee's
+    /// approval before it is committed (default false).
+    #[serde(default)]
+    pub cross_unit_approval: bool,
+    /// Days a steering committee has to decide an escalated blocker; lint
+    /// `escalation-overdue` fires after that (default 14).
+    #[serde(default = "default_steering_decision_days")]
+    pub steering_decision_days: u32,
+}
+
+fn default_steering_decision_days() -> u32 {
+    14
 }
 
 impl Policy {
@@ -60,6 +73,8 @@ impl Policy {
             low_score_ppm: 700_000,
             leads_may_advance: false,
             scoring: ScoringPolicy::STANDARD,
+            cross_unit_approval: false,
+            steering_decision_days: default_steering_decision_days(),
         }
     }
 
@@ -91,6 +106,9 @@ impl Policy {
                     self.on_track_ppm, self.at_risk_ppm
                 ),
             ));
+        }
+        if self.steering_decision_days == 0 {
+            return Err(("policy.steering_decision_days", "must be at least 1".into()));
         }
         if !(0..=1_000_000).contains(&self.low_score_ppm) {
             return Err((

@@ -62,6 +62,14 @@ pub enum Rule {
     SingleRoot,
     /// Once set up, the organisation keeps at least one OkrMaster.
     KeepOneOkrMaster,
+    /// Under a policy with `cross_unit_approval`, a cross-unit objective is committed only
+    /// after a steering committee approved it; only cross-unit objectives are approved, and
+    /// once, by a committee.
+    CrossUnitApproval,
+    /// A dependency links objectives of different units in the same cycle, once.
+    DependencyOtherUnit,
+    /// The dependency links stay acyclic.
+    DependencyAcyclic,
 }
 
 impl Rule {
@@ -93,6 +101,9 @@ impl Rule {
             Rule::CarryOnce => "carry-once",
             Rule::SingleRoot => "single-root",
             Rule::KeepOneOkrMaster => "keep-one-okr-master",
+            Rule::CrossUnitApproval => "cross-unit-approval",
+            Rule::DependencyOtherUnit => "dependency-other-unit",
+            Rule::DependencyAcyclic => "dependency-acyclic",
         }
     }
 }

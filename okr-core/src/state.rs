@@ -147,6 +147,22 @@ impl State {
         })
     }
 
+    /// Whether an objective of cycle `c` spans units: its unit has active units below it,
+    /// or an open objective of another unit is aligned to it or depends on it. Such an
+    /// objective is what a steering committee approves while planning.
+    pub fn is_cross_unit(&self, c: &Cycle, o: &Objective) -> bool {
+        let has_children = self
+            .units
+            .values()
+            .any(|u| u.parent == Some(o.unit) && !u.retired);
+        has_children
+            || c.objectives.values().any(|other| {
+                other.unit != o.unit
+                    && other.status != ObjectiveStatus::Dropped
+                    && (other.aligned_to.contains_key(&o.id) || other.depends_on.contains(&o.id))
+            })
+    }
+
     /// Whether `person` holds `role` in any unit.
     pub fn has_role_anywhere(&self, person: PersonId, role: Role) -> bool {
         self.roles_held
@@ -350,6 +366,42 @@ impl State {
                 if let Some(o) = self.objective_mut(*cycle, *objective) {
                     patch_objective(o, patch);
                     push_exact(&mut o.amendments, reason.as_str().into());
+                }
+            }
+            EventBody::ObjectiveApproved {
+                cycle,
+                objective,
+                committee,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    o.approved_by = Some(*committee);
+                }
+            }
+            EventBody::DependencyLinked {
+                cycle,
+                objective,
+                depends_on,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    if !o.depends_on.contains(depends_on) {
+                        push_exact(&mut o.depends_on, *depends_on);
+                    }
+                }
+            }
+            EventBody::DependencyUnlinked {
+                cycle,
+                objective,
+                depends_on,
+            } => {
+                if let Some(o) = self.objective_mut(*cycle, *objective) {
+                    if o.depends_on.contains(depends_on) {
+                        o.depends_on = o
+                            .depends_on
+                            .iter()
+                            .copied()
+                            .filter(|d| d != depends_on)
+                            .collect();
+                    }
                 }
             }
             EventBody::ObjectiveAligned {
@@ -794,5 +846,7 @@ fn draft_objective(
         carried_from,
         carried_to: None,
         amendments: Box::default(),
+        approved_by: None,
+        depends_on: Box::default(),
     }
 }

@@ -82,6 +82,7 @@ use serde::{Deserialize, Serialize};
 
 /// What to include.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatsOptions {
     /// Include practice sprints (left out by default: a practice sprint is for learning the
     /// method, not a measure of it).
@@ -90,6 +91,7 @@ pub struct StatsOptions {
 
 /// Statistics per cycle, overall, and the score trend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Stats {
     /// Whether practice sprints were included.
     pub include_practice: bool,
@@ -103,6 +105,7 @@ pub struct Stats {
 
 /// The figures of one cycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CycleStats {
     /// The cycle.
     pub cycle: CycleId,
@@ -122,6 +125,7 @@ pub struct CycleStats {
 
 /// One point of the score trend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrendPoint {
     /// The cycle.
     pub cycle: CycleId,
@@ -139,6 +143,7 @@ pub struct TrendPoint {
 
 /// The statistics of a set of cycles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Figures {
     /// Key results counted.
     pub key_results: u64,
@@ -164,6 +169,7 @@ pub struct Figures {
 
 /// A distribution of scores in ppm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Distribution {
     /// How many scores.
     pub count: u64,
@@ -185,6 +191,7 @@ pub struct Distribution {
 
 /// Confidence calibration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Calibration {
     /// Key results with a check-in (the samples).
     pub key_results: u64,
@@ -196,6 +203,7 @@ pub struct Calibration {
 
 /// Carry-overs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CarryOver {
     /// Committed objectives.
     pub objectives: u64,
@@ -207,6 +215,7 @@ pub struct CarryOver {
 
 /// Agreements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Agreements {
     /// Agreements made.
     pub made: u64,
@@ -220,6 +229,7 @@ pub struct Agreements {
 
 /// Escalation lead times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Escalations {
     /// Blockers raised.
     pub blockers: u64,

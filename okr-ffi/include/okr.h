@@ -1,9 +1,15 @@
 /*
  * okr.h: the C ABI of okr, an event-sourced OKR cycle engine.
  *
- * Messages: JSON commands and queries go in, JSON outcomes, events, state, rollups and
- * scores come out. Every JSON message carries "version": 1 (inputs may leave it out; any
- * other version is refused with OKR_RESULT_VERSION). Schemas: okr-ffi/schema/<message>.json.
+ * Messages: JSON commands and queries go in, JSON outcomes, events, state, rollups,
+ * reports, statistics and scores come out. Every JSON message carries "version": 1 (inputs
+ * may leave it out or write 1.0; any other version is refused with OKR_RESULT_VERSION).
+ * Schemas: okr-ffi/schema/<message>.json. Inputs are parsed strictly: a key repeated in one
+ * object is refused, errors name the full field path (e.g. `body.confidence`).
+ *
+ * Limits (OKR_RESULT_TOO_LARGE, nothing written): a command or query message at most
+ * 1 MiB, a batch at most 16 MiB and 10 000 commands, every text (JSON string) of a command
+ * at most 10 000 characters; one page of events at most 10 000 events.
  *
  * Ownership:
  *   - Inputs (ptr + len, UTF-8, no NUL needed) stay owned by the caller; the library does
@@ -11,7 +17,8 @@
  *   - Outputs are owned by the caller until freed: okr_bytes with okr_bytes_free, okr_error
  *     with okr_error_free. Every out-parameter is set to NULL first, and to a new object
  *     only on success (the error only on failure).
- *   - An okr_engine is owned by the caller from okr_engine_open until okr_engine_close.
+ *   - An okr_engine is owned by the caller from okr_engine_open until okr_engine_close;
+ *     an okr_subscription from okr_engine_subscribe until okr_subscription_free.
  *   - Every *_free function and okr_engine_close accept NULL.
  *   - Strings from okr_version, okr_result_str and okr_error_message are never freed by
  *     the caller (the last lives until its okr_error is freed).
@@ -26,6 +33,7 @@
  * plain data and may be passed between threads. Do not use a handle after
  * okr_engine_close, and do not close it while another thread uses it; after
  * okr_engine_shutdown, the handle stays valid and every call returns OKR_RESULT_CLOSED.
+ * An okr_subscription may be polled from any thread; polls of one subscription take turns.
  *
  * Panics: a panic inside the library never crosses this boundary. The call returns
  * OKR_RESULT_PANIC and its engine handle is poisoned (later calls return
@@ -112,6 +120,11 @@ enum okr_result
   // nothing was written. A retry of the same command is not a conflict: it returns the
   // original outcome with `duplicate: true`.
   OKR_RESULT_CONFLICT = 18,
+  // A message or a text inside it is over a documented limit: a command or query over
+  // 1 MiB, a batch over 16 MiB or 10 000 commands, a text (any JSON string of a command)
+  // over 10 000 characters. The message names the limit and, for a text, its path.
+  // Nothing was written.
+  OKR_RESULT_TOO_LARGE = 19,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -132,6 +145,10 @@ typedef struct okr_engine okr_engine;
 
 // A failure: a code and a message. Owned by the caller until freed with `okr_error_free`.
 typedef struct okr_error okr_error;
+
+// A subscription from `okr_engine_subscribe`, freed with `okr_subscription_free`. It may be
+// polled from any thread; polls of one subscription take turns (a poll that waits holds it).
+typedef struct okr_subscription okr_subscription;
 
 #ifdef __cplusplus
 extern "C" {
@@ -297,10 +314,14 @@ okr_result okr_engine_import(const okr_engine *engine,
                              size_t data_len,
                              okr_error **err);
 
-// Up to `max` events from global position `position` on, for polling:
+// Up to `max` events (at most 10 000) from global position `position` on, for polling:
 // `{"version":1,"events":[{"position","stream","stream_version","event_id","command_id",
 // "event_type","schema_version","event"}, ...],"next_position":N}`. Poll again from
 // `next_position`. An empty list means nothing new.
+//
+// `position` may be at most the position the next event will get (the number of events in
+// the log): there the list is empty and `next_position` is `position`. Beyond it the code is
+// NOT_FOUND, as for an `as_of` query beyond the end. `max` of 0 is INVALID_ARGUMENT.
 //
 // # Safety
 //
@@ -311,6 +332,50 @@ okr_result okr_engine_events_since(const okr_engine *engine,
                                    size_t max,
                                    okr_bytes **out,
                                    okr_error **err);
+
+// Makes every append so far durable, whatever the durability the engine was opened with:
+// under `"none"` the only way to, under `"periodic:<ms>"` it does not wait for the next
+// period, under `"sync"` every acknowledged append is durable already. In memory there is
+// nothing to do. Codes: NULL_ARGUMENT, STORAGE, CLOSED, POISONED, PANIC.
+//
+// # Safety
+//
+// `engine` is a live handle; `err` is NULL or valid for writing a pointer.
+okr_result okr_engine_flush(const okr_engine *engine, okr_error **err);
+
+// Decides a command without writing it (a dry run): the same input and the same refusals as
+// `okr_engine_execute`, nothing recorded. On success `*out` holds `{"version":1,"stream":..,
+// "events":[..],"lints":[..],"duplicate":bool}` (see `schema/validation.json`): the events
+// executing it now would record and the lints it would meet; for a command id executed
+// before, `"duplicate":true` and its original events. Another command may change the state
+// before the real execution, which can then still be refused. Codes as
+// `okr_engine_execute`.
+//
+// # Safety
+//
+// As `okr_engine_execute`.
+okr_result okr_engine_validate(const okr_engine *engine,
+                               const uint8_t *json,
+                               size_t json_len,
+                               okr_bytes **out,
+                               okr_error **err);
+
+// Subscribes to every event from global position `from` on, including events appended
+// later: poll it with `okr_subscription_next`, free it with `okr_subscription_free`.
+// `from` may be at most the position the next event will get (beyond: NOT_FOUND).
+//
+// The subscription is independent of the handle's lifetime: after `okr_engine_shutdown` or
+// `okr_engine_close` it delivers what had arrived and then answers CLOSED. Events wait in
+// memory until they are polled (an unpolled subscription grows).
+//
+// # Safety
+//
+// `engine` is a live handle; `out` is valid for writing a pointer; `err` is NULL or valid
+// for writing a pointer.
+okr_result okr_engine_subscribe(const okr_engine *engine,
+                                uint64_t from,
+                                okr_subscription **out,
+                                okr_error **err);
 
 // The description of a result code as a static NUL-terminated string; never NULL. Unknown
 // numbers give `"unknown result code"`.
@@ -337,6 +402,31 @@ const char *okr_error_message(const okr_error *err);
 //
 // `err` is NULL or a pointer from this library, freed at most once.
 void okr_error_free(okr_error *err);
+
+// The next events of a subscription, in log order: waits up to `timeout_ms` milliseconds
+// for the first (0: does not wait), then takes up to `max` (at most 10 000) of those
+// waiting. `*out` holds `{"version":1,"events":[..],"next_position":N}` as
+// `okr_engine_events_since` gives it; an empty list means nothing arrived in time. Each
+// event is delivered once, none is skipped. Codes: NULL_ARGUMENT, INVALID_ARGUMENT
+// (`max` 0), CLOSED (the engine is gone and everything was delivered), CORRUPT, PANIC.
+//
+// # Safety
+//
+// `sub` is a live subscription; `out` is valid for writing a pointer; `err` is NULL or
+// valid for writing a pointer.
+okr_result okr_subscription_next(const okr_subscription *sub,
+                                 size_t max,
+                                 uint64_t timeout_ms,
+                                 okr_bytes **out,
+                                 okr_error **err);
+
+// Frees a subscription. NULL is accepted and ignored.
+//
+// # Safety
+//
+// `sub` is NULL or a subscription from `okr_engine_subscribe`, freed at most once, with no
+// poll on it running or following.
+void okr_subscription_free(okr_subscription *sub);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,12 +4,10 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+
+pub(crate) use okr_wire::parse::Kind;
 
 use crate::error::{okr_error, okr_result, Error};
-
-/// The message version this library reads and writes.
-pub(crate) const MESSAGE_VERSION: u64 = 1;
 
 /// Runs `f` behind the panic boundary and reports its error through `err_out`.
 ///
@@ -113,117 +111,21 @@ pub(crate) unsafe fn input<'a>(ptr: *const u8, len: usize, name: &str) -> Result
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// Checks that `bytes` are UTF-8, naming the offset of the first bad byte.
+/// Checks that `bytes` are UTF-8, naming the argument and the offset of the first bad byte.
 pub(crate) fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        Error::new(
-            okr_result::InvalidUtf8,
-            format!(
-                "argument `{name}` is not valid UTF-8: invalid byte at offset {}",
-                e.valid_up_to()
-            ),
-        )
-    })
+    okr_wire::parse::utf8(bytes, &format!("argument `{name}`")).map_err(Error::wire)
 }
 
-/// What kind of message a JSON input is, for error codes and texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Command,
-    Batch,
-    Query,
-    Options,
-}
-
-impl Kind {
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::Command => "command",
-            Kind::Batch => "batch",
-            Kind::Query => "query",
-            Kind::Options => "options",
-        }
-    }
-
-    fn code(self) -> okr_result {
-        match self {
-            Kind::Command | Kind::Batch => okr_result::InvalidCommand,
-            Kind::Query => okr_result::InvalidQuery,
-            Kind::Options => okr_result::InvalidOptions,
-        }
-    }
-}
-
-/// Parses a versioned JSON message: UTF-8, then JSON, then an object, then `version` (absent
-/// means 1; anything but 1 is refused), then the typed message without `version`.
+/// Parses a JSON message argument through the shared strict parser of `okr-wire`.
 pub(crate) fn message<T: DeserializeOwned>(
     bytes: &[u8],
     name: &str,
     kind: Kind,
 ) -> Result<T, Error> {
-    let text = utf8(bytes, name)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::new(
-            okr_result::MalformedJson,
-            format!("malformed JSON in `{name}`: {e}"),
-        )
-    })?;
-    let Value::Object(mut map) = value else {
-        return Err(Error::new(
-            kind.code(),
-            format!(
-                "invalid {}: expected a JSON object, found {}",
-                kind.noun(),
-                type_name(&value)
-            ),
-        ));
-    };
-    check_version(&mut map, kind)?;
-    let de: Result<T, _> = serde_path_to_error::deserialize(Value::Object(map));
-    de.map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = if path == "." || path.is_empty() {
-            format!("invalid {}: {inner}", kind.noun())
-        } else {
-            format!("invalid {} at `{path}`: {inner}", kind.noun())
-        };
-        Error::new(kind.code(), message)
-    })
-}
-
-/// Removes and checks the `version` field of a message.
-fn check_version(map: &mut Map<String, Value>, kind: Kind) -> Result<(), Error> {
-    match map.remove("version") {
-        None => Ok(()),
-        Some(Value::Number(n)) if n.as_u64() == Some(MESSAGE_VERSION) => Ok(()),
-        Some(other) => Err(Error::new(
-            okr_result::Version,
-            format!(
-                "unsupported {} version {other}; this library reads version {MESSAGE_VERSION}",
-                kind.noun()
-            ),
-        )),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    okr_wire::parse::message(bytes, &format!("argument `{name}`"), kind).map_err(Error::wire)
 }
 
 /// Encodes an output message as JSON.
 pub(crate) fn encode(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(value).map_err(|e| {
-        Error::new(
-            okr_result::Internal,
-            format!("cannot encode the output as JSON: {e}"),
-        )
-    })
+    okr_wire::run::encode(value).map_err(Error::wire)
 }

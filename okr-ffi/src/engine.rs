@@ -3,17 +3,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use okr_core::rollup::{self, ScoringPolicy};
-use okr_core::{lint, Command, CycleId};
-use okr_store::{AsOf, Durability, Engine, EngineError, EngineOptions, MemoryStore, StoreError};
+use okr_core::Command;
+use okr_store::{Durability, Engine, EngineError, EngineOptions, MemoryStore};
 
 use crate::boundary::{self, encode, input, run, run_out, utf8, Kind};
 use crate::bytes::okr_bytes;
 use crate::error::{okr_error, okr_result, Error};
-use crate::message::{
-    Batch, BatchOutcome, EventRecord, EventsPage, OpenOptions, PolicyArg, Query, QueryResult,
-    RejectionMessage, Versioned,
-};
+use crate::message::{Batch, OpenOptions, Query};
+use crate::subscription::okr_subscription;
+use okr_wire::run as wire;
 
 /// The path that opens an engine in memory instead of on disk.
 pub const OKR_MEMORY_PATH: &str = ":memory:";
@@ -101,55 +99,12 @@ unsafe fn handle<'a>(engine: *const okr_engine) -> Result<&'a okr_engine, Error>
 
 /// Turns an engine error into a code and message.
 pub(crate) fn engine_error(e: EngineError) -> Error {
-    match e {
-        EngineError::Rejected(rejection) => rejected(None, rejection),
-        EngineError::BatchRejected { index, rejection } => rejected(Some(index), rejection),
-        EngineError::Store(s) => store_error(s),
-        e @ EngineError::Corrupt { .. } => Error::new(okr_result::Corrupt, e.to_string()),
-        e @ (EngineError::Import { .. } | EngineError::ImportIntoNonEmpty { .. }) => {
-            Error::new(okr_result::Import, e.to_string())
-        }
-        e @ EngineError::BeyondEnd { .. } => Error::new(okr_result::NotFound, e.to_string()),
-        e @ EngineError::CommandConflict { .. } => Error::new(okr_result::Conflict, e.to_string()),
-        e => Error::new(okr_result::Storage, e.to_string()),
-    }
-}
-
-fn store_error(s: StoreError) -> Error {
-    let code = match &s {
-        StoreError::Corrupt { .. } | StoreError::Missing { .. } => okr_result::Corrupt,
-        StoreError::NotAnOkrStore { path, .. } if !path.exists() => okr_result::NotFound,
-        _ => okr_result::Storage,
-    };
-    Error::new(code, s.to_string())
-}
-
-fn rejected(index: Option<usize>, rejection: okr_core::Rejection) -> Error {
-    let message = rejection.to_string();
-    let body = Versioned::new(RejectionMessage {
-        index,
-        rejection,
-        message: message.clone(),
-    });
-    let text = serde_json::to_string(&body).unwrap_or(message);
-    Error::new(okr_result::Rejected, text)
-}
-
-fn unknown_cycle(cycle: CycleId) -> Error {
-    Error::new(okr_result::NotFound, format!("unknown cycle {cycle}"))
+    Error::wire(e.into())
 }
 
 fn parse_options(bytes: &[u8]) -> Result<(EngineOptions, OpenOptions), Error> {
-    let options: OpenOptions = if bytes.iter().all(u8::is_ascii_whitespace) {
-        utf8(bytes, "options")?;
-        OpenOptions {
-            durability: None,
-            snapshot_every: None,
-            create_if_missing: None,
-        }
-    } else {
-        boundary::message(bytes, "options", Kind::Options)?
-    };
+    let options: OpenOptions =
+        okr_wire::parse::options(bytes, "argument `options`").map_err(Error::wire)?;
     let mut engine_options = EngineOptions::default();
     if let Some(d) = &options.durability {
         engine_options.durability = parse_durability(d)?;
@@ -220,6 +175,14 @@ pub unsafe extern "C" fn okr_engine_open(
                 return Err(Error::new(
                     okr_result::InvalidArgument,
                     "argument `path` is empty; use \":memory:\" for an engine in memory",
+                ));
+            }
+            if let Some(at) = path.find('\0') {
+                return Err(Error::new(
+                    okr_result::InvalidArgument,
+                    format!(
+                        "argument `path` holds a NUL byte at offset {at}; a path cannot contain one (pass `path_len` without a terminating NUL)"
+                    ),
                 ));
             }
             let (engine_options, _) = parse_options(input(options, options_len, "options")?)?;
@@ -307,8 +270,8 @@ pub unsafe extern "C" fn okr_engine_execute(
             let command: Command =
                 boundary::message(input(json, json_len, "json")?, "json", Kind::Command)?;
             h.with(|e| {
-                let outcome = e.execute(&command).map_err(engine_error)?;
-                Ok(okr_bytes::new(encode(&Versioned::new(outcome))?))
+                let outcome = wire::execute(e, &command).map_err(Error::wire)?;
+                Ok(okr_bytes::new(encode(&outcome)?))
             })
         })
     }
@@ -339,10 +302,8 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
             let batch: Batch =
                 boundary::message(input(json, json_len, "json")?, "json", Kind::Batch)?;
             h.with(|e| {
-                let outcomes = e.execute_batch(&batch.commands).map_err(engine_error)?;
-                Ok(okr_bytes::new(encode(&Versioned::new(BatchOutcome {
-                    outcomes,
-                }))?))
+                let outcomes = wire::execute_batch(e, &batch.commands).map_err(Error::wire)?;
+                Ok(okr_bytes::new(encode(&outcomes)?))
             })
         })
     }
@@ -383,105 +344,12 @@ pub unsafe extern "C" fn okr_engine_query(
             let h = handle(engine)?;
             let query: Query =
                 boundary::message(input(json, json_len, "json")?, "json", Kind::Query)?;
-            h.with(|e| answer(e, query).map(okr_bytes::new))
-        })
-    }
-}
-
-fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
-    match query {
-        Query::State => {
-            // Read before the state: never more than the state holds. (Calling `position`
-            // inside `read` would take the state lock twice.)
-            let position = e.position();
-            e.read(|s| encode(&Versioned::new(QueryResult::State { position, state: s })))
-        }
-        Query::Position => encode(&Versioned::new(QueryResult::Position {
-            position: e.position(),
-        })),
-        Query::Cycle { cycle } => {
-            let position = e.position();
-            e.read(|s| {
-                let c = s.cycles.get(&cycle).ok_or_else(|| unknown_cycle(cycle))?;
-                encode(&Versioned::new(QueryResult::Cycle { position, cycle: c }))
+            h.with(|e| {
+                okr_wire::run::answer(e, query)
+                    .map(okr_bytes::new)
+                    .map_err(Error::wire)
             })
-        }
-        Query::Rollup { cycle } => {
-            let position = e.position();
-            let rollup = e.cycle_rollup(cycle).ok_or_else(|| unknown_cycle(cycle))?;
-            encode(&Versioned::new(QueryResult::Rollup { position, rollup }))
-        }
-        Query::Scores { cycle } => {
-            let scores = e.cycle_scores(cycle).ok_or_else(|| unknown_cycle(cycle))?;
-            encode(&Versioned::new(QueryResult::Scores { scores }))
-        }
-        Query::Rescore { cycle, policy } => {
-            let policy = match policy {
-                PolicyArg::Name(n) => ScoringPolicy::parse(&n).map_err(|m| {
-                    Error::new(
-                        okr_result::InvalidQuery,
-                        format!("invalid query at `policy`: {m}"),
-                    )
-                })?,
-                PolicyArg::Policy(p) => p,
-            };
-            let scores = e
-                .read(|s| rollup::rescore(s, cycle, &policy))
-                .ok_or_else(|| unknown_cycle(cycle))?;
-            encode(&Versioned::new(QueryResult::Rescore { scores }))
-        }
-        Query::Lints { cycle, at } => {
-            let lints = e.read(|s| {
-                s.cycles
-                    .contains_key(&cycle)
-                    .then(|| lint::cycle(s, cycle, at))
-            });
-            let lints = lints.ok_or_else(|| unknown_cycle(cycle))?;
-            encode(&Versioned::new(QueryResult::Lints { cycle, at, lints }))
-        }
-        Query::History { cycle } => {
-            let history = e
-                .history(cycle)
-                .map_err(engine_error)?
-                .ok_or_else(|| unknown_cycle(cycle))?;
-            encode(&Versioned::new(QueryResult::History { history }))
-        }
-        Query::AsOf {
-            position,
-            at,
-            cycle,
-        } => {
-            let target = match (position, at) {
-                (Some(p), None) => AsOf::Position(p),
-                (None, Some(t)) => AsOf::Time(t),
-                _ => {
-                    return Err(Error::new(
-                        okr_result::InvalidQuery,
-                        "invalid query: `as_of` needs exactly one of `position` and `at`",
-                    ))
-                }
-            };
-            let state = e.as_of(target).map_err(engine_error)?;
-            match cycle {
-                None => encode(&Versioned::new(QueryResult::AsOf {
-                    position,
-                    at,
-                    state: Some(&state),
-                    cycle: None,
-                    rollup: None,
-                })),
-                Some(id) => {
-                    let c = state.cycles.get(&id).ok_or_else(|| unknown_cycle(id))?;
-                    encode(&Versioned::new(QueryResult::AsOf {
-                        position,
-                        at,
-                        state: None,
-                        cycle: Some(c),
-                        rollup: Some(rollup::cycle(c)),
-                    }))
-                }
-            }
-        }
+        })
     }
 }
 
@@ -537,10 +405,14 @@ pub unsafe extern "C" fn okr_engine_import(
     }
 }
 
-/// Up to `max` events from global position `position` on, for polling:
+/// Up to `max` events (at most 10 000) from global position `position` on, for polling:
 /// `{"version":1,"events":[{"position","stream","stream_version","event_id","command_id",
 /// "event_type","schema_version","event"}, ...],"next_position":N}`. Poll again from
 /// `next_position`. An empty list means nothing new.
+///
+/// `position` may be at most the position the next event will get (the number of events in
+/// the log): there the list is empty and `next_position` is `position`. Beyond it the code is
+/// NOT_FOUND, as for an `as_of` query beyond the end. `max` of 0 is INVALID_ARGUMENT.
 ///
 /// # Safety
 ///
@@ -559,26 +431,103 @@ pub unsafe extern "C" fn okr_engine_events_since(
         run_out(out, "out", err, || {
             let h = handle(engine)?;
             h.with(|e| {
-                let recorded = e.events_from(position, max).map_err(engine_error)?;
-                let mut events = Vec::with_capacity(recorded.len());
-                for r in &recorded {
-                    let event = e.decode(r).map_err(engine_error)?;
-                    events.push(EventRecord {
-                        position: r.global_position,
-                        stream: r.stream.name(),
-                        stream_version: r.stream_version,
-                        event_id: r.event_id,
-                        command_id: r.command_id,
-                        event_type: r.event_type.clone(),
-                        schema_version: r.schema_version,
-                        event,
-                    });
+                let page = okr_wire::run::events_page(e, position, max).map_err(Error::wire)?;
+                Ok(okr_bytes::new(encode(&page)?))
+            })
+        })
+    }
+}
+
+/// Makes every append so far durable, whatever the durability the engine was opened with:
+/// under `"none"` the only way to, under `"periodic:<ms>"` it does not wait for the next
+/// period, under `"sync"` every acknowledged append is durable already. In memory there is
+/// nothing to do. Codes: NULL_ARGUMENT, STORAGE, CLOSED, POISONED, PANIC.
+///
+/// # Safety
+///
+/// `engine` is a live handle; `err` is NULL or valid for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn okr_engine_flush(
+    engine: *const okr_engine,
+    err: *mut *mut okr_error,
+) -> okr_result {
+    // SAFETY: the caller upholds the pointer contracts stated above.
+    unsafe {
+        run(err, || {
+            let h = handle(engine)?;
+            h.with(|e| e.flush().map_err(engine_error))
+        })
+    }
+}
+
+/// Decides a command without writing it (a dry run): the same input and the same refusals as
+/// `okr_engine_execute`, nothing recorded. On success `*out` holds `{"version":1,"stream":..,
+/// "events":[..],"lints":[..],"duplicate":bool}` (see `schema/validation.json`): the events
+/// executing it now would record and the lints it would meet; for a command id executed
+/// before, `"duplicate":true` and its original events. Another command may change the state
+/// before the real execution, which can then still be refused. Codes as
+/// `okr_engine_execute`.
+///
+/// # Safety
+///
+/// As `okr_engine_execute`.
+#[no_mangle]
+pub unsafe extern "C" fn okr_engine_validate(
+    engine: *const okr_engine,
+    json: *const u8,
+    json_len: usize,
+    out: *mut *mut okr_bytes,
+    err: *mut *mut okr_error,
+) -> okr_result {
+    // SAFETY: the caller upholds the pointer contracts stated above.
+    unsafe {
+        run_out(out, "out", err, || {
+            let h = handle(engine)?;
+            let command: Command =
+                boundary::message(input(json, json_len, "json")?, "json", Kind::Command)?;
+            h.with(|e| {
+                let dry = wire::validate(e, &command).map_err(Error::wire)?;
+                Ok(okr_bytes::new(encode(&dry)?))
+            })
+        })
+    }
+}
+
+/// Subscribes to every event from global position `from` on, including events appended
+/// later: poll it with `okr_subscription_next`, free it with `okr_subscription_free`.
+/// `from` may be at most the position the next event will get (beyond: NOT_FOUND).
+///
+/// The subscription is independent of the handle's lifetime: after `okr_engine_shutdown` or
+/// `okr_engine_close` it delivers what had arrived and then answers CLOSED. Events wait in
+/// memory until they are polled (an unpolled subscription grows).
+///
+/// # Safety
+///
+/// `engine` is a live handle; `out` is valid for writing a pointer; `err` is NULL or valid
+/// for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn okr_engine_subscribe(
+    engine: *const okr_engine,
+    from: u64,
+    out: *mut *mut okr_subscription,
+    err: *mut *mut okr_error,
+) -> okr_result {
+    // SAFETY: the caller upholds the pointer contracts stated above.
+    unsafe {
+        run_out(out, "out", err, || {
+            let h = handle(engine)?;
+            h.with(|e| {
+                let next = e.next_position();
+                if from > next {
+                    return Err(Error::new(
+                        okr_result::NotFound,
+                        format!(
+                            "position {from} is beyond the end of the log (the next event gets position {next})"
+                        ),
+                    ));
                 }
-                let next_position = events.last().map_or(position, |r| r.position + 1);
-                Ok(okr_bytes::new(encode(&Versioned::new(EventsPage {
-                    events,
-                    next_position,
-                }))?))
+                let sub = e.subscribe(from).map_err(engine_error)?;
+                Ok(okr_subscription::new(sub, from))
             })
         })
     }

@@ -66,11 +66,16 @@ pub enum okr_result {
     /// nothing was written. A retry of the same command is not a conflict: it returns the
     /// original outcome with `duplicate: true`.
     Conflict = 18,
+    /// A message or a text inside it is over a documented limit: a command or query over
+    /// 1 MiB, a batch over 16 MiB or 10 000 commands, a text (any JSON string of a command)
+    /// over 10 000 characters. The message names the limit and, for a text, its path.
+    /// Nothing was written.
+    TooLarge = 19,
 }
 
 impl okr_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [okr_result; 19] = [
+    pub(crate) const ALL: [okr_result; 20] = [
         okr_result::Ok,
         okr_result::NullArgument,
         okr_result::InvalidUtf8,
@@ -90,11 +95,12 @@ impl okr_result {
         okr_result::InvalidArgument,
         okr_result::Internal,
         okr_result::Conflict,
+        okr_result::TooLarge,
     ];
 
     /// The code for a number, if the number names one.
     pub fn from_u32(n: u32) -> Option<okr_result> {
-        okr_result::ALL.get(n as usize).copied()
+        okr_result::ALL.iter().copied().find(|c| *c as u32 == n)
     }
 
     /// A short static description, e.g. `"the command was rejected by the OKR rules"`.
@@ -119,6 +125,7 @@ impl okr_result {
             okr_result::InvalidArgument => c"an argument has an invalid value",
             okr_result::Internal => c"internal error (a bug)",
             okr_result::Conflict => c"the command id was already used for another command",
+            okr_result::TooLarge => c"an input is larger than a documented limit",
         }
     }
 }
@@ -150,6 +157,12 @@ impl Error {
             okr_result::NullArgument,
             format!("argument `{argument}` is NULL"),
         )
+    }
+
+    /// The error of the shared message layer, under the ABI's code of the same number.
+    pub(crate) fn wire(e: okr_wire::Error) -> Error {
+        let code = okr_result::from_u32(e.code.number()).unwrap_or(okr_result::Internal);
+        Error::new(code, e.message)
     }
 
     pub(crate) fn into_ffi(self) -> okr_error {

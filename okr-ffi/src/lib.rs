@@ -76,18 +76,23 @@ mod boundary;
 mod bytes;
 mod engine;
 mod error;
-pub mod message;
 pub mod schema;
+mod subscription;
+
+/// The JSON messages of the ABI, as Rust types (from `okr-wire`, shared with `okr serve`).
+pub use okr_wire::message;
 
 pub use bytes::{okr_bytes, okr_bytes_data, okr_bytes_free, okr_bytes_len};
 pub use engine::{
     okr_engine, okr_engine_close, okr_engine_events_since, okr_engine_execute,
-    okr_engine_execute_batch, okr_engine_export, okr_engine_import, okr_engine_open,
-    okr_engine_query, okr_engine_shutdown, OKR_MEMORY_PATH,
+    okr_engine_execute_batch, okr_engine_export, okr_engine_flush, okr_engine_import,
+    okr_engine_open, okr_engine_query, okr_engine_shutdown, okr_engine_subscribe,
+    okr_engine_validate, OKR_MEMORY_PATH,
 };
 pub use error::{
     okr_error, okr_error_code, okr_error_free, okr_error_message, okr_result, okr_result_str,
 };
+pub use subscription::{okr_subscription, okr_subscription_free, okr_subscription_next};
 
 use std::ffi::c_char;
 
@@ -164,10 +169,13 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        for (n, code) in okr_result::ALL.iter().enumerate() {
-            assert_eq!(*code as u32, n as u32);
-            assert_eq!(okr_result::from_u32(n as u32), Some(*code));
+        for pair in okr_result::ALL.windows(2) {
+            assert!((pair[0] as u32) < (pair[1] as u32), "{pair:?} out of order");
         }
+        for code in okr_result::ALL {
+            assert_eq!(okr_result::from_u32(code as u32), Some(code));
+        }
+        assert_eq!(okr_result::TooLarge as u32, 19);
         assert_eq!(okr_result::from_u32(999), None);
         // SAFETY: okr_result_str returns static C strings.
         let text = unsafe { std::ffi::CStr::from_ptr(okr_result_str(999)) };

@@ -7,7 +7,7 @@ use schemars::schema::RootSchema;
 use schemars::schema_for;
 
 use crate::message::{
-    Batch, BatchOutcome, CommandMessage, EventsPage, ExecuteOutcome, OpenOptions, Query,
+    Batch, BatchOutcome, CommandMessage, DryRun, EventsPage, ExecuteOutcome, OpenOptions, Query,
     QueryResult, RejectionMessage, Versioned,
 };
 
@@ -27,6 +27,7 @@ pub fn all() -> Vec<(&'static str, RootSchema)> {
         ("events_page.json", schema_for!(Versioned<EventsPage>)),
         ("rejection.json", schema_for!(Versioned<RejectionMessage>)),
         ("options.json", schema_for!(Versioned<OpenOptions>)),
+        ("validation.json", schema_for!(Versioned<DryRun>)),
     ]
 }
 

@@ -33,7 +33,7 @@ use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -60,6 +60,11 @@ use crate::version::ExpectedVersion;
 const CHUNK: usize = 4096;
 /// How many threads at most decode the events of a replay.
 const REPLAY_THREADS: usize = 4;
+/// How often a command is decided again when another process appended to its stream first.
+pub const MAX_ATTEMPTS: u32 = 16;
+/// How long a subscription on a shared store waits for a notification before it reads the
+/// log anyway.
+const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Everything that can go wrong in the engine.
 ///
@@ -137,6 +142,19 @@ pub enum EngineError {
     /// Reading an import or writing an export failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// On a store shared with other processes, other writers appended to the command's
+    /// stream before each of [`MAX_ATTEMPTS`] attempts could: the command was decided again
+    /// after every conflict and never written. Nothing was written; retrying later is safe.
+    #[error(
+        "gave up after {attempts} attempts: other processes kept appending first (last: {last})"
+    )]
+    Contended {
+        /// How many times the command was decided and appended.
+        attempts: u32,
+        /// The last conflict the store reported.
+        last: StoreError,
+    },
 }
 
 impl From<StoreError> for EngineError {
@@ -162,7 +180,8 @@ pub struct EngineOptions {
     /// log: about 17 MB for a log of 100 000 check-ins) and every snapshot is kept, as
     /// [`Engine::as_of`] starts from the newest one before its target.
     pub snapshot_every: u64,
-    /// Create the store when the path does not exist (default `true`).
+    /// Create the store when the path does not exist (default `true`). A PostgreSQL
+    /// database is never created; its tables always are.
     pub create_if_missing: bool,
     /// Open the store for reading only (default `false`; see
     /// [`StoreOptions::read_only`]): commands fail with a storage error, no snapshot is
@@ -171,6 +190,9 @@ pub struct EngineOptions {
     /// How long to wait for another process holding the store (default 2 s; see
     /// [`StoreOptions::lock_wait`]).
     pub lock_wait: Duration,
+    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
+    /// parameter (default `None`). Refused for a path.
+    pub organisation: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -181,6 +203,7 @@ impl Default for EngineOptions {
             create_if_missing: true,
             read_only: false,
             lock_wait: crate::sled_store::LOCK_WAIT,
+            organisation: None,
         }
     }
 }
@@ -199,6 +222,23 @@ pub struct ExecuteOutcome {
     pub lints: Vec<Lint>,
     /// `true` when the command id had been executed before: the events and positions are the
     /// original ones and nothing was decided or written.
+    pub duplicate: bool,
+}
+
+/// What [`Engine::dry_run`] found: what executing the command now would do, with nothing
+/// written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DryRun {
+    /// The stream the events would go to: `org` or `cycle-<uuid>` (for a duplicate, the
+    /// stream they went to).
+    pub stream: String,
+    /// The events the command would record (for a duplicate: the ones it recorded).
+    pub events: Vec<Event>,
+    /// The advisory lints the command would meet (empty for a duplicate).
+    pub lints: Vec<Lint>,
+    /// `true` when the command id was executed before: executing it again would write
+    /// nothing and return the original outcome.
     pub duplicate: bool,
 }
 
@@ -273,8 +313,8 @@ struct Writer {
 /// assert_eq!(engine.read(|s| s.units.len()), 1);
 /// ```
 pub struct Engine {
-    store: Box<dyn EventStore>,
-    upcasters: Upcasters,
+    store: Arc<dyn EventStore>,
+    upcasters: Arc<Upcasters>,
     snapshot_every: u64,
     writer: Mutex<Writer>,
     folded: RwLock<Folded>,
@@ -305,17 +345,42 @@ pub fn core_upcasters() -> Upcasters {
 }
 
 impl Engine {
-    /// Opens (or creates) an engine on a sled store at `path` with default options.
-    pub fn open(path: impl AsRef<Path>) -> Result<Engine, EngineError> {
-        Engine::open_with(path, EngineOptions::default())
+    /// Opens (or creates) an engine on the store at `location` with default options: a
+    /// sled store on a path, or a PostgreSQL store for a `postgres://…?organisation=<name>`
+    /// URL (see [`Engine::open_with`]).
+    pub fn open(location: impl AsRef<Path>) -> Result<Engine, EngineError> {
+        Engine::open_with(location, EngineOptions::default())
     }
 
-    /// Opens (or creates) an engine on a sled store at `path`: loads the newest snapshot, if
-    /// any is usable, and folds the rest of the log.
+    /// Opens (or creates) an engine on the store at `location`: loads the newest snapshot,
+    /// if any is usable, and folds the rest of the log.
+    ///
+    /// A location that starts with `postgres://` or `postgresql://` is a PostgreSQL
+    /// database ([`crate::PostgresStore`], with the organisation from the URL or
+    /// [`EngineOptions::organisation`]; `durability` does not apply: a commit is durable as
+    /// the server's settings make it); anything else is the path of a sled store.
     pub fn open_with(
-        path: impl AsRef<Path>,
+        location: impl AsRef<Path>,
         options: EngineOptions,
     ) -> Result<Engine, EngineError> {
+        let path = location.as_ref();
+        #[cfg(feature = "postgres")]
+        if let Some(url) = path.to_str().filter(|l| crate::is_postgres_url(l)) {
+            let store = crate::PostgresStore::open(
+                url,
+                crate::PostgresOptions {
+                    organisation: options.organisation,
+                    create_if_missing: options.create_if_missing,
+                },
+            )?;
+            return Engine::with_store(store, options.snapshot_every);
+        }
+        if options.organisation.is_some() {
+            return Err(EngineError::Store(StoreError::InvalidLocation {
+                location: path.display().to_string(),
+                reason: "an organisation is given, but this is the path of a sled store, which holds one organisation; name a postgres:// store".to_owned(),
+            }));
+        }
         let store = SledStore::open(
             path,
             StoreOptions {
@@ -351,8 +416,8 @@ impl Engine {
         S: EventStore + 'static,
     {
         let engine = Engine {
-            store: Box::new(store),
-            upcasters: core_upcasters(),
+            store: Arc::new(store),
+            upcasters: Arc::new(core_upcasters()),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
             folded: RwLock::new(Folded::default()),
@@ -402,6 +467,74 @@ impl Engine {
             }
             return self.duplicate_outcome(original);
         }
+        if !self.store.shared() {
+            return self.execute_once(&mut writer, command);
+        }
+        // Other processes append too: decide on everything they appended, and decide again
+        // when one of them appended to the command's stream between the catch-up and the
+        // append (the store's version check is what tells). The writers' turn makes the
+        // engines of the log take turns, so that this is rare.
+        let _turn = self.store.writer_turn();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.catch_up_locked(&mut writer)?;
+            match self.execute_once(&mut writer, command) {
+                Err(EngineError::Store(conflict @ StoreError::VersionConflict { .. })) => {
+                    if attempts >= MAX_ATTEMPTS {
+                        return Err(EngineError::Contended {
+                            attempts,
+                            last: conflict,
+                        });
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Folds what other writers appended to the log since the state's position, and hands
+    /// it to the subscribers. Returns the state's position after. An engine on a shared
+    /// store ([`EventStore::shared`], e.g. PostgreSQL) does this before every command on its
+    /// own; readers call it to see the others' latest events.
+    pub fn refresh(&self) -> Result<Option<u64>, EngineError> {
+        let mut writer = self.lock_writer();
+        self.catch_up_locked(&mut writer)?;
+        Ok(self.position())
+    }
+
+    /// [`Engine::refresh`] under the writer lock.
+    fn catch_up_locked(&self, writer: &mut Writer) -> Result<(), EngineError> {
+        let last = self.store.last_position()?;
+        let before = self.position();
+        if last <= before {
+            return Ok(());
+        }
+        let mut folded = self.read_folded().clone();
+        self.fold_log(&mut folded, last, |_| true)?;
+        let after = folded.position;
+        *self.write_folded() = folded;
+        if let Some(after) = after {
+            let from = before.map_or(0, |b| b + 1);
+            if !writer.subscribers.is_empty() {
+                let mut recorded = Vec::new();
+                self.for_each_stored(from, after, |e| {
+                    recorded.push(self.upcast(e)?);
+                    Ok(())
+                })?;
+                self.publish(writer, &recorded);
+            }
+            self.maybe_snapshot(writer, before, after, false);
+        }
+        Ok(())
+    }
+
+    /// One attempt of [`Engine::execute`]: decide on the state as it is, append, apply.
+    fn execute_once(
+        &self,
+        writer: &mut Writer,
+        command: &Command,
+    ) -> Result<ExecuteOutcome, EngineError> {
         let (stream, events, expected) = {
             let folded = self.read_folded();
             let Decision { stream, events } =
@@ -424,7 +557,7 @@ impl Engine {
         }
         let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
         let request = AppendRequest::new(stream, expected, command.envelope.command_id, new_events)
-            .with_fingerprint(fingerprint);
+            .with_fingerprint(Fingerprint::of_command(command));
         let outcome = self
             .store
             .append_batch(vec![request])?
@@ -439,18 +572,23 @@ impl Engine {
             return self.duplicate_outcome(outcome);
         }
         let positions: Vec<u64> = outcome.events.iter().map(|e| e.global_position).collect();
-        let before = {
+        let before = self.position();
+        if outcome.first_position() == Some(before.map_or(0, |b| b + 1)) {
             let mut folded = self.write_folded();
-            let before = folded.position;
             for (event, position) in events.iter().zip(&positions) {
                 folded.apply(*position, event);
             }
-            before
-        };
+        } else {
+            // Another process appended to other streams between the catch-up and this
+            // append: fold the log up to this command's events, theirs included.
+            let mut folded = self.read_folded().clone();
+            self.fold_log(&mut folded, outcome.last_position(), |_| true)?;
+            *self.write_folded() = folded;
+        }
         let lints = lint::for_events(&self.read_folded().state, &events);
-        self.publish(&mut writer, &outcome.events);
+        self.publish(writer, &outcome.events);
         if let Some(last) = positions.last() {
-            self.maybe_snapshot(&mut writer, before, *last, false);
+            self.maybe_snapshot(writer, before, *last, false);
         }
         Ok(ExecuteOutcome {
             stream: stream_name,
@@ -469,8 +607,40 @@ impl Engine {
     /// earlier in the batch) are not decided again and come back with `duplicate: true`.
     /// Costs one clone of the state per call, so batches of hundreds or thousands of
     /// commands pay off, single commands do not.
+    ///
+    /// On a shared store the batch is decided after a catch-up with the log, and decided
+    /// again (up to [`MAX_ATTEMPTS`] times) when another process appended to one of its
+    /// streams first, as [`Engine::execute`] does.
     pub fn execute_batch(&self, commands: &[Command]) -> Result<Vec<ExecuteOutcome>, EngineError> {
         let mut writer = self.lock_writer();
+        if !self.store.shared() {
+            return self.execute_batch_once(&mut writer, commands);
+        }
+        let _turn = self.store.writer_turn();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.catch_up_locked(&mut writer)?;
+            match self.execute_batch_once(&mut writer, commands) {
+                Err(EngineError::Store(conflict @ StoreError::VersionConflict { .. })) => {
+                    if attempts >= MAX_ATTEMPTS {
+                        return Err(EngineError::Contended {
+                            attempts,
+                            last: conflict,
+                        });
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt of [`Engine::execute_batch`].
+    fn execute_batch_once(
+        &self,
+        writer: &mut Writer,
+        commands: &[Command],
+    ) -> Result<Vec<ExecuteOutcome>, EngineError> {
         let mut scratch = self.read_folded().clone();
         // Per command: where its result comes from.
         enum Slot {
@@ -560,16 +730,18 @@ impl Engine {
                 == scratch.position.filter(|_| !all_events.is_empty());
         if !in_sync && !all_events.is_empty() {
             // Only a writer outside this engine could cause this (the writer mutex excludes
-            // the others): fold the log again rather than trust the scratch state.
-            let mut folded = Folded::default();
-            self.fold_log(&mut folded, self.store.last_position()?, |_| true)?;
+            // the others in this process): fold the log again from the state before the
+            // batch rather than trust the scratch state.
+            let mut folded = self.read_folded().clone();
+            let last = all_events.last().map(|e| e.global_position);
+            self.fold_log(&mut folded, last, |_| true)?;
             scratch = folded;
         }
         let after = scratch.position;
         *self.write_folded() = scratch;
-        self.publish(&mut writer, &all_events);
+        self.publish(writer, &all_events);
         if let Some(after) = after.filter(|_| !all_events.is_empty()) {
-            self.maybe_snapshot(&mut writer, before, after, false);
+            self.maybe_snapshot(writer, before, after, false);
         }
         let mut outcomes: Vec<ExecuteOutcome> = Vec::with_capacity(slots.len());
         for slot in slots {
@@ -604,6 +776,59 @@ impl Engine {
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+
+    /// Decides `command` against the current state without writing anything: the events it
+    /// would record and the lints it would meet, or the [`EngineError::Rejected`] executing it
+    /// would give. A command id executed before is reported as a duplicate with its original
+    /// events. Another command may be executed between a dry run and the real one, so the
+    /// real one can still be refused. Costs a clone of the state (for the lints).
+    pub fn dry_run(&self, command: &Command) -> Result<DryRun, EngineError> {
+        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            let outcome = self.duplicate_outcome(original)?;
+            return Ok(DryRun {
+                stream: outcome.stream,
+                events: outcome.events,
+                lints: Vec::new(),
+                duplicate: true,
+            });
+        }
+        let (mut state, stream, events) = {
+            let folded = self.read_folded();
+            let Decision { stream, events } =
+                decide(&folded.state, command).map_err(EngineError::Rejected)?;
+            if events.is_empty() {
+                return Ok(DryRun {
+                    stream: stream.name(),
+                    events,
+                    lints: Vec::new(),
+                    duplicate: false,
+                });
+            }
+            (folded.state.clone(), stream, events)
+        };
+        for event in &events {
+            state.apply(event);
+        }
+        let lints = lint::for_events(&state, &events);
+        Ok(DryRun {
+            stream: stream.name(),
+            events,
+            lints,
+            duplicate: false,
+        })
+    }
+
+    /// Makes every append so far durable, whatever the durability the engine was opened
+    /// with (under [`Durability::None`] the only way to; under `Sync` a no-op in effect).
+    pub fn flush(&self) -> Result<(), EngineError> {
+        let _writer = self.lock_writer();
+        Ok(self.store.flush()?)
+    }
+
+    /// The global position the next event will get: 0 for an empty log.
+    pub fn next_position(&self) -> u64 {
+        self.position().map_or(0, |p| p + 1)
     }
 
     /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
@@ -858,8 +1083,24 @@ impl Engine {
     /// Events already in the log are read (outside the writer lock, then the last few under
     /// it) before live delivery starts, so there is no gap and no duplicate at the switch.
     /// The channel is unbounded: a subscriber that does not read keeps events in memory.
+    ///
+    /// On a shared store ([`EventStore::shared`]) a thread of the subscription follows the
+    /// log instead, so it delivers the events of every process: it reads from `from` on,
+    /// then waits for the store's notification of the next append (or polls every half
+    /// second), and ends when the engine is dropped, or at the next event after the
+    /// subscription is dropped. An event it
+    /// cannot upcast ends it; a failed read is tried again after the wait.
     pub fn subscribe(&self, from: u64) -> Result<Subscription, EngineError> {
         let (tx, rx) = mpsc::channel();
+        if self.store.shared() {
+            let store = Arc::downgrade(&self.store);
+            let upcasters = Arc::clone(&self.upcasters);
+            std::thread::Builder::new()
+                .name("okr-subscription".to_owned())
+                .spawn(move || follow(store, &upcasters, &tx, from))
+                .map_err(EngineError::Io)?;
+            return Ok(Subscription { rx });
+        }
         let mut cursor = from;
         // Catch up without blocking writers, then finish under the writer lock.
         self.catch_up(&tx, &mut cursor)?;
@@ -1193,6 +1434,46 @@ impl Iterator for Subscription {
     }
 }
 
+/// The thread of a subscription on a shared store: reads the log from `cursor` on and waits
+/// for more, until the store is gone (the engine was dropped) or the receiver is.
+fn follow(
+    store: Weak<dyn EventStore>,
+    upcasters: &Upcasters,
+    tx: &Sender<RecordedEvent>,
+    mut cursor: u64,
+) {
+    loop {
+        let Some(store) = store.upgrade() else { return };
+        let chunk = match store.read_all(cursor, CHUNK) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                // The server may be restarting: read again after a while.
+                drop(store);
+                std::thread::sleep(FOLLOW_POLL);
+                continue;
+            }
+        };
+        let full = chunk.len() == CHUNK;
+        for event in chunk {
+            cursor = event.global_position + 1;
+            let Ok(event) = upcasters.upcast(event) else {
+                return;
+            };
+            if tx.send(event).is_err() {
+                return;
+            }
+        }
+        if !full
+            && store
+                .wait_for_append(cursor.checked_sub(1), FOLLOW_POLL)
+                .is_err()
+        {
+            drop(store);
+            std::thread::sleep(FOLLOW_POLL);
+        }
+    }
+}
+
 fn to_new_event(event: &Event) -> Result<NewEvent, EngineError> {
     let payload = serde_json::to_value(&event.body).map_err(StoreError::from)?;
     Ok(NewEvent::new(
@@ -1224,6 +1505,20 @@ fn decode_payload(event_type: &str, payload: &[u8]) -> Result<EventBody, serde_j
 }
 
 /// Decodes an event that is already at the current schema versions.
+/// Turns a stored event into a core event, upcasting it with [`core_upcasters`] first: what
+/// [`Engine::decode`] does, for events that arrive without their engine (a
+/// [`Subscription`]'s).
+pub fn decode_recorded(recorded: &RecordedEvent) -> Result<Event, EngineError> {
+    let position = recorded.global_position;
+    let upcast = core_upcasters()
+        .upcast(recorded.clone())
+        .map_err(|e| EngineError::Corrupt {
+            position,
+            detail: e.to_string(),
+        })?;
+    decode_current(&upcast)
+}
+
 fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
     let body = EventBody::deserialize(&recorded.payload).map_err(|e| EngineError::Corrupt {
         position: recorded.global_position,

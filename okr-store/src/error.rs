@@ -137,6 +137,38 @@ pub enum StoreError {
     #[error("sled error: {0}")]
     Sled(#[source] Box<dyn std::error::Error + Send + Sync>),
 
+    /// The PostgreSQL server could not be reached, or it refused a statement (the connection
+    /// is then made again on the next call).
+    #[error("PostgreSQL at {location}: {}", describe_source(source.as_ref()))]
+    Postgres {
+        /// Host, port, database and organisation of the store (never a password).
+        location: String,
+        /// The client's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A store's location (a `postgres://` URL and its organisation) cannot be used.
+    #[error("{location}: {reason}")]
+    InvalidLocation {
+        /// The location as given, without its password.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The database's schema was migrated by a newer version of this crate; this build
+    /// writes nothing to it.
+    #[error("PostgreSQL at {location} has okr schema version {found}, this build supports up to {supported}; use a newer okr")]
+    NewerSchema {
+        /// Host, port, database and organisation of the store.
+        location: String,
+        /// The schema version the database records.
+        found: u32,
+        /// The newest schema version this build understands.
+        supported: u32,
+    },
+
     /// An event or index record could not be encoded or decoded as JSON.
     #[error("serialization error: {0}")]
     Serialization(#[source] serde_json::Error),
@@ -151,6 +183,21 @@ pub enum StoreError {
         /// The upcaster's message.
         detail: String,
     },
+}
+
+/// The client's message with its causes, e.g. "error connecting to server: Connection refused".
+fn describe_source(source: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = source.to_string();
+    let mut cause = source.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn fmt_version(version: u64) -> String {

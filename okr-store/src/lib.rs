@@ -120,6 +120,8 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres_store;
 pub mod scan;
 pub mod sled_store;
 pub mod snapshot;
@@ -130,15 +132,17 @@ mod wal;
 
 pub use chain::{EventHash, Fingerprint};
 pub use engine::{
-    AsOf, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
+    AsOf, DryRun, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome, Subscription,
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 pub use memory::MemoryStore;
 pub use okr_core::{ParseStreamIdError, StreamId};
+#[cfg(feature = "postgres")]
+pub use postgres_store::{is_postgres_url, PostgresOptions, PostgresStore};
 pub use scan::ScanChunk;
 pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
-pub use store::{AppendOutcome, AppendRequest, EventStore};
+pub use store::{AppendOutcome, AppendRequest, EventStore, WriterTurn};
 pub use upcast::Upcasters;
 pub use version::ExpectedVersion;
 
@@ -147,4 +151,6 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<MemoryStore>();
     assert_send_sync::<SledStore>();
+    #[cfg(feature = "postgres")]
+    assert_send_sync::<postgres_store::PostgresStore>();
 };

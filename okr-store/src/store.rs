@@ -212,6 +212,81 @@ pub trait EventStore: Send + Sync {
 
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
+
+    /// Whether writers outside this handle (other processes, other hosts) may append to the
+    /// log while it is open. The [`Engine`](crate::Engine) then catches up with the log before
+    /// it decides, and its subscriptions follow the log instead of the engine's own appends.
+    /// `false` by default: a memory or sled store has one writer.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Waits until the log may hold an event after `after` (any event for `None`), or
+    /// `timeout` passed; returns early, never late. A follower calls it between reads. The
+    /// default sleeps for `timeout`: only a [`EventStore::shared`] store has others to wait
+    /// for.
+    fn wait_for_append(
+        &self,
+        after: Option<u64>,
+        timeout: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let _ = after;
+        std::thread::sleep(timeout);
+        Ok(())
+    }
+
+    /// Takes the writers' turn on a shared store: while the returned guard lives, other
+    /// engines on the same log that ask for a turn wait. The [`Engine`](crate::Engine) holds
+    /// it around catch-up, decide and append, so that engines in several processes take
+    /// turns rather than collide and decide again. It is an optimisation, never a guarantee:
+    /// the expected-version check of the append is what keeps the log right, and a turn that
+    /// cannot be had (say, after 30 s) lets the caller go on without one. The default has no
+    /// turn to take.
+    fn writer_turn(&self) -> WriterTurn<'_> {
+        WriterTurn::none()
+    }
+
+    /// Makes everything appended so far durable, whatever the durability the store was
+    /// opened with. A store that keeps nothing on disk has nothing to do (the default).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The guard of [`EventStore::writer_turn`]: the turn ends when it is dropped.
+#[must_use = "the turn ends when the guard is dropped"]
+pub struct WriterTurn<'a> {
+    release: Option<Box<dyn FnOnce() + 'a>>,
+}
+
+impl<'a> WriterTurn<'a> {
+    /// A guard that holds nothing.
+    pub fn none() -> Self {
+        WriterTurn { release: None }
+    }
+
+    /// A guard that calls `release` when dropped.
+    pub fn new(release: impl FnOnce() + 'a) -> Self {
+        WriterTurn {
+            release: Some(Box::new(release)),
+        }
+    }
+}
+
+impl std::fmt::Debug for WriterTurn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterTurn")
+            .field("held", &self.release.is_some())
+            .finish()
+    }
+}
+
+impl Drop for WriterTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
 }
 
 /// What the command index remembers about an append: enough to rebuild its outcome.

@@ -25,7 +25,7 @@ use crate::ids::{
 };
 use crate::key_result::KeyResult;
 use crate::objective::Objective;
-use crate::organisation::{Role, Unit};
+use crate::organisation::{Role, Unit, UnitKind};
 use crate::rejection::{Rejection, Rule};
 use crate::state::State;
 use crate::weekly::{Agreement, Blocker, Initiative};
@@ -130,6 +130,9 @@ pub(crate) fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejec
         | CommitObjective { objective }
         | DropObjective { objective, .. }
         | AmendObjective { objective, .. }
+        | ApproveObjective { objective, .. }
+        | LinkDependency { objective, .. }
+        | UnlinkDependency { objective, .. }
         | AddKeyResult { objective, .. } => locate(state, EntityKind::Objective, objective.0)?,
         ReviseKeyResult { key_result, .. }
         | RemoveKeyResult { key_result }
@@ -224,6 +227,9 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         | C::CommitObjective { .. }
         | C::DropObjective { .. }
         | C::AmendObjective { .. }
+        | C::ApproveObjective { .. }
+        | C::LinkDependency { .. }
+        | C::UnlinkDependency { .. }
         | C::ReviseKeyResult { .. }
         | C::RemoveKeyResult { .. }
         | C::AmendKeyResult { .. }
@@ -251,6 +257,7 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         | C::DraftObjective { unit, .. }
         | C::MakeAgreement { unit, .. }
         | C::RaiseBlocker { unit, .. } => Some(*unit),
+        C::ApproveObjective { committee, .. } => Some(*committee),
         C::DefineUnit { .. }
         | C::RegisterPerson { .. }
         | C::PlanCycle { .. }
@@ -266,6 +273,8 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         | C::CommitObjective { .. }
         | C::DropObjective { .. }
         | C::AmendObjective { .. }
+        | C::LinkDependency { .. }
+        | C::UnlinkDependency { .. }
         | C::AddKeyResult { .. }
         | C::ReviseKeyResult { .. }
         | C::RemoveKeyResult { .. }
@@ -347,6 +356,9 @@ impl<'a> Ctx<'a> {
             | C::CommitObjective { objective }
             | C::DropObjective { objective, .. }
             | C::AmendObjective { objective, .. }
+            | C::ApproveObjective { objective, .. }
+            | C::LinkDependency { objective, .. }
+            | C::UnlinkDependency { objective, .. }
             | C::AddKeyResult { objective, .. }
             | C::CarryOver { objective, .. } => {
                 let (c, o) = self.objective(*objective, allowed)?;
@@ -461,6 +473,21 @@ impl<'a> Ctx<'a> {
                 }
                 _ => return Err(mismatch()),
             },
+            On::Committee => {
+                let u = named_unit(body).ok_or_else(mismatch)?;
+                let unit = self.active_unit(u)?;
+                if unit.kind != UnitKind::Committee {
+                    return Err(Rejection::InvalidField {
+                        field: "committee".to_string(),
+                        reason: format!(
+                            "unit {} ({u}) is a {:?}, not a committee",
+                            unit.name, unit.kind
+                        )
+                        .to_lowercase(),
+                    });
+                }
+                one(u)
+            }
         })
     }
 
@@ -475,7 +502,8 @@ impl<'a> Ctx<'a> {
             Right::Special(_) => Ok(()),
             Right::RunCycle => self.cycle_admin(cycle),
             Right::Participate => self.participant(),
-            Right::Administer | Right::Edit | Right::Lead | Right::Steer => {
+            Right::Moderate if self.s.has_role_anywhere(self.env.actor, Role::OkrMaster) => Ok(()),
+            Right::Administer | Right::Edit | Right::Lead | Right::Moderate | Right::Steer => {
                 if right == Right::Administer && self.setting_up() {
                     return Ok(());
                 }
@@ -515,6 +543,9 @@ impl<'a> Ctx<'a> {
             | C::UnalignObjective { .. }
             | C::CommitObjective { .. }
             | C::DropObjective { .. }
+            | C::ApproveObjective { .. }
+            | C::LinkDependency { .. }
+            | C::UnlinkDependency { .. }
             | C::CarryOver { .. } => self.objective_command(body),
             C::AddKeyResult { .. }
             | C::ReviseKeyResult { .. }
@@ -672,6 +703,14 @@ impl<'a> Ctx<'a> {
         Ok((c, i))
     }
 
+    /// A unit's name for messages, its id when unknown.
+    fn unit_name(&self, unit: UnitId) -> String {
+        match self.s.units.get(&unit) {
+            Some(u) => format!("{} ({unit})", u.name),
+            None => unit.to_string(),
+        }
+    }
+
     fn unit_of_kr(&self, c: &Cycle, kr: KeyResultId) -> Result<UnitId, Rejection> {
         c.key_results
             .get(&kr)
@@ -707,8 +746,10 @@ impl<'a> Ctx<'a> {
     /// The roles that carry a right checked on a unit.
     fn roles(right: Right) -> &'static [Role] {
         match right {
-            Right::Edit => &[Role::Member, Role::Lead, Role::OkrMaster],
-            Right::Lead => &[Role::Lead, Role::OkrMaster],
+            // The OkrMaster facilitates: no content rights of its own (Moderate admits an
+            // OkrMaster anywhere before it gets here).
+            Right::Edit | Right::Moderate => &[Role::Member, Role::Lead],
+            Right::Lead => &[Role::Lead],
             Right::Administer => &[Role::OkrMaster, Role::Lead],
             Right::Steer => &[Role::Steering],
             Right::RunCycle | Right::Participate | Right::Special(_) => &[],

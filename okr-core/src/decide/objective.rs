@@ -6,7 +6,7 @@ use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::cycle::{Cycle, Phase};
 use crate::event::EventBody;
-use crate::ids::{CycleId, EntityKind, ObjectiveId};
+use crate::ids::{CycleId, EntityKind, ObjectiveId, UnitId};
 use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus, ObjectiveText};
 use crate::rejection::{Rejection, Rule};
 
@@ -88,6 +88,31 @@ impl Ctx<'_> {
                 }])
             }
             C::CommitObjective { objective } => self.commit(*objective),
+            C::ApproveObjective {
+                objective,
+                committee,
+            } => self.approve(*objective, *committee),
+            C::LinkDependency {
+                objective,
+                depends_on,
+            } => self.link_dependency(*objective, *depends_on),
+            C::UnlinkDependency {
+                objective,
+                depends_on,
+            } => {
+                let (c, o) = self.objective(*objective, None)?;
+                if !o.depends_on.contains(depends_on) {
+                    return Err(Rejection::unknown(
+                        EntityKind::Objective,
+                        format!("{depends_on} (no dependency link from {objective})"),
+                    ));
+                }
+                Ok(vec![EventBody::DependencyUnlinked {
+                    cycle: c.id,
+                    objective: *objective,
+                    depends_on: *depends_on,
+                }])
+            }
             C::DropObjective { objective, reason } => {
                 let (c, o) = self.objective(*objective, None)?;
                 open_objective(o)?;
@@ -177,6 +202,16 @@ impl Ctx<'_> {
                 format!("objective {objective} has no key result"),
             ));
         }
+        if c.policy.cross_unit_approval && o.approved_by.is_none() && self.s.is_cross_unit(c, o) {
+            return Err(Rejection::rule(
+                Rule::CrossUnitApproval,
+                format!(
+                    "objective \"{}\" ({objective}) spans units; the policy of cycle {} \
+                     wants a steering committee to approve it before it is committed",
+                    o.text.title, c.name
+                ),
+            ));
+        }
         let max = c.policy.max_committed_objectives_per_unit;
         let n = c.committed_per_unit.get(&o.unit).copied().unwrap_or(0);
         if n >= max {
@@ -191,6 +226,98 @@ impl Ctx<'_> {
         Ok(vec![EventBody::ObjectiveCommitted {
             cycle: c.id,
             objective,
+        }])
+    }
+
+    fn approve(&self, objective: ObjectiveId, committee: UnitId) -> Bodies {
+        let (c, o) = self.objective(objective, None)?;
+        open_objective(o)?;
+        if let Some(by) = o.approved_by {
+            return Err(Rejection::rule(
+                Rule::CrossUnitApproval,
+                format!(
+                    "objective \"{}\" ({objective}) was approved already, by {}",
+                    o.text.title,
+                    self.unit_name(by)
+                ),
+            ));
+        }
+        if !self.s.is_cross_unit(c, o) {
+            return Err(Rejection::rule(
+                Rule::CrossUnitApproval,
+                format!(
+                    "objective \"{}\" ({objective}) concerns {} alone; a steering committee \
+                     approves cross-unit objectives only",
+                    o.text.title,
+                    self.unit_name(o.unit)
+                ),
+            ));
+        }
+        Ok(vec![EventBody::ObjectiveApproved {
+            cycle: c.id,
+            objective,
+            committee,
+        }])
+    }
+
+    fn link_dependency(&self, objective: ObjectiveId, depends_on: ObjectiveId) -> Bodies {
+        let (c, o) = self.objective(objective, None)?;
+        open_objective(o)?;
+        let Some(d_cycle) = self.s.cycle_of(EntityKind::Objective, depends_on.0) else {
+            return Err(Rejection::unknown(EntityKind::Objective, depends_on));
+        };
+        let name = |id: &ObjectiveId| match c.objectives.get(id) {
+            Some(found) => format!("\"{}\" ({id})", found.text.title),
+            None => id.to_string(),
+        };
+        if d_cycle != c.id {
+            return Err(Rejection::rule(
+                Rule::DependencyOtherUnit,
+                format!(
+                    "objective {} is in cycle {}, {depends_on} in cycle {d_cycle}",
+                    name(&objective),
+                    c.name
+                ),
+            ));
+        }
+        let Some(d) = c.objectives.get(&depends_on) else {
+            return Err(Rejection::unknown(EntityKind::Objective, depends_on));
+        };
+        open_objective(d)?;
+        if d.unit == o.unit {
+            return Err(Rejection::rule(
+                Rule::DependencyOtherUnit,
+                format!(
+                    "objectives {} and {} both belong to {}; a dependency links objectives of \
+                     different units",
+                    name(&objective),
+                    name(&depends_on),
+                    self.unit_name(o.unit)
+                ),
+            ));
+        }
+        if o.depends_on.contains(&depends_on) {
+            return Err(Rejection::rule(
+                Rule::DependencyOtherUnit,
+                format!(
+                    "objective {} depends on {} already",
+                    name(&objective),
+                    name(&depends_on)
+                ),
+            ));
+        }
+        if let Some(path) = dependency_path(c, depends_on, objective) {
+            let mut names: Vec<String> = vec![name(&objective)];
+            names.extend(path.iter().map(name));
+            return Err(Rejection::rule(
+                Rule::DependencyAcyclic,
+                format!("the dependency would close the loop {}", names.join(" → ")),
+            ));
+        }
+        Ok(vec![EventBody::DependencyLinked {
+            cycle: c.id,
+            objective,
+            depends_on,
         }])
     }
 
@@ -255,6 +382,28 @@ fn path_up(c: &Cycle, from: ObjectiveId, to: ObjectiveId) -> Option<Vec<Objectiv
         }
         if let Some(o) = c.objectives.get(&cur) {
             for next in o.aligned_to.keys() {
+                let mut p = path.clone();
+                p.push(*next);
+                stack.push((*next, p));
+            }
+        }
+    }
+    None
+}
+
+/// Follows dependency links from `from`; returns the path to `to` if there is one.
+fn dependency_path(c: &Cycle, from: ObjectiveId, to: ObjectiveId) -> Option<Vec<ObjectiveId>> {
+    let mut stack = vec![(from, vec![from])];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((cur, path)) = stack.pop() {
+        if cur == to {
+            return Some(path);
+        }
+        if !seen.insert(cur) {
+            continue;
+        }
+        if let Some(o) = c.objectives.get(&cur) {
+            for next in o.depends_on.iter() {
                 let mut p = path.clone();
                 p.push(*next);
                 stack.push((*next, p));

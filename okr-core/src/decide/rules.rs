@@ -41,11 +41,16 @@ pub enum Phases {
 /// above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Right {
-    /// Edit a unit's OKRs, check in, make agreements, raise blockers, add initiatives:
-    /// Member, Lead or OkrMaster.
+    /// Edit a unit's OKRs, check in, add and move initiatives: Member or Lead of the unit.
+    /// The OkrMaster facilitates and holds no content rights of its own: an OkrMaster edits
+    /// a unit's OKRs only when also Member or Lead there.
     Edit,
-    /// Commit, drop, escalate, override, carry over: Lead or OkrMaster.
+    /// Commit, drop, escalate, override, carry over: Lead of the unit.
     Lead,
+    /// Record what a moderated meeting settled (agreements of the weekly and their
+    /// resolution, blockers raised there): Member or Lead of the unit, or an OkrMaster, who
+    /// moderates weeklies, plannings, reviews and retrospectives.
+    Moderate,
     /// Administer the organisation below a unit: OkrMaster or Lead. Until somebody holds
     /// the OkrMaster role the organisation is being set up, and anybody may.
     Administer,
@@ -55,7 +60,8 @@ pub enum Right {
     RunCycle,
     /// Take part in review and retrospective: any role but Observer, anywhere.
     Participate,
-    /// Decide for a steering committee: Steering.
+    /// Decide for a steering committee (an escalated blocker, the approval of a cross-unit
+    /// objective): Steering on that committee.
     Steer,
     /// The right depends on the command's content or on the state; the handler checks it.
     Special(Special),
@@ -90,7 +96,7 @@ impl Special {
             }
             Special::CheckIn => {
                 "the key result's owner, whatever their role; anybody else: Edit on the \
-                 objective's unit"
+                 objective's unit (so an OkrMaster only as owner, Member or Lead)"
             }
         }
     }
@@ -122,6 +128,8 @@ pub enum On {
     InitiativeUnit,
     /// The committee the blocker was escalated to (refused by rule if it was not).
     EscalationCommittee,
+    /// The committee the command names; it must exist, be active and be a committee.
+    Committee,
 }
 
 const fn rule(
@@ -319,21 +327,21 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             kind,
             "make agreement",
             In(&[Running]),
-            Right::Edit,
+            Right::Moderate,
             On::ActiveUnit,
         ),
         K::ResolveAgreement => rule(
             kind,
             "resolve agreement",
             In(&[Running, Review]),
-            Right::Edit,
+            Right::Moderate,
             On::AgreementUnit,
         ),
         K::RaiseBlocker => rule(
             kind,
             "raise blocker",
             In(&[Running]),
-            Right::Edit,
+            Right::Moderate,
             On::ActiveUnit,
         ),
         K::EscalateBlocker => rule(
@@ -349,6 +357,27 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             In(&[Running, Review]),
             Right::Steer,
             On::EscalationCommittee,
+        ),
+        K::ApproveObjective => rule(
+            kind,
+            "approve objective",
+            In(&[Planning]),
+            Right::Steer,
+            On::Committee,
+        ),
+        K::LinkDependency => rule(
+            kind,
+            "link dependency",
+            In(&[Planning, Running]),
+            Right::Edit,
+            On::ObjectiveUnit,
+        ),
+        K::UnlinkDependency => rule(
+            kind,
+            "unlink dependency",
+            In(&[Planning, Running]),
+            Right::Edit,
+            On::ObjectiveUnit,
         ),
         K::AddInitiative => rule(
             kind,
@@ -421,8 +450,11 @@ pub fn access(rule: &CommandRule, role: Role) -> &'static str {
     match (rule.right, role) {
         // A cycle being planned has no policy yet to let leads advance it.
         (Right::RunCycle, Lead) if rule.phases == Phases::NewCycle => "no",
-        (Right::Edit, OkrMaster | Lead | Member) => "yes",
-        (Right::Lead, OkrMaster | Lead) => "yes",
+        (Right::Edit, Lead | Member) => "yes",
+        (Right::Edit, OkrMaster) => "only if also Lead or Member there",
+        (Right::Lead, OkrMaster) => "only if also Lead there",
+        (Right::Lead, Lead) => "yes",
+        (Right::Moderate, OkrMaster | Lead | Member) => "yes",
         (Right::Administer, OkrMaster | Lead) => "yes",
         (Right::RunCycle, OkrMaster) => "yes",
         (Right::RunCycle, Lead) => "if the policy lets leads advance",
@@ -431,8 +463,8 @@ pub fn access(rule: &CommandRule, role: Role) -> &'static str {
         (Right::Special(Special::DefineUnit), OkrMaster | Lead) => "yes",
         (Right::Special(Special::GrantRole), OkrMaster) => "yes",
         (Right::Special(Special::GrantRole), Lead) => "Member and Observer only",
-        (Right::Special(Special::CheckIn), OkrMaster | Lead | Member) => "yes",
-        (Right::Special(Special::CheckIn), Steering | Observer) => "if owner",
+        (Right::Special(Special::CheckIn), Lead | Member) => "yes",
+        (Right::Special(Special::CheckIn), OkrMaster | Steering | Observer) => "if owner",
         _ => "no",
     }
 }
@@ -467,6 +499,7 @@ impl On {
             On::BlockerUnit => "the blocker's unit",
             On::InitiativeUnit => "the initiative's key result's unit",
             On::EscalationCommittee => "the committee escalated to",
+            On::Committee => "the committee named",
         }
     }
 }
@@ -477,6 +510,7 @@ impl Right {
         match self {
             Right::Edit => "Edit",
             Right::Lead => "Lead",
+            Right::Moderate => "Moderate",
             Right::Administer => "Administer",
             Right::RunCycle => "RunCycle",
             Right::Participate => "Participate",
@@ -523,6 +557,7 @@ pub fn permissions_markdown() -> String {
     for right in [
         Right::Edit,
         Right::Lead,
+        Right::Moderate,
         Right::Administer,
         Right::RunCycle,
         Right::Participate,
@@ -534,6 +569,7 @@ pub fn permissions_markdown() -> String {
             right.explanation()
         ));
     }
+    out.push_str(&decision_rights_markdown());
     out.push_str("\n## Special rules\n\n");
     for r in all() {
         if let Right::Special(s) = r.right {
@@ -548,10 +584,17 @@ impl Right {
     pub fn explanation(self) -> &'static str {
         match self {
             Right::Edit => {
-                "edit a unit's OKRs, check in, make agreements, raise blockers, add and \
-                 move initiatives; Member, Lead or OkrMaster"
+                "edit a unit's OKRs, check in, add and move initiatives, link dependencies; \
+                 Member or Lead of the unit (an OkrMaster only when also Member or Lead there)"
             }
-            Right::Lead => "commit, drop, escalate, override, carry over; Lead or OkrMaster",
+            Right::Lead => {
+                "commit, drop, escalate, override, carry over; Lead of the unit (an OkrMaster \
+                 only when also Lead there)"
+            }
+            Right::Moderate => {
+                "record what a moderated weekly settled: make and resolve agreements, raise \
+                 blockers; Member or Lead of the unit, or an OkrMaster, who moderates"
+            }
             Right::Administer => {
                 "administer the organisation below a unit; OkrMaster or Lead, and anybody \
                  while nobody holds OkrMaster (the organisation is being set up)"
@@ -562,8 +605,89 @@ impl Right {
                  cycle, which has no policy yet)"
             }
             Right::Participate => "take part in review and retrospective; any role but Observer",
-            Right::Steer => "decide an escalated blocker; Steering on the committee",
+            Right::Steer => {
+                "decide an escalated blocker (within the policy's `steering_decision_days`), \
+                 approve a cross-unit objective while planning; Steering on the committee"
+            }
             Right::Special(s) => s.explanation(),
         }
     }
+}
+
+/// What each role is for, in a sentence: the role as the practice describes it.
+pub fn role_purpose(role: Role) -> &'static str {
+    match role {
+        Role::OkrMaster => {
+            "facilitates: plans and advances cycles, moderates weeklies, plannings, reviews \
+             and retrospectives, administers the organisation; holds no content rights in a \
+             unit unless also Member or Lead there"
+        }
+        Role::Lead => {
+            "owns a unit's OKRs: commits and drops objectives, escalates blockers, overrides \
+             scores at review, carries objectives over"
+        }
+        Role::Member => "works on a unit's OKRs: drafts, checks in, makes agreements",
+        Role::Steering => {
+            "sits on a steering committee: decides escalated blockers within the policy's \
+             time, approves cross-unit objectives in planning, takes part in review and \
+             retrospective"
+        }
+        Role::Observer => "reads only",
+    }
+}
+
+/// The decision rights, rendered from the table: per role its purpose, then per right the
+/// commands that need it and who holds it. Part of [`permissions_markdown`].
+pub fn decision_rights_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("\n## Decision rights\n\n");
+    out.push_str(
+        "Who decides what, grouped by the right a decision needs. A cell says whether a \
+         holder of the role (on the unit the right is checked on, or above it) takes the \
+         decision.\n\n",
+    );
+    out.push_str("| role | what it is for |\n| --- | --- |\n");
+    for role in Role::ALL {
+        out.push_str(&format!("| {role} | {} |\n", role_purpose(role)));
+    }
+    out.push('\n');
+    out.push_str("| decision | commands |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {role} |"));
+    }
+    out.push_str("\n| --- | --- |");
+    for _ in Role::ALL {
+        out.push_str(" --- |");
+    }
+    out.push('\n');
+    for right in [
+        Right::Edit,
+        Right::Lead,
+        Right::Moderate,
+        Right::Administer,
+        Right::RunCycle,
+        Right::Participate,
+        Right::Steer,
+    ] {
+        let rules: Vec<CommandRule> = all().filter(|r| r.right == right).collect();
+        let Some(first) = rules.first() else {
+            continue;
+        };
+        let names: Vec<String> = rules
+            .iter()
+            .map(|r| format!("`{}`", r.kind.name()))
+            .collect();
+        out.push_str(&format!("| {} | {} |", right.name(), names.join(", ")));
+        for role in Role::ALL {
+            // Every command of one right has the same cell, except where planning a cycle
+            // narrows RunCycle; the first rule that is not a plan speaks for the group.
+            let r = rules
+                .iter()
+                .find(|r| r.phases != Phases::NewCycle)
+                .unwrap_or(first);
+            out.push_str(&format!(" {} |", access(r, role)));
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -689,10 +689,16 @@ fn check_in_cases() -> Vec<Case> {
             checked_in(KR_A, 25.0, 10, "", at),
         ),
         case(
-            "by the OkrMaster, confidence 0",
+            "by the project lead above the unit, confidence 0",
+            &running,
+            cmd(PROJECT_LEAD, at, b::check_in(KR_A, 0.0, 0)),
+            checked_in(KR_A, 0.0, 0, "", at),
+        ),
+        case(
+            "by the OkrMaster, who neither owns the key result nor works in the unit",
             &running,
             cmd(MASTER, at, b::check_in(KR_A, 0.0, 0)),
-            checked_in(KR_A, 0.0, 0, "", at),
+            unauthorized(MASTER, "check in", Some(UNIT_A)),
         ),
         case(
             "effective at the cycle's first instant",

@@ -183,6 +183,45 @@ fn no_recent_check_in_after_two_weeks_of_silence() {
 }
 
 #[test]
+fn escalation_overdue_after_the_policys_days_until_decided() {
+    // Raised and escalated in the first week; the policy gives the committee 14 days.
+    let mut w = World::from_events(&running());
+    w.step(
+        LEAD_A,
+        t_week(),
+        b::raise(CYCLE, BLOCKER, UNIT_A, "No e-file licence"),
+    )
+    .step(LEAD_A, t_week(), b::escalate(BLOCKER, COMMITTEE));
+    let overdue = |events: &[Event], at| {
+        lint::cycle(&State::from_events(events), CYCLE, at)
+            .into_iter()
+            .filter(|l| l.code == LintCode::EscalationOverdue)
+            .collect::<Vec<_>>()
+    };
+    assert!(overdue(&w.events, t_week() + Duration::days(14)).is_empty());
+    let late = overdue(&w.events, t_week() + Duration::days(15));
+    assert_eq!(late.len(), 1, "{late:#?}");
+    assert_eq!(late[0].subject, BLOCKER.0);
+    assert_eq!(
+        late[0].message_en,
+        "Blocker \"No e-file licence\" of Commune A has waited 15 days for a decision by \
+         Steering committee; the policy gives the committee 14 days."
+    );
+    assert!(
+        late[0].message_de.contains("wartet seit 15 Tagen"),
+        "{}",
+        late[0].message_de
+    );
+    // Decided: nothing is overdue any more.
+    w.step(
+        STEERING,
+        t_week() + Duration::days(16),
+        b::decide_blocker(BLOCKER, "Licence from the district"),
+    );
+    assert!(overdue(&w.events, t_week() + Duration::days(30)).is_empty());
+}
+
+#[test]
 fn committed_objective_low_score_at_review() {
     // KR_A (10 → 50) never checked in: its score is 0, far below 1.0.
     let lints = outcome_lints(
@@ -262,6 +301,7 @@ fn codes_are_stable_and_messages_bilingual() {
             LintCode::KeyResultReadsLikeActivity,
             "key-result-reads-like-activity",
         ),
+        (LintCode::EscalationOverdue, "escalation-overdue"),
     ];
     for (code, text) in expected {
         assert_eq!(code.code(), text);

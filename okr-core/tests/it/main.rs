@@ -15,6 +15,7 @@ mod outcome;
 mod permissions;
 mod properties;
 mod review;
+mod roles;
 mod rollup;
 mod versions;
 mod weekly;
@@ -32,6 +33,7 @@ pub fn all_cases() -> Vec<Case> {
     all.extend(key_result::cases());
     all.extend(weekly::cases());
     all.extend(review::cases());
+    all.extend(roles::cases());
     all
 }
 

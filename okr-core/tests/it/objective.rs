@@ -86,8 +86,21 @@ fn draft_objective_cases() -> Vec<Case> {
             drafted("Title"),
         ),
         case(
-            "by the OkrMaster of the root, for a commune",
+            "by the OkrMaster of the root, for a commune: a facilitator holds no content rights",
             &planned,
+            draft(MASTER, UNIT_A),
+            unauthorized(MASTER, "draft objective", Some(UNIT_A)),
+        ),
+        case(
+            "by the OkrMaster who is also a Member of the commune",
+            &after(
+                &planned,
+                vec![(
+                    MASTER,
+                    t_plan(),
+                    b::grant(UNIT_A, MASTER, okr_core::Role::Member),
+                )],
+            ),
             draft(MASTER, UNIT_A),
             drafted("Title"),
         ),
@@ -320,9 +333,9 @@ pub fn planning_abc(links: &[(ObjectiveId, ObjectiveId)]) -> Vec<Event> {
     let links = links.to_vec();
     cycle_with(Phase::Planning, move |w| {
         w.step(MEMBER_B, t_plan(), b::draft(CYCLE, OBJ_B, UNIT_B, "B"))
-            .step(MASTER, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"));
+            .step(PROJECT_LEAD, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"));
         for (o, p) in links {
-            w.step(MASTER, t_plan(), b::align(o, p, 1));
+            w.step(PROJECT_LEAD, t_plan(), b::align(o, p, 1));
         }
     })
 }
@@ -356,7 +369,7 @@ fn align_objective_cases() -> Vec<Case> {
             (LEAD_A, at, b::draft(NEXT, OBJ_NEXT, UNIT_A, "Later")),
         ],
     );
-    let c_dropped = after(&abc, vec![(MASTER, at, b::drop_obj(OBJ_C, None))]);
+    let c_dropped = after(&abc, vec![(PROJECT_LEAD, at, b::drop_obj(OBJ_C, None))]);
     let a_dropped = after(&abc, vec![(LEAD_A, at, b::drop_obj(OBJ_A, None))]);
     let mut cases = vec![
         case(
@@ -386,7 +399,7 @@ fn align_objective_cases() -> Vec<Case> {
         case(
             "closing the loop A → B → C → A",
             &planning_abc(&[(OBJ_A, OBJ_B), (OBJ_B, OBJ_C)]),
-            cmd(MASTER, at, b::align(OBJ_C, OBJ_A, 1)),
+            cmd(PROJECT_LEAD, at, b::align(OBJ_C, OBJ_A, 1)),
             rule_exact(
                 Rule::AlignmentAcyclic,
                 format!(
@@ -471,7 +484,7 @@ fn align_objective_cases() -> Vec<Case> {
         &[Phase::Planning],
         |p| {
             Some(cycle_with(p, |w| {
-                w.step(MASTER, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"));
+                w.step(PROJECT_LEAD, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"));
             }))
         },
     ));
@@ -488,8 +501,11 @@ fn align_objective() {
 fn alignment_loop_names_all_three() {
     let given = planning_abc(&[(OBJ_A, OBJ_B), (OBJ_B, OBJ_C)]);
     let state = okr_core::State::from_events(&given);
-    let r = okr_core::decide(&state, &cmd(MASTER, t_plan(), b::align(OBJ_C, OBJ_A, 1)))
-        .expect_err("loop must be refused");
+    let r = okr_core::decide(
+        &state,
+        &cmd(PROJECT_LEAD, t_plan(), b::align(OBJ_C, OBJ_A, 1)),
+    )
+    .expect_err("loop must be refused");
     match r {
         okr_core::Rejection::RuleViolated { rule, detail } => {
             assert_eq!(rule, Rule::AlignmentAcyclic);
@@ -527,7 +543,7 @@ fn unalign_objective_cases() -> Vec<Case> {
         case(
             "link in the other direction",
             &linked,
-            cmd(MASTER, at, b::unalign(OBJ_C, OBJ_A)),
+            cmd(PROJECT_LEAD, at, b::unalign(OBJ_C, OBJ_A)),
             unknown(
                 EntityKind::Objective,
                 format!("{OBJ_A} (no alignment link from {OBJ_C})"),
@@ -553,8 +569,8 @@ fn unalign_objective_cases() -> Vec<Case> {
         &[Phase::Planning],
         |p| {
             Some(cycle_with(p, |w| {
-                w.step(MASTER, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"))
-                    .step(MASTER, t_plan(), b::align(OBJ_A, OBJ_C, 1));
+                w.step(PROJECT_LEAD, t_plan(), b::draft(CYCLE, OBJ_C, ROOT, "C"))
+                    .step(PROJECT_LEAD, t_plan(), b::align(OBJ_A, OBJ_C, 1));
             }))
         },
     ));
@@ -640,8 +656,14 @@ fn commit_objective_cases() -> Vec<Case> {
     let mut cases = vec![
         case("by the Lead", &a2, cmd(LEAD_A, at, b::commit(OBJ_A2)), committed(OBJ_A2, CYCLE)),
         case(
-            "by the OkrMaster",
+            "by the OkrMaster, who facilitates and holds no content rights",
             &a2,
+            cmd(MASTER, at, b::commit(OBJ_A2)),
+            unauthorized(MASTER, "commit objective", Some(UNIT_A)),
+        ),
+        case(
+            "by the OkrMaster who is also Lead of the commune",
+            &after(&a2, vec![(MASTER, at, b::grant(UNIT_A, MASTER, okr_core::Role::Lead))]),
             cmd(MASTER, at, b::commit(OBJ_A2)),
             committed(OBJ_A2, CYCLE),
         ),
@@ -712,9 +734,9 @@ fn commit_objective_cases() -> Vec<Case> {
             unauthorized(MEMBER_B, "commit objective", Some(UNIT_B)),
         ),
         case(
-            "practice cycle: the first committed objective of another unit, by the OkrMaster",
+            "practice cycle: the first committed objective of another unit, by the project lead",
             &practice(),
-            cmd(MASTER, at, b::commit(OBJ_B)),
+            cmd(PROJECT_LEAD, at, b::commit(OBJ_B)),
             committed(OBJ_B, PRACTICE),
         ),
         case(

@@ -723,5 +723,5 @@ fn organisation_fixture_version() {
     let s = okr_core::State::from_events(&org());
     assert_eq!(s.stream_version(StreamId::Organisation), ORG_VERSION);
     assert_eq!(s.units.len(), 4);
-    assert_eq!(s.people.len(), 7);
+    assert_eq!(s.people.len(), 8);
 }

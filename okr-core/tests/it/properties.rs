@@ -68,6 +68,9 @@ fn setup() -> Vec<CommandBody> {
     }
     let roles = [
         (0, 0, Role::OkrMaster),
+        // P0 also leads the root: an OkrMaster alone holds no content rights, and the
+        // backbone has P0 draft, commit, override and carry over.
+        (0, 0, Role::Lead),
         (1, 1, Role::Lead),
         (1, 2, Role::Member),
         (2, 3, Role::Member),

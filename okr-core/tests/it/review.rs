@@ -42,10 +42,20 @@ fn override_score_cases() -> Vec<Case> {
             overridden(750_000, "data came late"),
         ),
         case(
-            "0.0 by the OkrMaster",
+            "0.0 by the project lead above the unit",
+            &review,
+            cmd(
+                PROJECT_LEAD,
+                at,
+                b::override_score(KR_A, 0.0, "nothing happened"),
+            ),
+            overridden(0, "nothing happened"),
+        ),
+        case(
+            "by the OkrMaster, who holds no content rights",
             &review,
             cmd(MASTER, at, b::override_score(KR_A, 0.0, "nothing happened")),
-            overridden(0, "nothing happened"),
+            unauthorized(MASTER, "override score", Some(UNIT_A)),
         ),
         case(
             "1.0, rounded to ppm",
@@ -577,7 +587,7 @@ fn carry_over_cases() -> Vec<Case> {
         case(
             "of a retired unit",
             &a_retired,
-            cmd(MASTER, at, b::carry(OBJ_A, NEXT, OBJ_CARRIED)),
+            cmd(PROJECT_LEAD, at, b::carry(OBJ_A, NEXT, OBJ_CARRIED)),
             rule_exact(Rule::UnitActive, format!("unit Commune A ({UNIT_A}) is retired")),
         ),
         case(

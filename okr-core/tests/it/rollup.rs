@@ -61,6 +61,16 @@ impl World {
                 name: "M".into(),
             },
         );
+        // Rollup tests are not about rights: the one actor also leads the organisation,
+        // since an OkrMaster alone holds no content rights.
+        w.run(
+            -7,
+            CommandBody::GrantMembership {
+                unit: ROOT,
+                person: MASTER,
+                role: Role::Lead,
+            },
+        );
         w.run(
             -7,
             CommandBody::GrantMembership {

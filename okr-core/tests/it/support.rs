@@ -361,6 +361,8 @@ pub mod fx {
     pub const STRANGER: PersonId = PersonId::from_u128(0x207);
     /// Registered by a test.
     pub const NEWCOMER: PersonId = PersonId::from_u128(0x208);
+    /// Lead of ROOT (the federation's project lead): drafts and commits its objectives.
+    pub const PROJECT_LEAD: PersonId = PersonId::from_u128(0x209);
 
     // cycles
     /// The regular cycle 2025-Q1 the phase fixtures drive.
@@ -748,12 +750,14 @@ pub mod b {
 /// The standard organisation, set up in setup mode by MASTER (who becomes OkrMaster last):
 ///
 /// ```text
-/// ROOT "Federation" (organisation)      MASTER: okr_master, OBSERVER: observer
+/// ROOT "Federation" (organisation)      MASTER: okr_master, PROJECT_LEAD: lead,
+///                                       OBSERVER: observer
 /// ├── UNIT_A "Commune A" (organisation) LEAD_A: lead, MEMBER_A: member
 /// ├── UNIT_B "Commune B" (organisation) MEMBER_B: member
 /// └── COMMITTEE "Steering committee"    STEERING: steering
 /// ```
-/// OUTSIDER is registered without any role; STRANGER is not registered.
+/// OUTSIDER is registered without any role; STRANGER is not registered. MASTER facilitates
+/// and holds no content rights: the federation's objectives are PROJECT_LEAD's.
 pub fn org() -> Vec<Event> {
     org_world().events
 }
@@ -795,6 +799,7 @@ pub fn org_world() -> World {
         (STEERING, "Stefan Steering"),
         (OBSERVER, "Olga Observer"),
         (OUTSIDER, "Otto Outsider"),
+        (PROJECT_LEAD, "Paula Projectlead"),
     ] {
         w.step(MASTER, at, b::register(p, name));
     }
@@ -803,12 +808,13 @@ pub fn org_world() -> World {
         .step(MASTER, at, b::grant(UNIT_B, MEMBER_B, Role::Member))
         .step(MASTER, at, b::grant(COMMITTEE, STEERING, Role::Steering))
         .step(MASTER, at, b::grant(ROOT, OBSERVER, Role::Observer))
+        .step(MASTER, at, b::grant(ROOT, PROJECT_LEAD, Role::Lead))
         .step(MASTER, at, b::grant(ROOT, MASTER, Role::OkrMaster));
     w
 }
 
 /// Number of events in the standard organisation stream.
-pub const ORG_VERSION: u64 = 4 + 7 + 6;
+pub const ORG_VERSION: u64 = 4 + 8 + 7;
 
 /// The organisation and CYCLE planned (regular, 2025-Q1), without objectives.
 pub fn planned() -> Vec<Event> {

@@ -361,14 +361,20 @@ fn escalate_blocker_cases() -> Vec<Case> {
             }),
         ),
         case(
-            "by the OkrMaster",
+            "by the project lead above the unit",
             &raised,
-            cmd(MASTER, at, b::escalate(BLOCKER, COMMITTEE)),
+            cmd(PROJECT_LEAD, at, b::escalate(BLOCKER, COMMITTEE)),
             event(EventBody::BlockerEscalated {
                 cycle: CYCLE,
                 blocker: BLOCKER,
                 to: COMMITTEE,
             }),
+        ),
+        case(
+            "by the OkrMaster: escalating is the unit lead's decision",
+            &raised,
+            cmd(MASTER, at, b::escalate(BLOCKER, COMMITTEE)),
+            unauthorized(MASTER, "escalate blocker", Some(UNIT_A)),
         ),
         case(
             "by a Member",

@@ -1,7 +1,8 @@
 /*
  * A whole OKR cycle through the C ABI: organisation, planning, check-ins, review,
- * retrospective, close; then queries (rollup, as-of, scores), polling, export/import,
- * error paths and every free with NULL. Exit code 0 and a last line "cycle.c: ok" mean
+ * retrospective, close; then queries (rollup, as-of, scores, report, stats, cycles),
+ * validate, flush, polling at the ends of the log, a subscription, export/import, error
+ * paths (a repeated key, a text over the limit) and every free with NULL. Exit code 0 and a last line "cycle.c: ok" mean
  * success. Usage: cycle <store path or :memory:>
  */
 #include <stdio.h>
@@ -263,6 +264,108 @@ int main(int argc, char **argv) {
     okr_bytes_free(page);
   }
 
+  /* --- the ends of the log: 21 is the next position, 22 is beyond --- */
+  {
+    okr_bytes *page = NULL;
+    rc = okr_engine_events_since(engine, 21, 100, &page, &err);
+    CHECK(rc == OKR_RESULT_OK, "events_since at the end %u", rc);
+    CHECK(contains(page, "\"events\":[]"), "nothing new");
+    CHECK(contains(page, "\"next_position\":21"), "stays at 21");
+    okr_bytes_free(page);
+    page = NULL;
+    rc = okr_engine_events_since(engine, 22, 100, &page, &err);
+    CHECK(rc == OKR_RESULT_NOT_FOUND, "beyond the end %u", rc);
+    CHECK(page == NULL, "no page on failure");
+    okr_error_free(err);
+    err = NULL;
+    rc = okr_engine_events_since(engine, 0, 0, &page, &err);
+    CHECK(rc == OKR_RESULT_INVALID_ARGUMENT, "max 0 %u", rc);
+    okr_error_free(err);
+    err = NULL;
+  }
+
+  /* --- report, stats, cycles --- */
+  {
+    okr_bytes *report = query(engine, "{\"query\":\"report\"}");
+    CHECK(contains(report, "\"report_version\":1"), "report");
+    CHECK(contains(report, "\"name\":\"2025-Q1\""), "the closed cycle's report");
+    okr_bytes_free(report);
+    okr_bytes *stats = query(engine, "{\"query\":\"stats\"}");
+    CHECK(contains(stats, "\"query\":\"stats\""), "stats");
+    okr_bytes_free(stats);
+    okr_bytes *cycles = query(engine, "{\"version\":1.0,\"query\":\"cycles\"}");
+    CHECK(contains(cycles, "\"phase\":\"closed\""), "cycles");
+    okr_bytes_free(cycles);
+  }
+
+  /* --- validate: decided, not written; then flush --- */
+  {
+    snprintf(body, sizeof body,
+             "{\"type\":\"define_unit\",\"unit\":\"00000000-0000-0000-0000-000000000199\","
+             "\"name\":\"Bauhof\",\"kind\":\"team\",\"parent\":\"%s\"}", ROOT);
+    const char *json = command(MASTER, "2025-04-01T09:00:00Z", body);
+    okr_bytes *dry = NULL;
+    rc = okr_engine_validate(engine, (const uint8_t *)json, strlen(json), &dry, &err);
+    CHECK(rc == OKR_RESULT_OK, "validate %u %s", rc, okr_error_message(err));
+    CHECK(contains(dry, "\"unit_defined\""), "the event it would record");
+    okr_bytes_free(dry);
+    okr_bytes *p = query(engine, "{\"query\":\"position\"}");
+    CHECK(contains(p, "\"position\":20"), "nothing written");
+    okr_bytes_free(p);
+    rc = okr_engine_flush(engine, &err);
+    CHECK(rc == OKR_RESULT_OK, "flush %u", rc);
+  }
+
+  /* --- bad input: a repeated key, a text over the limit --- */
+  {
+    okr_bytes *out = NULL;
+    const char *twice = "{\"query\":\"position\",\"query\":\"state\"}";
+    rc = okr_engine_query(engine, (const uint8_t *)twice, strlen(twice), &out, &err);
+    CHECK(rc == OKR_RESULT_INVALID_QUERY, "repeated key %u", rc);
+    CHECK(strstr(okr_error_message(err), "more than once") != NULL, "%s", okr_error_message(err));
+    okr_error_free(err);
+    err = NULL;
+    size_t n = 10001;
+    char *name = malloc(n + 1);
+    memset(name, 'x', n);
+    name[n] = '\0';
+    char *big = malloc(n + 512);
+    snprintf(big, n + 512,
+             "{\"envelope\":{\"command_id\":\"00000000-0000-0000-0009-000000000001\","
+             "\"actor\":\"%s\",\"at\":\"2025-04-01T09:00:00Z\"},"
+             "\"body\":{\"type\":\"rename_unit\",\"unit\":\"%s\",\"name\":\"%s\"}}",
+             MASTER, ROOT, name);
+    rc = okr_engine_execute(engine, (const uint8_t *)big, strlen(big), &out, &err);
+    CHECK(rc == OKR_RESULT_TOO_LARGE, "text over the limit %u", rc);
+    CHECK(strstr(okr_error_message(err), "`body.name`") != NULL, "%s", okr_error_message(err));
+    okr_error_free(err);
+    err = NULL;
+    free(name);
+    free(big);
+  }
+
+  /* --- a subscription: the last event, then a live one --- */
+  {
+    okr_subscription *sub = NULL;
+    rc = okr_engine_subscribe(engine, 20, &sub, &err);
+    CHECK(rc == OKR_RESULT_OK, "subscribe %u", rc);
+    okr_bytes *page = NULL;
+    rc = okr_subscription_next(sub, 10, 0, &page, &err);
+    CHECK(rc == OKR_RESULT_OK, "next %u", rc);
+    CHECK(contains(page, "\"position\":20"), "the last event");
+    CHECK(contains(page, "\"next_position\":21"), "then 21");
+    okr_bytes_free(page);
+    snprintf(body, sizeof body,
+             "{\"type\":\"rename_unit\",\"unit\":\"%s\",\"name\":\"Verbund\"}", ROOT);
+    execute(engine, command(MASTER, "2025-04-01T09:00:00Z", body));
+    rc = okr_subscription_next(sub, 10, 1000, &page, &err);
+    CHECK(rc == OKR_RESULT_OK, "next live %u", rc);
+    CHECK(contains(page, "\"unit_renamed\""), "the live event");
+    okr_bytes_free(page);
+    okr_subscription_free(sub);
+    okr_subscription_free(NULL);
+  }
+
   /* --- export, import into a new engine in memory --- */
   {
     okr_bytes *log = NULL;
@@ -274,7 +377,7 @@ int main(int argc, char **argv) {
     rc = okr_engine_import(copy, okr_bytes_data(log), okr_bytes_len(log), &err);
     CHECK(rc == OKR_RESULT_OK, "import %u %s", rc, okr_error_message(err));
     okr_bytes *p = query(copy, "{\"query\":\"position\"}");
-    CHECK(contains(p, "\"position\":20"), "imported position");
+    CHECK(contains(p, "\"position\":21"), "imported position");
     okr_bytes_free(p);
     /* a second import into a non-empty store is refused */
     rc = okr_engine_import(copy, okr_bytes_data(log), okr_bytes_len(log), &err);

@@ -7,30 +7,30 @@ use std::ptr;
 use okr_ffi::*;
 use serde_json::{json, Value};
 
-const MASTER: &str = "00000000-0000-0000-0000-000000000001";
-const MEMBER: &str = "00000000-0000-0000-0000-000000000003";
-const ROOT: &str = "00000000-0000-0000-0000-000000000100";
-const CYCLE: &str = "00000000-0000-0000-0000-000000000200";
+pub(crate) const MASTER: &str = "00000000-0000-0000-0000-000000000001";
+pub(crate) const MEMBER: &str = "00000000-0000-0000-0000-000000000003";
+pub(crate) const ROOT: &str = "00000000-0000-0000-0000-000000000100";
+pub(crate) const CYCLE: &str = "00000000-0000-0000-0000-000000000200";
 
 /// What one call returned.
 #[derive(Debug)]
-struct Reply {
-    code: okr_result,
-    out: Option<String>,
-    message: String,
+pub(crate) struct Reply {
+    pub(crate) code: okr_result,
+    pub(crate) out: Option<String>,
+    pub(crate) message: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(self.out.as_deref().expect("an output")).expect("output JSON")
     }
 
-    fn message_json(&self) -> Value {
+    pub(crate) fn message_json(&self) -> Value {
         serde_json::from_str(&self.message).expect("the message is JSON")
     }
 
     #[track_caller]
-    fn expect(&self, code: okr_result, needles: &[&str]) {
+    pub(crate) fn expect(&self, code: okr_result, needles: &[&str]) {
         assert_eq!(self.code, code, "{self:?}");
         assert!(self.out.is_none(), "no output on failure: {self:?}");
         for n in needles {
@@ -44,7 +44,7 @@ impl Reply {
 }
 
 /// Collects output and error of a call and frees both.
-fn finish(code: okr_result, out: *mut okr_bytes, err: *mut okr_error) -> Reply {
+pub(crate) fn finish(code: okr_result, out: *mut okr_bytes, err: *mut okr_error) -> Reply {
     // SAFETY: `out` and `err` are NULL or fresh objects of this library, freed once here.
     unsafe {
         let reply = Reply {
@@ -67,7 +67,7 @@ fn finish(code: okr_result, out: *mut okr_bytes, err: *mut okr_error) -> Reply {
     }
 }
 
-struct Engine(*mut okr_engine);
+pub(crate) struct Engine(pub(crate) *mut okr_engine);
 
 // SAFETY: okr_engine is Send + Sync; the pointer is only freed in Drop.
 unsafe impl Send for Engine {}
@@ -75,7 +75,7 @@ unsafe impl Send for Engine {}
 unsafe impl Sync for Engine {}
 
 impl Engine {
-    fn open(path: &str, options: &str) -> Result<Engine, Reply> {
+    pub(crate) fn open(path: &str, options: &str) -> Result<Engine, Reply> {
         let (mut engine, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
         let code = unsafe {
@@ -97,11 +97,11 @@ impl Engine {
         }
     }
 
-    fn memory() -> Engine {
+    pub(crate) fn memory() -> Engine {
         Engine::open(":memory:", "").expect("open in memory")
     }
 
-    fn execute_bytes(&self, input: &[u8]) -> Reply {
+    pub(crate) fn execute_bytes(&self, input: &[u8]) -> Reply {
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
         let code =
@@ -109,11 +109,11 @@ impl Engine {
         finish(code, out, err)
     }
 
-    fn execute(&self, command: &Value) -> Reply {
+    pub(crate) fn execute(&self, command: &Value) -> Reply {
         self.execute_bytes(command.to_string().as_bytes())
     }
 
-    fn query(&self, query: &Value) -> Reply {
+    pub(crate) fn query(&self, query: &Value) -> Reply {
         let input = query.to_string();
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
@@ -122,7 +122,7 @@ impl Engine {
         finish(code, out, err)
     }
 
-    fn batch(&self, batch: &Value) -> Reply {
+    pub(crate) fn batch(&self, batch: &Value) -> Reply {
         let input = batch.to_string();
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
@@ -140,7 +140,7 @@ impl Drop for Engine {
     }
 }
 
-fn command(n: u32, actor: &str, at: &str, body: Value) -> Value {
+pub(crate) fn command(n: u32, actor: &str, at: &str, body: Value) -> Value {
     json!({
         "version": 1,
         "envelope": {
@@ -153,7 +153,7 @@ fn command(n: u32, actor: &str, at: &str, body: Value) -> Value {
 }
 
 /// An organisation with an OkrMaster and a member, and a cycle in Planning.
-fn planned() -> Engine {
+pub(crate) fn planned() -> Engine {
     let e = Engine::memory();
     let t = "2025-01-02T09:00:00Z";
     let bodies = [
@@ -287,7 +287,10 @@ fn missing_and_wrong_fields_are_named() {
         json!({"type": "plan_cycle", "name": "x", "kind": "regular",
                "start": "2025-04-01", "end": "2025-06-30", "check_in_weekday": "Mon"}),
     ));
-    r.expect(okr_result::InvalidCommand, &["missing field `cycle`"]);
+    r.expect(
+        okr_result::InvalidCommand,
+        &["at `body.cycle`", "missing field `cycle`"],
+    );
     let r = e.execute(&command(
         51,
         MASTER,
@@ -296,7 +299,7 @@ fn missing_and_wrong_fields_are_named() {
     ));
     r.expect(
         okr_result::InvalidCommand,
-        &["`body`", "UUID parsing failed"],
+        &["at `body.cycle`", "UUID parsing failed"],
     );
     let r = e.execute(&json!({"version": 1, "body": {"type": "start_cycle", "cycle": CYCLE}}));
     r.expect(okr_result::InvalidCommand, &["missing field `envelope`"]);
@@ -306,7 +309,10 @@ fn missing_and_wrong_fields_are_named() {
         "2025-01-03T09:00:00Z",
         json!({"type": "start_cycle", "cycle": CYCLE, "colour": "red"}),
     ));
-    r.expect(okr_result::InvalidCommand, &["unknown field `colour`"]);
+    r.expect(
+        okr_result::InvalidCommand,
+        &["at `body.colour`", "unknown field `colour`"],
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! (`header`).
 
 mod abi;
+mod abi_more;
 mod c;
 mod fuzz;
 mod header;

@@ -8,7 +8,8 @@ import json
 import sys
 
 OK, NULL_ARGUMENT, INVALID_UTF8, MALFORMED_JSON, INVALID_COMMAND, REJECTED = range(6)
-CLOSED = 9
+NOT_FOUND, CLOSED = 8, 9
+INVALID_QUERY, INVALID_ARGUMENT, TOO_LARGE = 14, 16, 19
 
 
 class Okr:
@@ -24,7 +25,8 @@ class Okr:
         lib.okr_engine_open.restype = ctypes.c_uint32
         lib.okr_engine_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
                                         ctypes.c_size_t, ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
-        for name in ("okr_engine_execute", "okr_engine_query", "okr_engine_execute_batch"):
+        for name in ("okr_engine_execute", "okr_engine_query", "okr_engine_execute_batch",
+                     "okr_engine_validate"):
             f = getattr(lib, name)
             f.restype = ctypes.c_uint32
             f.argtypes = [c_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(c_p),
@@ -36,6 +38,15 @@ class Okr:
         lib.okr_engine_events_since.restype = ctypes.c_uint32
         lib.okr_engine_events_since.argtypes = [c_p, ctypes.c_uint64, ctypes.c_size_t,
                                                 ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
+        lib.okr_engine_flush.restype = ctypes.c_uint32
+        lib.okr_engine_flush.argtypes = [c_p, ctypes.POINTER(c_p)]
+        lib.okr_engine_subscribe.restype = ctypes.c_uint32
+        lib.okr_engine_subscribe.argtypes = [c_p, ctypes.c_uint64, ctypes.POINTER(c_p),
+                                             ctypes.POINTER(c_p)]
+        lib.okr_subscription_next.restype = ctypes.c_uint32
+        lib.okr_subscription_next.argtypes = [c_p, ctypes.c_size_t, ctypes.c_uint64,
+                                              ctypes.POINTER(c_p), ctypes.POINTER(c_p)]
+        lib.okr_subscription_free.argtypes = [c_p]
         lib.okr_engine_shutdown.restype = ctypes.c_uint32
         lib.okr_engine_shutdown.argtypes = [c_p, ctypes.POINTER(c_p)]
         lib.okr_engine_close.argtypes = [c_p]
@@ -194,6 +205,57 @@ def main():
     okr.check(okr.lib.okr_engine_import(copy, log, len(log), None), None)
     assert okr.query(copy, {"query": "rollup", "cycle": CYCLE})["rollup"] == rollup["rollup"]
     okr.lib.okr_engine_close(copy)
+
+    # The ends of the log: 21 is the next position (empty page), 22 is beyond; max 0 is refused.
+    rc = okr.lib.okr_engine_events_since(engine, 21, 10, ctypes.byref(out), None)
+    assert rc == OK and json.loads(okr.take_bytes(out)) == {"version": 1, "events": [], "next_position": 21}
+    assert okr.lib.okr_engine_events_since(engine, 22, 10, ctypes.byref(out), None) == NOT_FOUND
+    assert okr.lib.okr_engine_events_since(engine, 0, 0, ctypes.byref(out), None) == INVALID_ARGUMENT
+
+    # Report, stats and cycles; version 1.0 is version 1 (as PHP's json_encode writes it).
+    report = okr.query(engine, {"version": 1.0, "query": "report"})["report"]
+    assert report["cycle"]["phase"] == "closed" and report["units"], report
+    stats = okr.query(engine, {"query": "stats"})["stats"]
+    assert len(stats["cycles"]) == 1, stats
+    assert okr.query(engine, {"query": "cycles"})["cycles"][0]["id"] == CYCLE
+
+    # Validate decides without writing; a repeated key and an over-long text are refused.
+    n[0] += 1
+    dry = okr.call(okr.lib.okr_engine_validate, engine, {
+        "envelope": {"command_id": uid(0x10000 + n[0]), "actor": MASTER, "at": "2025-04-03T09:00:00Z"},
+        "body": {"type": "rename_unit", "unit": ROOT, "name": "Verbund"}})
+    assert dry["duplicate"] is False and dry["events"][0]["body"]["type"] == "unit_renamed", dry
+    assert okr.query(engine, {"query": "position"})["position"] == 20
+    try:
+        okr.query(engine, b'{"query":"position","query":"state"}')
+        raise AssertionError("accepted a repeated key")
+    except OkrError as e:
+        assert e.code == INVALID_QUERY and "`query`" in e.message, e.message
+    try:
+        run(MASTER, "2025-04-03T09:00:00Z", {"type": "rename_unit", "unit": ROOT, "name": "x" * 10001})
+        raise AssertionError("accepted an over-long name")
+    except OkrError as e:
+        assert e.code == TOO_LARGE and "`body.name`" in e.message, e.message
+    assert okr.lib.okr_engine_flush(engine, None) == OK
+
+    # A subscription: the last event, then a live one.
+    sub = ctypes.c_void_p()
+    assert okr.lib.okr_engine_subscribe(engine, 20, ctypes.byref(sub), None) == OK
+    assert okr.lib.okr_subscription_next(sub, 10, 0, ctypes.byref(out), None) == OK
+    page = json.loads(okr.take_bytes(out))
+    assert [e["position"] for e in page["events"]] == [20] and page["next_position"] == 21, page
+    run(MASTER, "2025-04-03T09:00:00Z", {"type": "rename_unit", "unit": ROOT, "name": "Verbund"})
+    assert okr.lib.okr_subscription_next(sub, 10, 1000, ctypes.byref(out), None) == OK
+    page = json.loads(okr.take_bytes(out))
+    assert page["events"][0]["event_type"] == "unit_renamed", page
+    okr.lib.okr_subscription_free(sub)
+
+    # A path with a NUL byte is an invalid argument.
+    try:
+        okr.open("okr\0.db")
+        raise AssertionError("opened a path with NUL")
+    except OkrError as e:
+        assert e.code == INVALID_ARGUMENT, e
 
     # Frees accept NULL; a shut-down handle answers CLOSED.
     okr.lib.okr_bytes_free(None)

@@ -223,6 +223,10 @@ impl SledStore {
 }
 
 impl EventStore for SledStore {
+    fn flush(&self) -> Result<(), StoreError> {
+        SledStore::flush(self)
+    }
+
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
         self.write_batch(batch)
     }

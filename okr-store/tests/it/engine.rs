@@ -47,7 +47,7 @@ fn state(engine: &Engine) -> State {
 }
 
 /// Every event in the engine's log, decoded.
-fn log_state(engine: &Engine) -> State {
+pub fn log_state(engine: &Engine) -> State {
     let recorded = engine.events_from(0, usize::MAX).unwrap();
     let events: Vec<_> = recorded.iter().map(|r| engine.decode(r).unwrap()).collect();
     State::from_events(&events)

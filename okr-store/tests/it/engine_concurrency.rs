@@ -15,14 +15,20 @@ use crate::scenario::{day, Script};
 
 const THREADS: u128 = 8;
 
-struct Setup {
-    cycle: CycleId,
-    people: Vec<PersonId>,
-    krs: Vec<KeyResultId>,
-    commands: Vec<okr_core::Command>,
+/// A running cycle with one team, lead and key result per writer.
+pub struct Setup {
+    pub cycle: CycleId,
+    pub people: Vec<PersonId>,
+    pub krs: Vec<KeyResultId>,
+    pub commands: Vec<okr_core::Command>,
 }
 
 fn setup() -> Setup {
+    setup_teams(THREADS)
+}
+
+/// The set-up of a cycle for `teams` writers (also used by the PostgreSQL process tests).
+pub fn setup_teams(teams: u128) -> Setup {
     use CommandBody::*;
     let mut s = Script::new(0xA0_0000);
     let t0 = day("2025-03-17", 9);
@@ -70,7 +76,7 @@ fn setup() -> Setup {
         },
     );
     let (mut people, mut krs) = (Vec::new(), Vec::new());
-    for t in 0..THREADS {
+    for t in 0..teams {
         let unit = UnitId::from_u128(0x100 + t);
         let person = PersonId::from_u128(0x200 + t);
         let objective = ObjectiveId::from_u128(0x300 + t);

@@ -6,6 +6,7 @@ mod engine;
 mod engine_concurrency;
 mod import;
 mod journal;
+mod pg;
 mod scenario;
 mod sled_store;
 mod support;

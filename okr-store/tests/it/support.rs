@@ -3,7 +3,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use okr_core::CycleId;
 use okr_store::{
-    Durability, EventStore, NewEvent, RecordedEvent, SledStore, StoreOptions, StreamId,
+    Durability, EventStore, NewEvent, PostgresOptions, PostgresStore, RecordedEvent, SledStore,
+    StoreOptions, StreamId,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -68,4 +69,59 @@ pub fn sled_store(durability: Durability) -> (SledStore, TempDir) {
     };
     let store = SledStore::open(dir.path().join("store"), options).unwrap();
     (store, dir)
+}
+
+/// The PostgreSQL server of the tests (`OKR_TEST_POSTGRES_URL`, as `.ci/postgres.sh start`
+/// exports it). Without it a test prints a note and is skipped, unless `CI` is set: then it
+/// fails.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("OKR_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but OKR_TEST_POSTGRES_URL is not: .ci/run starts a server with .ci/postgres.sh"
+            );
+            eprintln!(
+                "note: OKR_TEST_POSTGRES_URL is not set, skipping a PostgreSQL test \
+                 (eval \"$(bash .ci/postgres.sh start)\" starts a server)"
+            );
+            None
+        }
+    }
+}
+
+/// An organisation name no other test (in this run or an earlier one) uses.
+pub fn fresh_organisation(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `url` with `?organisation=<organisation>` (or `&…`) added.
+pub fn with_organisation(url: &str, organisation: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}organisation={organisation}")
+}
+
+/// A PostgreSQL store of a fresh organisation on the tests' server, `None` (skipped) without one.
+pub fn postgres_store() -> Option<(PostgresStore, ())> {
+    let url = postgres_url()?;
+    let organisation = fresh_organisation("t");
+    let store = PostgresStore::open(
+        &url,
+        PostgresOptions {
+            organisation: Some(organisation),
+            ..PostgresOptions::default()
+        },
+    )
+    .unwrap();
+    Some((store, ()))
 }

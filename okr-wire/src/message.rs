@@ -1,13 +1,16 @@
-//! The JSON messages that cross the ABI, as Rust types. The committed JSON Schemas under
-//! `okr-ffi/schema/` are generated from them (see [`crate::schema`]).
+//! The JSON messages, as Rust types: what the C ABI and `okr serve` read and write. The
+//! committed JSON Schemas under `okr-ffi/schema/` and the OpenAPI document of `okr serve`
+//! are generated from them.
 //!
-//! Every message carries `"version": 1`. Inputs may leave it out (it then means 1); any other
-//! value is refused with `OKR_RESULT_VERSION`.
+//! Every message carries `"version": 1`. Inputs may leave it out (it then means 1; `1.0` is
+//! 1 too); any other value is refused with [`crate::Code::Version`].
 
 use chrono::{DateTime, Utc};
 use okr_core::lint::Lint;
+use okr_core::report::Report;
 use okr_core::rollup::{CycleRollup, CycleScores, History, ScoringPolicy};
-use okr_core::{Command, Cycle, CycleId, Event, State};
+use okr_core::stats::Stats;
+use okr_core::{Command, Cycle, CycleId, CycleKind, Event, Phase, State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -32,7 +35,9 @@ impl<T> Versioned<T> {
 /// Input of `okr_engine_execute`: a command, `{"version":1,"envelope":{..},"body":{"type":..}}`.
 pub type CommandMessage = Versioned<Command>;
 
-/// Input of `okr_engine_execute_batch`.
+/// Input of `okr_engine_execute_batch` (and `POST /v1/batches`). A command inside may carry
+/// its own `"version": 1` (so a command message can be put into a batch as it is); any other
+/// version is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
@@ -118,6 +123,29 @@ pub enum Query {
         /// The cycle.
         cycle: CycleId,
     },
+    /// Every cycle in short (id, name, kind, phase, dates), by start date.
+    Cycles,
+    /// The report of a cycle, as `okr report --format json` writes it: units, objectives
+    /// and key results with progress, status, confidence and scores. Without `cycle`, the
+    /// running cycle, else the last closed one. With `position` or `at` (at most one), as
+    /// the log stood then.
+    Report {
+        /// The cycle (default: the running one, else the last closed one).
+        #[serde(default)]
+        cycle: Option<CycleId>,
+        /// As of this global position (inclusive).
+        #[serde(default)]
+        position: Option<u64>,
+        /// As of this instant.
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// The cross-cycle statistics over the closed cycles, as `okr stats` computes them.
+    Stats {
+        /// Count practice sprints too (default false).
+        #[serde(default)]
+        include_practice: bool,
+    },
     /// The state as it was at a global position (inclusive) or an instant (exactly one of
     /// `position` and `at`); with `cycle`, that cycle and its rollup instead of the whole
     /// state.
@@ -188,6 +216,23 @@ pub enum QueryResult<'a> {
         /// The burn-up.
         history: History,
     },
+    /// Every cycle in short.
+    Cycles {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// The cycles, by start date.
+        cycles: Vec<CycleSummary>,
+    },
+    /// A cycle's report.
+    Report {
+        /// The report.
+        report: Report,
+    },
+    /// The cross-cycle statistics.
+    Stats {
+        /// The statistics.
+        stats: Stats,
+    },
     /// A past view.
     AsOf {
         /// The position asked for, if one was.
@@ -207,6 +252,27 @@ pub enum QueryResult<'a> {
         rollup: Option<CycleRollup>,
     },
 }
+
+/// A cycle in short, as the `cycles` query lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CycleSummary {
+    /// The cycle's id.
+    pub id: CycleId,
+    /// Its name.
+    pub name: String,
+    /// `regular` or `practice`.
+    pub kind: CycleKind,
+    /// Its phase.
+    pub phase: Phase,
+    /// Its first day.
+    pub start: chrono::NaiveDate,
+    /// Its last day.
+    pub end: chrono::NaiveDate,
+}
+
+/// Output of `okr_engine_validate`: what executing the command now would do; nothing was
+/// written.
+pub use okr_store::DryRun;
 
 /// One stored event as `okr_engine_events_since` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -229,19 +295,20 @@ pub struct EventRecord {
     pub event: Event,
 }
 
-/// Output of `okr_engine_events_since`.
+/// Output of `okr_engine_events_since`, of a subscription's poll and of `GET /v1/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EventsPage {
     /// The events, in log order.
     pub events: Vec<EventRecord>,
-    /// The position to poll from next time.
+    /// The position to poll from next time: one past the last event returned, or the
+    /// position asked for when nothing is new.
     pub next_position: u64,
 }
 
 /// The message of an `OKR_RESULT_REJECTED` error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RejectionMessage {
-    /// For `okr_engine_execute_batch`: the index of the refused command, from 0.
+    /// For a batch: the index of the refused command, from 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
     /// The rejection: `rejection` names the variant (`wrong_phase`, `unauthorized`,
