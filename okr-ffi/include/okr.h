@@ -343,6 +343,20 @@ okr_result okr_engine_events_since(const okr_engine *engine,
 // `engine` is a live handle; `err` is NULL or valid for writing a pointer.
 okr_result okr_engine_flush(const okr_engine *engine, okr_error **err);
 
+// Walks the whole log and checks its hash chain: every event's hash must chain to the one
+// before it, positions gapless. On success `*out` holds `{"version":1,"events":N,
+// "head":"<64 hex digits>"|null,"intact":bool,"broken":null|{"position":N,"stored":..,
+// "computed":..,"detail":".."}}` (see `schema/verify.json`): a broken link is reported, not
+// returned as an error, so a caller can show where the log was altered. Codes:
+// NULL_ARGUMENT, STORAGE, CORRUPT (the store cannot be read at all), CLOSED, POISONED,
+// PANIC.
+//
+// # Safety
+//
+// `engine` is a live handle; `out` is valid for writing a pointer; `err` is NULL or valid
+// for writing a pointer.
+okr_result okr_engine_verify(const okr_engine *engine, okr_bytes **out, okr_error **err);
+
 // Decides a command without writing it (a dry run): the same input and the same refusals as
 // `okr_engine_execute`, nothing recorded. On success `*out` holds `{"version":1,"stream":..,
 // "events":[..],"lints":[..],"duplicate":bool}` (see `schema/validation.json`): the events

@@ -104,6 +104,21 @@ impl<'de> Deserialize<'de> for EventHash {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for EventHash {
+    fn schema_name() -> String {
+        "EventHash".to_owned()
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        let mut schema = <String as schemars::JsonSchema>::json_schema(gen).into_object();
+        schema.string().pattern = Some("^[0-9a-f]{64}$".to_owned());
+        schema.metadata().description =
+            Some("An event's hash in the log's chain: 64 lowercase hex digits.".to_owned());
+        schema.into()
+    }
+}
+
 /// The fields of an event that its hash covers, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Link<'a> {

@@ -45,7 +45,7 @@ use okr_core::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::chain::{same_command, Fingerprint};
+use crate::chain::{same_command, EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 use crate::memory::MemoryStore;
@@ -240,6 +240,42 @@ pub struct DryRun {
     /// `true` when the command id was executed before: executing it again would write
     /// nothing and return the original outcome.
     pub duplicate: bool,
+}
+
+/// What [`Engine::verify`] found (and what the C ABI's `okr_engine_verify` returns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct VerifyReport {
+    /// How many events, from position 0 on, were checked and found intact.
+    pub events: u64,
+    /// The hash of the last intact event (`null` for an empty log).
+    pub head: Option<EventHash>,
+    /// Whether the whole log checked.
+    pub intact: bool,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// The first event of the log whose link in the hash chain does not check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BrokenLink {
+    /// The event's global position.
+    pub position: u64,
+    /// The hash the store holds for it, if the event could be read.
+    pub stored: Option<EventHash>,
+    /// The hash the chain gives it, if the event could be read.
+    pub computed: Option<EventHash>,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// Options of [`Engine::import_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportOptions {
+    /// Accept lines whose hashes do not match the chain (a log from elsewhere, or one edited
+    /// on purpose) and chain the log anew; default `false`: such a log is refused.
+    pub rechain: bool,
 }
 
 /// A moment in the log for [`Engine::as_of`].
@@ -943,8 +979,104 @@ impl Engine {
         decode_current(&upcast)
     }
 
+    /// Walks the whole log and checks its hash chain (see [`crate::chain`]): every event's
+    /// stored hash must be the hash of the event before it and of the event itself, and the
+    /// positions must be gapless. Reports the first broken link with its position; a store
+    /// that cannot be read at all is an error.
+    ///
+    /// An intact chain shows that no event was altered, removed, inserted or reordered after
+    /// it was recorded, provided its last hash ([`VerifyReport::head`]) is the one the store
+    /// acknowledged (the sled store checks that against its journal on every open). Decodes
+    /// no payload; reads the log once.
+    pub fn verify(&self) -> Result<VerifyReport, EngineError> {
+        let Some(last) = self.store.last_position()? else {
+            return Ok(VerifyReport {
+                events: 0,
+                head: None,
+                intact: true,
+                broken: None,
+            });
+        };
+        let mut previous = EventHash::GENESIS;
+        let mut expected = 0u64;
+        let mut broken = None;
+        self.store.scan(0, last, &mut |chunk| {
+            let result = chunk.for_each(|view| {
+                if broken.is_some() {
+                    return Ok::<(), StoreError>(());
+                }
+                let computed = view.chain_hash(&previous);
+                if view.global_position != expected {
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: None,
+                        computed: None,
+                        detail: format!(
+                            "the event at position {expected} is missing: the log jumps to \
+                             position {}",
+                            view.global_position
+                        ),
+                    });
+                } else if view.hash != computed {
+                    let detail = if view.hash.is_genesis() {
+                        format!(
+                            "the event at position {expected} has no hash (it was recorded \
+                             before the chain; a writable open chains the store)"
+                        )
+                    } else {
+                        format!(
+                            "the event at position {expected} does not match its hash: it, or \
+                             an event before it, was altered after it was recorded"
+                        )
+                    };
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: Some(view.hash),
+                        computed: Some(computed),
+                        detail,
+                    });
+                } else {
+                    previous = computed;
+                    expected += 1;
+                }
+                Ok(())
+            });
+            match result {
+                Err(e) => {
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: None,
+                        computed: None,
+                        detail: format!("the event at position {expected} cannot be read: {e}"),
+                    });
+                    ControlFlow::Break(())
+                }
+                Ok(()) if broken.is_some() => ControlFlow::Break(()),
+                Ok(()) => ControlFlow::Continue(()),
+            }
+        })?;
+        if broken.is_none() && expected != last + 1 {
+            broken = Some(BrokenLink {
+                position: expected,
+                stored: None,
+                computed: None,
+                detail: format!(
+                    "the log ends at position {}, before its last position {last}",
+                    expected.saturating_sub(1)
+                ),
+            });
+        }
+        Ok(VerifyReport {
+            events: expected,
+            head: expected.checked_sub(1).map(|_| previous),
+            intact: broken.is_none(),
+            broken,
+        })
+    }
+
     /// Writes the whole log, as stored (not upcast), as JSON Lines: one [`RecordedEvent`] per
-    /// line, in global order. Returns the number of events written.
+    /// line, in global order, each with its `hash` in the log's chain. Returns the number of
+    /// events written.
     pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
         let Some(last) = self.store.last_position()? else {
             return Ok(0);
@@ -970,7 +1102,24 @@ impl Engine {
     /// command adjacent, and the event ids the store derives. The first bad line is reported
     /// as [`EngineError::Import`] with its number. Then everything is written with one
     /// all-or-nothing append. Returns the number of events imported.
+    ///
+    /// Lines carry their `hash` in the log's chain, and each must match the chain computed
+    /// from the lines before it: a line altered, removed, inserted or moved is refused,
+    /// naming the first line whose hash does not match. A log without any hashes (an export
+    /// of a build before the chain) is imported and chained anew; a log where some lines have
+    /// hashes and others not is refused. [`Engine::import_with`] with
+    /// [`ImportOptions::rechain`] accepts a log whose hashes do not match (a log from
+    /// elsewhere, edited on purpose) and chains it anew.
     pub fn import(&self, reader: impl BufRead) -> Result<u64, EngineError> {
+        self.import_with(reader, ImportOptions::default())
+    }
+
+    /// [`Engine::import`] with options.
+    pub fn import_with(
+        &self,
+        reader: impl BufRead,
+        options: ImportOptions,
+    ) -> Result<u64, EngineError> {
         let mut writer = self.lock_writer();
         if let Some(last_position) = self.store.last_position()? {
             return Err(EngineError::ImportIntoNonEmpty { last_position });
@@ -981,6 +1130,9 @@ impl Engine {
         let mut versions: std::collections::HashMap<StreamId, u64> =
             std::collections::HashMap::new();
         let mut count = 0u64;
+        let mut previous = EventHash::GENESIS;
+        // Whether the lines carry hashes, as the first line says.
+        let mut hashed: Option<bool> = None;
         for (index, line) in reader.lines().enumerate() {
             let number = index + 1;
             let bad = |detail: String| EngineError::Import {
@@ -1059,6 +1211,33 @@ impl Engine {
                     recorded.event_id
                 )));
             }
+            let computed = recorded
+                .chain_hash(&previous)
+                .map_err(|e| bad(format!("payload does not serialise: {e}")))?;
+            if !options.rechain {
+                let has = !recorded.hash.is_genesis();
+                match hashed {
+                    None => hashed = Some(has),
+                    Some(before) if before != has => {
+                        return Err(bad(if has {
+                            "the line has a hash, but the lines before it have none".to_owned()
+                        } else {
+                            "the line has no hash, but the lines before it have".to_owned()
+                        }))
+                    }
+                    Some(_) => {}
+                }
+                if has && recorded.hash != computed {
+                    return Err(bad(format!(
+                        "hash does not match the chain: this event, or one before it, was \
+                         altered, removed or moved after it was exported (the line says {}, \
+                         the chain gives {computed}); import with rechain to accept the log \
+                         as it is and chain it anew",
+                        recorded.hash
+                    )));
+                }
+            }
+            previous = computed;
             versions.insert(recorded.stream, recorded.stream_version + 1);
             folded.apply(recorded.global_position, &event);
             count += 1;

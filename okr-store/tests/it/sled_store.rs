@@ -43,7 +43,7 @@ fn open_with(path: &Path, options: StoreOptions) -> Result<SledStore, StoreError
 }
 
 /// Opens the store's sled database directly, bypassing every check, to damage it.
-fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
+pub(crate) fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
     // sled releases its file lock shortly after the last handle is dropped, not at once.
     let mut tries = 0;
     let db = loop {
