@@ -19,6 +19,41 @@ pub fn postgres_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|s| okr_store::is_postgres_url(s))
 }
 
+/// How long an open waits for another process holding the store (`--wait`).
+static LOCK_WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// Sets the wait of every open of this run (`--wait <seconds>`).
+pub fn set_lock_wait(wait: std::time::Duration) {
+    let _ = LOCK_WAIT.set(wait);
+}
+
+fn lock_wait() -> std::time::Duration {
+    LOCK_WAIT.get().copied().unwrap_or(okr_store::LOCK_WAIT)
+}
+
+/// Opens an existing store for reading only: nothing in its directory is written, and a
+/// missing one is invalid input (exit 1), not a storage failure; no directory is created.
+/// sled cannot open a database without writing to it, so the store reads a private copy
+/// of sled's files (see `okr_store::StoreOptions::read_only`).
+pub fn open_read_only(path: &Path) -> CliResult<Engine> {
+    if postgres_url(path).is_none() && !path.exists() {
+        return Err(CliError::invalid(format!(
+            "{}: no store here; create one with `okr init` or `okr demo`",
+            path.display()
+        )));
+    }
+    Engine::open_with(
+        path,
+        EngineOptions {
+            create_if_missing: false,
+            read_only: postgres_url(path).is_none(),
+            lock_wait: lock_wait(),
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(|e| CliError::engine(&shown(path), e))
+}
+
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
 /// For PostgreSQL, the database must hold okr's tables and the organisation's store.
 pub fn open_existing(path: &Path) -> CliResult<Engine> {
@@ -32,6 +67,7 @@ pub fn open_existing(path: &Path) -> CliResult<Engine> {
         path,
         EngineOptions {
             create_if_missing: false,
+            lock_wait: lock_wait(),
             ..EngineOptions::default()
         },
     )
@@ -41,7 +77,14 @@ pub fn open_existing(path: &Path) -> CliResult<Engine> {
 /// Opens a store, creating it when missing (for PostgreSQL: the tables and the
 /// organisation's store, never the database).
 pub fn open_or_create(path: &Path) -> CliResult<Engine> {
-    Engine::open(path).map_err(|e| CliError::engine(&shown(path), e))
+    Engine::open_with(
+        path,
+        EngineOptions {
+            lock_wait: lock_wait(),
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(|e| CliError::engine(&shown(path), e))
 }
 
 /// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.

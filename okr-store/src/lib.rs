@@ -132,8 +132,8 @@ mod wal;
 
 pub use chain::{EventHash, Fingerprint};
 pub use engine::{
-    AsOf, BrokenLink, DryRun, Engine, EngineError, EngineOptions, EngineStats, ExecuteOutcome,
-    ImportOptions, Subscription, VerifyReport,
+    AsOf, BackupReport, BrokenLink, DryRun, Engine, EngineError, EngineOptions, EngineStats,
+    ExecuteOutcome, ImportOptions, Subscription, VerifyReport,
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};
