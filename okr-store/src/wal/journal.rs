@@ -160,10 +160,10 @@ pub(crate) struct Anchor {
 }
 
 /// Bytes of the header of journal format 2 before its CRC: magic, format, generation, the
-/// anchor (next, head) and the pid of the process that wrote it.
-const HEADER_2: usize = 64;
+/// anchor (next, head), the pid of the process that wrote it and the file's length.
+const HEADER_2: usize = 72;
 
-fn header(generation: u64, anchor: &Anchor) -> Vec<u8> {
+fn header(generation: u64, anchor: &Anchor, len: u64) -> Vec<u8> {
     let mut page = vec![0u8; PAGE as usize];
     page[..8].copy_from_slice(MAGIC);
     page[8..12].copy_from_slice(&FORMAT.to_be_bytes());
@@ -171,6 +171,7 @@ fn header(generation: u64, anchor: &Anchor) -> Vec<u8> {
     page[20..28].copy_from_slice(&anchor.next.to_be_bytes());
     page[28..60].copy_from_slice(&anchor.head);
     page[60..64].copy_from_slice(&std::process::id().to_be_bytes());
+    page[64..72].copy_from_slice(&len.to_be_bytes());
     let crc = crc32fast::hash(&page[..HEADER_2]);
     page[HEADER_2..HEADER_2 + 4].copy_from_slice(&crc.to_be_bytes());
     page
@@ -185,6 +186,8 @@ pub(crate) struct Header {
     pub(crate) anchor: Option<Anchor>,
     /// The process that last started the journal over (format 2), 0 if unknown.
     pub(crate) pid: u32,
+    /// The file's length as the journal last made it (format 2).
+    pub(crate) len: Option<u64>,
 }
 
 /// What [`Journal::recover`] found: the header and, per valid frame, its offset and write
@@ -209,6 +212,9 @@ struct Tail {
     /// The position counter and head after the last frame (or the anchor the journal was
     /// started over with): what the next start-over records in the header.
     anchor: Anchor,
+    /// The anchor the header holds (of the last start-over), rewritten with a new length
+    /// when the journal grows.
+    anchor_at_reset: Anchor,
     /// Where the next frame goes.
     offset: u64,
     /// The file's length: zeros from `offset` to here.
@@ -240,6 +246,15 @@ impl Journal {
         };
         let len = file.metadata().map_err(io_error)?.len();
         let header = read_header(&file, &path)?;
+        if let Some(written) = header.len.filter(|&written| len < written) {
+            return Err(StoreError::Corrupt {
+                location: path.display().to_string(),
+                detail: format!(
+                    "the journal is {len} bytes long, but it was written {written} bytes long: \
+                     it was cut short, and appends it held may be lost"
+                ),
+            });
+        }
         let mut frames = Vec::new();
         let mut offset = PAGE;
         let mut payload = Vec::new();
@@ -323,7 +338,7 @@ impl Journal {
                     .truncate(true)
                     .open(&temp)
                     .map_err(io_error(&temp))?;
-                write_at(&file, &header(0, &anchor), 0).map_err(io_error(&temp))?;
+                write_at(&file, &header(0, &anchor, INITIAL_BYTES), 0).map_err(io_error(&temp))?;
                 zero_fill(&file, PAGE, INITIAL_BYTES).map_err(io_error(&temp))?;
                 file.sync_all().map_err(io_error(&temp))?;
                 fs::rename(&temp, &path).map_err(io_error(&path))?;
@@ -342,6 +357,7 @@ impl Journal {
             tail: Mutex::new(Tail {
                 generation,
                 anchor,
+                anchor_at_reset: anchor,
                 offset: PAGE,
                 len,
                 halted: None,
@@ -390,6 +406,14 @@ impl Journal {
                 let len = round_up(end.max(tail.len * 2).min(CHECKPOINT_BYTES).max(end), PAGE);
                 zero_fill(&self.file, tail.len, len)?;
                 self.file.sync_all()?;
+                // The header records the length, so that a journal cut short later is
+                // told from one that was never longer.
+                write_at(
+                    &self.file,
+                    &header(tail.generation, &tail.anchor_at_reset, len),
+                    0,
+                )?;
+                self.file.sync_data()?;
                 tail.len = len;
             }
             write_at(&self.file, &frame, tail.offset)?;
@@ -410,16 +434,19 @@ impl Journal {
     /// Starts the journal over and gives back the space it grew into: for a store closed
     /// cleanly, when the backend holds everything durably.
     pub(crate) fn close(&self) -> Result<(), StoreError> {
+        // Retire the frames first: the header then records the shorter length.
         self.reset()?;
-        let mut tail = self.lock();
-        if tail.len > INITIAL_BYTES {
-            self.file
-                .set_len(INITIAL_BYTES)
-                .and_then(|()| self.file.sync_all())
-                .map_err(|e| self.io_error(e))?;
-            tail.len = INITIAL_BYTES;
+        {
+            let mut tail = self.lock();
+            if tail.len > INITIAL_BYTES {
+                self.file
+                    .set_len(INITIAL_BYTES)
+                    .and_then(|()| self.file.sync_all())
+                    .map_err(|e| self.io_error(e))?;
+                tail.len = INITIAL_BYTES;
+            }
         }
-        Ok(())
+        self.reset()
     }
 
     /// Whether the journal stopped taking appends after a failure.
@@ -437,9 +464,11 @@ impl Journal {
     pub(crate) fn reset(&self) -> Result<(), StoreError> {
         let mut tail = self.lock();
         let generation = tail.generation.wrapping_add(1);
-        write_at(&self.file, &header(generation, &tail.anchor), 0).map_err(|e| self.io_error(e))?;
+        write_at(&self.file, &header(generation, &tail.anchor, tail.len), 0)
+            .map_err(|e| self.io_error(e))?;
         self.file.sync_data().map_err(|e| self.io_error(e))?;
         tail.generation = generation;
+        tail.anchor_at_reset = tail.anchor;
         tail.offset = PAGE;
         Ok(())
     }
@@ -519,7 +548,7 @@ fn read_header(file: &File, path: &Path) -> Result<Header, StoreError> {
         return Err(corrupt("header checksum does not match".to_owned()));
     }
     let generation = u64::from_be_bytes(page[12..20].try_into().expect("8"));
-    let (anchor, pid) = if format == FORMAT {
+    let (anchor, pid, len) = if format == FORMAT {
         let mut head = [0; 32];
         head.copy_from_slice(&page[28..60]);
         (
@@ -528,15 +557,17 @@ fn read_header(file: &File, path: &Path) -> Result<Header, StoreError> {
                 head,
             }),
             u32::from_be_bytes(page[60..64].try_into().expect("4")),
+            Some(u64::from_be_bytes(page[64..72].try_into().expect("8"))),
         )
     } else {
-        (None, 0)
+        (None, 0, None)
     };
     Ok(Header {
         format,
         generation,
         anchor,
         pid,
+        len,
     })
 }
 
