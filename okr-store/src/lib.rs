@@ -108,6 +108,14 @@
 //! ```text
 //! OKR_CRASH_CYCLES=1000 cargo test -p okr-store --release --test crash
 //! ```
+//!
+//! A corruption campaign (`tests/corruption.rs`) damages every file of a store (flipped
+//! bytes, truncations) and checks that each open yields the whole acknowledged log or
+//! refuses, and that a refused open changed nothing; a longer one:
+//!
+//! ```text
+//! OKR_CORRUPTION_CASES=400 cargo test -p okr-store --release --test corruption
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
