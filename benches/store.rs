@@ -5,6 +5,9 @@
 //!   its journal frame `fdatasync`ed, for the engine and the bare store; SQLite in WAL mode
 //!   with `synchronous=FULL`: its WAL synced, one transaction per command with the same
 //!   optimistic-concurrency checks).
+//! - `append_concurrent`: durable commands from 1 and from 8 threads at once (commands/s):
+//!   the engine, whose concurrent commands share one `fdatasync` (group commit), against
+//!   SQLite `synchronous=FULL` with one connection per thread in the same run.
 //! - `append_batch_1000`: 1000 commands in one all-or-nothing append.
 //! - `replay`: a log of ~100k events read from disk and folded into `State` (events/s): with
 //!   the bare store's `read_all`, with the engine's own replay (opening an engine on a store
@@ -16,13 +19,21 @@
 //! returns once its journal frame is durable and applies it to sled on a thread of its own, so
 //! the okr figures include that thread's competition for the second core but not its time.
 //!
+//! - `postgres_writer_processes`: commands per second through the engine with 1, 4 and 8
+//!   writer processes (this binary started again) on one PostgreSQL organisation.
+//!
+//! PostgreSQL contenders (`okr_*_postgres`) run when `OKR_TEST_POSTGRES_URL` names a server
+//! (`eval "$(bash .ci/postgres.sh start)"` starts one), each in an organisation of its own;
+//! without it they are left out with a note. A PostgreSQL append is durable when its commit
+//! returns (the server's defaults: `fsync` on, `synchronous_commit` on).
+//!
 //! Bytes on disk per event are printed during setup. Run with `cargo bench --bench store`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use okr_core::{
     Command, CommandBody, CycleId, CycleKind, Event, EventBody, KeyResultId, KrKind, ObjectiveId,
     ObjectiveKind, PersonId, Role, State, UnitId, UnitKind,
@@ -436,6 +447,34 @@ fn quiet_disk() {
     let _ = std::process::Command::new("sync").status();
 }
 
+/// The URL of a fresh organisation on the benchmark's PostgreSQL server, `None` (with a
+/// note, once per group) without one.
+fn postgres_url(prefix: &str) -> Option<String> {
+    let Ok(base) = std::env::var("OKR_TEST_POSTGRES_URL") else {
+        println!("note: OKR_TEST_POSTGRES_URL is not set: the PostgreSQL contenders of {prefix} are left out");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{sep}organisation=bench-{prefix}-{}-{nanos}",
+        std::process::id()
+    ))
+}
+
+fn postgres_engine(url: &str) -> Engine {
+    Engine::open_with(
+        url,
+        EngineOptions {
+            snapshot_every: 0,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Benchmarks
 // ---------------------------------------------------------------------------------------------
@@ -466,6 +505,28 @@ fn append_durable(c: &mut Criterion) {
                 i += 1;
                 engine.execute(&c).unwrap()
             })
+        });
+    }
+    if let Some(url) = postgres_url("append_durable") {
+        quiet_disk();
+        let engine = postgres_engine(&url);
+        let mut w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let mut i = 0;
+        g.bench_function("okr_engine_execute_postgres", |b| {
+            b.iter(|| {
+                let c = w.check_in(i);
+                i += 1;
+                engine.execute(&c).unwrap()
+            })
+        });
+        drop(engine);
+    }
+    if let Some(url) = postgres_url("append_durable_store") {
+        let store = okr_store::PostgresStore::open(&url, Default::default()).unwrap();
+        let mut feed = Feed::new(template_event());
+        g.bench_function("okr_postgres_store_append", |b| {
+            b.iter(|| store.append_batch(vec![feed.next_request()]).unwrap())
         });
     }
 
@@ -503,6 +564,110 @@ fn append_durable(c: &mut Criterion) {
     g.finish();
 }
 
+/// Writer threads of the `append_concurrent` group.
+const WRITERS: usize = 8;
+
+/// Runs `iters` rounds of `each(thread, i)` on every one of `threads` threads at once and
+/// returns the wall time: a round is one command per thread.
+fn time_threads(threads: usize, iters: u64, each: impl Fn(usize, u64) + Sync) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let each = &each;
+            scope.spawn(move || {
+                for i in 0..iters {
+                    each(t, i);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// The `i`-th check-in of writer `t` of several: on the key results of that writer only,
+/// under command ids of its own.
+fn writer_check_in(w: &Workload, t: usize, round: u64, i: u64) -> Command {
+    let per = w.krs.len() / WRITERS;
+    let k = t * per + (i as usize % per);
+    let at = Utc.with_ymd_and_hms(2025, 4, 1, 9, 0, 0).unwrap() + Duration::from_secs(i);
+    Command::new(
+        Uuid::from_u64_pair(0xc0c0_0000 + t as u64, (round << 32) + i),
+        w.people[k],
+        at,
+        CommandBody::CheckIn {
+            key_result: w.krs[k],
+            value: 10.0 + (i % 800) as f64 / 10.0,
+            confidence: (i % 11) as u8,
+            note: String::new(),
+            effective_at: None,
+        },
+    )
+}
+
+/// Durable commands from one and from eight threads at once: the engine's group commit
+/// against SQLite with `synchronous=FULL` under the same threads (one connection each,
+/// each command its own `IMMEDIATE` transaction on a stream of its thread).
+fn append_concurrent(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = configure(c, "append_concurrent");
+    let options = EngineOptions {
+        durability: Durability::Sync,
+        snapshot_every: 0,
+        ..EngineOptions::default()
+    };
+    {
+        quiet_disk();
+        let engine = Engine::open_with(dir.path().join("engine"), options.clone()).unwrap();
+        let w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let round = std::sync::atomic::AtomicU64::new(0);
+        for threads in [1, WRITERS] {
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(
+                format!("okr_engine_execute_sled_sync_{threads}_threads"),
+                |b| {
+                    b.iter_custom(|iters| {
+                        let r = round.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        time_threads(threads, iters, |t, i| {
+                            engine.execute(&writer_check_in(&w, t, r, i)).unwrap();
+                        })
+                    })
+                },
+            );
+        }
+    }
+    let template = template_event();
+    {
+        quiet_disk();
+        let path = dir.path().join("peer.sqlite");
+        drop(Sqlite::open(&path));
+        for threads in [1, WRITERS] {
+            let feeds: Vec<std::sync::Mutex<(Sqlite, Feed)>> = (0..threads)
+                .map(|t| {
+                    let db = Sqlite::open(&path);
+                    db.conn.busy_timeout(Duration::from_secs(60)).unwrap();
+                    let feed = Feed::for_writer(template.clone(), (threads * 100 + t) as u64);
+                    std::sync::Mutex::new((db, feed))
+                })
+                .collect();
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(format!("sqlite_wal_full_append_{threads}_threads"), |b| {
+                b.iter_custom(|iters| {
+                    time_threads(threads, iters, |t, _| {
+                        let mut guard = feeds[t].lock().unwrap();
+                        let (db, feed) = &mut *guard;
+                        let request = feed.next_request();
+                        let payload = feed.payload.clone();
+                        let out = db.append(&[(&request, payload)]);
+                        assert!(matches!(out[0], SqliteAppend::Appended), "{out:?}");
+                    })
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 /// A check-in event as the engine records it.
 fn template_event() -> RecordedEvent {
     let log = recorded_log(1);
@@ -528,6 +693,14 @@ impl Feed {
             version: 0,
             next: 0,
         }
+    }
+
+    /// A feed of its own for writer `n` of several: its own stream and command ids.
+    fn for_writer(template: RecordedEvent, n: u64) -> Self {
+        let mut feed = Feed::new(template);
+        feed.stream = StreamId::Cycle(CycleId::from_u128(0xc0c0_0000 + u128::from(n)));
+        feed.next = n << 40;
+        feed
     }
 
     fn next_request(&mut self) -> AppendRequest {
@@ -583,6 +756,35 @@ fn append_batch_1000(c: &mut Criterion) {
             )
         });
     }
+    if let Some(url) = postgres_url("append_batch_1000") {
+        quiet_disk();
+        let engine = postgres_engine(&url);
+        let mut w = Workload::new();
+        engine.execute_batch(&w.setup).unwrap();
+        let mut i = 0u64;
+        g.bench_function("okr_engine_execute_batch_postgres", |b| {
+            b.iter_batched(
+                || {
+                    let batch: Vec<Command> = (i..i + 1000).map(|n| w.check_in(n)).collect();
+                    i += 1000;
+                    batch
+                },
+                |batch: Vec<Command>| engine.execute_batch(&batch).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    if let Some(url) = postgres_url("append_batch_1000_store") {
+        let store = okr_store::PostgresStore::open(&url, Default::default()).unwrap();
+        let mut feed = Feed::new(template_event());
+        g.bench_function("okr_postgres_store_append_batch", |b| {
+            b.iter_batched(
+                || (0..1000).map(|_| feed.next_request()).collect::<Vec<_>>(),
+                |batch| store.append_batch(batch).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     let template = template_event();
     {
         quiet_disk();
@@ -629,6 +831,8 @@ struct BigLog {
     /// A copy of `sled` that never gets a snapshot.
     sled_without_snapshot: std::path::PathBuf,
     sqlite: std::path::PathBuf,
+    /// The same log in an organisation of the benchmark's PostgreSQL server, if there is one.
+    postgres: Option<String>,
     events: u64,
     state: State,
 }
@@ -666,6 +870,12 @@ fn big_log() -> BigLog {
             .pragma_update(None, "wal_checkpoint", "TRUNCATE")
             .unwrap();
     }
+    let postgres = postgres_url("replay").inspect(|url| {
+        let store = okr_store::PostgresStore::open(url, Default::default()).unwrap();
+        for chunk in requests(&log).chunks(5000) {
+            store.append_batch(chunk.to_vec()).unwrap();
+        }
+    });
     let sled_without_snapshot = dir.path().join("sled-without-snapshot");
     copy_dir(&sled, &sled_without_snapshot);
     let events = log.len() as u64;
@@ -710,6 +920,7 @@ fn big_log() -> BigLog {
         sled,
         sled_without_snapshot,
         sqlite,
+        postgres,
         events,
         state,
     }
@@ -775,6 +986,19 @@ fn replay_and_open(c: &mut Criterion) {
                 })
             })
         });
+        if let Some(url) = &big.postgres {
+            // The same replay, the events read from PostgreSQL (no snapshot is stored there).
+            g.bench_function("okr_engine_open_replay_into_state_postgres", |b| {
+                b.iter_custom(|iters| {
+                    time_opens(iters, || {
+                        let engine = postgres_engine(url);
+                        assert_eq!(engine.stats().replayed_on_open, big.events);
+                        assert_eq!(engine.read(|s| s.org_version), big.state.org_version);
+                        engine
+                    })
+                })
+            });
+        }
         let db = Sqlite::open(&big.sqlite);
         g.bench_function("sqlite_replay_into_state", |b| {
             b.iter(|| {
@@ -817,5 +1041,118 @@ fn replay_and_open(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, append_durable, append_batch_1000, replay_and_open);
-criterion_main!(benches);
+/// Set in the environment of a writer process of `postgres_writer_processes`.
+const WRITER: &str = "OKR_BENCH_POSTGRES_WRITER";
+/// Commands each writer executes per measured round.
+const WRITER_COMMANDS: u64 = 20;
+
+/// A writer process: opens an engine on the URL in `WRITER`, says `ready`, and for each
+/// `go` line on standard input executes `WRITER_COMMANDS` check-ins on its own key result,
+/// then says `done`. Ends with standard input.
+fn writer_process() {
+    use std::io::{BufRead, Write};
+    let url = std::env::var(WRITER).unwrap();
+    let index: u64 = std::env::var("OKR_BENCH_WRITER_INDEX")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let engine = postgres_engine(&url);
+    let mut w = Workload::new();
+    w.next = u128::from(index + 1) << 40;
+    let krs = w.krs.len() as u64;
+    let mut n = 0u64;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
+    for line in std::io::stdin().lock().lines() {
+        if line.unwrap() != "go" {
+            break;
+        }
+        for _ in 0..WRITER_COMMANDS {
+            // Writer `index` checks in on key result `index`, one second later each time.
+            engine.execute(&w.check_in(n * krs + index)).unwrap();
+            n += 1;
+        }
+        writeln!(out, "done").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// Commands per second on one PostgreSQL organisation with 1, 4 and 8 writer processes,
+/// each with its own engine. A measured round sends every writer `go` and waits until all
+/// said `done`; starting the processes and opening their engines is outside the measurement.
+fn postgres_writer_processes(c: &mut Criterion) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command as Process, Stdio};
+    let Some(url) = postgres_url("writer_processes") else {
+        return;
+    };
+    let setup = postgres_engine(&url);
+    setup.execute_batch(&Workload::new().setup).unwrap();
+    drop(setup);
+    let mut g = configure(c, "postgres_writer_processes");
+    for writers in [1u64, 4, 8] {
+        g.throughput(Throughput::Elements(writers * WRITER_COMMANDS));
+        let mut children: Vec<_> = (0..writers)
+            .map(|p| {
+                Process::new(std::env::current_exe().unwrap())
+                    .env(WRITER, &url)
+                    .env("OKR_BENCH_WRITER_INDEX", p.to_string())
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut pipes: Vec<_> = children
+            .iter_mut()
+            .map(|c| {
+                let stdin = c.stdin.take().unwrap();
+                let mut stdout = BufReader::new(c.stdout.take().unwrap()).lines();
+                assert_eq!(stdout.next().unwrap().unwrap(), "ready");
+                (stdin, stdout)
+            })
+            .collect();
+        g.bench_function(
+            format!("okr_engine_execute_postgres_{writers}_processes"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        for (stdin, _) in &mut pipes {
+                            writeln!(stdin, "go").unwrap();
+                            stdin.flush().unwrap();
+                        }
+                        for (_, stdout) in &mut pipes {
+                            assert_eq!(stdout.next().unwrap().unwrap(), "done");
+                        }
+                    }
+                    started.elapsed()
+                })
+            },
+        );
+        drop(pipes);
+        for mut child in children {
+            child.wait().unwrap();
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    append_durable,
+    append_concurrent,
+    append_batch_1000,
+    replay_and_open,
+    postgres_writer_processes
+);
+
+fn main() {
+    if std::env::var_os(WRITER).is_some() {
+        writer_process();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

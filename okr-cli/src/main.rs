@@ -99,6 +99,19 @@ enum Cmd {
         #[arg(long)]
         lints: bool,
     },
+    /// Serve the store over HTTP/JSON (the C ABI's messages, bearer tokens from the
+    /// configuration file) until SIGINT or SIGTERM. Put TLS in a reverse proxy in front.
+    Serve {
+        /// The configuration file (TOML: listen, store, organisation, limits, tokens).
+        #[arg(long, required_unless_present = "hash_token")]
+        config: Option<PathBuf>,
+        /// Listen here instead of the configuration's `listen` (port 0: a free port).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Read a token from standard input and print its SHA-256 for the configuration.
+        #[arg(long)]
+        hash_token: bool,
+    },
     /// Write the event log as JSON Lines.
     Export {
         /// The file (`-` for standard output).
@@ -256,6 +269,11 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::Serve {
+            config,
+            listen,
+            hash_token,
+        } => serve(config.as_deref(), listen, hash_token),
         Cmd::Export { file } => export(path, &file),
         Cmd::Import { file, rechain } => import(path, &file, rechain),
         Cmd::Verify { format } => verify(path, format),
@@ -388,77 +406,94 @@ fn demo(path: &Path, force: bool) -> CliResult {
     Ok(())
 }
 
+/// At most this many commands of `okr apply` are decided before their append is written and
+/// synced; fewer when the input has no more lines ready.
+const APPLY_GROUP: usize = 4096;
+
+/// What `okr apply` says about one line, in line order.
+enum ApplyLine {
+    /// The line's command, by its index in the group.
+    Command(usize, usize),
+    /// A message about a line that was not a command, already final.
+    Note(String),
+}
+
+/// Counts of an `okr apply` run.
+#[derive(Default)]
+struct ApplyTally {
+    ok: u64,
+    refused: u64,
+    lints: u64,
+}
+
 fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
-    let reader: Box<dyn BufRead> = if file == Path::new("-") {
-        Box::new(BufReader::new(std::io::stdin()))
+    let input: Box<dyn std::io::Read> = if file == Path::new("-") {
+        Box::new(std::io::stdin())
     } else {
-        Box::new(BufReader::new(
-            std::fs::File::open(file).map_err(|e| CliError::read(file, e))?,
-        ))
+        Box::new(std::fs::File::open(file).map_err(|e| CliError::read(file, e))?)
     };
+    let mut reader = BufReader::with_capacity(1 << 20, input);
     let engine = open_or_create(path)?;
-    let (mut ok, mut refused, mut lints) = (0u64, 0u64, 0u64);
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let n = i + 1;
-        let bytes = line.map_err(|e| CliError::read(file, e))?;
+    let mut tally = ApplyTally::default();
+    let (mut lines, mut commands): (Vec<ApplyLine>, Vec<Command>) = (Vec::new(), Vec::new());
+    let mut bytes = Vec::new();
+    let mut n = 0usize;
+    loop {
+        bytes.clear();
+        let read = reader
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| CliError::read(file, e))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
         // A UTF-8 byte-order mark (as some Windows editors write) opens the first line only.
-        let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        let line = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(rest) if n == 1 => rest,
             _ => &bytes[..],
         };
-        let line = match std::str::from_utf8(bytes) {
-            Ok(line) => line,
-            Err(e) => {
-                eprintln!(
-                    "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
-                    file.display(),
-                    e.valid_up_to() + 1
-                );
-                refused += 1;
-                continue;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        // The same strict parsing as the C ABI and `okr serve`: full field paths inside
-        // the body, repeated keys and over-long texts refused, `version` 1 or absent.
-        let command: Command = match okr_wire::parse::command(line.as_bytes(), "the line") {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{}:{n}: {e}", file.display());
-                refused += 1;
-                continue;
-            }
-        };
-        match engine.execute(&command) {
-            Ok(outcome) => {
-                ok += 1;
-                lints += outcome.lints.len() as u64;
-                for l in outcome.lints.iter().filter(|_| show_lints) {
-                    eprintln!(
-                        "{}:{n}: lint {}: {}",
-                        file.display(),
-                        l.code.code(),
-                        l.message_en
-                    );
+        match std::str::from_utf8(line) {
+            Err(e) => lines.push(ApplyLine::Note(format!(
+                "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
+                file.display(),
+                e.valid_up_to() + 1
+            ))),
+            Ok(line) if line.trim().is_empty() => {}
+            // The same strict parsing as the C ABI and `okr serve`: full field paths inside
+            // the body, repeated keys and over-long texts refused, `version` 1 or absent.
+            Ok(line) => match okr_wire::parse::command(line.as_bytes(), "the line") {
+                Ok(command) => {
+                    lines.push(ApplyLine::Command(n, commands.len()));
+                    commands.push(command);
                 }
-            }
-            Err(okr_store::EngineError::Rejected(r)) => {
-                eprintln!("{}:{n}: refused: {r}", file.display());
-                refused += 1;
-            }
-            Err(okr_store::EngineError::CommandConflict { command_id, .. }) => {
-                eprintln!(
-                    "{}:{n}: refused: command id {command_id} was already used for another \
-                     command (another actor or body); give this command a new id",
-                    file.display()
-                );
-                refused += 1;
-            }
-            Err(e) => return Err(CliError::engine(&format!("{}:{n}", file.display()), e)),
+                Err(e) => lines.push(ApplyLine::Note(format!("{}:{n}: {e}", file.display()))),
+            },
+        }
+        // Decide and write what was read as soon as no more input is waiting, so that a
+        // slow producer on stdin gets each answer when its line is in.
+        if commands.len() >= APPLY_GROUP || reader.buffer().is_empty() {
+            apply_group(
+                &engine,
+                file,
+                show_lints,
+                &mut lines,
+                &mut commands,
+                &mut tally,
+            )?;
         }
     }
+    apply_group(
+        &engine,
+        file,
+        show_lints,
+        &mut lines,
+        &mut commands,
+        &mut tally,
+    )?;
+    let ApplyTally { ok, refused, lints } = tally;
     outln!(
         "{}, {refused} refused, {}",
         count(ok, "command applied", "commands applied"),
@@ -472,6 +507,112 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
         )));
     }
     Ok(())
+}
+
+/// Executes the commands of a group of lines, each on its own, the accepted ones written as
+/// one durable append ([`okr_store::Engine::execute_each`]), and then reports every line in
+/// order: nothing is reported as applied before it is on disk.
+fn apply_group(
+    engine: &okr_store::Engine,
+    file: &Path,
+    show_lints: bool,
+    lines: &mut Vec<ApplyLine>,
+    commands: &mut Vec<Command>,
+    tally: &mut ApplyTally,
+) -> CliResult {
+    let outcomes = if commands.is_empty() {
+        Vec::new()
+    } else {
+        engine.execute_each(commands).map_err(|e| {
+            let numbers: Vec<usize> = lines
+                .iter()
+                .filter_map(|l| match l {
+                    ApplyLine::Command(n, _) => Some(*n),
+                    ApplyLine::Note(_) => None,
+                })
+                .collect();
+            let (first, last) = (numbers.first(), numbers.last());
+            let at = match (first, last) {
+                (Some(a), Some(b)) if a != b => format!("{}:{a}-{b}", file.display()),
+                (Some(a), _) => format!("{}:{a}", file.display()),
+                _ => file.display().to_string(),
+            };
+            CliError::engine(&at, e)
+        })?
+    };
+    for line in lines.drain(..) {
+        match line {
+            ApplyLine::Note(message) => {
+                eprintln!("{message}");
+                tally.refused += 1;
+            }
+            ApplyLine::Command(n, index) => match &outcomes[index] {
+                Ok(outcome) => {
+                    tally.ok += 1;
+                    tally.lints += outcome.lints.len() as u64;
+                    for l in outcome.lints.iter().filter(|_| show_lints) {
+                        eprintln!(
+                            "{}:{n}: lint {}: {}",
+                            file.display(),
+                            l.code.code(),
+                            l.message_en
+                        );
+                    }
+                }
+                Err(r) => {
+                    eprintln!("{}:{n}: refused: {r}", file.display());
+                    tally.refused += 1;
+                }
+            },
+        }
+    }
+    commands.clear();
+    Ok(())
+}
+
+fn serve(
+    config: Option<&Path>,
+    listen: Option<std::net::SocketAddr>,
+    hash_token: bool,
+) -> CliResult {
+    if hash_token {
+        let mut token = String::new();
+        std::io::stdin()
+            .read_line(&mut token)
+            .map_err(|e| CliError::invalid(format!("reading the token: {e}")))?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CliError::invalid("no token on standard input"));
+        }
+        outln!("{}", okr_serve::hash_token(token));
+        return Ok(());
+    }
+    let Some(config_path) = config else {
+        return Err(CliError::invalid("--config: give the configuration file"));
+    };
+    let mut config =
+        okr_serve::Config::load(config_path).map_err(|e| CliError::invalid(e.to_string()))?;
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    let durability = match &config.durability {
+        Some(d) => okr_wire::parse::durability(d)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", config_path.display())))?,
+        None => okr_store::Durability::Sync,
+    };
+    // A path is read relative to the configuration file; a postgres:// URL as it is.
+    let store = if okr_store::is_postgres_url(&config.store) {
+        PathBuf::from(&config.store)
+    } else {
+        config_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&config.store)
+    };
+    let engine = store::open(&store, true, durability)?;
+    okr_serve::init_logging();
+    let engines = std::collections::HashMap::from([(config.organisation.clone(), engine)]);
+    okr_serve::run(&config, engines).map_err(|e| CliError::Storage(format!("okr serve: {e}")))
 }
 
 /// `n` and the noun in the singular or the plural, as English wants it.

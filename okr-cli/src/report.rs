@@ -129,6 +129,38 @@ pub fn text(r: &Report) -> String {
                     format!("({})", o.status)
                 },
             ));
+            if !o.contributions.is_empty() {
+                line(format!(
+                    "    aligned: {} contribute{}; with them {}{}",
+                    o.contributions.len(),
+                    if o.contributions.len() == 1 { "s" } else { "" },
+                    fmt(o.with_aligned_ppm),
+                    if o.aligned_rolled_in {
+                        " (rolled in by the policy)".to_owned()
+                    } else {
+                        format!(", own key results {}", fmt(o.own_ppm))
+                    },
+                ));
+                for x in &o.contributions {
+                    let weight = if x.contribution == 1 {
+                        String::new()
+                    } else {
+                        format!(" (weight {})", x.contribution)
+                    };
+                    line(format!(
+                        "      <- {} {}{weight}: {}",
+                        fmt(x.own_ppm),
+                        x.unit,
+                        x.title
+                    ));
+                }
+            }
+            for d in &o.depends_on {
+                line(format!("    depends on: {} ({})", d.title, d.unit));
+            }
+            for d in &o.needed_by {
+                line(format!("    needed by: {} ({})", d.title, d.unit));
+            }
             for k in &o.key_results {
                 let range = match k.kind.as_str() {
                     "increase" | "decrease" => {
@@ -163,6 +195,32 @@ pub fn text(r: &Report) -> String {
                     num(k.current.or(k.baseline)),
                 ));
             }
+        }
+    }
+    if !r.kpis.is_empty() {
+        line(String::new());
+        line("KPIs (health, never scored)".to_owned());
+        for k in &r.kpis {
+            let side = match k.bound {
+                okr_core::Bound::AtLeast => ">=",
+                okr_core::Bound::AtMost => "<=",
+            };
+            let warning = k
+                .warning
+                .map(|w| format!(", warning {}", num(Some(w))))
+                .unwrap_or_default();
+            line(format!(
+                "  {:<9} {}: {}",
+                k.health.to_string(),
+                k.unit,
+                k.name
+            ));
+            line(format!(
+                "            now {}, healthy {side} {} {}{warning}",
+                num(k.latest),
+                num(Some(k.threshold)),
+                k.unit_of_measure
+            ));
         }
     }
     out

@@ -3,7 +3,7 @@
 use crate::error::{CliError, CliResult};
 use chrono::{DateTime, NaiveTime, Utc};
 use okr_core::{Cycle, CycleId, State};
-use okr_store::{AsOf, Engine, EngineOptions};
+use okr_store::{AsOf, Durability, Engine, EngineOptions};
 use std::path::Path;
 
 /// How a store is named in messages: its path, or its URL without the password.
@@ -17,6 +17,30 @@ pub fn shown(path: &Path) -> String {
 /// The URL when `--store` names a PostgreSQL store (`postgres://…`), `None` for a path.
 pub fn postgres_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|s| okr_store::is_postgres_url(s))
+}
+
+/// Opens the store at `path` (a directory or a `postgres://…` URL): every command (`okr
+/// serve` included) opens its store here. Without `create`, a missing store is invalid input
+/// (exit 1), not a storage failure; for PostgreSQL the database must then hold okr's tables
+/// and the organisation's store (with `create`: the tables and the store, never the
+/// database).
+pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engine> {
+    if !create && postgres_url(path).is_none() && !path.exists() {
+        return Err(CliError::invalid(format!(
+            "{}: no store here; create one with `okr init` or `okr demo`",
+            path.display()
+        )));
+    }
+    Engine::open_with(
+        path,
+        EngineOptions {
+            create_if_missing: create,
+            durability,
+            lock_wait: lock_wait(),
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(|e| CliError::engine(&shown(path), e))
 }
 
 /// How long an open waits for another process holding the store (`--wait`).
@@ -55,36 +79,13 @@ pub fn open_read_only(path: &Path) -> CliResult<Engine> {
 }
 
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
-/// For PostgreSQL, the database must hold okr's tables and the organisation's store.
 pub fn open_existing(path: &Path) -> CliResult<Engine> {
-    if postgres_url(path).is_none() && !path.exists() {
-        return Err(CliError::invalid(format!(
-            "{}: no store here; create one with `okr init` or `okr demo`",
-            path.display()
-        )));
-    }
-    Engine::open_with(
-        path,
-        EngineOptions {
-            create_if_missing: false,
-            lock_wait: lock_wait(),
-            ..EngineOptions::default()
-        },
-    )
-    .map_err(|e| CliError::engine(&shown(path), e))
+    open(path, false, Durability::Sync)
 }
 
-/// Opens a store, creating it when missing (for PostgreSQL: the tables and the
-/// organisation's store, never the database).
+/// Opens a store, creating it when missing.
 pub fn open_or_create(path: &Path) -> CliResult<Engine> {
-    Engine::open_with(
-        path,
-        EngineOptions {
-            lock_wait: lock_wait(),
-            ..EngineOptions::default()
-        },
-    )
-    .map_err(|e| CliError::engine(&shown(path), e))
+    open(path, true, Durability::Sync)
 }
 
 /// Parses `--as-of`: a global position (a whole number) or an RFC 3339 timestamp.

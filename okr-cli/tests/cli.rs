@@ -845,6 +845,44 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     }
 }
 
+#[test]
+fn the_report_shows_aligned_contributions_beside_an_objective_scored_on_its_own() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let text = ok(d, &["report", "--cycle", "2026-Q2"]);
+    let aligned = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("aligned:"))
+        .unwrap_or_else(|| panic!("an aligned line:\n{text}"));
+    assert!(
+        aligned.contains("7 contribute; with them 0.85, own key results 0.92"),
+        "{aligned}"
+    );
+    assert!(
+        text.contains("<- 0.95 Biebertal: Antragstellende erhalten Wohngeld"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2026-Q2", "--format", "json"],
+    ))
+    .unwrap();
+    let fed = &json["units"][0]["objectives"][0];
+    assert_eq!(fed["aligned_rolled_in"], false);
+    assert_eq!(
+        fed["progress_ppm"], fed["own_ppm"],
+        "scored on its own key results"
+    );
+    assert_eq!(fed["contributions"].as_array().map(Vec::len), Some(7));
+    assert_ne!(fed["with_aligned_ppm"], fed["own_ppm"]);
+    // A what-if under the explicit roll-up counts the contributions.
+    let what_if = ok(
+        d,
+        &["rescore", "--cycle", "2026-Q2", "--policy", "with-children"],
+    );
+    assert!(what_if.contains("with-children"), "{what_if}");
+}
+
 /// The tests' PostgreSQL server (`OKR_TEST_POSTGRES_URL`, see `.ci/postgres.sh`): `None`
 /// with a note outside CI, a failure in CI.
 fn postgres_url() -> Option<String> {
@@ -1029,13 +1067,49 @@ fn a_command_id_reused_for_another_command_is_a_refused_line() {
     let r = okr(d, &["apply", "c.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("c.jsonl:3: refused: command id 00000000-0000-0000-0000-0000000000c1 was already used for another command"),
+        r.stderr
+            .contains("command id 00000000-0000-0000-0000-0000000000c1")
+            && r.stderr.contains("was already used for another command"),
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn the_report_lists_the_units_kpis_with_their_health_apart_from_the_objectives() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = |n: u32| format!("00000000-0000-0000-0000-{n:012}");
+    let line = |n: u32, body: String| {
+        format!(
+            "{{\"envelope\":{{\"command_id\":\"{}\",\"actor\":\"{}\",\"at\":\"2025-01-06T09:00:00Z\"}},\"body\":{body}}}",
+            id(2000 + n),
+            id(1)
+        )
+    };
+    let lines = [
+        line(1, format!("{{\"type\":\"define_unit\",\"unit\":\"{}\",\"name\":\"Bürgeramt\",\"kind\":\"organisation\"}}", id(10))),
+        line(2, format!("{{\"type\":\"register_person\",\"person\":\"{}\",\"name\":\"Alex\"}}", id(1))),
+        line(3, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"lead\"}}", id(10), id(1))),
+        line(4, format!("{{\"type\":\"define_kpi\",\"kpi\":\"{}\",\"unit\":\"{}\",\"name\":\"Verfügbarkeit des Bürgerportals\",\"unit_of_measure\":\"%\",\"bound\":\"at_least\",\"threshold\":99.5,\"warning\":98.0}}", id(50), id(10))),
+        line(5, format!("{{\"type\":\"record_kpi\",\"kpi\":\"{}\",\"value\":98.7}}", id(50))),
+        line(6, format!("{{\"type\":\"grant_membership\",\"unit\":\"{}\",\"person\":\"{}\",\"role\":\"okr_master\"}}", id(10), id(1))),
+        line(7, format!("{{\"type\":\"plan_cycle\",\"cycle\":\"{}\",\"name\":\"2025-Q1\",\"kind\":\"regular\",\"start\":\"2025-01-06\",\"end\":\"2025-03-28\",\"check_in_weekday\":\"Mon\"}}", id(20))),
+        line(8, format!("{{\"type\":\"draft_objective\",\"cycle\":\"{}\",\"objective\":\"{}\",\"unit\":\"{}\",\"title\":\"Bürgerinnen erledigen Anliegen online\",\"kind\":\"committed\"}}", id(20), id(30), id(10))),
+    ];
+    let file = d.join("cmds.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ok(d, &["apply", file.to_str().unwrap()]);
+    let text = ok(d, &["report", "--cycle", "2025-Q1"]);
+    assert!(text.contains("KPIs (health, never scored)"), "{text}");
     assert!(
-        r.stdout.contains("2 commands applied, 1 refused"),
-        "{}",
-        r.stdout
+        text.contains("warning   Bürgeramt: Verfügbarkeit des Bürgerportals\n            now 98.7, healthy >= 99.5 %, warning 98\n"),
+        "{text}"
     );
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2025-Q1", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(json["kpis"][0]["health"], "warning");
 }

@@ -1,7 +1,7 @@
 //! Commands: what a caller asks the engine to do.
 
 use crate::ids::{
-    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, PersonId,
+    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, KpiId, ObjectiveId, PersonId,
     RetroActionId, RetroItemId, UnitId,
 };
 use crate::key_result::{KeyResultPatch, KrKind};
@@ -139,6 +139,35 @@ pub enum CommandBody {
         /// The role.
         role: Role,
     },
+    /// Define a unit's KPI (Kennzahl: a health metric or service level), kept apart from
+    /// OKRs: a threshold, an optional warning level, readings, a health status, no score.
+    DefineKpi {
+        /// New KPI's id.
+        kpi: KpiId,
+        /// The unit it belongs to.
+        unit: UnitId,
+        /// What it measures.
+        name: String,
+        /// Unit of measure, e.g. `%` or `Tage`.
+        unit_of_measure: String,
+        /// Which side of the threshold is healthy.
+        bound: crate::key_result::Bound,
+        /// The threshold.
+        threshold: f64,
+        /// The warning level on the wrong side of the threshold, if any.
+        #[serde(default)]
+        warning: Option<f64>,
+    },
+    /// Record a reading of a KPI (its check-in).
+    RecordKpi {
+        /// The KPI.
+        kpi: KpiId,
+        /// The value.
+        value: f64,
+        /// When the value was true; the envelope's time when absent.
+        #[serde(default)]
+        effective_at: Option<DateTime<Utc>>,
+    },
     // --- cycles ---
     /// Plan a cycle; it starts in Planning.
     PlanCycle {
@@ -265,6 +294,14 @@ pub enum CommandBody {
         patch: ObjectivePatch,
         /// Why.
         reason: String,
+    },
+    /// Link a key result to a KPI of its objective's unit or a unit above it: the key
+    /// result sets out to move that Kennzahl. Relinking replaces the link.
+    LinkKpi {
+        /// The key result.
+        key_result: KeyResultId,
+        /// The KPI.
+        kpi: KpiId,
     },
     /// A steering committee approves a cross-unit objective while Planning: one of a unit
     /// with units below it, or one that objectives of other units are aligned to or depend
@@ -501,6 +538,8 @@ impl CommandBody {
             CommandBody::RegisterPerson { .. } => CommandKind::RegisterPerson,
             CommandBody::GrantMembership { .. } => CommandKind::GrantMembership,
             CommandBody::RevokeMembership { .. } => CommandKind::RevokeMembership,
+            CommandBody::DefineKpi { .. } => CommandKind::DefineKpi,
+            CommandBody::RecordKpi { .. } => CommandKind::RecordKpi,
             CommandBody::PlanCycle { .. } => CommandKind::PlanCycle,
             CommandBody::SetPolicy { .. } => CommandKind::SetPolicy,
             CommandBody::StartCycle { .. } => CommandKind::StartCycle,
@@ -515,6 +554,7 @@ impl CommandBody {
             CommandBody::CommitObjective { .. } => CommandKind::CommitObjective,
             CommandBody::DropObjective { .. } => CommandKind::DropObjective,
             CommandBody::AmendObjective { .. } => CommandKind::AmendObjective,
+            CommandBody::LinkKpi { .. } => CommandKind::LinkKpi,
             CommandBody::ApproveObjective { .. } => CommandKind::ApproveObjective,
             CommandBody::LinkDependency { .. } => CommandKind::LinkDependency,
             CommandBody::UnlinkDependency { .. } => CommandKind::UnlinkDependency,
@@ -559,6 +599,10 @@ pub enum CommandKind {
     GrantMembership,
     /// `revoke_membership`: see [`CommandBody::RevokeMembership`].
     RevokeMembership,
+    /// `define_kpi`: see [`CommandBody::DefineKpi`].
+    DefineKpi,
+    /// `record_kpi`: see [`CommandBody::RecordKpi`].
+    RecordKpi,
     /// `plan_cycle`: see [`CommandBody::PlanCycle`].
     PlanCycle,
     /// `set_policy`: see [`CommandBody::SetPolicy`].
@@ -587,6 +631,8 @@ pub enum CommandKind {
     DropObjective,
     /// `amend_objective`: see [`CommandBody::AmendObjective`].
     AmendObjective,
+    /// `link_kpi`: see [`CommandBody::LinkKpi`].
+    LinkKpi,
     /// `approve_objective`: see [`CommandBody::ApproveObjective`].
     ApproveObjective,
     /// `link_dependency`: see [`CommandBody::LinkDependency`].
@@ -633,7 +679,7 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every command, in the order [`CommandBody`] declares them.
-    pub const ALL: [CommandKind; 42] = [
+    pub const ALL: [CommandKind; 45] = [
         CommandKind::DefineUnit,
         CommandKind::RenameUnit,
         CommandKind::MoveUnit,
@@ -641,6 +687,8 @@ impl CommandKind {
         CommandKind::RegisterPerson,
         CommandKind::GrantMembership,
         CommandKind::RevokeMembership,
+        CommandKind::DefineKpi,
+        CommandKind::RecordKpi,
         CommandKind::PlanCycle,
         CommandKind::SetPolicy,
         CommandKind::StartCycle,
@@ -655,6 +703,7 @@ impl CommandKind {
         CommandKind::CommitObjective,
         CommandKind::DropObjective,
         CommandKind::AmendObjective,
+        CommandKind::LinkKpi,
         CommandKind::ApproveObjective,
         CommandKind::LinkDependency,
         CommandKind::UnlinkDependency,
@@ -688,6 +737,8 @@ impl CommandKind {
             CommandKind::RegisterPerson => "register_person",
             CommandKind::GrantMembership => "grant_membership",
             CommandKind::RevokeMembership => "revoke_membership",
+            CommandKind::DefineKpi => "define_kpi",
+            CommandKind::RecordKpi => "record_kpi",
             CommandKind::PlanCycle => "plan_cycle",
             CommandKind::SetPolicy => "set_policy",
             CommandKind::StartCycle => "start_cycle",
@@ -702,6 +753,7 @@ impl CommandKind {
             CommandKind::CommitObjective => "commit_objective",
             CommandKind::DropObjective => "drop_objective",
             CommandKind::AmendObjective => "amend_objective",
+            CommandKind::LinkKpi => "link_kpi",
             CommandKind::ApproveObjective => "approve_objective",
             CommandKind::LinkDependency => "link_dependency",
             CommandKind::UnlinkDependency => "unlink_dependency",

@@ -1,7 +1,7 @@
 //! Events: one per fact, in the past tense. Their JSON form is a public, versioned contract.
 
 use crate::ids::{
-    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, ObjectiveId, PersonId,
+    AgreementId, BlockerId, CycleId, InitiativeId, KeyResultId, KpiId, ObjectiveId, PersonId,
     RetroActionId, RetroItemId, StreamId, UnitId,
 };
 use crate::key_result::{KeyResultPatch, KrKind};
@@ -140,6 +140,32 @@ pub enum EventBody {
         /// The role.
         role: Role,
     },
+    /// A unit's KPI was defined.
+    KpiDefined {
+        /// The KPI.
+        kpi: KpiId,
+        /// Its unit.
+        unit: UnitId,
+        /// What it measures.
+        name: String,
+        /// Unit of measure.
+        unit_of_measure: String,
+        /// Which side of the threshold is healthy.
+        bound: crate::key_result::Bound,
+        /// The threshold.
+        threshold: f64,
+        /// The warning level, if any.
+        warning: Option<f64>,
+    },
+    /// A KPI reading was recorded.
+    KpiRecorded {
+        /// The KPI.
+        kpi: KpiId,
+        /// The value.
+        value: f64,
+        /// When it was true.
+        effective_at: DateTime<Utc>,
+    },
     /// A cycle was planned.
     CyclePlanned {
         /// The cycle.
@@ -263,6 +289,15 @@ pub enum EventBody {
         patch: ObjectivePatch,
         /// Why.
         reason: String,
+    },
+    /// A key result was linked to a KPI.
+    KeyResultLinkedToKpi {
+        /// The cycle.
+        cycle: CycleId,
+        /// The key result.
+        key_result: KeyResultId,
+        /// The KPI.
+        kpi: KpiId,
     },
     /// A steering committee approved a cross-unit objective.
     ObjectiveApproved {
@@ -617,6 +652,8 @@ impl EventBody {
             EventBody::PersonRegistered { .. } => "person_registered",
             EventBody::MembershipGranted { .. } => "membership_granted",
             EventBody::MembershipRevoked { .. } => "membership_revoked",
+            EventBody::KpiDefined { .. } => "kpi_defined",
+            EventBody::KpiRecorded { .. } => "kpi_recorded",
             EventBody::CyclePlanned { .. } => "cycle_planned",
             EventBody::PolicySet { .. } => "policy_set",
             EventBody::CycleStarted { .. } => "cycle_started",
@@ -631,6 +668,7 @@ impl EventBody {
             EventBody::ObjectiveCommitted { .. } => "objective_committed",
             EventBody::ObjectiveDropped { .. } => "objective_dropped",
             EventBody::ObjectiveAmended { .. } => "objective_amended",
+            EventBody::KeyResultLinkedToKpi { .. } => "key_result_linked_to_kpi",
             EventBody::ObjectiveApproved { .. } => "objective_approved",
             EventBody::DependencyLinked { .. } => "dependency_linked",
             EventBody::DependencyUnlinked { .. } => "dependency_unlinked",
@@ -671,7 +709,9 @@ impl EventBody {
             | UnitRetired { .. }
             | PersonRegistered { .. }
             | MembershipGranted { .. }
-            | MembershipRevoked { .. } => None,
+            | MembershipRevoked { .. }
+            | KpiDefined { .. }
+            | KpiRecorded { .. } => None,
             CyclePlanned { cycle, .. }
             | PolicySet { cycle, .. }
             | CycleStarted { cycle }
@@ -686,6 +726,7 @@ impl EventBody {
             | ObjectiveCommitted { cycle, .. }
             | ObjectiveDropped { cycle, .. }
             | ObjectiveAmended { cycle, .. }
+            | KeyResultLinkedToKpi { cycle, .. }
             | ObjectiveApproved { cycle, .. }
             | DependencyLinked { cycle, .. }
             | DependencyUnlinked { cycle, .. }

@@ -64,6 +64,8 @@ id_type!(
     RetroItemId,
     /// A retrospective action.
     RetroActionId,
+    /// A unit's Kennzahl (health metric or SLA), kept apart from OKRs.
+    KpiId,
 );
 
 /// The kinds of entity an id can name; used in rejections.
@@ -93,6 +95,8 @@ pub enum EntityKind {
     RetroAction,
     /// A membership (unit, person, role).
     Membership,
+    /// A [`KpiId`].
+    Kpi,
 }
 
 impl fmt::Display for EntityKind {
@@ -109,6 +113,7 @@ impl fmt::Display for EntityKind {
             EntityKind::RetroItem => "retro item",
             EntityKind::RetroAction => "retro action",
             EntityKind::Membership => "membership",
+            EntityKind::Kpi => "KPI",
         };
         f.write_str(s)
     }

@@ -162,6 +162,9 @@ pub struct KeyResult {
     pub check_ins: CheckIns,
     /// Whether it was removed in Planning (removed key results keep no weight).
     pub removed: bool,
+    /// The unit's KPI it refers to, if any (a KPI is never scored; the key result is).
+    #[serde(default)]
+    pub kpi: Option<crate::ids::KpiId>,
 }
 
 impl KeyResult {

@@ -59,6 +59,7 @@ pub mod event;
 mod id_map;
 pub mod ids;
 pub mod key_result;
+pub mod kpi;
 pub mod lint;
 pub mod objective;
 pub mod organisation;
@@ -83,6 +84,7 @@ pub use ids::*;
 pub use key_result::{
     Bound, CheckIn, CheckIns, KeyResult, KeyResultPatch, KrKind, LatestCheckIn, WeekSet,
 };
+pub use kpi::{Kpi, KpiHealth, KpiReading};
 pub use lint::{Lint, LintCode};
 pub use objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,

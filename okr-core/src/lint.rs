@@ -49,6 +49,10 @@ pub enum LintCode {
     /// An escalated blocker has waited longer than the policy's `steering_decision_days`
     /// for its committee's decision.
     EscalationOverdue,
+    /// A threshold key result reads like a service level („Verfügbarkeit mindestens
+    /// 99,5 %“, "tickets answered within 2 days"): keep it as a KPI of the unit
+    /// (`define_kpi`) and let the key result measure a change.
+    KeyResultReadsLikeSla,
 }
 
 impl LintCode {
@@ -65,6 +69,7 @@ impl LintCode {
             LintCode::CommittedObjectiveLowScore => "committed-objective-low-score",
             LintCode::KeyResultReadsLikeActivity => "key-result-reads-like-activity",
             LintCode::EscalationOverdue => "escalation-overdue",
+            LintCode::KeyResultReadsLikeSla => "key-result-reads-like-sla",
         }
     }
 }
@@ -188,7 +193,20 @@ fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<L
                 "Key Result \"{t}\" ist ein Meilenstein (erledigt oder nicht): das ist Output."
             ),
         )),
-        KrKind::Decrease { .. } | KrKind::Threshold { .. } => {}
+        KrKind::Threshold { .. } => {
+            if reads_like_sla(t) {
+                out.push(subject(
+                    LintCode::KeyResultReadsLikeSla,
+                    format!(
+                        "Key result \"{t}\" reads like a service level (SLA) to keep, not a change to reach; keep it as a KPI of the unit and measure a change instead, from X to Y."
+                    ),
+                    format!(
+                        "Key Result \"{t}\" klingt nach einem Service-Level (SLA), das zu halten ist, nicht nach einer Veränderung; führen Sie es als Kennzahl der Einheit und messen Sie stattdessen eine Veränderung, von X auf Y."
+                    ),
+                ));
+            }
+        }
+        KrKind::Decrease { .. } => {}
     }
     if !matches!(k.kind, KrKind::Milestone) {
         let a = outcome::assess(t);
@@ -216,6 +234,45 @@ fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<L
             ));
         }
     }
+}
+
+/// Words of service levels: availability, response and handling times, tickets.
+fn reads_like_sla(title: &str) -> bool {
+    const WORDS: [&str; 22] = [
+        "sla",
+        "service level",
+        "service-level",
+        "verfügbarkeit",
+        "verfügbar",
+        "erreichbarkeit",
+        "erreichbar",
+        "ausfallzeit",
+        "availability",
+        "available",
+        "uptime",
+        "downtime",
+        "reaktionszeit",
+        "antwortzeit",
+        "response time",
+        "servicezeit",
+        "ticket",
+        "innerhalb von",
+        "binnen",
+        "within",
+        "störungsbehebung",
+        "resolution time",
+    ];
+    let t = title.to_lowercase();
+    WORDS.iter().any(|w| {
+        t.match_indices(w).any(|(i, _)| {
+            // Whole words (or word starts): „Verfügbarkeit“, not „unverfügbar“ inside another.
+            i == 0
+                || !t[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+        })
+    })
 }
 
 fn score_lints(c: &Cycle, out: &mut Vec<Lint>) {

@@ -39,8 +39,11 @@ pub struct Policy {
     pub low_score_ppm: i64,
     /// Whether a unit's Lead may advance cycle phases besides an OkrMaster.
     pub leads_may_advance: bool,
-    /// How review scores are computed (versioned; the standard when absent in older logs).
-    #[serde(default)]
+    /// How progress and review scores are computed (versioned): whether aligned objectives
+    /// roll into the objectives they are aligned to, bounds and weighting. New cycles get
+    /// [`ScoringPolicy::STANDARD`] (own key results only); a log that records no scoring
+    /// policy replays with [`ScoringPolicy::unrecorded`], the roll-up it was written under.
+    #[serde(default = "ScoringPolicy::unrecorded")]
     pub scoring: ScoringPolicy,
     /// Whether a cross-unit objective (of a unit with units below it, or one that
     /// objectives of other units are aligned to or depend on) needs a steering committee's

@@ -70,6 +70,8 @@ pub enum Rule {
     DependencyOtherUnit,
     /// The dependency links stay acyclic.
     DependencyAcyclic,
+    /// A key result refers to a KPI of its objective's unit or of a unit above it.
+    KpiOfTheUnit,
 }
 
 impl Rule {
@@ -104,6 +106,7 @@ impl Rule {
             Rule::CrossUnitApproval => "cross-unit-approval",
             Rule::DependencyOtherUnit => "dependency-other-unit",
             Rule::DependencyAcyclic => "dependency-acyclic",
+            Rule::KpiOfTheUnit => "kpi-of-the-unit",
         }
     }
 }

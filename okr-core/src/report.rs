@@ -34,6 +34,36 @@ pub struct Report {
     pub scoring_policy: String,
     /// Units with committed or drafted objectives, in tree order.
     pub units: Vec<UnitReport>,
+    /// The units' KPIs (Kennzahlen) with their health, apart from the objectives: never
+    /// scored. In unit tree order, then by name.
+    #[serde(default)]
+    pub kpis: Vec<KpiReport>,
+}
+
+/// One KPI as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KpiReport {
+    /// Id.
+    pub id: crate::KpiId,
+    /// Its unit's name.
+    pub unit: String,
+    /// What it measures.
+    pub name: String,
+    /// `at_least` or `at_most`.
+    pub bound: crate::Bound,
+    /// The threshold.
+    pub threshold: f64,
+    /// The warning level, if any.
+    pub warning: Option<f64>,
+    /// Unit of measure.
+    pub unit_of_measure: String,
+    /// The latest reading, if any.
+    pub latest: Option<f64>,
+    /// Its health.
+    pub health: crate::KpiHealth,
+    /// Key results of this cycle that refer to it.
+    pub key_results: Vec<crate::KeyResultId>,
 }
 
 /// Which cycle.
@@ -106,6 +136,26 @@ pub struct ObjectiveReport {
     pub expected_score_ppm: i64,
     /// The objectives it contributes to.
     pub aligned_to: Vec<crate::ObjectiveId>,
+    /// Progress over its own key results only.
+    #[serde(default)]
+    pub own_ppm: Option<i64>,
+    /// Progress with the committed objectives aligned to it rolled in (what a roll-up
+    /// policy counts).
+    #[serde(default)]
+    pub with_aligned_ppm: Option<i64>,
+    /// Whether the cycle's policy rolls aligned objectives in (then `progress_ppm` is
+    /// `with_aligned_ppm`, else `own_ppm`).
+    #[serde(default)]
+    pub aligned_rolled_in: bool,
+    /// The committed objectives aligned to it, shown beside it.
+    #[serde(default)]
+    pub contributions: Vec<ContributionReport>,
+    /// Objectives of other units it depends on („hängt ab von“).
+    #[serde(default)]
+    pub depends_on: Vec<LinkReport>,
+    /// Objectives of other units that depend on it.
+    #[serde(default)]
+    pub needed_by: Vec<LinkReport>,
     /// The objective it continues, if carried over.
     pub carried_from: Option<crate::ObjectiveId>,
     /// The objective continuing it, if carried over.
@@ -168,6 +218,34 @@ fn kind_name(k: ObjectiveKind) -> String {
     .to_owned()
 }
 
+/// An objective aligned to another, with what it contributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ContributionReport {
+    /// The aligned objective.
+    pub objective: crate::ObjectiveId,
+    /// Its title.
+    pub title: String,
+    /// Its unit's name.
+    pub unit: String,
+    /// The link's contribution weight.
+    pub contribution: u32,
+    /// Its progress over its own key results.
+    pub own_ppm: Option<i64>,
+}
+
+/// An objective at the other end of a dependency link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LinkReport {
+    /// The objective.
+    pub objective: crate::ObjectiveId,
+    /// Its title.
+    pub title: String,
+    /// Its unit's name.
+    pub unit: String,
+}
+
 /// Builds the report of `cycle` as of `t` (clamped to the cycle's end).
 pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> {
     let c = state.cycles.get(&cycle)?;
@@ -179,6 +257,27 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
     );
     let scores = reviewed.then(|| rollup::scores(c));
     let unit_figures = roll.units();
+    let alignment = rollup::alignment(c);
+    let unit_name = |u: UnitId| {
+        state
+            .units
+            .get(&u)
+            .map(|x| x.name.to_string())
+            .unwrap_or_else(|| u.to_string())
+    };
+    let link = |id: &crate::ObjectiveId| LinkReport {
+        objective: *id,
+        title: c
+            .objectives
+            .get(id)
+            .map(|o| o.text.title.to_string())
+            .unwrap_or_default(),
+        unit: c
+            .objectives
+            .get(id)
+            .map(|o| unit_name(o.unit))
+            .unwrap_or_default(),
+    };
     // Units in tree order (depth-first from the roots, by name), those with objectives.
     let mut with_objectives: BTreeMap<UnitId, Vec<&crate::Objective>> = BTreeMap::new();
     for o in c.objectives.values() {
@@ -301,6 +400,29 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
                         .and_then(|s| s.objectives.get(&o.id).copied().flatten()),
                     expected_score_ppm: rollup::expected_score_ppm(o.kind),
                     aligned_to: o.aligned_to.keys().copied().collect(),
+                    own_ppm: alignment.get(&o.id).and_then(|a| a.own_ppm),
+                    with_aligned_ppm: alignment.get(&o.id).and_then(|a| a.with_aligned_ppm),
+                    aligned_rolled_in: c.policy.scoring.rolls_up_aligned(),
+                    contributions: alignment
+                        .get(&o.id)
+                        .map(|a| {
+                            a.contributions
+                                .iter()
+                                .map(|x| ContributionReport {
+                                    objective: x.objective,
+                                    title: link(&x.objective).title,
+                                    unit: unit_name(x.unit),
+                                    contribution: x.contribution,
+                                    own_ppm: x.own_ppm,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    depends_on: o.depends_on.iter().map(link).collect(),
+                    needed_by: alignment
+                        .get(&o.id)
+                        .map(|a| a.needed_by.iter().map(link).collect())
+                        .unwrap_or_default(),
                     carried_from: o.carried_from,
                     carried_to: o.carried_to,
                     key_results,
@@ -327,6 +449,39 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
             objectives,
         });
     }
+    let mut kpis: Vec<KpiReport> = state
+        .kpis
+        .values()
+        .map(|k| KpiReport {
+            id: k.id,
+            unit: unit_name(k.unit),
+            name: k.name.to_string(),
+            bound: k.bound,
+            threshold: k.threshold,
+            warning: k.warning,
+            unit_of_measure: k.unit_of_measure.to_string(),
+            latest: k.latest.as_ref().map(|r| r.value),
+            health: k.health(),
+            key_results: c
+                .key_results
+                .values()
+                .filter(|kr| !kr.removed && kr.kpi == Some(k.id))
+                .map(|kr| kr.id)
+                .collect(),
+        })
+        .collect();
+    let rank: BTreeMap<String, usize> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.name.clone(), i))
+        .collect();
+    kpis.sort_by(|a, b| {
+        (rank.get(&a.unit).unwrap_or(&usize::MAX), &a.unit, &a.name).cmp(&(
+            rank.get(&b.unit).unwrap_or(&usize::MAX),
+            &b.unit,
+            &b.name,
+        ))
+    });
     Some(Report {
         report_version: REPORT_VERSION,
         cycle: CycleInfo {
@@ -347,6 +502,7 @@ pub fn build(state: &State, cycle: CycleId, t: DateTime<Utc>) -> Option<Report> 
         score_ppm: scores.as_ref().and_then(|s| s.cycle),
         scoring_policy: c.policy.scoring.to_string(),
         units,
+        kpis,
     })
 }
 

@@ -43,6 +43,8 @@ pub enum ScoreWeighting {
 /// let p = ScoringPolicy::default();
 /// assert_eq!(p, ScoringPolicy::STANDARD);
 /// assert_eq!(p.version, 1);
+/// assert!(!p.rolls_up_aligned(), "alignment is for transparency by default");
+/// assert!(ScoringPolicy::parse("with-children").unwrap().rolls_up_aligned());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -58,14 +60,37 @@ pub struct ScoringPolicy {
 }
 
 impl ScoringPolicy {
-    /// The standard: version 1, scores clamped to 0..=1, an objective's score including the
-    /// objectives aligned to it, weighted by key result weight and alignment contribution.
+    /// The standard: version 1, scores clamped to 0..=1, an objective's progress and score
+    /// its own key results only, weighted by key result weight. Alignment is for
+    /// transparency: what aligned objectives contribute is shown beside an objective
+    /// ([`crate::rollup::alignment`]), and rolled into it only under a policy that says
+    /// `with-children`.
     pub const STANDARD: ScoringPolicy = ScoringPolicy {
         version: 1,
         bounds: ScoreBounds::Clamped,
-        scope: ScoreScope::WithChildren,
+        scope: ScoreScope::KeyResultsOnly,
         weighting: ScoreWeighting::Weighted,
     };
+
+    /// The explicit policy that rolls aligned objectives in: like [`Self::STANDARD`], but an
+    /// objective's progress and score include its committed aligned children, weighted by
+    /// their contribution.
+    pub const ROLL_UP_ALIGNED: ScoringPolicy = ScoringPolicy {
+        scope: ScoreScope::WithChildren,
+        ..ScoringPolicy::STANDARD
+    };
+
+    /// The policy of a cycle whose log records none (logs written before cycles recorded
+    /// their scoring policy): those cycles rolled aligned objectives in, and replaying them
+    /// keeps their figures, so this is [`Self::ROLL_UP_ALIGNED`].
+    pub fn unrecorded() -> Self {
+        Self::ROLL_UP_ALIGNED
+    }
+
+    /// Whether an objective's progress and score include the objectives aligned to it.
+    pub fn rolls_up_aligned(&self) -> bool {
+        self.scope == ScoreScope::WithChildren
+    }
 
     /// The weight a part counts with under this policy.
     pub fn weight(&self, w: u32) -> u64 {

@@ -2,8 +2,11 @@
 
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
-use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId, PersonId, StreamId, UnitId};
+use crate::ids::{
+    CycleId, EntityKind, KeyResultId, KpiId, ObjectiveId, PersonId, StreamId, UnitId,
+};
 use crate::key_result::{CheckIn, CheckIns, KeyResult, KeyResultPatch};
+use crate::kpi::{Kpi, KpiReading};
 use crate::objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
@@ -35,6 +38,9 @@ pub struct State {
     pub org_version: u64,
     /// Cycles by id.
     pub cycles: BTreeMap<CycleId, Cycle>,
+    /// The units' KPIs (Kennzahlen) by id: organisation facts, apart from the cycles.
+    #[serde(default)]
+    pub kpis: BTreeMap<KpiId, Kpi>,
     /// Which kind of entity, in which cycle, every agreement, blocker, initiative and retro
     /// id names. Objectives and key results are found through the cycles' maps instead,
     /// which already hash them by id: a cycle has many of them and an organisation few
@@ -89,6 +95,9 @@ impl State {
         }
         if self.people.contains_key(&PersonId(id)) {
             return Some((EntityKind::Person, None));
+        }
+        if self.kpis.contains_key(&KpiId(id)) {
+            return Some((EntityKind::Kpi, None));
         }
         if self.cycles.contains_key(&CycleId(id)) {
             return Some((EntityKind::Cycle, None));
@@ -368,6 +377,58 @@ impl State {
                     push_exact(&mut o.amendments, reason.as_str().into());
                 }
             }
+            EventBody::KpiDefined {
+                kpi,
+                unit,
+                name,
+                unit_of_measure,
+                bound,
+                threshold,
+                warning,
+            } => {
+                self.kpis.insert(
+                    *kpi,
+                    Kpi {
+                        id: *kpi,
+                        unit: *unit,
+                        name: name.as_str().into(),
+                        unit_of_measure: unit_of_measure.as_str().into(),
+                        bound: *bound,
+                        threshold: *threshold,
+                        warning: *warning,
+                        latest: None,
+                        readings: 0,
+                    },
+                );
+            }
+            EventBody::KpiRecorded {
+                kpi,
+                value,
+                effective_at,
+            } => {
+                if let Some(k) = self.kpis.get_mut(kpi) {
+                    k.readings += 1;
+                    if k.latest.as_ref().is_none_or(|l| l.at <= *effective_at) {
+                        k.latest = Some(KpiReading {
+                            value: *value,
+                            at: *effective_at,
+                        });
+                    }
+                }
+            }
+            EventBody::KeyResultLinkedToKpi {
+                cycle,
+                key_result,
+                kpi,
+            } => {
+                if let Some(k) = self
+                    .cycles
+                    .get_mut(cycle)
+                    .and_then(|c| c.key_results.get_mut(key_result))
+                {
+                    k.kpi = Some(*kpi);
+                }
+            }
             EventBody::ObjectiveApproved {
                 cycle,
                 objective,
@@ -468,6 +529,7 @@ impl State {
                             kind: kind.clone(),
                             check_ins: CheckIns::default(),
                             removed: false,
+                            kpi: None,
                         });
                     }
                 }

@@ -34,6 +34,7 @@
 //!     // result: not shown here.
 //! #   (-7, CommandBody::DefineUnit { unit, name: "Bürgerbüro".into(), kind: UnitKind::Organisation, parent: None }),
 //! #   (-7, CommandBody::RegisterPerson { person: master, name: "Alex".into() }),
+//! #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::Lead }),
 //! #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::OkrMaster }),
 //!     (-7, CommandBody::PlanCycle {
 //!         cycle,
@@ -546,6 +547,16 @@ mod tests {
             CommandBody::RegisterPerson {
                 person: M,
                 name: "M".into(),
+            },
+        );
+        // M also leads the organisation: an OkrMaster alone holds no content rights.
+        g.run(
+            M,
+            t,
+            CommandBody::GrantMembership {
+                unit: ROOT,
+                person: M,
+                role: Role::Lead,
             },
         );
         g.run(

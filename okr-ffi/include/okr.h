@@ -185,16 +185,19 @@ size_t okr_bytes_len(const okr_bytes *bytes);
 void okr_bytes_free(okr_bytes *bytes);
 
 // Opens an engine on a sled store at a path (created when missing, unless the options say
-// otherwise), or in memory when the path is `":memory:"`.
+// otherwise), on a PostgreSQL store when the path is a URL
+// `postgres://user@host:port/db?organisation=<name>`, or in memory when the path is
+// `":memory:"`.
 //
-// `path`/`path_len`: the path as UTF-8 bytes (no NUL needed). `options`/`options_len`: a
-// JSON object `{"version":1,"durability":"sync"|"periodic:<ms>"|"none","snapshot_every":N,
-// "create_if_missing":bool}`, every field optional; NULL with length 0 (or only
-// whitespace) means the defaults (sync, 10000, true). In memory, only `snapshot_every`
-// applies.
+// `path`/`path_len`: the path or URL as UTF-8 bytes (no NUL needed). `options`/`options_len`:
+// a JSON object `{"version":1,"durability":"sync"|"periodic:<ms>"|"none","snapshot_every":N,
+// "create_if_missing":bool,"organisation":"<name>"}`, every field optional; NULL with
+// length 0 (or only whitespace) means the defaults (sync, 10000, true). In memory, only
+// `snapshot_every` applies; `organisation` only for a URL (where it replaces the URL's).
 //
 // On success `*out` is the new handle, owned by the caller until `okr_engine_close`.
-// Codes: NULL_ARGUMENT, INVALID_UTF8, INVALID_ARGUMENT (empty path), MALFORMED_JSON,
+// Codes: NULL_ARGUMENT, INVALID_UTF8, INVALID_ARGUMENT (empty path, a URL without or with a
+// malformed organisation, an organisation for a path), MALFORMED_JSON,
 // VERSION, INVALID_OPTIONS, NOT_FOUND (missing path with `create_if_missing: false`),
 // STORAGE, CORRUPT, PANIC.
 //
@@ -273,6 +276,7 @@ okr_result okr_engine_execute_batch(const okr_engine *engine,
 // | `position` | | `position` (`null` for an empty log) |
 // | `cycle` | `cycle` | `position`, `cycle` |
 // | `rollup` | `cycle` | `position`, `rollup` (ppm) |
+// | `alignment` | `cycle` | `position`, `alignment` (per objective: own and with-aligned progress, contributions, dependencies) |
 // | `scores` | `cycle` | `scores` |
 // | `rescore` | `cycle`, `policy` (e.g. `"unbounded,kr-only"` or an object) | `scores` |
 // | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |
@@ -280,6 +284,8 @@ okr_result okr_engine_execute_batch(const okr_engine *engine,
 // | `as_of` | `position` or `at`, optional `cycle` | `state`, or `cycle` and `rollup` |
 //
 // Every result is `{"version":1,"query":"<name>", ...}` (see `schema/query_result.json`).
+// On a PostgreSQL store, which other processes append to, the engine first catches up with
+// the log, so the answer covers what every process appended before the query.
 // Codes: NULL_ARGUMENT, INVALID_UTF8, MALFORMED_JSON, VERSION, INVALID_QUERY, NOT_FOUND
 // (unknown cycle, position beyond the end), CORRUPT, STORAGE, CLOSED, POISONED, PANIC.
 //

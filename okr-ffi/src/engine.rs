@@ -115,39 +115,30 @@ fn parse_options(bytes: &[u8]) -> Result<(EngineOptions, OpenOptions), Error> {
     if let Some(c) = options.create_if_missing {
         engine_options.create_if_missing = c;
     }
+    engine_options
+        .organisation
+        .clone_from(&options.organisation);
     Ok((engine_options, options))
 }
 
 fn parse_durability(d: &str) -> Result<Durability, Error> {
-    let bad = || {
-        Error::new(
-            okr_result::InvalidOptions,
-            format!(
-                "invalid options at `durability`: `{d}` is not one of \"sync\", \"periodic:<ms>\", \"none\""
-            ),
-        )
-    };
-    match d {
-        "sync" => Ok(Durability::Sync),
-        "none" => Ok(Durability::None),
-        _ => match d.strip_prefix("periodic:") {
-            Some(ms) => ms.parse().map(Durability::Periodic).map_err(|_| bad()),
-            None => Err(bad()),
-        },
-    }
+    okr_wire::parse::durability(d).map_err(Error::wire)
 }
 
 /// Opens an engine on a sled store at a path (created when missing, unless the options say
-/// otherwise), or in memory when the path is `":memory:"`.
+/// otherwise), on a PostgreSQL store when the path is a URL
+/// `postgres://user@host:port/db?organisation=<name>`, or in memory when the path is
+/// `":memory:"`.
 ///
-/// `path`/`path_len`: the path as UTF-8 bytes (no NUL needed). `options`/`options_len`: a
-/// JSON object `{"version":1,"durability":"sync"|"periodic:<ms>"|"none","snapshot_every":N,
-/// "create_if_missing":bool}`, every field optional; NULL with length 0 (or only
-/// whitespace) means the defaults (sync, 10000, true). In memory, only `snapshot_every`
-/// applies.
+/// `path`/`path_len`: the path or URL as UTF-8 bytes (no NUL needed). `options`/`options_len`:
+/// a JSON object `{"version":1,"durability":"sync"|"periodic:<ms>"|"none","snapshot_every":N,
+/// "create_if_missing":bool,"organisation":"<name>"}`, every field optional; NULL with
+/// length 0 (or only whitespace) means the defaults (sync, 10000, true). In memory, only
+/// `snapshot_every` applies; `organisation` only for a URL (where it replaces the URL's).
 ///
 /// On success `*out` is the new handle, owned by the caller until `okr_engine_close`.
-/// Codes: NULL_ARGUMENT, INVALID_UTF8, INVALID_ARGUMENT (empty path), MALFORMED_JSON,
+/// Codes: NULL_ARGUMENT, INVALID_UTF8, INVALID_ARGUMENT (empty path, a URL without or with a
+/// malformed organisation, an organisation for a path), MALFORMED_JSON,
 /// VERSION, INVALID_OPTIONS, NOT_FOUND (missing path with `create_if_missing: false`),
 /// STORAGE, CORRUPT, PANIC.
 ///
@@ -187,6 +178,12 @@ pub unsafe extern "C" fn okr_engine_open(
             }
             let (engine_options, _) = parse_options(input(options, options_len, "options")?)?;
             let engine = if path == OKR_MEMORY_PATH {
+                if engine_options.organisation.is_some() {
+                    return Err(Error::new(
+                        okr_result::InvalidOptions,
+                        "invalid options at `organisation`: an engine in memory holds one organisation; name a postgres:// store",
+                    ));
+                }
                 Engine::with_store(MemoryStore::new(), engine_options.snapshot_every)
             } else {
                 Engine::open_with(path, engine_options)
@@ -317,6 +314,7 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
 /// | `position` | | `position` (`null` for an empty log) |
 /// | `cycle` | `cycle` | `position`, `cycle` |
 /// | `rollup` | `cycle` | `position`, `rollup` (ppm) |
+/// | `alignment` | `cycle` | `position`, `alignment` (per objective: own and with-aligned progress, contributions, dependencies) |
 /// | `scores` | `cycle` | `scores` |
 /// | `rescore` | `cycle`, `policy` (e.g. `"unbounded,kr-only"` or an object) | `scores` |
 /// | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |
@@ -324,6 +322,8 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
 /// | `as_of` | `position` or `at`, optional `cycle` | `state`, or `cycle` and `rollup` |
 ///
 /// Every result is `{"version":1,"query":"<name>", ...}` (see `schema/query_result.json`).
+/// On a PostgreSQL store, which other processes append to, the engine first catches up with
+/// the log, so the answer covers what every process appended before the query.
 /// Codes: NULL_ARGUMENT, INVALID_UTF8, MALFORMED_JSON, VERSION, INVALID_QUERY, NOT_FOUND
 /// (unknown cycle, position beyond the end), CORRUPT, STORAGE, CLOSED, POISONED, PANIC.
 ///

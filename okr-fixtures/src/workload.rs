@@ -1003,6 +1003,9 @@ impl Workload {
         let policy = Policy {
             max_committed_objectives_per_unit: spec.objectives_per_unit.max(5),
             max_key_results_per_objective: spec.key_results_per_objective.max(5),
+            // The workload exercises the alignment graph: aligned objectives roll into
+            // their parents, as the rollup SQL of the benchmarks' peer does.
+            scoring: okr_core::rollup::ScoringPolicy::ROLL_UP_ALIGNED,
             ..Policy::for_kind(CycleKind::Regular)
         };
         let start = spec.start_date();

@@ -24,11 +24,17 @@
 //!
 //! # Threads
 //!
-//! `Engine` is `Send + Sync`; share it with an `Arc`. Commands are serialised on one writer
-//! mutex. Readers ([`Engine::read`] and the query wrappers) take a read lock on the state,
-//! which a writer holds exclusively only while applying one command's events.
+//! `Engine` is `Send + Sync`; share it with an `Arc`. Commands are decided and staged one at
+//! a time under a writer mutex, against the *state ahead*: the readers' state plus every
+//! append staged but not yet durable. The mutex is released while the append waits for the
+//! disk, so the commands of several threads share one `fdatasync` (group commit). Once an
+//! append is durable its events are applied to the readers' state, in position order, and
+//! delivered to subscribers. Readers ([`Engine::read`] and the query wrappers) take a read
+//! lock on that state, so they never see an event a crash could take back; the lock is
+//! held exclusively only while durable events are applied. The engine keeps both states in
+//! memory, so it needs about twice the memory of one.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -52,7 +58,7 @@ use crate::memory::MemoryStore;
 use crate::scan::ScanChunk;
 use crate::sled_store::{Durability, SledStore, StoreOptions};
 use crate::snapshot::{self, SnapshotHeader};
-use crate::store::{AppendOutcome, AppendRequest, EventStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::upcast::Upcasters;
 use crate::version::ExpectedVersion;
 
@@ -183,6 +189,9 @@ pub struct EngineOptions {
     /// Create the store when the path does not exist (default `true`). A PostgreSQL
     /// database is never created; its tables always are.
     pub create_if_missing: bool,
+    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
+    /// parameter (default `None`). Refused for a path.
+    pub organisation: Option<String>,
     /// Open the store for reading only (default `false`; see
     /// [`StoreOptions::read_only`]): commands fail with a storage error, no snapshot is
     /// written, and nothing in the store's directory changes.
@@ -190,9 +199,6 @@ pub struct EngineOptions {
     /// How long to wait for another process holding the store (default 2 s; see
     /// [`StoreOptions::lock_wait`]).
     pub lock_wait: Duration,
-    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
-    /// parameter (default `None`). Refused for a path.
-    pub organisation: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -201,9 +207,9 @@ impl Default for EngineOptions {
             durability: Durability::Sync,
             snapshot_every: 10_000,
             create_if_missing: true,
+            organisation: None,
             read_only: false,
             lock_wait: crate::sled_store::LOCK_WAIT,
-            organisation: None,
         }
     }
 }
@@ -327,11 +333,59 @@ impl Folded {
     }
 }
 
-/// What only the writer touches.
+/// The deciding side, under the writer mutex.
 #[derive(Debug, Default)]
 struct Writer {
+    /// The state *ahead*: the readers' state plus every append staged but not yet durable,
+    /// which the next command is decided against. Built from the readers' state when first
+    /// needed (and again after a batch it had to give up), then kept in step with every
+    /// append.
+    ahead: Option<Folded>,
+}
+
+/// The acknowledging side, under its own mutex: appends staged but not yet durable, in
+/// position order, and what happens once they are (the readers' state, subscribers,
+/// snapshots).
+#[derive(Debug, Default)]
+struct Durable {
+    staged: VecDeque<Staged>,
     subscribers: Vec<Sender<RecordedEvent>>,
     stats: EngineStats,
+}
+
+/// The events of one staged append, waiting to be applied to the readers' state.
+#[derive(Debug)]
+struct Staged {
+    /// The global position of its first event.
+    first: u64,
+    events: Vec<(u64, Event)>,
+    /// The stored events, for subscribers; `None` when there were none at staging time.
+    recorded: Option<Vec<RecordedEvent>>,
+}
+
+/// How [`Engine::run`] treats a refused command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// [`Engine::execute`]: the refusal is the error.
+    One,
+    /// [`Engine::execute_batch`]: a refusal refuses the batch.
+    AllOrNothing,
+    /// [`Engine::execute_each`]: a refusal is that command's outcome.
+    Each,
+}
+
+/// Per command of a run: where its result comes from.
+enum Slot {
+    Appended {
+        request: usize,
+        lints: Vec<Lint>,
+        stream: String,
+        events: Vec<Event>,
+    },
+    Stored(Box<ExecuteOutcome>),
+    SameAs(usize),
+    Empty(String),
+    Refused(Rejection),
 }
 
 /// The OKR engine: okr-core's decide and evolve over a durable event log.
@@ -362,6 +416,7 @@ pub struct Engine {
     upcasters: Arc<Upcasters>,
     snapshot_every: u64,
     writer: Mutex<Writer>,
+    durable: Mutex<Durable>,
     folded: RwLock<Folded>,
 }
 
@@ -465,6 +520,7 @@ impl Engine {
             upcasters: Arc::new(core_upcasters()),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
+            durable: Mutex::new(Durable::default()),
             folded: RwLock::new(Folded::default()),
         };
         let last = engine.store.last_position()?;
@@ -479,12 +535,12 @@ impl Engine {
         let replayed = engine.fold_log(&mut folded, last, |_| true)?;
         *engine.write_folded() = folded;
         {
-            let mut writer = engine.lock_writer();
-            writer.stats.replayed_on_open = replayed;
-            writer.stats.snapshot_on_open = snapshot_on_open;
+            let mut durable = engine.lock_durable();
+            durable.stats.replayed_on_open = replayed;
+            durable.stats.snapshot_on_open = snapshot_on_open;
             if let Some(last) = last {
                 if snapshot_every > 0 && replayed >= snapshot_every {
-                    engine.maybe_snapshot(&mut writer, before, last, true);
+                    engine.maybe_snapshot(&mut durable, before, last, true);
                 }
             }
         }
@@ -494,154 +550,22 @@ impl Engine {
     /// Decides `command` against the current state and records its events.
     ///
     /// A command id seen before returns the original outcome with `duplicate: true` (lints
-    /// empty) without deciding again, if it was the same command (the same actor and body:
-    /// see [`Fingerprint`]); another command under a used id is
-    /// [`EngineError::CommandConflict`]. A refused command is [`EngineError::Rejected`]; a
+    /// empty) without deciding again. A refused command is [`EngineError::Rejected`]; a
     /// failed append is [`EngineError::Store`]; in both cases nothing is written or applied.
     /// A command that `decide` accepts with no events returns an empty outcome and does not
     /// consume its command id.
+    ///
+    /// Concurrent calls share the disk's sync (group commit): the command is decided and
+    /// staged under the writer mutex, against a state that includes the appends of other
+    /// threads still waiting for the disk; then the mutex is released, and the call returns
+    /// once its append is durable. Readers see the events only then.
     pub fn execute(&self, command: &Command) -> Result<ExecuteOutcome, EngineError> {
-        let mut writer = self.lock_writer();
-        let fingerprint = Fingerprint::of_command(command);
-        if let Some(original) = self.store.find_command(command.envelope.command_id)? {
-            if !same_command(original.fingerprint, Some(fingerprint)) {
-                return Err(EngineError::CommandConflict {
-                    command_id: command.envelope.command_id,
-                    index: None,
-                });
-            }
-            return self.duplicate_outcome(original);
+        let mut outcomes = self.run(std::slice::from_ref(command), Mode::One)?;
+        match outcomes.pop() {
+            Some(Ok(outcome)) => Ok(outcome),
+            Some(Err(rejection)) => Err(EngineError::Rejected(rejection)),
+            None => unreachable!("one command gives one outcome"),
         }
-        if !self.store.shared() {
-            return self.execute_once(&mut writer, command);
-        }
-        // Other processes append too: decide on everything they appended, and decide again
-        // when one of them appended to the command's stream between the catch-up and the
-        // append (the store's version check is what tells). The writers' turn makes the
-        // engines of the log take turns, so that this is rare.
-        let _turn = self.store.writer_turn();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            self.catch_up_locked(&mut writer)?;
-            match self.execute_once(&mut writer, command) {
-                Err(EngineError::Store(conflict @ StoreError::VersionConflict { .. })) => {
-                    if attempts >= MAX_ATTEMPTS {
-                        return Err(EngineError::Contended {
-                            attempts,
-                            last: conflict,
-                        });
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Folds what other writers appended to the log since the state's position, and hands
-    /// it to the subscribers. Returns the state's position after. An engine on a shared
-    /// store ([`EventStore::shared`], e.g. PostgreSQL) does this before every command on its
-    /// own; readers call it to see the others' latest events.
-    pub fn refresh(&self) -> Result<Option<u64>, EngineError> {
-        let mut writer = self.lock_writer();
-        self.catch_up_locked(&mut writer)?;
-        Ok(self.position())
-    }
-
-    /// [`Engine::refresh`] under the writer lock.
-    fn catch_up_locked(&self, writer: &mut Writer) -> Result<(), EngineError> {
-        let last = self.store.last_position()?;
-        let before = self.position();
-        if last <= before {
-            return Ok(());
-        }
-        let mut folded = self.read_folded().clone();
-        self.fold_log(&mut folded, last, |_| true)?;
-        let after = folded.position;
-        *self.write_folded() = folded;
-        if let Some(after) = after {
-            let from = before.map_or(0, |b| b + 1);
-            if !writer.subscribers.is_empty() {
-                let mut recorded = Vec::new();
-                self.for_each_stored(from, after, |e| {
-                    recorded.push(self.upcast(e)?);
-                    Ok(())
-                })?;
-                self.publish(writer, &recorded);
-            }
-            self.maybe_snapshot(writer, before, after, false);
-        }
-        Ok(())
-    }
-
-    /// One attempt of [`Engine::execute`]: decide on the state as it is, append, apply.
-    fn execute_once(
-        &self,
-        writer: &mut Writer,
-        command: &Command,
-    ) -> Result<ExecuteOutcome, EngineError> {
-        let (stream, events, expected) = {
-            let folded = self.read_folded();
-            let Decision { stream, events } =
-                decide(&folded.state, command).map_err(EngineError::Rejected)?;
-            (
-                stream,
-                events,
-                ExpectedVersion::Exact(folded.state.stream_version(stream)),
-            )
-        };
-        let stream_name = stream.name();
-        if events.is_empty() {
-            return Ok(ExecuteOutcome {
-                stream: stream_name,
-                events,
-                positions: Vec::new(),
-                lints: Vec::new(),
-                duplicate: false,
-            });
-        }
-        let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
-        let request = AppendRequest::new(stream, expected, command.envelope.command_id, new_events)
-            .with_fingerprint(Fingerprint::of_command(command));
-        let outcome = self
-            .store
-            .append_batch(vec![request])?
-            .pop()
-            .ok_or_else(|| {
-                EngineError::Store(StoreError::Corrupt {
-                    location: "the store".to_owned(),
-                    detail: "an append of one request returned no outcome".to_owned(),
-                })
-            })?;
-        if outcome.duplicate {
-            return self.duplicate_outcome(outcome);
-        }
-        let positions: Vec<u64> = outcome.events.iter().map(|e| e.global_position).collect();
-        let before = self.position();
-        if outcome.first_position() == Some(before.map_or(0, |b| b + 1)) {
-            let mut folded = self.write_folded();
-            for (event, position) in events.iter().zip(&positions) {
-                folded.apply(*position, event);
-            }
-        } else {
-            // Another process appended to other streams between the catch-up and this
-            // append: fold the log up to this command's events, theirs included.
-            let mut folded = self.read_folded().clone();
-            self.fold_log(&mut folded, outcome.last_position(), |_| true)?;
-            *self.write_folded() = folded;
-        }
-        let lints = lint::for_events(&self.read_folded().state, &events);
-        self.publish(writer, &outcome.events);
-        if let Some(last) = positions.last() {
-            self.maybe_snapshot(writer, before, *last, false);
-        }
-        Ok(ExecuteOutcome {
-            stream: stream_name,
-            events,
-            positions,
-            lints,
-            duplicate: false,
-        })
     }
 
     /// Executes commands in order as one all-or-nothing append, for imports and bulk work.
@@ -650,67 +574,155 @@ impl Engine {
     /// refused, nothing is written and the error names its index
     /// ([`EngineError::BatchRejected`]). Commands whose id was executed before (or appears
     /// earlier in the batch) are not decided again and come back with `duplicate: true`.
-    /// Costs one clone of the state per call, so batches of hundreds or thousands of
-    /// commands pay off, single commands do not.
-    ///
-    /// On a shared store the batch is decided after a catch-up with the log, and decided
-    /// again (up to [`MAX_ATTEMPTS`] times) when another process appended to one of its
-    /// streams first, as [`Engine::execute`] does.
+    /// A refused batch costs a copy of the state (the next command rebuilds the state it is
+    /// decided against); an accepted one costs nothing beyond its commands.
     pub fn execute_batch(&self, commands: &[Command]) -> Result<Vec<ExecuteOutcome>, EngineError> {
-        let mut writer = self.lock_writer();
-        if !self.store.shared() {
-            return self.execute_batch_once(&mut writer, commands);
-        }
-        let _turn = self.store.writer_turn();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            self.catch_up_locked(&mut writer)?;
-            match self.execute_batch_once(&mut writer, commands) {
-                Err(EngineError::Store(conflict @ StoreError::VersionConflict { .. })) => {
-                    if attempts >= MAX_ATTEMPTS {
-                        return Err(EngineError::Contended {
-                            attempts,
-                            last: conflict,
-                        });
-                    }
-                }
-                other => return other,
-            }
-        }
+        let outcomes = self.run(commands, Mode::AllOrNothing)?;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|_| unreachable!("a refusal ends an all-or-nothing run")))
+            .collect())
     }
 
-    /// One attempt of [`Engine::execute_batch`].
-    fn execute_batch_once(
+    /// Executes commands in order, each on its own, and writes the accepted ones as one
+    /// append with one disk sync: for applying a file of commands.
+    ///
+    /// Each command is decided against the state left by the accepted ones before it; a
+    /// refused command is that command's `Err` and the others go on. Commands whose id was
+    /// executed before (or appears earlier) come back with `duplicate: true`, as in
+    /// [`Engine::execute`]. Nothing is acknowledged before it is durable: the call returns
+    /// after the append is synced. A failed append is [`EngineError::Store`] for the whole
+    /// call, and none of its commands is recorded as far as this engine can tell (reopen the
+    /// store and look the command ids up to know).
+    pub fn execute_each(
+        &self,
+        commands: &[Command],
+    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+        self.run(commands, Mode::Each)
+    }
+
+    /// Decides and stages `commands` under the writer mutex, then waits for the append
+    /// outside it, and acknowledges it: the readers' state, subscribers and snapshots move on.
+    fn run(
+        &self,
+        commands: &[Command],
+        mode: Mode,
+    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+        let (slots, pending) = {
+            let mut writer = self.lock_writer();
+            let shared = self.store.shared();
+            // Other processes append too: decide on everything they appended, and decide
+            // again when one of them appended to a command's stream between the catch-up and
+            // the append (the store's version check is what tells). The writers' turn makes
+            // the engines of the log take turns, so that this is rare.
+            let _turn = shared.then(|| self.store.writer_turn());
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let staged = if shared {
+                    self.catch_up_locked(&mut writer)
+                } else {
+                    Ok(())
+                }
+                .and_then(|()| self.stage(&mut writer, commands, mode));
+                match staged {
+                    Ok(staged) => break staged,
+                    Err(e) => {
+                        // The state ahead may hold events of commands that are not written.
+                        writer.ahead = None;
+                        match e {
+                            EngineError::Store(conflict @ StoreError::VersionConflict { .. })
+                                if shared =>
+                            {
+                                if attempts >= MAX_ATTEMPTS {
+                                    return Err(EngineError::Contended {
+                                        attempts,
+                                        last: conflict,
+                                    });
+                                }
+                            }
+                            other => return Err(other),
+                        }
+                    }
+                }
+            }
+        };
+        let appended = match pending {
+            Some((pending, last)) => {
+                let appended = pending.wait()?;
+                self.acknowledge(last);
+                appended
+            }
+            None => Vec::new(),
+        };
+        let mut positions: Vec<Vec<u64>> = appended
+            .iter()
+            .map(|o| o.events.iter().map(|e| e.global_position).collect())
+            .collect();
+        let mut outcomes: Vec<Result<ExecuteOutcome, Rejection>> = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let outcome = match slot {
+                Slot::Appended {
+                    request,
+                    lints,
+                    stream,
+                    events,
+                } => Ok(ExecuteOutcome {
+                    stream,
+                    events,
+                    positions: std::mem::take(&mut positions[request]),
+                    lints,
+                    duplicate: false,
+                }),
+                Slot::Stored(outcome) => Ok(*outcome),
+                Slot::SameAs(first) => outcomes[first].clone().map(|mut outcome| {
+                    outcome.lints.clear();
+                    outcome.duplicate = true;
+                    outcome
+                }),
+                Slot::Empty(stream) => Ok(ExecuteOutcome {
+                    stream,
+                    events: Vec::new(),
+                    positions: Vec::new(),
+                    lints: Vec::new(),
+                    duplicate: false,
+                }),
+                Slot::Refused(rejection) => Err(rejection),
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Decides `commands` against the state ahead, applying the events of each accepted one
+    /// before the next is decided, and begins their append. Returns what each command
+    /// became and the pending append with the position of its last event. On an error the
+    /// caller drops the state ahead.
+    #[allow(clippy::type_complexity)]
+    fn stage(
         &self,
         writer: &mut Writer,
         commands: &[Command],
-    ) -> Result<Vec<ExecuteOutcome>, EngineError> {
-        let mut scratch = self.read_folded().clone();
-        // Per command: where its result comes from.
-        enum Slot {
-            Appended {
-                request: usize,
-                lints: Vec<Lint>,
-                stream: String,
-                events: Vec<Event>,
-            },
-            Stored(Box<ExecuteOutcome>),
-            SameAs(usize),
-            Empty(String),
-        }
+        mode: Mode,
+    ) -> Result<(Vec<Slot>, Option<(PendingAppend, u64)>), EngineError> {
         let mut slots = Vec::with_capacity(commands.len());
         let mut requests = Vec::new();
+        let mut staged_events: Vec<(u64, Event)> = Vec::new();
         let mut seen: std::collections::HashMap<Uuid, (usize, Fingerprint)> =
             std::collections::HashMap::new();
-        // Positions the scratch state assigns, to apply events before the store confirms.
-        let mut next_position = scratch.position.map_or(0, |p| p + 1);
+        let ahead = match &mut writer.ahead {
+            Some(ahead) => ahead,
+            none => none.insert(self.rebuild_ahead()),
+        };
+        // Positions the state ahead assigns, to apply events before the store confirms.
+        let first_position = ahead.position.map_or(0, |p| p + 1);
+        let mut next_position = first_position;
         for (index, command) in commands.iter().enumerate() {
             let id = command.envelope.command_id;
             let fingerprint = Fingerprint::of_command(command);
             let conflict = EngineError::CommandConflict {
                 command_id: id,
-                index: Some(index),
+                index: (mode != Mode::One).then_some(index),
             };
             if let Some((first, earlier)) = seen.get(&id) {
                 if *earlier != fingerprint {
@@ -727,25 +739,38 @@ impl Engine {
                 seen.insert(id, (index, fingerprint));
                 continue;
             }
-            let rejected = |rejection| EngineError::BatchRejected { index, rejection };
-            let Decision { stream, events } = decide(&scratch.state, command).map_err(rejected)?;
+            let Decision { stream, events } = match decide(&ahead.state, command) {
+                Ok(decision) => decision,
+                Err(rejection) => match mode {
+                    Mode::One => return Err(EngineError::Rejected(rejection)),
+                    Mode::AllOrNothing => {
+                        return Err(EngineError::BatchRejected { index, rejection })
+                    }
+                    Mode::Each => {
+                        slots.push(Slot::Refused(rejection));
+                        continue;
+                    }
+                },
+            };
             if events.is_empty() {
                 slots.push(Slot::Empty(stream.name()));
                 continue;
             }
             seen.insert(id, (index, fingerprint));
-            let expected = ExpectedVersion::Exact(scratch.state.stream_version(stream));
+            let expected = ExpectedVersion::Exact(ahead.state.stream_version(stream));
+            let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
             for event in &events {
-                scratch.apply(next_position, event);
+                ahead.apply(next_position, event);
+                staged_events.push((next_position, event.clone()));
                 next_position += 1;
             }
-            let lints = lint::for_events(&scratch.state, &events);
+            let lints = lint::for_events(&ahead.state, &events);
             requests.push(AppendRequest {
                 stream,
                 expected,
                 command_id: id,
-                fingerprint: Some(Fingerprint::of_command(command)),
-                events: events.iter().map(to_new_event).collect::<Result<_, _>>()?,
+                fingerprint: Some(fingerprint),
+                events: new_events,
             });
             slots.push(Slot::Appended {
                 request: requests.len() - 1,
@@ -754,73 +779,182 @@ impl Engine {
                 events,
             });
         }
-        let before = self.read_folded().position;
-        let appended = self.store.append_batch(requests).map_err(|e| match e {
-            StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
-                command_id,
-                index: commands
-                    .iter()
-                    .position(|c| c.envelope.command_id == command_id),
-            },
-            other => EngineError::Store(other),
-        })?;
-        let mut positions: Vec<Vec<u64>> = appended
+        if requests.is_empty() {
+            return Ok((slots, None));
+        }
+        let pending = self
+            .store
+            .begin_append_batch(requests)
+            .map_err(|e| match e {
+                StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
+                    command_id,
+                    index: commands
+                        .iter()
+                        .position(|c| c.envelope.command_id == command_id)
+                        .filter(|_| mode != Mode::One),
+                },
+                other => EngineError::Store(other),
+            })?;
+        let mut positions = pending
+            .outcomes()
             .iter()
-            .map(|o| o.events.iter().map(|e| e.global_position).collect())
-            .collect();
-        let none_duplicate = appended.iter().all(|o| !o.duplicate);
-        let all_events: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
-        let in_sync = none_duplicate
-            && all_events.last().map(|e| e.global_position)
-                == scratch.position.filter(|_| !all_events.is_empty());
-        if !in_sync && !all_events.is_empty() {
+            .flat_map(|o| o.events.iter().map(|e| e.global_position));
+        let in_sync = pending.outcomes().iter().all(|o| !o.duplicate)
+            && positions.next() == Some(first_position)
+            && positions.count() + 1 == staged_events.len();
+        if !in_sync {
             // Only a writer outside this engine could cause this (the writer mutex excludes
-            // the others in this process): fold the log again from the state before the
-            // batch rather than trust the scratch state.
+            // the others in this process): wait for the append, acknowledge everything before
+            // it, and fold the log up to its end from there rather than trust the state ahead.
+            let appended = pending.wait()?;
+            if let Some(before) = first_position.checked_sub(1) {
+                self.acknowledge(before);
+            }
+            let last = appended.iter().filter_map(|o| o.last_position()).max();
+            let mut durable = self.lock_durable();
             let mut folded = self.read_folded().clone();
-            let last = all_events.last().map(|e| e.global_position);
             self.fold_log(&mut folded, last, |_| true)?;
-            scratch = folded;
+            *self.write_folded() = folded;
+            let events: Vec<RecordedEvent> =
+                appended.iter().flat_map(|o| o.events.clone()).collect();
+            self.publish(&mut durable, &events);
+            drop(durable);
+            writer.ahead = None;
+            return Ok((slots, Some((PendingAppend::durable(appended), 0))));
         }
-        let after = scratch.position;
-        *self.write_folded() = scratch;
-        self.publish(writer, &all_events);
-        if let Some(after) = after.filter(|_| !all_events.is_empty()) {
-            self.maybe_snapshot(writer, before, after, false);
+        let last = next_position - 1;
+        let mut durable = self.lock_durable();
+        // The stored events are kept for subscribers only; one who subscribes meanwhile gets
+        // them from the store once they are durable (see `acknowledge`).
+        let recorded = (!durable.subscribers.is_empty()).then(|| {
+            pending
+                .outcomes()
+                .iter()
+                .flat_map(|o| o.events.iter().cloned())
+                .collect()
+        });
+        durable.staged.push_back(Staged {
+            first: first_position,
+            events: staged_events,
+            recorded,
+        });
+        Ok((slots, Some((pending, last))))
+    }
+
+    /// Folds what other writers appended to the log since the state's position, and hands
+    /// it to the subscribers. Returns the state's position after. An engine on a shared
+    /// store ([`EventStore::shared`], e.g. PostgreSQL) does this before every command on its
+    /// own; readers call it to see the others' latest events.
+    pub fn refresh(&self) -> Result<Option<u64>, EngineError> {
+        let mut writer = self.lock_writer();
+        self.catch_up_locked(&mut writer)?;
+        Ok(self.position())
+    }
+
+    /// Whether other processes may append to this engine's log ([`EventStore::shared`]):
+    /// then [`Engine::refresh`] is how a reader sees their latest events.
+    pub fn is_shared(&self) -> bool {
+        self.store.shared()
+    }
+
+    /// [`Engine::refresh`] under the writer lock. The store's end includes this engine's
+    /// own staged appends (a read waits until they are durable), so they are folded from the
+    /// log here and leave the staged queue; the state ahead is kept unless other writers'
+    /// events came in.
+    fn catch_up_locked(&self, writer: &mut Writer) -> Result<(), EngineError> {
+        let last = self.store.last_position()?;
+        let mut durable = self.lock_durable();
+        let before = self.position();
+        if last <= before {
+            return Ok(());
         }
-        let mut outcomes: Vec<ExecuteOutcome> = Vec::with_capacity(slots.len());
-        for slot in slots {
-            let outcome = match slot {
-                Slot::Appended {
-                    request,
-                    lints,
-                    stream,
-                    events,
-                } => ExecuteOutcome {
-                    stream,
-                    events,
-                    positions: std::mem::take(&mut positions[request]),
-                    lints,
-                    duplicate: false,
-                },
-                Slot::Stored(outcome) => *outcome,
-                Slot::SameAs(first) => {
-                    let mut outcome = outcomes[first].clone();
-                    outcome.lints.clear();
-                    outcome.duplicate = true;
-                    outcome
+        let mut folded = self.read_folded().clone();
+        self.fold_log(&mut folded, last, |_| true)?;
+        let after = folded.position;
+        *self.write_folded() = folded;
+        let own_last = durable
+            .staged
+            .back()
+            .map(|s| s.first + s.events.len() as u64 - 1);
+        durable.staged.retain(|s| after.is_none_or(|a| s.first > a));
+        if after > own_last.max(before) {
+            writer.ahead = None;
+        }
+        if let Some(after) = after {
+            let from = before.map_or(0, |b| b + 1);
+            if !durable.subscribers.is_empty() {
+                let mut recorded = Vec::new();
+                self.for_each_stored(from, after, |e| {
+                    recorded.push(self.upcast(e)?);
+                    Ok(())
+                })?;
+                self.publish(&mut durable, &recorded);
+            }
+            self.maybe_snapshot(&mut durable, before, after, false);
+        }
+        Ok(())
+    }
+
+    /// The readers' state with every staged append applied: what the state ahead is.
+    fn rebuild_ahead(&self) -> Folded {
+        let durable = self.lock_durable();
+        let mut ahead = self.read_folded().clone();
+        for staged in &durable.staged {
+            for (position, event) in &staged.events {
+                ahead.apply(*position, event);
+            }
+        }
+        ahead
+    }
+
+    /// Applies the staged appends up to global position `last`, which are durable now, to
+    /// the readers' state, in order, and delivers them to subscribers; snapshots follow. A
+    /// later append's thread may have done it already.
+    fn acknowledge(&self, last: u64) {
+        let mut durable = self.lock_durable();
+        if durable.staged.front().is_none_or(|s| s.first > last) {
+            return;
+        }
+        let mut recorded = Vec::new();
+        let mut unrecorded = None;
+        let (before, after) = {
+            let mut folded = self.write_folded();
+            let before = folded.position;
+            while durable.staged.front().is_some_and(|s| s.first <= last) {
+                let Some(staged) = durable.staged.pop_front() else {
+                    break;
+                };
+                for (position, event) in &staged.events {
+                    folded.apply(*position, event);
                 }
-                Slot::Empty(stream) => ExecuteOutcome {
-                    stream,
-                    events: Vec::new(),
-                    positions: Vec::new(),
-                    lints: Vec::new(),
-                    duplicate: false,
-                },
-            };
-            outcomes.push(outcome);
+                match staged.recorded {
+                    Some(events) => recorded.extend(events),
+                    None => {
+                        unrecorded.get_or_insert(staged.first);
+                    }
+                }
+            }
+            (before, folded.position)
+        };
+        if let (Some(first), Some(after)) = (unrecorded, after) {
+            if !durable.subscribers.is_empty() {
+                // Staged before anyone subscribed, durable now: read back from the store.
+                let count = usize::try_from(after + 1 - first).unwrap_or(usize::MAX);
+                match self.store.read_all(first, count) {
+                    Ok(events) => {
+                        recorded.retain(|e| e.global_position < first);
+                        recorded.extend(events);
+                    }
+                    // A subscriber cannot be told; dropping it ends its iteration early
+                    // rather than leave a gap in what it receives.
+                    Err(_) => durable.subscribers.clear(),
+                }
+            }
         }
-        Ok(outcomes)
+        self.publish(&mut durable, &recorded);
+        if let Some(after) = after {
+            self.maybe_snapshot(&mut durable, before, after, false);
+        }
     }
 
     /// Decides `command` against the current state without writing anything: the events it
@@ -830,6 +964,12 @@ impl Engine {
     /// real one can still be refused. Costs a clone of the state (for the lints).
     pub fn dry_run(&self, command: &Command) -> Result<DryRun, EngineError> {
         if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            if !same_command(original.fingerprint, Some(Fingerprint::of_command(command))) {
+                return Err(EngineError::CommandConflict {
+                    command_id: command.envelope.command_id,
+                    index: None,
+                });
+            }
             let outcome = self.duplicate_outcome(original)?;
             return Ok(DryRun {
                 stream: outcome.stream,
@@ -876,9 +1016,10 @@ impl Engine {
         self.position().map_or(0, |p| p + 1)
     }
 
-    /// Runs `f` on the current state under a read lock. Keep `f` short: commands wait while
-    /// it holds the lock. `f` must not call [`Engine::execute`] or the other writing methods
-    /// of the same engine: they would wait for the lock `f` holds.
+    /// Runs `f` on the current state under a read lock. Keep `f` short: commands are
+    /// acknowledged only once they are applied to this state, which waits while `f` holds
+    /// the lock. `f` must not call [`Engine::execute`] or the other writing methods of the
+    /// same engine: they would wait for the lock `f` holds.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.read_folded().state)
     }
@@ -936,7 +1077,7 @@ impl Engine {
 
     /// Counters about open, snapshots and so on.
     pub fn stats(&self) -> EngineStats {
-        self.lock_writer().stats.clone()
+        self.lock_durable().stats.clone()
     }
 
     /// The state as it was at a position or an instant, folded from the newest usable
@@ -1202,8 +1343,7 @@ impl Engine {
     }
 
     /// Writes the whole log, as stored (not upcast), as JSON Lines: one [`RecordedEvent`] per
-    /// line, in global order, each with its `hash` in the log's chain. Returns the number of
-    /// events written.
+    /// line, in global order. Returns the number of events written.
     pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
         let Some(last) = self.store.last_position()? else {
             return Ok(0);
@@ -1375,10 +1515,12 @@ impl Engine {
         let appended = self.store.append_batch(requests)?;
         let recorded: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
         let after = folded.position;
+        let mut durable = self.lock_durable();
         *self.write_folded() = folded;
-        self.publish(&mut writer, &recorded);
+        writer.ahead = None;
+        self.publish(&mut durable, &recorded);
         if let Some(after) = after {
-            self.maybe_snapshot(&mut writer, None, after, false);
+            self.maybe_snapshot(&mut durable, None, after, false);
         }
         Ok(count)
     }
@@ -1408,24 +1550,38 @@ impl Engine {
             return Ok(Subscription { rx });
         }
         let mut cursor = from;
-        // Catch up without blocking writers, then finish under the writer lock.
-        self.catch_up(&tx, &mut cursor)?;
-        let mut writer = self.lock_writer();
-        self.catch_up(&tx, &mut cursor)?;
-        writer.subscribers.push(tx);
+        // Catch up without blocking writers, then finish under the lock that delivers: up to
+        // the readers' state, as everything after it is delivered when it is acknowledged.
+        self.catch_up(&tx, &mut cursor, self.position())?;
+        let mut durable = self.lock_durable();
+        self.catch_up(&tx, &mut cursor, self.position())?;
+        durable.subscribers.push(tx);
         Ok(Subscription { rx })
     }
 
     /// Deletes every snapshot of the store; the next open replays the whole log.
     pub fn clear_snapshots(&self) -> Result<(), EngineError> {
-        let _writer = self.lock_writer();
+        let _durable = self.lock_durable();
         Ok(self.store.clear_snapshots()?)
     }
 
-    fn catch_up(&self, tx: &Sender<RecordedEvent>, cursor: &mut u64) -> Result<(), EngineError> {
+    /// Sends the stored events from `cursor` up to `last` (inclusive) to `tx`.
+    fn catch_up(
+        &self,
+        tx: &Sender<RecordedEvent>,
+        cursor: &mut u64,
+        last: Option<u64>,
+    ) -> Result<(), EngineError> {
+        let Some(last) = last else { return Ok(()) };
         loop {
-            let chunk = self.store.read_all(*cursor, CHUNK)?;
-            let full = chunk.len() == CHUNK;
+            if *cursor > last {
+                return Ok(());
+            }
+            let max = usize::try_from(last - *cursor + 1)
+                .unwrap_or(usize::MAX)
+                .min(CHUNK);
+            let chunk = self.store.read_all(*cursor, max)?;
+            let full = chunk.len() == max;
             for event in chunk {
                 *cursor = event.global_position + 1;
                 // A dropped receiver is fine: nothing to deliver to.
@@ -1437,15 +1593,15 @@ impl Engine {
         }
     }
 
-    fn publish(&self, writer: &mut Writer, events: &[RecordedEvent]) {
-        writer
+    fn publish(&self, durable: &mut Durable, events: &[RecordedEvent]) {
+        durable
             .subscribers
             .retain(|tx| events.iter().all(|e| tx.send(e.clone()).is_ok()));
     }
 
     /// Writes a snapshot at `after` when the events `before+1 ..= after` crossed a multiple
     /// of `snapshot_every` (or always, with `force`). Failures are counted, not returned.
-    fn maybe_snapshot(&self, writer: &mut Writer, before: Option<u64>, after: u64, force: bool) {
+    fn maybe_snapshot(&self, durable: &mut Durable, before: Option<u64>, after: u64, force: bool) {
         let every = self.snapshot_every;
         if every == 0 {
             return;
@@ -1463,8 +1619,8 @@ impl Engine {
             snapshot::encode(&header, &folded.state)
         };
         match bytes.and_then(|b| self.store.save_snapshot(after, &b)) {
-            Ok(()) => writer.stats.snapshots_written += 1,
-            Err(_) => writer.stats.snapshot_failures += 1,
+            Ok(()) => durable.stats.snapshots_written += 1,
+            Err(_) => durable.stats.snapshot_failures += 1,
         }
     }
 
@@ -1692,8 +1848,15 @@ impl Engine {
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
-        // The writer holds subscribers and counters only; they stay usable after a panic.
+        // Nothing under the writer mutex panics midway through a change (decide, lints and
+        // `State::apply` do not panic): the state ahead is whole after a panic.
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks the acknowledging side. Lock order: writer, then this, then the state.
+    fn lock_durable(&self) -> MutexGuard<'_, Durable> {
+        // Staged appends, subscribers and counters stay usable after a panic.
+        self.durable.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn read_folded(&self) -> RwLockReadGuard<'_, Folded> {
@@ -1810,7 +1973,6 @@ fn decode_payload(event_type: &str, payload: &[u8]) -> Result<EventBody, serde_j
     Ok(body)
 }
 
-/// Decodes an event that is already at the current schema versions.
 /// Turns a stored event into a core event, upcasting it with [`core_upcasters`] first: what
 /// [`Engine::decode`] does, for events that arrive without their engine (a
 /// [`Subscription`]'s).
@@ -1825,6 +1987,7 @@ pub fn decode_recorded(recorded: &RecordedEvent) -> Result<Event, EngineError> {
     decode_current(&upcast)
 }
 
+/// Decodes an event that is already at the current schema versions.
 fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
     let body = EventBody::deserialize(&recorded.payload).map_err(|e| EngineError::Corrupt {
         position: recorded.global_position,

@@ -151,7 +151,7 @@ pub use okr_core::{ParseStreamIdError, StreamId};
 pub use postgres_store::{is_postgres_url, PostgresOptions, PostgresStore};
 pub use scan::ScanChunk;
 pub use sled_store::{Durability, SledStore, StoreOptions, LOCK_WAIT};
-pub use store::{AppendOutcome, AppendRequest, EventStore, WriterTurn};
+pub use store::{AppendOutcome, AppendRequest, EventStore, PendingAppend, WriterTurn};
 pub use upcast::Upcasters;
 pub use version::ExpectedVersion;
 

@@ -89,6 +89,64 @@ impl AppendOutcome {
     }
 }
 
+/// An append that is staged and written but perhaps not yet durable, from
+/// [`EventStore::begin_append_batch`]. [`PendingAppend::wait`] returns its outcomes once it
+/// is durable.
+///
+/// Dropping it without waiting does not take the append back: it becomes durable with the
+/// next sync of the store, like every other.
+#[must_use = "an append is acknowledged only after `wait` returns"]
+pub struct PendingAppend {
+    outcomes: Vec<AppendOutcome>,
+    durable: Option<Box<dyn FnOnce() -> Result<(), StoreError> + Send>>,
+}
+
+impl std::fmt::Debug for PendingAppend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAppend")
+            .field("outcomes", &self.outcomes)
+            .field("durable", &self.durable.is_none())
+            .finish()
+    }
+}
+
+impl PendingAppend {
+    /// An append that is durable already.
+    pub fn durable(outcomes: Vec<AppendOutcome>) -> PendingAppend {
+        PendingAppend {
+            outcomes,
+            durable: None,
+        }
+    }
+
+    /// An append that is durable once `wait` returns `Ok`.
+    pub fn new(
+        outcomes: Vec<AppendOutcome>,
+        wait: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    ) -> PendingAppend {
+        PendingAppend {
+            outcomes,
+            durable: Some(Box::new(wait)),
+        }
+    }
+
+    /// What the append will record once it is durable: positions and versions are final.
+    /// Nothing here may be shown to anyone as done before [`PendingAppend::wait`] returns.
+    pub fn outcomes(&self) -> &[AppendOutcome] {
+        &self.outcomes
+    }
+
+    /// Waits until the append is durable and returns its outcomes. A failure means the
+    /// append's fate is unknown until the store is reopened; the store refuses later
+    /// appends ([`StoreError::Halted`]).
+    pub fn wait(self) -> Result<Vec<AppendOutcome>, StoreError> {
+        if let Some(durable) = self.durable {
+            durable()?;
+        }
+        Ok(self.outcomes)
+    }
+}
+
 /// An append-only store of event streams, with snapshots beside them: everything the
 /// [`Engine`](crate::Engine) needs of a backend. [`crate::MemoryStore`] and
 /// [`crate::SledStore`] implement it and pass the same conformance suite
@@ -131,6 +189,16 @@ pub trait EventStore: Send + Sync {
     /// all are recorded or, on the first error, none is. Later requests see the effects of
     /// earlier ones, including their command ids. An empty batch does nothing.
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError>;
+
+    /// [`EventStore::append_batch`] in two steps, for group commit: stages and writes the
+    /// batch, and returns before it is durable. Appends begun after this one see its effects
+    /// (positions, versions, command ids) and are durable only together with it or after it;
+    /// reads see it only once it is durable. [`PendingAppend::wait`] acknowledges it. The
+    /// default appends at once and returns an append that is durable already; a store that
+    /// can share one disk sync among the appends of several threads overrides it.
+    fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
+        Ok(PendingAppend::durable(self.append_batch(batch)?))
+    }
 
     /// Events of `stream` with version `>= from_version`, in order; empty for an unknown stream.
     fn read_stream(

@@ -128,6 +128,7 @@ fn store_error(s: StoreError) -> Error {
     let code = match &s {
         StoreError::Corrupt { .. } | StoreError::Missing { .. } => Code::Corrupt,
         StoreError::NotAnOkrStore { path, .. } if !path.exists() => Code::NotFound,
+        StoreError::InvalidLocation { .. } => Code::InvalidArgument,
         _ => Code::Storage,
     };
     Error::new(code, s.to_string())

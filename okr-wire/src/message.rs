@@ -8,11 +8,12 @@
 use chrono::{DateTime, Utc};
 use okr_core::lint::Lint;
 use okr_core::report::Report;
-use okr_core::rollup::{CycleRollup, CycleScores, History, ScoringPolicy};
+use okr_core::rollup::{AlignmentView, CycleRollup, CycleScores, History, ScoringPolicy};
 use okr_core::stats::Stats;
-use okr_core::{Command, Cycle, CycleId, CycleKind, Event, Phase, State};
+use okr_core::{Command, Cycle, CycleId, CycleKind, Event, ObjectiveId, Phase, State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A message with its `version` (1) beside the message's own fields.
@@ -55,9 +56,14 @@ pub struct OpenOptions {
     /// Write a snapshot every this many events (default 10000); 0 never.
     #[serde(default)]
     pub snapshot_every: Option<u64>,
-    /// Create the store when the path does not exist (default true).
+    /// Create the store when the path does not exist (default true). For PostgreSQL: the
+    /// tables and the organisation's store (never the database).
     #[serde(default)]
     pub create_if_missing: Option<bool>,
+    /// The organisation of a `postgres://` store, instead of the URL's `organisation`
+    /// parameter; refused for a path and for `":memory:"`.
+    #[serde(default)]
+    pub organisation: Option<String>,
 }
 
 /// What `okr_engine_execute` did: the engine's own outcome, as JSON.
@@ -96,6 +102,13 @@ pub enum Query {
     },
     /// A cycle's rollup now (progress in parts per million).
     Rollup {
+        /// The cycle.
+        cycle: CycleId,
+    },
+    /// A cycle's alignment per objective: its own progress, what the objectives aligned to
+    /// it contribute (shown beside it; rolled in only under a roll-up policy) and its
+    /// dependency links in both directions.
+    Alignment {
         /// The cycle.
         cycle: CycleId,
     },
@@ -163,6 +176,8 @@ pub enum Query {
 }
 
 /// Output of `okr_engine_query`: `{"version":1,"query":"<name>", ...}`.
+// Built once per answer and serialised at once: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "query", rename_all = "snake_case")]
 pub enum QueryResult<'a> {
@@ -191,6 +206,13 @@ pub enum QueryResult<'a> {
         position: Option<u64>,
         /// The rollup.
         rollup: CycleRollup,
+    },
+    /// A cycle's alignment.
+    Alignment {
+        /// The global position of the last event folded in.
+        position: Option<u64>,
+        /// Per objective.
+        alignment: BTreeMap<ObjectiveId, AlignmentView>,
     },
     /// A cycle's scores under its own policy.
     Scores {

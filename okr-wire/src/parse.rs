@@ -89,9 +89,33 @@ pub fn options(bytes: &[u8], name: &str) -> Result<OpenOptions, Error> {
             durability: None,
             snapshot_every: None,
             create_if_missing: None,
+            organisation: None,
         });
     }
     message(bytes, name, Kind::Options)
+}
+
+/// Reads a durability: `"sync"`, `"periodic:<ms>"` or `"none"`.
+pub fn durability(d: &str) -> Result<okr_store::Durability, Error> {
+    let bad = || {
+        Error::new(
+            Code::InvalidOptions,
+            format!(
+                "invalid options at `durability`: `{d}` is not one of \"sync\", \"periodic:<ms>\", \"none\""
+            ),
+        )
+    };
+    match d {
+        "sync" => Ok(okr_store::Durability::Sync),
+        "none" => Ok(okr_store::Durability::None),
+        _ => match d.strip_prefix("periodic:") {
+            Some(ms) => ms
+                .parse()
+                .map(okr_store::Durability::Periodic)
+                .map_err(|_| bad()),
+            None => Err(bad()),
+        },
+    }
 }
 
 /// Checks that `bytes` are UTF-8, naming the offset of the first bad byte.

@@ -147,6 +147,10 @@ fn report_of(
 
 /// Answers a query with its result message, encoded as JSON.
 pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
+    // On a log other processes append to (PostgreSQL), answer from all of it.
+    if e.is_shared() {
+        e.refresh()?;
+    }
     match query {
         Query::State => {
             // Read before the state: never more than the state holds. (Calling `position`
@@ -168,6 +172,16 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
             let position = e.position();
             let rollup = e.cycle_rollup(cycle).ok_or_else(|| unknown_cycle(cycle))?;
             encode(&Versioned::new(QueryResult::Rollup { position, rollup }))
+        }
+        Query::Alignment { cycle } => {
+            let position = e.position();
+            let alignment = e
+                .read(|s| s.cycles.get(&cycle).map(rollup::alignment))
+                .ok_or_else(|| unknown_cycle(cycle))?;
+            encode(&Versioned::new(QueryResult::Alignment {
+                position,
+                alignment,
+            }))
         }
         Query::Scores { cycle } => {
             let scores = e.cycle_scores(cycle).ok_or_else(|| unknown_cycle(cycle))?;

@@ -10,6 +10,7 @@
 mod cycle;
 mod fields;
 mod key_result;
+mod kpi;
 mod objective;
 mod organisation;
 mod review;
@@ -109,7 +110,15 @@ pub(crate) fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejec
         | RetireUnit { .. }
         | RegisterPerson { .. }
         | GrantMembership { .. }
-        | RevokeMembership { .. } => return Ok(StreamId::Organisation),
+        | RevokeMembership { .. }
+        | DefineKpi { .. } => return Ok(StreamId::Organisation),
+        RecordKpi { kpi, .. } => {
+            return if state.kpis.contains_key(kpi) {
+                Ok(StreamId::Organisation)
+            } else {
+                Err(Rejection::unknown(EntityKind::Kpi, kpi))
+            }
+        }
         PlanCycle { cycle, .. } => *cycle,
         SetPolicy { cycle, .. }
         | StartCycle { cycle }
@@ -138,6 +147,7 @@ pub(crate) fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejec
         | RemoveKeyResult { key_result }
         | AmendKeyResult { key_result, .. }
         | CheckIn { key_result, .. }
+        | LinkKpi { key_result, .. }
         | AddInitiative { key_result, .. }
         | OverrideScore { key_result, .. }
         | CorrectScore { key_result, .. } => locate(state, EntityKind::KeyResult, key_result.0)?,
@@ -208,6 +218,7 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         C::MakeAgreement { agreement, .. } => Some(agreement.0),
         C::RaiseBlocker { blocker, .. } => Some(blocker.0),
         C::AddInitiative { initiative, .. } => Some(initiative.0),
+        C::DefineKpi { kpi, .. } => Some(kpi.0),
         C::AddRetroItem { item, .. } => Some(item.0),
         C::AddRetroAction { action, .. } => Some(action.0),
         C::RenameUnit { .. }
@@ -215,6 +226,8 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         | C::RetireUnit { .. }
         | C::GrantMembership { .. }
         | C::RevokeMembership { .. }
+        | C::RecordKpi { .. }
+        | C::LinkKpi { .. }
         | C::SetPolicy { .. }
         | C::StartCycle { .. }
         | C::BeginReview { .. }
@@ -256,10 +269,13 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         | C::RevokeMembership { unit, .. }
         | C::DraftObjective { unit, .. }
         | C::MakeAgreement { unit, .. }
-        | C::RaiseBlocker { unit, .. } => Some(*unit),
+        | C::RaiseBlocker { unit, .. }
+        | C::DefineKpi { unit, .. } => Some(*unit),
         C::ApproveObjective { committee, .. } => Some(*committee),
         C::DefineUnit { .. }
         | C::RegisterPerson { .. }
+        | C::RecordKpi { .. }
+        | C::LinkKpi { .. }
         | C::PlanCycle { .. }
         | C::SetPolicy { .. }
         | C::StartCycle { .. }
@@ -368,6 +384,7 @@ impl<'a> Ctx<'a> {
             | C::RemoveKeyResult { key_result }
             | C::AmendKeyResult { key_result, .. }
             | C::CheckIn { key_result, .. }
+            | C::LinkKpi { key_result, .. }
             | C::AddInitiative { key_result, .. }
             | C::OverrideScore { key_result, .. }
             | C::CorrectScore { key_result, .. } => {
@@ -393,6 +410,8 @@ impl<'a> Ctx<'a> {
             | C::RegisterPerson { .. }
             | C::GrantMembership { .. }
             | C::RevokeMembership { .. }
+            | C::DefineKpi { .. }
+            | C::RecordKpi { .. }
             | C::PlanCycle { .. } => Subject::None,
         })
     }
@@ -473,6 +492,17 @@ impl<'a> Ctx<'a> {
                 }
                 _ => return Err(mismatch()),
             },
+            On::KpiUnit => {
+                let CommandBody::RecordKpi { kpi, .. } = body else {
+                    return Err(mismatch());
+                };
+                let k = self
+                    .s
+                    .kpis
+                    .get(kpi)
+                    .ok_or_else(|| Rejection::unknown(EntityKind::Kpi, kpi))?;
+                one(k.unit)
+            }
             On::Committee => {
                 let u = named_unit(body).ok_or_else(mismatch)?;
                 let unit = self.active_unit(u)?;
@@ -529,6 +559,7 @@ impl<'a> Ctx<'a> {
             | C::RegisterPerson { .. }
             | C::GrantMembership { .. }
             | C::RevokeMembership { .. } => self.organisation(body),
+            C::DefineKpi { .. } | C::RecordKpi { .. } | C::LinkKpi { .. } => self.kpi_command(body),
             C::PlanCycle { .. }
             | C::SetPolicy { .. }
             | C::StartCycle { .. }

@@ -130,6 +130,8 @@ pub enum On {
     EscalationCommittee,
     /// The committee the command names; it must exist, be active and be a committee.
     Committee,
+    /// The unit the KPI belongs to.
+    KpiUnit,
 }
 
 const fn rule(
@@ -190,6 +192,8 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             Right::Special(Special::GrantRole),
             On::Unit,
         ),
+        K::DefineKpi => rule(kind, "define KPI", Org, Right::Lead, On::ActiveUnit),
+        K::RecordKpi => rule(kind, "record KPI", Org, Right::Edit, On::KpiUnit),
         K::PlanCycle => rule(
             kind,
             "plan cycle",
@@ -358,6 +362,13 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             Right::Steer,
             On::EscalationCommittee,
         ),
+        K::LinkKpi => rule(
+            kind,
+            "link KPI",
+            In(&[Planning, Running]),
+            Right::Edit,
+            On::KeyResultUnit,
+        ),
         K::ApproveObjective => rule(
             kind,
             "approve objective",
@@ -500,6 +511,7 @@ impl On {
             On::InitiativeUnit => "the initiative's key result's unit",
             On::EscalationCommittee => "the committee escalated to",
             On::Committee => "the committee named",
+            On::KpiUnit => "the KPI's unit",
         }
     }
 }

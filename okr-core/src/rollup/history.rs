@@ -63,6 +63,7 @@ pub struct History {
 /// let mut script = vec![
 /// #   (-7, CommandBody::DefineUnit { unit, name: "Bürgerbüro".into(), kind: UnitKind::Organisation, parent: None }),
 /// #   (-7, CommandBody::RegisterPerson { person: master, name: "Alex".into() }),
+/// #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::Lead }),
 /// #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::OkrMaster }),
 /// #   (-7, CommandBody::PlanCycle { cycle, name: "2025-Q1".into(), kind: CycleKind::Regular, start: day0.date_naive(), end: (day0 + Duration::days(83)).date_naive(), check_in_weekday: chrono::Weekday::Mon, policy: None }),
 /// #   (-1, CommandBody::DraftObjective { cycle, objective, unit, title: "Residents file their requests online".into(), beneficiary: Some("residents".into()), change: None, value: None, kind: ObjectiveKind::Committed, weight: 1 }),

@@ -148,6 +148,7 @@ pub struct UnitFigures {
 /// let mut script = vec![
 /// #   (-7, CommandBody::DefineUnit { unit, name: "Bürgerbüro".into(), kind: UnitKind::Organisation, parent: None }),
 /// #   (-7, CommandBody::RegisterPerson { person: master, name: "Alex".into() }),
+/// #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::Lead }),
 /// #   (-7, CommandBody::GrantMembership { unit, person: master, role: Role::OkrMaster }),
 /// #   (-7, CommandBody::PlanCycle { cycle, name: "2025-Q1".into(), kind: CycleKind::Regular, start: day0.date_naive(), end: (day0 + Duration::days(83)).date_naive(), check_in_weekday: chrono::Weekday::Mon, policy: None }),
 /// #   (-1, CommandBody::DraftObjective { cycle, objective, unit, title: "Residents file their requests online".into(), beneficiary: Some("residents".into()), change: None, value: None, kind: ObjectiveKind::Committed, weight: 1 }),
@@ -280,10 +281,13 @@ impl Rollup {
         for (i, o) in c.objectives.values().enumerate() {
             self.obj_index.insert(o.id, i as u32);
         }
+        // Alignment links carry figures only under a policy that rolls aligned objectives in.
+        let rolls_up = c.policy.scoring.rolls_up_aligned();
         for o in c.objectives.values() {
             let parents: Box<[(u32, u32)]> = o
                 .aligned_to
                 .iter()
+                .filter(|_| rolls_up)
                 .filter_map(|(p, w)| self.obj_index.get(p).map(|i| (*i, *w)))
                 .collect();
             self.objs.push(ObjSlot {
@@ -422,6 +426,7 @@ impl Rollup {
                 });
             }
             EventBody::ObjectiveDrafted { cycle, .. }
+            | EventBody::PolicySet { cycle, .. }
             | EventBody::ObjectiveAligned { cycle, .. }
             | EventBody::ObjectiveUnaligned { cycle, .. }
             | EventBody::ObjectiveCommitted { cycle, .. }

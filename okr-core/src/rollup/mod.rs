@@ -219,7 +219,8 @@ pub fn weighted_mean(items: impl IntoIterator<Item = (i64, u64)>) -> Option<i64>
 pub struct CycleRollup {
     /// Per key result (removed ones excluded).
     pub key_results: BTreeMap<KeyResultId, KrProgress>,
-    /// Per objective: weighted mean over its key results and contributing children, if any.
+    /// Per objective: weighted mean over its key results (and, when the cycle's scoring
+    /// policy rolls aligned objectives in, its contributing children), if any.
     pub objectives: BTreeMap<ObjectiveId, Option<i64>>,
     /// Per unit: weighted mean over its committed objectives.
     pub units: BTreeMap<UnitId, Option<i64>>,
@@ -245,14 +246,14 @@ pub fn cycle(c: &Cycle) -> CycleRollup {
     }
 }
 
-/// Objective values over the alignment graph: each is the weighted mean of its key
-/// results' values and its committed children's values (drafts and dropped objectives count
-/// nowhere).
+/// Objective values: each is the weighted mean of its key results' values and, when the
+/// cycle's scoring policy rolls aligned objectives in ([`ScoringPolicy::rolls_up_aligned`]),
+/// of its committed children's values (drafts and dropped objectives count nowhere).
 pub fn objective_values(
     c: &Cycle,
     kr_value: impl Fn(KeyResultId) -> Option<i64>,
 ) -> BTreeMap<ObjectiveId, Option<i64>> {
-    mean_over_graph(c, kr_value, true, u64::from)
+    mean_over_graph(c, kr_value, c.policy.scoring.rolls_up_aligned(), u64::from)
 }
 
 /// The weighted means of every objective over its key results' values and, when
@@ -343,6 +344,92 @@ fn unit_values(
         .map(|(u, items)| (u, weighted_mean(items)))
         .collect();
     (units, total)
+}
+
+/// What one aligned objective contributes to the objective it is aligned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Contribution {
+    /// The aligned (contributing) objective.
+    pub objective: ObjectiveId,
+    /// Its unit.
+    pub unit: UnitId,
+    /// The contribution weight of the link.
+    pub contribution: u32,
+    /// Its progress over its own key results.
+    pub own_ppm: Option<i64>,
+}
+
+/// An objective's alignment, for transparency: its own figure, what the objectives aligned
+/// to it contribute (shown beside it, rolled in only under a policy that says so), and the
+/// dependency links („hängt ab von“) in both directions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AlignmentView {
+    /// Progress over its own key results only.
+    pub own_ppm: Option<i64>,
+    /// Progress with its committed aligned objectives rolled in, weighted by contribution:
+    /// what a roll-up policy counts.
+    pub with_aligned_ppm: Option<i64>,
+    /// Whether the cycle's scoring policy rolls aligned objectives in; when `false` the
+    /// objective's figure is `own_ppm`, when `true` it is `with_aligned_ppm`.
+    pub rolled_in: bool,
+    /// The committed objectives aligned to it (drafts and dropped ones contribute nothing).
+    pub contributions: Vec<Contribution>,
+    /// Objectives of other units it depends on.
+    pub depends_on: Vec<ObjectiveId>,
+    /// Objectives of other units that depend on it.
+    pub needed_by: Vec<ObjectiveId>,
+}
+
+/// The alignment of every objective of a cycle, from its current progress.
+pub fn alignment(c: &Cycle) -> BTreeMap<ObjectiveId, AlignmentView> {
+    let progress = |k: KeyResultId| {
+        c.key_results
+            .get(&k)
+            .filter(|k| !k.removed)
+            .map(|k| key_result(k).progress_ppm)
+    };
+    let own = mean_over_graph(c, progress, false, u64::from);
+    let with = mean_over_graph(c, progress, true, u64::from);
+    let rolled_in = c.policy.scoring.rolls_up_aligned();
+    let mut out: BTreeMap<ObjectiveId, AlignmentView> = c
+        .objectives
+        .values()
+        .map(|o| {
+            (
+                o.id,
+                AlignmentView {
+                    own_ppm: own.get(&o.id).copied().flatten(),
+                    with_aligned_ppm: with.get(&o.id).copied().flatten(),
+                    rolled_in,
+                    contributions: Vec::new(),
+                    depends_on: o.depends_on.to_vec(),
+                    needed_by: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for o in c.objectives.values() {
+        if o.status == ObjectiveStatus::Committed {
+            for (parent, w) in &o.aligned_to {
+                if let Some(v) = out.get_mut(parent) {
+                    v.contributions.push(Contribution {
+                        objective: o.id,
+                        unit: o.unit,
+                        contribution: *w,
+                        own_ppm: own.get(&o.id).copied().flatten(),
+                    });
+                }
+            }
+        }
+        for d in o.depends_on.iter() {
+            if let Some(v) = out.get_mut(d) {
+                v.needed_by.push(o.id);
+            }
+        }
+    }
+    out
 }
 
 /// A key result's review score with where it comes from.

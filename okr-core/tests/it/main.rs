@@ -7,6 +7,7 @@ mod support;
 mod cycle;
 mod json;
 mod key_result;
+mod kpi;
 mod lint;
 mod modules;
 mod objective;
@@ -34,6 +35,7 @@ pub fn all_cases() -> Vec<Case> {
     all.extend(weekly::cases());
     all.extend(review::cases());
     all.extend(roles::cases());
+    all.extend(kpi::cases());
     all
 }
 

@@ -102,6 +102,21 @@ impl World {
         self.events.extend(outcome.events);
     }
 
+    /// Plans the cycle's explicit roll-up: aligned objectives count in their parents.
+    fn roll_up_aligned(&mut self) {
+        let policy = Policy {
+            scoring: rollup::ScoringPolicy::ROLL_UP_ALIGNED,
+            ..Policy::for_kind(CycleKind::Regular)
+        };
+        self.run(
+            -7,
+            CommandBody::SetPolicy {
+                cycle: CYCLE,
+                policy,
+            },
+        );
+    }
+
     fn objective(&mut self, id: u128, unit: UnitId, weight: u32) -> ObjectiveId {
         let o = ObjectiveId::from_u128(id);
         self.run(
@@ -306,6 +321,7 @@ fn objective_without_key_results_has_no_progress() {
 #[test]
 fn one_child_aligned_to_two_parents() {
     let mut w = World::new();
+    w.roll_up_aligned();
     let p1 = w.objective(100, ROOT, 1);
     let p2 = w.objective(101, ROOT, 1);
     let child = w.objective(102, TEAM, 1);
@@ -363,6 +379,7 @@ fn one_child_aligned_to_two_parents() {
 fn a_draft_child_counts_nowhere_not_even_in_its_parent() {
     let world = |commit_child: bool| {
         let mut w = World::new();
+        w.roll_up_aligned();
         let parent = w.objective(100, ROOT, 1);
         let child = w.objective(101, TEAM, 1);
         let kp = w.kr(parent, 200, inc(0.0, 10.0), 1);
@@ -511,4 +528,75 @@ fn history_replays_check_ins_by_effective_time_ties_by_order_told() {
         rollup::history(&w.state, CycleId::from_u128(99), &noisy),
         None
     );
+}
+
+#[test]
+fn alignment_is_shown_beside_an_objective_and_rolled_in_only_under_an_explicit_policy() {
+    let world = |roll_up: bool| {
+        let mut w = World::new();
+        if roll_up {
+            w.roll_up_aligned();
+        }
+        let parent = w.objective(100, ROOT, 1);
+        let child = w.objective(101, TEAM, 1);
+        let kp = w.kr(parent, 200, inc(0.0, 10.0), 1);
+        let kc = w.kr(child, 201, inc(0.0, 10.0), 1);
+        w.align(child, parent, 3);
+        w.commit(parent);
+        w.commit(child);
+        w.start();
+        w.check_in(7, kp, 6.0, 5); // 0.6
+        w.check_in(7, kc, 0.0, 5); // 0.0
+        (w, parent, child)
+    };
+    // The standard: the parent stands on its own key results; the child is shown beside it.
+    let (w, parent, child) = world(false);
+    let r = w.reference();
+    assert_eq!(r.objectives[&parent], Some(600_000));
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+    let c = &w.state.cycles[&CYCLE];
+    let view = &rollup::alignment(c)[&parent];
+    assert_eq!(view.own_ppm, Some(600_000));
+    assert_eq!(view.with_aligned_ppm, Some(150_000), "(1·0.6 + 3·0.0) / 4");
+    assert!(!view.rolled_in);
+    assert_eq!(view.contributions.len(), 1);
+    assert_eq!(view.contributions[0].objective, child);
+    assert_eq!(view.contributions[0].unit, TEAM);
+    assert_eq!(view.contributions[0].contribution, 3);
+    assert_eq!(view.contributions[0].own_ppm, Some(0));
+    assert_eq!(rollup::scores(c).objectives[&parent], Some(600_000));
+    // A what-if under the roll-up policy rolls the child in, without touching the cycle.
+    let what_if = rollup::scores_with(c, &ScoringPolicy::ROLL_UP_ALIGNED);
+    assert_eq!(what_if.objectives[&parent], Some(150_000));
+    // Under the explicit policy the child counts in progress and score alike.
+    let (w, parent, _) = world(true);
+    let r = w.reference();
+    assert_eq!(r.objectives[&parent], Some(150_000));
+    assert_eq!(w.incremental().to_cycle_rollup(), r);
+    let c = &w.state.cycles[&CYCLE];
+    assert!(rollup::alignment(c)[&parent].rolled_in);
+    assert_eq!(rollup::scores(c).objectives[&parent], Some(150_000));
+}
+
+#[test]
+fn a_cycle_planned_before_the_scoring_policy_was_recorded_keeps_rolling_aligned_in() {
+    // Older logs carry a policy without `scoring`: they were written under the roll-up and
+    // replay with it, so their figures do not change.
+    let mut policy = serde_json::to_value(Policy::for_kind(CycleKind::Regular)).unwrap();
+    policy.as_object_mut().unwrap().remove("scoring");
+    policy
+        .as_object_mut()
+        .unwrap()
+        .remove("cross_unit_approval");
+    policy
+        .as_object_mut()
+        .unwrap()
+        .remove("steering_decision_days");
+    let old: Policy = serde_json::from_value(policy).unwrap();
+    assert!(old.scoring.rolls_up_aligned());
+    assert!(!old.cross_unit_approval);
+    assert_eq!(old.steering_decision_days, 14);
+    assert!(!Policy::for_kind(CycleKind::Regular)
+        .scoring
+        .rolls_up_aligned());
 }

@@ -638,3 +638,76 @@ fn schemas_are_up_to_date() {
          Regenerate them with: OKR_BLESS=1 cargo test -p okr-ffi"
     );
 }
+
+#[test]
+fn the_alignment_query_shows_contributions_beside_the_objective() {
+    let e = planned();
+    let team = "00000000-0000-0000-0000-000000000101";
+    let lead = "00000000-0000-0000-0000-000000000004";
+    let (parent, child) = (
+        "00000000-0000-0000-0000-000000000300",
+        "00000000-0000-0000-0000-000000000301",
+    );
+    let t = "2025-01-03T09:00:00Z";
+    let steps = [
+        (
+            MASTER,
+            json!({"type": "define_unit", "unit": team, "name": "Permits", "kind": "team", "parent": ROOT}),
+        ),
+        (
+            MASTER,
+            json!({"type": "register_person", "person": lead, "name": "Lee"}),
+        ),
+        (
+            MASTER,
+            json!({"type": "grant_membership", "unit": team, "person": lead, "role": "lead"}),
+        ),
+        (
+            MEMBER,
+            json!({"type": "draft_objective", "cycle": CYCLE, "objective": parent, "unit": ROOT,
+                        "title": "Residents get permits faster", "kind": "committed"}),
+        ),
+        (
+            lead,
+            json!({"type": "draft_objective", "cycle": CYCLE, "objective": child, "unit": team,
+                      "title": "Applicants find the form at once", "kind": "committed"}),
+        ),
+        (
+            lead,
+            json!({"type": "align_objective", "objective": child, "parent": parent, "contribution": 1}),
+        ),
+        (
+            lead,
+            json!({"type": "add_key_result", "objective": child,
+                      "key_result": "00000000-0000-0000-0000-000000000401", "title": "Found at once",
+                      "kind": {"type": "increase", "baseline": 0.0, "target": 10.0, "unit": "%"}}),
+        ),
+        (
+            lead,
+            json!({"type": "commit_objective", "objective": child}),
+        ),
+        (
+            lead,
+            json!({"type": "link_dependency", "objective": child, "depends_on": parent}),
+        ),
+    ];
+    for (n, (actor, body)) in steps.into_iter().enumerate() {
+        let r = e.execute(&command(100 + n as u32, actor, t, body));
+        assert_eq!(r.code, okr_result::Ok, "{r:?}");
+    }
+    let r = e.query(&json!({"query": "alignment", "cycle": CYCLE}));
+    assert_eq!(r.code, okr_result::Ok, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["query"], "alignment");
+    let p = &v["alignment"][parent];
+    assert_eq!(
+        p["rolled_in"], false,
+        "alignment is for transparency by default"
+    );
+    assert_eq!(p["contributions"][0]["objective"], child);
+    assert_eq!(p["contributions"][0]["contribution"], 1);
+    assert_eq!(p["needed_by"][0], child);
+    assert_eq!(v["alignment"][child]["depends_on"][0], parent);
+    e.query(&json!({"query": "alignment", "cycle": "00000000-0000-0000-0000-000000000999"}))
+        .expect(okr_result::NotFound, &["unknown cycle"]);
+}

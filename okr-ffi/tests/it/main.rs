@@ -8,5 +8,6 @@ mod abi_more;
 mod c;
 mod fuzz;
 mod header;
+mod php;
 mod python;
 mod support;

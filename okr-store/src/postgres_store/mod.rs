@@ -63,7 +63,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use okr_core::StreamId;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, NoTls, Row};
 use uuid::Uuid;
 
 use crate::chain::{EventHash, Fingerprint};
@@ -156,6 +156,9 @@ impl std::fmt::Debug for PostgresStore {
 struct Conn {
     client: Client,
     st: Statements,
+    /// Set while an append's transaction is open: a connection found with it set was left
+    /// by a panic mid-transaction and is not used again.
+    in_transaction: bool,
 }
 
 /// An error inside a store call: ours, or the client's (which may mean the connection is
@@ -234,7 +237,11 @@ impl PostgresStore {
         {
             return Err(missing("the database holds no store of this organisation"));
         }
-        *store.lock() = Some(Conn { client, st });
+        *store.lock() = Some(Conn {
+            client,
+            st,
+            in_transaction: false,
+        });
         Ok(store)
     }
 
@@ -263,13 +270,20 @@ impl PostgresStore {
         f: impl FnOnce(&mut Conn, &str, &str) -> Result<T, Fail>,
     ) -> Result<T, StoreError> {
         let mut guard = self.lock();
-        if guard.as_ref().is_some_and(|c| c.client.is_closed()) {
+        if guard
+            .as_ref()
+            .is_some_and(|c| c.in_transaction || c.client.is_closed())
+        {
             *guard = None;
         }
         if guard.is_none() {
             let mut client = self.connect()?;
             let st = Statements::prepare(&mut client).map_err(|e| self.pg_error(e))?;
-            *guard = Some(Conn { client, st });
+            *guard = Some(Conn {
+                client,
+                st,
+                in_transaction: false,
+            });
         }
         let conn = guard.as_mut().expect("connected above");
         match f(conn, &self.organisation, &self.location) {
@@ -514,8 +528,8 @@ fn stored_time(at: DateTime<Utc>) -> String {
 
 /// One append transaction seen through [`Tx`]: what the database held when the lock was
 /// taken, and what the batch staged on top.
-struct PgTx<'a, 'c> {
-    tx: &'a mut Transaction<'c>,
+struct PgTx<'a> {
+    client: &'a mut Client,
     st: &'a Statements,
     organisation: &'a str,
     location: &'a str,
@@ -527,8 +541,6 @@ struct PgTx<'a, 'c> {
     /// The stream versions the database holds for the batch's streams.
     versions: HashMap<StreamId, u64>,
     staged_events: Vec<RecordedEvent>,
-    /// The payloads' JSON text of `staged_events`, as their hashes cover it.
-    staged_payloads: Vec<Vec<u8>>,
     staged_commands: Vec<(Uuid, CommandRecord)>,
     staged_index: HashMap<Uuid, CommandEntry>,
     /// Where `staged_events` start.
@@ -537,7 +549,7 @@ struct PgTx<'a, 'c> {
     stored_head: Option<EventHash>,
 }
 
-impl Tx for PgTx<'_, '_> {
+impl Tx for PgTx<'_> {
     type Error = Fail;
 
     fn command(&mut self, command_id: Uuid) -> Result<Option<CommandEntry>, Fail> {
@@ -548,7 +560,7 @@ impl Tx for PgTx<'_, '_> {
             return Ok(None);
         };
         if !self.stored_events.contains_key(&first) {
-            let rows = self.tx.query(
+            let rows = self.client.query(
                 &self.st.events_range,
                 &[
                     &self.organisation,
@@ -598,7 +610,7 @@ impl Tx for PgTx<'_, '_> {
         let head = match self.first_staged.checked_sub(1) {
             None => EventHash::GENESIS,
             Some(position) => {
-                let rows = self.tx.query(
+                let rows = self.client.query(
                     &self.st.events_range,
                     &[
                         &self.organisation,
@@ -624,14 +636,13 @@ impl Tx for PgTx<'_, '_> {
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
-        payloads: &[Vec<u8>],
+        _payloads: &[Vec<u8>],
     ) -> Result<(), Fail> {
         if let Some(last) = events.last() {
             self.versions.insert(last.stream, last.stream_version + 1);
             self.next_position = last.global_position + 1;
         }
         self.staged_events.extend_from_slice(events);
-        self.staged_payloads.extend_from_slice(payloads);
         self.staged_index.insert(
             command_id,
             (record.first_position, record.count, record.fingerprint),
@@ -641,16 +652,95 @@ impl Tx for PgTx<'_, '_> {
     }
 }
 
-impl PgTx<'_, '_> {
-    /// Writes what the batch staged: events, commands, stream heads, the counter, and the
-    /// notification that goes out on commit.
+/// The columns of a chunk of events, as the array parameters of an `INSERT … unnest`.
+struct EventColumns<'e> {
+    positions: Vec<i64>,
+    streams: Vec<String>,
+    versions: Vec<i64>,
+    ids: Vec<Uuid>,
+    types: Vec<&'e str>,
+    schema_versions: Vec<i32>,
+    times: Vec<String>,
+    actors: Vec<&'e str>,
+    commands: Vec<Uuid>,
+    correlations: Vec<Option<Uuid>>,
+    payloads: Vec<Vec<u8>>,
+    hashes: Vec<Option<Vec<u8>>>,
+}
+
+impl<'e> EventColumns<'e> {
+    fn of(events: &'e [RecordedEvent]) -> Result<Self, StoreError> {
+        let n = events.len();
+        let mut c = EventColumns {
+            positions: Vec::with_capacity(n),
+            streams: Vec::with_capacity(n),
+            versions: Vec::with_capacity(n),
+            ids: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
+            schema_versions: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+            actors: Vec::with_capacity(n),
+            commands: Vec::with_capacity(n),
+            correlations: Vec::with_capacity(n),
+            payloads: Vec::with_capacity(n),
+            hashes: Vec::with_capacity(n),
+        };
+        for e in events {
+            c.positions.push(to_i64(e.global_position, "position")?);
+            c.streams.push(e.stream.name());
+            c.versions.push(to_i64(e.stream_version, "stream version")?);
+            c.ids.push(e.event_id);
+            c.types.push(e.event_type.as_str());
+            c.schema_versions
+                .push(
+                    i32::try_from(e.schema_version).map_err(|_| StoreError::Corrupt {
+                        location: "PostgreSQL store".to_owned(),
+                        detail: format!(
+                            "schema version {} does not fit PostgreSQL's integer",
+                            e.schema_version
+                        ),
+                    })?,
+                );
+            c.times.push(stored_time(e.recorded_at));
+            c.actors.push(e.actor.as_str());
+            c.commands.push(e.command_id);
+            c.correlations.push(e.correlation_id);
+            // The same JSON text the event's hash covers (serde_json's output of the value).
+            c.payloads.push(serde_json::to_vec(&e.payload)?);
+            c.hashes.push(Some(e.hash.0.to_vec()));
+        }
+        Ok(c)
+    }
+
+    /// The twelve parameters after the organisation, in the order of the statements.
+    fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 12] {
+        [
+            &self.positions,
+            &self.streams,
+            &self.versions,
+            &self.ids,
+            &self.types,
+            &self.schema_versions,
+            &self.times,
+            &self.actors,
+            &self.commands,
+            &self.correlations,
+            &self.payloads,
+            &self.hashes,
+        ]
+    }
+}
+
+impl PgTx<'_> {
+    /// Writes what the batch staged — events, commands, stream heads, the counter, and the
+    /// notification that goes out on commit — in one statement (more when the batch holds
+    /// more than [`INSERT_CHUNK`] events).
     fn flush(self) -> Result<(), Fail> {
         let PgTx {
-            tx,
+            client,
             st,
             organisation,
             staged_events,
-            staged_payloads,
             staged_commands,
             versions,
             next_position,
@@ -659,61 +749,15 @@ impl PgTx<'_, '_> {
         if staged_events.is_empty() {
             return Ok(());
         }
-        for (chunk, chunk_payloads) in staged_events
-            .chunks(INSERT_CHUNK)
-            .zip(staged_payloads.chunks(INSERT_CHUNK))
-        {
-            let mut positions = Vec::with_capacity(chunk.len());
-            let mut streams = Vec::with_capacity(chunk.len());
-            let mut stream_versions = Vec::with_capacity(chunk.len());
-            let mut event_ids = Vec::with_capacity(chunk.len());
-            let mut types = Vec::with_capacity(chunk.len());
-            let mut schema_versions = Vec::with_capacity(chunk.len());
-            let mut times = Vec::with_capacity(chunk.len());
-            let mut actors = Vec::with_capacity(chunk.len());
-            let mut commands = Vec::with_capacity(chunk.len());
-            let mut correlations = Vec::with_capacity(chunk.len());
-            let payloads = chunk_payloads;
-            let hashes: Vec<Vec<u8>> = chunk.iter().map(|e| e.hash.0.to_vec()).collect();
-            for e in chunk {
-                positions.push(to_i64(e.global_position, "position")?);
-                streams.push(e.stream.name());
-                stream_versions.push(to_i64(e.stream_version, "stream version")?);
-                event_ids.push(e.event_id);
-                types.push(e.event_type.as_str());
-                schema_versions.push(i32::try_from(e.schema_version).map_err(|_| {
-                    StoreError::Corrupt {
-                        location: "PostgreSQL store".to_owned(),
-                        detail: format!(
-                            "schema version {} does not fit PostgreSQL's integer",
-                            e.schema_version
-                        ),
-                    }
-                })?);
-                times.push(stored_time(e.recorded_at));
-                actors.push(e.actor.as_str());
-                commands.push(e.command_id);
-                correlations.push(e.correlation_id);
-            }
-            tx.execute(
-                &st.insert_events,
-                &[
-                    &organisation,
-                    &positions,
-                    &streams,
-                    &stream_versions,
-                    &event_ids,
-                    &types,
-                    &schema_versions,
-                    &times,
-                    &actors,
-                    &commands,
-                    &correlations,
-                    &payloads,
-                    &hashes,
-                ],
-            )?;
+        let mut chunks: Vec<&[RecordedEvent]> = staged_events.chunks(INSERT_CHUNK).collect();
+        let last = chunks.pop().unwrap_or(&[]);
+        for chunk in chunks {
+            let columns = EventColumns::of(chunk)?;
+            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&organisation];
+            params.extend(columns.params());
+            client.execute(&st.insert_events, &params)?;
         }
+        let columns = EventColumns::of(last)?;
         let mut ids = Vec::with_capacity(staged_commands.len());
         let mut streams = Vec::with_capacity(staged_commands.len());
         let mut first_versions = Vec::with_capacity(staged_commands.len());
@@ -732,18 +776,6 @@ impl PgTx<'_, '_> {
             counts.push(to_i64(record.count, "count")?);
             touched.insert(record.stream);
         }
-        tx.execute(
-            &st.insert_commands,
-            &[
-                &organisation,
-                &ids,
-                &streams,
-                &first_versions,
-                &first_positions,
-                &counts,
-                &fingerprints,
-            ],
-        )?;
         let mut head_streams = Vec::with_capacity(touched.len());
         let mut head_versions = Vec::with_capacity(touched.len());
         for stream in touched {
@@ -753,16 +785,118 @@ impl PgTx<'_, '_> {
             )?);
             head_streams.push(stream.name());
         }
-        tx.execute(
-            &st.upsert_streams,
-            &[&organisation, &head_streams, &head_versions],
-        )?;
-        tx.execute(
-            &st.advance,
-            &[&organisation, &to_i64(next_position, "position")?],
-        )?;
-        tx.execute(&st.notify, &[&organisation])?;
+        let next = to_i64(next_position, "position")?;
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&organisation];
+        params.extend(columns.params());
+        params.extend([
+            &ids as &(dyn postgres::types::ToSql + Sync),
+            &streams,
+            &first_versions,
+            &first_positions,
+            &counts,
+            &fingerprints,
+            &head_streams,
+            &head_versions,
+            &next,
+        ]);
+        client.execute(&st.write, &params)?;
         Ok(())
+    }
+}
+
+/// Escapes a string as a SQL literal (the organisation's name is checked to hold only
+/// letters, digits, `-`, `_` and `.`; this is the second line of defence).
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl PostgresStore {
+    /// One append transaction on `client`: lock the organisation's counter, read what the
+    /// batch needs, run the rules, write, commit. Any error rolls back.
+    fn append_on(
+        client: &mut Client,
+        st: &Statements,
+        organisation: &str,
+        location: &str,
+        batch: Vec<AppendRequest>,
+    ) -> Result<Vec<AppendOutcome>, Fail> {
+        // BEGIN and the lock in one round trip (the simple protocol takes both at once).
+        let begin = format!(
+            "BEGIN; SELECT next_position FROM okr_organisations WHERE organisation = {} FOR UPDATE",
+            literal(organisation)
+        );
+        let mut next = None;
+        for message in client.simple_query(&begin)? {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                next = row.get(0).map(str::to_owned);
+            }
+        }
+        let Some(next) = next else {
+            return Err(StoreError::Corrupt {
+                location: location.to_owned(),
+                detail: "the organisation's row of okr_organisations is missing".to_owned(),
+            }
+            .into());
+        };
+        let next: u64 = next.parse().map_err(|_| StoreError::Corrupt {
+            location: location.to_owned(),
+            detail: format!("the next position is {next:?}"),
+        })?;
+        let ids: Vec<Uuid> = batch.iter().map(|r| r.command_id).collect();
+        let names: Vec<String> = batch
+            .iter()
+            .map(|r| r.stream)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .map(|s| s.name())
+            .collect();
+        let mut stored_commands = HashMap::new();
+        let mut versions = HashMap::new();
+        for row in client.query(&st.lookup, &[&organisation, &ids, &names])? {
+            if let Some(id) = row.try_get::<_, Option<Uuid>>(0)? {
+                let first: i64 = row.try_get(1)?;
+                let count: i64 = row.try_get(2)?;
+                let fingerprint: Option<Vec<u8>> = row.try_get(5)?;
+                stored_commands.insert(
+                    id,
+                    (
+                        u64::try_from(first).unwrap_or(u64::MAX),
+                        u64::try_from(count).unwrap_or(0),
+                        fingerprint_of(fingerprint),
+                    ),
+                );
+            } else {
+                let name: String = row.try_get(3)?;
+                let version: i64 = row.try_get(4)?;
+                let stream = name.parse::<StreamId>().map_err(|e| StoreError::Corrupt {
+                    location: location.to_owned(),
+                    detail: format!("okr_streams holds {name:?}: {e}"),
+                })?;
+                versions.insert(stream, u64::try_from(version).unwrap_or(0));
+            }
+        }
+        let mut ptx = PgTx {
+            client,
+            st,
+            organisation,
+            location,
+            next_position: next,
+            stored_commands,
+            stored_events: HashMap::new(),
+            versions,
+            staged_events: Vec::new(),
+            staged_commands: Vec::new(),
+            staged_index: HashMap::new(),
+            first_staged: next,
+            stored_head: None,
+        };
+        let outcomes = batch
+            .into_iter()
+            .map(|request| append_in(&mut ptx, request))
+            .collect::<Result<Vec<_>, _>>()?;
+        ptx.flush()?;
+        client.batch_execute("COMMIT")?;
+        Ok(outcomes)
     }
 }
 
@@ -772,75 +906,13 @@ impl EventStore for PostgresStore {
             return Ok(Vec::new());
         }
         self.with_conn(|conn, organisation, location| {
-            let Conn { client, st } = conn;
-            let mut tx = client.transaction()?;
-            let Some(row) = tx.query_opt(&st.lock, &[&organisation])? else {
-                return Err(StoreError::Corrupt {
-                    location: location.to_owned(),
-                    detail: "the organisation's row of okr_organisations is missing".to_owned(),
-                }
-                .into());
-            };
-            let next: i64 = row.try_get(0)?;
-            let next = u64::try_from(next).map_err(|_| StoreError::Corrupt {
-                location: location.to_owned(),
-                detail: format!("the next position is {next}"),
-            })?;
-            let ids: Vec<Uuid> = batch.iter().map(|r| r.command_id).collect();
-            let mut stored_commands = HashMap::new();
-            for row in tx.query(&st.commands_any, &[&organisation, &ids])? {
-                let first: i64 = row.try_get(1)?;
-                let count: i64 = row.try_get(2)?;
-                let fingerprint: Option<Vec<u8>> = row.try_get(3)?;
-                stored_commands.insert(
-                    row.try_get::<_, Uuid>(0)?,
-                    (
-                        u64::try_from(first).unwrap_or(u64::MAX),
-                        u64::try_from(count).unwrap_or(0),
-                        fingerprint_of(fingerprint),
-                    ),
-                );
-            }
-            let names: Vec<String> = batch
-                .iter()
-                .map(|r| r.stream)
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .map(|s| s.name())
-                .collect();
-            let mut versions = HashMap::new();
-            for row in tx.query(&st.versions_any, &[&organisation, &names])? {
-                let name: String = row.try_get(0)?;
-                let version: i64 = row.try_get(1)?;
-                let stream = name.parse::<StreamId>().map_err(|e| StoreError::Corrupt {
-                    location: location.to_owned(),
-                    detail: format!("okr_streams holds {name:?}: {e}"),
-                })?;
-                versions.insert(stream, u64::try_from(version).unwrap_or(0));
-            }
-            let mut ptx = PgTx {
-                tx: &mut tx,
-                st,
-                organisation,
-                location,
-                next_position: next,
-                stored_commands,
-                stored_events: HashMap::new(),
-                versions,
-                staged_events: Vec::new(),
-                staged_payloads: Vec::new(),
-                staged_commands: Vec::new(),
-                staged_index: HashMap::new(),
-                first_staged: next,
-                stored_head: None,
-            };
-            let outcomes = batch
-                .into_iter()
-                .map(|request| append_in(&mut ptx, request))
-                .collect::<Result<Vec<_>, _>>()?;
-            ptx.flush()?;
-            tx.commit()?;
-            Ok(outcomes)
+            conn.in_transaction = true;
+            let result = Self::append_on(&mut conn.client, &conn.st, organisation, location, batch);
+            // A failed append ends its transaction; when even that fails, the connection
+            // stays marked and is dropped on the next call.
+            let ended = result.is_ok() || conn.client.batch_execute("ROLLBACK").is_ok();
+            conn.in_transaction = !ended;
+            result
         })
     }
 

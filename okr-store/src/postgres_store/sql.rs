@@ -7,19 +7,22 @@ use postgres::{Client, Statement};
 const EVENT_COLUMNS: &str = "global_position, stream, stream_version, event_id, event_type, \
      schema_version, recorded_at, actor, command_id, correlation_id, payload, event_hash";
 
+/// Inserts the events of `$2` … `$13` (arrays, one element per event) for organisation `$1`.
+const INSERT_EVENTS: &str = "INSERT INTO okr_events (organisation, global_position, stream, \
+     stream_version, event_id, event_type, schema_version, recorded_at, actor, command_id, \
+     correlation_id, payload, event_hash) \
+     SELECT $1::text, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::uuid[], \
+     $6::text[], $7::integer[], $8::text[], $9::text[], $10::uuid[], $11::uuid[], \
+     $12::bytea[], $13::bytea[])";
+
 /// The prepared statements of one connection.
 pub(super) struct Statements {
     pub(super) register: Statement,
-    pub(super) lock: Statement,
     pub(super) next: Statement,
-    pub(super) commands_any: Statement,
-    pub(super) versions_any: Statement,
+    pub(super) lookup: Statement,
     pub(super) events_range: Statement,
     pub(super) insert_events: Statement,
-    pub(super) insert_commands: Statement,
-    pub(super) upsert_streams: Statement,
-    pub(super) advance: Statement,
-    pub(super) notify: Statement,
+    pub(super) write: Statement,
     pub(super) read_stream: Statement,
     pub(super) read_all: Statement,
     pub(super) scan: Statement,
@@ -39,33 +42,35 @@ impl Statements {
         Ok(Statements {
             register: p("INSERT INTO okr_organisations (organisation) VALUES ($1) \
                  ON CONFLICT (organisation) DO NOTHING")?,
-            lock: p("SELECT next_position FROM okr_organisations WHERE organisation = $1 \
-                 FOR UPDATE")?,
             next: p("SELECT next_position FROM okr_organisations WHERE organisation = $1")?,
-            commands_any: p("SELECT command_id, first_position, count, fingerprint FROM okr_commands \
-                 WHERE organisation = $1 AND command_id = ANY($2)")?,
-            versions_any: p("SELECT stream, version FROM okr_streams \
-                 WHERE organisation = $1 AND stream = ANY($2)")?,
+            // The batch's commands the organisation knows, and its streams' versions.
+            lookup: p(
+                "SELECT command_id, first_position, count, NULL::text, NULL::bigint, fingerprint \
+                 FROM okr_commands WHERE organisation = $1 AND command_id = ANY($2) \
+                 UNION ALL SELECT NULL::uuid, NULL::bigint, NULL::bigint, stream, version, \
+                 NULL::bytea FROM okr_streams WHERE organisation = $1 AND stream = ANY($3)",
+            )?,
             events_range: p(&format!(
                 "SELECT {EVENT_COLUMNS} FROM okr_events WHERE organisation = $1 \
                  AND global_position >= $2 AND global_position < $3 ORDER BY global_position"
             ))?,
-            insert_events: p("INSERT INTO okr_events (organisation, global_position, stream, \
-                 stream_version, event_id, event_type, schema_version, recorded_at, actor, \
-                 command_id, correlation_id, payload, event_hash) \
-                 SELECT $1::text, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::uuid[], \
-                 $6::text[], $7::integer[], $8::text[], $9::text[], $10::uuid[], $11::uuid[], \
-                 $12::bytea[], $13::bytea[])")?,
-            insert_commands: p("INSERT INTO okr_commands (organisation, command_id, stream, \
+            insert_events: p(INSERT_EVENTS)?,
+            // Everything an append writes, in one statement: the (last) events, the
+            // commands, the stream heads, the counter, and the notification sent on commit.
+            write: p(&format!(
+                "WITH events AS ({INSERT_EVENTS}), \
+                 commands AS (INSERT INTO okr_commands (organisation, command_id, stream, \
                  first_version, first_position, count, fingerprint) \
-                 SELECT $1::text, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[], \
-                 $6::bigint[], $7::bytea[])")?,
-            upsert_streams: p("INSERT INTO okr_streams (organisation, stream, version) \
-                 SELECT $1::text, * FROM unnest($2::text[], $3::bigint[]) \
-                 ON CONFLICT (organisation, stream) DO UPDATE SET version = excluded.version")?,
-            advance: p("UPDATE okr_organisations SET next_position = $2 \
-                 WHERE organisation = $1")?,
-            notify: p(&format!("SELECT pg_notify('{}', $1)", super::NOTIFY_CHANNEL))?,
+                 SELECT $1::text, * FROM unnest($14::uuid[], $15::text[], $16::bigint[], \
+                 $17::bigint[], $18::bigint[], $19::bytea[])), \
+                 heads AS (INSERT INTO okr_streams (organisation, stream, version) \
+                 SELECT $1::text, * FROM unnest($20::text[], $21::bigint[]) \
+                 ON CONFLICT (organisation, stream) DO UPDATE SET version = excluded.version), \
+                 counter AS (UPDATE okr_organisations SET next_position = $22 \
+                 WHERE organisation = $1) \
+                 SELECT pg_notify('{}', $1)",
+                super::NOTIFY_CHANNEL
+            ))?,
             read_stream: p(&format!(
                 "SELECT {EVENT_COLUMNS} FROM okr_events WHERE organisation = $1 \
                  AND stream = $2 AND stream_version >= $3 ORDER BY stream_version"

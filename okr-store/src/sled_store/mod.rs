@@ -155,7 +155,7 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
 use crate::scan::ScanChunk;
-use crate::store::{AppendOutcome, AppendRequest, EventStore};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::wal;
 
 use records::{stream_from_key, stream_key, stream_range, RecordBytes};
@@ -229,6 +229,12 @@ impl EventStore for SledStore {
 
     fn append_batch(&self, batch: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, StoreError> {
         self.write_batch(batch)
+    }
+
+    /// Writes the batch's journal frame and returns before it is synced: the group commit of
+    /// [`Durability::Sync`] (one `fdatasync` for every frame written meanwhile).
+    fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
+        self.begin_batch(batch)
     }
 
     fn read_stream(

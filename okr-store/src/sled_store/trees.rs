@@ -139,8 +139,14 @@ impl Sled {
     }
 
     /// The write-ahead log, under [`Durability::Sync`](super::Durability::Sync).
+    #[cfg(test)]
     pub(super) fn wal(&self) -> Option<&Wal> {
         self.wal.as_deref()
+    }
+
+    /// The write-ahead log, shared, for a pending append to wait on.
+    pub(super) fn wal_arc(&self) -> Option<Arc<Wal>> {
+        self.wal.clone()
     }
 
     /// Starts the write-ahead log for this handle's appends (after recovery).

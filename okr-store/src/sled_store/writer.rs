@@ -16,7 +16,9 @@ use crate::chain::{EventHash, Fingerprint};
 use crate::codec::{RecordReader, RecordWriter};
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
-use crate::store::{append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, Tx};
+use crate::store::{
+    append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, PendingAppend, Tx,
+};
 use crate::wal::WriteSet;
 
 use super::handle::SledStore;
@@ -148,8 +150,20 @@ impl SledStore {
         &self,
         batch: Vec<AppendRequest>,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
+        self.begin_batch(batch)?.wait()
+    }
+
+    /// Stages and writes `batch` (see [`crate::EventStore::begin_append_batch`]): under
+    /// [`Durability::Sync`](super::Durability::Sync) the journal frame is written but not yet
+    /// synced when this returns, and the writer's memory (counter, versions, command index)
+    /// already includes it, so the next append stages on top of it; the returned
+    /// [`PendingAppend`] waits for the shared `fdatasync`.
+    pub(super) fn begin_batch(
+        &self,
+        batch: Vec<AppendRequest>,
+    ) -> Result<PendingAppend, StoreError> {
         if batch.is_empty() {
-            return Ok(Vec::new());
+            return Ok(PendingAppend::durable(Vec::new()));
         }
         if self.read_only {
             return Err(StoreError::ReadOnly {
@@ -182,22 +196,35 @@ impl SledStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         staging.finish_record();
         if staging.staged == 0 {
-            return Ok(outcomes);
+            // Only repeated commands: their originals may still wait for their sync.
+            return Ok(match self.sled.wal_arc() {
+                Some(wal) => PendingAppend::new(outcomes, move || wal.settle()),
+                None => PendingAppend::durable(outcomes),
+            });
         }
         let set = staging.write_set();
         let staging_head = staging.head;
         let (next, versions, commands) = (set.next, staging.versions, staging.commands);
-        match self.sled.wal() {
-            // Durable first, then visible: a frame that reached the disk is never lost, and
-            // readers never see an append that a crash could take back.
-            Some(wal) => wal.append(set)?,
-            None => self.commit(writer, &set)?,
-        }
+        let pending = match self.sled.wal_arc() {
+            // Durable first, then visible: the applier gets the set only once its frame is
+            // synced, so readers never see an append that a crash could take back. The
+            // writer's memory moves on at once: a later append stages on top of this one
+            // and is synced with it or after it (frames are synced in order), and if the
+            // sync fails the journal halts, refusing every later append.
+            Some(wal) => {
+                let ticket = wal.append(set)?;
+                PendingAppend::new(outcomes, move || wal.wait(ticket))
+            }
+            None => {
+                self.commit(writer, &set)?;
+                PendingAppend::durable(outcomes)
+            }
+        };
         writer.next = next;
         writer.head = staging_head;
         writer.versions.extend(versions);
         writer.index.extend(commands);
-        Ok(outcomes)
+        Ok(pending)
     }
 
     /// Applies a write set in one sled transaction, if the position counter is still where

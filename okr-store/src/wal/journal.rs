@@ -204,6 +204,11 @@ pub(crate) struct Journal {
     path: PathBuf,
     file: File,
     tail: Mutex<Tail>,
+    /// Syncs done, and a sync to fail as if the disk had refused it (tests).
+    #[cfg(test)]
+    pub(crate) test_syncs: std::sync::atomic::AtomicU64,
+    #[cfg(test)]
+    pub(crate) test_fail_sync: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -362,6 +367,10 @@ impl Journal {
                 len,
                 halted: None,
             }),
+            #[cfg(test)]
+            test_syncs: Default::default(),
+            #[cfg(test)]
+            test_fail_sync: Default::default(),
         };
         journal.reset()?;
         Ok(journal)
@@ -385,13 +394,23 @@ impl Journal {
     ///
     /// After a failed write or sync the frame may or may not be on disk, so the journal halts:
     /// this and every later call fail with [`StoreError::Halted`] (see [`Journal::halt`]).
+    #[cfg(test)]
     pub(crate) fn append(&self, set: &WriteSet) -> Result<bool, StoreError> {
+        let due = self.write(set)?;
+        self.sync()?;
+        Ok(due)
+    }
+
+    /// Writes `set` as the next frame, without waiting for the disk: the frame is durable
+    /// after the next [`Journal::sync`] that starts after this returns. Returns whether the
+    /// journal is now past [`CHECKPOINT_BYTES`].
+    ///
+    /// After a failed write the frame may or may not be on disk, so the journal halts: this
+    /// and every later call fail with [`StoreError::Halted`] (see [`Journal::halt`]).
+    pub(crate) fn write(&self, set: &WriteSet) -> Result<bool, StoreError> {
         let mut tail = self.lock();
         if let Some(reason) = &tail.halted {
-            return Err(StoreError::Halted {
-                path: self.path.parent().unwrap_or(&self.path).to_owned(),
-                reason: reason.clone(),
-            });
+            return Err(self.halted_error(reason.clone()));
         }
         let frame = set
             .frame(tail.generation)
@@ -416,8 +435,7 @@ impl Journal {
                 self.file.sync_data()?;
                 tail.len = len;
             }
-            write_at(&self.file, &frame, tail.offset)?;
-            self.file.sync_data()
+            write_at(&self.file, &frame, tail.offset)
         })();
         if let Err(e) = written {
             tail.halted = Some(format!("journal write failed: {e}"));
@@ -429,6 +447,42 @@ impl Journal {
             head: set.head,
         };
         Ok(end >= CHECKPOINT_BYTES)
+    }
+
+    /// Makes every frame written so far durable (`fdatasync`). Runs without the tail lock, so
+    /// frames can be written while it waits for the disk; those are covered by the next call.
+    ///
+    /// After a failed sync the journal halts, as after a failed write.
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        if let Some(reason) = self.lock().halted.clone() {
+            return Err(self.halted_error(reason));
+        }
+        #[cfg(test)]
+        self.test_syncs
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(test)]
+        let synced = if self
+            .test_fail_sync
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            Err(io::Error::other("injected sync failure"))
+        } else {
+            self.file.sync_data()
+        };
+        #[cfg(not(test))]
+        let synced = self.file.sync_data();
+        if let Err(e) = synced {
+            self.lock().halted = Some(format!("journal sync failed: {e}"));
+            return Err(self.io_error(e));
+        }
+        Ok(())
+    }
+
+    fn halted_error(&self, reason: String) -> StoreError {
+        StoreError::Halted {
+            path: self.path.parent().unwrap_or(&self.path).to_owned(),
+            reason,
+        }
     }
 
     /// Starts the journal over and gives back the space it grew into: for a store closed

@@ -73,8 +73,9 @@
 pub(crate) mod applier;
 pub(crate) mod journal;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::error::StoreError;
 
@@ -100,7 +101,31 @@ pub(crate) struct Wal {
     journal: Journal,
     applier: Applier,
     target: Arc<dyn Target>,
+    /// Frames written but not yet known durable, and who is syncing (group commit).
+    group: Mutex<Group>,
+    /// Signalled when a sync ends.
+    synced: Condvar,
 }
+
+/// The group commit's bookkeeping: frames are numbered from 1 in the order they are written.
+#[derive(Debug, Default)]
+struct Group {
+    /// The number of the last frame written.
+    written: u64,
+    /// The number of the last frame known durable (and handed to the applier).
+    durable: u64,
+    /// A thread is in `fdatasync` now.
+    syncing: bool,
+    /// The write sets of frames written but not yet durable, with their numbers, in order.
+    waiting: VecDeque<(u64, WriteSet)>,
+    /// Why the journal stopped, after a failed sync: every frame not yet durable then stays
+    /// unacknowledged.
+    failure: Option<String>,
+}
+
+/// A frame written by [`Wal::append`]; [`Wal::wait`] returns once it is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ticket(u64);
 
 impl std::fmt::Debug for dyn Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -255,7 +280,14 @@ impl Wal {
             journal,
             applier,
             target,
+            group: Mutex::new(Group::default()),
+            synced: Condvar::new(),
         })
+    }
+
+    fn lock_group(&self) -> MutexGuard<'_, Group> {
+        // The group changes in single steps that leave it consistent.
+        self.group.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn halted(&self, reason: String) -> StoreError {
@@ -265,28 +297,85 @@ impl Wal {
         }
     }
 
-    /// Makes `set` durable as the journal's next frame, then queues it for the applier; a
-    /// checkpoint follows once the journal is full. Call it with the writes of one append at
-    /// a time, in position order (under the store's writer lock).
-    pub(crate) fn append(&self, set: WriteSet) -> Result<(), StoreError> {
+    /// Writes `set` as the journal's next frame, without waiting for the disk; [`Wal::wait`]
+    /// with the ticket returns once the frame is durable, and only then does the applier get
+    /// the set. Call it with the writes of one append at a time, in position order (under
+    /// the store's writer lock). A checkpoint follows, at once, once the journal is full.
+    ///
+    /// This is the group commit: appends that are written while another thread waits in
+    /// `fdatasync` share the next one, so concurrent writers wait for the disk together
+    /// rather than one after the other.
+    pub(crate) fn append(&self, set: WriteSet) -> Result<Ticket, StoreError> {
         // After a failed apply this fails for good: the applier keeps its failure.
         self.applier
             .reserve()
             .map_err(|reason| self.halted(reason))?;
-        let due = self.journal.append(&set)?;
-        self.applier.push(set);
+        let due = self.journal.write(&set)?;
+        let ticket = {
+            let mut group = self.lock_group();
+            group.written += 1;
+            let number = group.written;
+            group.waiting.push_back((number, set));
+            Ticket(number)
+        };
         if due {
+            // Under the writer lock no frame is written meanwhile: once this one is durable,
+            // the journal holds nothing the backend will not have after the flush.
+            self.wait(ticket)?;
             if let Err(e) = self.checkpoint() {
                 // The append is durable; the next one reports this.
                 self.journal.halt(format!("checkpoint failed: {e}"));
             }
         }
-        Ok(())
+        Ok(ticket)
     }
 
-    /// Waits until every append acknowledged so far is applied to the backend: what a reader
-    /// does before it reads.
+    /// Returns once the frame of `ticket` is durable and queued for the applier. The first
+    /// thread to wait syncs every frame written so far, while the others wait for it (or
+    /// for the sync after, if their frame came too late for this one). A failed sync halts
+    /// the journal: this and every later wait for a frame not yet durable fail with
+    /// [`StoreError::Halted`].
+    pub(crate) fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
+        let mut group = self.lock_group();
+        loop {
+            if group.durable >= ticket.0 {
+                return Ok(());
+            }
+            if let Some(reason) = &group.failure {
+                return Err(self.halted(reason.clone()));
+            }
+            if group.syncing {
+                group = self.synced.wait(group).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            group.syncing = true;
+            let target = group.written;
+            drop(group);
+            let synced = self.journal.sync();
+            group = self.lock_group();
+            group.syncing = false;
+            match synced {
+                Ok(()) => {
+                    group.durable = target;
+                    // Durable now, in order: the applier may make them readable.
+                    while group.waiting.front().is_some_and(|(n, _)| *n <= target) {
+                        if let Some((_, set)) = group.waiting.pop_front() {
+                            self.applier.push(set);
+                        }
+                    }
+                }
+                Err(e) => group.failure = Some(e.to_string()),
+            }
+            self.synced.notify_all();
+        }
+    }
+
+    /// Waits until every append written so far is durable and applied to the backend: what
+    /// a reader does before it reads, so that it sees every append acknowledged before it
+    /// and never one a crash could take back.
     pub(crate) fn settle(&self) -> Result<(), StoreError> {
+        let written = self.lock_group().written;
+        self.wait(Ticket(written))?;
         self.applier.settle().map_err(|reason| self.halted(reason))
     }
 
@@ -313,11 +402,126 @@ impl Wal {
 
 impl Drop for Wal {
     fn drop(&mut self) {
+        // An append whose waiter went away is still written: make it durable and applied
+        // like the others (a failure leaves it to the next open's replay).
+        let written = self.lock_group().written;
+        let _ = self.wait(Ticket(written));
         let failure = self.applier.finish();
         // Best effort: if any step fails the journal keeps its frames and the next open
         // replays them.
         if failure.is_none() && !self.journal.is_halted() && self.target.flush().is_ok() {
             let _ = self.journal.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    /// A backend that records the write sets it is given.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<u64>>);
+
+    impl Target for Recorder {
+        fn apply(&self, set: &WriteSet) -> Result<(), String> {
+            self.0.lock().unwrap().push(set.first);
+            Ok(())
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    fn set(first: u64) -> WriteSet {
+        WriteSet {
+            first,
+            next: first + 1,
+            writes: vec![(1, first.to_be_bytes().to_vec(), vec![9; 50])],
+        }
+    }
+
+    fn wal() -> (tempfile::TempDir, Wal, Arc<Recorder>) {
+        let dir = tempfile::tempdir().unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let wal = Wal::open(dir.path(), Arc::clone(&recorder) as Arc<dyn Target>).unwrap();
+        (dir, wal, recorder)
+    }
+
+    #[test]
+    fn frames_written_before_a_sync_share_it_and_reach_the_backend_only_after_it() {
+        let (_dir, wal, recorder) = wal();
+        let tickets: Vec<Ticket> = (0..3).map(|i| wal.append(set(i)).unwrap()).collect();
+        assert_eq!(wal.journal.test_syncs.load(Ordering::SeqCst), 0);
+        // Written, not yet durable: the backend has none of them, even after a while.
+        wal.applier.settle().unwrap();
+        assert!(recorder.0.lock().unwrap().is_empty());
+        wal.wait(tickets[2]).unwrap();
+        assert_eq!(wal.journal.test_syncs.load(Ordering::SeqCst), 1);
+        // The earlier frames were covered by the same sync.
+        wal.wait(tickets[0]).unwrap();
+        wal.wait(tickets[1]).unwrap();
+        assert_eq!(wal.journal.test_syncs.load(Ordering::SeqCst), 1);
+        wal.settle().unwrap();
+        assert_eq!(*recorder.0.lock().unwrap(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_reader_makes_written_frames_durable_before_it_reads() {
+        let (_dir, wal, recorder) = wal();
+        let _ticket = wal.append(set(0)).unwrap();
+        wal.settle().unwrap();
+        assert_eq!(*recorder.0.lock().unwrap(), vec![0]);
+        assert_eq!(wal.journal.test_syncs.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_failed_sync_acknowledges_nothing_and_halts_appends_and_reads() {
+        let (_dir, wal, recorder) = wal();
+        let first = wal.append(set(0)).unwrap();
+        wal.wait(first).unwrap();
+        let a = wal.append(set(1)).unwrap();
+        let b = wal.append(set(2)).unwrap();
+        wal.journal.test_fail_sync.store(true, Ordering::SeqCst);
+        let err = wal.wait(a).unwrap_err();
+        assert!(matches!(err, StoreError::Halted { .. }), "{err}");
+        assert!(err.to_string().contains("injected sync failure"), "{err}");
+        assert!(matches!(wal.wait(b), Err(StoreError::Halted { .. })));
+        assert!(matches!(wal.settle(), Err(StoreError::Halted { .. })));
+        assert!(matches!(wal.append(set(3)), Err(StoreError::Halted { .. })));
+        wal.applier.settle().unwrap();
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            vec![0],
+            "only the frame synced before the failure reaches the backend"
+        );
+    }
+
+    #[test]
+    fn concurrent_waiters_share_syncs() {
+        let (_dir, wal, recorder) = wal();
+        let wal = Arc::new(wal);
+        let writer = Arc::new(Mutex::new(0u64));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let (wal, writer) = (Arc::clone(&wal), Arc::clone(&writer));
+                scope.spawn(move || {
+                    for _ in 0..25 {
+                        let ticket = {
+                            let mut next = writer.lock().unwrap();
+                            let ticket = wal.append(set(*next)).unwrap();
+                            *next += 1;
+                            ticket
+                        };
+                        wal.wait(ticket).unwrap();
+                    }
+                });
+            }
+        });
+        wal.settle().unwrap();
+        assert_eq!(*recorder.0.lock().unwrap(), (0..200).collect::<Vec<_>>());
+        let syncs = wal.journal.test_syncs.load(Ordering::SeqCst);
+        assert!((1..=200).contains(&syncs), "{syncs} syncs for 200 frames");
     }
 }

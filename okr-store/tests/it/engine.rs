@@ -572,3 +572,55 @@ fn open_without_create_fails_for_a_missing_store() {
         ))
     ));
 }
+
+#[test]
+fn execute_each_refuses_commands_on_their_own_and_writes_the_rest_durably() {
+    let sc = scenario();
+    let (_dir, path) = sled_path();
+    let engine = Engine::open_with(&path, options(Durability::Sync, 0)).unwrap();
+    let mut commands = sc.commands.clone();
+    let orphan = Script::new(0xBAD_0000).command(
+        sc.master,
+        day("2025-03-17", 9),
+        CommandBody::DefineUnit {
+            unit: UnitId::from_u128(0xabc),
+            name: "orphan".into(),
+            kind: UnitKind::Team,
+            parent: Some(UnitId::from_u128(0xdead)),
+        },
+    );
+    commands.insert(3, orphan);
+    // The first command again, at the end: a duplicate of an append of the same call.
+    commands.push(sc.commands[0].clone());
+    let outcomes = engine.execute_each(&commands).unwrap();
+    assert_eq!(outcomes.len(), commands.len());
+    assert!(outcomes[3].is_err(), "{:?}", outcomes[3]);
+    let accepted: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(accepted.len(), commands.len() - 1);
+    let last = outcomes.last().unwrap().as_ref().unwrap();
+    assert!(last.duplicate);
+    assert_eq!(last.positions, vec![0]);
+    let positions: Vec<u64> = accepted[..accepted.len() - 1]
+        .iter()
+        .flat_map(|o| o.positions.clone())
+        .collect();
+    assert_eq!(positions, (0..sc.commands.len() as u64).collect::<Vec<_>>());
+    let sequential = Engine::in_memory();
+    run_all(&sequential, &sc.commands);
+    assert_eq!(state(&engine), state(&sequential));
+    // A refused batch gives up the state ahead; the next command is decided against the
+    // readers' state again.
+    let bad = vec![commands[3].clone()];
+    assert!(matches!(
+        engine.execute_batch(&bad),
+        Err(EngineError::BatchRejected { index: 0, .. })
+    ));
+    assert!(matches!(
+        engine.execute(&commands[3]),
+        Err(EngineError::Rejected(_))
+    ));
+    engine.execute(&sc.commands[1]).unwrap();
+    drop(engine);
+    let reopened = open(&path, 0);
+    assert_eq!(state(&reopened), state(&sequential));
+}

@@ -236,3 +236,78 @@ fn eight_threads_on_sled_without_flushes() {
     assert!(reopened.stats().snapshot_on_open.is_some());
     assert_eq!(reopened.read(State::clone), expected);
 }
+
+#[test]
+fn eight_threads_on_a_durable_store_share_syncs_and_lose_nothing() {
+    let (_dir, path) = sled_path();
+    let engine = Arc::new(Engine::open_with(&path, options(Durability::Sync, 100)).unwrap());
+    let subscription = engine.subscribe(0).unwrap();
+    // A reader alongside: the state it sees only moves forward and always equals a fold of
+    // the stored log up to its position (it never runs ahead of what is durable).
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = std::thread::spawn({
+        let (engine, stop) = (Arc::clone(&engine), Arc::clone(&stop));
+        move || {
+            let mut last = None;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let seen = engine.position();
+                assert!(seen >= last, "the readers' state went back");
+                if let Some(p) = seen {
+                    let stored = engine.events_from(p, 1).unwrap();
+                    assert_eq!(stored.len(), 1, "position {p} is seen but not stored");
+                }
+                last = seen;
+            }
+        }
+    });
+    // A subscriber that joins while the writers run: appends staged before it joined and
+    // acknowledged after reach it too, each once.
+    let late = std::thread::spawn({
+        let engine = Arc::clone(&engine);
+        move || {
+            while engine.position().is_none_or(|p| p < 100) {
+                std::thread::yield_now();
+            }
+            engine.subscribe(0).unwrap()
+        }
+    });
+    hammer(Arc::clone(&engine), 40);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    reader.join().unwrap();
+    let late_sub = late.join().unwrap();
+    let total = engine.position().unwrap() + 1;
+    let delivered: Vec<u64> = (0..total)
+        .map(|_| {
+            subscription
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap()
+                .global_position
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        (0..total).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+    assert!(subscription.try_recv().is_err());
+    let late: Vec<u64> = (0..total)
+        .map(|_| {
+            late_sub
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap()
+                .global_position
+        })
+        .collect();
+    assert_eq!(
+        late,
+        (0..total).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+    assert!(late_sub.try_recv().is_err());
+    let expected = engine.read(State::clone);
+    drop(subscription);
+    drop(late_sub);
+    drop(engine);
+    let reopened = Engine::open_with(&path, options(Durability::Sync, 100)).unwrap();
+    assert_eq!(reopened.read(State::clone), expected);
+}

@@ -733,3 +733,62 @@ fn a_writer_killed_mid_run_loses_no_acknowledged_command() {
     assert_eq!(state(&engine), log_state(&engine));
     assert_eq!(state(&open(&url, 0)), state(&engine));
 }
+
+#[test]
+fn a_role_with_only_the_readme_grants_runs_the_engine() {
+    let Some(base) = postgres_url() else { return };
+    let db = Database::create(&base, "grants");
+    // The owner creates the tables by opening the store once.
+    drop(open(&with_organisation(&db.url, "owner"), 0));
+    let role = fresh_organisation("app").replace(['-', '.'], "_");
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    // The grants of the README, word for word (the server trusts local logins, so the
+    // password is not checked).
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'x';
+             GRANT CONNECT ON DATABASE {db} TO {role};
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT ON okr_schema_migrations TO {role};
+             GRANT SELECT, INSERT, UPDATE ON okr_organisations, okr_streams TO {role};
+             GRANT SELECT, INSERT ON okr_events, okr_commands TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON okr_snapshots TO {role};",
+            db = db.name
+        ))
+        .unwrap();
+    let app = db.url.replacen("://okr@", &format!("://{role}@"), 1);
+    let url = with_organisation(&app, "lahnau");
+    let sc = scenario();
+    let engine = open(&url, 5);
+    run_all(&engine, &sc.commands);
+    let sub = engine.subscribe(0).unwrap();
+    assert_eq!(
+        sub.recv_timeout(Duration::from_secs(20))
+            .unwrap()
+            .global_position,
+        0
+    );
+    engine.clear_snapshots().unwrap();
+    drop(engine);
+    let again = open(&url, 5);
+    assert_eq!(state(&again), log_state(&again));
+    // The log is append-only for the role.
+    let mut client = postgres::Client::connect(&app, postgres::NoTls).unwrap();
+    let err = client.batch_execute("DELETE FROM okr_events").unwrap_err();
+    let message = err.as_db_error().map(|e| e.message().to_owned());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("permission denied")),
+        "{err:?}"
+    );
+    drop(client);
+    drop(again);
+    drop(sub);
+    let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; "));
+    drop(admin);
+    drop(db);
+    if let Ok(mut c) = postgres::Client::connect(&base, postgres::NoTls) {
+        let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
+    }
+}
