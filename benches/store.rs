@@ -260,6 +260,7 @@ fn requests(events: &[RecordedEvent]) -> Vec<AppendRequest> {
                 v => ExpectedVersion::Exact(v),
             },
             command_id: e.command_id,
+            fingerprint: None,
             events: vec![new_event(e)],
         })
         .collect()
@@ -713,6 +714,7 @@ impl Feed {
             stream: self.stream,
             expected,
             command_id: Uuid::from_u64_pair(0xfeed, self.next),
+            fingerprint: None,
             events: vec![self.event.clone()],
         }
     }

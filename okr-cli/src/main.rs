@@ -52,6 +52,9 @@ struct Cli {
     /// `postgres://user@host:port/db?organisation=<name>`.
     #[arg(long, global = true, default_value = "./okr.db")]
     store: PathBuf,
+    /// How many seconds to wait for another okr process that holds the store.
+    #[arg(long, global = true, default_value_t = 2.0)]
+    wait: f64,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -115,9 +118,35 @@ enum Cmd {
         file: PathBuf,
     },
     /// Import an event log (JSON Lines) into an empty store; validated first, all or nothing.
+    /// Every line's hash must match the log's hash chain (a log without hashes is chained).
     Import {
         /// The file.
         file: PathBuf,
+        /// Accept a log whose hashes do not match (from elsewhere, or edited on purpose) and
+        /// chain it anew.
+        #[arg(long)]
+        rechain: bool,
+    },
+    /// Walk the log and check its hash chain; exit 2 at the first broken link, naming its
+    /// position.
+    Verify {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// Copy the store into a new directory and verify the copy.
+    Backup {
+        /// The backup's directory (new, or empty).
+        dir: PathBuf,
+    },
+    /// Rebuild the store from a backup made with `okr backup`, after verifying it. A store
+    /// already at `--store` is kept, renamed to `<store>.replaced-<n>`, only with --force.
+    Restore {
+        /// The backup's directory.
+        dir: PathBuf,
+        /// Replace an existing store (it is renamed aside, never deleted).
+        #[arg(long)]
+        force: bool,
     },
     /// Show every cycle's state and rollup as of a moment.
     Replay {
@@ -220,6 +249,13 @@ fn write_stdout(args: std::fmt::Arguments) {
 }
 
 fn run(cli: Cli) -> CliResult {
+    if !(cli.wait.is_finite() && cli.wait >= 0.0) {
+        return Err(CliError::invalid(format!(
+            "--wait: `{}` is not a number of seconds (0 or more)",
+            cli.wait
+        )));
+    }
+    store::set_lock_wait(std::time::Duration::from_secs_f64(cli.wait.min(86_400.0)));
     let path = cli.store.as_path();
     match cli.command {
         Cmd::Demo { force } => demo(path, force),
@@ -239,7 +275,10 @@ fn run(cli: Cli) -> CliResult {
             hash_token,
         } => serve(config.as_deref(), listen, hash_token),
         Cmd::Export { file } => export(path, &file),
-        Cmd::Import { file } => import(path, &file),
+        Cmd::Import { file, rechain } => import(path, &file, rechain),
+        Cmd::Verify { format } => verify(path, format),
+        Cmd::Backup { dir } => backup(path, &dir),
+        Cmd::Restore { dir, force } => restore(path, &dir, force),
         Cmd::Replay { as_of } => replay(path, &as_of),
         Cmd::Report {
             cycle,
@@ -262,7 +301,7 @@ fn run(cli: Cli) -> CliResult {
             include_practice,
             format,
         } => {
-            let engine = open_existing(path)?;
+            let engine = store::open_read_only(path)?;
             let s = engine.read(|state| stats(state, &StatsOptions { include_practice }));
             match format {
                 TextOrJson::Json => outln!("{}", to_json(&s)?),
@@ -582,7 +621,7 @@ fn count(n: u64, one: &str, many: &str) -> String {
 }
 
 fn export(path: &Path, file: &Path) -> CliResult {
-    let engine = open_existing(path)?;
+    let engine = store::open_read_only(path)?;
     let n = if file == Path::new("-") {
         engine
             .export(BufWriter::new(std::io::stdout().lock()))
@@ -599,13 +638,110 @@ fn export(path: &Path, file: &Path) -> CliResult {
     Ok(())
 }
 
-fn import(path: &Path, file: &Path) -> CliResult {
+fn verify(path: &Path, format: TextOrJson) -> CliResult {
+    let engine = store::open_read_only(path)?;
+    let report = engine
+        .verify()
+        .map_err(|e| CliError::engine(&store::shown(path), e))?;
+    match format {
+        TextOrJson::Json => outln!("{}", to_json(&report)?),
+        TextOrJson::Text if report.intact => outln!(
+            "{}: the hash chain of {} is intact{}",
+            store::shown(path),
+            count(report.events, "event", "events"),
+            report.head.map_or(String::new(), |h| format!("; head {h}"))
+        ),
+        TextOrJson::Text => {}
+    }
+    match report.broken {
+        None => Ok(()),
+        Some(broken) => Err(CliError::Storage(format!(
+            "{}: broken link at position {}: {} ({} before it check)",
+            store::shown(path),
+            broken.position,
+            broken.detail,
+            count(report.events, "event", "events")
+        ))),
+    }
+}
+
+fn backup(path: &Path, dir: &Path) -> CliResult {
+    let engine = store::open_read_only(path)?;
+    let report = engine
+        .backup(dir)
+        .map_err(|e| CliError::engine(&dir.display().to_string(), e))?;
+    outln!(
+        "backed up {} of {} to {} and verified the copy{}",
+        count(report.events, "event", "events"),
+        store::shown(path),
+        dir.display(),
+        report.head.map_or(String::new(), |h| format!("; head {h}"))
+    );
+    Ok(())
+}
+
+fn restore(path: &Path, dir: &Path, force: bool) -> CliResult {
+    if store::postgres_url(path).is_some() {
+        return Err(CliError::invalid(
+            "okr restore rebuilds a sled store; for PostgreSQL, import an export into a new organisation".to_owned(),
+        ));
+    }
+    let backup = store::open_read_only(dir)?;
+    let report = backup
+        .verify()
+        .map_err(|e| CliError::engine(&dir.display().to_string(), e))?;
+    if let Some(broken) = report.broken {
+        return Err(CliError::Storage(format!(
+            "{}: the backup does not verify: broken link at position {}: {}; nothing restored",
+            dir.display(),
+            broken.position,
+            broken.detail
+        )));
+    }
+    let occupied = std::fs::read_dir(path)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if occupied {
+        if !force {
+            return Err(CliError::invalid(format!(
+                "{}: a store (or other files) is here; use --force to set it aside (it is \
+                 renamed, not deleted) and restore in its place",
+                path.display()
+            )));
+        }
+        let aside = (1..)
+            .map(|n| {
+                let mut name = path.as_os_str().to_owned();
+                name.push(format!(".replaced-{n}"));
+                PathBuf::from(name)
+            })
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| path.with_extension("replaced"));
+        std::fs::rename(path, &aside).map_err(|e| CliError::write(path, e))?;
+        eprintln!("okr: set the old store aside as {}", aside.display());
+    }
+    let restored = backup
+        .backup(path)
+        .map_err(|e| CliError::engine(&path.display().to_string(), e))?;
+    outln!(
+        "restored {} from {} into {} and verified it{}",
+        count(restored.events, "event", "events"),
+        dir.display(),
+        path.display(),
+        restored
+            .head
+            .map_or(String::new(), |h| format!("; head {h}"))
+    );
+    Ok(())
+}
+
+fn import(path: &Path, file: &Path, rechain: bool) -> CliResult {
     let f = std::fs::File::open(file).map_err(|e| CliError::read(file, e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let engine = open_or_create(path)?;
     let pb = progress::bar(len, "import", true);
     let reader = BufReader::new(pb.wrap_read(f));
-    let result = engine.import(reader);
+    let result = engine.import_with(reader, okr_store::ImportOptions { rechain });
     pb.finish_and_clear();
     match result {
         Ok(n) => {
@@ -682,7 +818,7 @@ fn field_at(text: &str, column: usize) -> Option<String> {
 }
 
 fn replay(path: &Path, as_of: &str) -> CliResult {
-    let engine = open_existing(path)?;
+    let engine = store::open_read_only(path)?;
     let at = parse_as_of(as_of)?;
     let pb = progress::spinner("replaying");
     let result = state_at(&engine, Some(at));
@@ -742,7 +878,7 @@ fn report_cmd(
     format: Format,
     out: Option<&Path>,
 ) -> CliResult {
-    let engine = open_existing(path)?;
+    let engine = store::open_read_only(path)?;
     let at = as_of.map(parse_as_of).transpose()?;
     let (state, t) = state_at(&engine, at)?;
     let id = match cycle {
@@ -779,7 +915,7 @@ struct RescoreRow {
 }
 
 fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliResult {
-    let engine = open_existing(path)?;
+    let engine = store::open_read_only(path)?;
     let policy =
         ScoringPolicy::parse(policy).map_err(|e| CliError::invalid(format!("--policy: {e}")))?;
     let (rows, recorded_policy, recorded_cycle, what_if_cycle, name) = engine.read(|s| {
@@ -952,7 +1088,7 @@ fn stats_text(s: &Stats) -> String {
 }
 
 fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
-    let engine = open_existing(path)?;
+    let engine = store::open_read_only(path)?;
     let (state, t) = state_at(&engine, None)?;
     let ids = match cycle {
         Some(c) => vec![resolve_cycle(&state, c)?],

@@ -36,6 +36,42 @@ pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engi
         EngineOptions {
             create_if_missing: create,
             durability,
+            lock_wait: lock_wait(),
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(|e| CliError::engine(&shown(path), e))
+}
+
+/// How long an open waits for another process holding the store (`--wait`).
+static LOCK_WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// Sets the wait of every open of this run (`--wait <seconds>`).
+pub fn set_lock_wait(wait: std::time::Duration) {
+    let _ = LOCK_WAIT.set(wait);
+}
+
+fn lock_wait() -> std::time::Duration {
+    LOCK_WAIT.get().copied().unwrap_or(okr_store::LOCK_WAIT)
+}
+
+/// Opens an existing store for reading only: nothing in its directory is written, and a
+/// missing one is invalid input (exit 1), not a storage failure; no directory is created.
+/// sled cannot open a database without writing to it, so the store reads a private copy
+/// of sled's files (see `okr_store::StoreOptions::read_only`).
+pub fn open_read_only(path: &Path) -> CliResult<Engine> {
+    if postgres_url(path).is_none() && !path.exists() {
+        return Err(CliError::invalid(format!(
+            "{}: no store here; create one with `okr init` or `okr demo`",
+            path.display()
+        )));
+    }
+    Engine::open_with(
+        path,
+        EngineOptions {
+            create_if_missing: false,
+            read_only: postgres_url(path).is_none(),
+            lock_wait: lock_wait(),
             ..EngineOptions::default()
         },
     )

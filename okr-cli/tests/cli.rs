@@ -972,6 +972,109 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     assert!(!r.stderr.contains("secret"), "{}", r.stderr);
 }
 
+/// Every file under `dir` with its bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p, bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn verify_backup_restore_and_read_commands_that_write_nothing() {
+    let dir = demo_dir();
+    let d = dir.path();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let before = tree(&d.join("okr.db"));
+    let out = ok(d, &["verify"]);
+    assert!(
+        out.contains("the hash chain of 2198 events is intact"),
+        "{out}"
+    );
+    ok(d, &["export", "log.jsonl"]);
+    ok(d, &["report", "--format", "json"]);
+    ok(d, &["stats"]);
+    assert_eq!(
+        tree(&d.join("okr.db")),
+        before,
+        "a read command changed the store"
+    );
+    // A read command never creates a store or its directories.
+    let r = okr(d, &["--store", "typo/dir", "export", "-"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!d.join("typo").exists());
+    // Backup and restore.
+    let out = ok(d, &["backup", "b"]);
+    assert!(out.contains("backed up 2198 events"), "{out}");
+    let r = okr(d, &["restore", "b"]);
+    assert_eq!(
+        r.code, 1,
+        "an existing store is not replaced without --force"
+    );
+    let out = ok(d, &["restore", "b", "--force"]);
+    assert!(out.contains("restored 2198 events"), "{out}");
+    assert!(d.join("okr.db.replaced-1").is_dir());
+    assert_eq!(export_lines(d, "okr.db").len(), 2198);
+    // A damaged store is refused with exit 2 and left as it was.
+    let db = d.join("okr.db").join("db");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[4096] ^= 0xff;
+    std::fs::write(&db, &bytes).unwrap();
+    let damaged = tree(&d.join("okr.db"));
+    for args in [&["export", "-"][..], &["apply", "/dev/null"][..]] {
+        let r = okr(d, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert_eq!(
+            tree(&d.join("okr.db")),
+            damaged,
+            "{args:?} changed the damaged store"
+        );
+    }
+}
+
+#[test]
+fn a_command_id_reused_for_another_command_is_a_refused_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let line = |name: &str| {
+        serde_json::json!({
+            "envelope": {"command_id": "00000000-0000-0000-0000-0000000000c1",
+                         "actor": "00000000-0000-0000-0000-000000000007",
+                         "at": "2025-01-06T09:00:00Z"},
+            "body": {"type": "define_unit", "unit": "00000000-0000-0000-0000-000000000100",
+                     "name": name, "kind": "organisation"}
+        })
+        .to_string()
+    };
+    std::fs::write(
+        d.join("c.jsonl"),
+        format!("{}\n{}\n{}\n", line("A"), line("A"), line("B")),
+    )
+    .unwrap();
+    let r = okr(d, &["apply", "c.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("command id 00000000-0000-0000-0000-0000000000c1")
+            && r.stderr.contains("was already used for another command"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn the_report_lists_the_units_kpis_with_their_health_apart_from_the_objectives() {
     let dir = tempfile::tempdir().unwrap();

@@ -116,6 +116,10 @@ enum okr_result
   OKR_RESULT_INVALID_ARGUMENT = 16,
   // An output could not be encoded (a bug).
   OKR_RESULT_INTERNAL = 17,
+  // The command id was already used for another command (another actor or body);
+  // nothing was written. A retry of the same command is not a conflict: it returns the
+  // original outcome with `duplicate: true`.
+  OKR_RESULT_CONFLICT = 18,
   // A message or a text inside it is over a documented limit: a command or query over
   // 1 MiB, a batch over 16 MiB or 10 000 commands, a text (any JSON string of a command)
   // over 10 000 characters. The message names the limit and, for a text, its path.
@@ -344,6 +348,20 @@ okr_result okr_engine_events_since(const okr_engine *engine,
 //
 // `engine` is a live handle; `err` is NULL or valid for writing a pointer.
 okr_result okr_engine_flush(const okr_engine *engine, okr_error **err);
+
+// Walks the whole log and checks its hash chain: every event's hash must chain to the one
+// before it, positions gapless. On success `*out` holds `{"version":1,"events":N,
+// "head":"<64 hex digits>"|null,"intact":bool,"broken":null|{"position":N,"stored":..,
+// "computed":..,"detail":".."}}` (see `schema/verify.json`): a broken link is reported, not
+// returned as an error, so a caller can show where the log was altered. Codes:
+// NULL_ARGUMENT, STORAGE, CORRUPT (the store cannot be read at all), CLOSED, POISONED,
+// PANIC.
+//
+// # Safety
+//
+// `engine` is a live handle; `out` is valid for writing a pointer; `err` is NULL or valid
+// for writing a pointer.
+okr_result okr_engine_verify(const okr_engine *engine, okr_bytes **out, okr_error **err);
 
 // Decides a command without writing it (a dry run): the same input and the same refusals as
 // `okr_engine_execute`, nothing recorded. On success `*out` holds `{"version":1,"stream":..,

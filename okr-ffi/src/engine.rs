@@ -460,6 +460,38 @@ pub unsafe extern "C" fn okr_engine_flush(
     }
 }
 
+/// Walks the whole log and checks its hash chain: every event's hash must chain to the one
+/// before it, positions gapless. On success `*out` holds `{"version":1,"events":N,
+/// "head":"<64 hex digits>"|null,"intact":bool,"broken":null|{"position":N,"stored":..,
+/// "computed":..,"detail":".."}}` (see `schema/verify.json`): a broken link is reported, not
+/// returned as an error, so a caller can show where the log was altered. Codes:
+/// NULL_ARGUMENT, STORAGE, CORRUPT (the store cannot be read at all), CLOSED, POISONED,
+/// PANIC.
+///
+/// # Safety
+///
+/// `engine` is a live handle; `out` is valid for writing a pointer; `err` is NULL or valid
+/// for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn okr_engine_verify(
+    engine: *const okr_engine,
+    out: *mut *mut okr_bytes,
+    err: *mut *mut okr_error,
+) -> okr_result {
+    // SAFETY: the caller upholds the pointer contracts stated above.
+    unsafe {
+        run_out(out, "out", err, || {
+            let h = handle(engine)?;
+            h.with(|e| {
+                let report = e.verify().map_err(engine_error)?;
+                Ok(okr_bytes::new(encode(&okr_wire::message::Versioned::new(
+                    report,
+                ))?))
+            })
+        })
+    }
+}
+
 /// Decides a command without writing it (a dry run): the same input and the same refusals as
 /// `okr_engine_execute`, nothing recorded. On success `*out` holds `{"version":1,"stream":..,
 /// "events":[..],"lints":[..],"duplicate":bool}` (see `schema/validation.json`): the events

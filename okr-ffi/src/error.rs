@@ -62,6 +62,10 @@ pub enum okr_result {
     InvalidArgument = 16,
     /// An output could not be encoded (a bug).
     Internal = 17,
+    /// The command id was already used for another command (another actor or body);
+    /// nothing was written. A retry of the same command is not a conflict: it returns the
+    /// original outcome with `duplicate: true`.
+    Conflict = 18,
     /// A message or a text inside it is over a documented limit: a command or query over
     /// 1 MiB, a batch over 16 MiB or 10 000 commands, a text (any JSON string of a command)
     /// over 10 000 characters. The message names the limit and, for a text, its path.
@@ -71,7 +75,7 @@ pub enum okr_result {
 
 impl okr_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [okr_result; 19] = [
+    pub(crate) const ALL: [okr_result; 20] = [
         okr_result::Ok,
         okr_result::NullArgument,
         okr_result::InvalidUtf8,
@@ -90,6 +94,7 @@ impl okr_result {
         okr_result::InvalidOptions,
         okr_result::InvalidArgument,
         okr_result::Internal,
+        okr_result::Conflict,
         okr_result::TooLarge,
     ];
 
@@ -119,6 +124,7 @@ impl okr_result {
             okr_result::InvalidOptions => c"the open options are not valid",
             okr_result::InvalidArgument => c"an argument has an invalid value",
             okr_result::Internal => c"internal error (a bug)",
+            okr_result::Conflict => c"the command id was already used for another command",
             okr_result::TooLarge => c"an input is larger than a documented limit",
         }
     }

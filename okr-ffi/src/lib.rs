@@ -87,7 +87,7 @@ pub use engine::{
     okr_engine, okr_engine_close, okr_engine_events_since, okr_engine_execute,
     okr_engine_execute_batch, okr_engine_export, okr_engine_flush, okr_engine_import,
     okr_engine_open, okr_engine_query, okr_engine_shutdown, okr_engine_subscribe,
-    okr_engine_validate, OKR_MEMORY_PATH,
+    okr_engine_validate, okr_engine_verify, OKR_MEMORY_PATH,
 };
 pub use error::{
     okr_error, okr_error_code, okr_error_free, okr_error_message, okr_result, okr_result_str,

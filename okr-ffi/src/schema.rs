@@ -28,6 +28,10 @@ pub fn all() -> Vec<(&'static str, RootSchema)> {
         ("rejection.json", schema_for!(Versioned<RejectionMessage>)),
         ("options.json", schema_for!(Versioned<OpenOptions>)),
         ("validation.json", schema_for!(Versioned<DryRun>)),
+        (
+            "verify.json",
+            schema_for!(Versioned<okr_store::VerifyReport>),
+        ),
     ]
 }
 

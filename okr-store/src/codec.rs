@@ -1,16 +1,24 @@
-//! The binary record the sled store keeps its events in (store format 2).
+//! The binary record the sled store keeps its events in (store format 3; format 2 is read).
 //!
 //! One record holds the events of consecutive global positions, all written by one append
 //! (one batch may write several records). The record is keyed by the position of its first
 //! event; the others follow without gaps. Layout, all integers little-endian:
 //!
 //! ```text
-//! record  = tag:u8 (= 2) count:u32 event{count}
+//! record  = tag:u8 (= 3) encoding:u8 (= 0) count:u32 event{count}
 //! event   = event_id:[16] command_id:[16] stream_version:u64 schema_version:u32
 //!           recorded_secs:i64 recorded_nanos:u32 flags:u8 [correlation_id:[16] if flags & 1]
-//!           stream:str event_type:str actor:str payload:str
+//!           stream:str event_type:str actor:str payload:str hash:[32]
 //! str     = len:u32 bytes{len}        (stream, event_type, actor: UTF-8; payload: JSON)
 //! ```
+//!
+//! `hash` is the event's link in the log's hash chain ([`crate::chain`]). `encoding` says how
+//! the events after the header are encoded: 0 is the layout above, the only one this build
+//! writes; a later build can add a denser or compressed encoding under another number
+//! without a new store format, and this build refuses a record of an encoding it does not
+//! know, naming it. Format-2 records (`tag = 2`, no encoding byte, no hash) are read as they
+//! are; their events have no stored hash ([`EventHash::GENESIS`] in their views) until a
+//! writable open chains them (see the sled store's documentation).
 //!
 //! The envelope is binary because it is read for every event of every replay; the payload
 //! stays JSON, as exports and upcasters see it. Records of store format 1 are one JSON
@@ -20,11 +28,21 @@
 use chrono::DateTime;
 use uuid::Uuid;
 
+use crate::chain::EventHash;
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 
-/// First byte of a format-2 record.
-pub(crate) const RECORD_TAG: u8 = 2;
+/// First byte of a record of store format 3.
+pub(crate) const RECORD_TAG: u8 = 3;
+/// First byte of a record of store format 2.
+pub(crate) const RECORD_TAG_2: u8 = 2;
+/// The encoding this build writes.
+const ENCODING_PLAIN: u8 = 0;
+
+/// Whether `bytes` are a binary record (of format 2 or 3) rather than a format-1 JSON event.
+pub(crate) fn is_record(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(&RECORD_TAG) | Some(&RECORD_TAG_2))
+}
 /// A record is closed once it holds this many events...
 pub(crate) const RECORD_MAX_EVENTS: u32 = 1024;
 /// ...or this many bytes. sled 0.34 splits a leaf at 17 entries and writes a page of over
@@ -32,7 +50,8 @@ pub(crate) const RECORD_MAX_EVENTS: u32 = 1024;
 /// page and which sled does not sync: 17 records of 7 KiB stay below that.
 pub(crate) const RECORD_MAX_BYTES: usize = 7 << 10;
 
-const HEADER: usize = 5;
+const HEADER: usize = 6;
+const HEADER_2: usize = 5;
 const FLAG_CORRELATION: u8 = 1;
 
 /// Builds one record.
@@ -46,6 +65,7 @@ impl RecordWriter {
     pub(crate) fn new() -> Self {
         let mut buf = Vec::with_capacity(RECORD_MAX_BYTES + 1024);
         buf.push(RECORD_TAG);
+        buf.push(ENCODING_PLAIN);
         buf.extend_from_slice(&0u32.to_le_bytes());
         RecordWriter { buf, count: 0 }
     }
@@ -59,9 +79,20 @@ impl RecordWriter {
         self.count >= RECORD_MAX_EVENTS || self.buf.len() >= RECORD_MAX_BYTES
     }
 
-    /// Appends an event. Fails only when a string is longer than 4 GiB or the payload does
-    /// not serialise.
+    /// Appends an event, serialising its payload. Fails only when a string is longer than
+    /// 4 GiB or the payload does not serialise.
     pub(crate) fn push(&mut self, e: &RecordedEvent) -> Result<(), StoreError> {
+        let payload = serde_json::to_vec(&e.payload)?;
+        self.push_encoded(e, &payload)
+    }
+
+    /// Appends an event whose payload's JSON text is `payload`. Fails only when a string is
+    /// longer than 4 GiB.
+    pub(crate) fn push_encoded(
+        &mut self,
+        e: &RecordedEvent,
+        payload: &[u8],
+    ) -> Result<(), StoreError> {
         let b = &mut self.buf;
         b.extend_from_slice(e.event_id.as_bytes());
         b.extend_from_slice(e.command_id.as_bytes());
@@ -79,12 +110,8 @@ impl RecordWriter {
         put_str(b, e.stream.name().as_bytes(), "stream")?;
         put_str(b, e.event_type.as_bytes(), "event_type")?;
         put_str(b, e.actor.as_bytes(), "actor")?;
-        let len_at = b.len();
-        b.extend_from_slice(&[0; 4]);
-        serde_json::to_writer(&mut *b, &e.payload)?;
-        let len = b.len() - len_at - 4;
-        let len = u32::try_from(len).map_err(|_| too_long("payload"))?;
-        b[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+        put_str(b, payload, "payload")?;
+        b.extend_from_slice(&e.hash.0);
         self.count += 1;
         Ok(())
     }
@@ -92,13 +119,13 @@ impl RecordWriter {
     /// The record as it would be finished now, leaving this one open.
     pub(crate) fn snapshot(&self) -> Vec<u8> {
         let mut bytes = self.buf.clone();
-        bytes[1..HEADER].copy_from_slice(&self.count.to_le_bytes());
+        bytes[2..HEADER].copy_from_slice(&self.count.to_le_bytes());
         bytes
     }
 
     /// The finished record.
     pub(crate) fn finish(mut self) -> Vec<u8> {
-        self.buf[1..HEADER].copy_from_slice(&self.count.to_le_bytes());
+        self.buf[2..HEADER].copy_from_slice(&self.count.to_le_bytes());
         self.buf
     }
 }
@@ -117,19 +144,39 @@ fn put_str(b: &mut Vec<u8>, s: &[u8], field: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The number of events a record claims to hold, from its header.
-pub(crate) fn record_count(bytes: &[u8]) -> Result<u32, String> {
-    if bytes.first() != Some(&RECORD_TAG) {
-        return Err("not a format-2 record".to_owned());
-    }
+/// The number of events a record claims to hold, whether its events carry a hash, and
+/// where they start, from its header.
+fn header(bytes: &[u8]) -> Result<(u32, bool, usize), String> {
+    let (hashed, header) = match bytes.first() {
+        Some(&RECORD_TAG) => {
+            match bytes.get(1) {
+                Some(&ENCODING_PLAIN) => {}
+                Some(other) => {
+                    return Err(format!(
+                        "record encoding {other} is unknown to this build (written by a newer \
+                         one, or damaged)"
+                    ))
+                }
+                None => return Err("record header is cut short".to_owned()),
+            }
+            (true, HEADER)
+        }
+        Some(&RECORD_TAG_2) => (false, HEADER_2),
+        _ => return Err("not a binary record".to_owned()),
+    };
     let count = bytes
-        .get(1..HEADER)
+        .get(header - 4..header)
         .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
         .ok_or("record header is cut short")?;
     if count == 0 {
         return Err("record holds no events".to_owned());
     }
-    Ok(count)
+    Ok((count, hashed, header))
+}
+
+/// The number of events a record claims to hold, from its header.
+pub(crate) fn record_count(bytes: &[u8]) -> Result<u32, String> {
+    header(bytes).map(|(count, _, _)| count)
 }
 
 /// Walks the events of a format-2 record in order.
@@ -140,17 +187,20 @@ pub(crate) struct RecordReader<'a> {
     index: u32,
     /// The global position of the next event.
     position: u64,
+    /// The events carry their hash (format 3).
+    hashed: bool,
 }
 
 impl<'a> RecordReader<'a> {
     /// A reader of the record whose first event has global position `first`.
     pub(crate) fn new(bytes: &'a [u8], first: u64) -> Result<Self, String> {
-        let count = record_count(bytes)?;
+        let (count, hashed, header) = header(bytes)?;
         Ok(RecordReader {
-            rest: &bytes[HEADER..],
+            rest: &bytes[header..],
             left: count,
             index: 0,
             position: first,
+            hashed,
         })
     }
 
@@ -240,6 +290,11 @@ impl<'a> RecordReader<'a> {
         let event_type = self.text("event_type")?;
         let actor = self.text("actor")?;
         let payload = self.bytes("payload")?;
+        let hash = if self.hashed {
+            EventHash(self.take(32, "hash")?.try_into().expect("32 bytes"))
+        } else {
+            EventHash::GENESIS
+        };
         Ok(EventView {
             global_position: self.position,
             event_id,
@@ -252,6 +307,7 @@ impl<'a> RecordReader<'a> {
             event_type,
             actor,
             payload,
+            hash,
         })
     }
 }
@@ -275,6 +331,7 @@ mod tests {
             command_id: Uuid::from_u128(0xc0 + u128::from(i)),
             correlation_id: correlation.then(|| Uuid::from_u128(0xabc)),
             payload,
+            hash: EventHash([i as u8 + 1; 32]),
         }
     }
 
@@ -303,7 +360,7 @@ mod tests {
         let mut w = RecordWriter::new();
         w.push(&event(1, false, serde_json::json!(null))).unwrap();
         let bytes = w.finish();
-        let cut = &bytes[..bytes.len() - 2];
+        let cut = &bytes[..bytes.len() - 34];
         let err = RecordReader::new(cut, 0)
             .unwrap()
             .next_event()
@@ -314,7 +371,11 @@ mod tests {
             "{err}"
         );
         assert!(RecordReader::new(b"{\"json\":1}", 0).is_err());
-        assert!(record_count(&[RECORD_TAG, 0, 0, 0, 0]).is_err());
+        assert!(record_count(&[RECORD_TAG, 0, 0, 0, 0, 0]).is_err());
+        let mut newer = bytes.clone();
+        newer[1] = 9;
+        let err = RecordReader::new(&newer, 0).unwrap_err();
+        assert!(err.contains("record encoding 9 is unknown"), "{err}");
         let mut long = bytes.clone();
         long.push(0);
         let mut r = RecordReader::new(&long, 0).unwrap();

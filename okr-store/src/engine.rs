@@ -51,6 +51,7 @@ use okr_core::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::chain::{same_command, EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 use crate::memory::MemoryStore;
@@ -92,9 +93,20 @@ pub enum EngineError {
         rejection: Rejection,
     },
 
+    /// The command id was used before for another command (another actor or body: see
+    /// [`Fingerprint`]); nothing was written. `index` is the command's index in an
+    /// [`Engine::execute_batch`], from 0.
+    #[error("command id {command_id}{} was already used for another command; give a new command a new id", index.map_or(String::new(), |i| format!(" (command {i} of the batch)")))]
+    CommandConflict {
+        /// The command id used twice.
+        command_id: Uuid,
+        /// The index in the batch, `None` for a single command.
+        index: Option<usize>,
+    },
+
     /// The store failed (I/O, sled, a stale expected version, a damaged store, ...).
     #[error("storage failure: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
 
     /// A stored event could not be turned back into a core event: its payload, actor or type
     /// do not decode, or an upcaster failed.
@@ -151,6 +163,18 @@ pub enum EngineError {
     },
 }
 
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
+                command_id,
+                index: None,
+            },
+            other => EngineError::Store(other),
+        }
+    }
+}
+
 /// How to open an [`Engine`] on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -168,6 +192,13 @@ pub struct EngineOptions {
     /// The organisation of a `postgres://` store, instead of the URL's `organisation`
     /// parameter (default `None`). Refused for a path.
     pub organisation: Option<String>,
+    /// Open the store for reading only (default `false`; see
+    /// [`StoreOptions::read_only`]): commands fail with a storage error, no snapshot is
+    /// written, and nothing in the store's directory changes.
+    pub read_only: bool,
+    /// How long to wait for another process holding the store (default 2 s; see
+    /// [`StoreOptions::lock_wait`]).
+    pub lock_wait: Duration,
 }
 
 impl Default for EngineOptions {
@@ -177,6 +208,8 @@ impl Default for EngineOptions {
             snapshot_every: 10_000,
             create_if_missing: true,
             organisation: None,
+            read_only: false,
+            lock_wait: crate::sled_store::LOCK_WAIT,
         }
     }
 }
@@ -213,6 +246,51 @@ pub struct DryRun {
     /// `true` when the command id was executed before: executing it again would write
     /// nothing and return the original outcome.
     pub duplicate: bool,
+}
+
+/// What [`Engine::verify`] found (and what the C ABI's `okr_engine_verify` returns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct VerifyReport {
+    /// How many events, from position 0 on, were checked and found intact.
+    pub events: u64,
+    /// The hash of the last intact event (`null` for an empty log).
+    pub head: Option<EventHash>,
+    /// Whether the whole log checked.
+    pub intact: bool,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// The first event of the log whose link in the hash chain does not check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BrokenLink {
+    /// The event's global position.
+    pub position: u64,
+    /// The hash the store holds for it, if the event could be read.
+    pub stored: Option<EventHash>,
+    /// The hash the chain gives it, if the event could be read.
+    pub computed: Option<EventHash>,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// What [`Engine::backup`] copied and verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupReport {
+    /// The number of events in the backup (positions `0..events`).
+    pub events: u64,
+    /// The hash of its last event, the source's hash at that position.
+    pub head: Option<EventHash>,
+}
+
+/// Options of [`Engine::import_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportOptions {
+    /// Accept lines whose hashes do not match the chain (a log from elsewhere, or one edited
+    /// on purpose) and chain the log anew; default `false`: such a log is refused.
+    pub rechain: bool,
 }
 
 /// A moment in the log for [`Engine::as_of`].
@@ -408,9 +486,17 @@ impl Engine {
             StoreOptions {
                 durability: options.durability,
                 create_if_missing: options.create_if_missing,
+                read_only: options.read_only,
+                lock_wait: options.lock_wait,
             },
         )?;
-        Engine::with_store(store, options.snapshot_every)
+        // A read-only engine writes no snapshots.
+        let snapshot_every = if options.read_only {
+            0
+        } else {
+            options.snapshot_every
+        };
+        Engine::with_store(store, snapshot_every)
     }
 
     /// An engine on an empty [`MemoryStore`] (snapshots every 10 000 events, kept in memory).
@@ -640,7 +726,8 @@ impl Engine {
         let mut slots = Vec::with_capacity(commands.len());
         let mut requests = Vec::new();
         let mut staged_events: Vec<(u64, Event)> = Vec::new();
-        let mut seen: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashMap<Uuid, (usize, Fingerprint)> =
+            std::collections::HashMap::new();
         let ahead = match &mut writer.ahead {
             Some(ahead) => ahead,
             none => none.insert(self.rebuild_ahead()),
@@ -650,13 +737,24 @@ impl Engine {
         let mut next_position = first_position;
         for (index, command) in commands.iter().enumerate() {
             let id = command.envelope.command_id;
-            if let Some(first) = seen.get(&id) {
+            let fingerprint = Fingerprint::of_command(command);
+            let conflict = EngineError::CommandConflict {
+                command_id: id,
+                index: (mode != Mode::One).then_some(index),
+            };
+            if let Some((first, earlier)) = seen.get(&id) {
+                if *earlier != fingerprint {
+                    return Err(conflict);
+                }
                 slots.push(Slot::SameAs(*first));
                 continue;
             }
             if let Some(original) = self.store.find_command(id)? {
+                if !same_command(original.fingerprint, Some(fingerprint)) {
+                    return Err(conflict);
+                }
                 slots.push(Slot::Stored(Box::new(self.duplicate_outcome(original)?)));
-                seen.insert(id, index);
+                seen.insert(id, (index, fingerprint));
                 continue;
             }
             let Decision { stream, events } = match decide(&ahead.state, command) {
@@ -676,7 +774,7 @@ impl Engine {
                 slots.push(Slot::Empty(stream.name()));
                 continue;
             }
-            seen.insert(id, index);
+            seen.insert(id, (index, fingerprint));
             let expected = ExpectedVersion::Exact(ahead.state.stream_version(stream));
             let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
             for event in &events {
@@ -689,6 +787,7 @@ impl Engine {
                 stream,
                 expected,
                 command_id: id,
+                fingerprint: Some(fingerprint),
                 events: new_events,
             });
             slots.push(Slot::Appended {
@@ -701,7 +800,19 @@ impl Engine {
         if requests.is_empty() {
             return Ok((slots, None));
         }
-        let pending = self.store.begin_append_batch(requests)?;
+        let pending = self
+            .store
+            .begin_append_batch(requests)
+            .map_err(|e| match e {
+                StoreError::CommandConflict { command_id } => EngineError::CommandConflict {
+                    command_id,
+                    index: commands
+                        .iter()
+                        .position(|c| c.envelope.command_id == command_id)
+                        .filter(|_| mode != Mode::One),
+                },
+                other => EngineError::Store(other),
+            })?;
         let mut positions = pending
             .outcomes()
             .iter()
@@ -871,6 +982,12 @@ impl Engine {
     /// real one can still be refused. Costs a clone of the state (for the lints).
     pub fn dry_run(&self, command: &Command) -> Result<DryRun, EngineError> {
         if let Some(original) = self.store.find_command(command.envelope.command_id)? {
+            if !same_command(original.fingerprint, Some(Fingerprint::of_command(command))) {
+                return Err(EngineError::CommandConflict {
+                    command_id: command.envelope.command_id,
+                    index: None,
+                });
+            }
             let outcome = self.duplicate_outcome(original)?;
             return Ok(DryRun {
                 stream: outcome.stream,
@@ -1030,6 +1147,219 @@ impl Engine {
         decode_current(&upcast)
     }
 
+    /// Walks the whole log and checks its hash chain (see [`crate::chain`]): every event's
+    /// stored hash must be the hash of the event before it and of the event itself, and the
+    /// positions must be gapless. Reports the first broken link with its position; a store
+    /// that cannot be read at all is an error.
+    ///
+    /// An intact chain shows that no event was altered, removed, inserted or reordered after
+    /// it was recorded, provided its last hash ([`VerifyReport::head`]) is the one the store
+    /// acknowledged (the sled store checks that against its journal on every open). Decodes
+    /// no payload; reads the log once.
+    pub fn verify(&self) -> Result<VerifyReport, EngineError> {
+        let Some(last) = self.store.last_position()? else {
+            return Ok(VerifyReport {
+                events: 0,
+                head: None,
+                intact: true,
+                broken: None,
+            });
+        };
+        let mut previous = EventHash::GENESIS;
+        let mut expected = 0u64;
+        let mut broken = None;
+        self.store.scan(0, last, &mut |chunk| {
+            let result = chunk.for_each(|view| {
+                if broken.is_some() {
+                    return Ok::<(), StoreError>(());
+                }
+                let computed = view.chain_hash(&previous);
+                if view.global_position != expected {
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: None,
+                        computed: None,
+                        detail: format!(
+                            "the event at position {expected} is missing: the log jumps to \
+                             position {}",
+                            view.global_position
+                        ),
+                    });
+                } else if view.hash != computed {
+                    let detail = if view.hash.is_genesis() {
+                        format!(
+                            "the event at position {expected} has no hash (it was recorded \
+                             before the chain; a writable open chains the store)"
+                        )
+                    } else {
+                        format!(
+                            "the event at position {expected} does not match its hash: it, or \
+                             an event before it, was altered after it was recorded"
+                        )
+                    };
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: Some(view.hash),
+                        computed: Some(computed),
+                        detail,
+                    });
+                } else {
+                    previous = computed;
+                    expected += 1;
+                }
+                Ok(())
+            });
+            match result {
+                Err(e) => {
+                    broken = Some(BrokenLink {
+                        position: expected,
+                        stored: None,
+                        computed: None,
+                        detail: format!("the event at position {expected} cannot be read: {e}"),
+                    });
+                    ControlFlow::Break(())
+                }
+                Ok(()) if broken.is_some() => ControlFlow::Break(()),
+                Ok(()) => ControlFlow::Continue(()),
+            }
+        })?;
+        if broken.is_none() && expected != last + 1 {
+            broken = Some(BrokenLink {
+                position: expected,
+                stored: None,
+                computed: None,
+                detail: format!(
+                    "the log ends at position {}, before its last position {last}",
+                    expected.saturating_sub(1)
+                ),
+            });
+        }
+        Ok(VerifyReport {
+            events: expected,
+            head: expected.checked_sub(1).map(|_| previous),
+            intact: broken.is_none(),
+            broken,
+        })
+    }
+
+    /// Copies the log into a new sled store at `dir` (missing, or an empty directory) and
+    /// verifies the copy: a backup that can be opened like any store, or restored with
+    /// another `backup` from it.
+    ///
+    /// The copy is consistent without stopping writers: it holds the log from position 0 to
+    /// the last position when the backup started (appends made meanwhile are not in it), read
+    /// in chunks like an export; the log is append-only, so those events cannot change under
+    /// it. The only pause is for appends to the *new* store, which no one else sees. Each
+    /// command keeps its fingerprint. Afterwards the copy is reopened read-only and its hash
+    /// chain verified end to end, and its head must be the source's hash at that position; a
+    /// backup that fails any of this is an error (and what was written at `dir` stays, for
+    /// inspection). Snapshots are not copied: the copy replays its log when opened.
+    pub fn backup(&self, dir: impl AsRef<Path>) -> Result<BackupReport, EngineError> {
+        let dir = dir.as_ref();
+        let not_empty = || StoreError::NotAnOkrStore {
+            path: dir.to_owned(),
+            reason: "a backup goes into a new or empty directory, and this one holds files"
+                .to_owned(),
+        };
+        match std::fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    return Err(not_empty().into());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: dir.to_owned(),
+                    source,
+                }
+                .into())
+            }
+        }
+        let last = self.store.last_position()?;
+        let head = match last {
+            Some(p) => self.store.read_all(p, 1)?.first().map(|e| e.hash),
+            None => None,
+        };
+        let target = SledStore::open(
+            dir,
+            StoreOptions {
+                durability: Durability::None,
+                ..StoreOptions::default()
+            },
+        )?;
+        if let Some(last) = last {
+            let mut requests: Vec<AppendRequest> = Vec::new();
+            let mut pending = 0usize;
+            let write = |requests: &mut Vec<AppendRequest>| -> Result<(), EngineError> {
+                target.append_batch(std::mem::take(requests))?;
+                Ok(())
+            };
+            self.for_each_stored(0, last, |event| {
+                let continues = requests
+                    .last()
+                    .is_some_and(|r| r.command_id == event.command_id);
+                if continues {
+                    if let Some(r) = requests.last_mut() {
+                        r.events.push(new_event_from(&event));
+                    }
+                } else {
+                    if pending >= 4096 {
+                        write(&mut requests)?;
+                        pending = 0;
+                    }
+                    let fingerprint = self
+                        .store
+                        .find_command(event.command_id)?
+                        .and_then(|o| o.fingerprint);
+                    requests.push(AppendRequest {
+                        stream: event.stream,
+                        expected: ExpectedVersion::Exact(event.stream_version),
+                        command_id: event.command_id,
+                        fingerprint,
+                        events: vec![new_event_from(&event)],
+                    });
+                }
+                pending += 1;
+                Ok(())
+            })?;
+            write(&mut requests)?;
+        }
+        target.flush()?;
+        drop(target);
+        let copy = Engine::open_with(
+            dir,
+            EngineOptions {
+                read_only: true,
+                create_if_missing: false,
+                ..EngineOptions::default()
+            },
+        )?;
+        let report = copy.verify()?;
+        let failed = |detail: String| {
+            EngineError::Store(StoreError::Corrupt {
+                location: dir.display().to_string(),
+                detail: format!("the backup does not verify: {detail}"),
+            })
+        };
+        if let Some(broken) = report.broken {
+            return Err(failed(broken.detail));
+        }
+        if report.head != head || report.events != last.map_or(0, |l| l + 1) {
+            return Err(failed(format!(
+                "it holds {} events ending in {}, the store {} ending in {}",
+                report.events,
+                report.head.map_or("nothing".to_owned(), |h| h.to_hex()),
+                last.map_or(0, |l| l + 1),
+                head.map_or("nothing".to_owned(), |h| h.to_hex())
+            )));
+        }
+        Ok(BackupReport {
+            events: report.events,
+            head,
+        })
+    }
+
     /// Writes the whole log, as stored (not upcast), as JSON Lines: one [`RecordedEvent`] per
     /// line, in global order. Returns the number of events written.
     pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
@@ -1057,7 +1387,24 @@ impl Engine {
     /// command adjacent, and the event ids the store derives. The first bad line is reported
     /// as [`EngineError::Import`] with its number. Then everything is written with one
     /// all-or-nothing append. Returns the number of events imported.
+    ///
+    /// Lines carry their `hash` in the log's chain, and each must match the chain computed
+    /// from the lines before it: a line altered, removed, inserted or moved is refused,
+    /// naming the first line whose hash does not match. A log without any hashes (an export
+    /// of a build before the chain) is imported and chained anew; a log where some lines have
+    /// hashes and others not is refused. [`Engine::import_with`] with
+    /// [`ImportOptions::rechain`] accepts a log whose hashes do not match (a log from
+    /// elsewhere, edited on purpose) and chains it anew.
     pub fn import(&self, reader: impl BufRead) -> Result<u64, EngineError> {
+        self.import_with(reader, ImportOptions::default())
+    }
+
+    /// [`Engine::import`] with options.
+    pub fn import_with(
+        &self,
+        reader: impl BufRead,
+        options: ImportOptions,
+    ) -> Result<u64, EngineError> {
         let mut writer = self.lock_writer();
         if let Some(last_position) = self.store.last_position()? {
             return Err(EngineError::ImportIntoNonEmpty { last_position });
@@ -1068,6 +1415,9 @@ impl Engine {
         let mut versions: std::collections::HashMap<StreamId, u64> =
             std::collections::HashMap::new();
         let mut count = 0u64;
+        let mut previous = EventHash::GENESIS;
+        // Whether the lines carry hashes, as the first line says.
+        let mut hashed: Option<bool> = None;
         for (index, line) in reader.lines().enumerate() {
             let number = index + 1;
             let bad = |detail: String| EngineError::Import {
@@ -1132,6 +1482,8 @@ impl Engine {
                     // The event gets stream version v when the stream holds v events.
                     expected: ExpectedVersion::Exact(recorded.stream_version),
                     command_id: recorded.command_id,
+                    // An export does not say which command produced the events.
+                    fingerprint: None,
                     events: vec![new_event_from(&recorded)],
                 });
                 0
@@ -1144,6 +1496,33 @@ impl Engine {
                     recorded.event_id
                 )));
             }
+            let computed = recorded
+                .chain_hash(&previous)
+                .map_err(|e| bad(format!("payload does not serialise: {e}")))?;
+            if !options.rechain {
+                let has = !recorded.hash.is_genesis();
+                match hashed {
+                    None => hashed = Some(has),
+                    Some(before) if before != has => {
+                        return Err(bad(if has {
+                            "the line has a hash, but the lines before it have none".to_owned()
+                        } else {
+                            "the line has no hash, but the lines before it have".to_owned()
+                        }))
+                    }
+                    Some(_) => {}
+                }
+                if has && recorded.hash != computed {
+                    return Err(bad(format!(
+                        "hash does not match the chain: this event, or one before it, was \
+                         altered, removed or moved after it was exported (the line says {}, \
+                         the chain gives {computed}); import with rechain to accept the log \
+                         as it is and chain it anew",
+                        recorded.hash
+                    )));
+                }
+            }
+            previous = computed;
             versions.insert(recorded.stream, recorded.stream_version + 1);
             folded.apply(recorded.global_position, &event);
             count += 1;

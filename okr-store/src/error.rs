@@ -27,6 +27,15 @@ pub enum StoreError {
         actual: u64,
     },
 
+    /// A command id that was appended before came again with another command: its
+    /// [`Fingerprint`](crate::Fingerprint) differs from the one kept with the id. Nothing
+    /// was written; a retry of the *same* command returns the original outcome instead.
+    #[error("command id {command_id} was already used for another command")]
+    CommandConflict {
+        /// The command id used twice.
+        command_id: uuid::Uuid,
+    },
+
     /// An append carried no events. Empty appends are rejected, never recorded, and do not
     /// consume their command id.
     #[error("append to stream {stream} carries no events")]
@@ -64,6 +73,40 @@ pub enum StoreError {
         location: String,
         /// What is wrong.
         detail: String,
+    },
+
+    /// Another process has the store open (sled allows one process per database), or a
+    /// handle this process dropped had not let go of it yet, and did not within the wait of
+    /// [`StoreOptions::lock_wait`](crate::StoreOptions::lock_wait).
+    #[error("{} is in use by another okr process{}; waited {:.1} s for it (wait longer, or stop that process)", path.display(), pid.map_or(String::new(), |p| format!(" (pid {p})")), waited.as_secs_f64())]
+    InUse {
+        /// The store's directory.
+        path: PathBuf,
+        /// The process that last opened the store for writing, as its journal records it.
+        pid: Option<u32>,
+        /// How long the open waited.
+        waited: std::time::Duration,
+    },
+
+    /// An append to a store opened with
+    /// [`StoreOptions::read_only`](crate::StoreOptions::read_only).
+    #[error("{} was opened read-only; appends need a writable open", path.display())]
+    ReadOnly {
+        /// The store's directory.
+        path: PathBuf,
+    },
+
+    /// The store holds fewer events than okr acknowledged: its journal records (as the anchor
+    /// of its last checkpoint, or in its last frame) that the log reached past what sled now
+    /// holds, or the log has a gap. Open refuses such a store and changes nothing on disk.
+    #[error("store at {} lost acknowledged events: positions {first}..{last} are missing; nothing was changed on disk. Restore a backup (okr restore) or rebuild the store from an export (okr import)", path.display())]
+    Missing {
+        /// The store's directory.
+        path: PathBuf,
+        /// The first missing position.
+        first: u64,
+        /// The last missing position (inclusive).
+        last: u64,
     },
 
     /// An I/O error outside sled, e.g. while inspecting the store's directory.
@@ -168,6 +211,31 @@ impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Serialization(e)
     }
+}
+
+thread_local! {
+    /// Set while this thread runs [`quietly`].
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic, without the panic hook printing it: sled 0.34 panics on some
+/// damaged files, and what it says belongs in the error the caller gets, not on stderr.
+/// Installs (once) a panic hook that stays silent on a thread inside `quietly` and hands
+/// every other panic to the hook that was installed before.
+pub(crate) fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
 }
 
 /// The message of a caught panic.

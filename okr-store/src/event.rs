@@ -5,6 +5,8 @@ use okr_core::StreamId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::chain::{EventHash, Link};
+
 /// An event handed to the store for appending; the store turns it into a [`RecordedEvent`].
 ///
 /// The store has no clock: `recorded_at` comes from the caller, and the event id is derived
@@ -80,9 +82,38 @@ pub struct RecordedEvent {
     pub correlation_id: Option<Uuid>,
     /// The event's data.
     pub payload: serde_json::Value,
+    /// The event's link in the log's hash chain (see [`crate::chain`]): a hash of the hash
+    /// before it and of everything above. In JSON 64 hex digits; an export line written
+    /// before the chain existed has none, which reads as [`EventHash::GENESIS`].
+    #[serde(default)]
+    pub hash: EventHash,
 }
 
 impl RecordedEvent {
+    /// The fields the hash covers, with `payload` as the payload's JSON text.
+    pub(crate) fn link<'a>(&'a self, stream: &'a str, payload: &'a [u8]) -> Link<'a> {
+        Link {
+            global_position: self.global_position,
+            stream,
+            stream_version: self.stream_version,
+            event_id: self.event_id,
+            command_id: self.command_id,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            actor: &self.actor,
+            correlation_id: self.correlation_id,
+            payload,
+        }
+    }
+
+    /// The hash this event has after an event with hash `previous`: what [`Self::hash`]
+    /// holds when the log is intact.
+    pub fn chain_hash(&self, previous: &EventHash) -> Result<EventHash, serde_json::Error> {
+        let payload = serde_json::to_vec(&self.payload)?;
+        Ok(self.link(&self.stream.name(), &payload).hash(previous))
+    }
+
     /// A view of the event with `payload` as its payload's JSON text.
     pub(crate) fn view<'a>(&'a self, stream: &'a str, payload: &'a [u8]) -> EventView<'a> {
         EventView {
@@ -97,6 +128,7 @@ impl RecordedEvent {
             actor: &self.actor,
             correlation_id: self.correlation_id,
             payload,
+            hash: self.hash,
         }
     }
 }
@@ -129,9 +161,34 @@ pub struct EventView<'a> {
     pub correlation_id: Option<Uuid>,
     /// The payload's JSON text.
     pub payload: &'a [u8],
+    /// The event's hash in the log's chain, as stored.
+    pub hash: EventHash,
 }
 
-impl EventView<'_> {
+impl<'a> EventView<'a> {
+    /// The fields the hash covers.
+    pub(crate) fn link(&self) -> Link<'a> {
+        Link {
+            global_position: self.global_position,
+            stream: self.stream,
+            stream_version: self.stream_version,
+            event_id: self.event_id,
+            command_id: self.command_id,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            actor: self.actor,
+            correlation_id: self.correlation_id,
+            payload: self.payload,
+        }
+    }
+
+    /// The hash this event has after an event with hash `previous`: what [`Self::hash`]
+    /// holds when the log is intact.
+    pub fn chain_hash(&self, previous: &EventHash) -> EventHash {
+        self.link().hash(previous)
+    }
+
     /// The owned envelope, with the stream name and the payload parsed; the message says
     /// which of them does not decode.
     pub fn to_recorded(&self) -> Result<RecordedEvent, String> {
@@ -148,6 +205,7 @@ impl EventView<'_> {
             correlation_id: self.correlation_id,
             payload: serde_json::from_slice(self.payload)
                 .map_err(|e| format!("payload does not decode: {e}"))?,
+            hash: self.hash,
         })
     }
 }
@@ -209,6 +267,7 @@ mod tests {
             command_id: Uuid::from_u128(2),
             correlation_id: None,
             payload: serde_json::json!({}),
+            hash: EventHash::GENESIS,
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["stream"], format!("cycle-{cycle}"));

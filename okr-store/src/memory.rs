@@ -6,9 +6,12 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use okr_core::StreamId;
 use uuid::Uuid;
 
+use crate::chain::EventHash;
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
-use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx};
+use crate::store::{
+    append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, EventStore, Tx,
+};
 
 /// An [`EventStore`] held in memory behind one `RwLock`, snapshots included: appends are
 /// serialised, reads run in parallel. Nothing survives the process.
@@ -57,12 +60,12 @@ struct Staged<'a> {
 impl Tx for Staged<'_> {
     type Error = StoreError;
 
-    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
+    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandEntry>, StoreError> {
         Ok(self
             .commands
             .get(&command_id)
             .or_else(|| self.base.commands.get(&command_id))
-            .map(|r| (r.first_position, r.count)))
+            .map(|r| (r.first_position, r.count, r.fingerprint)))
     }
 
     fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {
@@ -90,11 +93,20 @@ impl Tx for Staged<'_> {
         Ok((self.base.events.len() + self.events.len()) as u64)
     }
 
+    fn head_hash(&mut self) -> Result<EventHash, StoreError> {
+        Ok(self
+            .events
+            .last()
+            .or_else(|| self.base.events.last())
+            .map_or(EventHash::GENESIS, |e| e.hash))
+    }
+
     fn write(
         &mut self,
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
+        _payloads: &[Vec<u8>],
     ) -> Result<(), StoreError> {
         if let Some(last) = events.last() {
             self.versions.insert(last.stream, last.stream_version + 1);
@@ -201,6 +213,7 @@ impl EventStore for MemoryStore {
         Ok(Some(AppendOutcome {
             events,
             duplicate: true,
+            fingerprint: record.fingerprint,
         }))
     }
 

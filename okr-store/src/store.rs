@@ -7,6 +7,7 @@ use okr_core::StreamId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::chain::{same_command, EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
 use crate::scan::ScanChunk;
@@ -24,8 +25,37 @@ pub struct AppendRequest {
     pub expected: ExpectedVersion,
     /// The command that produced the events; a repeated command id is not written again.
     pub command_id: Uuid,
+    /// Which command `command_id` stands for ([`Fingerprint::of_command`]); the store keeps
+    /// it with the command id. A repeated command id with another fingerprint is
+    /// [`StoreError::CommandConflict`]; `None` (and a command recorded without one) matches
+    /// any.
+    pub fingerprint: Option<Fingerprint>,
     /// The events, in order; must not be empty.
     pub events: Vec<NewEvent>,
+}
+
+impl AppendRequest {
+    /// A request without fingerprint.
+    pub fn new(
+        stream: StreamId,
+        expected: ExpectedVersion,
+        command_id: Uuid,
+        events: Vec<NewEvent>,
+    ) -> AppendRequest {
+        AppendRequest {
+            stream,
+            expected,
+            command_id,
+            fingerprint: None,
+            events,
+        }
+    }
+
+    /// The same request with the command's fingerprint.
+    pub fn with_fingerprint(mut self, fingerprint: Fingerprint) -> AppendRequest {
+        self.fingerprint = Some(fingerprint);
+        self
+    }
 }
 
 /// The result of an append.
@@ -36,6 +66,9 @@ pub struct AppendOutcome {
     /// `true` when the command id had been appended before: `events` are the original ones and
     /// nothing was written.
     pub duplicate: bool,
+    /// The fingerprint kept with the command id (`None` for commands appended without one,
+    /// or before fingerprints existed).
+    pub fingerprint: Option<Fingerprint>,
 }
 
 impl AppendOutcome {
@@ -129,7 +162,12 @@ impl PendingAppend {
 ///   [`StoreError::VersionConflict`] (naming stream, expected and actual) on mismatch.
 /// * An append whose command id was appended before returns the original outcome with
 ///   `duplicate: true` and writes nothing, even if its expected version would now conflict
-///   and even if it names another stream or other events. The command id is the key.
+///   and even if it names another stream or other events. The command id is the key; only
+///   when both the stored and the new append carry a [`Fingerprint`] and they differ is it
+///   [`StoreError::CommandConflict`] instead (nothing written either).
+/// * Every recorded event carries its [`EventHash`], chained to the event before it (see
+///   [`crate::chain`]); the hashes are computed by the shared append rules, so every backend
+///   records the same chain for the same appends.
 /// * An append with no events is rejected with [`StoreError::EmptyAppend`]; it writes nothing
 ///   and does not consume the command id.
 /// * [`EventStore::append_batch`] is all-or-nothing.
@@ -142,12 +180,7 @@ pub trait EventStore: Send + Sync {
         command_id: Uuid,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
-        let request = AppendRequest {
-            stream: *stream,
-            expected,
-            command_id,
-            events,
-        };
+        let request = AppendRequest::new(*stream, expected, command_id, events);
         let mut outcomes = self.append_batch(vec![request])?;
         Ok(outcomes.pop().expect("one request gives one outcome"))
     }
@@ -186,9 +219,9 @@ pub trait EventStore: Send + Sync {
     /// The global position of the last event, `None` for an empty store.
     fn last_position(&self) -> Result<Option<u64>, StoreError>;
 
-    /// The outcome of the append that recorded `command_id`, with `duplicate: true`, or
-    /// `None` when the command id was never appended. This is what a retried append would
-    /// return, without attempting one.
+    /// The outcome of the append that recorded `command_id`, with `duplicate: true` and the
+    /// fingerprint kept with it, or `None` when the command id was never appended. This is
+    /// what a retried append would return, without attempting one.
     fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError>;
 
     /// Hands the events from global position `from` to `last` (inclusive) to `visit`, in
@@ -332,28 +365,39 @@ pub(crate) struct CommandRecord {
     pub(crate) first_version: u64,
     pub(crate) first_position: u64,
     pub(crate) count: u64,
+    #[serde(skip)]
+    pub(crate) fingerprint: Option<Fingerprint>,
 }
 
-/// The view of a store inside one write transaction; backends implement it so that both run
+/// Where an earlier append of a command id is: first global position, count, fingerprint.
+pub(crate) type CommandEntry = (u64, u64, Option<Fingerprint>);
+
+/// The view of a store inside one write transaction; backends implement it so that all run
 /// the same [`append_in`].
 pub(crate) trait Tx {
     type Error: From<StoreError>;
-    /// Where the events of an earlier append of `command_id` are: first global position and
-    /// count.
-    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, Self::Error>;
+    /// Where the events of an earlier append of `command_id` are, and its fingerprint.
+    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandEntry>, Self::Error>;
     fn event(&mut self, position: u64) -> Result<RecordedEvent, Self::Error>;
     /// The stream's version: its number of events.
     fn version(&mut self, stream: &StreamId) -> Result<u64, Self::Error>;
     fn next_position(&mut self) -> Result<u64, Self::Error>;
+    /// The hash of the event at `next_position() - 1` (the log's head, including what this
+    /// transaction wrote), [`EventHash::GENESIS`] for an empty log.
+    fn head_hash(&mut self) -> Result<EventHash, Self::Error>;
+    /// Records `events` (hashes filled in) for `command_id`; `payloads[i]` is the JSON text
+    /// of `events[i].payload`, the bytes its hash covers, for backends that store it as text.
     fn write(
         &mut self,
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
+        payloads: &[Vec<u8>],
     ) -> Result<(), Self::Error>;
 }
 
-/// The append rules, written once for every backend.
+/// The append rules, written once for every backend: empty appends, repeated command ids and
+/// their fingerprints, expected versions, positions, event ids and the hash chain.
 pub(crate) fn append_in<T: Tx>(
     tx: &mut T,
     request: AppendRequest,
@@ -364,7 +408,13 @@ pub(crate) fn append_in<T: Tx>(
         }
         .into());
     }
-    if let Some((first, count)) = tx.command(request.command_id)? {
+    if let Some((first, count, stored)) = tx.command(request.command_id)? {
+        if !same_command(stored, request.fingerprint) {
+            return Err(StoreError::CommandConflict {
+                command_id: request.command_id,
+            }
+            .into());
+        }
         let mut events = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         for position in first..first + count {
             events.push(tx.event(position)?);
@@ -372,6 +422,7 @@ pub(crate) fn append_in<T: Tx>(
         return Ok(AppendOutcome {
             events,
             duplicate: true,
+            fingerprint: stored,
         });
     }
     let first_version = tx.version(&request.stream)?;
@@ -384,11 +435,13 @@ pub(crate) fn append_in<T: Tx>(
         .into());
     }
     let first_position = tx.next_position()?;
-    let events: Vec<RecordedEvent> = request
-        .events
-        .into_iter()
-        .zip(0u64..)
-        .map(|(e, i)| RecordedEvent {
+    let mut previous = tx.head_hash()?;
+    let stream_name = request.stream.name();
+    let mut events = Vec::with_capacity(request.events.len());
+    let mut payloads = Vec::with_capacity(request.events.len());
+    for (e, i) in request.events.into_iter().zip(0u64..) {
+        let payload = serde_json::to_vec(&e.payload).map_err(StoreError::from)?;
+        let mut event = RecordedEvent {
             event_id: derive_event_id(request.command_id, i, e.recorded_at),
             stream: request.stream,
             stream_version: first_version + i,
@@ -400,17 +453,24 @@ pub(crate) fn append_in<T: Tx>(
             command_id: request.command_id,
             correlation_id: e.correlation_id,
             payload: e.payload,
-        })
-        .collect();
+            hash: EventHash::GENESIS,
+        };
+        event.hash = event.link(&stream_name, &payload).hash(&previous);
+        previous = event.hash;
+        events.push(event);
+        payloads.push(payload);
+    }
     let record = CommandRecord {
         stream: request.stream,
         first_version,
         first_position,
         count: events.len() as u64,
+        fingerprint: request.fingerprint,
     };
-    tx.write(request.command_id, &record, &events)?;
+    tx.write(request.command_id, &record, &events, &payloads)?;
     Ok(AppendOutcome {
         events,
         duplicate: false,
+        fingerprint: request.fingerprint,
     })
 }

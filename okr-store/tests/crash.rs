@@ -100,6 +100,7 @@ fn run_child(dir: &Path, cycle: u64) -> Result<(), Box<dyn std::error::Error>> {
             stream,
             expected,
             command_id: Uuid::from_u64_pair(cycle + 1, i),
+            fingerprint: None,
             events,
         }
     };

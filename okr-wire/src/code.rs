@@ -40,6 +40,9 @@ pub enum Code {
     InvalidArgument = 16,
     /// An output could not be encoded (a bug).
     Internal = 17,
+    /// The command id was already used for another command (another actor or body);
+    /// nothing was written.
+    Conflict = 18,
     /// A message or a text inside it is larger than the limits in [`crate::limits`]; the
     /// message names the limit and, for a text, its path.
     TooLarge = 19,
@@ -69,6 +72,7 @@ impl Code {
             Code::InvalidOptions => "INVALID_OPTIONS",
             Code::InvalidArgument => "INVALID_ARGUMENT",
             Code::Internal => "INTERNAL",
+            Code::Conflict => "CONFLICT",
             Code::TooLarge => "TOO_LARGE",
         }
     }
@@ -114,6 +118,7 @@ impl From<EngineError> for Error {
                 Error::new(Code::Import, e.to_string())
             }
             e @ EngineError::BeyondEnd { .. } => Error::new(Code::NotFound, e.to_string()),
+            e @ EngineError::CommandConflict { .. } => Error::new(Code::Conflict, e.to_string()),
             e => Error::new(Code::Storage, e.to_string()),
         }
     }
@@ -121,7 +126,7 @@ impl From<EngineError> for Error {
 
 fn store_error(s: StoreError) -> Error {
     let code = match &s {
-        StoreError::Corrupt { .. } => Code::Corrupt,
+        StoreError::Corrupt { .. } | StoreError::Missing { .. } => Code::Corrupt,
         StoreError::NotAnOkrStore { path, .. } if !path.exists() => Code::NotFound,
         StoreError::InvalidLocation { .. } => Code::InvalidArgument,
         _ => Code::Storage,

@@ -52,6 +52,7 @@ okr_result okr_engine_events_since(const okr_engine *engine,
                                    okr_bytes **out,
                                    okr_error **err);
 okr_result okr_engine_flush(const okr_engine *engine, okr_error **err);
+okr_result okr_engine_verify(const okr_engine *engine, okr_bytes **out, okr_error **err);
 okr_result okr_engine_validate(const okr_engine *engine,
                                const char *json,
                                size_t json_len,

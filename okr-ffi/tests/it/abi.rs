@@ -409,6 +409,46 @@ fn a_batch_is_all_or_nothing_and_names_the_refused_index() {
 }
 
 #[test]
+fn verify_reports_the_chain_and_export_carries_it() {
+    let e = Engine::memory();
+    let verify = |e: &Engine| {
+        let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid pointers for the call.
+        let code = unsafe { okr_engine_verify(e.0, &mut out, &mut err) };
+        finish(code, out, err)
+    };
+    let empty = verify(&e).json();
+    assert_eq!(
+        empty,
+        json!({"version": 1, "events": 0, "head": null, "intact": true, "broken": null})
+    );
+    for n in 1..=3 {
+        let c = command(
+            n,
+            MASTER,
+            "2025-01-02T09:00:00Z",
+            json!({"type": "register_person", "person": format!("00000000-0000-0000-0000-00000000010{n}"), "name": format!("P{n}")}),
+        );
+        assert_eq!(e.execute(&c).code, okr_result::Ok);
+    }
+    let report = verify(&e).json();
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["events"], 3);
+    let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: valid pointers for the call.
+    let code = unsafe { okr_engine_export(e.0, &mut out, &mut err) };
+    let export = finish(code, out, err);
+    let text = export.out.expect("an export");
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["hash"], report["head"]);
+    assert_eq!(last["hash"].as_str().unwrap().len(), 64);
+    let mut err = ptr::null_mut();
+    // SAFETY: a NULL `out` is what is tested; `err` is valid.
+    let code = unsafe { okr_engine_verify(e.0, ptr::null_mut(), &mut err) };
+    finish(code, ptr::null_mut(), err).expect(okr_result::NullArgument, &["`out`"]);
+}
+
+#[test]
 fn a_repeated_command_id_is_a_duplicate() {
     let e = Engine::memory();
     let c = command(
@@ -422,6 +462,23 @@ fn a_repeated_command_id_is_a_duplicate() {
     let again = e.execute(&c).json();
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["positions"], first["positions"]);
+    // The same id for another command is a conflict (code 18), naming the id.
+    let other = command(
+        1,
+        MASTER,
+        "2025-01-02T09:00:00Z",
+        json!({"type": "define_unit", "unit": ROOT, "name": "Another", "kind": "organisation"}),
+    );
+    e.execute(&other).expect(
+        okr_result::Conflict,
+        &[
+            "already used for another command",
+            "00000000-0000-0000-0001-000000000001",
+        ],
+    );
+    e.batch(&json!({"version": 1, "commands": [other]}))
+        .expect(okr_result::Conflict, &["command 0 of the batch"]);
+    assert_eq!(okr_result::Conflict as u32, 18);
 }
 
 #[test]

@@ -66,11 +66,13 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Row};
 use uuid::Uuid;
 
+use crate::chain::{EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 use crate::scan::ScanChunk;
 use crate::store::{
-    append_in, AppendOutcome, AppendRequest, CommandRecord, EventStore, Tx, WriterTurn,
+    append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, EventStore, Tx,
+    WriterTurn,
 };
 
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -435,6 +437,8 @@ struct RawEvent {
     command_id: Uuid,
     correlation_id: Option<Uuid>,
     payload: Vec<u8>,
+    /// [`EventHash::GENESIS`] for a row without one.
+    hash: EventHash,
 }
 
 impl RawEvent {
@@ -464,6 +468,14 @@ impl RawEvent {
             command_id: row.try_get(8)?,
             correlation_id: row.try_get(9)?,
             payload: row.try_get(10)?,
+            hash: match row.try_get::<_, Option<Vec<u8>>>(11)? {
+                None => EventHash::GENESIS,
+                Some(bytes) => {
+                    EventHash(bytes.as_slice().try_into().map_err(|_| {
+                        at(&format!("event_hash has {} bytes, not 32", bytes.len()))
+                    })?)
+                }
+            },
         })
     }
 
@@ -480,6 +492,7 @@ impl RawEvent {
             actor: &self.actor,
             correlation_id: self.correlation_id,
             payload: &self.payload,
+            hash: self.hash,
         }
     }
 
@@ -500,6 +513,13 @@ fn recorded_events(rows: &[Row], location: &str) -> Result<Vec<RecordedEvent>, F
         .collect()
 }
 
+/// A stored fingerprint: 16 bytes, or none (NULL, or a row of a build without them).
+fn fingerprint_of(bytes: Option<Vec<u8>>) -> Option<Fingerprint> {
+    bytes
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        .map(Fingerprint)
+}
+
 /// The time as stored: RFC 3339 with as many fractional digits as it has, so that it reads
 /// back to the same instant, nanoseconds included.
 fn stored_time(at: DateTime<Utc>) -> String {
@@ -514,27 +534,29 @@ struct PgTx<'a> {
     organisation: &'a str,
     location: &'a str,
     next_position: u64,
-    /// Commands of the batch the database knows: first position and count.
-    stored_commands: HashMap<Uuid, (u64, u64)>,
+    /// Commands of the batch the database knows: first position, count, fingerprint.
+    stored_commands: HashMap<Uuid, CommandEntry>,
     /// The stored events of those commands, by position (read when a command is found).
     stored_events: HashMap<u64, RecordedEvent>,
     /// The stream versions the database holds for the batch's streams.
     versions: HashMap<StreamId, u64>,
     staged_events: Vec<RecordedEvent>,
     staged_commands: Vec<(Uuid, CommandRecord)>,
-    staged_index: HashMap<Uuid, (u64, u64)>,
+    staged_index: HashMap<Uuid, CommandEntry>,
     /// Where `staged_events` start.
     first_staged: u64,
+    /// The hash of the event before `first_staged`, once read.
+    stored_head: Option<EventHash>,
 }
 
 impl Tx for PgTx<'_> {
     type Error = Fail;
 
-    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, Fail> {
+    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandEntry>, Fail> {
         if let Some(found) = self.staged_index.get(&command_id) {
             return Ok(Some(*found));
         }
-        let Some(&(first, count)) = self.stored_commands.get(&command_id) else {
+        let Some(&(first, count, fingerprint)) = self.stored_commands.get(&command_id) else {
             return Ok(None);
         };
         if !self.stored_events.contains_key(&first) {
@@ -550,7 +572,7 @@ impl Tx for PgTx<'_> {
                 self.stored_events.insert(event.global_position, event);
             }
         }
-        Ok(Some((first, count)))
+        Ok(Some((first, count, fingerprint)))
     }
 
     fn event(&mut self, position: u64) -> Result<RecordedEvent, Fail> {
@@ -578,19 +600,53 @@ impl Tx for PgTx<'_> {
         Ok(self.next_position)
     }
 
+    fn head_hash(&mut self) -> Result<EventHash, Fail> {
+        if let Some(last) = self.staged_events.last() {
+            return Ok(last.hash);
+        }
+        if let Some(head) = self.stored_head {
+            return Ok(head);
+        }
+        let head = match self.first_staged.checked_sub(1) {
+            None => EventHash::GENESIS,
+            Some(position) => {
+                let rows = self.client.query(
+                    &self.st.events_range,
+                    &[
+                        &self.organisation,
+                        &to_i64(position, "position")?,
+                        &to_i64(position + 1, "position")?,
+                    ],
+                )?;
+                let row = rows.first().ok_or_else(|| {
+                    Fail::Store(StoreError::Corrupt {
+                        location: self.location.to_owned(),
+                        detail: format!("the log's last event, at position {position}, is missing"),
+                    })
+                })?;
+                RawEvent::from_row(row, self.location)?.hash
+            }
+        };
+        self.stored_head = Some(head);
+        Ok(head)
+    }
+
     fn write(
         &mut self,
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
+        _payloads: &[Vec<u8>],
     ) -> Result<(), Fail> {
         if let Some(last) = events.last() {
             self.versions.insert(last.stream, last.stream_version + 1);
             self.next_position = last.global_position + 1;
         }
         self.staged_events.extend_from_slice(events);
-        self.staged_index
-            .insert(command_id, (record.first_position, record.count));
+        self.staged_index.insert(
+            command_id,
+            (record.first_position, record.count, record.fingerprint),
+        );
         self.staged_commands.push((command_id, record.clone()));
         Ok(())
     }
@@ -627,7 +683,7 @@ impl<'e> EventColumns<'e> {
             commands: Vec::with_capacity(n),
             correlations: Vec::with_capacity(n),
             payloads: Vec::with_capacity(n),
-            hashes: vec![None; n],
+            hashes: Vec::with_capacity(n),
         };
         for e in events {
             c.positions.push(to_i64(e.global_position, "position")?);
@@ -649,7 +705,9 @@ impl<'e> EventColumns<'e> {
             c.actors.push(e.actor.as_str());
             c.commands.push(e.command_id);
             c.correlations.push(e.correlation_id);
+            // The same JSON text the event's hash covers (serde_json's output of the value).
             c.payloads.push(serde_json::to_vec(&e.payload)?);
+            c.hashes.push(Some(e.hash.0.to_vec()));
         }
         Ok(c)
     }
@@ -705,7 +763,10 @@ impl PgTx<'_> {
         let mut first_versions = Vec::with_capacity(staged_commands.len());
         let mut first_positions = Vec::with_capacity(staged_commands.len());
         let mut counts = Vec::with_capacity(staged_commands.len());
-        let fingerprints: Vec<Option<Vec<u8>>> = vec![None; staged_commands.len()];
+        let fingerprints: Vec<Option<Vec<u8>>> = staged_commands
+            .iter()
+            .map(|(_, record)| record.fingerprint.map(|f| f.0.to_vec()))
+            .collect();
         let mut touched = HashSet::new();
         for (id, record) in &staged_commands {
             ids.push(*id);
@@ -795,11 +856,13 @@ impl PostgresStore {
             if let Some(id) = row.try_get::<_, Option<Uuid>>(0)? {
                 let first: i64 = row.try_get(1)?;
                 let count: i64 = row.try_get(2)?;
+                let fingerprint: Option<Vec<u8>> = row.try_get(5)?;
                 stored_commands.insert(
                     id,
                     (
                         u64::try_from(first).unwrap_or(u64::MAX),
                         u64::try_from(count).unwrap_or(0),
+                        fingerprint_of(fingerprint),
                     ),
                 );
             } else {
@@ -825,6 +888,7 @@ impl PostgresStore {
             staged_commands: Vec::new(),
             staged_index: HashMap::new(),
             first_staged: next,
+            stored_head: None,
         };
         let outcomes = batch
             .into_iter()
@@ -931,7 +995,8 @@ impl EventStore for PostgresStore {
             if rows.is_empty() {
                 return Ok(None);
             }
-            let count: i64 = rows[0].try_get(11)?;
+            let count: i64 = rows[0].try_get(12)?;
+            let fingerprint = fingerprint_of(rows[0].try_get(13)?);
             let events = recorded_events(&rows, location)?;
             if events.len() as i64 != count {
                 return Err(StoreError::Corrupt {
@@ -946,6 +1011,7 @@ impl EventStore for PostgresStore {
             Ok(Some(AppendOutcome {
                 events,
                 duplicate: true,
+                fingerprint,
             }))
         })
     }

@@ -5,7 +5,7 @@ use postgres::{Client, Statement};
 
 /// The columns [`super::RawEvent::from_row`] reads, in its order.
 const EVENT_COLUMNS: &str = "global_position, stream, stream_version, event_id, event_type, \
-     schema_version, recorded_at, actor, command_id, correlation_id, payload";
+     schema_version, recorded_at, actor, command_id, correlation_id, payload, event_hash";
 
 /// Inserts the events of `$2` … `$13` (arrays, one element per event) for organisation `$1`.
 const INSERT_EVENTS: &str = "INSERT INTO okr_events (organisation, global_position, stream, \
@@ -45,10 +45,10 @@ impl Statements {
             next: p("SELECT next_position FROM okr_organisations WHERE organisation = $1")?,
             // The batch's commands the organisation knows, and its streams' versions.
             lookup: p(
-                "SELECT command_id, first_position, count, NULL::text, NULL::bigint \
+                "SELECT command_id, first_position, count, NULL::text, NULL::bigint, fingerprint \
                  FROM okr_commands WHERE organisation = $1 AND command_id = ANY($2) \
-                 UNION ALL SELECT NULL::uuid, NULL::bigint, NULL::bigint, stream, version \
-                 FROM okr_streams WHERE organisation = $1 AND stream = ANY($3)",
+                 UNION ALL SELECT NULL::uuid, NULL::bigint, NULL::bigint, stream, version, \
+                 NULL::bytea FROM okr_streams WHERE organisation = $1 AND stream = ANY($3)",
             )?,
             events_range: p(&format!(
                 "SELECT {EVENT_COLUMNS} FROM okr_events WHERE organisation = $1 \
@@ -88,7 +88,7 @@ impl Statements {
                  WHERE organisation = $1 AND stream = $2")?,
             heads: p("SELECT stream, version FROM okr_streams WHERE organisation = $1")?,
             find_command: p(&format!(
-                "SELECT {}, c.count FROM okr_commands c JOIN okr_events e \
+                "SELECT {}, c.count, c.fingerprint FROM okr_commands c JOIN okr_events e \
                  ON e.organisation = c.organisation \
                  AND e.global_position >= c.first_position \
                  AND e.global_position < c.first_position + c.count \

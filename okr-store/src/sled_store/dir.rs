@@ -10,8 +10,9 @@ use std::sync::Mutex;
 use crate::error::StoreError;
 use crate::wal;
 
-/// The store format this build writes and the newest it reads. It reads format 1 too.
-pub const FORMAT_VERSION: u32 = 2;
+/// The store format this build writes and the newest it reads. It reads formats 1 and 2 too
+/// and chains them on open (see the module documentation).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The key of the store format in `meta`.
 pub(super) const FORMAT_KEY: &[u8] = b"format";
@@ -114,10 +115,38 @@ pub(super) fn sled_error(path: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+/// Checks sled's configuration file `conf` (its text and CRC-32, as sled writes it) before
+/// sled reads it, so that damage is reported as damage of that file; sled itself reports a
+/// damaged `conf` as a database of a version "earlier than 0.29".
+pub(super) fn check_conf(path: &Path) -> Result<(), StoreError> {
+    let conf = path.join("conf");
+    let bytes = match fs::read(&conf) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(StoreError::Io { path: conf, source }),
+    };
+    let damaged = |detail: &str| StoreError::Corrupt {
+        location: conf.display().to_string(),
+        detail: format!("sled's configuration file is damaged: {detail}"),
+    };
+    if bytes.len() <= 8 {
+        return Err(damaged("it is too short"));
+    }
+    let (text, crc) = bytes.split_at(bytes.len() - 4);
+    if crc32fast::hash(text).to_le_bytes() != crc {
+        return Err(damaged("its checksum does not match"));
+    }
+    Ok(())
+}
+
 /// Errors of `sled::Config::open`: a store this crate created has files sled can read, so
 /// anything but an I/O error means they were damaged or replaced.
 pub(super) fn open_error(path: &Path, e: sled::Error) -> StoreError {
     match e {
+        sled::Error::Io(e) if e.kind() == io::ErrorKind::PermissionDenied => StoreError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
         sled::Error::Unsupported(message) | sled::Error::ReportableBug(message) => {
             StoreError::Corrupt {
                 location: path.display().to_string(),
@@ -131,6 +160,8 @@ pub(super) fn open_error(path: &Path, e: sled::Error) -> StoreError {
 /// What the marker file says about the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Marker {
+    /// Nothing there (no path, or an empty directory) and the caller wants a store created.
+    Absent,
     /// Written before sled creates its files: the store is being created. Opening such a
     /// store finishes the creation (nothing can have been appended yet).
     Creating,
@@ -148,7 +179,7 @@ pub(super) fn write_marker(path: &Path, state: Marker) -> Result<(), StoreError>
         source,
     };
     let text = match state {
-        Marker::Creating => format!("{CREATING_LINE}\n"),
+        Marker::Creating | Marker::Absent => format!("{CREATING_LINE}\n"),
         Marker::Ready => format!("okr event store, format {FORMAT_VERSION}, on sled 0.34\n"),
     };
     let mut file = fs::File::create(&marker).map_err(io_error)?;
@@ -161,8 +192,8 @@ pub(super) fn write_marker(path: &Path, state: Marker) -> Result<(), StoreError>
 
 /// Rejects paths that cannot be an okr store before sled touches them, and says in which
 /// state the marker file finds the store. A directory that holds anything but no marker is
-/// never handed to sled: sled would take a file named `db` for its own and overwrite it. A
-/// new store gets its marker (`Creating`) before sled writes anything.
+/// never handed to sled: sled would take a file named `db` for its own and overwrite it.
+/// Writes nothing: a path to create is [`Marker::Absent`].
 pub(super) fn inspect_directory(
     path: &Path,
     create_if_missing: bool,
@@ -175,11 +206,7 @@ pub(super) fn inspect_directory(
         path: path.to_owned(),
         source,
     };
-    let create = || -> Result<Marker, StoreError> {
-        fs::create_dir_all(path).map_err(io_error)?;
-        write_marker(path, Marker::Creating)?;
-        Ok(Marker::Creating)
-    };
+    let create = || -> Result<Marker, StoreError> { Ok(Marker::Absent) };
     match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if create_if_missing {
@@ -233,12 +260,26 @@ pub(super) fn inspect_directory(
                     foreign.join(", ")
                 )));
             }
-            let text = fs::read_to_string(path.join(MARKER_FILE)).map_err(io_error)?;
-            Ok(if text.starts_with(CREATING_LINE) {
-                Marker::Creating
+            let marker = path.join(MARKER_FILE);
+            let bytes = fs::read(&marker).map_err(|source| StoreError::Io {
+                path: marker.clone(),
+                source,
+            })?;
+            let damaged = |detail: &str| StoreError::Corrupt {
+                location: marker.display().to_string(),
+                detail: format!(
+                    "the store's marker file is damaged ({detail}); it should read \
+                     \"okr event store, format {FORMAT_VERSION}, on sled 0.34\""
+                ),
+            };
+            let text = std::str::from_utf8(&bytes).map_err(|_| damaged("not UTF-8 text"))?;
+            if text.starts_with(CREATING_LINE) {
+                Ok(Marker::Creating)
+            } else if text.starts_with("okr event store, format ") {
+                Ok(Marker::Ready)
             } else {
-                Marker::Ready
-            })
+                Err(damaged("it does not start with \"okr event store\""))
+            }
         }
     }
 }

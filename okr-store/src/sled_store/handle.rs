@@ -3,8 +3,8 @@
 //! implements the store trait.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::dir::SledFiles;
 use super::trees::{Sled, Writer};
@@ -34,7 +34,20 @@ pub struct StoreOptions {
     pub durability: Durability,
     /// Create the store when the path does not exist (default `true`). When `false`, a
     /// missing path is [`StoreError::NotAnOkrStore`](crate::StoreError::NotAnOkrStore).
+    /// Ignored when `read_only`: a read-only open never creates anything.
     pub create_if_missing: bool,
+    /// Open for reading only (default `false`): nothing in the store's directory is written,
+    /// created or deleted. sled 0.34 cannot open a database without writing to it, so the
+    /// store copies sled's files into a private temporary directory (under the system's
+    /// temporary directory, `TMPDIR`) and serves reads from the copy, which is removed when
+    /// the last handle is dropped; appends fail with
+    /// [`StoreError::ReadOnly`](crate::StoreError::ReadOnly). A store another process has
+    /// open for writing is waited for like a writable open.
+    pub read_only: bool,
+    /// How long to wait for another process (or a handle this process just dropped) to let
+    /// go of the store (default [`LOCK_WAIT`](crate::LOCK_WAIT), 2 s); after that, open
+    /// fails with [`StoreError::InUse`](crate::StoreError::InUse).
+    pub lock_wait: Duration,
 }
 
 impl Default for StoreOptions {
@@ -42,6 +55,8 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Sync,
             create_if_missing: true,
+            read_only: false,
+            lock_wait: super::LOCK_WAIT,
         }
     }
 }
@@ -62,7 +77,11 @@ pub struct SledStore {
     pub(super) writer: Arc<Mutex<Option<Writer>>>,
     /// sled's files, for the `fsync` that sled's own flush leaves out.
     pub(super) files: Arc<SledFiles>,
-    /// The store is of format 1 and nothing of format 2 was written yet: the first append
-    /// marks it format 2 in its own transaction.
-    pub(super) older_format: Arc<AtomicBool>,
+    /// The store format in `meta` (0 before the store is initialised).
+    pub(super) format: Arc<std::sync::atomic::AtomicU32>,
+    /// Opened with [`StoreOptions::read_only`]: appends are refused.
+    pub(super) read_only: bool,
+    /// The private copy a read-only handle reads (removed with the last handle; declared
+    /// last so that sled's database is dropped before it).
+    pub(super) scratch: Option<Arc<tempfile::TempDir>>,
 }

@@ -1,6 +1,6 @@
 //! [`SledStore`]: the on-disk backend, on [sled](https://docs.rs/sled/0.34) 0.34.
 //!
-//! # Layout (store format 2)
+//! # Layout (store format 3)
 //!
 //! One sled `Db` per store with a fixed set of trees (never a tree per stream):
 //!
@@ -10,15 +10,16 @@
 //! | `events` | global position of the record's first event, `u64` big-endian | a record: the events of consecutive positions (see below) |
 //! | `streams` | stream name, `0x00`, stream version of a run's first event, `u64` BE | the run's first global position and its length, two `u64` BE |
 //! | `heads` | stream name | `stream_version` of the stream's last event (the stream's version, its number of events, minus one), `u64` BE |
-//! | `command_batches` | global position of the append's first event, `u64` BE | per command: id (16 bytes), first position and count (`u64` BE each) |
+//! | `command_batches` | global position of the append's first event, `u64` BE | the tag `3`, then per command: id (16 bytes), first position and count (`u64` BE each), fingerprint (16 bytes, zeros: none) |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`EventStore::save_snapshot`] |
 //!
 //! **Records.** An append writes its events as records of up to 1024 events (or 7 KiB) with a
 //! binary envelope and the payload as JSON: per event the event id, command id, stream,
-//! stream version, event type, schema version, `recorded_at`, actor, correlation id and
-//! payload of a [`RecordedEvent`] (the global position is the record's
-//! key plus the event's index).
+//! stream version, event type, schema version, `recorded_at`, actor, correlation id,
+//! payload and hash of a [`RecordedEvent`] (the global position is the record's
+//! key plus the event's index); a header byte names the encoding (`codec.rs`), so a later
+//! build can write denser records without a new store format.
 //! sled pays per key written, so one key per record instead of one per event is what makes
 //! batched appends and replays fast.
 //!
@@ -27,8 +28,9 @@
 //! so reading a stream from a version is one range scan plus the records it points into.
 //!
 //! **Commands.** Each append that writes something records its command ids, positions and
-//! counts under one key in `command_batches`. The store keeps an index of all command ids in
-//! memory (about 40 bytes per command), built from that tree when it is first needed (the
+//! counts and fingerprints (see [`crate::chain`]) under one key in `command_batches`. The
+//! store keeps an index of all command ids in memory (about 56 bytes per command), built from
+//! that tree when it is first needed (the
 //! first append or [`EventStore::find_command`] after opening), so a repeated command id is
 //! found without a disk read and appends write no key per command.
 //!
@@ -36,19 +38,27 @@
 //! cover and are never needed for correctness (a store whose snapshots are all gone, or were
 //! never written, holds the same log).
 //!
-//! **Format 1** (the first release) kept one JSON [`RecordedEvent`] per key in `events`, one
-//! `streams` entry per event (value: its position) and a `commands` tree keyed by command id.
-//! This build reads such stores as they are: a format-1 event is a record of one event, a
-//! format-1 stream entry is a run of one, and the `commands` tree feeds the command index.
-//! Reading leaves such a store as it is; the first append marks it format 2 in the same
-//! write set (transaction or journal frame) that writes the first format-2 records, so an
-//! older build refuses it rather than misreading them.
+//! **Formats 1 and 2.** Format 1 (the first release) kept one JSON [`RecordedEvent`] per key
+//! in `events`, one `streams` entry per event (value: its position) and a `commands` tree
+//! keyed by command id; format 2 wrote binary records without hashes and `command_batches`
+//! entries without fingerprints. This build reads both: a format-1 event is a record of one
+//! event, a format-1 stream entry is a run of one, and the `commands` tree feeds the command
+//! index (commands without a fingerprint match any command). A writable open *chains* such a
+//! store once its checks pass: it rewrites every record under its own key as a format-3
+//! record with the hashes of its events, computed from the first event on, then marks the
+//! store format 3 (in `meta` and the marker), so older builds refuse it rather than misread
+//! it. The rewrite is idempotent; a crash half-way is redone on the next open. A read-only
+//! open chains its private copy instead and leaves the store as it is.
 //!
 //! Next to sled's files the directory holds `OKR_STORE`, a small text file written when the
 //! store is created: if it is there but the sled database holds no okr data, sled's files were
 //! truncated, replaced or deleted (sled would silently start an empty database), and `open`
-//! reports [`StoreError::Corrupt`] instead of starting over. A store opened with
-//! [`Durability::Sync`] also holds `journal` (see below).
+//! reports [`StoreError::Corrupt`] instead of starting over. Every store opened by this build
+//! also holds `journal` (see below), whose header is okr's own record of what it
+//! acknowledged: the position counter and the head's hash.
+//!
+//! Opening checks the store on a copy before anything on disk changes; see the `open`
+//! module's documentation (in `open.rs`) for exactly what it guarantees.
 //!
 //! Appends to one store are serialised by a lock the store holds (sled allows one process per
 //! database). Under it an append (or batch) takes the counter and the stream versions (the
@@ -118,44 +128,37 @@
 //! unfinished, so a process killed during that write left a store sled refused as corrupt
 //! (sled issue #1527). `open` deletes unfinished snapshots before sled opens the database.
 //!
-//! What `open` does not detect: sled recovers its log up to the first damaged or torn
-//! segment, so damage in the middle of the `db` file (bad sectors, a stray write) loses the
-//! events after it. Where that cut falls inside a `Sync` append that a checkpoint already took
-//! out of the journal, `open` reports the disagreement between counter, log and heads as
-//! [`StoreError::Corrupt`]; where it falls between appends, what remains is a consistent,
-//! shorter log and no error is reported.
+//! Damage sled does not report: sled recovers its log up to the first damaged or torn
+//! segment, so damage in the middle of the `db` file (bad sectors, a stray write) makes sled
+//! open a consistent but shorter log. The journal's anchor catches that: it records how far
+//! the log reached at the last checkpoint (and every frame after it, how far each append
+//! took it), so such a store is refused with [`StoreError::Missing`], naming the missing
+//! positions, before anything is written. What remains undetectable is loss behind the
+//! anchor's back: appends of [`Durability::Periodic`] or [`Durability::None`] after the last
+//! [`SledStore::flush`] (which those modes do not promise to keep anyway), and damage to
+//! the journal and sled's files together.
 
 mod dir;
 mod handle;
+mod open;
 mod records;
 mod trees;
 mod writer;
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use okr_core::StreamId;
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 use uuid::Uuid;
 
-use crate::codec::RECORD_TAG;
-use crate::error::{panic_message, StoreError};
+use crate::error::StoreError;
 use crate::event::RecordedEvent;
 use crate::scan::ScanChunk;
 use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::wal;
 
-use dir::{
-    check_format, inspect_directory, open_error, read_format, remove_unfinished_sled_snapshots,
-    write_marker, Marker, SledFiles, FORMAT_KEY, MARKER_FILE,
-};
-use records::{stream_from_key, stream_key, stream_range, RecordBytes, NEXT_POSITION_KEY};
-use trees::{Sled, Space};
+use records::{stream_from_key, stream_key, stream_range, RecordBytes};
 
 pub use handle::{Durability, SledStore, StoreOptions};
 
@@ -166,7 +169,7 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 pub use dir::FORMAT_VERSION;
 
 /// sled's background flush interval under [`Durability::Sync`] (sled's own default).
-const SYNC_FLUSH_EVERY_MS: u64 = 500;
+pub(super) const SYNC_FLUSH_EVERY_MS: u64 = 500;
 /// Bytes of records [`EventStore::scan`] hands out at a time: a replay decodes each such
 /// chunk on several threads.
 const SCAN_CHUNK_BYTES: usize = 4 << 20;
@@ -188,72 +191,7 @@ impl SledStore {
     /// process is waited for up to [`LOCK_WAIT`]; a store another handle keeps open fails
     /// with [`StoreError::Sled`] after that wait.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SledStore, StoreError> {
-        let path = path.as_ref();
-        let marker = inspect_directory(path, options.create_if_missing)?;
-        remove_unfinished_sled_snapshots(path)?;
-        let flush_every_ms = match options.durability {
-            Durability::Periodic(ms) => Some(ms.max(1)),
-            // The journal makes appends durable; sled writes its log in the background so
-            // that checkpoints find little left to write.
-            Durability::Sync => Some(SYNC_FLUSH_EVERY_MS),
-            Durability::None => None,
-        };
-        let config = sled::Config::new()
-            .path(path)
-            .flush_every_ms(flush_every_ms);
-        let waited = std::time::Instant::now();
-        let open = || loop {
-            match config.open() {
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("acquire lock") && waited.elapsed() < LOCK_WAIT =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                other => return other,
-            }
-        };
-        let db = match catch_unwind(AssertUnwindSafe(open)) {
-            Ok(Ok(db)) => db,
-            Ok(Err(e)) => return Err(open_error(path, e)),
-            Err(panic) => {
-                return Err(StoreError::Corrupt {
-                    location: path.display().to_string(),
-                    detail: format!("sled panicked while opening: {}", panic_message(&panic)),
-                })
-            }
-        };
-        let format = check_format(path, &db)?;
-        let mut store = SledStore {
-            path: path.to_owned(),
-            durability: options.durability,
-            sled: Sled::open(path, db)?,
-            writer: Arc::new(Mutex::new(None)),
-            files: Arc::new(SledFiles::open(path)?),
-            older_format: Arc::new(AtomicBool::new(false)),
-        };
-        match format {
-            None if marker == Marker::Ready => {
-                return Err(store.corrupt(
-                    MARKER_FILE,
-                    "the store's marker file is present but the sled database holds no okr \
-                     data: sled's files were truncated, replaced or deleted"
-                        .to_owned(),
-                ));
-            }
-            None => store.initialise()?,
-            Some(_) => {}
-        }
-        store.recover_journal(options.durability)?;
-        store.validate()?;
-        // The journal may have held the append that marked the store format 2.
-        if read_format(path, &store.sled.trees()?.meta)?.is_some_and(|f| f < FORMAT_VERSION) {
-            store.older_format.store(true, Ordering::SeqCst);
-        }
-        if marker == Marker::Creating {
-            store.flush()?;
-            write_marker(path, Marker::Ready)?;
-        }
-        Ok(store)
+        SledStore::open_store(path.as_ref(), &options)
     }
 
     /// The directory the store lives in.
@@ -269,126 +207,18 @@ impl SledStore {
     /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
     /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.sled.flush(&self.files)
-    }
-
-    /// Replays the journal an earlier [`Durability::Sync`] handle left (see the `wal` module),
-    /// makes sled hold it durably, and starts the write-ahead log for this handle's appends
-    /// under [`Durability::Sync`] (otherwise it only starts the old journal over).
-    fn recover_journal(&mut self, durability: Durability) -> Result<(), StoreError> {
-        let known = |keyspace| Space::from_keyspace(keyspace).is_some();
-        let frames = wal::recover(&self.path, self.next_position()?, known, |set| {
-            self.sled.trees()?.apply(&self.path, set)
-        })?;
-        let exists = wal::exists(&self.path);
-        let removed = exists && self.remove_unjournaled_records()?;
-        if frames > 0 || removed {
-            self.flush()?;
-        }
-        if durability == Durability::Sync {
-            let (path, files) = (self.path.clone(), Arc::clone(&self.files));
-            self.sled.start_wal(&path, files)?;
-        } else if exists {
-            wal::start_over(&self.path)?;
+        self.sled.flush(&self.files)?;
+        if self.durability != Durability::Sync && self.scratch.is_none() && !self.read_only {
+            // Without the journal's frames, the journal's header is okr's record of what the
+            // store holds: it is brought up to date whenever sled's files are.
+            wal::start_over(&self.path, self.anchor()?)?;
         }
         Ok(())
     }
 
-    /// Removes records at or past the position counter that no finished append owns: earlier
-    /// builds inserted the records of a big `Sync` append while its journal frame was being
-    /// synced, and a crash before the frame became durable left them behind. A finished append
-    /// records its command ids under its first position, so records past the counter *with*
-    /// such an entry are not this case but damage, left for [`SledStore::validate`] to
-    /// report; so are format-1 records, which no journaled append writes. Returns whether
-    /// anything was removed.
-    fn remove_unjournaled_records(&self) -> Result<bool, StoreError> {
-        let next = self.next_position()?;
-        let trees = self.sled.trees()?;
-        let owned = trees
-            .command_batches
-            .contains_key(next.to_be_bytes())
-            .map_err(|e| self.sled_error(e))?;
-        if owned {
-            return Ok(false);
-        }
-        let mut removed = false;
-        for entry in trees.events.range(next.to_be_bytes()..) {
-            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
-            if value.first() != Some(&RECORD_TAG) {
-                return Ok(removed);
-            }
-            trees.events.remove(key).map_err(|e| self.sled_error(e))?;
-            removed = true;
-        }
-        Ok(removed)
-    }
-
-    fn initialise(&self) -> Result<(), StoreError> {
-        let trees = self.sled.trees()?;
-        (&trees.meta, &trees.counters)
-            .transaction(|(meta, counters)| {
-                meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
-                counters.insert(NEXT_POSITION_KEY, &0u64.to_be_bytes())?;
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            })
-            .map_err(|e| self.transaction_error(e))?;
-        self.flush()
-    }
-
-    /// Checks that the counter, the last record and the stream heads agree. Costs one read
-    /// per stream, not per event.
-    fn validate(&self) -> Result<(), StoreError> {
-        let next = self.next_position()?;
-        let trees = self.sled.trees()?;
-        let last = trees.events.last().map_err(|e| self.sled_error(e))?;
-        match last {
-            None if next != 0 => {
-                return Err(self.corrupt(
-                    "counters/next_position",
-                    format!("counter is {next} but the events tree is empty"),
-                ))
-            }
-            None => {}
-            Some((key, value)) => {
-                let key = self.decode_u64("events", &key)?;
-                let position = key + self.record_len(key, &value)? - 1;
-                if position + 1 != next {
-                    return Err(self.corrupt(
-                        "counters/next_position",
-                        format!("counter is {next} but the last event has position {position}"),
-                    ));
-                }
-            }
-        }
-        for entry in trees.heads.iter() {
-            let (name, version) = entry.map_err(|e| self.sled_error(e))?;
-            let stream = stream_from_key(&self.path, &name)?;
-            let version = self.decode_u64("heads", &version)?;
-            let (start, end) = stream_range(&stream, 0);
-            let last = trees
-                .streams
-                .range(start..=end)
-                .next_back()
-                .transpose()
-                .map_err(|e| self.sled_error(e))?;
-            let indexed = match last {
-                Some((key, value)) => {
-                    let (first, _, count) = self.decode_run(&stream, &key, &value)?;
-                    Some(first + count - 1)
-                }
-                None => None,
-            };
-            if indexed != Some(version) {
-                return Err(self.corrupt(
-                    &format!("heads/{stream}"),
-                    format!(
-                        "head is {version} but the stream index ends at {}",
-                        indexed.map_or("nothing".to_owned(), |v| v.to_string())
-                    ),
-                ));
-            }
-        }
-        Ok(())
+    /// Whether the store was opened read-only ([`StoreOptions::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 }
 
@@ -519,12 +349,13 @@ impl EventStore for SledStore {
     }
 
     fn find_command(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, StoreError> {
-        let Some((first, count)) = self.find_in_index(command_id)? else {
+        let Some((first, count, fingerprint)) = self.find_in_index(command_id)? else {
             return Ok(None);
         };
         Ok(Some(AppendOutcome {
             events: self.events_at(first, count)?,
             duplicate: true,
+            fingerprint,
         }))
     }
 
@@ -564,6 +395,11 @@ impl EventStore for SledStore {
     /// Inserts the snapshot; flushed with the next append (or at once under
     /// [`Durability::Sync`]).
     fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         self.sled
             .trees()?
             .snapshots
@@ -591,6 +427,11 @@ impl EventStore for SledStore {
     }
 
     fn clear_snapshots(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         self.sled
             .trees()?
             .snapshots

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use okr_core::StreamId;
 
-use crate::codec::{record_count, RecordReader, RECORD_TAG};
+use crate::chain::EventHash;
+use crate::codec::{is_record, record_count, RecordReader};
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 
@@ -38,6 +39,15 @@ impl Stored<'_> {
         match self {
             Stored::View(v) => v.stream_version,
             Stored::Owned(e) => e.stream_version,
+        }
+    }
+
+    /// The hash stored with the event ([`EventHash::GENESIS`] for records that predate the
+    /// chain).
+    pub(super) fn hash(&self) -> EventHash {
+        match self {
+            Stored::View(v) => v.hash,
+            Stored::Owned(e) => e.hash,
         }
     }
 }
@@ -139,7 +149,7 @@ impl SledStore {
     /// The bytes of a record as a format-2 record: a format-1 record (one JSON event) is
     /// encoded as a record of one.
     pub(super) fn as_record(&self, key: u64, bytes: sled::IVec) -> Result<RecordBytes, StoreError> {
-        if bytes.first() == Some(&RECORD_TAG) {
+        if is_record(&bytes) {
             return Ok(RecordBytes::Sled(bytes));
         }
         let event = self.decode_json_event(key, &bytes)?;
@@ -149,13 +159,13 @@ impl SledStore {
     }
 
     /// Calls `f` for every event of the record stored under `key`; returns how many it holds.
-    fn for_each_in_record<E: From<StoreError>>(
+    pub(super) fn for_each_in_record<E: From<StoreError>>(
         &self,
         key: u64,
         bytes: &[u8],
         mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
-        if bytes.first() == Some(&RECORD_TAG) {
+        if is_record(bytes) {
             let mut reader = RecordReader::new(bytes, key)
                 .map_err(|e| self.corrupt(&format!("events/{key}"), e))?;
             let mut position = key;
@@ -179,7 +189,7 @@ impl SledStore {
 
     /// How many events the record under `key` holds, from its header.
     pub(super) fn record_len(&self, key: u64, bytes: &[u8]) -> Result<u64, StoreError> {
-        if bytes.first() == Some(&RECORD_TAG) {
+        if is_record(bytes) {
             record_count(bytes)
                 .map(u64::from)
                 .map_err(|e| self.corrupt(&format!("events/{key}"), e))

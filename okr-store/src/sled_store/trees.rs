@@ -154,6 +154,7 @@ impl Sled {
         &mut self,
         path: &Path,
         files: Arc<SledFiles>,
+        anchor: wal::Anchor,
     ) -> Result<(), StoreError> {
         let target = Arc::new(Applied {
             path: path.to_owned(),
@@ -161,7 +162,7 @@ impl Sled {
             trees: self.trees.clone(),
             files,
         });
-        self.wal = Some(Arc::new(Wal::open(path, target)?));
+        self.wal = Some(Arc::new(Wal::open(path, target, anchor)?));
         Ok(())
     }
 
@@ -204,6 +205,8 @@ impl wal::Target for Applied {
 pub(super) struct Writer {
     /// Every command id of the store.
     pub(super) index: CommandIndex,
+    /// The hash of the event before [`Writer::next`]: the log's head.
+    pub(super) head: crate::chain::EventHash,
     /// The position counter after this handle's last append. Under
     /// [`Durability::Sync`](super::Durability::Sync) sled's counter can lag behind it until
     /// the applier catches up.
@@ -213,8 +216,8 @@ pub(super) struct Writer {
     pub(super) versions: FxHashMap<StreamId, u64>,
 }
 
-/// Command id → (first global position, number of events).
-pub(super) type CommandIndex = FxHashMap<u128, (u64, u64)>;
+/// Command id → (first global position, number of events, fingerprint or 0).
+pub(super) type CommandIndex = FxHashMap<u128, (u64, u64, u128)>;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@
 //! in one sled transaction otherwise.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 
 use okr_core::StreamId;
@@ -13,20 +12,27 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use uuid::Uuid;
 
+use crate::chain::{EventHash, Fingerprint};
 use crate::codec::{RecordReader, RecordWriter};
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
-use crate::store::{append_in, AppendOutcome, AppendRequest, CommandRecord, PendingAppend, Tx};
+use crate::store::{
+    append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, PendingAppend, Tx,
+};
 use crate::wal::WriteSet;
 
-use super::dir::FORMAT_VERSION;
-use super::dir::{write_marker, Marker, FORMAT_KEY};
 use super::handle::SledStore;
 use super::records::{decode_u64, stream_key, NEXT_POSITION_KEY};
 use super::trees::{CommandIndex, Space, Writer};
 
-/// Bytes per command in a `command_batches` value: id, first position, count.
-const COMMAND_ENTRY: usize = 32;
+/// Bytes per command in a `command_batches` value of format 2: id, first position, count.
+const COMMAND_ENTRY_2: usize = 32;
+/// Bytes per command in a `command_batches` value of format 3: id, first position, count,
+/// fingerprint (16 zero bytes: none).
+const COMMAND_ENTRY: usize = 48;
+/// First byte of a `command_batches` value of format 3 (a format-2 value is a multiple of 32
+/// bytes long, a format-3 value one more than a multiple of 48: never both).
+const COMMAND_BATCH_TAG: u8 = 3;
 /// How many stream versions the writer keeps in memory (see [`Writer::versions`]) before it
 /// lets the applier catch up and reads them from sled again.
 const MAX_CACHED_VERSIONS: usize = 4096;
@@ -47,20 +53,48 @@ impl SledStore {
         // poisoned lock still guards a consistent writer.
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
+            let next = self.next_position()?;
             *guard = Some(Writer {
                 index: self.load_command_index()?,
-                next: self.next_position()?,
+                next,
+                head: self.hash_at(next.checked_sub(1))?,
                 versions: FxHashMap::default(),
             });
         }
         Ok(guard)
     }
 
-    /// Where the events of the append of `command_id` are: first position and count.
-    pub(super) fn find_in_index(&self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
+    /// Where the events of the append of `command_id` are: first position, count and
+    /// fingerprint.
+    pub(super) fn find_in_index(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<CommandEntry>, StoreError> {
         let writer = self.lock_writer()?;
         let writer = writer.as_ref().expect("lock_writer loads the writer");
-        Ok(writer.index.get(&command_id.as_u128()).copied())
+        Ok(writer
+            .index
+            .get(&command_id.as_u128())
+            .map(|&(first, count, f)| (first, count, fingerprint(f))))
+    }
+
+    /// The stored hash of the event at `position` ([`EventHash::GENESIS`] for `None`, before
+    /// the first event).
+    pub(super) fn hash_at(&self, position: Option<u64>) -> Result<EventHash, StoreError> {
+        let Some(position) = position else {
+            return Ok(EventHash::GENESIS);
+        };
+        let mut hash = None;
+        self.scan_events(position, position, |_, stored| {
+            hash = Some(stored.hash());
+            Ok::<(), StoreError>(())
+        })?;
+        hash.ok_or_else(|| {
+            self.corrupt(
+                &format!("events/{position}"),
+                "the last event below the position counter is missing".to_owned(),
+            )
+        })
     }
 
     fn load_command_index(&self) -> Result<CommandIndex, StoreError> {
@@ -75,26 +109,37 @@ impl SledStore {
                 .map_err(|e| self.corrupt(&at(), format!("does not decode: {e}")))?;
             index.insert(
                 u128::from_be_bytes(id),
-                (record.first_position, record.count),
+                (record.first_position, record.count, 0),
             );
         }
         for entry in trees.command_batches.iter() {
             let (key, value) = entry.map_err(|e| self.sled_error(e))?;
             let key = self.decode_u64("command_batches", &key)?;
-            if value.is_empty() || value.len() % COMMAND_ENTRY != 0 {
+            let (entries, size) = if value.len() % COMMAND_ENTRY_2 == 0 && !value.is_empty() {
+                (&value[..], COMMAND_ENTRY_2)
+            } else if value.first() == Some(&COMMAND_BATCH_TAG)
+                && value.len() > 1
+                && (value.len() - 1) % COMMAND_ENTRY == 0
+            {
+                (&value[1..], COMMAND_ENTRY)
+            } else {
                 return Err(self.corrupt(
                     &format!("command_batches/{key}"),
                     format!(
-                        "expected a multiple of {COMMAND_ENTRY} bytes, found {}",
+                        "expected a multiple of {COMMAND_ENTRY_2} bytes or a tag and a multiple \
+                         of {COMMAND_ENTRY}, found {} bytes",
                         value.len()
                     ),
                 ));
-            }
-            for e in value.chunks_exact(COMMAND_ENTRY) {
+            };
+            for e in entries.chunks_exact(size) {
                 let id = u128::from_be_bytes(e[..16].try_into().expect("16 bytes"));
                 let first = decode_u64(&e[16..24]).unwrap_or_default();
-                let count = decode_u64(&e[24..]).unwrap_or_default();
-                index.insert(id, (first, count));
+                let count = decode_u64(&e[24..32]).unwrap_or_default();
+                let fingerprint = e
+                    .get(32..48)
+                    .map_or(0, |f| u128::from_be_bytes(f.try_into().expect("16 bytes")));
+                index.insert(id, (first, count, fingerprint));
             }
         }
         Ok(index)
@@ -120,6 +165,11 @@ impl SledStore {
         if batch.is_empty() {
             return Ok(PendingAppend::durable(Vec::new()));
         }
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         let mut guard = self.lock_writer()?;
         let writer = guard.as_mut().expect("lock_writer loads the writer");
         if writer.versions.len() > MAX_CACHED_VERSIONS {
@@ -138,6 +188,7 @@ impl SledStore {
             versions: HashMap::new(),
             commands: FxHashMap::default(),
             order: Vec::new(),
+            head: writer.head,
         };
         let outcomes = batch
             .into_iter()
@@ -151,10 +202,10 @@ impl SledStore {
                 None => PendingAppend::durable(outcomes),
             });
         }
-        let upgrade = self.older_format.load(Ordering::SeqCst);
-        let set = staging.write_set(upgrade);
+        let set = staging.write_set();
+        let staging_head = staging.head;
         let (next, versions, commands) = (set.next, staging.versions, staging.commands);
-        let mut pending = match self.sled.wal_arc() {
+        let pending = match self.sled.wal_arc() {
             // Durable first, then visible: the applier gets the set only once its frame is
             // synced, so readers never see an append that a crash could take back. The
             // writer's memory moves on at once: a later append stages on top of this one
@@ -170,14 +221,9 @@ impl SledStore {
             }
         };
         writer.next = next;
+        writer.head = staging_head;
         writer.versions.extend(versions);
         writer.index.extend(commands);
-        if upgrade {
-            // The marker follows the format mark onto the disk, never ahead of it.
-            pending = PendingAppend::durable(pending.wait()?);
-            self.older_format.store(false, Ordering::SeqCst);
-            write_marker(&self.path, Marker::Ready)?;
-        }
         Ok(pending)
     }
 
@@ -269,9 +315,11 @@ struct Staging<'a> {
     runs: Vec<(StreamId, u64, u64, u64)>,
     /// The versions of the streams the batch wrote.
     versions: HashMap<StreamId, u64>,
-    commands: FxHashMap<u128, (u64, u64)>,
+    commands: FxHashMap<u128, (u64, u64, u128)>,
     /// Command ids in the order of their appends.
     order: Vec<u128>,
+    /// The hash of the last staged event (or the writer's head before the batch).
+    head: EventHash,
 }
 
 impl Staging<'_> {
@@ -314,18 +362,11 @@ impl Staging<'_> {
         ))
     }
 
-    /// What the batch staged, as sled writes: records, stream runs, heads, counter, command
-    /// ids, and the format mark when `upgrade`.
-    fn write_set(&mut self, upgrade: bool) -> WriteSet {
+    /// What the batch staged, as sled writes: records, stream runs, heads, counter and
+    /// command ids.
+    fn write_set(&mut self) -> WriteSet {
         let mut writes =
             Vec::with_capacity(self.records.len() + self.runs.len() + self.versions.len() + 3);
-        if upgrade {
-            writes.push((
-                Space::Meta.keyspace(),
-                FORMAT_KEY.to_vec(),
-                FORMAT_VERSION.to_be_bytes().to_vec(),
-            ));
-        }
         for (key, bytes) in std::mem::take(&mut self.records) {
             writes.push((Space::Events.keyspace(), key.to_be_bytes().to_vec(), bytes));
         }
@@ -353,12 +394,14 @@ impl Staging<'_> {
             NEXT_POSITION_KEY.to_vec(),
             next.to_be_bytes().to_vec(),
         ));
-        let mut ids = Vec::with_capacity(self.order.len() * COMMAND_ENTRY);
+        let mut ids = Vec::with_capacity(1 + self.order.len() * COMMAND_ENTRY);
+        ids.push(COMMAND_BATCH_TAG);
         for id in &self.order {
-            let (position, count) = self.commands[id];
+            let (position, count, fingerprint) = self.commands[id];
             ids.extend_from_slice(&id.to_be_bytes());
             ids.extend_from_slice(&position.to_be_bytes());
             ids.extend_from_slice(&count.to_be_bytes());
+            ids.extend_from_slice(&fingerprint.to_be_bytes());
         }
         writes.push((
             Space::CommandBatches.keyspace(),
@@ -368,6 +411,7 @@ impl Staging<'_> {
         WriteSet {
             first: self.first,
             next,
+            head: self.head.0,
             writes,
         }
     }
@@ -376,13 +420,13 @@ impl Staging<'_> {
 impl Tx for Staging<'_> {
     type Error = StoreError;
 
-    fn command(&mut self, command_id: Uuid) -> Result<Option<(u64, u64)>, StoreError> {
+    fn command(&mut self, command_id: Uuid) -> Result<Option<CommandEntry>, StoreError> {
         let id = command_id.as_u128();
         Ok(self
             .commands
             .get(&id)
             .or_else(|| self.writer.index.get(&id))
-            .copied())
+            .map(|&(first, count, f)| (first, count, fingerprint(f))))
     }
 
     fn event(&mut self, position: u64) -> Result<RecordedEvent, StoreError> {
@@ -412,14 +456,20 @@ impl Tx for Staging<'_> {
         Ok(self.first + self.staged)
     }
 
+    fn head_hash(&mut self) -> Result<EventHash, StoreError> {
+        Ok(self.head)
+    }
+
     fn write(
         &mut self,
         command_id: Uuid,
         record: &CommandRecord,
         events: &[RecordedEvent],
+        payloads: &[Vec<u8>],
     ) -> Result<(), StoreError> {
-        for e in events {
-            self.record.push(e)?;
+        for (e, payload) in events.iter().zip(payloads) {
+            self.record.push_encoded(e, payload)?;
+            self.head = e.hash;
             self.staged += 1;
             if self.record.is_full() {
                 self.finish_record();
@@ -439,9 +489,15 @@ impl Tx for Staging<'_> {
             self.versions.insert(last.stream, last.stream_version + 1);
         }
         let id = command_id.as_u128();
+        let fingerprint = record.fingerprint.map_or(0, |f| u128::from_be_bytes(f.0));
         self.commands
-            .insert(id, (record.first_position, record.count));
+            .insert(id, (record.first_position, record.count, fingerprint));
         self.order.push(id);
         Ok(())
     }
+}
+
+/// A fingerprint as the command index keeps it (0: none).
+fn fingerprint(stored: u128) -> Option<Fingerprint> {
+    (stored != 0).then(|| Fingerprint(stored.to_be_bytes()))
 }

@@ -255,6 +255,7 @@ mod tests {
         WriteSet {
             first,
             next: first + 1,
+            head: [0; 32],
             writes: vec![(1, first.to_be_bytes().to_vec(), vec![0; 100])],
         }
     }
@@ -375,6 +376,7 @@ mod tests {
         let big = WriteSet {
             first: 0,
             next: 1,
+            head: [0; 32],
             writes: vec![(1, vec![0; 8], vec![0; MAX_QUEUED_BYTES + 1])],
         };
         applier.push(big);

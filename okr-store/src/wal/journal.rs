@@ -21,7 +21,9 @@ pub(crate) const CHECKPOINT_BYTES: u64 = 32 << 20;
 /// Size of a new journal; it grows by doubling (zero-filled) up to the checkpoint size.
 const INITIAL_BYTES: u64 = 1 << 20;
 const MAGIC: &[u8; 8] = b"OKRJRNL\0";
-const FORMAT: u32 = 1;
+/// The journal format this build writes; it recovers format 1 (no anchor, no heads) too.
+const FORMAT: u32 = 2;
+const FORMAT_1: u32 = 1;
 const FRAME_MAGIC: &[u8; 4] = b"OKRF";
 /// Frame header: magic, CRC, payload length, generation.
 const FRAME_HEADER: usize = 24;
@@ -38,6 +40,9 @@ pub(crate) struct WriteSet {
     pub(crate) first: u64,
     /// The position counter after the append.
     pub(crate) next: u64,
+    /// The hash of the log's last event after the append (the event at `next - 1`); all
+    /// zeros in frames of journal format 1, which had none.
+    pub(crate) head: [u8; 32],
     /// Inserts, in order: keyspace, key, value.
     pub(crate) writes: Vec<(Keyspace, Vec<u8>, Vec<u8>)>,
 }
@@ -50,7 +55,7 @@ impl WriteSet {
 
     /// The frame for this write set: header, payload, zero padding to a whole page.
     fn frame(&self, generation: u64) -> Result<Vec<u8>, String> {
-        let payload_len = 20
+        let payload_len = 52
             + self
                 .writes
                 .iter()
@@ -64,6 +69,7 @@ impl WriteSet {
         frame.extend_from_slice(&generation.to_be_bytes());
         frame.extend_from_slice(&self.first.to_be_bytes());
         frame.extend_from_slice(&self.next.to_be_bytes());
+        frame.extend_from_slice(&self.head);
         let count = u32::try_from(self.writes.len())
             .map_err(|_| format!("{} writes in one append", self.writes.len()))?;
         frame.extend_from_slice(&count.to_be_bytes());
@@ -83,13 +89,17 @@ impl WriteSet {
         Ok(frame)
     }
 
-    /// Decodes a payload whose CRC matched.
-    fn decode(payload: &[u8]) -> Result<WriteSet, String> {
+    /// Decodes a payload whose CRC matched, of a journal of `format`.
+    fn decode(payload: &[u8], format: u32) -> Result<WriteSet, String> {
         let mut r = Reader(payload);
         let first = r.u64()?;
         let next = r.u64()?;
         if next < first {
             return Err(format!("the counter goes back from {first} to {next}"));
+        }
+        let mut head = [0; 32];
+        if format != FORMAT_1 {
+            head.copy_from_slice(r.bytes(32)?);
         }
         let count = r.u32()?;
         let mut writes = Vec::with_capacity((count as usize).min(payload.len() / 9));
@@ -105,6 +115,7 @@ impl WriteSet {
         Ok(WriteSet {
             first,
             next,
+            head,
             writes,
         })
     }
@@ -137,14 +148,54 @@ fn round_up(n: u64, to: u64) -> u64 {
     n.div_ceil(to) * to
 }
 
-fn header(generation: u64) -> Vec<u8> {
+/// What the store had acknowledged, durably, when the journal was last started over: its
+/// position counter and the hash of its last event. The journal's own record of the log,
+/// independent of the backend (see the [module documentation](super)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Anchor {
+    /// The position counter: the log holds positions `0..next`.
+    pub(crate) next: u64,
+    /// The hash of the event at `next - 1` (zeros for an empty log).
+    pub(crate) head: [u8; 32],
+}
+
+/// Bytes of the header of journal format 2 before its CRC: magic, format, generation, the
+/// anchor (next, head), the pid of the process that wrote it and the file's length.
+const HEADER_2: usize = 72;
+
+fn header(generation: u64, anchor: &Anchor, len: u64) -> Vec<u8> {
     let mut page = vec![0u8; PAGE as usize];
     page[..8].copy_from_slice(MAGIC);
     page[8..12].copy_from_slice(&FORMAT.to_be_bytes());
     page[12..20].copy_from_slice(&generation.to_be_bytes());
-    let crc = crc32fast::hash(&page[..20]);
-    page[20..24].copy_from_slice(&crc.to_be_bytes());
+    page[20..28].copy_from_slice(&anchor.next.to_be_bytes());
+    page[28..60].copy_from_slice(&anchor.head);
+    page[60..64].copy_from_slice(&std::process::id().to_be_bytes());
+    page[64..72].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32fast::hash(&page[..HEADER_2]);
+    page[HEADER_2..HEADER_2 + 4].copy_from_slice(&crc.to_be_bytes());
     page
+}
+
+/// What a journal's header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) format: u32,
+    pub(crate) generation: u64,
+    /// `None` in journal format 1.
+    pub(crate) anchor: Option<Anchor>,
+    /// The process that last started the journal over (format 2), 0 if unknown.
+    pub(crate) pid: u32,
+    /// The file's length as the journal last made it (format 2).
+    pub(crate) len: Option<u64>,
+}
+
+/// What [`Journal::recover`] found: the header and, per valid frame, its offset and write
+/// set, in order.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub(crate) header: Header,
+    pub(crate) frames: Vec<(u64, WriteSet)>,
 }
 
 /// An open journal. Frames are appended under the store's writer lock, so in position order.
@@ -163,6 +214,12 @@ pub(crate) struct Journal {
 #[derive(Debug)]
 struct Tail {
     generation: u64,
+    /// The position counter and head after the last frame (or the anchor the journal was
+    /// started over with): what the next start-over records in the header.
+    anchor: Anchor,
+    /// The anchor the header holds (of the last start-over), rewritten with a new length
+    /// when the journal grows.
+    anchor_at_reset: Anchor,
     /// Where the next frame goes.
     offset: u64,
     /// The file's length: zeros from `offset` to here.
@@ -172,18 +229,20 @@ struct Tail {
 }
 
 impl Journal {
-    /// Reads the journal in `dir`, if there is one, and calls `apply` with the offset and the
-    /// write set of each of its frames, in order. A journal whose header is damaged, or a
-    /// frame whose CRC matches but whose payload does not decode, is
-    /// [`StoreError::Corrupt`].
-    pub(crate) fn recover(
-        dir: &Path,
-        mut apply: impl FnMut(u64, WriteSet) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    /// Reads the journal in `dir` without writing to it; `None` when there is none.
+    ///
+    /// The frames of the header's generation from the first page on, up to the first that
+    /// is missing, torn (bad CRC or cut short) or of another generation, are the journal. A
+    /// bad frame followed only by zeros and frames of older generations is a torn tail: the
+    /// append it held was never acknowledged. A bad frame followed by a valid frame of the
+    /// same generation is damage in the middle (acknowledged appends would be lost) and is
+    /// [`StoreError::Corrupt`], naming both offsets; so are a damaged header and a frame
+    /// whose CRC matches but whose payload does not decode.
+    pub(crate) fn recover(dir: &Path) -> Result<Option<Recovered>, StoreError> {
         let path = dir.join(FILE_NAME);
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(StoreError::Io { path, source }),
         };
         let io_error = |source| StoreError::Io {
@@ -191,45 +250,82 @@ impl Journal {
             source,
         };
         let len = file.metadata().map_err(io_error)?.len();
-        let generation = read_header(&file, &path)?;
+        let header = read_header(&file, &path)?;
+        if let Some(written) = header.len.filter(|&written| len < written) {
+            return Err(StoreError::Corrupt {
+                location: path.display().to_string(),
+                detail: format!(
+                    "the journal is {len} bytes long, but it was written {written} bytes long: \
+                     it was cut short, and appends it held may be lost"
+                ),
+            });
+        }
+        let mut frames = Vec::new();
         let mut offset = PAGE;
-        let mut head = [0u8; FRAME_HEADER];
         let mut payload = Vec::new();
         while offset + FRAME_HEADER as u64 <= len {
-            read_at(&file, &mut head, offset).map_err(io_error)?;
-            let frame_generation = u64::from_be_bytes(head[16..24].try_into().expect("8"));
-            if &head[..4] != FRAME_MAGIC || frame_generation != generation {
-                break;
+            match read_frame(&file, offset, len, header.generation, &mut payload)
+                .map_err(io_error)?
+            {
+                Some(end) => {
+                    let set = WriteSet::decode(&payload, header.format).map_err(|detail| {
+                        StoreError::Corrupt {
+                            location: format!("{} (frame at byte {offset})", path.display()),
+                            detail: format!("frame does not decode: {detail}"),
+                        }
+                    })?;
+                    frames.push((offset, set));
+                    offset = round_up(end, PAGE);
+                }
+                None => {
+                    // A torn tail has nothing valid of this generation after it.
+                    let mut later = offset + PAGE;
+                    while later + FRAME_HEADER as u64 <= len {
+                        if read_frame(&file, later, len, header.generation, &mut payload)
+                            .map_err(io_error)?
+                            .is_some()
+                        {
+                            let after =
+                                frames
+                                    .last()
+                                    .map_or(String::new(), |(_, s): &(u64, WriteSet)| {
+                                        format!(
+                                            " (the journal is intact up to position {})",
+                                            s.next
+                                        )
+                                    });
+                            return Err(StoreError::Corrupt {
+                                location: format!("{} (frame at byte {offset})", path.display()),
+                                detail: format!(
+                                    "the frame does not check, but a valid frame follows at \
+                                     byte {later}: the journal is damaged in the middle, not \
+                                     torn at its end{after}"
+                                ),
+                            });
+                        }
+                        later += PAGE;
+                    }
+                    break;
+                }
             }
-            let payload_len = u64::from_be_bytes(head[8..16].try_into().expect("8"));
-            let end = offset
-                .checked_add(FRAME_HEADER as u64)
-                .and_then(|o| o.checked_add(payload_len));
-            let Some(end) = end.filter(|&end| end <= len) else {
-                break;
-            };
-            payload.resize(payload_len as usize, 0);
-            read_at(&file, &mut payload, offset + FRAME_HEADER as u64).map_err(io_error)?;
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(&head[8..]);
-            crc.update(&payload);
-            if crc.finalize().to_be_bytes() != head[4..8] {
-                break;
-            }
-            let set = WriteSet::decode(&payload).map_err(|detail| StoreError::Corrupt {
-                location: format!("{} (frame at byte {offset})", path.display()),
-                detail: format!("frame does not decode: {detail}"),
-            })?;
-            apply(offset, set)?;
-            offset = round_up(end, PAGE);
         }
-        Ok(())
+        Ok(Some(Recovered { header, frames }))
+    }
+
+    /// The header of the journal in `dir`, if there is one (read-only).
+    pub(crate) fn read_header(dir: &Path) -> Result<Option<Header>, StoreError> {
+        let path = dir.join(FILE_NAME);
+        match File::open(&path) {
+            Ok(file) => read_header(&file, &path).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
     }
 
     /// Opens the journal in `dir` for appends, creating it if there is none, and starts it
     /// over: call it only when the backend holds everything the journal held (after
     /// [`Journal::recover`] and a flush).
-    pub(crate) fn open(dir: &Path) -> Result<Journal, StoreError> {
+    pub(crate) fn open(dir: &Path, anchor: Anchor) -> Result<Journal, StoreError> {
         let path = dir.join(FILE_NAME);
         let io_error = |path: &Path| {
             let path = path.to_owned();
@@ -247,7 +343,7 @@ impl Journal {
                     .truncate(true)
                     .open(&temp)
                     .map_err(io_error(&temp))?;
-                write_at(&file, &header(0), 0).map_err(io_error(&temp))?;
+                write_at(&file, &header(0, &anchor, INITIAL_BYTES), 0).map_err(io_error(&temp))?;
                 zero_fill(&file, PAGE, INITIAL_BYTES).map_err(io_error(&temp))?;
                 file.sync_all().map_err(io_error(&temp))?;
                 fs::rename(&temp, &path).map_err(io_error(&path))?;
@@ -258,13 +354,15 @@ impl Journal {
             }
             Err(e) => return Err(io_error(&path)(e)),
         };
-        let generation = read_header(&file, &path)?;
+        let generation = read_header(&file, &path)?.generation;
         let len = file.metadata().map_err(io_error(&path))?.len();
         let journal = Journal {
             path,
             file,
             tail: Mutex::new(Tail {
                 generation,
+                anchor,
+                anchor_at_reset: anchor,
                 offset: PAGE,
                 len,
                 halted: None,
@@ -327,6 +425,14 @@ impl Journal {
                 let len = round_up(end.max(tail.len * 2).min(CHECKPOINT_BYTES).max(end), PAGE);
                 zero_fill(&self.file, tail.len, len)?;
                 self.file.sync_all()?;
+                // The header records the length, so that a journal cut short later is
+                // told from one that was never longer.
+                write_at(
+                    &self.file,
+                    &header(tail.generation, &tail.anchor_at_reset, len),
+                    0,
+                )?;
+                self.file.sync_data()?;
                 tail.len = len;
             }
             write_at(&self.file, &frame, tail.offset)
@@ -336,6 +442,10 @@ impl Journal {
             return Err(self.io_error(e));
         }
         tail.offset = end;
+        tail.anchor = Anchor {
+            next: set.next,
+            head: set.head,
+        };
         Ok(end >= CHECKPOINT_BYTES)
     }
 
@@ -378,16 +488,19 @@ impl Journal {
     /// Starts the journal over and gives back the space it grew into: for a store closed
     /// cleanly, when the backend holds everything durably.
     pub(crate) fn close(&self) -> Result<(), StoreError> {
+        // Retire the frames first: the header then records the shorter length.
         self.reset()?;
-        let mut tail = self.lock();
-        if tail.len > INITIAL_BYTES {
-            self.file
-                .set_len(INITIAL_BYTES)
-                .and_then(|()| self.file.sync_all())
-                .map_err(|e| self.io_error(e))?;
-            tail.len = INITIAL_BYTES;
+        {
+            let mut tail = self.lock();
+            if tail.len > INITIAL_BYTES {
+                self.file
+                    .set_len(INITIAL_BYTES)
+                    .and_then(|()| self.file.sync_all())
+                    .map_err(|e| self.io_error(e))?;
+                tail.len = INITIAL_BYTES;
+            }
         }
-        Ok(())
+        self.reset()
     }
 
     /// Whether the journal stopped taking appends after a failure.
@@ -405,17 +518,52 @@ impl Journal {
     pub(crate) fn reset(&self) -> Result<(), StoreError> {
         let mut tail = self.lock();
         let generation = tail.generation.wrapping_add(1);
-        write_at(&self.file, &header(generation), 0).map_err(|e| self.io_error(e))?;
+        write_at(&self.file, &header(generation, &tail.anchor, tail.len), 0)
+            .map_err(|e| self.io_error(e))?;
         self.file.sync_data().map_err(|e| self.io_error(e))?;
         tail.generation = generation;
+        tail.anchor_at_reset = tail.anchor;
         tail.offset = PAGE;
         Ok(())
     }
 }
 
-/// Reads and checks the header; returns the generation.
-fn read_header(file: &File, path: &Path) -> Result<u64, StoreError> {
-    let mut page = [0u8; 24];
+/// Reads the frame at `offset` into `payload` if it is whole, of `generation` and its CRC
+/// matches; returns where it ends.
+fn read_frame(
+    file: &File,
+    offset: u64,
+    len: u64,
+    generation: u64,
+    payload: &mut Vec<u8>,
+) -> io::Result<Option<u64>> {
+    let mut head = [0u8; FRAME_HEADER];
+    read_at(file, &mut head, offset)?;
+    let frame_generation = u64::from_be_bytes(head[16..24].try_into().expect("8"));
+    if &head[..4] != FRAME_MAGIC || frame_generation != generation {
+        return Ok(None);
+    }
+    let payload_len = u64::from_be_bytes(head[8..16].try_into().expect("8"));
+    let end = offset
+        .checked_add(FRAME_HEADER as u64)
+        .and_then(|o| o.checked_add(payload_len));
+    let Some(end) = end.filter(|&end| end <= len) else {
+        return Ok(None);
+    };
+    payload.resize(payload_len as usize, 0);
+    read_at(file, payload, offset + FRAME_HEADER as u64)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[8..]);
+    crc.update(payload);
+    if crc.finalize().to_be_bytes() != head[4..8] {
+        return Ok(None);
+    }
+    Ok(Some(end))
+}
+
+/// Reads and checks the header.
+fn read_header(file: &File, path: &Path) -> Result<Header, StoreError> {
+    let mut page = [0u8; HEADER_2 + 4];
     let corrupt = |detail: String| StoreError::Corrupt {
         location: format!("{} (header)", path.display()),
         detail,
@@ -433,17 +581,48 @@ fn read_header(file: &File, path: &Path) -> Result<u64, StoreError> {
     if &page[..8] != MAGIC {
         return Err(corrupt("not an okr journal".to_owned()));
     }
-    let crc = crc32fast::hash(&page[..20]);
-    if crc.to_be_bytes() != page[20..24] {
+    let format = u32::from_be_bytes(page[8..12].try_into().expect("4"));
+    let covered = match format {
+        FORMAT_1 => 20,
+        FORMAT => HEADER_2,
+        _ => {
+            // The CRC decides whether this is damage or a newer journal.
+            let crc1 = crc32fast::hash(&page[..20]).to_be_bytes() == page[20..24];
+            let crc2 =
+                crc32fast::hash(&page[..HEADER_2]).to_be_bytes() == page[HEADER_2..HEADER_2 + 4];
+            return Err(corrupt(if crc1 || crc2 {
+                format!("journal format {format}; this build reads formats {FORMAT_1} and {FORMAT}")
+            } else {
+                "header checksum does not match".to_owned()
+            }));
+        }
+    };
+    let crc = crc32fast::hash(&page[..covered]);
+    if crc.to_be_bytes() != page[covered..covered + 4] {
         return Err(corrupt("header checksum does not match".to_owned()));
     }
-    let format = u32::from_be_bytes(page[8..12].try_into().expect("4"));
-    if format != FORMAT {
-        return Err(corrupt(format!(
-            "journal format {format}; this build reads format {FORMAT}"
-        )));
-    }
-    Ok(u64::from_be_bytes(page[12..20].try_into().expect("8")))
+    let generation = u64::from_be_bytes(page[12..20].try_into().expect("8"));
+    let (anchor, pid, len) = if format == FORMAT {
+        let mut head = [0; 32];
+        head.copy_from_slice(&page[28..60]);
+        (
+            Some(Anchor {
+                next: u64::from_be_bytes(page[20..28].try_into().expect("8")),
+                head,
+            }),
+            u32::from_be_bytes(page[60..64].try_into().expect("4")),
+            Some(u64::from_be_bytes(page[64..72].try_into().expect("8"))),
+        )
+    } else {
+        (None, 0, None)
+    };
+    Ok(Header {
+        format,
+        generation,
+        anchor,
+        pid,
+        len,
+    })
 }
 
 /// Writes all of `buf` at `offset`. Positioned through the file's cursor (portable); every
@@ -480,6 +659,7 @@ mod tests {
         WriteSet {
             first,
             next,
+            head: [next as u8; 32],
             writes: vec![
                 (1, first.to_be_bytes().to_vec(), vec![7; value_len]),
                 (5, b"next_position".to_vec(), next.to_be_bytes().to_vec()),
@@ -488,20 +668,16 @@ mod tests {
     }
 
     fn frames(dir: &Path) -> Vec<(u64, WriteSet)> {
-        let mut found = Vec::new();
-        Journal::recover(dir, |offset, s| {
-            found.push((offset, s));
-            Ok(())
-        })
-        .unwrap();
-        found
+        Journal::recover(dir)
+            .unwrap()
+            .map_or_else(Vec::new, |r| r.frames)
     }
 
     #[test]
     fn frames_round_trip_in_order_and_a_reset_retires_them() {
         let dir = tempfile::tempdir().unwrap();
         assert!(frames(dir.path()).is_empty(), "no journal, no frames");
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
         let written = [set(0, 1, 10), set(1, 5, 5000), set(5, 6, 0)];
         for s in &written {
             assert!(!journal.append(s).unwrap());
@@ -524,7 +700,7 @@ mod tests {
     #[test]
     fn a_torn_frame_ends_the_journal() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
         for i in 0..3 {
             journal.append(&set(i, i + 1, 100)).unwrap();
         }
@@ -533,17 +709,33 @@ mod tests {
             .write(true)
             .open(dir.path().join(FILE_NAME))
             .unwrap();
-        // A byte of the second frame's payload is lost.
-        write_at(&file, &[0xff], 2 * PAGE + 40).unwrap();
+        // A byte of the last frame's payload is lost: a torn tail.
+        write_at(&file, &[0xff], 3 * PAGE + 40).unwrap();
         let found = frames(dir.path());
-        assert_eq!(found.len(), 1, "only the frame before the torn one counts");
-        assert_eq!(found[0].1, set(0, 1, 100));
+        assert_eq!(found.len(), 2, "only the frames before the torn one count");
+        assert_eq!(found[1].1, set(1, 2, 100));
+        // A byte of the second frame is lost while the third is whole: damage in the middle.
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
+        for i in 0..3 {
+            journal.append(&set(i, i + 1, 100)).unwrap();
+        }
+        drop(journal);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
+        write_at(&file, &[0xff], 2 * PAGE + 40).unwrap();
+        let err = Journal::recover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("frame at byte 8192"), "{err}");
+        assert!(err.contains("a valid frame follows at byte 12288"), "{err}");
+        assert!(err.contains("intact up to position 1"), "{err}");
     }
 
     #[test]
     fn the_journal_grows_and_reports_when_a_checkpoint_is_due() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
         let big = set(0, 1, (CHECKPOINT_BYTES / 2) as usize);
         assert!(!journal.append(&big).unwrap());
         assert!(journal
@@ -564,11 +756,11 @@ mod tests {
     #[test]
     fn a_damaged_header_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Journal::open(dir.path()).unwrap());
+        drop(Journal::open(dir.path(), Anchor::default()).unwrap());
         let path = dir.path().join(FILE_NAME);
         let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
         write_at(&file, &[1], 13).unwrap();
-        let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
+        let err = Journal::recover(dir.path()).unwrap_err();
         assert!(
             err.to_string().contains("header checksum does not match"),
             "{err}"
@@ -582,18 +774,18 @@ mod tests {
         bad.writes.clear();
         let mut frame = bad.frame(1).unwrap();
         // Claim one write that is not there, and fix the CRC.
-        frame[FRAME_HEADER + 19] = 1;
-        let len = FRAME_HEADER + 20;
+        frame[FRAME_HEADER + 51] = 1;
+        let len = FRAME_HEADER + 52;
         let crc = crc32fast::hash(&frame[8..len]);
         frame[4..8].copy_from_slice(&crc.to_be_bytes());
         let dir = tempfile::tempdir().unwrap();
-        drop(Journal::open(dir.path()).unwrap());
+        drop(Journal::open(dir.path(), Anchor::default()).unwrap());
         let file = fs::OpenOptions::new()
             .write(true)
             .open(dir.path().join(FILE_NAME))
             .unwrap();
         write_at(&file, &frame, PAGE).unwrap();
-        let err = Journal::recover(dir.path(), |_, _| Ok(())).unwrap_err();
+        let err = Journal::recover(dir.path()).unwrap_err();
         assert!(err.to_string().contains("frame at byte 4096"), "{err}");
         assert!(err.to_string().contains("ends 1 bytes early"), "{err}");
     }

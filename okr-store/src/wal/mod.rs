@@ -10,7 +10,7 @@
 //! they see every acknowledged append and never one a crash could take back. Once the journal
 //! passes [`CHECKPOINT_BYTES`](journal::CHECKPOINT_BYTES), the append that crossed the mark *checkpoints*: it waits for
 //! the applier, makes the backend durable ([`Target::flush`]) and starts the journal over.
-//! Opening a store replays the frames the backend may not have yet ([`recover`]).
+//! Opening a store replays the frames the backend may not have yet ([`Recovery::replay`]).
 //!
 //! The log knows nothing of the backend's layout: it stores keyspaces, keys and values, and
 //! the counters it checks frames against.
@@ -22,25 +22,40 @@
 //! and reused from the start after every checkpoint. All numbers are big-endian.
 //!
 //! * **Header**, the first [`PAGE`](journal::PAGE) bytes: `OKRJRNL\0`, the journal format
-//!   (`u32`, 1), the *generation* (`u64`), a CRC-32 of those 20 bytes (`u32`), zeros. A
-//!   checkpoint writes the header with the next generation, which retires every frame; the
-//!   header fits one disk sector, so it is written whole or not at all.
+//!   (`u32`, 2), the *generation* (`u64`), the *anchor* — the position counter (`u64`) and the
+//!   hash of the log's last event (32 bytes) when the journal was started over — the pid of
+//!   the process that started it over (`u32`), a CRC-32 of those 64 bytes (`u32`), zeros. A
+//!   checkpoint writes the header with the next generation and the anchor of what the
+//!   backend then holds durably, which retires every frame; the header fits one disk
+//!   sector, so it is written whole or not at all. (Format 1, of older builds, had no anchor
+//!   and no pid: 20 bytes and their CRC. It is still read.)
 //! * **Frames**, from byte 4096 on, each padded with zeros to a multiple of 4 KiB (a frame
 //!   never shares a page with the next, so writing one never reads a page back): `OKRF`, a
 //!   CRC-32 (`u32`) of the next 16 bytes and the payload, the payload's length (`u64`), the
 //!   generation (`u64`), the payload.
-//! * **Payload**: the position counter before and after the append (`u64` each), the number
-//!   of writes (`u32`), then per write the keyspace (`u8`), the key and the value (each a
-//!   `u32` length and the bytes).
+//! * **Payload**: the position counter before and after the append (`u64` each), the hash of
+//!   the log's last event after the append (32 bytes; not in format 1), the number of writes
+//!   (`u32`), then per write the keyspace (`u8`), the key and the value (each a `u32` length
+//!   and the bytes).
 //!
 //! The frames of the header's generation, from the first page on, up to the first frame that
 //! is missing, torn (CRC) or of another generation, are the journal. An append returns only
 //! after the `fdatasync` that covers its frame, and frames are written in the order of their
-//! positions, so every acknowledged frame lies in that unbroken run.
+//! positions, so every acknowledged frame lies in that unbroken run — and nothing valid of
+//! the generation lies after the first bad frame, unless the journal was damaged in the
+//! middle: then recovery refuses the store rather than drop the frames after the damage.
+//!
+//! # okr's own record of the log
+//!
+//! The anchor in the header and the counter and head in the last frame say how far the log
+//! reached when it was last acknowledged, independently of the backend:
+//! [`Recovery::acknowledged`]. After replaying the frames, the backend must hold at least
+//! that many events, and the event at the anchor must carry the anchor's hash; the sled
+//! store refuses to open otherwise (`StoreError::Missing`), before it writes anything.
 //!
 //! # Recovery, failures, closing
 //!
-//! * **Recovery** ([`recover`]): every insert the backend received since the last checkpoint
+//! * **Recovery** ([`read`], then [`Recovery::replay`]): every insert the backend received since the last checkpoint
 //!   belongs to one of the journal's frames (a frame is durable before its inserts are
 //!   applied), so applying all of them in order gives the state after the last one, whatever
 //!   part of them the backend had written. A journal whose frames do not continue each other,
@@ -66,7 +81,7 @@ use crate::error::StoreError;
 
 use applier::Applier;
 use journal::Journal;
-pub(crate) use journal::{Keyspace, WriteSet, FILE_NAME, TEMP_NAME};
+pub(crate) use journal::{Anchor, Keyspace, WriteSet, FILE_NAME, TEMP_NAME};
 
 /// The store behind the log: where the applier inserts write sets.
 pub(crate) trait Target: Send + Sync + 'static {
@@ -118,82 +133,140 @@ impl std::fmt::Debug for dyn Target {
     }
 }
 
-/// Reads the journal in `dir`, if there is one, checks that its frames write only keyspaces
-/// `known` accepts and continue each other and the backend's log (whose position counter is
-/// `next`), and then calls `apply` with each frame's write set, in order. Returns how many
-/// frames there were.
-pub(crate) fn recover(
-    dir: &Path,
-    next: u64,
-    known: impl Fn(Keyspace) -> bool,
-    mut apply: impl FnMut(&WriteSet) -> Result<(), StoreError>,
-) -> Result<usize, StoreError> {
-    let mut frames = Vec::new();
-    Journal::recover(dir, |offset, set| {
-        if let Some((keyspace, _, _)) = set.writes.iter().find(|(k, _, _)| !known(*k)) {
-            return Err(StoreError::Corrupt {
-                location: format!("{} (frame at byte {offset})", dir.join(FILE_NAME).display()),
-                detail: format!("frame does not decode: unknown keyspace {keyspace}"),
-            });
-        }
-        frames.push((offset, set));
-        Ok(())
-    })?;
-    let journal_error = |detail: String| StoreError::Corrupt {
-        location: format!("{} ({FILE_NAME})", dir.display()),
-        detail,
-    };
-    if let (Some((offset, first)), Some((_, last))) = (frames.first(), frames.last()) {
-        if first.first > next {
-            return Err(journal_error(format!(
-                "the frame at byte {offset} starts at position {}, but the log ends before \
-                 position {next}: the store lost appends that a checkpoint had made durable",
-                first.first
-            )));
-        }
-        if next > last.next {
-            return Err(journal_error(format!(
-                "the log holds positions up to {next}, past the journal's end at {}: \
-                 appends were made that the journal does not hold",
-                last.next
-            )));
-        }
-        for pair in frames.windows(2) {
-            let ((_, before), (offset, set)) = (&pair[0], &pair[1]);
-            if set.first != before.next {
-                return Err(journal_error(format!(
-                    "the frame at byte {offset} starts at position {}, but the frame \
-                     before it ends before position {}",
-                    set.first, before.next
-                )));
+/// What the journal in a store's directory holds, read without writing to it.
+#[derive(Debug)]
+pub(crate) struct Recovery {
+    frames: Vec<(u64, WriteSet)>,
+    /// What the store acknowledged, by the journal: the position counter after the last
+    /// frame (or, without frames, the one the header recorded) and, where the journal
+    /// format records it, the hash of the log's head then.
+    acknowledged: Option<(u64, Option<[u8; 32]>)>,
+    /// The journal was last written by a build of journal format 1.
+    older: bool,
+}
+
+impl Recovery {
+    /// What the store acknowledged: the log holds positions `0..next`, and the event at
+    /// `next - 1` has hash `head` (when known). `None` for a journal of format 1 without
+    /// frames (or no journal): then nothing is known beyond the backend.
+    pub(crate) fn acknowledged(&self) -> Option<(u64, Option<[u8; 32]>)> {
+        self.acknowledged
+    }
+
+    /// Whether the journal was last written by an older build (journal format 1).
+    pub(crate) fn written_by_older_build(&self) -> bool {
+        self.older
+    }
+
+    /// The number of frames.
+    pub(crate) fn frames(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Checks that the frames write only keyspaces `known` accepts and continue each other
+    /// and the backend's log, whose position counter is `next`, and then calls `apply` with
+    /// each frame's write set, in order.
+    pub(crate) fn replay(
+        &self,
+        dir: &Path,
+        next: u64,
+        known: impl Fn(Keyspace) -> bool,
+        mut apply: impl FnMut(&WriteSet) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let frames = &self.frames;
+        for (offset, set) in frames {
+            if let Some((keyspace, _, _)) = set.writes.iter().find(|(k, _, _)| !known(*k)) {
+                return Err(StoreError::Corrupt {
+                    location: format!("{} (frame at byte {offset})", dir.join(FILE_NAME).display()),
+                    detail: format!("frame does not decode: unknown keyspace {keyspace}"),
+                });
             }
         }
+        let journal_error = |detail: String| StoreError::Corrupt {
+            location: format!("{} ({FILE_NAME})", dir.display()),
+            detail,
+        };
+        if let (Some((offset, first)), Some((_, last))) = (frames.first(), frames.last()) {
+            if first.first > next {
+                return Err(journal_error(format!(
+                    "the frame at byte {offset} starts at position {}, but the log ends before \
+                     position {next}: positions {next}..{} are missing, appends that a \
+                     checkpoint had made durable",
+                    first.first,
+                    first.first - 1
+                )));
+            }
+            if next > last.next {
+                return Err(journal_error(format!(
+                    "the log holds positions up to {next}, past the journal's end at {}: \
+                     appends were made that the journal does not hold",
+                    last.next
+                )));
+            }
+            for pair in frames.windows(2) {
+                let ((_, before), (offset, set)) = (&pair[0], &pair[1]);
+                if set.first != before.next {
+                    return Err(journal_error(format!(
+                        "the frame at byte {offset} starts at position {}, but the frame \
+                         before it ends before position {}",
+                        set.first, before.next
+                    )));
+                }
+            }
+        }
+        // Every write the backend holds since the last checkpoint is in these frames:
+        // applying all of them, in order, gives the state after the last one.
+        for (_, set) in frames {
+            apply(set)?;
+        }
+        Ok(())
     }
-    // Every write the backend holds since the last checkpoint is in these frames: applying
-    // all of them, in order, gives the state after the last one.
-    for (_, set) in &frames {
-        apply(set)?;
-    }
-    Ok(frames.len())
 }
 
-/// Whether `dir` holds a journal.
-pub(crate) fn exists(dir: &Path) -> bool {
-    dir.join(FILE_NAME).exists()
+/// Reads the journal in `dir`, if there is one, without writing anything (see
+/// [`Journal::recover`]: a journal damaged in the middle is [`StoreError::Corrupt`]).
+pub(crate) fn read(dir: &Path) -> Result<Option<Recovery>, StoreError> {
+    let Some(recovered) = Journal::recover(dir)? else {
+        return Ok(None);
+    };
+    let hashed = recovered.header.anchor.is_some();
+    let acknowledged = match recovered.frames.last() {
+        Some((_, last)) => Some((last.next, hashed.then_some(last.head))),
+        None => recovered.header.anchor.map(|a| (a.next, Some(a.head))),
+    };
+    Ok(Some(Recovery {
+        frames: recovered.frames,
+        acknowledged,
+        older: !hashed,
+    }))
 }
 
-/// Starts the journal in `dir` over (creating it if there is none), retiring its frames:
-/// call it only when the backend holds, durably, everything the journal held (after
-/// [`recover`] and a flush).
-pub(crate) fn start_over(dir: &Path) -> Result<(), StoreError> {
-    Journal::open(dir).map(drop)
+/// The pid the journal in `dir` names as the process that last started it over, if any
+/// (read-only, best effort).
+pub(crate) fn last_pid(dir: &Path) -> Option<u32> {
+    Journal::read_header(dir)
+        .ok()
+        .flatten()
+        .map(|h| h.pid)
+        .filter(|&p| p != 0)
+}
+
+/// Starts the journal in `dir` over (creating it if there is none), retiring its frames and
+/// recording `anchor`, what the backend holds: call it only when the backend holds, durably,
+/// everything the journal held (after [`Recovery::replay`] and a flush).
+pub(crate) fn start_over(dir: &Path, anchor: Anchor) -> Result<(), StoreError> {
+    Journal::open(dir, anchor).map(drop)
 }
 
 impl Wal {
-    /// Starts the journal in `dir` over (see [`start_over`]) and the applier that inserts
-    /// into `target`.
-    pub(crate) fn open(dir: &Path, target: Arc<dyn Target>) -> Result<Wal, StoreError> {
-        let journal = Journal::open(dir)?;
+    /// Starts the journal in `dir` over (see [`start_over`]), recording `anchor`, and the
+    /// applier that inserts into `target`.
+    pub(crate) fn open(
+        dir: &Path,
+        target: Arc<dyn Target>,
+        anchor: Anchor,
+    ) -> Result<Wal, StoreError> {
+        let journal = Journal::open(dir, anchor)?;
         let applier = Applier::start(Box::new({
             let target = Arc::clone(&target);
             move |set: &WriteSet| target.apply(set)

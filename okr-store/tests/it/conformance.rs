@@ -23,6 +23,7 @@ fn request(
         stream: *s,
         expected,
         command_id: command,
+        fingerprint: None,
         events,
     }
 }
@@ -663,6 +664,152 @@ fn snapshots_latest_at_or_before_and_clear<S: EventStore>(store: &S) {
     );
 }
 
+// ---- the hash chain and command fingerprints ----
+
+fn assert_chain(events: &[RecordedEvent]) {
+    let mut previous = okr_store::EventHash::GENESIS;
+    for e in events {
+        assert_eq!(
+            e.chain_hash(&previous).unwrap(),
+            e.hash,
+            "position {}",
+            e.global_position
+        );
+        previous = e.hash;
+    }
+}
+
+fn every_event_is_chained_to_the_one_before<S: EventStore>(store: &S) {
+    let a = stream("org");
+    let b = stream("cycle-a");
+    let first = store
+        .append(&a, ExpectedVersion::Any, cmd(1), evs(0, 3))
+        .unwrap();
+    store
+        .append_batch(vec![
+            request(&b, ExpectedVersion::Any, cmd(2), evs(3, 2)),
+            request(&a, ExpectedVersion::Any, cmd(3), evs(5, 1)),
+        ])
+        .unwrap();
+    let log = all(store);
+    assert_eq!(log.len(), 6);
+    assert_chain(&log);
+    assert_eq!(
+        &log[..3],
+        first.events.as_slice(),
+        "the outcome carries the hashes"
+    );
+    let distinct: std::collections::HashSet<_> = log.iter().map(|e| e.hash).collect();
+    assert_eq!(distinct.len(), 6);
+    let retry = store
+        .append(&a, ExpectedVersion::Any, cmd(1), evs(0, 3))
+        .unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.events, first.events);
+    let mut scanned = Vec::new();
+    store
+        .scan(0, 5, &mut |chunk| {
+            chunk
+                .for_each(|v| {
+                    scanned.push((
+                        v.hash,
+                        v.chain_hash(&scanned.last().map_or(
+                            okr_store::EventHash::GENESIS,
+                            |p: &(okr_store::EventHash, okr_store::EventHash)| p.0,
+                        )),
+                    ));
+                    Ok::<(), StoreError>(())
+                })
+                .unwrap();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(scanned.iter().all(|(stored, computed)| stored == computed));
+}
+
+fn a_command_id_reused_for_another_command_conflicts<S: EventStore>(store: &S) {
+    use okr_store::Fingerprint;
+    let s = stream("org");
+    let f1 = Fingerprint::of_bytes(b"define unit Sales");
+    let f2 = Fingerprint::of_bytes(b"define unit Support");
+    let first = store
+        .append_batch(vec![
+            request(&s, ExpectedVersion::Any, cmd(1), evs(0, 1)).with_fingerprint(f1)
+        ])
+        .unwrap();
+    assert_eq!(first[0].fingerprint, Some(f1));
+    // The same command again: the original outcome.
+    let again = store
+        .append_batch(vec![
+            request(&s, ExpectedVersion::Any, cmd(1), evs(0, 1)).with_fingerprint(f1)
+        ])
+        .unwrap();
+    assert!(again[0].duplicate);
+    assert_eq!(again[0].events, first[0].events);
+    // Another command under the same id: a conflict, nothing written.
+    match store.append_batch(vec![
+        request(&s, ExpectedVersion::Any, cmd(2), evs(1, 1)),
+        request(&s, ExpectedVersion::Any, cmd(1), evs(0, 1)).with_fingerprint(f2),
+    ]) {
+        Err(err @ StoreError::CommandConflict { .. }) => {
+            assert!(err.to_string().contains(&cmd(1).to_string()), "{err}");
+        }
+        other => panic!("expected a command conflict, got {other:?}"),
+    }
+    assert_eq!(all(store).len(), 1, "the batch wrote nothing");
+    assert!(store.find_command(cmd(2)).unwrap().is_none());
+    // Without a fingerprint on either side it is a retry, as before fingerprints existed.
+    assert!(
+        store
+            .append(&s, ExpectedVersion::Any, cmd(1), evs(7, 2))
+            .unwrap()
+            .duplicate
+    );
+    store
+        .append(&s, ExpectedVersion::Any, cmd(3), evs(1, 1))
+        .unwrap();
+    let unmarked = store
+        .append_batch(vec![
+            request(&s, ExpectedVersion::Any, cmd(3), evs(1, 1)).with_fingerprint(f2)
+        ])
+        .unwrap();
+    assert!(unmarked[0].duplicate);
+    assert_eq!(unmarked[0].fingerprint, None);
+    // Within one batch, too.
+    assert!(matches!(
+        store.append_batch(vec![
+            request(&s, ExpectedVersion::Any, cmd(4), evs(2, 1)).with_fingerprint(f1),
+            request(&s, ExpectedVersion::Any, cmd(4), evs(2, 1)).with_fingerprint(f2),
+        ]),
+        Err(StoreError::CommandConflict { .. })
+    ));
+    assert_eq!(
+        store.find_command(cmd(1)).unwrap().unwrap().fingerprint,
+        Some(f1)
+    );
+    assert_eq!(all(store).len(), 2);
+}
+
+#[test]
+fn both_backends_record_the_same_chain_for_the_same_appends() {
+    let memory = MemoryStore::new();
+    let (sled, _guard) = sled_store(okr_store::Durability::Sync);
+    for store in [&memory as &dyn EventStore, &sled] {
+        store
+            .append(&stream("org"), ExpectedVersion::Any, cmd(1), evs(0, 3))
+            .unwrap();
+        store
+            .append(&stream("cycle-a"), ExpectedVersion::Any, cmd(2), evs(3, 2))
+            .unwrap();
+    }
+    let (m, s) = (
+        memory.read_all(0, 10).unwrap(),
+        sled.read_all(0, 10).unwrap(),
+    );
+    assert_eq!(m, s);
+    assert_chain(&m);
+}
+
 macro_rules! instantiate {
     ($backend:ident, $make:expr; $($case:ident),* $(,)?) => {
         mod $backend {
@@ -709,6 +856,8 @@ macro_rules! conformance {
             find_command_returns_what_a_retry_would,
             a_scan_hands_out_the_events_read_all_returns,
             snapshots_latest_at_or_before_and_clear,
+            every_event_is_chained_to_the_one_before,
+            a_command_id_reused_for_another_command_conflicts,
         );
     };
 }

@@ -170,6 +170,62 @@ fn retried_command_returns_the_original_outcome() {
 }
 
 #[test]
+fn a_command_id_reused_for_another_command_is_a_conflict() {
+    let sc = scenario();
+    let (_dir, path) = sled_path();
+    for engine in [Engine::in_memory(), open(&path, 0)] {
+        run_all(&engine, &sc.commands[..3]);
+        let position = engine.position();
+        // The same id, the same actor and body, another time: still the retry.
+        let mut later = sc.commands[1].clone();
+        later.envelope.at += chrono::Duration::hours(1);
+        assert!(engine.execute(&later).unwrap().duplicate);
+        // The same id for another command.
+        let mut other = sc.commands[5].clone();
+        other.envelope.command_id = sc.commands[1].envelope.command_id;
+        match engine.execute(&other) {
+            Err(err @ EngineError::CommandConflict { index: None, .. }) => {
+                let text = err.to_string();
+                let id = sc.commands[1].envelope.command_id.to_string();
+                assert!(text.contains(&id), "{text}");
+            }
+            other => panic!("expected a command conflict, got {other:?}"),
+        }
+        // Another actor is another command too.
+        let mut by_other = sc.commands[1].clone();
+        by_other.envelope.actor = okr_core::PersonId::from_u128(0xdead);
+        assert!(matches!(
+            engine.execute(&by_other),
+            Err(EngineError::CommandConflict { .. })
+        ));
+        // In a batch: named by its index, and nothing of the batch is written.
+        let batch = vec![sc.commands[3].clone(), other.clone()];
+        assert!(matches!(
+            engine.execute_batch(&batch),
+            Err(EngineError::CommandConflict { index: Some(1), .. })
+        ));
+        let mut twice = sc.commands[3].clone();
+        twice.envelope.command_id = Uuid::from_u128(0x5151);
+        let mut clash = sc.commands[4].clone();
+        clash.envelope.command_id = Uuid::from_u128(0x5151);
+        assert!(matches!(
+            engine.execute_batch(&[twice, clash]),
+            Err(EngineError::CommandConflict { index: Some(1), .. })
+        ));
+        assert_eq!(engine.position(), position);
+    }
+    // The fingerprint survives a reopen.
+    let engine = open(&path, 0);
+    let mut other = sc.commands[5].clone();
+    other.envelope.command_id = sc.commands[1].envelope.command_id;
+    assert!(matches!(
+        engine.execute(&other),
+        Err(EngineError::CommandConflict { .. })
+    ));
+    assert!(engine.execute(&sc.commands[1]).unwrap().duplicate);
+}
+
+#[test]
 fn unknown_ids_are_refused() {
     let sc = scenario();
     let engine = Engine::in_memory();

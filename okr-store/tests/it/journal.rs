@@ -146,6 +146,7 @@ fn a_checkpoint_moves_the_journal_into_sled_and_starts_it_over() {
                     stream: stream(["org", "cycle-a"][b as usize % 2]),
                     expected: ExpectedVersion::Any,
                     command_id: cmd(u128::from(n)),
+                    fingerprint: None,
                     events: vec![event],
                 }
             })

@@ -5,6 +5,7 @@ mod conformance;
 mod engine;
 mod engine_concurrency;
 mod import;
+mod integrity;
 mod journal;
 mod pg;
 mod scenario;

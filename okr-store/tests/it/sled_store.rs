@@ -43,7 +43,7 @@ fn open_with(path: &Path, options: StoreOptions) -> Result<SledStore, StoreError
 }
 
 /// Opens the store's sled database directly, bypassing every check, to damage it.
-fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
+pub(crate) fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
     // sled releases its file lock shortly after the last handle is dropped, not at once.
     let mut tries = 0;
     let db = loop {
@@ -226,7 +226,7 @@ fn a_store_whose_creation_was_interrupted_is_finished_on_open() {
     assert_eq!(store.last_position().unwrap(), None);
     drop(store);
     let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
-    assert!(marker.contains("format 2"), "{marker}");
+    assert!(marker.contains("format 3"), "{marker}");
 }
 
 #[test]
@@ -251,14 +251,14 @@ fn a_newer_format_is_refused() {
     with_raw_sled(&path, |db| {
         db.open_tree("meta")
             .unwrap()
-            .insert("format", &3u32.to_be_bytes())
+            .insert("format", &4u32.to_be_bytes())
             .unwrap();
     });
     match open(&path) {
         Err(
             err @ StoreError::NewerFormat {
-                found: 3,
-                supported: 2,
+                found: 4,
+                supported: 3,
                 ..
             },
         ) => {
@@ -272,10 +272,30 @@ fn a_newer_format_is_refused() {
 fn a_store_that_is_open_cannot_be_opened_twice() {
     let (_dir, path) = filled_store();
     let _first = open(&path).unwrap();
-    assert!(matches!(
-        SledStore::open(&path, StoreOptions::default()),
-        Err(StoreError::Sled(_))
-    ));
+    let options = StoreOptions {
+        lock_wait: std::time::Duration::from_millis(200),
+        ..StoreOptions::default()
+    };
+    for read_only in [false, true] {
+        let options = StoreOptions {
+            read_only,
+            ..options.clone()
+        };
+        match SledStore::open(&path, options) {
+            Err(err @ StoreError::InUse { pid: Some(_), .. }) => {
+                let text = err.to_string();
+                assert!(
+                    text.contains("in use by another okr process (pid "),
+                    "{text}"
+                );
+                assert!(
+                    text.contains(&format!("pid {}", std::process::id())),
+                    "{text}"
+                );
+            }
+            other => panic!("expected InUse, got {other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -294,11 +314,14 @@ fn a_missing_counter_is_corruption() {
 fn a_counter_that_disagrees_with_the_log_is_corruption() {
     let (_dir, path) = filled_store();
     set_counter(&path, 15);
-    assert_corrupt(
-        open(&path),
-        &path,
-        "counter is 15 but the last event has position 11",
-    );
+    match open(&path) {
+        Err(StoreError::Missing {
+            first: 12,
+            last: 14,
+            ..
+        }) => {}
+        other => panic!("expected positions 12..14 missing, got {other:?}"),
+    }
 }
 
 #[test]
@@ -321,6 +344,14 @@ fn records_past_the_counter_that_no_append_owns_are_removed_on_open() {
     let (_dir, path) = filled_store();
     let expected = all(&open(&path).unwrap());
     copy_record(&path, 0, 12);
+    // Only builds of journal format 1 inserted records before their frame was durable.
+    let mut header = vec![0u8; 1 << 20];
+    header[..8].copy_from_slice(b"OKRJRNL\0");
+    header[8..12].copy_from_slice(&1u32.to_be_bytes());
+    header[12..20].copy_from_slice(&7u64.to_be_bytes());
+    let crc = crc32fast::hash(&header[..20]);
+    header[20..24].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(path.join("journal"), &header).unwrap();
     let store = open(&path).unwrap();
     assert_eq!(all(&store), expected);
     let appended = store
@@ -328,7 +359,7 @@ fn records_past_the_counter_that_no_append_owns_are_removed_on_open() {
         .unwrap();
     assert_eq!(appended.first_position(), Some(12));
     assert_eq!(all(&store).len(), 13);
-    // Without a journal (a store never opened with Sync) such records stay an error.
+    // In a store this build wrote, such records are damage.
     let (_dir, path) = filled_store_with(Durability::None);
     copy_record(&path, 0, 12);
     let none = StoreOptions {
@@ -371,7 +402,7 @@ fn an_undecodable_event_is_corruption() {
 }
 
 #[test]
-fn a_missing_event_is_corruption_on_read() {
+fn a_missing_event_is_refused_on_open() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
         db.open_tree("events")
@@ -379,19 +410,23 @@ fn a_missing_event_is_corruption_on_read() {
             .remove(4u64.to_be_bytes())
             .unwrap();
     });
-    let store = open(&path).unwrap();
-    assert!(matches!(
-        store.read_all(0, 100),
-        Err(StoreError::Corrupt { .. })
-    ));
-    assert!(matches!(
-        store.read_stream(&stream("cycle-b"), 0),
-        Err(StoreError::Corrupt { .. })
-    ));
+    // The open's scan of the log finds the gap, before anything is written.
+    match open(&path) {
+        Err(
+            err @ StoreError::Missing {
+                first: 4, last: 5, ..
+            },
+        ) => {
+            let text = err.to_string();
+            assert!(text.contains("positions 4..5 are missing"), "{text}");
+            assert!(text.contains("nothing was changed on disk"), "{text}");
+        }
+        other => panic!("expected positions 4..5 missing, got {other:?}"),
+    }
 }
 
 #[test]
-fn a_damaged_record_is_corruption_on_read_naming_it() {
+fn a_damaged_record_is_refused_on_open_naming_it() {
     let (_dir, path) = filled_store();
     with_raw_sled(&path, |db| {
         let events = db.open_tree("events").unwrap();
@@ -401,21 +436,14 @@ fn a_damaged_record_is_corruption_on_read_naming_it() {
             .insert(2u64.to_be_bytes(), &record[..record.len() - 3])
             .unwrap();
     });
-    let store = open(&path).unwrap();
-    assert_eq!(store.read_all(0, 2).unwrap().len(), 2);
-    for result in [
-        store.read_all(0, 100),
-        store.read_stream(&stream("cycle-a"), 0),
-    ] {
-        match result {
-            Err(StoreError::Corrupt { location, detail }) => {
-                assert!(location.contains("events/2"), "{location}");
-                assert!(detail.contains("record does not decode"), "{detail}");
-            }
-            other => panic!("expected Corrupt, got {other:?}"),
+    // The open's scan decodes every record and names the damaged one.
+    match open(&path) {
+        Err(StoreError::Corrupt { location, detail }) => {
+            assert!(location.contains("events/2"), "{location}");
+            assert!(detail.contains("record does not decode"), "{detail}");
         }
+        other => panic!("expected Corrupt, got {other:?}"),
     }
-    drop(store);
     assert!(Engine::open(&path).is_err());
 }
 
@@ -580,43 +608,120 @@ fn fixture_log() -> Vec<RecordedEvent> {
         .collect()
 }
 
+/// The events without their hashes, as a log from before the chain holds them.
+fn unhashed(events: &[RecordedEvent]) -> Vec<RecordedEvent> {
+    events
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.hash = okr_store::EventHash::GENESIS;
+            e
+        })
+        .collect()
+}
+
+/// Every file of the directory and its bytes.
+fn snapshot_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Asserts that every event's hash chains to the one before it.
+fn assert_chained(events: &[RecordedEvent]) {
+    let mut previous = okr_store::EventHash::GENESIS;
+    for e in events {
+        assert_eq!(
+            e.chain_hash(&previous).unwrap(),
+            e.hash,
+            "position {}",
+            e.global_position
+        );
+        previous = e.hash;
+    }
+}
+
+fn stored_format(path: &Path) -> Vec<u8> {
+    let mut format = Vec::new();
+    with_raw_sled(path, |db| {
+        format = db
+            .open_tree("meta")
+            .unwrap()
+            .get("format")
+            .unwrap()
+            .unwrap()
+            .to_vec();
+    });
+    format
+}
+
 #[test]
 fn a_format_1_store_keeps_reading_and_takes_new_appends() {
     let (_dir, path) = format_1_store();
     let log = fixture_log();
     assert_eq!(log.len(), 50);
+    // A read-only open reads it (chained in its private copy) and changes nothing.
+    let before = snapshot_of(&path);
+    let read_only = StoreOptions {
+        read_only: true,
+        ..StoreOptions::default()
+    };
+    let store = open_with(&path, read_only.clone()).unwrap();
+    let read = store.read_all(0, 1000).unwrap();
+    assert_eq!(unhashed(&read), log);
+    assert_chained(&read);
+    assert!(matches!(
+        store.append(
+            &StreamId::Organisation,
+            ExpectedVersion::Any,
+            cmd(1),
+            evs(0, 1)
+        ),
+        Err(StoreError::ReadOnly { .. })
+    ));
+    drop(store);
+    assert_eq!(
+        snapshot_of(&path),
+        before,
+        "a read-only open wrote to the store"
+    );
+    let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
+    assert!(marker.contains("format 1"), "{marker}");
+    assert_eq!(stored_format(&path), 1u32.to_be_bytes());
+
+    // A writable open chains it: the same hashes.
     let store = open(&path).unwrap();
-    assert_eq!(store.read_all(0, 1000).unwrap(), log);
-    assert_eq!(store.read_all(17, 5).unwrap(), log[17..22].to_vec());
+    assert_eq!(store.read_all(0, 1000).unwrap(), read);
+    assert_eq!(
+        unhashed(&store.read_all(17, 5).unwrap()),
+        log[17..22].to_vec()
+    );
     for (name, version) in store.heads().unwrap() {
         let of_stream: Vec<RecordedEvent> =
             log.iter().filter(|e| e.stream == name).cloned().collect();
         assert_eq!(of_stream.last().unwrap().stream_version + 1, version);
-        assert_eq!(store.read_stream(&name, 0).unwrap(), of_stream);
+        assert_eq!(unhashed(&store.read_stream(&name, 0).unwrap()), of_stream);
         assert_eq!(
-            store.read_stream(&name, 2).unwrap(),
+            unhashed(&store.read_stream(&name, 2).unwrap()),
             of_stream[2..].to_vec()
         );
     }
-    // Reading changes nothing: the store is still format 1 for an older build.
-    drop(store);
-    let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
-    assert!(marker.contains("format 1"), "{marker}");
-    with_raw_sled(&path, |db| {
-        let format = db
-            .open_tree("meta")
-            .unwrap()
-            .get("format")
-            .unwrap()
-            .unwrap();
-        assert_eq!(format.as_ref(), &1u32.to_be_bytes());
-    });
-    let store = open(&path).unwrap();
     // The format-1 command index still answers for old commands.
     let old = store.find_command(log[20].command_id).unwrap().unwrap();
     assert!(old.duplicate);
-    assert!(old.events.contains(&log[20]));
-    // New appends land after the old log, and a retried old command writes nothing.
+    assert!(unhashed(&old.events).contains(&log[20]));
+    // New appends land after the old log and continue the chain, and a retried old command
+    // writes nothing.
     let org = StreamId::Organisation;
     let version = store.stream_version(&org).unwrap();
     let added = store
@@ -634,27 +739,75 @@ fn a_format_1_store_keeps_reading_and_takes_new_appends() {
         .unwrap();
     assert!(retried.duplicate);
     drop(store);
-    // Reopened: old and new events together; the first append marked the store format 2.
+    // Reopened: old and new events together, chained; the store is format 3.
     let store = open(&path).unwrap();
-    let mut expected = log.clone();
+    let mut expected = read.clone();
     expected.extend(added.events.iter().cloned());
-    assert_eq!(store.read_all(0, 1000).unwrap(), expected);
-    let mut org_events: Vec<RecordedEvent> =
-        log.iter().filter(|e| e.stream == org).cloned().collect();
-    org_events.extend(added.events.iter().cloned());
+    let all_events = store.read_all(0, 1000).unwrap();
+    assert_eq!(all_events, expected);
+    assert_chained(&all_events);
+    let org_events: Vec<RecordedEvent> = expected
+        .iter()
+        .filter(|e| e.stream == org)
+        .cloned()
+        .collect();
     assert_eq!(store.read_stream(&org, 0).unwrap(), org_events);
     drop(store);
     let marker = std::fs::read_to_string(path.join("OKR_STORE")).unwrap();
-    assert!(marker.contains("format 2"), "{marker}");
-    with_raw_sled(&path, |db| {
-        let format = db
-            .open_tree("meta")
-            .unwrap()
-            .get("format")
-            .unwrap()
-            .unwrap();
-        assert_eq!(format.as_ref(), &2u32.to_be_bytes());
-    });
+    assert!(marker.contains("format 3"), "{marker}");
+    assert_eq!(stored_format(&path), 3u32.to_be_bytes());
+}
+
+/// A copy of `tests/fixtures/v2-store`: a store written by the release of store format 2
+/// (binary records, no hash chain) by importing `tests/fixtures/v1-log.jsonl`.
+fn format_2_store() -> (TempDir, PathBuf) {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v2-store");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    std::fs::create_dir(&path).unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), path.join(entry.file_name())).unwrap();
+    }
+    (dir, path)
+}
+
+#[test]
+fn a_format_2_store_is_read_as_it_is_and_chained_on_a_writable_open() {
+    let (_dir, path) = format_2_store();
+    let log = fixture_log();
+    let before = snapshot_of(&path);
+    let read_only = StoreOptions {
+        read_only: true,
+        ..StoreOptions::default()
+    };
+    let read = all(&open_with(&path, read_only).unwrap());
+    assert_eq!(unhashed(&read), log);
+    assert_chained(&read);
+    assert_eq!(
+        snapshot_of(&path),
+        before,
+        "a read-only open wrote to the store"
+    );
+    let store = open(&path).unwrap();
+    assert_eq!(all(&store), read);
+    let added = store
+        .append(
+            &StreamId::Organisation,
+            ExpectedVersion::Any,
+            cmd(0xbeef),
+            evs(0, 1),
+        )
+        .unwrap();
+    assert_eq!(
+        added.events[0].chain_hash(&read[49].hash).unwrap(),
+        added.events[0].hash
+    );
+    drop(store);
+    assert_eq!(stored_format(&path), 3u32.to_be_bytes());
+    // The format-1 and format-2 stores of the same log chain to the same hashes.
+    let (_dir1, path1) = format_1_store();
+    assert_eq!(all(&open(&path1).unwrap()), read);
 }
 
 #[test]
@@ -686,6 +839,7 @@ fn records_spanning_a_big_batch_survive_a_reopen() {
             stream: stream(["org", "cycle-a"][(n / 100 % 2) as usize]),
             expected: ExpectedVersion::Any,
             command_id: cmd(u128::from(n)),
+            fingerprint: None,
             events,
         });
     }
