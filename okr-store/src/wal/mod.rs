@@ -438,6 +438,7 @@ mod tests {
         WriteSet {
             first,
             next: first + 1,
+            head: [0; 32],
             writes: vec![(1, first.to_be_bytes().to_vec(), vec![9; 50])],
         }
     }
@@ -445,7 +446,12 @@ mod tests {
     fn wal() -> (tempfile::TempDir, Wal, Arc<Recorder>) {
         let dir = tempfile::tempdir().unwrap();
         let recorder = Arc::new(Recorder::default());
-        let wal = Wal::open(dir.path(), Arc::clone(&recorder) as Arc<dyn Target>).unwrap();
+        let wal = Wal::open(
+            dir.path(),
+            Arc::clone(&recorder) as Arc<dyn Target>,
+            Anchor::default(),
+        )
+        .unwrap();
         (dir, wal, recorder)
     }
 
