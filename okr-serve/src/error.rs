@@ -90,6 +90,7 @@ pub fn status_of(code: Code) -> StatusCode {
         Code::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::Conflict => StatusCode::CONFLICT,
         Code::Storage => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

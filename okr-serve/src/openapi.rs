@@ -72,6 +72,10 @@ pub fn document() -> Value {
             error("The request took longer than the configured timeout."),
         );
         m.insert(
+            "409".into(),
+            error("A command id already recorded for another command (another actor or body)."),
+        );
+        m.insert(
             "413".into(),
             error("The body, or a text inside it, is over a limit."),
         );
