@@ -38,8 +38,10 @@ impl CliError {
             EngineError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 CliError::OutputClosed
             }
-            EngineError::Store(okr_store::StoreError::InvalidLocation { .. }) => {
-                CliError::Invalid(format!("{context}: {e}"))
+            // Bad input, not a storage failure: the store's own words, without the
+            // engine's "storage failure:" prefix.
+            EngineError::Store(inner @ okr_store::StoreError::InvalidLocation { .. }) => {
+                CliError::Invalid(format!("{context}: {inner}"))
             }
             EngineError::Store(_) | EngineError::Corrupt { .. } | EngineError::Io(_) => {
                 CliError::Storage(format!("{context}: {e}"))

@@ -953,6 +953,7 @@ fn a_postgres_store_is_named_by_url_and_organisations_stay_apart() {
     let r = okr(d, &["--store", &base, "init"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no organisation"), "{}", r.stderr);
+    assert!(!r.stderr.contains("storage failure"), "{}", r.stderr);
     // A server that is not there is a storage failure (exit 2) naming it.
     let r = okr(
         d,

@@ -383,21 +383,38 @@ fn check_organisation(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The URL without its password, for messages: `postgres://user:***@host/…`. Anything that
-/// is not a URL comes back as it is.
+/// The URL without its password, for messages: `postgres://user:***@host/…`; a
+/// `password=` parameter of the query is masked the same way. A URL without a password
+/// keeps its user as it is, and anything that is not a URL comes back as it is.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user, host)) => {
-            let user = user.split_once(':').map_or(user, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{tail}")
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
         }
-        None => url.to_owned(),
-    }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// `host:port/database` of a client configuration.
@@ -1158,5 +1175,32 @@ impl EventStore for PostgresStore {
             *guard = None;
             self.pg_error(e)
         })
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    #[test]
+    fn a_password_is_masked_and_nothing_else_is_invented() {
+        let cases = [
+            (
+                "postgres://okr:secret@db:5432/okr?organisation=a",
+                "postgres://okr:***@db:5432/okr?organisation=a",
+            ),
+            (
+                "postgres://okr@db/okr?organisation=a",
+                "postgres://okr@db/okr?organisation=a",
+            ),
+            (
+                "postgres://db/okr?password=secret&organisation=a",
+                "postgres://db/okr?password=***&organisation=a",
+            ),
+            ("okr.db", "okr.db"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(redact(given), expected, "redact({given:?})");
+        }
     }
 }
