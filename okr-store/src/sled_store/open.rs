@@ -591,8 +591,37 @@ fn create(path: &Path, options: &StoreOptions) -> Result<(), StoreError> {
             .and_then(|d| d.sync_all())
             .map_err(io(&parent))
     })();
-    if built.is_err() {
+    built.map_err(|e| {
         let _ = fs::remove_dir_all(&temp);
+        naming_the_store(e, &temp, path)
+    })
+}
+
+/// An error met while building a new store in its temporary directory, told of the store's
+/// own path: the temporary directory is gone by the time anyone reads the message.
+fn naming_the_store(e: StoreError, temp: &Path, path: &Path) -> StoreError {
+    let text = |s: String| s.replace(&*temp.to_string_lossy(), &path.to_string_lossy());
+    match e {
+        StoreError::Io { path: at, source } => StoreError::Io {
+            path: at
+                .strip_prefix(temp)
+                .map_or(at.clone(), |rest| path.join(rest)),
+            source,
+        },
+        StoreError::Corrupt { location, detail } => StoreError::Corrupt {
+            location: text(location),
+            detail: text(detail),
+        },
+        StoreError::Sled(e) => {
+            let kind = match e.downcast_ref::<sled::Error>() {
+                Some(sled::Error::Io(io)) => io.kind(),
+                _ => io::ErrorKind::Other,
+            };
+            StoreError::Io {
+                path: path.to_owned(),
+                source: io::Error::new(kind, text(format!("creating the store: {e}"))),
+            }
+        }
+        other => other,
     }
-    built
 }

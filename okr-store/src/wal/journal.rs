@@ -16,15 +16,20 @@ pub(crate) const TEMP_NAME: &str = "journal.tmp";
 /// Unit of the journal's layout: the header and every frame start on a page boundary.
 pub(crate) const PAGE: u64 = 4096;
 /// Once the tail passes this many bytes, the next append checkpoints: the backend is flushed and
-/// the journal starts over. Bounds the journal's size and the replay on open.
-pub(crate) const CHECKPOINT_BYTES: u64 = 32 << 20;
+/// the journal starts over. Bounds the journal's size and the replay on open (every frame is
+/// written twice, so this is 32 MiB of frames).
+pub(crate) const CHECKPOINT_BYTES: u64 = 64 << 20;
 /// Size of a new journal; it grows by doubling (zero-filled) up to the checkpoint size.
 const INITIAL_BYTES: u64 = 1 << 20;
 const MAGIC: &[u8; 8] = b"OKRJRNL\0";
-/// The journal format this build writes; it recovers format 1 (no anchor, no heads) too.
-const FORMAT: u32 = 2;
+/// The journal format this build writes (every frame written twice); it recovers formats 2
+/// (one copy of each frame) and 1 (no anchor, no heads) too.
+const FORMAT: u32 = 3;
+const FORMAT_2: u32 = 2;
 const FORMAT_1: u32 = 1;
+/// The magic of a frame, and of the copy that follows it (journal format 3).
 const FRAME_MAGIC: &[u8; 4] = b"OKRF";
+const MIRROR_MAGIC: &[u8; 4] = b"OKRM";
 /// Frame header: magic, CRC, payload length, generation.
 const FRAME_HEADER: usize = 24;
 
@@ -53,8 +58,19 @@ impl WriteSet {
         self.writes.iter().map(|(_, k, v)| k.len() + v.len()).sum()
     }
 
-    /// The frame for this write set: header, payload, zero padding to a whole page.
+    /// The frame for this write set and its copy (journal format 3): header, payload, zero
+    /// padding to a whole page, then the same bytes again under [`MIRROR_MAGIC`]. Damage to
+    /// one copy leaves the other, so an acknowledged frame is never taken for a torn tail.
     fn frame(&self, generation: u64) -> Result<Vec<u8>, String> {
+        let mut frame = self.single_frame(generation)?;
+        let one = frame.len();
+        frame.extend_from_within(..one);
+        frame[one..one + 4].copy_from_slice(MIRROR_MAGIC);
+        Ok(frame)
+    }
+
+    /// One copy of the frame: header, payload, zero padding to a whole page.
+    fn single_frame(&self, generation: u64) -> Result<Vec<u8>, String> {
         let payload_len = 52
             + self
                 .writes
@@ -161,6 +177,7 @@ pub(crate) struct Anchor {
 
 /// Bytes of the header of journal format 2 before its CRC: magic, format, generation, the
 /// anchor (next, head), the pid of the process that wrote it and the file's length.
+/// Format 3 has the same header.
 const HEADER_2: usize = 72;
 
 fn header(generation: u64, anchor: &Anchor, len: u64) -> Vec<u8> {
@@ -232,12 +249,14 @@ impl Journal {
     /// Reads the journal in `dir` without writing to it; `None` when there is none.
     ///
     /// The frames of the header's generation from the first page on, up to the first that
-    /// is missing, torn (bad CRC or cut short) or of another generation, are the journal. A
-    /// bad frame followed only by zeros and frames of older generations is a torn tail: the
-    /// append it held was never acknowledged. A bad frame followed by a valid frame of the
-    /// same generation is damage in the middle (acknowledged appends would be lost) and is
-    /// [`StoreError::Corrupt`], naming both offsets; so are a damaged header and a frame
-    /// whose CRC matches but whose payload does not decode.
+    /// is missing, torn (bad CRC or cut short) or of another generation, are the journal. In
+    /// journal format 3 every frame is followed by its copy: a bad frame whose copy checks
+    /// and continues the counter is read from the copy. A bad frame (and copy) followed only
+    /// by zeros and frames of older generations is a torn tail: the append it held was never
+    /// acknowledged. A bad frame followed by a valid frame of the same generation is damage
+    /// in the middle (acknowledged appends would be lost) and is [`StoreError::Corrupt`],
+    /// naming both offsets; so are a damaged header and a frame whose CRC matches but whose
+    /// payload does not decode.
     pub(crate) fn recover(dir: &Path) -> Result<Option<Recovered>, StoreError> {
         let path = dir.join(FILE_NAME);
         let file = match File::open(&path) {
@@ -260,52 +279,67 @@ impl Journal {
                 ),
             });
         }
-        let mut frames = Vec::new();
+        let mut frames: Vec<(u64, WriteSet)> = Vec::new();
         let mut offset = PAGE;
         let mut payload = Vec::new();
+        let mirrored = header.format == FORMAT;
+        let decode = |offset: u64, payload: &[u8]| {
+            WriteSet::decode(payload, header.format).map_err(|detail| StoreError::Corrupt {
+                location: format!("{} (frame at byte {offset})", path.display()),
+                detail: format!("frame does not decode: {detail}"),
+            })
+        };
         while offset + FRAME_HEADER as u64 <= len {
             match read_frame(&file, offset, len, header.generation, &mut payload)
                 .map_err(io_error)?
             {
-                Some(end) => {
-                    let set = WriteSet::decode(&payload, header.format).map_err(|detail| {
-                        StoreError::Corrupt {
-                            location: format!("{} (frame at byte {offset})", path.display()),
-                            detail: format!("frame does not decode: {detail}"),
-                        }
-                    })?;
-                    frames.push((offset, set));
-                    offset = round_up(end, PAGE);
+                Some((end, Copy::Primary)) => {
+                    frames.push((offset, decode(offset, &payload)?));
+                    let size = round_up(end, PAGE) - offset;
+                    // The copy follows; it is only read when the frame itself is damaged.
+                    offset += if mirrored { 2 * size } else { size };
                 }
-                None => {
-                    // A torn tail has nothing valid of this generation after it.
+                _ => {
+                    // A bad frame (or a copy where a frame belongs: its magic was damaged).
+                    // A torn tail has nothing valid of this generation after it; in format 3
+                    // the frame's copy, right after it, stands in for it.
+                    let expected = frames
+                        .last()
+                        .map(|(_, s)| s.next)
+                        .or(header.anchor.map(|a| a.next));
                     let mut later = offset + PAGE;
                     while later + FRAME_HEADER as u64 <= len {
-                        if read_frame(&file, later, len, header.generation, &mut payload)
-                            .map_err(io_error)?
-                            .is_some()
-                        {
-                            let after =
-                                frames
-                                    .last()
-                                    .map_or(String::new(), |(_, s): &(u64, WriteSet)| {
-                                        format!(
-                                            " (the journal is intact up to position {})",
-                                            s.next
-                                        )
-                                    });
-                            return Err(StoreError::Corrupt {
-                                location: format!("{} (frame at byte {offset})", path.display()),
-                                detail: format!(
-                                    "the frame does not check, but a valid frame follows at \
-                                     byte {later}: the journal is damaged in the middle, not \
-                                     torn at its end{after}"
-                                ),
-                            });
+                        let Some((end, copy)) =
+                            read_frame(&file, later, len, header.generation, &mut payload)
+                                .map_err(io_error)?
+                        else {
+                            later += PAGE;
+                            continue;
+                        };
+                        if mirrored && copy == Copy::Mirror {
+                            let set = decode(later, &payload)?;
+                            let size = round_up(end, PAGE) - later;
+                            if later == offset + size && Some(set.first) == expected {
+                                frames.push((offset, set));
+                                offset = later + size;
+                                break;
+                            }
                         }
-                        later += PAGE;
+                        let after = frames.last().map_or(String::new(), |(_, s)| {
+                            format!(" (the journal is intact up to position {})", s.next)
+                        });
+                        return Err(StoreError::Corrupt {
+                            location: format!("{} (frame at byte {offset})", path.display()),
+                            detail: format!(
+                                "the frame does not check, but a valid frame follows at \
+                                 byte {later}: the journal is damaged in the middle, not \
+                                 torn at its end{after}"
+                            ),
+                        });
                     }
-                    break;
+                    if later + FRAME_HEADER as u64 > len {
+                        break;
+                    }
                 }
             }
         }
@@ -528,19 +562,33 @@ impl Journal {
     }
 }
 
+/// Which copy of a frame a page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Copy {
+    /// The frame (magic [`FRAME_MAGIC`]).
+    Primary,
+    /// Its copy right after it (magic [`MIRROR_MAGIC`], journal format 3).
+    Mirror,
+}
+
 /// Reads the frame at `offset` into `payload` if it is whole, of `generation` and its CRC
-/// matches; returns where it ends.
+/// matches; returns where it ends and which copy it is.
 fn read_frame(
     file: &File,
     offset: u64,
     len: u64,
     generation: u64,
     payload: &mut Vec<u8>,
-) -> io::Result<Option<u64>> {
+) -> io::Result<Option<(u64, Copy)>> {
     let mut head = [0u8; FRAME_HEADER];
     read_at(file, &mut head, offset)?;
     let frame_generation = u64::from_be_bytes(head[16..24].try_into().expect("8"));
-    if &head[..4] != FRAME_MAGIC || frame_generation != generation {
+    let copy = match &head[..4] {
+        m if m == FRAME_MAGIC => Copy::Primary,
+        m if m == MIRROR_MAGIC => Copy::Mirror,
+        _ => return Ok(None),
+    };
+    if frame_generation != generation {
         return Ok(None);
     }
     let payload_len = u64::from_be_bytes(head[8..16].try_into().expect("8"));
@@ -558,7 +606,7 @@ fn read_frame(
     if crc.finalize().to_be_bytes() != head[4..8] {
         return Ok(None);
     }
-    Ok(Some(end))
+    Ok(Some((end, copy)))
 }
 
 /// Reads and checks the header.
@@ -584,14 +632,14 @@ fn read_header(file: &File, path: &Path) -> Result<Header, StoreError> {
     let format = u32::from_be_bytes(page[8..12].try_into().expect("4"));
     let covered = match format {
         FORMAT_1 => 20,
-        FORMAT => HEADER_2,
+        FORMAT_2 | FORMAT => HEADER_2,
         _ => {
             // The CRC decides whether this is damage or a newer journal.
             let crc1 = crc32fast::hash(&page[..20]).to_be_bytes() == page[20..24];
             let crc2 =
                 crc32fast::hash(&page[..HEADER_2]).to_be_bytes() == page[HEADER_2..HEADER_2 + 4];
             return Err(corrupt(if crc1 || crc2 {
-                format!("journal format {format}; this build reads formats {FORMAT_1} and {FORMAT}")
+                format!("journal format {format}; this build reads formats {FORMAT_1} to {FORMAT}")
             } else {
                 "header checksum does not match".to_owned()
             }));
@@ -602,7 +650,7 @@ fn read_header(file: &File, path: &Path) -> Result<Header, StoreError> {
         return Err(corrupt("header checksum does not match".to_owned()));
     }
     let generation = u64::from_be_bytes(page[12..20].try_into().expect("8"));
-    let (anchor, pid, len) = if format == FORMAT {
+    let (anchor, pid, len) = if format != FORMAT_1 {
         let mut head = [0; 32];
         head.copy_from_slice(&page[28..60]);
         (
@@ -684,8 +732,9 @@ mod tests {
         }
         let found = frames(dir.path());
         let offsets: Vec<u64> = found.iter().map(|(o, _)| *o).collect();
-        // The 5000-byte value makes the second frame two pages long.
-        assert_eq!(offsets, vec![PAGE, 2 * PAGE, 4 * PAGE]);
+        // Each frame is followed by its copy; the 5000-byte value makes the second frame
+        // (and its copy) two pages long.
+        assert_eq!(offsets, vec![PAGE, 3 * PAGE, 7 * PAGE]);
         let sets: Vec<WriteSet> = found.into_iter().map(|(_, s)| s).collect();
         assert_eq!(sets, written);
         journal.reset().unwrap();
@@ -697,49 +746,130 @@ mod tests {
         assert_eq!(found[0].1, set(6, 7, 1));
     }
 
-    #[test]
-    fn a_torn_frame_ends_the_journal() {
+    /// A journal of three one-page frames (0→1, 1→2, 2→3), each followed by its copy: frame
+    /// `i` at page `1 + 2i`, its copy at page `2 + 2i`.
+    fn three_frames() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
         for i in 0..3 {
             journal.append(&set(i, i + 1, 100)).unwrap();
         }
         drop(journal);
+        dir
+    }
+
+    fn damage(dir: &Path, offsets: &[u64]) {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(FILE_NAME))
+            .unwrap();
+        for &offset in offsets {
+            let mut byte = [0u8];
+            read_at(&file, &mut byte, offset).unwrap();
+            write_at(&file, &[byte[0] ^ 0xff], offset).unwrap();
+        }
+    }
+
+    fn all_three(dir: &Path) {
+        let sets: Vec<WriteSet> = frames(dir).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(sets, vec![set(0, 1, 100), set(1, 2, 100), set(2, 3, 100)]);
+    }
+
+    #[test]
+    fn a_damaged_frame_is_read_from_its_copy() {
+        // Any byte of the frame's header or payload, in the middle or in the last frame,
+        // whose loss a torn-tail reading would have hidden.
+        for frame in 0..3u64 {
+            for within in [0, 5, 12, 20, 30, 60, 100, 150] {
+                let dir = three_frames();
+                damage(dir.path(), &[(1 + 2 * frame) * PAGE + within]);
+                all_three(dir.path());
+            }
+        }
+        // A damaged copy is not even read.
+        let dir = three_frames();
+        damage(dir.path(), &[2 * PAGE + 40, 6 * PAGE + 3]);
+        all_three(dir.path());
+        // The frame's magic damaged into a copy's: the real copy still stands in.
+        let dir = three_frames();
         let file = fs::OpenOptions::new()
             .write(true)
             .open(dir.path().join(FILE_NAME))
             .unwrap();
-        // A byte of the last frame's payload is lost: a torn tail.
-        write_at(&file, &[0xff], 3 * PAGE + 40).unwrap();
+        write_at(&file, MIRROR_MAGIC, 3 * PAGE).unwrap();
+        all_three(dir.path());
+    }
+
+    #[test]
+    fn a_torn_frame_ends_the_journal() {
+        // Both copies of the last frame lost a byte: a torn tail.
+        let dir = three_frames();
+        damage(dir.path(), &[5 * PAGE + 40, 6 * PAGE + 40]);
         let found = frames(dir.path());
         assert_eq!(found.len(), 2, "only the frames before the torn one count");
         assert_eq!(found[1].1, set(1, 2, 100));
-        // A byte of the second frame is lost while the third is whole: damage in the middle.
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
-        for i in 0..3 {
-            journal.append(&set(i, i + 1, 100)).unwrap();
-        }
-        drop(journal);
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(dir.path().join(FILE_NAME))
-            .unwrap();
-        write_at(&file, &[0xff], 2 * PAGE + 40).unwrap();
+        // Both copies of the second frame are damaged while the third is whole: damage in
+        // the middle.
+        let dir = three_frames();
+        damage(dir.path(), &[3 * PAGE + 40, 4 * PAGE + 40]);
         let err = Journal::recover(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("frame at byte 8192"), "{err}");
-        assert!(err.contains("a valid frame follows at byte 12288"), "{err}");
+        assert!(err.contains("frame at byte 12288"), "{err}");
+        assert!(err.contains("a valid frame follows at byte 20480"), "{err}");
         assert!(err.contains("intact up to position 1"), "{err}");
+    }
+
+    #[test]
+    fn a_copy_that_does_not_continue_the_counter_is_not_taken() {
+        // The second frame is damaged and where its copy belongs lies the copy of another
+        // frame (here: the third frame's copy moved there): refused, not read.
+        let dir = three_frames();
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = fs::read(&path).unwrap();
+        let third_copy = bytes[(6 * PAGE) as usize..(7 * PAGE) as usize].to_vec();
+        bytes[(4 * PAGE) as usize..(5 * PAGE) as usize].copy_from_slice(&third_copy);
+        bytes[(3 * PAGE + 40) as usize] ^= 0xff;
+        fs::write(&path, bytes).unwrap();
+        let err = Journal::recover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("damaged in the middle"), "{err}");
+    }
+
+    #[test]
+    fn journals_of_format_2_without_copies_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Journal::open(dir.path(), Anchor::default()).unwrap());
+        let path = dir.path().join(FILE_NAME);
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let generation = read_header(&file, &path).unwrap().generation;
+        let mut page = header(generation, &Anchor::default(), INITIAL_BYTES);
+        page[8..12].copy_from_slice(&FORMAT_2.to_be_bytes());
+        let crc = crc32fast::hash(&page[..HEADER_2]);
+        page[HEADER_2..HEADER_2 + 4].copy_from_slice(&crc.to_be_bytes());
+        write_at(&file, &page, 0).unwrap();
+        for i in 0..3u64 {
+            let frame = set(i, i + 1, 100).single_frame(generation).unwrap();
+            write_at(&file, &frame, (1 + i) * PAGE).unwrap();
+        }
+        all_three(dir.path());
+        // Damage in the middle of a format-2 journal has no copy to fall back on.
+        damage(dir.path(), &[2 * PAGE + 40]);
+        let err = Journal::recover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("damaged in the middle"), "{err}");
     }
 
     #[test]
     fn the_journal_grows_and_reports_when_a_checkpoint_is_due() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), Anchor::default()).unwrap();
-        let big = set(0, 1, (CHECKPOINT_BYTES / 2) as usize);
+        // Each frame is written twice: a quarter of the checkpoint size each.
+        let big = set(0, 1, (CHECKPOINT_BYTES / 4) as usize);
         assert!(!journal.append(&big).unwrap());
         assert!(journal
-            .append(&set(1, 2, (CHECKPOINT_BYTES / 2) as usize))
+            .append(&set(1, 2, (CHECKPOINT_BYTES / 4) as usize))
             .unwrap());
         let len = fs::metadata(dir.path().join(FILE_NAME)).unwrap().len();
         assert!(len > CHECKPOINT_BYTES, "{len}");
@@ -772,7 +902,7 @@ mod tests {
     fn a_frame_that_checks_but_does_not_decode_is_named() {
         let mut bad = set(0, 1, 3);
         bad.writes.clear();
-        let mut frame = bad.frame(1).unwrap();
+        let mut frame = bad.single_frame(1).unwrap();
         // Claim one write that is not there, and fix the CRC.
         frame[FRAME_HEADER + 51] = 1;
         let len = FRAME_HEADER + 52;

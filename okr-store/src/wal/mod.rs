@@ -22,24 +22,29 @@
 //! and reused from the start after every checkpoint. All numbers are big-endian.
 //!
 //! * **Header**, the first [`PAGE`](journal::PAGE) bytes: `OKRJRNL\0`, the journal format
-//!   (`u32`, 2), the *generation* (`u64`), the *anchor* — the position counter (`u64`) and the
+//!   (`u32`, 3), the *generation* (`u64`), the *anchor* — the position counter (`u64`) and the
 //!   hash of the log's last event (32 bytes) when the journal was started over — the pid of
 //!   the process that started it over (`u32`), a CRC-32 of those 64 bytes (`u32`), zeros. A
 //!   checkpoint writes the header with the next generation and the anchor of what the
 //!   backend then holds durably, which retires every frame; the header fits one disk
 //!   sector, so it is written whole or not at all. (Format 1, of older builds, had no anchor
-//!   and no pid: 20 bytes and their CRC. It is still read.)
+//!   and no pid: 20 bytes and their CRC. It is still read; so is format 2, whose header is
+//!   that of format 3 and whose frames have no copy.)
 //! * **Frames**, from byte 4096 on, each padded with zeros to a multiple of 4 KiB (a frame
 //!   never shares a page with the next, so writing one never reads a page back): `OKRF`, a
 //!   CRC-32 (`u32`) of the next 16 bytes and the payload, the payload's length (`u64`), the
-//!   generation (`u64`), the payload.
+//!   generation (`u64`), the payload. Each frame is followed by its **copy**, the same bytes
+//!   under the magic `OKRM`, written with it in one write and covered by the same
+//!   `fdatasync`. The copy is read only when the frame does not check: a byte damaged in an
+//!   acknowledged frame — the last one included, which nothing after it could vouch for —
+//!   is then read from the copy instead of being taken for a torn tail and dropped.
 //! * **Payload**: the position counter before and after the append (`u64` each), the hash of
 //!   the log's last event after the append (32 bytes; not in format 1), the number of writes
 //!   (`u32`), then per write the keyspace (`u8`), the key and the value (each a `u32` length
 //!   and the bytes).
 //!
 //! The frames of the header's generation, from the first page on, up to the first frame that
-//! is missing, torn (CRC) or of another generation, are the journal. An append returns only
+//! is missing, torn (CRC; its copy too) or of another generation, are the journal. An append returns only
 //! after the `fdatasync` that covers its frame, and frames are written in the order of their
 //! positions, so every acknowledged frame lies in that unbroken run — and nothing valid of
 //! the generation lies after the first bad frame, unless the journal was damaged in the
