@@ -193,11 +193,13 @@ fn a_torn_last_frame_is_an_append_that_never_happened() {
     let (_dir, live, behind, store) = three_appends_ahead_of_a_copy();
     let expected = all(&store);
     let mut journal = std::fs::read(live.join("journal")).unwrap();
-    // The third frame (at the fourth page) lost its last payload bytes.
-    let third = 3 * 4096;
+    // The third frame (at the sixth page; each frame is followed by its copy) and its copy
+    // lost their last payload bytes.
+    let third = 5 * 4096;
     assert_eq!(&journal[third..third + 4], FRAME_MAGIC);
     let len = u64::from_be_bytes(journal[third + 8..third + 16].try_into().unwrap()) as usize;
     journal[third + 24 + len - 1] ^= 0xFF;
+    journal[third + 4096 + 24 + len - 1] ^= 0xFF;
     std::fs::write(behind.join("journal"), journal).unwrap();
     let recovered = sync_store(&behind);
     assert_eq!(all(&recovered), expected[..4]);
@@ -216,10 +218,10 @@ fn a_journal_that_skips_appends_is_corruption_named_on_open() {
     // position 2 while sled's log ends before position 0.
     journal[4096 + 16] ^= 0x01;
     // Keep the frame out of the journal, not torn: later frames would stop the scan anyway,
-    // so move the second and third frame forward.
-    let frames = journal[2 * 4096..4 * 4096].to_vec();
-    journal[4096..3 * 4096].copy_from_slice(&frames);
-    journal[3 * 4096..4 * 4096].fill(0);
+    // so move the second and third frame (with their copies) forward.
+    let frames = journal[3 * 4096..7 * 4096].to_vec();
+    journal[4096..5 * 4096].copy_from_slice(&frames);
+    journal[5 * 4096..7 * 4096].fill(0);
     std::fs::write(behind.join("journal"), journal).unwrap();
     match SledStore::open(&behind, StoreOptions::default()) {
         Err(StoreError::Corrupt { location, detail }) => {
