@@ -99,6 +99,20 @@ enum Cmd {
         #[arg(long)]
         lints: bool,
     },
+    /// Forget a person (the right to erasure; OkrMaster only): destroys the key their name
+    /// and texts are sealed with. Afterwards they appear as "ehemaliges Mitglied N" and their
+    /// texts as "[gelöscht]" everywhere; every figure stays as it was. Backups made before
+    /// still hold the key (see the README).
+    ForgetPerson {
+        /// The person's id.
+        person: uuid::Uuid,
+        /// Why (e.g. the request it answers).
+        #[arg(long)]
+        reason: String,
+        /// The OkrMaster who forgets them.
+        #[arg(long)]
+        actor: uuid::Uuid,
+    },
     /// Serve the store over HTTP/JSON (the C ABI's messages, bearer tokens from the
     /// configuration file) until SIGINT or SIGTERM. Put TLS in a reverse proxy in front.
     Serve {
@@ -269,6 +283,11 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::ForgetPerson {
+            person,
+            reason,
+            actor,
+        } => forget_person(path, person, &reason, actor),
         Cmd::Serve {
             config,
             listen,
@@ -506,6 +525,43 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
             count(refused, "command refused", "commands refused")
         )));
     }
+    Ok(())
+}
+
+/// `okr forget-person`: one `forget_person` command, its id derived from person and actor
+/// (so that running it again is a retry, not a second command).
+fn forget_person(path: &Path, person: uuid::Uuid, reason: &str, actor: uuid::Uuid) -> CliResult {
+    let engine = store::open_existing(path)?;
+    let mut id = *b"okr forget-perso";
+    for (i, b) in id.iter_mut().enumerate() {
+        *b ^= person.as_bytes()[i] ^ actor.as_bytes()[i].rotate_left(3);
+    }
+    let command = Command::new(
+        uuid::Builder::from_custom_bytes(id).into_uuid(),
+        okr_core::PersonId(actor),
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+        okr_core::CommandBody::ForgetPerson {
+            person: okr_core::PersonId(person),
+            reason: reason.to_owned(),
+        },
+    );
+    let outcome = engine
+        .execute(&command)
+        .map_err(|e| CliError::engine("forget-person", e))?;
+    let name = engine.read(|s| {
+        s.people
+            .get(&okr_core::PersonId(person))
+            .map(|p| p.name.to_string())
+    });
+    outln!(
+        "person {person} forgotten{}: now {}",
+        if outcome.duplicate {
+            " (already, by this command)"
+        } else {
+            ""
+        },
+        name.unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -199,10 +199,12 @@ impl Keyring {
         let key = match self.get(KeyOwner::Person(owner)) {
             Some(KeyEntry::Key(key)) => key,
             Some(KeyEntry::Destroyed) => return Ok(None),
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "it is sealed with the key of person {owner}, which the key store does not hold \
                      (was the store's key store lost or replaced?)"
-            )),
+            ))
+            }
         };
         let nonce = XNonce::from_slice(&bytes[16..16 + NONCE_LEN]);
         let aad = person_aad(owner);
