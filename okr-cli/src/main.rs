@@ -130,6 +130,10 @@ enum Cmd {
     Export {
         /// The file (`-` for standard output).
         file: PathBuf,
+        /// For analysts outside the organisation: names become "Person N" (N: the
+        /// registration number), free texts "[gelöscht]"; ids, times and figures stay.
+        #[arg(long)]
+        pseudonymise: bool,
     },
     /// Import an event log (JSON Lines) into an empty store; validated first, all or nothing.
     /// Every line's hash must match the log's hash chain (a log without hashes is chained).
@@ -293,7 +297,7 @@ fn run(cli: Cli) -> CliResult {
             listen,
             hash_token,
         } => serve(config.as_deref(), listen, hash_token),
-        Cmd::Export { file } => export(path, &file),
+        Cmd::Export { file, pseudonymise } => export(path, &file, pseudonymise),
         Cmd::Import { file, rechain } => import(path, &file, rechain),
         Cmd::Verify { format } => verify(path, format),
         Cmd::Backup { dir } => backup(path, &dir),
@@ -676,16 +680,16 @@ fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn export(path: &Path, file: &Path) -> CliResult {
+fn export(path: &Path, file: &Path, pseudonymise: bool) -> CliResult {
     let engine = store::open_read_only(path)?;
     let n = if file == Path::new("-") {
         engine
-            .export(BufWriter::new(std::io::stdout().lock()))
+            .export_with(BufWriter::new(std::io::stdout().lock()), pseudonymise)
             .map_err(|e| CliError::engine("export", e))?
     } else {
         let f = std::fs::File::create(file).map_err(|e| CliError::write(file, e))?;
         engine
-            .export(BufWriter::new(f))
+            .export_with(BufWriter::new(f), pseudonymise)
             .map_err(|e| CliError::engine(&file.display().to_string(), e))?
     };
     if file != Path::new("-") {

@@ -1231,3 +1231,48 @@ fn forget_person_erases_a_demo_person_from_every_output_and_file() {
         again.stderr
     );
 }
+
+/// `okr export --pseudonymise`: ids stay, no name and no free text of the demo is left, and
+/// the statistics of its import equal the original's.
+#[test]
+fn a_pseudonymised_export_keeps_ids_and_statistics_and_drops_names_and_texts() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let original = export_lines(d, "okr.db");
+    let file = d.join("pseudo.jsonl");
+    ok(d, &["export", "--pseudonymise", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let pseudo: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pseudo.len(), original.len());
+    for (a, b) in original.iter().zip(&pseudo) {
+        assert_eq!(a["event_id"], b["event_id"]);
+        assert_eq!(a["actor"], b["actor"]);
+        if a["event_type"] == "person_registered" {
+            let name = a["payload"]["name"].as_str().unwrap();
+            assert!(!text.contains(name), "{name} is in the export");
+            assert!(b["payload"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Person "));
+        }
+        for f in ["note", "text", "reason", "decision"] {
+            if let Some(t) = a["payload"][f].as_str().filter(|t| !t.is_empty()) {
+                assert_eq!(b["payload"][f], "[gelöscht]", "{t:?}");
+            }
+        }
+    }
+    ok(
+        d,
+        &["--store", "pseudo.db", "import", file.to_str().unwrap()],
+    );
+    for format in ["text", "json"] {
+        assert_eq!(
+            ok(d, &["stats", "--format", format]),
+            ok(d, &["--store", "pseudo.db", "stats", "--format", format]),
+            "the statistics of the pseudonymised import equal the original's"
+        );
+    }
+}

@@ -1496,14 +1496,44 @@ impl Engine {
     /// is the chain over the lines as written (an event without personal data keeps its stored
     /// hash up to the first one with), which [`Engine::import`] checks; the store's own chain,
     /// over the sealed bytes, is what [`Engine::verify`] checks. Events are otherwise as stored.
-    pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
+    pub fn export(&self, w: impl Write) -> Result<u64, EngineError> {
+        self.export_with(w, false)
+    }
+
+    /// [`Engine::export`] for analysts outside the organisation: with `pseudonymise`, every
+    /// person's name is `Person N` (N: their registration number, stable across exports)
+    /// and every non-empty free text is [`okr_core::ERASED_TEXT`]; ids, times and
+    /// figures stay, so the statistics of an import of it equal the original's. Without it,
+    /// the same as [`Engine::export`].
+    pub fn export_with(&self, mut w: impl Write, pseudonymise: bool) -> Result<u64, EngineError> {
         let Some(last) = self.store.last_position()? else {
             return Ok(0);
         };
         let mut written = 0;
         let mut previous = EventHash::GENESIS;
+        let mut registered: std::collections::HashMap<PersonId, u32> = Default::default();
         self.for_each_stored(0, last, |stored| {
-            let opened = self.open_recorded(stored.clone())?;
+            let mut opened = self.open_recorded(stored.clone())?;
+            if pseudonymise {
+                let mut event = decode_current(&opened, None)?;
+                if let EventBody::PersonRegistered { person, .. } = &event.body {
+                    let next = u32::try_from(registered.len() + 1).unwrap_or(u32::MAX);
+                    registered.entry(*person).or_insert(next);
+                }
+                for field in event.personal_data_mut() {
+                    match field.kind {
+                        okr_core::PersonalKind::Name => {
+                            let n = registered.get(&field.owner).copied().unwrap_or(0);
+                            *field.value = format!("Person {n}");
+                        }
+                        okr_core::PersonalKind::Text if !field.value.is_empty() => {
+                            *field.value = okr_core::ERASED_TEXT.to_owned();
+                        }
+                        okr_core::PersonalKind::Text => {}
+                    }
+                }
+                opened.payload = serde_json::to_value(&event.body).map_err(StoreError::from)?;
+            }
             let mut event = if opened.payload == stored.payload {
                 stored
             } else {
