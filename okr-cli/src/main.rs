@@ -99,6 +99,20 @@ enum Cmd {
         #[arg(long)]
         lints: bool,
     },
+    /// Forget a person (the right to erasure; OkrMaster only): destroys the key their name
+    /// and texts are sealed with. Afterwards they appear as "ehemaliges Mitglied N" and their
+    /// texts as "[gelöscht]" everywhere; every figure stays as it was. Backups made before
+    /// still hold the key (see the README).
+    ForgetPerson {
+        /// The person's id.
+        person: uuid::Uuid,
+        /// Why (e.g. the request it answers).
+        #[arg(long)]
+        reason: String,
+        /// The OkrMaster who forgets them.
+        #[arg(long)]
+        actor: uuid::Uuid,
+    },
     /// Serve the store over HTTP/JSON (the C ABI's messages, bearer tokens from the
     /// configuration file) until SIGINT or SIGTERM. Put TLS in a reverse proxy in front.
     Serve {
@@ -116,6 +130,10 @@ enum Cmd {
     Export {
         /// The file (`-` for standard output).
         file: PathBuf,
+        /// For analysts outside the organisation: names become "Person N" (N: the
+        /// registration number), free texts "[gelöscht]"; ids, times and figures stay.
+        #[arg(long)]
+        pseudonymise: bool,
     },
     /// Import an event log (JSON Lines) into an empty store; validated first, all or nothing.
     /// Every line's hash must match the log's hash chain (a log without hashes is chained).
@@ -269,12 +287,17 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::ForgetPerson {
+            person,
+            reason,
+            actor,
+        } => forget_person(path, person, &reason, actor),
         Cmd::Serve {
             config,
             listen,
             hash_token,
         } => serve(config.as_deref(), listen, hash_token),
-        Cmd::Export { file } => export(path, &file),
+        Cmd::Export { file, pseudonymise } => export(path, &file, pseudonymise),
         Cmd::Import { file, rechain } => import(path, &file, rechain),
         Cmd::Verify { format } => verify(path, format),
         Cmd::Backup { dir } => backup(path, &dir),
@@ -509,6 +532,43 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
     Ok(())
 }
 
+/// `okr forget-person`: one `forget_person` command, its id derived from person and actor
+/// (so that running it again is a retry, not a second command).
+fn forget_person(path: &Path, person: uuid::Uuid, reason: &str, actor: uuid::Uuid) -> CliResult {
+    let engine = store::open_existing(path)?;
+    let mut id = *b"okr forget-perso";
+    for (i, b) in id.iter_mut().enumerate() {
+        *b ^= person.as_bytes()[i] ^ actor.as_bytes()[i].rotate_left(3);
+    }
+    let command = Command::new(
+        uuid::Builder::from_custom_bytes(id).into_uuid(),
+        okr_core::PersonId(actor),
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+        okr_core::CommandBody::ForgetPerson {
+            person: okr_core::PersonId(person),
+            reason: reason.to_owned(),
+        },
+    );
+    let outcome = engine
+        .execute(&command)
+        .map_err(|e| CliError::engine("forget-person", e))?;
+    let name = engine.read(|s| {
+        s.people
+            .get(&okr_core::PersonId(person))
+            .map(|p| p.name.to_string())
+    });
+    outln!(
+        "person {person} forgotten{}: now {}",
+        if outcome.duplicate {
+            " (already, by this command)"
+        } else {
+            ""
+        },
+        name.unwrap_or_default()
+    );
+    Ok(())
+}
+
 /// Executes the commands of a group of lines, each on its own, the accepted ones written as
 /// one durable append ([`okr_store::Engine::execute_each`]), and then reports every line in
 /// order: nothing is reported as applied before it is on disk.
@@ -620,16 +680,16 @@ fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn export(path: &Path, file: &Path) -> CliResult {
+fn export(path: &Path, file: &Path, pseudonymise: bool) -> CliResult {
     let engine = store::open_read_only(path)?;
     let n = if file == Path::new("-") {
         engine
-            .export(BufWriter::new(std::io::stdout().lock()))
+            .export_with(BufWriter::new(std::io::stdout().lock()), pseudonymise)
             .map_err(|e| CliError::engine("export", e))?
     } else {
         let f = std::fs::File::create(file).map_err(|e| CliError::write(file, e))?;
         engine
-            .export(BufWriter::new(f))
+            .export_with(BufWriter::new(f), pseudonymise)
             .map_err(|e| CliError::engine(&file.display().to_string(), e))?
     };
     if file != Path::new("-") {

@@ -1114,3 +1114,165 @@ fn the_report_lists_the_units_kpis_with_their_health_apart_from_the_objectives()
     .unwrap();
     assert_eq!(json["kpis"][0]["health"], "warning");
 }
+
+/// `okr forget-person` on the demo: afterwards no output (export, reports in every format,
+/// statistics, replayed state) and no file of the store holds the person's name or a text
+/// only they wrote; the statistics are the same; the chain verifies.
+#[test]
+fn forget_person_erases_a_demo_person_from_every_output_and_file() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let lines = export_lines(d, "okr.db");
+    let master = lines[0]["actor"].as_str().unwrap().to_owned();
+    let text_fields = ["note", "text", "reason", "decision", "early_reason"];
+    // Per actor, the personal texts they wrote.
+    let mut texts: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for l in &lines {
+        for f in text_fields {
+            if let Some(t) = l["payload"][f].as_str().filter(|t| t.len() >= 12) {
+                texts
+                    .entry(l["actor"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .push(t.to_owned());
+            }
+        }
+    }
+    // Only texts nobody else wrote say something when they are gone: the person with the
+    // most of those.
+    let unique = |actor: &String| -> Vec<String> {
+        texts[actor]
+            .iter()
+            .filter(|t| {
+                texts
+                    .iter()
+                    .all(|(a, other)| a == actor || !other.contains(t))
+            })
+            .cloned()
+            .collect()
+    };
+    let person = texts
+        .keys()
+        .filter(|a| **a != master)
+        .max_by_key(|a| unique(a).len())
+        .cloned()
+        .expect("the demo's people write texts");
+    let own = unique(&person);
+    assert!(!own.is_empty());
+    let name = lines
+        .iter()
+        .find(|l| l["event_type"] == "person_registered" && l["payload"]["person"] == *person)
+        .map(|l| l["payload"]["name"].as_str().unwrap().to_owned())
+        .unwrap();
+    let stats_before = ok(d, &["stats", "--format", "json"]);
+
+    let out = ok(
+        d,
+        &[
+            "forget-person",
+            &person,
+            "--reason",
+            "Antrag auf Löschung",
+            "--actor",
+            &master,
+        ],
+    );
+    assert!(out.contains("ehemaliges Mitglied"), "{out}");
+    let mut needles = vec![name.clone()];
+    needles.extend(own);
+    let check = |what: &str, bytes: &[u8]| {
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                "{what} still holds {n:?}"
+            );
+        }
+    };
+    let export = d.join("after.jsonl");
+    ok(d, &["export", export.to_str().unwrap()]);
+    check("the export", &std::fs::read(&export).unwrap());
+    for format in ["text", "json", "csv", "html"] {
+        let report = ok(d, &["report", "--cycle", "2025-Q3", "--format", format]);
+        check(&format!("the {format} report"), report.as_bytes());
+    }
+    let stats_after = ok(d, &["stats", "--format", "json"]);
+    check("the statistics", stats_after.as_bytes());
+    assert_eq!(stats_before, stats_after, "every figure is unchanged");
+    check(
+        "the replayed state",
+        ok(d, &["replay", "--as-of", "2030-01-01T00:00:00Z"]).as_bytes(),
+    );
+    assert!(ok(d, &["verify"]).contains("intact"));
+    let mut stack = vec![d.join("okr.db")];
+    while let Some(p) = stack.pop() {
+        for entry in std::fs::read_dir(&p).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                check(&path.display().to_string(), &std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    // The person gives no more commands; a second erasure is refused by the rule.
+    let again = okr(
+        d,
+        &[
+            "forget-person",
+            &person,
+            "--reason",
+            "x",
+            "--actor",
+            &master,
+        ],
+    );
+    assert!(
+        again.stdout.contains("already") || again.code == 1,
+        "{}",
+        again.stderr
+    );
+}
+
+/// `okr export --pseudonymise`: ids stay, no name and no free text of the demo is left, and
+/// the statistics of its import equal the original's.
+#[test]
+fn a_pseudonymised_export_keeps_ids_and_statistics_and_drops_names_and_texts() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let original = export_lines(d, "okr.db");
+    let file = d.join("pseudo.jsonl");
+    ok(d, &["export", "--pseudonymise", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let pseudo: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pseudo.len(), original.len());
+    for (a, b) in original.iter().zip(&pseudo) {
+        assert_eq!(a["event_id"], b["event_id"]);
+        assert_eq!(a["actor"], b["actor"]);
+        if a["event_type"] == "person_registered" {
+            let name = a["payload"]["name"].as_str().unwrap();
+            assert!(!text.contains(name), "{name} is in the export");
+            assert!(b["payload"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Person "));
+        }
+        for f in ["note", "text", "reason", "decision"] {
+            if let Some(t) = a["payload"][f].as_str().filter(|t| !t.is_empty()) {
+                assert_eq!(b["payload"][f], "[gelöscht]", "{t:?}");
+            }
+        }
+    }
+    ok(
+        d,
+        &["--store", "pseudo.db", "import", file.to_str().unwrap()],
+    );
+    for format in ["text", "json"] {
+        assert_eq!(
+            ok(d, &["stats", "--format", format]),
+            ok(d, &["--store", "pseudo.db", "stats", "--format", format]),
+            "the statistics of the pseudonymised import equal the original's"
+        );
+    }
+}

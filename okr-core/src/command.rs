@@ -121,6 +121,15 @@ pub enum CommandBody {
         /// Their name.
         name: String,
     },
+    /// Forget a person (the right to erasure): their name and the texts they wrote become
+    /// unreadable in the store, which destroys the person's key; the person stays as a
+    /// pseudonym (`ehemaliges Mitglied N`) and every figure is unchanged. Only an OkrMaster.
+    ForgetPerson {
+        /// The person to forget.
+        person: PersonId,
+        /// Why (e.g. the request it answers); kept, sealed with the OkrMaster's key.
+        reason: String,
+    },
     /// Grant a role in a unit.
     GrantMembership {
         /// The unit.
@@ -536,6 +545,7 @@ impl CommandBody {
             CommandBody::MoveUnit { .. } => CommandKind::MoveUnit,
             CommandBody::RetireUnit { .. } => CommandKind::RetireUnit,
             CommandBody::RegisterPerson { .. } => CommandKind::RegisterPerson,
+            CommandBody::ForgetPerson { .. } => CommandKind::ForgetPerson,
             CommandBody::GrantMembership { .. } => CommandKind::GrantMembership,
             CommandBody::RevokeMembership { .. } => CommandKind::RevokeMembership,
             CommandBody::DefineKpi { .. } => CommandKind::DefineKpi,
@@ -595,6 +605,8 @@ pub enum CommandKind {
     RetireUnit,
     /// `register_person`: see [`CommandBody::RegisterPerson`].
     RegisterPerson,
+    /// `forget_person`: see [`CommandBody::ForgetPerson`].
+    ForgetPerson,
     /// `grant_membership`: see [`CommandBody::GrantMembership`].
     GrantMembership,
     /// `revoke_membership`: see [`CommandBody::RevokeMembership`].
@@ -679,12 +691,13 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every command, in the order [`CommandBody`] declares them.
-    pub const ALL: [CommandKind; 45] = [
+    pub const ALL: [CommandKind; 46] = [
         CommandKind::DefineUnit,
         CommandKind::RenameUnit,
         CommandKind::MoveUnit,
         CommandKind::RetireUnit,
         CommandKind::RegisterPerson,
+        CommandKind::ForgetPerson,
         CommandKind::GrantMembership,
         CommandKind::RevokeMembership,
         CommandKind::DefineKpi,
@@ -735,6 +748,7 @@ impl CommandKind {
             CommandKind::MoveUnit => "move_unit",
             CommandKind::RetireUnit => "retire_unit",
             CommandKind::RegisterPerson => "register_person",
+            CommandKind::ForgetPerson => "forget_person",
             CommandKind::GrantMembership => "grant_membership",
             CommandKind::RevokeMembership => "revoke_membership",
             CommandKind::DefineKpi => "define_kpi",

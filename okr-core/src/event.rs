@@ -122,6 +122,15 @@ pub enum EventBody {
         /// Their name.
         name: String,
     },
+    /// A person was forgotten: the event records that it happened, not what was erased.
+    /// From here on the person is a pseudonym ([`crate::pseudonym`]); a store destroys the
+    /// key their name and texts were sealed with.
+    PersonForgotten {
+        /// The person.
+        person: PersonId,
+        /// Why.
+        reason: String,
+    },
     /// A role was granted.
     MembershipGranted {
         /// The unit.
@@ -650,6 +659,7 @@ impl EventBody {
             EventBody::UnitMoved { .. } => "unit_moved",
             EventBody::UnitRetired { .. } => "unit_retired",
             EventBody::PersonRegistered { .. } => "person_registered",
+            EventBody::PersonForgotten { .. } => "person_forgotten",
             EventBody::MembershipGranted { .. } => "membership_granted",
             EventBody::MembershipRevoked { .. } => "membership_revoked",
             EventBody::KpiDefined { .. } => "kpi_defined",
@@ -708,6 +718,7 @@ impl EventBody {
             | UnitMoved { .. }
             | UnitRetired { .. }
             | PersonRegistered { .. }
+            | PersonForgotten { .. }
             | MembershipGranted { .. }
             | MembershipRevoked { .. }
             | KpiDefined { .. }
@@ -756,6 +767,132 @@ impl EventBody {
         match self.cycle() {
             Some(c) => StreamId::Cycle(c),
             None => StreamId::Organisation,
+        }
+    }
+}
+
+/// What kind of personal data a field of an event holds (see [`Event::personal_data_mut`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalKind {
+    /// A person's name: it is that person's.
+    Name,
+    /// A free text a person wrote (a check-in note, an agreement, a reason, …): it is its
+    /// author's, the acting person of the event.
+    Text,
+}
+
+/// One field of an event that holds personal data, borrowed mutably so that a store can seal
+/// or unseal it in place.
+#[derive(Debug)]
+pub struct PersonalField<'a> {
+    /// Whose personal data it is: the named person for a name, the event's actor for a text.
+    pub owner: PersonId,
+    /// Name or free text.
+    pub kind: PersonalKind,
+    /// The field's name in the event's JSON.
+    pub field: &'static str,
+    /// The value.
+    pub value: &'a mut String,
+}
+
+impl Event {
+    /// Every field of the event that holds personal data: people's names (the person's) and
+    /// the free texts people write (their author's, the event's actor): check-in notes,
+    /// agreement, blocker and decision texts, review notes, retrospective items and actions,
+    /// and the reasons of amendments, drops, cancellations, early reviews, overrides,
+    /// corrections and erasures. An absent optional text is no field.
+    ///
+    /// What is not personal data here: the names of units, cycles and KPIs and the texts of
+    /// objectives, key results and initiatives describe the units' work, not a person, and
+    /// belong to the unit. Ids are facts: a forgotten person keeps their id, their roles and
+    /// what they own, under a pseudonym.
+    ///
+    /// The match is exhaustive, so a new event type has to say which of its fields are
+    /// personal.
+    ///
+    /// ```
+    /// use okr_core::{Event, EventBody, PersonId, PersonalKind, CycleId};
+    /// let mut e = Event {
+    ///     at: "2025-01-06T09:00:00Z".parse().unwrap(),
+    ///     by: PersonId::from_u128(7),
+    ///     body: EventBody::ReviewNoteAdded { cycle: CycleId::from_u128(1), text: "Gut gelaufen".into() },
+    /// };
+    /// let fields = e.personal_data_mut();
+    /// assert_eq!(fields.len(), 1);
+    /// assert_eq!((fields[0].owner, fields[0].kind), (PersonId::from_u128(7), PersonalKind::Text));
+    /// ```
+    pub fn personal_data_mut(&mut self) -> Vec<PersonalField<'_>> {
+        use EventBody::*;
+        let by = self.by;
+        fn field<'a>(
+            owner: PersonId,
+            field: &'static str,
+            value: &'a mut String,
+        ) -> PersonalField<'a> {
+            PersonalField {
+                owner,
+                kind: PersonalKind::Text,
+                field,
+                value,
+            }
+        }
+        match &mut self.body {
+            PersonRegistered { person, name } => vec![PersonalField {
+                owner: *person,
+                kind: PersonalKind::Name,
+                field: "name",
+                value: name,
+            }],
+            PersonForgotten { reason, .. }
+            | CycleCancelled { reason, .. }
+            | ObjectiveAmended { reason, .. }
+            | KeyResultAmended { reason, .. }
+            | ScoreOverridden { reason, .. }
+            | ScoreCorrected { reason, .. } => vec![field(by, "reason", reason)],
+            ReviewBegun { early_reason, .. } => early_reason
+                .iter_mut()
+                .map(|r| field(by, "early_reason", r))
+                .collect(),
+            ObjectiveDropped { reason, .. } => {
+                reason.iter_mut().map(|r| field(by, "reason", r)).collect()
+            }
+            CheckedIn { note, .. } => vec![field(by, "note", note)],
+            AgreementMade { text: t, .. }
+            | BlockerRaised { text: t, .. }
+            | ReviewNoteAdded { text: t, .. }
+            | RetroItemAdded { text: t, .. }
+            | RetroActionAdded { text: t, .. } => vec![field(by, "text", t)],
+            BlockerDecided { decision, .. } => vec![field(by, "decision", decision)],
+            UnitDefined { .. }
+            | UnitRenamed { .. }
+            | UnitMoved { .. }
+            | UnitRetired { .. }
+            | MembershipGranted { .. }
+            | MembershipRevoked { .. }
+            | KpiDefined { .. }
+            | KpiRecorded { .. }
+            | CyclePlanned { .. }
+            | PolicySet { .. }
+            | CycleStarted { .. }
+            | RetrospectiveBegun { .. }
+            | CycleClosed { .. }
+            | ObjectiveDrafted { .. }
+            | ObjectiveRevised { .. }
+            | ObjectiveAligned { .. }
+            | ObjectiveUnaligned { .. }
+            | ObjectiveCommitted { .. }
+            | KeyResultLinkedToKpi { .. }
+            | ObjectiveApproved { .. }
+            | DependencyLinked { .. }
+            | DependencyUnlinked { .. }
+            | KeyResultAdded { .. }
+            | KeyResultRevised { .. }
+            | KeyResultRemoved { .. }
+            | AgreementResolved { .. }
+            | BlockerEscalated { .. }
+            | InitiativeAdded { .. }
+            | InitiativeMoved { .. }
+            | ObjectiveCarriedOver { .. } => Vec::new(),
         }
     }
 }

@@ -78,7 +78,7 @@ pub mod weekly;
 pub use command::{Command, CommandBody, CommandKind, Envelope};
 pub use cycle::{Cycle, Phase};
 pub use decide::{decide, Decision};
-pub use event::{Event, EventBody};
+pub use event::{Event, EventBody, PersonalField, PersonalKind};
 pub use id_map::{IdMap, Keyed};
 pub use ids::*;
 pub use key_result::{
@@ -89,7 +89,7 @@ pub use lint::{Lint, LintCode};
 pub use objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
-pub use organisation::{Person, Role, Roles, Unit, UnitKind};
+pub use organisation::{pseudonym, Person, Role, Roles, Unit, UnitKind, ERASED_TEXT};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
 pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};

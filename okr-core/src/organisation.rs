@@ -85,9 +85,29 @@ pub struct Unit {
 pub struct Person {
     /// Their id.
     pub id: PersonId,
-    /// Their display name (exactly sized).
+    /// Their display name (exactly sized); [`pseudonym`] once they were forgotten.
     pub name: Box<str>,
+    /// Their number in the order of registration, from 1: what their pseudonym is made of.
+    #[serde(default)]
+    pub number: u32,
+    /// Whether the person was forgotten (`forget_person`): the name is a pseudonym, and the
+    /// texts they wrote read as [`ERASED_TEXT`] where the store destroyed their key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forgotten: bool,
 }
+
+/// The name a forgotten person goes by: `ehemaliges Mitglied N`, with their registration
+/// number ([`Person::number`]), so the same person always gets the same pseudonym.
+///
+/// ```
+/// assert_eq!(okr_core::pseudonym(7), "ehemaliges Mitglied 7");
+/// ```
+pub fn pseudonym(number: u32) -> String {
+    format!("ehemaliges Mitglied {number}")
+}
+
+/// What a free text of a forgotten person reads as, once their key is destroyed.
+pub const ERASED_TEXT: &str = "[gelöscht]";
 
 /// A set of [`Role`]s in one byte; serialized as a JSON array of roles in declaration order,
 /// like a `BTreeSet<Role>`.

@@ -72,6 +72,8 @@ pub enum Rule {
     DependencyAcyclic,
     /// A key result refers to a KPI of its objective's unit or of a unit above it.
     KpiOfTheUnit,
+    /// A person is forgotten once, and a forgotten person gives no more commands.
+    Forgotten,
 }
 
 impl Rule {
@@ -107,6 +109,7 @@ impl Rule {
             Rule::DependencyOtherUnit => "dependency-other-unit",
             Rule::DependencyAcyclic => "dependency-acyclic",
             Rule::KpiOfTheUnit => "kpi-of-the-unit",
+            Rule::Forgotten => "forgotten",
         }
     }
 }

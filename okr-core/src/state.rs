@@ -241,13 +241,25 @@ impl State {
                 }
             }
             EventBody::PersonRegistered { person, name } => {
+                let number = match self.people.get(person) {
+                    Some(known) => known.number,
+                    None => u32::try_from(self.people.len() + 1).unwrap_or(u32::MAX),
+                };
                 self.people.insert(
                     *person,
                     Person {
                         id: *person,
                         name: name.as_str().into(),
+                        number,
+                        forgotten: false,
                     },
                 );
+            }
+            EventBody::PersonForgotten { person, .. } => {
+                if let Some(p) = self.people.get_mut(person) {
+                    p.name = crate::organisation::pseudonym(p.number).into();
+                    p.forgotten = true;
+                }
             }
             EventBody::MembershipGranted { unit, person, role } => {
                 if let Some(u) = self.units.get_mut(unit) {

@@ -54,6 +54,7 @@ use uuid::Uuid;
 use crate::chain::{same_command, EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
+use crate::keys::{Key, KeyEntry, KeyOwner, Keyring, Sealer};
 use crate::memory::MemoryStore;
 use crate::scan::ScanChunk;
 use crate::sled_store::{Durability, SledStore, StoreOptions};
@@ -413,6 +414,9 @@ enum Slot {
 /// ```
 pub struct Engine {
     store: Arc<dyn EventStore>,
+    /// The key store's entries (see [`crate::keys`]): loaded on open, grown when a person's
+    /// first personal data is sealed, a key destroyed when a person is forgotten.
+    keys: Arc<RwLock<Keyring>>,
     upcasters: Arc<Upcasters>,
     snapshot_every: u64,
     writer: Mutex<Writer>,
@@ -515,8 +519,10 @@ impl Engine {
     where
         S: EventStore + 'static,
     {
+        let keys = Keyring::from_entries(store.load_keys()?);
         let engine = Engine {
             store: Arc::new(store),
+            keys: Arc::new(RwLock::new(keys)),
             upcasters: Arc::new(core_upcasters()),
             snapshot_every,
             writer: Mutex::new(Writer::default()),
@@ -534,6 +540,8 @@ impl Engine {
         let before = folded.position;
         let replayed = engine.fold_log(&mut folded, last, |_| true)?;
         *engine.write_folded() = folded;
+        // A person forgotten whose key a crash left behind: destroy it now.
+        engine.settle_forgotten(&mut engine.lock_writer())?;
         {
             let mut durable = engine.lock_durable();
             durable.stats.replayed_on_open = replayed;
@@ -647,6 +655,12 @@ impl Engine {
             Some((pending, last)) => {
                 let appended = pending.wait()?;
                 self.acknowledge(last);
+                if slots.iter().any(|s| {
+                    matches!(s, Slot::Appended { events, .. }
+                        if events.iter().any(|e| matches!(e.body, EventBody::PersonForgotten { .. })))
+                }) {
+                    self.settle_forgotten(&mut self.lock_writer())?;
+                }
                 appended
             }
             None => Vec::new(),
@@ -735,6 +749,8 @@ impl Engine {
         // Positions the state ahead assigns, to apply events before the store confirms.
         let first_position = ahead.position.map_or(0, |p| p + 1);
         let mut next_position = first_position;
+        let ring = self.read_keys();
+        let mut sealer = Sealer::new(&ring);
         for (index, command) in commands.iter().enumerate() {
             let id = command.envelope.command_id;
             let fingerprint = Fingerprint::of_command(command);
@@ -776,7 +792,14 @@ impl Engine {
             }
             seen.insert(id, (index, fingerprint));
             let expected = ExpectedVersion::Exact(ahead.state.stream_version(stream));
-            let new_events = events.iter().map(to_new_event).collect::<Result<_, _>>()?;
+            let new_events = events
+                .iter()
+                .map(|e| {
+                    let mut sealed = e.clone();
+                    sealer.seal_event(&mut sealed);
+                    to_new_event(&sealed)
+                })
+                .collect::<Result<_, _>>()?;
             for event in &events {
                 ahead.apply(next_position, event);
                 staged_events.push((next_position, event.clone()));
@@ -797,8 +820,18 @@ impl Engine {
                 events,
             });
         }
+        let fresh = sealer.into_fresh();
+        drop(ring);
         if requests.is_empty() {
             return Ok((slots, None));
+        }
+        if !fresh.is_empty() {
+            // The keys are in the key store before anything sealed with them is in the log.
+            self.store.put_keys(&fresh)?;
+            let mut ring = self.write_keys();
+            for (owner, entry) in fresh {
+                ring.insert(owner, entry);
+            }
         }
         let pending = self
             .store
@@ -903,14 +936,96 @@ impl Engine {
             if !durable.subscribers.is_empty() {
                 let mut recorded = Vec::new();
                 self.for_each_stored(from, after, |e| {
-                    recorded.push(self.upcast(e)?);
+                    recorded.push(self.open_recorded(e)?);
                     Ok(())
                 })?;
                 self.publish(&mut durable, &recorded);
             }
             self.maybe_snapshot(&mut durable, before, after, false);
         }
+        drop(durable);
+        // Another engine may have forgotten someone: its tombstone is in the key store.
+        let forgotten_live = {
+            let ring = self.read_keys();
+            self.read_folded()
+                .state
+                .people
+                .values()
+                .any(|p| p.forgotten && !ring.is_destroyed(KeyOwner::Person(p.id.0)))
+        };
+        if forgotten_live {
+            let stored = self.store.load_keys()?;
+            let mut ring = self.write_keys();
+            for (owner, entry) in stored {
+                ring.insert(owner, entry);
+            }
+            drop(ring);
+            self.settle_forgotten(writer)?;
+        }
         Ok(())
+    }
+
+    /// Destroys the key of every forgotten person whose key is still live (the tombstone in
+    /// the key store first, then in memory), replaces the snapshots' key and deletes every
+    /// snapshot, and folds the readers' state anew from the log, so that it holds nothing
+    /// of theirs but the pseudonym. Nothing to do when every forgotten person's key is
+    /// destroyed already. A read-only store gets its tombstones in memory only.
+    fn settle_forgotten(&self, writer: &mut Writer) -> Result<(), EngineError> {
+        let live: Vec<KeyOwner> = {
+            let ring = self.read_keys();
+            self.read_folded()
+                .state
+                .people
+                .values()
+                .filter(|p| p.forgotten)
+                .map(|p| KeyOwner::Person(p.id.0))
+                .filter(|o| !ring.is_destroyed(*o))
+                .collect()
+        };
+        if live.is_empty() {
+            return Ok(());
+        }
+        let mut entries: Vec<(KeyOwner, KeyEntry)> =
+            live.iter().map(|o| (*o, KeyEntry::Destroyed)).collect();
+        entries.push((KeyOwner::Snapshots, KeyEntry::Key(Key::generate())));
+        match self.store.put_keys(&entries) {
+            Ok(()) | Err(StoreError::ReadOnly { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        {
+            let mut ring = self.write_keys();
+            for (owner, entry) in entries {
+                ring.insert(owner, entry);
+            }
+        }
+        let mut durable = self.lock_durable();
+        match self.store.clear_snapshots() {
+            Ok(()) | Err(StoreError::ReadOnly { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let last = self.read_folded().position;
+        let mut folded = Folded::default();
+        self.fold_log(&mut folded, last, |_| true)?;
+        *self.write_folded() = folded;
+        writer.ahead = None;
+        if let Some(last) = last {
+            self.maybe_snapshot(&mut durable, None, last, true);
+        }
+        Ok(())
+    }
+
+    fn read_keys(&self) -> RwLockReadGuard<'_, Keyring> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_keys(&self) -> RwLockWriteGuard<'_, Keyring> {
+        self.keys.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A stored event with its personal data opened (what readers outside the engine get:
+    /// [`Engine::events_from`], subscriptions, exports). Its hash stays the stored one.
+    fn open_recorded(&self, recorded: RecordedEvent) -> Result<RecordedEvent, EngineError> {
+        open_recorded_with(&self.upcasters, &self.read_keys(), recorded)
     }
 
     /// The readers' state with every staged append applied: what the state ahead is.
@@ -1137,14 +1252,14 @@ impl Engine {
         self.store
             .read_all(from, max)?
             .into_iter()
-            .map(|e| self.upcast(e))
+            .map(|e| self.open_recorded(e))
             .collect()
     }
 
     /// Turns a stored event into a core event (upcasting first).
     pub fn decode(&self, recorded: &RecordedEvent) -> Result<Event, EngineError> {
         let upcast = self.upcast(recorded.clone())?;
-        decode_current(&upcast)
+        decode_current(&upcast, Some(&self.read_keys()))
     }
 
     /// Walks the whole log and checks its hash chain (see [`crate::chain`]): every event's
@@ -1288,6 +1403,18 @@ impl Engine {
                 ..StoreOptions::default()
             },
         )?;
+        // The people's keys and tombstones, so that the copy reads what this store reads;
+        // a key destroyed before the backup is not in it. Snapshots are not copied, nor is
+        // their key.
+        let people_keys: Vec<(KeyOwner, KeyEntry)> = self
+            .read_keys()
+            .entries()
+            .into_iter()
+            .filter(|(o, _)| matches!(o, KeyOwner::Person(_)))
+            .collect();
+        if !people_keys.is_empty() {
+            target.put_keys(&people_keys)?;
+        }
         if let Some(last) = last {
             let mut requests: Vec<AppendRequest> = Vec::new();
             let mut pending = 0usize;
@@ -1360,14 +1487,60 @@ impl Engine {
         })
     }
 
-    /// Writes the whole log, as stored (not upcast), as JSON Lines: one [`RecordedEvent`] per
-    /// line, in global order. Returns the number of events written.
-    pub fn export(&self, mut w: impl Write) -> Result<u64, EngineError> {
+    /// Writes the whole log as JSON Lines: one [`RecordedEvent`] per line, in global order.
+    /// Returns the number of events written.
+    ///
+    /// The personal data is opened (see [`crate::keys`]): names and texts read as plaintext,
+    /// or as the pseudonym and [`okr_core::ERASED_TEXT`] for a forgotten person, so an export
+    /// holds no sealed value and no key, and nothing of a forgotten person. Each line's `hash`
+    /// is the chain over the lines as written (an event without personal data keeps its stored
+    /// hash up to the first one with), which [`Engine::import`] checks; the store's own chain,
+    /// over the sealed bytes, is what [`Engine::verify`] checks. Events are otherwise as stored.
+    pub fn export(&self, w: impl Write) -> Result<u64, EngineError> {
+        self.export_with(w, false)
+    }
+
+    /// [`Engine::export`] for analysts outside the organisation: with `pseudonymise`, every
+    /// person's name is `Person N` (N: their registration number, stable across exports)
+    /// and every non-empty free text is [`okr_core::ERASED_TEXT`]; ids, times and
+    /// figures stay, so the statistics of an import of it equal the original's. Without it,
+    /// the same as [`Engine::export`].
+    pub fn export_with(&self, mut w: impl Write, pseudonymise: bool) -> Result<u64, EngineError> {
         let Some(last) = self.store.last_position()? else {
             return Ok(0);
         };
         let mut written = 0;
-        self.for_each_stored(0, last, |event| {
+        let mut previous = EventHash::GENESIS;
+        let mut registered: std::collections::HashMap<PersonId, u32> = Default::default();
+        self.for_each_stored(0, last, |stored| {
+            let mut opened = self.open_recorded(stored.clone())?;
+            if pseudonymise {
+                let mut event = decode_current(&opened, None)?;
+                if let EventBody::PersonRegistered { person, .. } = &event.body {
+                    let next = u32::try_from(registered.len() + 1).unwrap_or(u32::MAX);
+                    registered.entry(*person).or_insert(next);
+                }
+                for field in event.personal_data_mut() {
+                    match field.kind {
+                        okr_core::PersonalKind::Name => {
+                            let n = registered.get(&field.owner).copied().unwrap_or(0);
+                            *field.value = format!("Person {n}");
+                        }
+                        okr_core::PersonalKind::Text if !field.value.is_empty() => {
+                            *field.value = okr_core::ERASED_TEXT.to_owned();
+                        }
+                        okr_core::PersonalKind::Text => {}
+                    }
+                }
+                opened.payload = serde_json::to_value(&event.body).map_err(StoreError::from)?;
+            }
+            let mut event = if opened.payload == stored.payload {
+                stored
+            } else {
+                opened
+            };
+            event.hash = event.chain_hash(&previous).map_err(StoreError::from)?;
+            previous = event.hash;
             let mut line = serde_json::to_vec(&event).map_err(StoreError::from)?;
             line.push(b'\n');
             w.write_all(&line)?;
@@ -1418,6 +1591,8 @@ impl Engine {
         let mut previous = EventHash::GENESIS;
         // Whether the lines carry hashes, as the first line says.
         let mut hashed: Option<bool> = None;
+        let ring = self.read_keys();
+        let mut sealer = Sealer::new(&ring);
         for (index, line) in reader.lines().enumerate() {
             let number = index + 1;
             let bad = |detail: String| EngineError::Import {
@@ -1446,10 +1621,20 @@ impl Engine {
             let upcast = self
                 .upcast(recorded.clone())
                 .map_err(|e| bad(format!("payload: {e}")))?;
-            let event = decode_current(&upcast).map_err(|e| match e {
+            let event = decode_current(&upcast, Some(&self.read_keys())).map_err(|e| match e {
                 EngineError::Corrupt { detail, .. } => bad(detail),
                 other => bad(other.to_string()),
             })?;
+            // What is stored: the line's event with its personal data sealed anew.
+            let stored = {
+                let mut sealed = event.clone();
+                sealer.seal_event(&mut sealed);
+                NewEvent {
+                    payload: serde_json::to_value(&sealed.body)
+                        .map_err(|e| bad(format!("payload does not serialise: {e}")))?,
+                    ..new_event_from(&recorded)
+                }
+            };
             let routed = event.body.stream();
             if routed != recorded.stream {
                 return Err(bad(format!(
@@ -1468,7 +1653,7 @@ impl Engine {
                         recorded.command_id, recorded.stream, request.stream
                     )));
                 }
-                request.events.push(new_event_from(&recorded));
+                request.events.push(stored);
                 request.events.len() as u64 - 1
             } else {
                 if !used_commands.insert(recorded.command_id) {
@@ -1484,7 +1669,7 @@ impl Engine {
                     command_id: recorded.command_id,
                     // An export does not say which command produced the events.
                     fingerprint: None,
-                    events: vec![new_event_from(&recorded)],
+                    events: vec![stored],
                 });
                 0
             };
@@ -1527,8 +1712,17 @@ impl Engine {
             folded.apply(recorded.global_position, &event);
             count += 1;
         }
+        let fresh = sealer.into_fresh();
+        drop(ring);
         if count == 0 {
             return Ok(0);
+        }
+        if !fresh.is_empty() {
+            self.store.put_keys(&fresh)?;
+            let mut ring = self.write_keys();
+            for (owner, entry) in fresh {
+                ring.insert(owner, entry);
+            }
         }
         let appended = self.store.append_batch(requests)?;
         let recorded: Vec<RecordedEvent> = appended.into_iter().flat_map(|o| o.events).collect();
@@ -1540,6 +1734,9 @@ impl Engine {
         if let Some(after) = after {
             self.maybe_snapshot(&mut durable, None, after, false);
         }
+        drop(durable);
+        // The people the log forgot: their keys (made for the import) are destroyed too.
+        self.settle_forgotten(&mut writer)?;
         Ok(count)
     }
 
@@ -1561,9 +1758,10 @@ impl Engine {
         if self.store.shared() {
             let store = Arc::downgrade(&self.store);
             let upcasters = Arc::clone(&self.upcasters);
+            let keys = Arc::clone(&self.keys);
             std::thread::Builder::new()
                 .name("okr-subscription".to_owned())
-                .spawn(move || follow(store, &upcasters, &tx, from))
+                .spawn(move || follow(store, &upcasters, &keys, &tx, from))
                 .map_err(EngineError::Io)?;
             return Ok(Subscription { rx });
         }
@@ -1603,7 +1801,7 @@ impl Engine {
             for event in chunk {
                 *cursor = event.global_position + 1;
                 // A dropped receiver is fine: nothing to deliver to.
-                let _ = tx.send(self.upcast(event)?);
+                let _ = tx.send(self.open_recorded(event)?);
             }
             if !full {
                 return Ok(());
@@ -1612,6 +1810,20 @@ impl Engine {
     }
 
     fn publish(&self, durable: &mut Durable, events: &[RecordedEvent]) {
+        if durable.subscribers.is_empty() {
+            return;
+        }
+        let opened: Result<Vec<RecordedEvent>, EngineError> = events
+            .iter()
+            .map(|e| self.open_recorded(e.clone()))
+            .collect();
+        let Ok(events) = opened else {
+            // A subscriber cannot be told; dropping it ends its iteration early rather
+            // than leave a gap in what it receives.
+            durable.subscribers.clear();
+            return;
+        };
+        let events = &events[..];
         durable
             .subscribers
             .retain(|tx| events.iter().all(|e| tx.send(e.clone()).is_ok()));
@@ -1633,19 +1845,31 @@ impl Engine {
             if folded.position != Some(after) {
                 return;
             }
+            if self.read_keys().get(KeyOwner::Snapshots).is_none() {
+                let entry = [(KeyOwner::Snapshots, KeyEntry::Key(Key::generate()))];
+                if self.store.put_keys(&entry).is_err() {
+                    durable.stats.snapshot_failures += 1;
+                    return;
+                }
+                let [(owner, entry)] = entry;
+                self.write_keys().insert(owner, entry);
+            }
             let header = SnapshotHeader::current(after, folded.max_recorded_at);
-            snapshot::encode(&header, &folded.state)
+            snapshot::encode(&header, &folded.state, &self.read_keys())
         };
-        match bytes.and_then(|b| self.store.save_snapshot(after, &b)) {
-            Ok(()) => durable.stats.snapshots_written += 1,
-            Err(_) => durable.stats.snapshot_failures += 1,
+        match bytes {
+            Ok(Some(b)) => match self.store.save_snapshot(after, &b) {
+                Ok(()) => durable.stats.snapshots_written += 1,
+                Err(_) => durable.stats.snapshot_failures += 1,
+            },
+            Ok(None) | Err(_) => durable.stats.snapshot_failures += 1,
         }
     }
 
     /// The newest usable snapshot at or before `position`.
     fn snapshot_at(&self, position: u64) -> Option<Folded> {
         let (at, bytes) = self.store.latest_snapshot(Some(position)).ok()??;
-        let (header, state) = snapshot::decode(at, &bytes)?;
+        let (header, state) = snapshot::decode(at, &bytes, &self.read_keys())?;
         Some(Folded {
             state,
             position: Some(at),
@@ -1661,7 +1885,7 @@ impl Engine {
             let (at, bytes) = self.store.latest_snapshot(Some(cursor)).ok()??;
             let header = snapshot::decode_header(&bytes);
             if header.is_some_and(|h| h.max_recorded_at.is_none_or(|m| m <= t)) {
-                let (header, state) = snapshot::decode(at, &bytes)?;
+                let (header, state) = snapshot::decode(at, &bytes, &self.read_keys())?;
                 return Some(Folded {
                     state,
                     position: Some(at),
@@ -1718,10 +1942,12 @@ impl Engine {
         threads: usize,
         keep: &(impl Fn(DateTime<Utc>) -> bool + Sync),
     ) -> Result<u64, EngineError> {
+        let ring = self.read_keys();
+        let keys: &Keyring = &ring;
         let decode_part = |part: &ScanChunk<'_>| -> Result<Vec<(u64, Event)>, EngineError> {
             let mut out = Vec::new();
             part.for_each(|view| {
-                if let Some(event) = self.decode_view(view, keep)? {
+                if let Some(event) = self.decode_view(view, keys, keep)? {
                     out.push((view.global_position, event));
                 }
                 Ok::<(), EngineError>(())
@@ -1765,6 +1991,7 @@ impl Engine {
     fn decode_view(
         &self,
         view: &EventView<'_>,
+        keys: &Keyring,
         keep: &impl Fn(DateTime<Utc>) -> bool,
     ) -> Result<Option<Event>, EngineError> {
         let position = view.global_position;
@@ -1784,6 +2011,7 @@ impl Engine {
                 view.event_type,
                 view.recorded_at,
                 view.actor,
+                Some(keys),
             )
             .map(Some);
         }
@@ -1793,7 +2021,7 @@ impl Engine {
         if !keep(recorded.recorded_at) {
             return Ok(None);
         }
-        decode_current(&self.upcast(recorded)?).map(Some)
+        decode_current(&self.upcast(recorded)?, Some(keys)).map(Some)
     }
 
     /// Calls `f` with every stored event from `from` to `last` (inclusive), in order, reading
@@ -1831,7 +2059,7 @@ impl Engine {
             .filter(|e| keep(e))
             .map(|e| self.upcast(e))
             .filter(|e| e.as_ref().map_or(true, |e| e.event_type == "checked_in"))
-            .map(|e| decode_current(&e?))
+            .map(|e| decode_current(&e?, Some(&self.read_keys())))
             .collect()
     }
 
@@ -1926,6 +2154,7 @@ impl Iterator for Subscription {
 fn follow(
     store: Weak<dyn EventStore>,
     upcasters: &Upcasters,
+    keys: &RwLock<Keyring>,
     tx: &Sender<RecordedEvent>,
     mut cursor: u64,
 ) {
@@ -1943,9 +2172,11 @@ fn follow(
         let full = chunk.len() == CHUNK;
         for event in chunk {
             cursor = event.global_position + 1;
-            let Ok(event) = upcasters.upcast(event) else {
+            let ring = keys.read().unwrap_or_else(|e| e.into_inner());
+            let Ok(event) = open_recorded_with(upcasters, &ring, event) else {
                 return;
             };
+            drop(ring);
             if tx.send(event).is_err() {
                 return;
             }
@@ -2002,11 +2233,12 @@ pub fn decode_recorded(recorded: &RecordedEvent) -> Result<Event, EngineError> {
             position,
             detail: e.to_string(),
         })?;
-    decode_current(&upcast)
+    decode_current(&upcast, None)
 }
 
-/// Decodes an event that is already at the current schema versions.
-fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
+/// Decodes an event that is already at the current schema versions; opens its personal data
+/// with `keys` when given.
+fn decode_current(recorded: &RecordedEvent, keys: Option<&Keyring>) -> Result<Event, EngineError> {
     let body = EventBody::deserialize(&recorded.payload).map_err(|e| EngineError::Corrupt {
         position: recorded.global_position,
         detail: format!("payload does not decode: {e}"),
@@ -2017,7 +2249,30 @@ fn decode_current(recorded: &RecordedEvent) -> Result<Event, EngineError> {
         &recorded.event_type,
         recorded.recorded_at,
         &recorded.actor,
+        keys,
     )
+}
+
+/// [`Engine::open_recorded`] without the engine: upcast, decode, open, and the payload
+/// written again when anything was opened.
+fn open_recorded_with(
+    upcasters: &Upcasters,
+    keys: &Keyring,
+    recorded: RecordedEvent,
+) -> Result<RecordedEvent, EngineError> {
+    let position = recorded.global_position;
+    let mut recorded = upcasters
+        .upcast(recorded)
+        .map_err(|e| EngineError::Corrupt {
+            position,
+            detail: e.to_string(),
+        })?;
+    let sealed = decode_current(&recorded, None)?;
+    let opened = decode_current(&recorded, Some(keys))?;
+    if opened != sealed {
+        recorded.payload = serde_json::to_value(&opened.body).map_err(StoreError::from)?;
+    }
+    Ok(recorded)
 }
 
 /// Checks a decoded payload against its envelope and builds the core event.
@@ -2027,6 +2282,7 @@ fn check_event(
     event_type: &str,
     at: DateTime<Utc>,
     actor: &str,
+    keys: Option<&Keyring>,
 ) -> Result<Event, EngineError> {
     let corrupt = |detail: String| EngineError::Corrupt { position, detail };
     if body.event_type() != event_type {
@@ -2039,5 +2295,9 @@ fn check_event(
     let by = Uuid::parse_str(actor)
         .map(PersonId)
         .map_err(|e| corrupt(format!("actor {actor:?} is not a person id: {e}")))?;
-    Ok(Event { at, by, body })
+    let mut event = Event { at, by, body };
+    if let Some(keys) = keys {
+        keys.open_event(&mut event).map_err(corrupt)?;
+    }
+    Ok(event)
 }

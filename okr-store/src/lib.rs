@@ -127,6 +127,7 @@ mod codec;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod keys;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres_store;
@@ -145,6 +146,7 @@ pub use engine::{
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};
+pub use keys::{Key, KeyEntry, KeyOwner, Keyring};
 pub use memory::MemoryStore;
 pub use okr_core::{ParseStreamIdError, StreamId};
 #[cfg(feature = "postgres")]

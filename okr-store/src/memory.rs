@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::chain::EventHash;
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
+use crate::keys::{KeyEntry, KeyOwner};
 use crate::store::{
     append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, EventStore, Tx,
 };
@@ -29,6 +30,7 @@ struct Inner {
     commands: HashMap<Uuid, CommandRecord>,
     /// Snapshots by the global position they cover.
     snapshots: BTreeMap<u64, Vec<u8>>,
+    keys: crate::keys::Keyring,
 }
 
 impl MemoryStore {
@@ -232,6 +234,18 @@ impl EventStore for MemoryStore {
             None => inner.snapshots.iter().next_back(),
         };
         Ok(found.map(|(p, b)| (*p, b.clone())))
+    }
+
+    fn load_keys(&self) -> Result<Vec<(KeyOwner, KeyEntry)>, StoreError> {
+        Ok(self.read().keys.entries())
+    }
+
+    fn put_keys(&self, entries: &[(KeyOwner, KeyEntry)]) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        for (owner, entry) in entries {
+            inner.keys.insert(*owner, entry.clone());
+        }
+        Ok(())
     }
 
     fn clear_snapshots(&self) -> Result<(), StoreError> {

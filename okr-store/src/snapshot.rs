@@ -13,19 +13,25 @@
 //! The store keeps snapshots as opaque bytes keyed by the last global position they cover
 //! ([`EventStore::save_snapshot`](crate::EventStore::save_snapshot)).
 //! The engine writes one line of JSON with a [`SnapshotHeader`], a newline, and the
-//! [`State`] as JSON. The header can be read without decoding the state.
+//! [`State`] as JSON sealed with the snapshots' key of the key store (XChaCha20-Poly1305,
+//! the header line as associated data: see [`crate::keys`]), since the state holds names
+//! and texts. The header can be read without decoding the state. Forgetting a person
+//! replaces the snapshots' key and deletes every snapshot, so one written before cannot be
+//! read even where the store's files still hold its bytes.
 
 use chrono::{DateTime, Utc};
 use okr_core::State;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
+use crate::keys::Keyring;
 
 /// The snapshot format this build writes and reads. 2: the compact state — a key result
 /// keeps its latest check-in, a count and the weeks checked in instead of every check-in
 /// (format 1), and objectives no longer repeat their cycle. Snapshots of other formats are
 /// ignored (the log is replayed), never misread.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+/// 3: the state sealed with the snapshots' key.
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// The first line of an engine snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,11 +66,20 @@ impl SnapshotHeader {
 }
 
 /// Encodes a snapshot: header line, newline, state.
-pub(crate) fn encode(header: &SnapshotHeader, state: &State) -> Result<Vec<u8>, StoreError> {
+/// `None` when the keyring has no snapshots' key.
+pub(crate) fn encode(
+    header: &SnapshotHeader,
+    state: &State,
+    keys: &Keyring,
+) -> Result<Option<Vec<u8>>, StoreError> {
     let mut bytes = serde_json::to_vec(header)?;
+    let body = serde_json::to_vec(state)?;
+    let Some(sealed) = keys.seal_snapshot(&bytes, &body) else {
+        return Ok(None);
+    };
     bytes.push(b'\n');
-    serde_json::to_writer(&mut bytes, state)?;
-    Ok(bytes)
+    bytes.extend(sealed);
+    Ok(Some(bytes))
 }
 
 /// Reads the header only; `None` when it does not decode or is not usable by this build.
@@ -75,13 +90,18 @@ pub(crate) fn decode_header(bytes: &[u8]) -> Option<SnapshotHeader> {
 }
 
 /// Decodes a whole snapshot stored at `position`; `None` when anything about it is off.
-pub(crate) fn decode(position: u64, bytes: &[u8]) -> Option<(SnapshotHeader, State)> {
+pub(crate) fn decode(
+    position: u64,
+    bytes: &[u8],
+    keys: &Keyring,
+) -> Option<(SnapshotHeader, State)> {
     let header = decode_header(bytes)?;
     if header.position != position {
         return None;
     }
     let end = bytes.iter().position(|b| *b == b'\n')?;
-    let state = serde_json::from_slice(&bytes[end + 1..]).ok()?;
+    let body = keys.open_snapshot(&bytes[..end], &bytes[end + 1..])?;
+    let state = serde_json::from_slice(&body).ok()?;
     Some((header, state))
 }
 
@@ -91,18 +111,41 @@ mod tests {
 
     #[test]
     fn round_trip_and_rejections() {
+        let keys = Keyring::from_entries([(
+            crate::keys::KeyOwner::Snapshots,
+            crate::keys::KeyEntry::Key(crate::keys::Key::generate()),
+        )]);
         let header = SnapshotHeader::current(41, None);
-        let bytes = encode(&header, &State::new()).unwrap();
-        let (h, s) = decode(41, &bytes).unwrap();
+        assert!(encode(&header, &State::new(), &Keyring::default())
+            .unwrap()
+            .is_none());
+        let bytes = encode(&header, &State::new(), &keys).unwrap().unwrap();
+        let (h, s) = decode(41, &bytes, &keys).unwrap();
         assert_eq!(h, header);
         assert_eq!(s, State::new());
-        assert!(decode(40, &bytes).is_none(), "position must match its key");
-        assert!(decode(41, b"garbage").is_none());
+        assert!(
+            decode(40, &bytes, &keys).is_none(),
+            "position must match its key"
+        );
+        assert!(decode(41, b"garbage", &keys).is_none());
+        let other_key = Keyring::from_entries([(
+            crate::keys::KeyOwner::Snapshots,
+            crate::keys::KeyEntry::Key(crate::keys::Key::generate()),
+        )]);
+        assert!(
+            decode(41, &bytes, &other_key).is_none(),
+            "another key reads nothing"
+        );
         let mut other = header.clone();
         other.engine_version = "0.0.0-other".into();
-        assert!(decode(41, &encode(&other, &State::new()).unwrap()).is_none());
+        assert!(decode(
+            41,
+            &encode(&other, &State::new(), &keys).unwrap().unwrap(),
+            &keys
+        )
+        .is_none());
         let mut truncated = bytes.clone();
         truncated.truncate(bytes.len() - 1);
-        assert!(decode(41, &truncated).is_none());
+        assert!(decode(41, &truncated, &keys).is_none());
     }
 }

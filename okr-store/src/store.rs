@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::chain::{same_command, EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{derive_event_id, EventView, NewEvent, RecordedEvent};
+use crate::keys::{KeyEntry, KeyOwner};
 use crate::scan::ScanChunk;
 pub use crate::version::ExpectedVersion;
 
@@ -280,6 +281,17 @@ pub trait EventStore: Send + Sync {
 
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
+
+    /// Every entry of the key store (see [`crate::keys`]): the keys that seal personal data
+    /// in the log, and the tombstones of destroyed ones. The key store lives outside the log
+    /// and its chain.
+    fn load_keys(&self) -> Result<Vec<(KeyOwner, KeyEntry)>, StoreError>;
+
+    /// Records entries in the key store, durably before it returns: a new key, a replaced
+    /// snapshots' key, or a tombstone ([`KeyEntry::Destroyed`]) that destroys a person's key.
+    /// A tombstone is never replaced by a key. A destroyed key must be gone from what the
+    /// store keeps (as far as the backend can: see the README on backups and PostgreSQL).
+    fn put_keys(&self, entries: &[(KeyOwner, KeyEntry)]) -> Result<(), StoreError>;
 
     /// Whether writers outside this handle (other processes, other hosts) may append to the
     /// log while it is open. The [`Engine`](crate::Engine) then catches up with the log before

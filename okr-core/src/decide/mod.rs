@@ -81,6 +81,19 @@ pub fn decide(state: &State, command: &Command) -> Result<Decision, Rejection> {
             });
         }
     }
+    if let Some(p) = state
+        .people
+        .get(&command.envelope.actor)
+        .filter(|p| p.forgotten)
+    {
+        return Err(Rejection::rule(
+            Rule::Forgotten,
+            format!(
+                "{} ({}) was forgotten and gives no more commands; register them anew under a new id",
+                p.name, p.id
+            ),
+        ));
+    }
     let ctx = Ctx {
         s: state,
         env: &command.envelope,
@@ -109,6 +122,7 @@ pub(crate) fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejec
         | MoveUnit { .. }
         | RetireUnit { .. }
         | RegisterPerson { .. }
+        | ForgetPerson { .. }
         | GrantMembership { .. }
         | RevokeMembership { .. }
         | DefineKpi { .. } => return Ok(StreamId::Organisation),
@@ -224,6 +238,7 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         C::RenameUnit { .. }
         | C::MoveUnit { .. }
         | C::RetireUnit { .. }
+        | C::ForgetPerson { .. }
         | C::GrantMembership { .. }
         | C::RevokeMembership { .. }
         | C::RecordKpi { .. }
@@ -274,6 +289,7 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         C::ApproveObjective { committee, .. } => Some(*committee),
         C::DefineUnit { .. }
         | C::RegisterPerson { .. }
+        | C::ForgetPerson { .. }
         | C::RecordKpi { .. }
         | C::LinkKpi { .. }
         | C::PlanCycle { .. }
@@ -408,6 +424,7 @@ impl<'a> Ctx<'a> {
             | C::MoveUnit { .. }
             | C::RetireUnit { .. }
             | C::RegisterPerson { .. }
+            | C::ForgetPerson { .. }
             | C::GrantMembership { .. }
             | C::RevokeMembership { .. }
             | C::DefineKpi { .. }
@@ -557,6 +574,7 @@ impl<'a> Ctx<'a> {
             | C::MoveUnit { .. }
             | C::RetireUnit { .. }
             | C::RegisterPerson { .. }
+            | C::ForgetPerson { .. }
             | C::GrantMembership { .. }
             | C::RevokeMembership { .. } => self.organisation(body),
             C::DefineKpi { .. } | C::RecordKpi { .. } | C::LinkKpi { .. } => self.kpi_command(body),

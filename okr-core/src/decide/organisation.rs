@@ -77,6 +77,24 @@ impl Ctx<'_> {
                     name: name.trim().to_string(),
                 }])
             }
+            C::ForgetPerson { person, reason } => {
+                // Special::ForgetPerson.
+                if !self.s.has_role_anywhere(self.env.actor, Role::OkrMaster) {
+                    return Err(self.unauthorized(self.root()));
+                }
+                self.person(*person, "person")?;
+                if let Some(p) = self.s.people.get(person).filter(|p| p.forgotten) {
+                    return Err(Rejection::rule(
+                        Rule::Forgotten,
+                        format!("{} ({person}) was forgotten already", p.name),
+                    ));
+                }
+                text("reason", reason)?;
+                Ok(vec![EventBody::PersonForgotten {
+                    person: *person,
+                    reason: reason.trim().to_string(),
+                }])
+            }
             C::GrantMembership { unit, person, role } => {
                 self.person(*person, "person")?;
                 // Special::GrantRole.

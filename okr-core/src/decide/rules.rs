@@ -80,6 +80,9 @@ pub enum Special {
     /// The key result's owner may check in; anybody else needs [`Right::Edit`] on the
     /// objective's unit.
     CheckIn,
+    /// Forgetting a person needs the OkrMaster role in some unit (also while the
+    /// organisation is being set up).
+    ForgetPerson,
 }
 
 impl Special {
@@ -93,6 +96,9 @@ impl Special {
             Special::GrantRole => {
                 "Member or Observer: Administer on the unit; OkrMaster, Lead or Steering: \
                  OkrMaster on the unit; anybody while nobody holds OkrMaster"
+            }
+            Special::ForgetPerson => {
+                "the OkrMaster role in any unit, also while the organisation is being set up"
             }
             Special::CheckIn => {
                 "the key result's owner, whatever their role; anybody else: Edit on the \
@@ -176,6 +182,13 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             "register person",
             Org,
             Right::Administer,
+            On::Organisation,
+        ),
+        K::ForgetPerson => rule(
+            kind,
+            "forget person",
+            Org,
+            Right::Special(Special::ForgetPerson),
             On::Organisation,
         ),
         K::GrantMembership => rule(
@@ -474,6 +487,7 @@ pub fn access(rule: &CommandRule, role: Role) -> &'static str {
         (Right::Special(Special::DefineUnit), OkrMaster | Lead) => "yes",
         (Right::Special(Special::GrantRole), OkrMaster) => "yes",
         (Right::Special(Special::GrantRole), Lead) => "Member and Observer only",
+        (Right::Special(Special::ForgetPerson), OkrMaster) => "yes",
         (Right::Special(Special::CheckIn), Lead | Member) => "yes",
         (Right::Special(Special::CheckIn), OkrMaster | Steering | Observer) => "if owner",
         _ => "no",

@@ -12,6 +12,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(move_unit_cases());
     all.extend(retire_unit_cases());
     all.extend(register_person_cases());
+    all.extend(forget_person_cases());
     all.extend(grant_membership_cases());
     all.extend(revoke_membership_cases());
     all.extend(setup_mode_cases());
@@ -446,6 +447,114 @@ fn register_person_cases() -> Vec<Case> {
 #[test]
 fn register_person() {
     check_all(register_person_cases());
+}
+
+fn forget(person: okr_core::PersonId, reason: &str) -> CommandBody {
+    CommandBody::ForgetPerson {
+        person,
+        reason: reason.into(),
+    }
+}
+
+fn forget_person_cases() -> Vec<Case> {
+    let at = t_setup();
+    let org = org();
+    let forgotten = after(
+        &org,
+        vec![(MASTER, at, forget(MEMBER_A, "Antrag auf Löschung"))],
+    );
+    vec![
+        case(
+            "by the OkrMaster, reason trimmed",
+            &org,
+            cmd(MASTER, at, forget(MEMBER_A, "  Antrag auf Löschung ")),
+            event(EventBody::PersonForgotten {
+                person: MEMBER_A,
+                reason: "Antrag auf Löschung".into(),
+            }),
+        ),
+        case(
+            "a person without roles",
+            &org,
+            cmd(MASTER, at, forget(OUTSIDER, "left before the first cycle")),
+            event(EventBody::PersonForgotten {
+                person: OUTSIDER,
+                reason: "left before the first cycle".into(),
+            }),
+        ),
+        case(
+            "by a Lead, who administers but does not erase",
+            &org,
+            cmd(LEAD_A, at, forget(MEMBER_A, "Antrag")),
+            unauthorized(LEAD_A, "forget person", Some(ROOT)),
+        ),
+        case(
+            "by the person themselves, a Member",
+            &org,
+            cmd(MEMBER_A, at, forget(MEMBER_A, "Antrag")),
+            unauthorized(MEMBER_A, "forget person", Some(ROOT)),
+        ),
+        case(
+            "unknown person",
+            &org,
+            cmd(MASTER, at, forget(NEWCOMER, "Antrag")),
+            field_exact("person", format!("unknown person {NEWCOMER}")),
+        ),
+        case(
+            "empty reason",
+            &org,
+            cmd(MASTER, at, forget(MEMBER_A, "  ")),
+            field_exact("reason", "must not be empty"),
+        ),
+        case(
+            "forgotten already",
+            &forgotten,
+            cmd(MASTER, at, forget(MEMBER_A, "again")),
+            rule_exact(
+                Rule::Forgotten,
+                format!("ehemaliges Mitglied 3 ({MEMBER_A}) was forgotten already"),
+            ),
+        ),
+        case(
+            "a forgotten person gives no more commands",
+            &forgotten,
+            cmd(MEMBER_A, at, b::register(NEWCOMER, "Nora New")),
+            rule(Rule::Forgotten, "gives no more commands"),
+        ),
+    ]
+}
+
+#[test]
+fn forget_person() {
+    check_all(forget_person_cases());
+}
+
+/// The pseudonym is the registration number, so it is the same however often the state is
+/// folded, and a later registration does not move it.
+#[test]
+fn a_forgotten_person_keeps_a_stable_pseudonym() {
+    let at = t_setup();
+    let events = after(
+        &org(),
+        vec![
+            (MASTER, at, forget(MEMBER_A, "Antrag")),
+            (MASTER, at, b::register(NEWCOMER, "Nora New")),
+        ],
+    );
+    let state = okr_core::State::from_events(&events);
+    let p = &state.people[&MEMBER_A];
+    assert!(p.forgotten);
+    assert_eq!(&*p.name, okr_core::pseudonym(p.number));
+    let numbers: Vec<u32> = state.people.values().map(|p| p.number).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        numbers.len(),
+        "every person has their own number"
+    );
+    assert_eq!(state.people[&NEWCOMER].number as usize, numbers.len());
 }
 
 fn grant_membership_cases() -> Vec<Case> {

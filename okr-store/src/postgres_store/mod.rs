@@ -69,6 +69,7 @@ use uuid::Uuid;
 use crate::chain::{EventHash, Fingerprint};
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
+use crate::keys::{Key, KeyEntry, KeyOwner};
 use crate::scan::ScanChunk;
 use crate::store::{
     append_in, AppendOutcome, AppendRequest, CommandEntry, CommandRecord, EventStore, Tx,
@@ -1104,6 +1105,51 @@ impl EventStore for PostgresStore {
         self.with_conn(|conn, organisation, _| {
             conn.client
                 .execute(&conn.st.clear_snapshots, &[&organisation])?;
+            Ok(())
+        })
+    }
+
+    /// The organisation's rows of `okr_keys`.
+    fn load_keys(&self) -> Result<Vec<(KeyOwner, KeyEntry)>, StoreError> {
+        let location = self.location.clone();
+        self.with_conn(|conn, organisation, _| {
+            let rows = conn.client.query(&conn.st.load_keys, &[&organisation])?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for row in rows {
+                let owner: String = row.try_get(0)?;
+                let key: Option<Vec<u8>> = row.try_get(1)?;
+                let damaged = |detail: String| {
+                    Fail::Store(StoreError::Corrupt {
+                        location: location.clone(),
+                        detail: format!("the key store is damaged: {detail}"),
+                    })
+                };
+                let owner: KeyOwner = owner.parse().map_err(damaged)?;
+                let entry = match key {
+                    None => KeyEntry::Destroyed,
+                    Some(bytes) => KeyEntry::Key(Key(bytes
+                        .try_into()
+                        .map_err(|_| damaged(format!("the key of {owner} is not 32 bytes")))?)),
+                };
+                entries.push((owner, entry));
+            }
+            Ok(entries)
+        })
+    }
+
+    /// Upserts the rows in one transaction. A destroyed key's row keeps NULL; PostgreSQL
+    /// keeps the old row version until `VACUUM` removes it (see the README).
+    fn put_keys(&self, entries: &[(KeyOwner, KeyEntry)]) -> Result<(), StoreError> {
+        self.with_conn(|conn, organisation, _| {
+            let mut tx = conn.client.transaction()?;
+            for (owner, entry) in entries {
+                let key: Option<Vec<u8>> = match entry {
+                    KeyEntry::Key(k) => Some(k.0.to_vec()),
+                    KeyEntry::Destroyed => None,
+                };
+                tx.execute(&conn.st.put_key, &[&organisation, &owner.to_string(), &key])?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }

@@ -19,10 +19,11 @@ pub struct Migration {
 /// Every migration, oldest first. A database administrator who creates the schema by hand
 /// runs these in order (and inserts their rows into `okr_schema_migrations`); the store
 /// does it on open otherwise.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "organisations, events, commands, stream heads and snapshots",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "organisations, events, commands, stream heads and snapshots",
+        sql: r#"
 CREATE TABLE okr_organisations (
     organisation  text PRIMARY KEY,
     -- The global position the organisation's next event gets. Appends take this row
@@ -79,10 +80,25 @@ CREATE TABLE okr_snapshots (
     PRIMARY KEY (organisation, position)
 );
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        description: "the key store: per-person keys that seal personal data, and their tombstones",
+        sql: r#"
+CREATE TABLE okr_keys (
+    organisation text NOT NULL REFERENCES okr_organisations (organisation),
+    -- "person:<uuid>" or "snapshots".
+    owner        text NOT NULL,
+    -- The 32-byte key; NULL is the tombstone of a destroyed key.
+    key          bytea CHECK (key IS NULL OR length(key) = 32),
+    PRIMARY KEY (organisation, owner)
+);
+"#,
+    },
+];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 const _: () = assert!(MIGRATIONS[MIGRATIONS.len() - 1].version == SCHEMA_VERSION);
 

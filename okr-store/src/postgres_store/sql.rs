@@ -32,6 +32,8 @@ pub(super) struct Statements {
     pub(super) save_snapshot: Statement,
     pub(super) latest_snapshot: Statement,
     pub(super) clear_snapshots: Statement,
+    pub(super) load_keys: Statement,
+    pub(super) put_key: Statement,
     pub(super) take_turn: Statement,
     pub(super) end_turn: Statement,
 }
@@ -105,6 +107,13 @@ impl Statements {
             latest_snapshot: p("SELECT position, bytes FROM okr_snapshots \
                  WHERE organisation = $1 AND position <= $2 ORDER BY position DESC LIMIT 1")?,
             clear_snapshots: p("DELETE FROM okr_snapshots WHERE organisation = $1")?,
+            load_keys: p("SELECT owner, key FROM okr_keys WHERE organisation = $1")?,
+            // A tombstone (NULL) is never replaced by a key.
+            put_key: p(
+                "INSERT INTO okr_keys (organisation, owner, key) VALUES ($1, $2, $3) \
+                 ON CONFLICT (organisation, owner) DO UPDATE SET key = excluded.key \
+                 WHERE okr_keys.key IS NOT NULL",
+            )?,
             // The writers' turn: a session-level advisory lock keyed by the organisation.
             take_turn: p("SELECT pg_advisory_lock(hashtextextended('okr-writers:' || $1, 0))")?,
             end_turn: p("SELECT pg_advisory_unlock(hashtextextended('okr-writers:' || $1, 0))")?,

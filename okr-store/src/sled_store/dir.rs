@@ -250,6 +250,8 @@ pub(super) fn inspect_directory(
                         && *n != "blobs"
                         && *n != wal::FILE_NAME
                         && *n != wal::TEMP_NAME
+                        && *n != crate::keys::KEY_FILE
+                        && *n != crate::keys::KEY_FILE_TEMP
                         && !n.starts_with("snap.")
                 })
                 .collect();

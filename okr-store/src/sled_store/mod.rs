@@ -154,6 +154,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
+use crate::keys::{KeyEntry, KeyFile, KeyOwner};
 use crate::scan::ScanChunk;
 use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::wal;
@@ -424,6 +425,23 @@ impl EventStore for SledStore {
             None => Ok(None),
             Some((key, value)) => Ok(Some((self.decode_u64("snapshots", &key)?, value.to_vec()))),
         }
+    }
+
+    /// The key store is the file `keys` beside sled's files (see [`crate::keys`]).
+    fn load_keys(&self) -> Result<Vec<(KeyOwner, KeyEntry)>, StoreError> {
+        KeyFile::new(&self.path).load()
+    }
+
+    /// Rewrites `keys` whole (through `keys.tmp`, synced and renamed): a destroyed key is
+    /// not left behind in an older version of the file the way sled keeps old values in its
+    /// segments.
+    fn put_keys(&self, entries: &[(KeyOwner, KeyEntry)]) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        KeyFile::new(&self.path).put(entries)
     }
 
     fn clear_snapshots(&self) -> Result<(), StoreError> {

@@ -8,6 +8,7 @@ mod import;
 mod integrity;
 mod journal;
 mod pg;
+mod privacy;
 mod scenario;
 mod sled_store;
 mod support;

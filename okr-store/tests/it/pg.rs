@@ -231,6 +231,12 @@ impl EventStore for Racing {
     fn clear_snapshots(&self) -> Result<(), StoreError> {
         self.inner.clear_snapshots()
     }
+    fn load_keys(&self) -> Result<Vec<(okr_store::KeyOwner, okr_store::KeyEntry)>, StoreError> {
+        self.inner.load_keys()
+    }
+    fn put_keys(&self, e: &[(okr_store::KeyOwner, okr_store::KeyEntry)]) -> Result<(), StoreError> {
+        self.inner.put_keys(e)
+    }
     fn shared(&self) -> bool {
         true
     }
