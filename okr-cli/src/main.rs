@@ -41,7 +41,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use store::{
     cycles_in_order, default_cycle, open_existing, open_or_create, parse_as_of, resolve_cycle,
-    state_at,
+    resolve_unit, state_at,
 };
 
 /// okr: the event-sourced OKR cycle engine, for analysts.
@@ -186,6 +186,12 @@ enum Cmd {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Report only this unit (id or name) and the units below it.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Label language of the HTML report.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
     },
     /// What-if: a cycle's scores under another scoring policy beside the recorded ones.
     Rescore {
@@ -308,12 +314,16 @@ fn run(cli: Cli) -> CliResult {
             as_of,
             format,
             out,
+            unit,
+            lang,
         } => report_cmd(
             path,
             cycle.as_deref(),
             as_of.as_deref(),
             format,
             out.as_deref(),
+            unit.as_deref(),
+            lang,
         ),
         Cmd::Rescore {
             cycle,
@@ -937,6 +947,8 @@ fn report_cmd(
     as_of: Option<&str>,
     format: Format,
     out: Option<&Path>,
+    unit: Option<&str>,
+    lang: Lang,
 ) -> CliResult {
     let engine = store::open_read_only(path)?;
     let at = as_of.map(parse_as_of).transpose()?;
@@ -945,10 +957,14 @@ fn report_cmd(
         Some(cycle) => resolve_cycle(&state, cycle)?,
         None => default_cycle(&state)?,
     };
-    let r = report::build(&state, id, t).ok_or_else(|| {
+    let mut r = report::build(&state, id, t).ok_or_else(|| {
         let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
         CliError::invalid(format!("--cycle: `{name}` has no report"))
     })?;
+    if let Some(unit) = unit {
+        let root = resolve_unit(&state, unit)?;
+        report::only_subtree(&state, &mut r, root);
+    }
     let text = match format {
         Format::Text => report::text(&r),
         Format::Json => to_json(&r)? + "\n",
@@ -959,7 +975,11 @@ fn report_cmd(
                 Some(at) => engine.history_as_of(id, at),
             }
             .map_err(|e| CliError::engine("reading the log", e))?;
-            html::page(&state, &r, h.as_ref())
+            let lang = match lang {
+                Lang::En => html::Lang::En,
+                Lang::De => html::Lang::De,
+            };
+            html::page(&state, &r, h.as_ref(), lang)
         }
     };
     emit(out, &text)

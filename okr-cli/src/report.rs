@@ -4,6 +4,15 @@
 pub use okr_core::report::{build, Report};
 use okr_core::rollup::{self, format_ppm};
 
+/// Keeps only `root` and the units below it in `r` (and their KPIs); the cycle figures stay
+/// those of the whole cycle.
+pub fn only_subtree(state: &okr_core::State, r: &mut Report, root: okr_core::UnitId) {
+    r.units.retain(|u| state.ancestors(u.id).contains(&root));
+    let names: std::collections::BTreeSet<String> =
+        r.units.iter().map(|u| u.name.clone()).collect();
+    r.kpis.retain(|k| names.contains(&k.unit));
+}
+
 /// `[#######...]`: a bar of `width` cells for a progress in ppm.
 pub fn bar(ppm: Option<i64>, width: usize) -> String {
     let filled = ppm.map_or(0, |p| {

@@ -2,7 +2,7 @@
 
 use crate::error::{CliError, CliResult};
 use chrono::{DateTime, NaiveTime, Utc};
-use okr_core::{Cycle, CycleId, State};
+use okr_core::{Cycle, CycleId, State, UnitId};
 use okr_store::{AsOf, Durability, Engine, EngineOptions};
 use std::path::Path;
 
@@ -183,6 +183,40 @@ pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
         }
         _ => Err(CliError::invalid(format!(
             "--cycle: `{spec}` names {} cycles; use the id",
+            found.len()
+        ))),
+    }
+}
+
+/// Resolves `--unit`: an id, else a unit name (exact, then ignoring ASCII case).
+pub fn resolve_unit(state: &State, spec: &str) -> CliResult<UnitId> {
+    let spec = spec.trim();
+    if let Ok(id) = spec.parse::<uuid::Uuid>() {
+        if state.units.contains_key(&UnitId(id)) {
+            return Ok(UnitId(id));
+        }
+    }
+    let mut found: Vec<UnitId> = state
+        .units
+        .values()
+        .filter(|u| &*u.name == spec)
+        .map(|u| u.id)
+        .collect();
+    if found.is_empty() {
+        found = state
+            .units
+            .values()
+            .filter(|u| u.name.eq_ignore_ascii_case(spec))
+            .map(|u| u.id)
+            .collect();
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(CliError::invalid(format!(
+            "--unit: no unit `{spec}` (give a unit id or name)"
+        ))),
+        _ => Err(CliError::invalid(format!(
+            "--unit: `{spec}` names {} units; use the id",
             found.len()
         ))),
     }

@@ -120,15 +120,101 @@ fn report_in_every_format() {
     assert_eq!(lines.len(), krs + 1, "a header and one row per key result");
 
     let html = ok(d, &["report", "--cycle", "2025-Q3", "--format", "html"]);
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<svg id=\"unit-scorecard\""));
-    assert!(html.contains("<svg id=\"score-trend\""));
-    assert_eq!(html.matches("class=\"chart burnup\"").count(), krs);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(html.len() <= 2_000_000, "{} bytes", html.len());
+    for id in [
+        "progress-distribution",
+        "status-counts",
+        "check-ins",
+        "score-trend",
+    ] {
+        assert!(html.contains(&format!("<svg id=\"{id}\"")), "{id}");
+    }
+    assert_eq!(
+        html.matches("<details id=\"u-").count(),
+        units.len(),
+        "one unit summary per unit"
+    );
+    assert_eq!(
+        html.matches("<script type=\"application/json\" id=\"okr-data\">")
+            .count(),
+        1,
+        "the detail is embedded once"
+    );
+    let first_kr = units
+        .iter()
+        .flat_map(|u| u["objectives"].as_array().unwrap())
+        .flat_map(|o| o["key_results"].as_array().unwrap())
+        .next()
+        .unwrap()["title"]
+        .as_str()
+        .unwrap();
+    assert!(html.contains(&serde_json::to_string(first_kr).unwrap()));
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external URLs"
     );
-    assert!(!html.contains("<script") && !html.contains("<link"));
+    assert!(!html.contains("<link") && !html.contains("<script src"));
+
+    let de = ok(
+        d,
+        &[
+            "report", "--cycle", "2025-Q3", "--format", "html", "--lang", "de",
+        ],
+    );
+    assert!(de.contains("<html lang=\"de\">") && de.contains("Überblick"));
+}
+
+#[test]
+fn report_of_one_unit_keeps_its_subtree_and_refuses_an_unknown_unit() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let all: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2025-Q3", "--format", "json"],
+    ))
+    .unwrap();
+    let commune = all["units"][1]["name"].as_str().unwrap().to_owned();
+    let one: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "report", "--cycle", "2025-Q3", "--format", "json", "--unit", &commune,
+        ],
+    ))
+    .unwrap();
+    let names: Vec<&str> = one["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [commune.as_str()], "a commune has no units below it");
+    let root = all["units"][0]["id"].as_str().unwrap();
+    let whole: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "report", "--cycle", "2025-Q3", "--format", "json", "--unit", root,
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        whole["units"], all["units"],
+        "the root's subtree is everything"
+    );
+    let html = ok(
+        d,
+        &[
+            "report", "--cycle", "2025-Q3", "--format", "html", "--unit", &commune,
+        ],
+    );
+    assert_eq!(html.matches("<details id=\"u-").count(), 1);
+    let r = okr(d, &["report", "--cycle", "2025-Q3", "--unit", "Atlantis"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--unit: no unit `Atlantis`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -733,13 +819,141 @@ fn headless(bin: &Path, profile: &Path, extra: &[&str], url: &str) -> String {
     reader.join().unwrap()
 }
 
-#[test]
-fn the_html_report_renders_in_headless_chromium() {
-    let Some(bin) = chromium() else {
+/// The chromium binary, or `None` (with a note) when it is absent outside CI; in CI its
+/// absence fails the test.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let bin = chromium();
+    if bin.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("chromium is missing; CI must install it (apt-get install -y chromium)");
         }
         eprintln!("note: chromium not found; skipping the headless rendering check");
+    }
+    bin
+}
+
+/// The DOM of `page` opened at `#u-<unit>`, and whether the unit's key result rows rendered
+/// with `title` among them.
+fn assert_unit_opens(bin: &Path, profile: &Path, page: &Path, unit: &str, title: &str) -> String {
+    let url = format!("file://{}#u-{unit}", page.display());
+    let dom = headless(bin, profile, &["--dump-dom"], &url);
+    for id in ["progress-distribution", "status-counts", "check-ins"] {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} in the DOM"));
+        let svg = &dom[at..at + dom[at..].find("</svg>").unwrap()];
+        assert!(
+            svg.contains("<rect") || svg.contains("<polyline"),
+            "{id} has shapes"
+        );
+    }
+    let at = dom
+        .find(&format!("<details id=\"u-{unit}\""))
+        .expect("the unit in the DOM");
+    let opened = &dom[at..at + dom[at..].find("</summary>").unwrap()];
+    assert!(
+        opened.contains(" open="),
+        "the fragment opens the unit: {opened}"
+    );
+    let detail = &dom[at..];
+    let detail = &detail[..detail.find("</table>").expect("the unit's table rendered")];
+    assert!(detail.contains("<tr class=\"obj\">"), "objectives rendered");
+    let escaped = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(
+        detail.contains(&escaped),
+        "the key result `{title}` rendered in the unit"
+    );
+    dom
+}
+
+/// A unit with a key result in the JSON report: its id and the key result's title.
+fn unit_with_kr(report: &Value) -> (String, String) {
+    report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|u| {
+            let kr = u["objectives"]
+                .as_array()?
+                .iter()
+                .flat_map(|o| o["key_results"].as_array().unwrap())
+                .next()?;
+            Some((
+                u["id"].as_str()?.to_owned(),
+                kr["title"].as_str()?.to_owned(),
+            ))
+        })
+        .expect("a unit with a key result")
+}
+
+/// An M-size synthetic store (10,000 key results), built once per test binary.
+fn m_store() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let file = d.join("m.jsonl");
+        ok(
+            d,
+            &[
+                "synth",
+                "--size",
+                "M",
+                "--seed",
+                "1",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        ok(d, &["apply", file.to_str().unwrap()]);
+        std::fs::remove_file(&file).unwrap();
+        dir
+    })
+    .path()
+}
+
+#[test]
+fn the_html_report_of_an_m_cycle_stays_below_two_megabytes_and_opens_a_unit() {
+    let d = m_store();
+    let page = d.join("m.html");
+    ok(
+        d,
+        &[
+            "report",
+            "--cycle",
+            "2025-Q1",
+            "--format",
+            "html",
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() <= 2_000_000, "{} bytes", html.len());
+    assert_eq!(
+        html.matches("<details id=\"u-").count(),
+        500,
+        "every unit summarised"
+    );
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2025-Q1", "--format", "json"],
+    ))
+    .unwrap();
+    let (unit, title) = unit_with_kr(&json);
+    let profile = tempfile::tempdir().unwrap();
+    assert_unit_opens(&bin, profile.path(), &page, &unit, &title);
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium() {
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let dir = demo_dir();
@@ -757,36 +971,19 @@ fn the_html_report_renders_in_headless_chromium() {
             page.to_str().unwrap(),
         ],
     );
-    let url = format!("file://{}", page.display());
+    let json: Value = serde_json::from_str(&ok(
+        d,
+        &["report", "--cycle", "2025-Q3", "--format", "json"],
+    ))
+    .unwrap();
+    let (unit, title) = unit_with_kr(&json);
     let profile = d.join("profile");
-    let dom = headless(&bin, &profile, &["--dump-dom"], &url);
-    for id in ["unit-scorecard", "score-trend"] {
-        let at = dom
-            .find(&format!("id=\"{id}\""))
-            .unwrap_or_else(|| panic!("{id} in the DOM"));
-        let svg = &dom[at..at + dom[at..].find("</svg>").unwrap()];
-        assert!(
-            svg.contains("<rect") || svg.contains("<path") || svg.contains("<polyline"),
-            "{id} has shapes"
-        );
-    }
-    let burnups: Vec<&str> = dom.split("class=\"chart burnup\"").skip(1).collect();
+    let dom = assert_unit_opens(&bin, &profile, &page, &unit, &title);
     assert!(
-        burnups.len() >= 15,
-        "burn-up charts in the DOM: {}",
-        burnups.len()
+        dom.contains("id=\"score-trend\""),
+        "the demo has a score trend"
     );
-    for b in &burnups {
-        let svg = &b[..b.find("</svg>").unwrap()];
-        let has_line = svg
-            .split("<polyline")
-            .skip(1)
-            .any(|p| p.contains("points=\"") && !p.starts_with(" points=\"\""));
-        assert!(
-            has_line || svg.contains("<path d=\""),
-            "a burn-up with a line"
-        );
-    }
+    let url = format!("file://{}", page.display());
     let png_path = d.join("shot.png");
     headless(
         &bin,
