@@ -919,6 +919,11 @@ impl Engine {
         if last <= before {
             return Ok(());
         }
+        if self.store.shared() {
+            // Other engines register people: their keys are in the key store before anything
+            // sealed with them is in the log.
+            self.merge_stored_keys()?;
+        }
         let mut folded = self.read_folded().clone();
         self.fold_log(&mut folded, last, |_| true)?;
         let after = folded.position;
@@ -954,14 +959,16 @@ impl Engine {
                 .any(|p| p.forgotten && !ring.is_destroyed(KeyOwner::Person(p.id.0)))
         };
         if forgotten_live {
-            let stored = self.store.load_keys()?;
-            let mut ring = self.write_keys();
-            for (owner, entry) in stored {
-                ring.insert(owner, entry);
-            }
-            drop(ring);
+            self.merge_stored_keys()?;
             self.settle_forgotten(writer)?;
         }
+        Ok(())
+    }
+
+    /// Takes the key store's entries into the keyring: keys and tombstones other engines on a
+    /// shared store wrote.
+    fn merge_stored_keys(&self) -> Result<(), EngineError> {
+        merge_keys(&*self.store, &self.keys)?;
         Ok(())
     }
 
@@ -2149,6 +2156,16 @@ impl Iterator for Subscription {
     }
 }
 
+/// Takes the entries of `store`'s key store into `keys`.
+fn merge_keys(store: &dyn EventStore, keys: &RwLock<Keyring>) -> Result<(), StoreError> {
+    let stored = store.load_keys()?;
+    let mut ring = keys.write().unwrap_or_else(|e| e.into_inner());
+    for (owner, entry) in stored {
+        ring.insert(owner, entry);
+    }
+    Ok(())
+}
+
 /// The thread of a subscription on a shared store: reads the log from `cursor` on and waits
 /// for more, until the store is gone (the engine was dropped) or the receiver is.
 fn follow(
@@ -2173,10 +2190,20 @@ fn follow(
         for event in chunk {
             cursor = event.global_position + 1;
             let ring = keys.read().unwrap_or_else(|e| e.into_inner());
-            let Ok(event) = open_recorded_with(upcasters, &ring, event) else {
-                return;
-            };
+            let opened = open_recorded_with(upcasters, &ring, event.clone());
             drop(ring);
+            let event = match opened {
+                Ok(event) => event,
+                // Sealed with a key another engine made after this one loaded its keys.
+                Err(_) if merge_keys(&*store, keys).is_ok() => {
+                    let ring = keys.read().unwrap_or_else(|e| e.into_inner());
+                    match open_recorded_with(upcasters, &ring, event) {
+                        Ok(event) => event,
+                        Err(_) => return,
+                    }
+                }
+                Err(_) => return,
+            };
             if tx.send(event).is_err() {
                 return;
             }

@@ -442,7 +442,11 @@ fn the_schema_is_created_versioned_and_a_newer_one_is_refused() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![okr_store::postgres_store::SCHEMA_VERSION]);
+    assert_eq!(
+        versions,
+        (1..=okr_store::postgres_store::SCHEMA_VERSION).collect::<Vec<_>>(),
+        "every migration is recorded"
+    );
     client
         .execute(
             "INSERT INTO okr_schema_migrations (version, description) VALUES ($1, 'from the future')",
@@ -758,7 +762,8 @@ fn a_role_with_only_the_readme_grants_runs_the_engine() {
              GRANT SELECT ON okr_schema_migrations TO {role};
              GRANT SELECT, INSERT, UPDATE ON okr_organisations, okr_streams TO {role};
              GRANT SELECT, INSERT ON okr_events, okr_commands TO {role};
-             GRANT SELECT, INSERT, UPDATE, DELETE ON okr_snapshots TO {role};",
+             GRANT SELECT, INSERT, UPDATE, DELETE ON okr_snapshots TO {role};
+             GRANT SELECT, INSERT, UPDATE ON okr_keys TO {role};",
             db = db.name
         ))
         .unwrap();
