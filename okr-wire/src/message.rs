@@ -17,7 +17,11 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A message with its `version` (1) beside the message's own fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Its JSON Schema is the message's own schema with `version` added to its properties, and
+/// to the properties of each of its `oneOf`/`anyOf`/`allOf` branches, so that a branch that
+/// admits no other fields (`additionalProperties: false`) still admits `version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Versioned<T> {
     /// The message version: 1.
     pub version: u32,
@@ -30,6 +34,74 @@ impl<T> Versioned<T> {
     /// Wraps a message with version 1.
     pub fn new(body: T) -> Versioned<T> {
         Versioned { version: 1, body }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Versioned<T> {
+    fn schema_name() -> String {
+        format!("Versioned_for_{}", T::schema_name())
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{Metadata, Schema, SchemaObject};
+        let version = Schema::Object(SchemaObject {
+            metadata: Some(Box::new(Metadata {
+                description: Some(
+                    "The message version: 1. Always written; an input may leave it out."
+                        .to_string(),
+                ),
+                ..Default::default()
+            })),
+            const_value: Some(serde_json::json!(1)),
+            ..Default::default()
+        });
+        let mut schema = T::json_schema(gen);
+        add_property(&mut schema, "version", &version, gen.definitions());
+        schema
+    }
+}
+
+/// Adds the property `name` to an object schema and to every branch of its subschemas; a
+/// branch that is a reference is replaced by a copy of what it refers to.
+fn add_property(
+    schema: &mut schemars::schema::Schema,
+    name: &str,
+    property: &schemars::schema::Schema,
+    definitions: &schemars::Map<String, schemars::schema::Schema>,
+) {
+    use schemars::schema::{InstanceType, Schema, SingleOrVec};
+    let Schema::Object(object) = schema else {
+        return;
+    };
+    if let Some(reference) = &object.reference {
+        let target = reference.rsplit('/').next().unwrap_or_default();
+        if let Some(Schema::Object(target)) = definitions.get(target) {
+            let metadata = object.metadata.take();
+            *object = target.clone();
+            if metadata.is_some() {
+                object.metadata = metadata;
+            }
+        }
+    }
+    let is_object = matches!(
+        &object.instance_type,
+        Some(SingleOrVec::Single(t)) if **t == InstanceType::Object
+    );
+    if is_object || object.object.is_some() {
+        object
+            .object()
+            .properties
+            .insert(name.to_string(), property.clone());
+    }
+    if let Some(sub) = object.subschemas.as_deref_mut() {
+        for branches in [&mut sub.one_of, &mut sub.any_of, &mut sub.all_of]
+            .into_iter()
+            .flatten()
+        {
+            for branch in branches {
+                add_property(branch, name, property, definitions);
+            }
+        }
     }
 }
 

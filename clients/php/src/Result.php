@@ -25,5 +25,6 @@ final class Result
     public const INVALID_OPTIONS = 15;
     public const INVALID_ARGUMENT = 16;
     public const INTERNAL = 17;
+    public const CONFLICT = 18;
     public const TOO_LARGE = 19;
 }

@@ -66,6 +66,8 @@ function exercise(Transport $okr): void
     $out = $okr->execute($first);
     check($out['positions'] === [0] && $out['duplicate'] === false, 'first command at position 0');
     check($okr->execute($first)['duplicate'] === true, 'a retry is a duplicate');
+    $e = refused(fn () => $okr->execute(command(1, person(1, 'Alexandra'))));
+    check($e->getCode() === Result::CONFLICT, 'the same command id with another body: ' . $e->getMessage());
 
     $e = refused(fn () => $okr->execute(command(2, person(1, 'Alex again'))));
     check($e->getCode() === Result::REJECTED && $e->rejection['rejection'] === 'already_exists', 'already exists: ' . $e->getMessage());

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::abi::{command, finish, planned, Engine, Reply, CYCLE, MASTER};
 
 impl Engine {
-    fn validate(&self, command: &Value) -> Reply {
+    pub(crate) fn validate(&self, command: &Value) -> Reply {
         let input = command.to_string();
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
@@ -19,7 +19,7 @@ impl Engine {
         finish(code, out, err)
     }
 
-    fn events_since(&self, position: u64, max: usize) -> Reply {
+    pub(crate) fn events_since(&self, position: u64, max: usize) -> Reply {
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: valid pointers for the call.
         let code = unsafe { okr_engine_events_since(self.0, position, max, &mut out, &mut err) };

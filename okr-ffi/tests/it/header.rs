@@ -113,3 +113,39 @@ fn php_header_is_up_to_date() {
          OKR_BLESS=1 cargo test -p okr-ffi --test it header"
     );
 }
+
+/// Every `OKR_RESULT_*` code of the C header, as `(name, number)` in the header's order.
+fn header_result_codes(c_header: &str) -> Vec<(String, u32)> {
+    c_header
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("OKR_RESULT_"))
+        .filter_map(|l| {
+            let (name, number) = l.split_once(" = ")?;
+            Some((name.to_string(), number.trim_end_matches(',').parse().ok()?))
+        })
+        .collect()
+}
+
+/// The PHP client's `Okr\Result` constants are the header's result codes, every one of
+/// them, with the same numbers (a code added to the ABI must reach PHP too).
+#[test]
+fn php_result_constants_are_the_headers_codes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let c_header = std::fs::read_to_string(dir.join("include/okr.h")).expect("include/okr.h");
+    let header = header_result_codes(&c_header);
+    assert!(header.len() >= 20, "codes parsed from okr.h: {header:?}");
+    let php = std::fs::read_to_string(dir.join("../clients/php/src/Result.php"))
+        .expect("clients/php/src/Result.php");
+    let constants: Vec<(String, u32)> = php
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("public const "))
+        .filter_map(|l| {
+            let (name, number) = l.split_once(" = ")?;
+            Some((name.to_string(), number.trim_end_matches(';').parse().ok()?))
+        })
+        .collect();
+    assert_eq!(
+        constants, header,
+        "clients/php/src/Result.php must list okr.h's result codes in order"
+    );
+}
