@@ -1473,3 +1473,58 @@ fn a_pseudonymised_export_keeps_ids_and_statistics_and_drops_names_and_texts() {
         );
     }
 }
+
+/// `okr stats` breaks figures down by unit, never by person: the demo's units have two
+/// members each, so by default (5) none has a row of its own and everything counts in the
+/// totals; `--min-unit-members 1` shows every unit, `2` too, `3` none again; the totals are
+/// the same for every K.
+#[test]
+fn stats_show_a_unit_only_with_enough_members_and_keep_the_totals() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let json = |k: &str| -> Value {
+        serde_json::from_str(&ok(
+            d,
+            &["stats", "--format", "json", "--min-unit-members", k],
+        ))
+        .unwrap()
+    };
+    let default: Value = serde_json::from_str(&ok(d, &["stats", "--format", "json"])).unwrap();
+    assert_eq!(default["min_unit_members"], 5);
+    assert_eq!(default["units"], serde_json::json!([]));
+    assert_eq!(default["in_totals_only"].as_array().unwrap().len(), 7);
+    let every = json("1");
+    let units = every["units"].as_array().unwrap();
+    assert_eq!(units.len(), 7, "{units:?}");
+    assert!(units.iter().all(|u| u["members"] == 2), "{units:?}");
+    assert_eq!(every["in_totals_only"], serde_json::json!([]));
+    let objectives: u64 = units
+        .iter()
+        .map(|u| u["figures"]["carry_over"]["objectives"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        Value::from(objectives),
+        every["overall"]["carry_over"]["objectives"]
+    );
+    assert_eq!(json("2")["units"], every["units"]);
+    assert_eq!(json("3")["units"], serde_json::json!([]));
+    for k in ["1", "3", "5"] {
+        let s = json(k);
+        assert_eq!(s["overall"], default["overall"], "k = {k}");
+        assert_eq!(s["trend"], default["trend"], "k = {k}");
+    }
+    let text = ok(d, &["stats"]);
+    assert!(
+        text.contains("by unit (a unit of fewer than 5 members counts in the unit above it)")
+            && text.contains("in the totals only: 7 units"),
+        "{text}"
+    );
+    let text = ok(d, &["stats", "--min-unit-members", "1"]);
+    assert!(
+        text.contains("by unit (every unit)") && text.contains("Biebertal"),
+        "{text}"
+    );
+    let r = okr(d, &["stats", "--min-unit-members", "many"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--min-unit-members"), "{}", r.stderr);
+}
