@@ -639,6 +639,8 @@ fn apply_group(
                         );
                     }
                 }
+                // A rejection by the rules, or a command id reused for another command
+                // (the Engine's rule, as in the C ABI and `okr serve`): not applied.
                 Err(r) => {
                     eprintln!("{}:{n}: refused: {r}", file.display());
                     tally.refused += 1;

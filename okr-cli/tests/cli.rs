@@ -1257,20 +1257,54 @@ fn a_command_id_reused_for_another_command_is_a_refused_line() {
         })
         .to_string()
     };
+    let team = serde_json::json!({
+        "envelope": {"command_id": "00000000-0000-0000-0000-0000000000c2",
+                     "actor": "00000000-0000-0000-0000-000000000007",
+                     "at": "2025-01-06T09:00:00Z"},
+        "body": {"type": "define_unit", "unit": "00000000-0000-0000-0000-000000000101",
+                 "name": "Team", "kind": "team",
+                 "parent": "00000000-0000-0000-0000-000000000100"}
+    });
     std::fs::write(
         d.join("c.jsonl"),
-        format!("{}\n{}\n{}\n", line("A"), line("A"), line("B")),
+        format!("{}\n{}\n{}\n{team}\n", line("A"), line("A"), line("B")),
     )
     .unwrap();
     let r = okr(d, &["apply", "c.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // Line 3 is refused as a conflict, on its own: line 2 is a retry of line 1, line 4 goes on.
     assert!(
-        r.stderr
-            .contains("command id 00000000-0000-0000-0000-0000000000c1")
-            && r.stderr.contains("was already used for another command"),
+        r.stderr.contains(
+            "c.jsonl:3: refused: conflict: command id 00000000-0000-0000-0000-0000000000c1 was already used for another command"
+        ),
         "{}",
         r.stderr
     );
+    assert_eq!(r.stderr.matches("refused:").count(), 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 commands applied, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    let names: Vec<Value> = export_lines(d, "okr.db")
+        .iter()
+        .map(|e| e["payload"]["name"].clone())
+        .collect();
+    assert_eq!(names, [Value::from("A"), Value::from("Team")]);
+    // Applied again, the file conflicts in the store this time: still line 3 alone.
+    let r = okr(d, &["apply", "c.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("c.jsonl:3: refused: conflict"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("3 commands applied, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(export_lines(d, "okr.db").len(), 2);
 }
 
 #[test]
