@@ -142,7 +142,9 @@ fn add_key_result_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, add(KrKind::Milestone)),
             rule_exact(
                 Rule::MaxKeyResults,
-                format!("objective {OBJ_A} has 5 key results; the policy allows 5"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) has 5 key results; the policy allows 5"
+                ),
             ),
         ),
         case(
@@ -151,7 +153,9 @@ fn add_key_result_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, add(KrKind::Milestone)),
             rule_exact(
                 Rule::MaxKeyResults,
-                format!("objective {OBJ_A} has 2 key results; the policy allows 2"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) has 2 key results; the policy allows 2"
+                ),
             ),
         ),
         case(
@@ -787,7 +791,7 @@ fn check_in_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::check_in(KR_A, 20.0, 4)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(

@@ -422,7 +422,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_A, 1)),
             rule_exact(
                 Rule::AlignNotSelf,
-                format!("objective {OBJ_A} cannot align to itself"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) cannot align to itself"),
             ),
         ),
         case(
@@ -431,7 +431,9 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_NEXT, 1)),
             rule_exact(
                 Rule::AlignSameCycle,
-                format!("objective {OBJ_A} is in cycle {CYCLE}, {OBJ_NEXT} in cycle {NEXT}"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) is in cycle 2025-Q1 ({CYCLE}), \"Later\" ({OBJ_NEXT}) in cycle 2025-Q2 ({NEXT})"
+                ),
             ),
         ),
         case(
