@@ -1562,3 +1562,29 @@ fn stats_show_a_unit_only_with_enough_members_and_keep_the_totals() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("--min-unit-members"), "{}", r.stderr);
 }
+
+/// Every command that takes --as-of reads it alike: `okr replay` takes a date (its start in
+/// UTC) as the same instant in RFC 3339, and `-1` or words get okr's message naming the
+/// formats it reads, not clap's.
+#[test]
+fn replay_reads_as_of_like_report() {
+    let dir = demo_dir();
+    let d = dir.path();
+    assert_eq!(
+        ok(d, &["replay", "--as-of", "2025-08-15"]),
+        ok(d, &["replay", "--as-of", "2025-08-15T00:00:00Z"])
+    );
+    for bad in ["-1", "last week"] {
+        let r = okr(d, &["replay", "--as-of", bad]);
+        assert_eq!(r.code, 1, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("--as-of: `{bad}` is not a moment okr can read"))
+                && r.stderr.contains("global position")
+                && r.stderr.contains("RFC 3339")
+                && r.stderr.contains("a date"),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+}
