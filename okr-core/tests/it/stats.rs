@@ -184,8 +184,11 @@ fn with_k(state: &State, k: u32) -> Stats {
     )
 }
 
-/// The rows as (unit, members, objectives, committed mean, folded units).
-fn rows(s: &Stats) -> Vec<(UnitId, u32, u64, Option<i64>, Vec<UnitId>)> {
+/// A row in short: unit, members, objectives, committed mean, folded units.
+type Row = (UnitId, u32, u64, Option<i64>, Vec<UnitId>);
+
+/// The rows in short.
+fn rows(s: &Stats) -> Vec<Row> {
     s.units
         .iter()
         .map(|u| {
