@@ -430,7 +430,7 @@ pub(super) fn open_objective(o: &Objective) -> Result<(), Rejection> {
     if o.status == ObjectiveStatus::Dropped {
         Err(Rejection::rule(
             Rule::ObjectiveOpen,
-            format!("objective {} was dropped", o.id),
+            format!("objective \"{}\" ({}) was dropped", o.text.title, o.id),
         ))
     } else {
         Ok(())

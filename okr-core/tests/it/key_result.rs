@@ -287,7 +287,7 @@ fn add_key_result_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"X\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(
@@ -841,7 +841,7 @@ fn key_results_of_a_dropped_objective_do_not_change() {
     );
     let dropped_a2 = rule_exact(
         Rule::ObjectiveOpen,
-        format!("objective {OBJ_A2} was dropped"),
+        format!("objective \"Second\" ({OBJ_A2}) was dropped"),
     );
     check_all(vec![
         case(
@@ -877,7 +877,7 @@ fn key_results_of_a_dropped_objective_do_not_change() {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
     ]);

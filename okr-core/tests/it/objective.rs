@@ -285,7 +285,7 @@ fn revise_objective_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"Second\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(
@@ -454,7 +454,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_C, 1)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_C} was dropped"),
+                format!("objective \"C\" ({OBJ_C}) was dropped"),
             ),
         ),
         case(
@@ -463,7 +463,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_C, 1)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(
@@ -856,7 +856,7 @@ fn drop_objective_cases() -> Vec<Case> {
             cmd(LEAD_A, t_plan(), b::drop_obj(OBJ_A, None)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(
@@ -964,7 +964,7 @@ fn amend_objective_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"Second\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(
