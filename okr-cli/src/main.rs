@@ -205,11 +205,16 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
     },
-    /// Cross-cycle statistics over the closed cycles.
+    /// Cross-cycle statistics over the closed cycles: totals, per cycle and per unit (never
+    /// per person). A unit with fewer than --min-unit-members members has no row of its own:
+    /// its figures count in the nearest unit above it with that many, or in the totals only.
     Stats {
         /// Include practice sprints.
         #[arg(long)]
         include_practice: bool,
+        /// The fewest members a unit needs for a row of its own (1 shows every unit).
+        #[arg(long, value_name = "K", default_value_t = okr_core::stats::MIN_UNIT_MEMBERS)]
+        min_unit_members: u32,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
@@ -332,10 +337,15 @@ fn run(cli: Cli) -> CliResult {
         } => rescore(path, &cycle, &policy, format),
         Cmd::Stats {
             include_practice,
+            min_unit_members,
             format,
         } => {
             let engine = store::open_read_only(path)?;
-            let s = engine.read(|state| stats(state, &StatsOptions { include_practice }));
+            let options = StatsOptions {
+                include_practice,
+                min_unit_members,
+            };
+            let s = engine.read(|state| stats(state, &options));
             match format {
                 TextOrJson::Json => outln!("{}", to_json(&s)?),
                 TextOrJson::Text => out!("{}", stats_text(&s)),
@@ -629,6 +639,8 @@ fn apply_group(
                         );
                     }
                 }
+                // A rejection by the rules, or a command id reused for another command
+                // (the Engine's rule, as in the C ABI and `okr serve`): not applied.
                 Err(r) => {
                     eprintln!("{}:{n}: refused: {r}", file.display());
                     tally.refused += 1;
@@ -1148,6 +1160,44 @@ fn stats_text(s: &Stats) -> String {
         days(f.escalations.max_days),
         f.escalations.decided
     ));
+    if s.min_unit_members > 1 {
+        o.push_str(&format!(
+            "\n  by unit (a unit of fewer than {} members counts in the unit above it)\n",
+            s.min_unit_members
+        ));
+    } else {
+        o.push_str("\n  by unit (every unit)\n");
+    }
+    o.push_str("  unit               members  objectives  discipline  committed  keep rate\n");
+    for u in &s.units {
+        let f = &u.figures;
+        o.push_str(&format!(
+            "  {:<17} {:>8}  {:>10}  {:>10}  {:>9}  {:>9}{}\n",
+            report::fit(&u.name, 17),
+            u.members,
+            f.carry_over.objectives,
+            pct(f.check_in_discipline),
+            report::fmt(f.committed_scores.mean_ppm),
+            pct(f.agreements.keep_rate),
+            match u.folded.len() {
+                0 => String::new(),
+                n => format!(
+                    "  (with {})",
+                    count(n as u64, "smaller unit", "smaller units")
+                ),
+            }
+        ));
+    }
+    if !s.in_totals_only.is_empty() {
+        o.push_str(&format!(
+            "  in the totals only: {}\n",
+            count(
+                s.in_totals_only.len() as u64,
+                "unit with no unit of enough members above it",
+                "units with no unit of enough members above them"
+            )
+        ));
+    }
     o.push_str("\n  cycle              score  discipline  keep rate  carried  Brier\n");
     for (c, t) in s.cycles.iter().zip(&s.trend) {
         o.push_str(&format!(

@@ -1257,20 +1257,54 @@ fn a_command_id_reused_for_another_command_is_a_refused_line() {
         })
         .to_string()
     };
+    let team = serde_json::json!({
+        "envelope": {"command_id": "00000000-0000-0000-0000-0000000000c2",
+                     "actor": "00000000-0000-0000-0000-000000000007",
+                     "at": "2025-01-06T09:00:00Z"},
+        "body": {"type": "define_unit", "unit": "00000000-0000-0000-0000-000000000101",
+                 "name": "Team", "kind": "team",
+                 "parent": "00000000-0000-0000-0000-000000000100"}
+    });
     std::fs::write(
         d.join("c.jsonl"),
-        format!("{}\n{}\n{}\n", line("A"), line("A"), line("B")),
+        format!("{}\n{}\n{}\n{team}\n", line("A"), line("A"), line("B")),
     )
     .unwrap();
     let r = okr(d, &["apply", "c.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // Line 3 is refused as a conflict, on its own: line 2 is a retry of line 1, line 4 goes on.
     assert!(
-        r.stderr
-            .contains("command id 00000000-0000-0000-0000-0000000000c1")
-            && r.stderr.contains("was already used for another command"),
+        r.stderr.contains(
+            "c.jsonl:3: refused: conflict: command id 00000000-0000-0000-0000-0000000000c1 was already used for another command"
+        ),
         "{}",
         r.stderr
     );
+    assert_eq!(r.stderr.matches("refused:").count(), 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 commands applied, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    let names: Vec<Value> = export_lines(d, "okr.db")
+        .iter()
+        .map(|e| e["payload"]["name"].clone())
+        .collect();
+    assert_eq!(names, [Value::from("A"), Value::from("Team")]);
+    // Applied again, the file conflicts in the store this time: still line 3 alone.
+    let r = okr(d, &["apply", "c.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("c.jsonl:3: refused: conflict"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("3 commands applied, 1 refused"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(export_lines(d, "okr.db").len(), 2);
 }
 
 #[test]
@@ -1470,6 +1504,87 @@ fn a_pseudonymised_export_keeps_ids_and_statistics_and_drops_names_and_texts() {
             ok(d, &["stats", "--format", format]),
             ok(d, &["--store", "pseudo.db", "stats", "--format", format]),
             "the statistics of the pseudonymised import equal the original's"
+        );
+    }
+}
+
+/// `okr stats` breaks figures down by unit, never by person: the demo's units have two
+/// members each, so by default (5) none has a row of its own and everything counts in the
+/// totals; `--min-unit-members 1` shows every unit, `2` too, `3` none again; the totals are
+/// the same for every K.
+#[test]
+fn stats_show_a_unit_only_with_enough_members_and_keep_the_totals() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let json = |k: &str| -> Value {
+        serde_json::from_str(&ok(
+            d,
+            &["stats", "--format", "json", "--min-unit-members", k],
+        ))
+        .unwrap()
+    };
+    let default: Value = serde_json::from_str(&ok(d, &["stats", "--format", "json"])).unwrap();
+    assert_eq!(default["min_unit_members"], 5);
+    assert_eq!(default["units"], serde_json::json!([]));
+    assert_eq!(default["in_totals_only"].as_array().unwrap().len(), 7);
+    let every = json("1");
+    let units = every["units"].as_array().unwrap();
+    assert_eq!(units.len(), 7, "{units:?}");
+    assert!(units.iter().all(|u| u["members"] == 2), "{units:?}");
+    assert_eq!(every["in_totals_only"], serde_json::json!([]));
+    let objectives: u64 = units
+        .iter()
+        .map(|u| u["figures"]["carry_over"]["objectives"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        Value::from(objectives),
+        every["overall"]["carry_over"]["objectives"]
+    );
+    assert_eq!(json("2")["units"], every["units"]);
+    assert_eq!(json("3")["units"], serde_json::json!([]));
+    for k in ["1", "3", "5"] {
+        let s = json(k);
+        assert_eq!(s["overall"], default["overall"], "k = {k}");
+        assert_eq!(s["trend"], default["trend"], "k = {k}");
+    }
+    let text = ok(d, &["stats"]);
+    assert!(
+        text.contains("by unit (a unit of fewer than 5 members counts in the unit above it)")
+            && text.contains("in the totals only: 7 units"),
+        "{text}"
+    );
+    let text = ok(d, &["stats", "--min-unit-members", "1"]);
+    assert!(
+        text.contains("by unit (every unit)") && text.contains("Biebertal"),
+        "{text}"
+    );
+    let r = okr(d, &["stats", "--min-unit-members", "many"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--min-unit-members"), "{}", r.stderr);
+}
+
+/// Every command that takes --as-of reads it alike: `okr replay` takes a date (its start in
+/// UTC) as the same instant in RFC 3339, and `-1` or words get okr's message naming the
+/// formats it reads, not clap's.
+#[test]
+fn replay_reads_as_of_like_report() {
+    let dir = demo_dir();
+    let d = dir.path();
+    assert_eq!(
+        ok(d, &["replay", "--as-of", "2025-08-15"]),
+        ok(d, &["replay", "--as-of", "2025-08-15T00:00:00Z"])
+    );
+    for bad in ["-1", "last week"] {
+        let r = okr(d, &["replay", "--as-of", bad]);
+        assert_eq!(r.code, 1, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("--as-of: `{bad}` is not a moment okr can read"))
+                && r.stderr.contains("global position")
+                && r.stderr.contains("RFC 3339")
+                && r.stderr.contains("a date"),
+            "{bad}: {}",
+            r.stderr
         );
     }
 }

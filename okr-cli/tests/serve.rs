@@ -285,6 +285,13 @@ fn commands_queries_events_and_errors() {
     assert_eq!((status, c["cycles"].clone()), (200, json!([])));
     let (status, st) = post("query", r#"{"query":"stats"}"#);
     assert_eq!(status, 200, "{st}");
+    assert_eq!(st["stats"]["min_unit_members"], 5, "{st}");
+    let (status, st) = post("query", r#"{"query":"stats","min_unit_members":2}"#);
+    assert_eq!(
+        (status, st["stats"]["min_unit_members"].clone()),
+        (200, json!(2)),
+        "{st}"
+    );
     let (status, e) = post("query", r#"{"query":"report"}"#);
     assert_eq!(
         (status, e["name"].clone()),

@@ -18,6 +18,23 @@
 //!
 //! Scores are the cycles' own review scores ([`rollup::scores`]): overrides count.
 //!
+//! ## By unit, never by person
+//!
+//! Besides the totals, the figures are broken down by unit (over all finished cycles in
+//! [`Stats::units`], per cycle in [`CycleStats::units`]): a unit's objectives with their key
+//! results, its agreements and its blockers. There is no breakdown by person, and no query
+//! of okr lists one person's check-ins or scores: OKRs measure the organisation's practice,
+//! not its people ("keine Leistungsbeurteilung").
+//!
+//! A small unit's figures would tell about the few people in it, so a unit gets a row of its
+//! own only with at least *k* members ([`StatsOptions::min_unit_members`], by default
+//! [`MIN_UNIT_MEMBERS`] = 5; the members are the people holding a role in the unit itself).
+//! The figures of a smaller unit count in the row of the nearest unit above it that has at
+//! least *k* members (listed in that row's [`UnitStats::folded`]); with no such unit above
+//! it, in the totals only ([`Stats::in_totals_only`]). Nothing is dropped: the totals are
+//! the same for every *k*. With *k* = 1 (or 0) every unit with anything counted has its row.
+//! Memberships are the organisation's as it stands now, not as it was in the cycle.
+//!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use okr_core::stats::{stats, StatsOptions};
@@ -71,7 +88,7 @@
 //! ```
 
 use crate::cycle::{Cycle, Phase};
-use crate::ids::CycleId;
+use crate::ids::{CycleId, UnitId};
 use crate::key_result::WeekSet;
 use crate::objective::{ObjectiveKind, ObjectiveStatus};
 use crate::policy::CycleKind;
@@ -80,14 +97,39 @@ use crate::state::State;
 use crate::weekly::AgreementOutcome;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to include.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatsOptions {
     /// Include practice sprints (left out by default: a practice sprint is for learning the
     /// method, not a measure of it).
+    #[serde(default)]
     pub include_practice: bool,
+    /// The fewest members a unit needs for a row of its own ([`MIN_UNIT_MEMBERS`] by
+    /// default). A smaller unit's figures count in the nearest unit above it that has as
+    /// many, or in the organisation's totals only; 0 and 1 show every unit.
+    #[serde(default = "default_min_unit_members")]
+    pub min_unit_members: u32,
+}
+
+/// The fewest members a unit needs for a row of its own in the statistics, unless
+/// [`StatsOptions::min_unit_members`] says otherwise: in a smaller unit, figures would tell
+/// about the few people in it.
+pub const MIN_UNIT_MEMBERS: u32 = 5;
+
+fn default_min_unit_members() -> u32 {
+    MIN_UNIT_MEMBERS
+}
+
+impl Default for StatsOptions {
+    fn default() -> Self {
+        StatsOptions {
+            include_practice: false,
+            min_unit_members: MIN_UNIT_MEMBERS,
+        }
+    }
 }
 
 /// Statistics per cycle, overall, and the score trend.
@@ -96,10 +138,18 @@ pub struct StatsOptions {
 pub struct Stats {
     /// Whether practice sprints were included.
     pub include_practice: bool,
+    /// The fewest members a unit needed for a row of its own.
+    pub min_unit_members: u32,
     /// Per finished cycle, in start order.
     pub cycles: Vec<CycleStats>,
     /// All finished cycles pooled.
     pub overall: Figures,
+    /// All finished cycles pooled, per unit with at least `min_unit_members` members (the
+    /// figures of smaller units below it included), in the order of the unit tree.
+    pub units: Vec<UnitStats>,
+    /// Units with fewer members and no such unit above them: their figures count in
+    /// `overall` (and the cycles' figures) only.
+    pub in_totals_only: Vec<UnitId>,
     /// The score trend across cycles, in start order.
     pub trend: Vec<TrendPoint>,
 }
@@ -121,6 +171,25 @@ pub struct CycleStats {
     /// Its weeks (7-day blocks from the start).
     pub weeks: u32,
     /// Its figures.
+    pub figures: Figures,
+    /// Its figures per unit with at least `min_unit_members` members (see [`Stats::units`]).
+    pub units: Vec<UnitStats>,
+}
+
+/// The figures of one unit: its own objectives, key results, agreements and blockers, and
+/// those of the units below it that have too few members for a row of their own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UnitStats {
+    /// The unit.
+    pub unit: UnitId,
+    /// Its name.
+    pub name: String,
+    /// The people holding a role in the unit itself.
+    pub members: u32,
+    /// The smaller units below it whose figures count here, in the order of the unit tree.
+    pub folded: Vec<UnitId>,
+    /// The figures.
     pub figures: Figures,
 }
 
@@ -376,15 +445,22 @@ pub fn cycle_weeks(c: &Cycle) -> u32 {
     u32::try_from((days + 6) / 7).unwrap_or(u32::MAX)
 }
 
-fn cycle_samples(c: &Cycle) -> Samples {
-    let mut s = Samples::default();
-    let scores = rollup::scores(c);
+/// The samples of a cycle, by row: `row` gives the row a unit's samples count in (`None`:
+/// in no row).
+fn cycle_samples<R: Ord + Copy>(
+    c: &Cycle,
+    scores: &rollup::CycleScores,
+    row: impl Fn(UnitId) -> Option<R>,
+) -> BTreeMap<R, Samples> {
+    let mut rows: BTreeMap<R, Samples> = BTreeMap::new();
     // Discipline is measured over the weeks a key result records (see `WeekSet`).
     let weeks = cycle_weeks(c).min(WeekSet::LIMIT);
     for o in c.objectives.values() {
         if o.status != ObjectiveStatus::Committed {
             continue;
         }
+        let Some(r) = row(o.unit) else { continue };
+        let s = rows.entry(r).or_default();
         s.objectives += 1;
         if o.carried_to.is_some() {
             s.carried += 1;
@@ -415,6 +491,8 @@ fn cycle_samples(c: &Cycle) -> Samples {
         }
     }
     for a in c.agreements.values() {
+        let Some(r) = row(a.unit) else { continue };
+        let s = rows.entry(r).or_default();
         s.made += 1;
         match a.resolution {
             Some((AgreementOutcome::Kept, _)) => s.kept += 1,
@@ -423,6 +501,8 @@ fn cycle_samples(c: &Cycle) -> Samples {
         }
     }
     for b in c.blockers.values() {
+        let Some(r) = row(b.unit) else { continue };
+        let s = rows.entry(r).or_default();
         s.blockers += 1;
         if b.escalation.is_some() {
             s.escalated += 1;
@@ -432,7 +512,94 @@ fn cycle_samples(c: &Cycle) -> Samples {
             }
         }
     }
-    s
+    rows
+}
+
+/// The units in the order of the unit tree: each root by name, then depth-first, children
+/// by name (ids break ties).
+fn tree_order(state: &State) -> Vec<UnitId> {
+    let mut children: BTreeMap<Option<UnitId>, Vec<(&str, UnitId)>> = BTreeMap::new();
+    for u in state.units.values() {
+        // A parent that is not a unit (a damaged log) makes a root.
+        let parent = u.parent.filter(|p| state.units.contains_key(p));
+        children.entry(parent).or_default().push((&u.name, u.id));
+    }
+    for list in children.values_mut() {
+        list.sort();
+    }
+    let mut order = Vec::with_capacity(state.units.len());
+    let mut stack: Vec<UnitId> = children
+        .get(&None)
+        .map(|l| l.iter().rev().map(|(_, id)| *id).collect())
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        order.push(id);
+        if let Some(l) = children.get(&Some(id)) {
+            stack.extend(l.iter().rev().map(|(_, c)| *c));
+        }
+    }
+    order
+}
+
+/// Where each unit's figures are shown: the unit itself when it has at least `k` members
+/// (every unit when `k` ≤ 1), else the nearest unit above it that has, else no row
+/// (`None`: the organisation's totals only).
+fn rows_of(state: &State, k: u32) -> BTreeMap<UnitId, Option<UnitId>> {
+    let large = |u: UnitId| {
+        k <= 1
+            || state
+                .units
+                .get(&u)
+                .is_some_and(|u| u.members.len() as u64 >= u64::from(k))
+    };
+    state
+        .units
+        .keys()
+        .map(|&u| {
+            let mut at = Some(u);
+            // Bounded by the number of units: a damaged log's cycle ends in the totals.
+            for _ in 0..=state.units.len() {
+                match at {
+                    Some(a) if large(a) => return (u, Some(a)),
+                    Some(a) => at = state.units.get(&a).and_then(|x| x.parent),
+                    None => break,
+                }
+            }
+            (u, None)
+        })
+        .collect()
+}
+
+/// The rows of one unit breakdown, in tree order.
+fn unit_rows(
+    state: &State,
+    order: &[UnitId],
+    rows: &BTreeMap<UnitId, Option<UnitId>>,
+    samples: &BTreeMap<UnitId, Samples>,
+    counted: &BTreeSet<UnitId>,
+) -> Vec<UnitStats> {
+    order
+        .iter()
+        .filter_map(|id| {
+            let s = samples.get(id)?;
+            let unit = state.units.get(id)?;
+            Some(UnitStats {
+                unit: *id,
+                name: unit.name.to_string(),
+                members: u32::try_from(unit.members.len()).unwrap_or(u32::MAX),
+                folded: order
+                    .iter()
+                    .filter(|u| *u != id && rows.get(u) == Some(&Some(*id)) && counted.contains(*u))
+                    .copied()
+                    .collect(),
+                figures: s.figures(),
+            })
+        })
+        .collect()
 }
 
 fn kind_mean(c: &Cycle, scores: &rollup::CycleScores, kind: ObjectiveKind) -> Option<i64> {
@@ -454,12 +621,28 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
         .filter(|c| options.include_practice || c.kind != CycleKind::Practice)
         .collect();
     cycles.sort_by_key(|c| (c.start, c.id));
+    let order = tree_order(state);
+    let rows = rows_of(state, options.min_unit_members);
+    // A unit unknown to the organisation (a damaged log) counts in the totals only.
+    let row = |u: UnitId| rows.get(&u).copied().flatten();
     let mut all = Samples::default();
+    let mut all_units: BTreeMap<UnitId, Samples> = BTreeMap::new();
+    // The units with anything counted.
+    let mut counted = BTreeSet::new();
     let mut per_cycle = Vec::new();
     let mut trend = Vec::new();
     for c in cycles {
-        let s = cycle_samples(c);
+        let scores = rollup::scores(c);
+        let s = cycle_samples(c, &scores, |_| Some(()))
+            .remove(&())
+            .unwrap_or_default();
         all.extend(&s);
+        let counted_here: BTreeSet<UnitId> = cycle_samples(c, &scores, Some).into_keys().collect();
+        counted.extend(counted_here.iter().copied());
+        let by_unit = cycle_samples(c, &scores, row);
+        for (u, us) in &by_unit {
+            all_units.entry(*u).or_default().extend(us);
+        }
         per_cycle.push(CycleStats {
             cycle: c.id,
             name: c.name.clone(),
@@ -468,8 +651,8 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
             end: c.end,
             weeks: cycle_weeks(c),
             figures: s.figures(),
+            units: unit_rows(state, &order, &rows, &by_unit, &counted_here),
         });
-        let scores = rollup::scores(c);
         trend.push(TrendPoint {
             cycle: c.id,
             name: c.name.clone(),
@@ -481,8 +664,15 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
     }
     Stats {
         include_practice: options.include_practice,
+        min_unit_members: options.min_unit_members,
         cycles: per_cycle,
         overall: all.figures(),
+        units: unit_rows(state, &order, &rows, &all_units, &counted),
+        in_totals_only: order
+            .iter()
+            .filter(|u| rows.get(u) == Some(&None) && counted.contains(*u))
+            .copied()
+            .collect(),
         trend,
     }
 }
@@ -855,6 +1045,7 @@ mod tests {
             &state,
             &StatsOptions {
                 include_practice: true,
+                ..StatsOptions::default()
             },
         );
         assert_eq!(with.cycles.len(), 1);

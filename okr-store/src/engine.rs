@@ -364,6 +364,23 @@ struct Staged {
     recorded: Option<Vec<RecordedEvent>>,
 }
 
+/// Why one command of [`Engine::execute_each`] was not applied; the others go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// okr-core refused it; the rejection says which rule and why.
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// Its command id was used before (in the store, or earlier in the same call) for
+    /// another command (another actor or body: see [`Fingerprint`]): a conflict, the same
+    /// rule as [`EngineError::CommandConflict`] of [`Engine::execute`].
+    #[error("conflict: command id {command_id} was already used for another command; give a new command a new id")]
+    Conflict {
+        /// The command id used twice.
+        command_id: Uuid,
+    },
+}
+
 /// How [`Engine::run`] treats a refused command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -386,7 +403,7 @@ enum Slot {
     Stored(Box<ExecuteOutcome>),
     SameAs(usize),
     Empty(String),
-    Refused(Rejection),
+    Refused(Refusal),
 }
 
 /// The OKR engine: okr-core's decide and evolve over a durable event log.
@@ -571,7 +588,11 @@ impl Engine {
         let mut outcomes = self.run(std::slice::from_ref(command), Mode::One)?;
         match outcomes.pop() {
             Some(Ok(outcome)) => Ok(outcome),
-            Some(Err(rejection)) => Err(EngineError::Rejected(rejection)),
+            Some(Err(Refusal::Rejected(rejection))) => Err(EngineError::Rejected(rejection)),
+            Some(Err(Refusal::Conflict { command_id })) => Err(EngineError::CommandConflict {
+                command_id,
+                index: None,
+            }),
             None => unreachable!("one command gives one outcome"),
         }
     }
@@ -598,14 +619,15 @@ impl Engine {
     /// Each command is decided against the state left by the accepted ones before it; a
     /// refused command is that command's `Err` and the others go on. Commands whose id was
     /// executed before (or appears earlier) come back with `duplicate: true`, as in
-    /// [`Engine::execute`]. Nothing is acknowledged before it is durable: the call returns
+    /// [`Engine::execute`]; a command id used before for *another* command is that command's
+    /// [`Refusal::Conflict`] (the rule of [`EngineError::CommandConflict`]). Nothing is acknowledged before it is durable: the call returns
     /// after the append is synced. A failed append is [`EngineError::Store`] for the whole
     /// call, and none of its commands is recorded as far as this engine can tell (reopen the
     /// store and look the command ids up to know).
     pub fn execute_each(
         &self,
         commands: &[Command],
-    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+    ) -> Result<Vec<Result<ExecuteOutcome, Refusal>>, EngineError> {
         self.run(commands, Mode::Each)
     }
 
@@ -615,7 +637,7 @@ impl Engine {
         &self,
         commands: &[Command],
         mode: Mode,
-    ) -> Result<Vec<Result<ExecuteOutcome, Rejection>>, EngineError> {
+    ) -> Result<Vec<Result<ExecuteOutcome, Refusal>>, EngineError> {
         let (slots, pending) = {
             let mut writer = self.lock_writer();
             let shared = self.store.shared();
@@ -669,7 +691,7 @@ impl Engine {
             .iter()
             .map(|o| o.events.iter().map(|e| e.global_position).collect())
             .collect();
-        let mut outcomes: Vec<Result<ExecuteOutcome, Rejection>> = Vec::with_capacity(slots.len());
+        let mut outcomes: Vec<Result<ExecuteOutcome, Refusal>> = Vec::with_capacity(slots.len());
         for slot in slots {
             let outcome = match slot {
                 Slot::Appended {
@@ -697,7 +719,7 @@ impl Engine {
                     lints: Vec::new(),
                     duplicate: false,
                 }),
-                Slot::Refused(rejection) => Err(rejection),
+                Slot::Refused(refusal) => Err(refusal),
             };
             outcomes.push(outcome);
         }
@@ -758,16 +780,26 @@ impl Engine {
                 command_id: id,
                 index: (mode != Mode::One).then_some(index),
             };
+            // A conflict refuses that command alone in `execute_each`, like a rejection.
+            let refuse = |slots: &mut Vec<Slot>| match mode {
+                Mode::Each => {
+                    slots.push(Slot::Refused(Refusal::Conflict { command_id: id }));
+                    Ok(())
+                }
+                Mode::One | Mode::AllOrNothing => Err(conflict),
+            };
             if let Some((first, earlier)) = seen.get(&id) {
                 if *earlier != fingerprint {
-                    return Err(conflict);
+                    refuse(&mut slots)?;
+                    continue;
                 }
                 slots.push(Slot::SameAs(*first));
                 continue;
             }
             if let Some(original) = self.store.find_command(id)? {
                 if !same_command(original.fingerprint, Some(fingerprint)) {
-                    return Err(conflict);
+                    refuse(&mut slots)?;
+                    continue;
                 }
                 slots.push(Slot::Stored(Box::new(self.duplicate_outcome(original)?)));
                 seen.insert(id, (index, fingerprint));
@@ -781,7 +813,7 @@ impl Engine {
                         return Err(EngineError::BatchRejected { index, rejection })
                     }
                     Mode::Each => {
-                        slots.push(Slot::Refused(rejection));
+                        slots.push(Slot::Refused(Refusal::Rejected(rejection)));
                         continue;
                     }
                 },

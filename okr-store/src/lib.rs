@@ -142,7 +142,7 @@ mod wal;
 pub use chain::{EventHash, Fingerprint};
 pub use engine::{
     AsOf, BackupReport, BrokenLink, DryRun, Engine, EngineError, EngineOptions, EngineStats,
-    ExecuteOutcome, ImportOptions, Subscription, VerifyReport,
+    ExecuteOutcome, ImportOptions, Refusal, Subscription, VerifyReport,
 };
 pub use error::StoreError;
 pub use event::{derive_event_id, EventView, NewEvent, RecordedEvent};

@@ -225,11 +225,17 @@ pub enum Query {
         #[serde(default)]
         at: Option<DateTime<Utc>>,
     },
-    /// The cross-cycle statistics over the closed cycles, as `okr stats` computes them.
+    /// The cross-cycle statistics over the closed cycles, as `okr stats` computes them:
+    /// totals, per cycle and per unit, never per person.
     Stats {
         /// Count practice sprints too (default false).
         #[serde(default)]
         include_practice: bool,
+        /// The fewest members a unit needs for a row of its own (default 5); a smaller
+        /// unit's figures count in the nearest unit above it with that many, or in the
+        /// totals only. 1 shows every unit.
+        #[serde(default)]
+        min_unit_members: Option<u32>,
     },
     /// The state as it was at a global position (inclusive) or an instant (exactly one of
     /// `position` and `at`); with `cycle`, that cycle and its rollup instead of the whole

@@ -245,8 +245,15 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
                 report: Box::new(report),
             }))
         }
-        Query::Stats { include_practice } => {
-            let stats = e.read(|s| stats::stats(s, &StatsOptions { include_practice }));
+        Query::Stats {
+            include_practice,
+            min_unit_members,
+        } => {
+            let options = StatsOptions {
+                include_practice,
+                min_unit_members: min_unit_members.unwrap_or(stats::MIN_UNIT_MEMBERS),
+            };
+            let stats = e.read(|s| stats::stats(s, &options));
             encode(&Versioned::new(QueryResult::Stats {
                 stats: Box::new(stats),
             }))

@@ -61,7 +61,7 @@ impl Ctx<'_> {
                             Rule::MaxKeyResults,
                             format!(
                                 "objective {} has {} key results; the new policy allows {}",
-                                o.id,
+                                Self::objective_name(c, o.id),
                                 o.key_results.len(),
                                 policy.max_key_results_per_objective
                             ),
@@ -75,7 +75,8 @@ impl Ctx<'_> {
                     return Err(Rejection::rule(
                         Rule::MaxCommittedObjectives,
                         format!(
-                            "unit {unit} has {n} committed objectives; the new policy allows {}",
+                            "unit {} has {n} committed objectives; the new policy allows {}",
+                            self.unit_name(*unit),
                             policy.max_committed_objectives_per_unit
                         ),
                     ));

@@ -37,7 +37,8 @@ impl Ctx<'_> {
                     return Err(Rejection::rule(
                         Rule::MaxKeyResults,
                         format!(
-                            "objective {objective} has {} key results; the policy allows {max}",
+                            "objective {} has {} key results; the policy allows {max}",
+                            Self::objective_name(c, *objective),
                             o.key_results.len()
                         ),
                     ));
@@ -101,7 +102,7 @@ impl Ctx<'_> {
                 if o.status == ObjectiveStatus::Dropped {
                     return Err(Rejection::rule(
                         Rule::ObjectiveOpen,
-                        format!("objective {} was dropped", o.id),
+                        format!("objective {} was dropped", Self::objective_name(c, o.id)),
                     ));
                 }
                 finite("value", *value)?;

@@ -752,6 +752,15 @@ impl<'a> Ctx<'a> {
         Ok((c, i))
     }
 
+    /// An objective's title for messages, with its id to tell equal titles apart; its id
+    /// alone when unknown.
+    fn objective_name(c: &Cycle, objective: ObjectiveId) -> String {
+        match c.objectives.get(&objective) {
+            Some(o) => format!("\"{}\" ({objective})", o.text.title),
+            None => objective.to_string(),
+        }
+    }
+
     /// A unit's name for messages, its id when unknown.
     fn unit_name(&self, unit: UnitId) -> String {
         match self.s.units.get(&unit) {

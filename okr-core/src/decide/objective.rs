@@ -145,7 +145,10 @@ impl Ctx<'_> {
         if parent == objective {
             return Err(Rejection::rule(
                 Rule::AlignNotSelf,
-                format!("objective {objective} cannot align to itself"),
+                format!(
+                    "objective {} cannot align to itself",
+                    Self::objective_name(c, objective)
+                ),
             ));
         }
         let Some(p_cycle) = self.s.cycle_of(EntityKind::Objective, parent.0) else {
@@ -155,8 +158,18 @@ impl Ctx<'_> {
             return Err(Rejection::rule(
                 Rule::AlignSameCycle,
                 format!(
-                    "objective {objective} is in cycle {}, {parent} in cycle {}",
-                    c.id, p_cycle
+                    "objective {} is in cycle {} ({}), {} in cycle {}",
+                    Self::objective_name(c, objective),
+                    c.name,
+                    c.id,
+                    self.s
+                        .cycles
+                        .get(&p_cycle)
+                        .map_or(parent.to_string(), |pc| Self::objective_name(pc, parent)),
+                    self.s
+                        .cycles
+                        .get(&p_cycle)
+                        .map_or(p_cycle.to_string(), |pc| format!("{} ({p_cycle})", pc.name)),
                 ),
             ));
         }
@@ -417,7 +430,7 @@ pub(super) fn open_objective(o: &Objective) -> Result<(), Rejection> {
     if o.status == ObjectiveStatus::Dropped {
         Err(Rejection::rule(
             Rule::ObjectiveOpen,
-            format!("objective {} was dropped", o.id),
+            format!("objective \"{}\" ({}) was dropped", o.text.title, o.id),
         ))
     } else {
         Ok(())

@@ -50,11 +50,15 @@ impl Ctx<'_> {
                 let (unit, parent) = (*unit, *parent);
                 let above = self.s.ancestors(parent);
                 if let Some(pos) = above.iter().position(|u| *u == unit) {
-                    let path: Vec<String> = above[..=pos].iter().map(|u| u.to_string()).collect();
+                    // Names for the people who read the refusal, ids to tell equal ones apart.
+                    let path: Vec<String> =
+                        above[..=pos].iter().map(|u| self.unit_name(*u)).collect();
                     return Err(Rejection::rule(
                         Rule::UnitTreeAcyclic,
                         format!(
-                            "unit {unit} cannot move below {parent}: {} lies below it",
+                            "unit {} cannot move below {}: {} lies below it",
+                            self.unit_name(unit),
+                            self.unit_name(parent),
                             path.join(" → ")
                         ),
                     ));

@@ -79,7 +79,8 @@ pub(crate) enum Measure {
     AtLeast(f64),
     /// At or below the threshold.
     AtMost(f64),
-    /// Done (≥ 1) or not.
+    /// Done or not: `decide` admits 0 (open) and 1 (done) only; a value above 1, which a
+    /// log from before that rule may hold, counts as done too.
     Milestone,
 }
 

@@ -299,7 +299,7 @@ fn set_policy_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::MaxCommittedObjectives,
-                format!("unit {UNIT_A} has 2 committed objectives; the new policy allows 1"),
+                format!("unit Commune A ({UNIT_A}) has 2 committed objectives; the new policy allows 1"),
             ),
         ),
         case(
@@ -312,7 +312,7 @@ fn set_policy_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::MaxKeyResults,
-                format!("objective {OBJ_A} has 3 key results; the new policy allows 2"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) has 3 key results; the new policy allows 2"),
             ),
         ),
         case(

@@ -142,7 +142,9 @@ fn add_key_result_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, add(KrKind::Milestone)),
             rule_exact(
                 Rule::MaxKeyResults,
-                format!("objective {OBJ_A} has 5 key results; the policy allows 5"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) has 5 key results; the policy allows 5"
+                ),
             ),
         ),
         case(
@@ -151,7 +153,9 @@ fn add_key_result_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, add(KrKind::Milestone)),
             rule_exact(
                 Rule::MaxKeyResults,
-                format!("objective {OBJ_A} has 2 key results; the policy allows 2"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) has 2 key results; the policy allows 2"
+                ),
             ),
         ),
         case(
@@ -283,7 +287,7 @@ fn add_key_result_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"X\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(
@@ -787,7 +791,7 @@ fn check_in_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::check_in(KR_A, 20.0, 4)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(
@@ -837,7 +841,7 @@ fn key_results_of_a_dropped_objective_do_not_change() {
     );
     let dropped_a2 = rule_exact(
         Rule::ObjectiveOpen,
-        format!("objective {OBJ_A2} was dropped"),
+        format!("objective \"Second\" ({OBJ_A2}) was dropped"),
     );
     check_all(vec![
         case(
@@ -873,7 +877,7 @@ fn key_results_of_a_dropped_objective_do_not_change() {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
     ]);

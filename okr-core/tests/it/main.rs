@@ -18,6 +18,7 @@ mod properties;
 mod review;
 mod roles;
 mod rollup;
+mod stats;
 mod versions;
 mod weekly;
 

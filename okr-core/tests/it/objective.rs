@@ -285,7 +285,7 @@ fn revise_objective_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"Second\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(
@@ -422,7 +422,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_A, 1)),
             rule_exact(
                 Rule::AlignNotSelf,
-                format!("objective {OBJ_A} cannot align to itself"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) cannot align to itself"),
             ),
         ),
         case(
@@ -431,7 +431,9 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_NEXT, 1)),
             rule_exact(
                 Rule::AlignSameCycle,
-                format!("objective {OBJ_A} is in cycle {CYCLE}, {OBJ_NEXT} in cycle {NEXT}"),
+                format!(
+                    "objective \"{OBJ_A_TITLE}\" ({OBJ_A}) is in cycle 2025-Q1 ({CYCLE}), \"Later\" ({OBJ_NEXT}) in cycle 2025-Q2 ({NEXT})"
+                ),
             ),
         ),
         case(
@@ -452,7 +454,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_C, 1)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_C} was dropped"),
+                format!("objective \"C\" ({OBJ_C}) was dropped"),
             ),
         ),
         case(
@@ -461,7 +463,7 @@ fn align_objective_cases() -> Vec<Case> {
             cmd(MEMBER_A, at, b::align(OBJ_A, OBJ_C, 1)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(
@@ -854,7 +856,7 @@ fn drop_objective_cases() -> Vec<Case> {
             cmd(LEAD_A, t_plan(), b::drop_obj(OBJ_A, None)),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A} was dropped"),
+                format!("objective \"{OBJ_A_TITLE}\" ({OBJ_A}) was dropped"),
             ),
         ),
         case(
@@ -962,7 +964,7 @@ fn amend_objective_cases() -> Vec<Case> {
             ),
             rule_exact(
                 Rule::ObjectiveOpen,
-                format!("objective {OBJ_A2} was dropped"),
+                format!("objective \"Second\" ({OBJ_A2}) was dropped"),
             ),
         ),
         case(

@@ -286,7 +286,7 @@ fn move_unit_cases() -> Vec<Case> {
             rule_exact(
                 Rule::UnitTreeAcyclic,
                 format!(
-                    "unit {UNIT_A} cannot move below {TEAM_A1}: {TEAM_A1} → {UNIT_A} lies below it"
+                    "unit Commune A ({UNIT_A}) cannot move below Team A1 ({TEAM_A1}): Team A1 ({TEAM_A1}) → Commune A ({UNIT_A}) lies below it"
                 ),
             ),
         ),
@@ -296,7 +296,7 @@ fn move_unit_cases() -> Vec<Case> {
             cmd(MASTER, at, mv(ROOT, TEAM_A1)),
             rule(
                 Rule::UnitTreeAcyclic,
-                format!("{TEAM_A1} → {UNIT_A} → {ROOT}"),
+                format!("Team A1 ({TEAM_A1}) → Commune A ({UNIT_A}) → Federation ({ROOT})"),
             ),
         ),
         case(

@@ -600,3 +600,66 @@ fn a_cycle_planned_before_the_scoring_policy_was_recorded_keeps_rolling_aligned_
         .scoring
         .rolls_up_aligned());
 }
+
+/// The acceptance case: a draft with one key result at 0, aligned with contribution 3 to a
+/// committed parent, does not pull the parent down (0.597222 stays); committed it does, and
+/// dropped while the cycle runs it no longer does — in the full rollup and in the
+/// incremental one fed event by event (which marks itself stale on a commit or drop and is
+/// rebuilt from the state then).
+#[test]
+fn committing_and_dropping_an_aligned_child_moves_its_parent_in_both_rollups() {
+    let (kp, kc, parent, child) = (
+        KeyResultId::from_u128(200),
+        KeyResultId::from_u128(201),
+        ObjectiveId::from_u128(100),
+        ObjectiveId::from_u128(101),
+    );
+    let planned = |commit_child: bool| {
+        let mut w = World::new();
+        w.roll_up_aligned();
+        w.objective(100, ROOT, 1);
+        w.objective(101, TEAM, 1);
+        w.kr(parent, 200, inc(0.0, 36.0), 1);
+        w.kr(child, 201, inc(0.0, 10.0), 1);
+        w.align(child, parent, 3);
+        w.commit(parent);
+        if commit_child {
+            w.commit(child);
+        }
+        w.start();
+        w.check_in(7, kp, 21.5, 5); // 21.5 / 36 = 0.597222
+        w.check_in(7, kc, 0.0, 5);
+        w
+    };
+    let own = Some(597_222);
+    let draft = planned(false);
+    assert_eq!(
+        draft.reference().objectives[&parent],
+        own,
+        "the draft counts nowhere"
+    );
+    assert_eq!(draft.incremental().to_cycle_rollup(), draft.reference());
+    // Committed: (1·0.597222 + 3·0) / 4.
+    let mut w = planned(true);
+    assert_eq!(w.reference().objectives[&parent], Some(149_305));
+    let mut i = w.incremental();
+    assert_eq!(i.objective(parent).unwrap().progress_ppm, Some(149_305));
+    // Dropped while running: the incremental rollup, fed the drop, agrees with the full one.
+    let from = w.events.len();
+    w.run(
+        8,
+        CommandBody::DropObjective {
+            objective: child,
+            reason: Some("merged into another objective".into()),
+        },
+    );
+    for e in &w.events[from..] {
+        i.apply(e);
+    }
+    assert!(i.is_stale(), "a drop changes what counts: rebuild");
+    let i = w.incremental();
+    assert_eq!(i.to_cycle_rollup(), w.reference());
+    assert_eq!(i.objective(parent).unwrap().progress_ppm, own);
+    assert_eq!(w.reference().objectives[&parent], own);
+    assert_eq!(w.reference().units.get(&TEAM).copied().flatten(), None);
+}

@@ -233,6 +233,15 @@ fn report_stats_and_cycles_are_queries() {
         .json();
     assert_eq!(stats["stats"]["include_practice"], true, "{stats}");
     assert_eq!(stats["stats"]["cycles"], json!([]));
+    // By unit, never by person: a unit needs 5 members for a row unless the query says.
+    assert_eq!(stats["stats"]["min_unit_members"], 5, "{stats}");
+    let stats = e
+        .query(&json!({"query": "stats", "min_unit_members": 1}))
+        .json();
+    assert_eq!(stats["stats"]["min_unit_members"], 1, "{stats}");
+    assert_eq!(stats["stats"]["units"], json!([]), "no closed cycle yet");
+    e.query(&json!({"query": "stats", "min_unit_members": -1}))
+        .expect(okr_result::InvalidQuery, &["min_unit_members"]);
 }
 
 #[test]

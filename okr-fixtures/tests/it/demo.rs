@@ -52,6 +52,7 @@ fn cross_cycle_statistics_of_the_demo() {
         &state,
         &StatsOptions {
             include_practice: true,
+            ..StatsOptions::default()
         },
     );
     assert_eq!(with_practice.cycles.len(), 8);

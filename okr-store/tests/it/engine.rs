@@ -624,3 +624,41 @@ fn execute_each_refuses_commands_on_their_own_and_writes_the_rest_durably() {
     let reopened = open(&path, 0);
     assert_eq!(state(&reopened), state(&sequential));
 }
+
+/// A command id reused for another command is a conflict in `execute_each` too, refused on
+/// its own like a rejection (the same rule `execute` applies as `CommandConflict`): the
+/// commands around it go on, earlier in the same call and in the store alike.
+#[test]
+fn execute_each_refuses_a_reused_command_id_as_a_conflict_on_its_own() {
+    let sc = scenario();
+    let engine = Engine::in_memory();
+    let first = sc.commands[0].clone();
+    let mut other = sc.commands[0].clone();
+    other.envelope.actor = okr_core::PersonId::from_u128(0xfeed);
+    let mut commands = vec![first.clone(), other.clone()];
+    commands.extend(sc.commands[1..].iter().cloned());
+    let outcomes = engine.execute_each(&commands).unwrap();
+    assert_eq!(
+        outcomes[1],
+        Err(okr_store::Refusal::Conflict {
+            command_id: first.envelope.command_id
+        })
+    );
+    assert!(outcomes
+        .iter()
+        .enumerate()
+        .all(|(i, o)| i == 1 || o.is_ok()));
+    let sequential = Engine::in_memory();
+    run_all(&sequential, &sc.commands);
+    assert_eq!(state(&engine), state(&sequential));
+    // Against the store: the same refusal, nothing written.
+    let before = engine.position();
+    let again = engine.execute_each(&[other.clone(), first]).unwrap();
+    assert!(matches!(again[0], Err(okr_store::Refusal::Conflict { .. })));
+    assert!(again[1].as_ref().unwrap().duplicate);
+    assert_eq!(engine.position(), before);
+    assert!(matches!(
+        engine.execute(&other),
+        Err(EngineError::CommandConflict { index: None, .. })
+    ));
+}
