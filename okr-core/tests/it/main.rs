@@ -14,6 +14,7 @@ mod objective;
 mod organisation;
 mod outcome;
 mod permissions;
+mod practice;
 mod properties;
 mod review;
 mod roles;
@@ -36,6 +37,7 @@ pub fn all_cases() -> Vec<Case> {
     all.extend(review::cases());
     all.extend(roles::cases());
     all.extend(kpi::cases());
+    all.extend(practice::cases());
     all
 }
 
