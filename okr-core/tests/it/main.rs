@@ -4,6 +4,7 @@
 
 mod support;
 
+mod board;
 mod cycle;
 mod json;
 mod key_result;

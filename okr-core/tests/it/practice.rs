@@ -109,11 +109,7 @@ fn start_cases() -> Vec<Case> {
                             },
                         },
                     ),
-                    (
-                        MEMBER_B,
-                        t_plan(),
-                        b::draft(CYCLE, OBJ_B, UNIT_B, "B's"),
-                    ),
+                    (MEMBER_B, t_plan(), b::draft(CYCLE, OBJ_B, UNIT_B, "B's")),
                 ],
             ),
             cmd(MASTER, at, b::start_cycle(CYCLE)),
@@ -144,12 +140,16 @@ fn the_lint_names_a_unit_without_or_with_several_committed_objectives() {
     };
     // Given/when/then: (name, given, command, units named by the outcome's lints).
     let with_second_a = |w: &mut World| {
-        w.step(LEAD_A, t_plan(), b::draft(PRACTICE, OBJ_C, UNIT_A, "Second"))
-            .step(
-                LEAD_A,
-                t_plan(),
-                b::add_kr(OBJ_C, KR_NEW, "KR", b::increase(None, 3.0)),
-            );
+        w.step(
+            LEAD_A,
+            t_plan(),
+            b::draft(PRACTICE, OBJ_C, UNIT_A, "Second"),
+        )
+        .step(
+            LEAD_A,
+            t_plan(),
+            b::add_kr(OBJ_C, KR_NEW, "KR", b::increase(None, 3.0)),
+        );
     };
     let cases: Vec<(&str, Vec<Event>, Command, Vec<UnitId>)> = vec![
         (
@@ -200,8 +200,16 @@ fn the_lint_names_a_unit_without_or_with_several_committed_objectives() {
             .filter(|l| l.code == LintCode::PracticeSprintObjectives)
         {
             let unit = &state.units[&UnitId(l.subject)];
-            assert!(l.message_en.contains(&*unit.name), "{name}: {}", l.message_en);
-            assert!(l.message_de.contains(&*unit.name), "{name}: {}", l.message_de);
+            assert!(
+                l.message_en.contains(&*unit.name),
+                "{name}: {}",
+                l.message_en
+            );
+            assert!(
+                l.message_de.contains(&*unit.name),
+                "{name}: {}",
+                l.message_de
+            );
             assert!(l.message_de.contains("Übungssprint"), "{name}");
         }
     }

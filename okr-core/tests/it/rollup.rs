@@ -452,18 +452,78 @@ fn status_is_measured_against_the_kinds_expectation() {
     let half = Utc.with_ymd_and_hms(2025, 1, 6, 0, 0, 0).unwrap() + Duration::days(46);
     let after_end = t(95);
     let cases: &[(&str, ObjectiveKind, f64, DateTime<Utc>, Status)] = &[
-        ("committed at 0.45 halfway", Committed, 450.0, half, Status::OnTrack),
-        ("committed at 0.30 halfway", Committed, 300.0, half, Status::AtRisk),
-        ("committed at 0.20 halfway", Committed, 200.0, half, Status::OffTrack),
+        (
+            "committed at 0.45 halfway",
+            Committed,
+            450.0,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "committed at 0.30 halfway",
+            Committed,
+            300.0,
+            half,
+            Status::AtRisk,
+        ),
+        (
+            "committed at 0.20 halfway",
+            Committed,
+            200.0,
+            half,
+            Status::OffTrack,
+        ),
         // 0.85 of the expectation scaled to 0.7: 0.85 · 0.35 = 0.2975; committed-scale
         // would call it at risk (−0.2025), against 0.35 it is −0.0525.
-        ("aspirational at 0.85 of 0.35 halfway", Aspirational, 297.5, half, Status::OnTrack),
-        ("aspirational at 0.30 halfway", Aspirational, 300.0, half, Status::OnTrack),
-        ("aspirational at 0.20 halfway", Aspirational, 200.0, half, Status::AtRisk),
-        ("aspirational at 0.05 halfway", Aspirational, 50.0, half, Status::OffTrack),
-        ("aspirational at 0.60 after the end", Aspirational, 600.0, after_end, Status::OnTrack),
-        ("aspirational at 0.50 after the end", Aspirational, 500.0, after_end, Status::AtRisk),
-        ("committed at 0.60 after the end", Committed, 600.0, after_end, Status::OffTrack),
+        (
+            "aspirational at 0.85 of 0.35 halfway",
+            Aspirational,
+            297.5,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.30 halfway",
+            Aspirational,
+            300.0,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.20 halfway",
+            Aspirational,
+            200.0,
+            half,
+            Status::AtRisk,
+        ),
+        (
+            "aspirational at 0.05 halfway",
+            Aspirational,
+            50.0,
+            half,
+            Status::OffTrack,
+        ),
+        (
+            "aspirational at 0.60 after the end",
+            Aspirational,
+            600.0,
+            after_end,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.50 after the end",
+            Aspirational,
+            500.0,
+            after_end,
+            Status::AtRisk,
+        ),
+        (
+            "committed at 0.60 after the end",
+            Committed,
+            600.0,
+            after_end,
+            Status::OffTrack,
+        ),
     ];
     for (name, kind, value, at, expected) in cases {
         let mut w = World::new();
@@ -486,8 +546,16 @@ fn status_is_measured_against_the_kinds_expectation() {
         w.check_in(45, k, *value, 5);
         let c = w.state.cycles[&CYCLE].clone();
         let i = w.incremental();
-        assert_eq!(i.objective_status(&c, o, *at), Some(*expected), "{name}: objective");
-        assert_eq!(i.key_result_status(&c, k, *at), Some(*expected), "{name}: key result");
+        assert_eq!(
+            i.objective_status(&c, o, *at),
+            Some(*expected),
+            "{name}: objective"
+        );
+        assert_eq!(
+            i.key_result_status(&c, k, *at),
+            Some(*expected),
+            "{name}: key result"
+        );
         assert_eq!(i.statuses(&c, *at), vec![*expected], "{name}: statuses");
         assert_eq!(
             rollup::status(&c, *kind, Some((value * 1000.0) as i64), true, *at),
