@@ -173,15 +173,12 @@ pub fn report_section(b: &Board, shown: &BTreeSet<UnitId>, lang: Lang) -> String
     if top.is_empty() {
         let _ = writeln!(o, "    {}", l.none_open);
     }
+    // The text report keeps to 80 columns: the card, then where it sits, each cut to fit.
     for (i, c) in top.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "    {}. {} [{}] — {}",
-            i + 1,
-            card_line(c, l, lang),
-            column_name(c, l),
-            context(b, c)
-        );
+        let first = format!("    {}. {}", i + 1, card_line(c, l, lang));
+        let second = format!("       [{}] {}", column_name(c, l), context(b, c));
+        let _ = writeln!(o, "{}", crate::report::fit(&first, 80));
+        let _ = writeln!(o, "{}", crate::report::fit(&second, 80));
     }
     o
 }

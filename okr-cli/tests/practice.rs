@@ -249,6 +249,11 @@ fn board_ranks_by_impact_over_effort_in_text_json_and_german() {
         report.contains("\nBoard\n  To do 3, Doing 1, Done 1\n"),
         "{report}"
     );
+    assert!(
+        report.contains("    1. Online-Terminvergabe (impact 5, effort 2, priority 2.5)\n       [To do] Bürgerbüro: Wartezeit auf einen Termin\n"),
+        "{report}"
+    );
+    assert!(report.lines().all(|l| l.chars().count() <= 80), "{report}");
     let html = ok(d, &["report", "--format", "html", "--lang", "de"]);
     assert!(html.contains("<section id=\"board\">"), "board section");
     assert!(html.contains("Zu erledigen (3)"), "German column");
