@@ -458,6 +458,12 @@ pub fn page(state: &State, r: &Report, history: Option<&History>, lang: Lang) ->
     }
     summary.push_str("</div></section>\n");
 
+    // The prioritised board of the units shown: TOP-3 and the three columns.
+    if let Ok(b) = okr_core::board::board(state, r.cycle.id, okr_core::board::Scope::Cycle) {
+        let shown: std::collections::BTreeSet<UnitId> = r.units.iter().map(|u| u.id).collect();
+        summary.push_str(&crate::board::html_section(&b, &shown, lang));
+    }
+
     // The unit tree.
     let by_id: BTreeMap<UnitId, &okr_core::report::UnitReport> =
         r.units.iter().map(|u| (u.id, u)).collect();

@@ -24,6 +24,7 @@ macro_rules! outln {
     };
 }
 
+mod board;
 mod error;
 mod html;
 mod progress;
@@ -219,6 +220,33 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
     },
+    /// The prioritised board: a cycle's initiatives in Kanban columns (to do, doing, done)
+    /// per unit, objective and key result, ranked by impact over effort, with the TOP-3 of
+    /// the open ones.
+    Board {
+        /// Cycle id or name (default: the running cycle, else the last closed one).
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Only this unit (id or name) and the units below it.
+        #[arg(long, conflicts_with_all = ["objective", "key_result"])]
+        unit: Option<String>,
+        /// Only this objective (id).
+        #[arg(long, conflicts_with = "key_result")]
+        objective: Option<uuid::Uuid>,
+        /// Only this key result (id).
+        #[arg(long)]
+        key_result: Option<uuid::Uuid>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        /// The same as `--format json`: the board as the C ABI's and `okr serve`'s `board`
+        /// query returns it.
+        #[arg(long)]
+        json: bool,
+        /// Label language and number format of the text.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
     /// Advisory lints of one or every cycle.
     Lint {
         /// Cycle id or name (every cycle when absent).
@@ -353,6 +381,25 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Cmd::Lint { cycle, lang } => lint(path, cycle.as_deref(), lang),
+        Cmd::Board {
+            cycle,
+            unit,
+            objective,
+            key_result,
+            format,
+            json,
+            lang,
+        } => board_cmd(
+            path,
+            cycle.as_deref(),
+            BoardScopeArgs {
+                unit: unit.as_deref(),
+                objective,
+                key_result,
+            },
+            if json { TextOrJson::Json } else { format },
+            lang,
+        ),
         Cmd::Synth {
             size,
             seed,
@@ -360,6 +407,59 @@ fn run(cli: Cli) -> CliResult {
             events,
         } => synth(&size, seed, out.as_deref(), events),
     }
+}
+
+/// What part of the cycle `okr board` shows.
+struct BoardScopeArgs<'a> {
+    unit: Option<&'a str>,
+    objective: Option<uuid::Uuid>,
+    key_result: Option<uuid::Uuid>,
+}
+
+impl Lang {
+    fn html(self) -> html::Lang {
+        match self {
+            Lang::En => html::Lang::En,
+            Lang::De => html::Lang::De,
+        }
+    }
+}
+
+fn board_cmd(
+    path: &Path,
+    cycle: Option<&str>,
+    scope: BoardScopeArgs,
+    format: TextOrJson,
+    lang: Lang,
+) -> CliResult {
+    use okr_core::board::{board, Scope};
+    let engine = store::open_read_only(path)?;
+    let state = engine.read(State::clone);
+    let id = match cycle {
+        Some(cycle) => resolve_cycle(&state, cycle)?,
+        None => default_cycle(&state)?,
+    };
+    let scope = match (scope.unit, scope.objective, scope.key_result) {
+        (Some(u), _, _) => Scope::Unit(resolve_unit(&state, u)?),
+        (None, Some(o), _) => Scope::Objective(okr_core::ObjectiveId(o)),
+        (None, None, Some(k)) => Scope::KeyResult(okr_core::KeyResultId(k)),
+        (None, None, None) => Scope::Cycle,
+    };
+    let b = board(&state, id, scope).map_err(|r| {
+        let flag = match scope {
+            Scope::Objective(_) => "--objective",
+            Scope::KeyResult(_) => "--key-result",
+            Scope::Unit(_) => "--unit",
+            Scope::Cycle => "--cycle",
+        };
+        let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
+        CliError::invalid(format!("{flag}: {r} in cycle {name}"))
+    })?;
+    match format {
+        TextOrJson::Json => outln!("{}", to_json(&b)?),
+        TextOrJson::Text => out!("{}", board::text(&b, lang.html())),
+    }
+    Ok(())
 }
 
 fn to_json(v: &impl serde::Serialize) -> CliResult<String> {
@@ -977,8 +1077,16 @@ fn report_cmd(
         let root = resolve_unit(&state, unit)?;
         report::only_subtree(&state, &mut r, root);
     }
+    let shown: std::collections::BTreeSet<okr_core::UnitId> =
+        r.units.iter().map(|u| u.id).collect();
     let text = match format {
-        Format::Text => report::text(&r),
+        Format::Text => {
+            let mut t = report::text(&r);
+            if let Ok(b) = okr_core::board::board(&state, id, okr_core::board::Scope::Cycle) {
+                t.push_str(&board::report_section(&b, &shown, lang.html()));
+            }
+            t
+        }
         Format::Json => to_json(&r)? + "\n",
         Format::Csv => report::csv(&r).map_err(|e| CliError::Storage(format!("CSV: {e}")))?,
         Format::Html => {

@@ -113,3 +113,18 @@ impl Cycle {
             .filter_map(|k| self.key_results.get(k))
     }
 }
+
+/// The units taking part in a cycle (those owning at least one of its objectives, in
+/// whatever status), each with its number of committed objectives that have a key result.
+/// A practice sprint expects exactly one per unit (lint `practice-sprint-objectives`, rule
+/// `start-needs-objective-per-unit`).
+pub fn participation(c: &Cycle) -> BTreeMap<UnitId, u32> {
+    let mut out: BTreeMap<UnitId, u32> = BTreeMap::new();
+    for o in c.objectives.values() {
+        let n = out.entry(o.unit).or_default();
+        if o.status == crate::objective::ObjectiveStatus::Committed && !o.key_results.is_empty() {
+            *n += 1;
+        }
+    }
+    out
+}

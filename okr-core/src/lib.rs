@@ -52,6 +52,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod command;
 pub mod cycle;
 pub mod decide;

@@ -12,6 +12,7 @@ use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId};
 use crate::key_result::{KeyResult, KrKind};
 use crate::objective::{Objective, ObjectiveKind, ObjectiveStatus};
 use crate::outcome;
+use crate::policy::CycleKind;
 use crate::rollup;
 use crate::state::State;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -53,6 +54,9 @@ pub enum LintCode {
     /// 99,5 %“, "tickets answered within 2 days"): keep it as a KPI of the unit
     /// (`define_kpi`) and let the key result measure a change.
     KeyResultReadsLikeSla,
+    /// In a practice sprint each participating unit (one owning an objective of the
+    /// sprint) commits exactly one objective; this unit has none, or more than one.
+    PracticeSprintObjectives,
 }
 
 impl LintCode {
@@ -70,6 +74,7 @@ impl LintCode {
             LintCode::KeyResultReadsLikeActivity => "key-result-reads-like-activity",
             LintCode::EscalationOverdue => "escalation-overdue",
             LintCode::KeyResultReadsLikeSla => "key-result-reads-like-sla",
+            LintCode::PracticeSprintObjectives => "practice-sprint-objectives",
         }
     }
 }
@@ -345,6 +350,53 @@ fn escalation_lints(state: &State, c: &Cycle, at: DateTime<Utc>, out: &mut Vec<L
     }
 }
 
+/// `practice-sprint-objectives`: in a practice sprint being planned or running, every
+/// participating unit with no committed objective, or with more than one, named.
+fn practice_lints(state: &State, c: &Cycle, out: &mut Vec<Lint>) {
+    if c.kind != CycleKind::Practice || !matches!(c.phase, Phase::Planning | Phase::Running) {
+        return;
+    }
+    for (unit, n) in crate::cycle::participation(c) {
+        if n == 1 {
+            continue;
+        }
+        let name = state
+            .units
+            .get(&unit)
+            .map_or_else(|| unit.to_string(), |u| u.name.to_string());
+        let (en, de) = if n == 0 {
+            (
+                format!(
+                    "Unit {name} takes part in practice sprint {} without a committed objective; in a practice sprint each unit commits exactly one.",
+                    c.name
+                ),
+                format!(
+                    "Die Einheit {name} nimmt am Übungssprint {} ohne verbindliches Objective teil; im Übungssprint legt jede Einheit genau eines fest.",
+                    c.name
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "Unit {name} has {n} committed objectives in practice sprint {}; in a practice sprint each unit commits exactly one.",
+                    c.name
+                ),
+                format!(
+                    "Die Einheit {name} hat {n} verbindliche Objectives im Übungssprint {}; im Übungssprint legt jede Einheit genau eines fest.",
+                    c.name
+                ),
+            )
+        };
+        out.push(Lint {
+            code: LintCode::PracticeSprintObjectives,
+            subject_kind: EntityKind::Unit,
+            subject: unit.0,
+            message_en: en,
+            message_de: de,
+        });
+    }
+}
+
 /// All lints of a cycle at instant `at` (the instant matters for `no-recent-check-in` and
 /// `escalation-overdue`).
 pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
@@ -360,6 +412,7 @@ pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
     }
     score_lints(c, &mut out);
     escalation_lints(state, c, at, &mut out);
+    practice_lints(state, c, &mut out);
     out
 }
 
@@ -369,9 +422,18 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
     let mut objectives: BTreeSet<ObjectiveId> = BTreeSet::new();
     let mut key_results: BTreeSet<KeyResultId> = BTreeSet::new();
     let mut review: BTreeSet<CycleId> = BTreeSet::new();
+    let mut practice: BTreeSet<CycleId> = BTreeSet::new();
     let mut at = None;
     for e in events {
         at = Some(e.at);
+        if let EventBody::ObjectiveCommitted { cycle, .. }
+        | EventBody::ObjectiveDropped { cycle, .. }
+        | EventBody::KeyResultRemoved { cycle, .. }
+        | EventBody::PolicySet { cycle, .. }
+        | EventBody::CycleStarted { cycle } = &e.body
+        {
+            practice.insert(*cycle);
+        }
         match &e.body {
             EventBody::ObjectiveDrafted { objective, .. }
             | EventBody::ObjectiveRevised { objective, .. }
@@ -423,6 +485,11 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
     for cy in &review {
         if let Some(c) = state.cycles.get(cy) {
             score_lints(c, &mut out);
+        }
+    }
+    for cy in &practice {
+        if let Some(c) = state.cycles.get(cy) {
+            practice_lints(state, c, &mut out);
         }
     }
     out

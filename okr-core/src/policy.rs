@@ -21,6 +21,8 @@ pub enum CycleKind {
 /// use okr_core::{CycleKind, Policy};
 /// assert_eq!(Policy::for_kind(CycleKind::Regular).max_committed_objectives_per_unit, 5);
 /// assert_eq!(Policy::for_kind(CycleKind::Practice).max_committed_objectives_per_unit, 1);
+/// assert!(Policy::for_kind(CycleKind::Practice).start_needs_objective_per_unit);
+/// assert!(!Policy::for_kind(CycleKind::Regular).start_needs_objective_per_unit);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -54,6 +56,13 @@ pub struct Policy {
     /// `escalation-overdue` fires after that (default 14).
     #[serde(default = "default_steering_decision_days")]
     pub steering_decision_days: u32,
+    /// Whether the cycle starts only when every participating unit (one that owns an
+    /// objective of the cycle, in whatever status) has a committed objective with a key
+    /// result (rule `start-needs-objective-per-unit`). A practice sprint's default: each
+    /// unit learns the method on exactly one objective of its own. Default false (also for
+    /// a log that does not record it).
+    #[serde(default)]
+    pub start_needs_objective_per_unit: bool,
 }
 
 fn default_steering_decision_days() -> u32 {
@@ -62,7 +71,8 @@ fn default_steering_decision_days() -> u32 {
 
 impl Policy {
     /// The defaults for a cycle kind: a practice sprint allows one committed objective per
-    /// unit, a regular cycle five; everything else is the same.
+    /// unit and starts only when every participating unit has one, a regular cycle allows
+    /// five; everything else is the same.
     pub fn for_kind(kind: CycleKind) -> Self {
         Policy {
             max_committed_objectives_per_unit: match kind {
@@ -78,6 +88,7 @@ impl Policy {
             scoring: ScoringPolicy::STANDARD,
             cross_unit_approval: false,
             steering_decision_days: default_steering_decision_days(),
+            start_needs_objective_per_unit: kind == CycleKind::Practice,
         }
     }
 

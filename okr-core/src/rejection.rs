@@ -74,6 +74,10 @@ pub enum Rule {
     KpiOfTheUnit,
     /// A person is forgotten once, and a forgotten person gives no more commands.
     Forgotten,
+    /// Under a policy with `start_needs_objective_per_unit` (a practice sprint's default),
+    /// a cycle starts only when every participating unit (one that owns an objective of
+    /// the cycle) has a committed objective with a key result.
+    StartNeedsObjectivePerUnit,
 }
 
 impl Rule {
@@ -110,6 +114,7 @@ impl Rule {
             Rule::DependencyAcyclic => "dependency-acyclic",
             Rule::KpiOfTheUnit => "kpi-of-the-unit",
             Rule::Forgotten => "forgotten",
+            Rule::StartNeedsObjectivePerUnit => "start-needs-objective-per-unit",
         }
     }
 }

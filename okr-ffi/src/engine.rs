@@ -320,6 +320,7 @@ pub unsafe extern "C" fn okr_engine_execute_batch(
 /// | `lints` | `cycle`, `at` | `cycle`, `at`, `lints` |
 /// | `history` | `cycle` | `history` |
 /// | `as_of` | `position` or `at`, optional `cycle` | `state`, or `cycle` and `rollup` |
+/// | `board` | optional `cycle`, at most one of `unit`, `objective`, `key_result` | `board` (initiatives in Kanban columns ranked by impact over effort, `top3`; as `okr board --json`) |
 ///
 /// Every result is `{"version":1,"query":"<name>", ...}` (see `schema/query_result.json`).
 /// On a PostgreSQL store, which other processes append to, the engine first catches up with

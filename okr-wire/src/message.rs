@@ -6,11 +6,14 @@
 //! 1 too); any other value is refused with [`crate::Code::Version`].
 
 use chrono::{DateTime, Utc};
+use okr_core::board::Board;
 use okr_core::lint::Lint;
 use okr_core::report::Report;
 use okr_core::rollup::{AlignmentView, CycleRollup, CycleScores, History, ScoringPolicy};
 use okr_core::stats::Stats;
-use okr_core::{Command, Cycle, CycleId, CycleKind, Event, ObjectiveId, Phase, State};
+use okr_core::{
+    Command, Cycle, CycleId, CycleKind, Event, KeyResultId, ObjectiveId, Phase, State, UnitId,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -225,6 +228,24 @@ pub enum Query {
         #[serde(default)]
         at: Option<DateTime<Utc>>,
     },
+    /// A cycle's prioritised board, as `okr board --json` writes it: initiatives in Kanban
+    /// columns per unit, objective and key result, ranked by impact over effort, with the
+    /// TOP-3 of the open ones. At most one of `unit` (with the units below it), `objective`
+    /// and `key_result` narrows it.
+    Board {
+        /// The cycle (default: the running one, else the last closed one).
+        #[serde(default)]
+        cycle: Option<CycleId>,
+        /// Only this unit and the units below it.
+        #[serde(default)]
+        unit: Option<UnitId>,
+        /// Only this objective.
+        #[serde(default)]
+        objective: Option<ObjectiveId>,
+        /// Only this key result.
+        #[serde(default)]
+        key_result: Option<KeyResultId>,
+    },
     /// The cross-cycle statistics over the closed cycles, as `okr stats` computes them:
     /// totals, per cycle and per unit, never per person.
     Stats {
@@ -327,6 +348,11 @@ pub enum QueryResult<'a> {
     Report {
         /// The report.
         report: Box<Report>,
+    },
+    /// A cycle's prioritised board.
+    Board {
+        /// The board.
+        board: Box<Board>,
     },
     /// The cross-cycle statistics.
     Stats {

@@ -245,6 +245,39 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
                 report: Box::new(report),
             }))
         }
+        Query::Board {
+            cycle,
+            unit,
+            objective,
+            key_result,
+        } => {
+            use okr_core::board::{board, Scope};
+            let scope = match (unit, objective, key_result) {
+                (None, None, None) => Scope::Cycle,
+                (Some(u), None, None) => Scope::Unit(u),
+                (None, Some(o), None) => Scope::Objective(o),
+                (None, None, Some(k)) => Scope::KeyResult(k),
+                _ => {
+                    return Err(Error::new(
+                        Code::InvalidQuery,
+                        "invalid query: `board` takes at most one of `unit`, `objective` and `key_result`",
+                    ))
+                }
+            };
+            let b = e.read(|s| {
+                let id = match cycle {
+                    Some(id) => id,
+                    None => report::default_cycle(s).ok_or_else(|| {
+                        Error::new(
+                            Code::NotFound,
+                            "no cycle is running or closed: name the cycle of the board with `cycle`",
+                        )
+                    })?,
+                };
+                board(s, id, scope).map_err(|r| Error::new(Code::NotFound, r.to_string()))
+            })?;
+            encode(&Versioned::new(QueryResult::Board { board: Box::new(b) }))
+        }
         Query::Stats {
             include_practice,
             min_unit_members,

@@ -101,6 +101,19 @@ impl Ctx<'_> {
                         ),
                     ));
                 }
+                if c.policy.start_needs_objective_per_unit {
+                    let units = crate::cycle::participation(c);
+                    if let Some((unit, _)) = units.iter().find(|(_, n)| **n == 0) {
+                        return Err(Rejection::rule(
+                            Rule::StartNeedsObjectivePerUnit,
+                            format!(
+                                "unit {} takes part in cycle {} without a committed objective with a key result; the policy starts the cycle only when every participating unit has one",
+                                self.unit_name(*unit),
+                                c.name
+                            ),
+                        ));
+                    }
+                }
                 Ok(vec![EventBody::CycleStarted { cycle: *cycle }])
             }
             C::BeginReview {

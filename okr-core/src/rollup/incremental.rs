@@ -5,12 +5,21 @@ use super::{expected_ppm, status, status_against, CycleRollup, KrProgress, Measu
 use crate::cycle::Cycle;
 use crate::event::{Event, EventBody};
 use crate::ids::{CycleId, KeyResultId, ObjectiveId, UnitId};
-use crate::objective::ObjectiveStatus;
+use crate::objective::{ObjectiveKind, ObjectiveStatus};
 use crate::state::State;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The kind of an objective of `cycle`, which its status is measured against (committed
+/// when the cycle does not know it).
+fn kind_of(cycle: &Cycle, id: ObjectiveId) -> ObjectiveKind {
+    cycle
+        .objectives
+        .get(&id)
+        .map_or(ObjectiveKind::Committed, |o| o.kind)
+}
 
 /// A weighted sum kept exactly: Σ value·weight and Σ weight.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -622,7 +631,7 @@ impl Rollup {
         let e = expected_ppm(cycle, t);
         self.objs
             .iter()
-            .map(|o| status_against(cycle, o.value, o.started > 0, e))
+            .map(|o| status_against(cycle, kind_of(cycle, o.id), o.value, o.started > 0, e))
             .collect()
     }
 
@@ -634,7 +643,7 @@ impl Rollup {
         t: DateTime<Utc>,
     ) -> Option<Status> {
         let o = &self.objs[*self.obj_index.get(&id)? as usize];
-        Some(status(cycle, o.value, o.started > 0, t))
+        Some(status(cycle, kind_of(cycle, id), o.value, o.started > 0, t))
     }
 
     /// Status of one key result at `t`.
@@ -645,8 +654,11 @@ impl Rollup {
         t: DateTime<Utc>,
     ) -> Option<Status> {
         let k = &self.krs[*self.kr_index.get(&id)? as usize];
+        let objective = self.objs.get(k.objective as usize).map(|o| o.id);
+        let kind = objective.map_or(ObjectiveKind::Committed, |o| kind_of(cycle, o));
         Some(status(
             cycle,
+            kind,
             Some(k.progress()),
             k.confidence != NO_CONFIDENCE,
             t,

@@ -57,9 +57,11 @@ pub struct KrProgress {
 pub enum Status {
     /// No check-in yet.
     NotStarted,
-    /// Progress minus expected ≥ the policy's on-track threshold.
+    /// Progress minus expected (scaled to the objective's kind, see [`status`]) ≥ the
+    /// policy's on-track threshold.
     OnTrack,
-    /// Progress minus expected ≥ the policy's at-risk threshold.
+    /// Progress minus expected (scaled to the objective's kind) ≥ the policy's at-risk
+    /// threshold.
     AtRisk,
     /// Further behind.
     OffTrack,
@@ -178,15 +180,47 @@ pub fn span(cycle: &Cycle) -> (DateTime<Utc>, DateTime<Utc>) {
     )
 }
 
-/// Status from progress and expected progress with the cycle's thresholds.
-pub fn status(cycle: &Cycle, progress_ppm: Option<i64>, started: bool, t: DateTime<Utc>) -> Status {
-    status_against(cycle, progress_ppm, started, expected_ppm(cycle, t))
+/// Status from progress and expected progress with the cycle's thresholds, measured against
+/// what the objective's kind expects.
+///
+/// The rule: the time-based expectation (how much of the cycle has passed,
+/// [`expected_ppm`]) is scaled to what the kind is expected to reach by the end
+/// ([`expected_score_ppm`]: 1.0 for a committed objective, 0.7 for an aspirational one), and
+/// the gap between progress and that scaled expectation is compared with the policy's
+/// thresholds (`on_track_ppm`, `at_risk_ppm`, in absolute ppm as for committed
+/// objectives). Halfway through a cycle a committed objective is expected at 0.50 and an
+/// aspirational one at 0.35: an aspirational objective at 0.30 (0.85 of its 0.35) is on
+/// track, a committed one at 0.30 is at risk. A key result is rated by the kind of its
+/// objective.
+///
+/// ```
+/// use okr_core::rollup::{scaled_expectation_ppm, PPM};
+/// use okr_core::ObjectiveKind;
+/// assert_eq!(scaled_expectation_ppm(ObjectiveKind::Committed, PPM / 2), 500_000);
+/// assert_eq!(scaled_expectation_ppm(ObjectiveKind::Aspirational, PPM / 2), 350_000);
+/// ```
+pub fn status(
+    cycle: &Cycle,
+    kind: ObjectiveKind,
+    progress_ppm: Option<i64>,
+    started: bool,
+    t: DateTime<Utc>,
+) -> Status {
+    status_against(cycle, kind, progress_ppm, started, expected_ppm(cycle, t))
 }
 
-/// Status from progress and an already computed expected progress, so that a caller rating
-/// many objectives at one instant computes the expectation once.
+/// The time-based expectation `expected_ppm` scaled to what an objective of `kind` is
+/// expected to reach by the end of the cycle (floored).
+pub fn scaled_expectation_ppm(kind: ObjectiveKind, expected_ppm: i64) -> i64 {
+    (i128::from(expected_ppm) * i128::from(expected_score_ppm(kind))).div_euclid(i128::from(PPM))
+        as i64
+}
+
+/// Status from progress and an already computed (time-based, unscaled) expected progress,
+/// so that a caller rating many objectives at one instant computes the expectation once.
 pub(crate) fn status_against(
     cycle: &Cycle,
+    kind: ObjectiveKind,
     progress_ppm: Option<i64>,
     started: bool,
     expected_ppm: i64,
@@ -194,7 +228,7 @@ pub(crate) fn status_against(
     let Some(p) = progress_ppm.filter(|_| started) else {
         return Status::NotStarted;
     };
-    let gap = p - expected_ppm;
+    let gap = p - scaled_expectation_ppm(kind, expected_ppm);
     if gap >= cycle.policy.on_track_ppm {
         Status::OnTrack
     } else if gap >= cycle.policy.at_risk_ppm {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod board;
 mod cycle;
 mod json;
 mod key_result;
@@ -14,6 +15,7 @@ mod objective;
 mod organisation;
 mod outcome;
 mod permissions;
+mod practice;
 mod properties;
 mod review;
 mod roles;
@@ -37,6 +39,7 @@ pub fn all_cases() -> Vec<Case> {
     all.extend(review::cases());
     all.extend(roles::cases());
     all.extend(kpi::cases());
+    all.extend(practice::cases());
     all
 }
 

@@ -442,6 +442,129 @@ fn status_against_expected_progress() {
     assert_eq!(i2.objective_status(&c, o2, half), Some(Status::OffTrack)); // -0.30
 }
 
+/// Status by kind, as a table: given an objective of a kind with one key result 0 → 1000
+/// checked in at a value, when rated at a moment, then its status (and its key result's).
+/// The expectation by now is scaled to what the kind expects: 1.0 committed, 0.7
+/// aspirational.
+#[test]
+fn status_is_measured_against_the_kinds_expectation() {
+    use ObjectiveKind::{Aspirational, Committed};
+    let half = Utc.with_ymd_and_hms(2025, 1, 6, 0, 0, 0).unwrap() + Duration::days(46);
+    let after_end = t(95);
+    let cases: &[(&str, ObjectiveKind, f64, DateTime<Utc>, Status)] = &[
+        (
+            "committed at 0.45 halfway",
+            Committed,
+            450.0,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "committed at 0.30 halfway",
+            Committed,
+            300.0,
+            half,
+            Status::AtRisk,
+        ),
+        (
+            "committed at 0.20 halfway",
+            Committed,
+            200.0,
+            half,
+            Status::OffTrack,
+        ),
+        // 0.85 of the expectation scaled to 0.7: 0.85 · 0.35 = 0.2975; committed-scale
+        // would call it at risk (−0.2025), against 0.35 it is −0.0525.
+        (
+            "aspirational at 0.85 of 0.35 halfway",
+            Aspirational,
+            297.5,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.30 halfway",
+            Aspirational,
+            300.0,
+            half,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.20 halfway",
+            Aspirational,
+            200.0,
+            half,
+            Status::AtRisk,
+        ),
+        (
+            "aspirational at 0.05 halfway",
+            Aspirational,
+            50.0,
+            half,
+            Status::OffTrack,
+        ),
+        (
+            "aspirational at 0.60 after the end",
+            Aspirational,
+            600.0,
+            after_end,
+            Status::OnTrack,
+        ),
+        (
+            "aspirational at 0.50 after the end",
+            Aspirational,
+            500.0,
+            after_end,
+            Status::AtRisk,
+        ),
+        (
+            "committed at 0.60 after the end",
+            Committed,
+            600.0,
+            after_end,
+            Status::OffTrack,
+        ),
+    ];
+    for (name, kind, value, at, expected) in cases {
+        let mut w = World::new();
+        let o = w.objective(100, TEAM, 1);
+        if *kind != Committed {
+            w.run(
+                -1,
+                CommandBody::ReviseObjective {
+                    objective: o,
+                    patch: ObjectivePatch {
+                        kind: Some(*kind),
+                        ..ObjectivePatch::default()
+                    },
+                },
+            );
+        }
+        let k = w.kr(o, 200, inc(0.0, 1000.0), 1);
+        w.commit(o);
+        w.start();
+        w.check_in(45, k, *value, 5);
+        let c = w.state.cycles[&CYCLE].clone();
+        let i = w.incremental();
+        assert_eq!(
+            i.objective_status(&c, o, *at),
+            Some(*expected),
+            "{name}: objective"
+        );
+        assert_eq!(
+            i.key_result_status(&c, k, *at),
+            Some(*expected),
+            "{name}: key result"
+        );
+        assert_eq!(i.statuses(&c, *at), vec![*expected], "{name}: statuses");
+        assert_eq!(
+            rollup::status(&c, *kind, Some((value * 1000.0) as i64), true, *at),
+            *expected,
+            "{name}: rollup::status"
+        );
+    }
+}
+
 #[test]
 fn history_is_a_burn_up_per_week() {
     let mut w = World::new();

@@ -293,6 +293,22 @@ int main(int argc, char **argv) {
     okr_bytes *stats = query(engine, "{\"query\":\"stats\"}");
     CHECK(contains(stats, "\"query\":\"stats\""), "stats");
     okr_bytes_free(stats);
+    char bq[256];
+    snprintf(bq, sizeof bq, "{\"query\":\"board\",\"unit\":\"%s\"}", TEAM);
+    okr_bytes *board = query(engine, bq);
+    CHECK(contains(board, "\"query\":\"board\""), "board");
+    CHECK(contains(board, "\"cycle_name\":\"2025-Q1\""), "the closed cycle's board");
+    CHECK(contains(board, "\"name\":\"Permits\""), "the team's lane");
+    CHECK(contains(board, "\"top3\":[]"), "no initiative, no TOP-3");
+    okr_bytes_free(board);
+    const char *two = "{\"query\":\"board\",\"unit\":\"00000000-0000-0000-0000-000000000101\","
+                      "\"objective\":\"00000000-0000-0000-0000-000000000300\"}";
+    okr_bytes *none = (okr_bytes *)1;
+    rc = okr_engine_query(engine, (const uint8_t *)two, strlen(two), &none, &err);
+    CHECK(rc == OKR_RESULT_INVALID_QUERY, "board with two scopes %u", rc);
+    CHECK(strstr(okr_error_message(err), "at most one") != NULL, "%s", okr_error_message(err));
+    okr_error_free(err);
+    err = NULL;
     okr_bytes *cycles = query(engine, "{\"version\":1.0,\"query\":\"cycles\"}");
     CHECK(contains(cycles, "\"phase\":\"closed\""), "cycles");
     okr_bytes_free(cycles);

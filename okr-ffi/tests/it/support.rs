@@ -11,7 +11,9 @@ pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let deps = exe.parent().expect("target/<profile>/deps");
     let profile = deps.parent().expect("target/<profile>");
-    for dir in [profile, deps] {
+    // deps/ first: that copy is the one built with this test binary; the one in the
+    // profile directory is only refreshed by `cargo build` and may be older.
+    for dir in [deps, profile] {
         if dir.join(lib_name()).is_file() {
             return dir.to_path_buf();
         }

@@ -113,8 +113,74 @@ MASTER, LEAD, MEMBER = uid(1), uid(2), uid(3)
 ROOT, TEAM, CYCLE, OBJECTIVE, KR1, KR2 = uid(100), uid(101), uid(200), uid(300), uid(400), uid(401)
 
 
+def board_case(okr):
+    """The board query on its own engine: three initiatives of a running cycle, ranked by
+    impact over effort in their columns, the TOP-3 without the done one, a unit scope."""
+    engine = okr.open()
+    n = [0]
+
+    def run(actor, at, body):
+        n[0] += 1
+        return okr.execute(engine, {
+            "envelope": {"command_id": f"00000000-0000-0000-0002-{n[0]:012d}", "actor": actor,
+                         "at": at},
+            "body": body,
+        })
+
+    t0 = "2025-01-02T09:00:00Z"
+    run(MASTER, t0, {"type": "define_unit", "unit": ROOT, "name": "Federation", "kind": "organisation"})
+    run(MASTER, t0, {"type": "register_person", "person": MASTER, "name": "Alex"})
+    run(MASTER, t0, {"type": "grant_membership", "unit": ROOT, "person": MASTER, "role": "okr_master"})
+    run(MASTER, t0, {"type": "define_unit", "unit": TEAM, "name": "Permits", "kind": "team", "parent": ROOT})
+    run(MASTER, t0, {"type": "register_person", "person": LEAD, "name": "Lee"})
+    run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": LEAD, "role": "lead"})
+    run(MASTER, t0, {"type": "plan_cycle", "cycle": CYCLE, "name": "2025-Q1", "kind": "regular",
+                     "start": "2025-01-06", "end": "2025-03-28", "check_in_weekday": "Mon"})
+    run(LEAD, t0, {"type": "draft_objective", "cycle": CYCLE, "objective": OBJECTIVE, "unit": TEAM,
+                   "title": "Citizens get building permits faster", "beneficiary": "citizens",
+                   "kind": "committed"})
+    run(LEAD, t0, {"type": "add_key_result", "objective": OBJECTIVE, "key_result": KR1,
+                   "title": "Share of permits decided online",
+                   "kind": {"type": "increase", "baseline": 10, "target": 50, "unit": "%"}})
+    run(LEAD, t0, {"type": "commit_objective", "objective": OBJECTIVE})
+    run(MASTER, "2025-01-06T08:00:00Z", {"type": "start_cycle", "cycle": CYCLE})
+    for i, (title, effort, impact) in enumerate([("Form online", 2, 4), ("Chatbot", 5, 5),
+                                                 ("FAQ page", 1, 3), ("Print flyers", 1, 1)]):
+        run(LEAD, "2025-01-13T09:00:00Z", {"type": "add_initiative", "key_result": KR1,
+                                           "initiative": uid(600 + i), "title": title,
+                                           "effort": effort, "impact": impact})
+    run(LEAD, "2025-01-20T09:00:00Z", {"type": "move_initiative", "initiative": uid(602), "status": "done"})
+    run(LEAD, "2025-01-20T09:00:00Z", {"type": "move_initiative", "initiative": uid(600), "status": "doing"})
+    answer = okr.query(engine, {"version": 1, "query": "board", "cycle": CYCLE})
+    assert answer["version"] == 1 and answer["query"] == "board", answer
+    board = answer["board"]
+    assert board["scope"] == "cycle" and board["cycle_name"] == "2025-Q1", board
+    # FAQ page (3/1) is done; Form online (4/2 = 2.0), Chatbot (5/5 = 1.0), Print flyers (1/1 = 1.0,
+    # less impact than the chatbot).
+    assert [c["title"] for c in board["top3"]] == ["Form online", "Chatbot", "Print flyers"], board["top3"]
+    assert [c["title"] for c in board["columns"]["todo"]] == ["Chatbot", "Print flyers"], board["columns"]
+    assert [c["priority"] for c in board["columns"]["todo"]] == [1000, 1000]
+    assert [c["title"] for c in board["columns"]["done"]] == ["FAQ page"]
+    lane = board["units"][0]["objectives"][0]["key_results"][0]
+    assert lane["key_result"] == KR1 and [c["title"] for c in lane["columns"]["doing"]] == ["Form online"]
+    by_unit = okr.query(engine, {"query": "board", "unit": TEAM})["board"]
+    assert by_unit["scope"] == {"unit": TEAM} and by_unit["columns"] == board["columns"], by_unit
+    try:
+        okr.query(engine, {"query": "board", "unit": TEAM, "objective": OBJECTIVE})
+        raise AssertionError("accepted two scopes")
+    except OkrError as e:
+        assert e.code == INVALID_QUERY and "at most one" in e.message, e.message
+    try:
+        okr.query(engine, {"query": "board", "key_result": uid(999)})
+        raise AssertionError("accepted an unknown key result")
+    except OkrError as e:
+        assert e.code == NOT_FOUND and uid(999) in e.message, e.message
+    okr.lib.okr_engine_close(engine)
+
+
 def main():
     okr = Okr(sys.argv[1])
+    board_case(okr)
     assert okr.lib.okr_abi_version() == 1
     assert okr.lib.okr_version().decode().count(".") == 2
     assert okr.lib.okr_result_str(REJECTED) == b"the command was rejected by the OKR rules"
