@@ -113,27 +113,40 @@ MASTER, LEAD, MEMBER = uid(1), uid(2), uid(3)
 ROOT, TEAM, CYCLE, OBJECTIVE, KR1, KR2 = uid(100), uid(101), uid(200), uid(300), uid(400), uid(401)
 
 
-def board_case(okr):
-    """The board query on its own engine: three initiatives of a running cycle, ranked by
-    impact over effort in their columns, the TOP-3 without the done one, a unit scope."""
-    engine = okr.open()
+def commander(okr, engine, series):
+    """A function that executes a command on `engine` with the next command id of `series`."""
     n = [0]
 
     def run(actor, at, body):
         n[0] += 1
         return okr.execute(engine, {
-            "envelope": {"command_id": f"00000000-0000-0000-0002-{n[0]:012d}", "actor": actor,
-                         "at": at},
+            "version": 1,
+            "envelope": {"command_id": f"00000000-0000-0000-{series:04d}-{n[0]:012d}",
+                         "actor": actor, "at": at},
             "body": body,
         })
 
-    t0 = "2025-01-02T09:00:00Z"
+    return run
+
+
+def organise(run, t0):
+    """The federation with its OKR master, the team Permits with its lead, and the cycle
+    2025-Q1 in planning."""
     run(MASTER, t0, {"type": "define_unit", "unit": ROOT, "name": "Federation", "kind": "organisation"})
     run(MASTER, t0, {"type": "register_person", "person": MASTER, "name": "Alex"})
     run(MASTER, t0, {"type": "grant_membership", "unit": ROOT, "person": MASTER, "role": "okr_master"})
     run(MASTER, t0, {"type": "define_unit", "unit": TEAM, "name": "Permits", "kind": "team", "parent": ROOT})
     run(MASTER, t0, {"type": "register_person", "person": LEAD, "name": "Lee"})
     run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": LEAD, "role": "lead"})
+
+
+def board_case(okr):
+    """The board query on its own engine: three initiatives of a running cycle, ranked by
+    impact over effort in their columns, the TOP-3 without the done one, a unit scope."""
+    engine = okr.open()
+    run = commander(okr, engine, 2)
+    t0 = "2025-01-02T09:00:00Z"
+    organise(run, t0)
     run(MASTER, t0, {"type": "plan_cycle", "cycle": CYCLE, "name": "2025-Q1", "kind": "regular",
                      "start": "2025-01-06", "end": "2025-03-28", "check_in_weekday": "Mon"})
     run(LEAD, t0, {"type": "draft_objective", "cycle": CYCLE, "objective": OBJECTIVE, "unit": TEAM,
@@ -185,24 +198,9 @@ def main():
     assert okr.lib.okr_version().decode().count(".") == 2
     assert okr.lib.okr_result_str(REJECTED) == b"the command was rejected by the OKR rules"
     engine = okr.open(options=b'{"version":1,"snapshot_every":4}')
-    n = [0]
-
-    def run(actor, at, body):
-        n[0] += 1
-        return okr.execute(engine, {
-            "version": 1,
-            "envelope": {"command_id": f"00000000-0000-0000-0001-{n[0]:012d}", "actor": actor,
-                         "at": at},
-            "body": body,
-        })
-
+    run = commander(okr, engine, 1)
     t0 = "2025-01-02T09:00:00Z"
-    run(MASTER, t0, {"type": "define_unit", "unit": ROOT, "name": "Federation", "kind": "organisation"})
-    run(MASTER, t0, {"type": "register_person", "person": MASTER, "name": "Alex"})
-    run(MASTER, t0, {"type": "grant_membership", "unit": ROOT, "person": MASTER, "role": "okr_master"})
-    run(MASTER, t0, {"type": "define_unit", "unit": TEAM, "name": "Permits", "kind": "team", "parent": ROOT})
-    run(MASTER, t0, {"type": "register_person", "person": LEAD, "name": "Lee"})
-    run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": LEAD, "role": "lead"})
+    organise(run, t0)
     run(MASTER, t0, {"type": "register_person", "person": MEMBER, "name": "Mo"})
     run(MASTER, t0, {"type": "grant_membership", "unit": TEAM, "person": MEMBER, "role": "member"})
     run(MASTER, "2025-01-03T09:00:00Z", {
@@ -286,9 +284,8 @@ def main():
     assert okr.query(engine, {"query": "cycles"})["cycles"][0]["id"] == CYCLE
 
     # Validate decides without writing; a repeated key and an over-long text are refused.
-    n[0] += 1
     dry = okr.call(okr.lib.okr_engine_validate, engine, {
-        "envelope": {"command_id": uid(0x10000 + n[0]), "actor": MASTER, "at": "2025-04-03T09:00:00Z"},
+        "envelope": {"command_id": uid(0x10000), "actor": MASTER, "at": "2025-04-03T09:00:00Z"},
         "body": {"type": "rename_unit", "unit": ROOT, "name": "Verbund"}})
     assert dry["duplicate"] is False and dry["events"][0]["body"]["type"] == "unit_renamed", dry
     assert okr.query(engine, {"query": "position"})["position"] == 20
