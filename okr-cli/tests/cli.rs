@@ -352,7 +352,7 @@ fn replay_and_report_as_of_a_mid_cycle_instant_show_mid_cycle_values() {
     assert!(check_ins(&mid) < check_ins(&end));
     // By position: the first event only.
     let first = ok(d, &["replay", "--as-of", "0"]);
-    assert!(first.contains("1 units, 0 people, 0 cycles"), "{first}");
+    assert!(first.contains("1 unit, 0 people, 0 cycles"), "{first}");
     let beyond = okr(d, &["replay", "--as-of", "99999999"]);
     assert_eq!(beyond.code, 1);
     let bad = okr(d, &["replay", "--as-of", "yesterday"]);
