@@ -177,7 +177,7 @@ const THEMES: [[Theme; 10]; 6] = [
     ],
     // Limburg: RPA.
     [
-        output("RPA-Prozesskatalog erstellen", [kr("Bewertete Prozesse", "Prozesse", 0.0, 25.0), kr("", "", 0.0, 0.0)]),
+        output("Katalog geeigneter Prozesse für Software-Roboter erstellen", [kr("Bewertete Prozesse", "Prozesse", 0.0, 25.0), kr("", "", 0.0, 0.0)]),
         output("RPA-Plattform beschaffen", [kr("Eingeholte Angebote", "Angebote", 0.0, 3.0), kr("", "", 0.0, 0.0)]),
         output("Ersten Software-Roboter für den Rechnungseingang entwickeln", [kr("Programmierte Prozessschritte", "Schritte", 0.0, 10.0), kr("Testläufe des Roboters", "Testläufe", 0.0, 30.0)]),
         output("RPA in der Kfz-Zulassung pilotieren", [kr("Pilotierte Vorgänge", "Vorgänge", 0.0, 200.0), kr("Geschulte Mitarbeitende", "Personen", 0.0, 12.0)]),
