@@ -80,7 +80,7 @@ enum TextOrJson {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Build the demo history (six communes, two practice sprints, six quarters) in the store,
+    /// Build the demo history (Total Digital: six cities, two practice sprints, eight quarters),
     /// then print the latest closed quarter's report and the statistics.
     Demo {
         /// Delete a non-empty store first.
