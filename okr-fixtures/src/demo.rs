@@ -1410,7 +1410,10 @@ impl Demo {
                 at(end, 11, 30),
                 CommandBody::AddReviewNote {
                     cycle,
-                    text: format!("Lenkungsausschuss: Entscheidung des Quartals — {decision_text}"),
+                    text: format!(
+                        "Lenkungsausschuss: {} von {} entschieden, der Ablauf wird für alle sechs Kommunen übernommen",
+                        "ein Hindernis", COMMUNES[blocked_commune]
+                    ),
                 },
             );
             b.facts.review_notes += 2;
