@@ -1,4 +1,4 @@
-//! A federation of six communes works with OKR: a practice sprint with exactly one objective
+//! The six cities of the demo's project work with OKR: a practice sprint with exactly one objective
 //! per commune, then a regular quarter with aligned objectives, weekly check-ins and
 //! agreements, a blocker escalated to the steering committee, review, retrospective and
 //! carry-over. Prints the lints met along the way and the final scores.
@@ -73,7 +73,7 @@ fn main() {
         events: 0,
     };
 
-    // --- Organisation: the federation, six communes, a steering committee (as in `okr demo`). ---
+    // --- Organisation: the project, six cities, a steering committee (as in `okr demo`). ---
     let org = Organisation::build();
     for command in &org.commands {
         o.accept(command);
@@ -109,7 +109,7 @@ fn main() {
         let obj = ObjectiveId(o.id());
         let kr = KeyResultId(o.id());
         o.run(
-            c.member,
+            c.person,
             day(s_start, 10),
             CommandBody::DraftObjective {
                 cycle: sprint,
@@ -124,7 +124,7 @@ fn main() {
             },
         );
         o.run(
-            c.member,
+            c.person,
             day(s_start, 10),
             CommandBody::AddKeyResult {
                 objective: obj,
@@ -136,21 +136,21 @@ fn main() {
                     unit: "calls".into(),
                 },
                 weight: 1,
-                owner: Some(c.member),
+                owner: Some(c.person),
             },
         );
         o.run(
-            c.lead,
+            c.person,
             day(s_start, 11),
             CommandBody::CommitObjective { objective: obj },
         );
-        sprint_krs.push((c.member, kr, 40.0 + i as f64));
+        sprint_krs.push((c.person, kr, 40.0 + i as f64));
     }
     // The practice sprint allows one committed objective per unit: a second is refused.
     let extra = ObjectiveId(o.id());
     let c0 = &communes[0];
     o.run(
-        c0.member,
+        c0.person,
         day(s_start, 12),
         CommandBody::DraftObjective {
             cycle: sprint,
@@ -165,7 +165,7 @@ fn main() {
         },
     );
     o.run(
-        c0.member,
+        c0.person,
         day(s_start, 12),
         CommandBody::AddKeyResult {
             objective: extra,
@@ -182,12 +182,12 @@ fn main() {
     );
     println!("Practice sprint: a second objective for {}:", c0.name);
     o.refused(
-        c0.lead,
+        c0.person,
         day(s_start, 12),
         CommandBody::CommitObjective { objective: extra },
     );
     o.run(
-        c0.lead,
+        c0.person,
         day(s_start, 12),
         CommandBody::DropObjective {
             objective: extra,
@@ -230,7 +230,7 @@ fn main() {
         CommandBody::BeginRetrospective { cycle: sprint },
     );
     o.run(
-        communes[1].member,
+        communes[1].person,
         day(s_end, 16),
         CommandBody::AddRetroItem {
             cycle: sprint,
@@ -329,7 +329,7 @@ fn main() {
         let kr_booking = KeyResultId(o.id());
         let kr_days = KeyResultId(o.id());
         o.run(
-            c.member,
+            c.person,
             planning,
             CommandBody::DraftObjective {
                 cycle: q2,
@@ -350,7 +350,7 @@ fn main() {
             },
         );
         o.run(
-            c.member,
+            c.person,
             planning,
             CommandBody::AlignObjective {
                 objective: obj,
@@ -359,7 +359,7 @@ fn main() {
             },
         );
         o.run(
-            c.member,
+            c.person,
             planning,
             CommandBody::AddKeyResult {
                 objective: obj,
@@ -371,11 +371,11 @@ fn main() {
                     unit: "%".into(),
                 },
                 weight: 1,
-                owner: Some(c.member),
+                owner: Some(c.person),
             },
         );
         o.run(
-            c.member,
+            c.person,
             planning,
             CommandBody::AddKeyResult {
                 objective: obj,
@@ -387,11 +387,11 @@ fn main() {
                     unit: "days".into(),
                 },
                 weight: 1,
-                owner: Some(c.member),
+                owner: Some(c.person),
             },
         );
         o.run(
-            c.member,
+            c.person,
             planning,
             CommandBody::AddInitiative {
                 key_result: kr_booking,
@@ -402,12 +402,12 @@ fn main() {
             },
         );
         o.run(
-            c.lead,
+            c.person,
             planning,
             CommandBody::CommitObjective { objective: obj },
         );
         commune_objs.push(obj);
-        commune_krs.push((c.member, kr_booking, kr_days, i));
+        commune_krs.push((c.person, kr_booking, kr_days, i));
     }
     // Aligning the top objective below a commune's would close a loop: refused.
     println!("Quarter planning: aligning the federation objective below a commune's:");
@@ -440,13 +440,13 @@ fn main() {
                 AgreementOutcome::Kept
             };
             o.run(
-                communes[i].member,
+                communes[i].person,
                 at,
                 CommandBody::ResolveAgreement { agreement, outcome },
             );
         }
         for (member, kr_booking, kr_days, i) in &commune_krs {
-            // Fernwald (index 3) is blocked for weeks 3..8 and stalls.
+            // Marburg (index 3) is blocked for weeks 3..8 and stalls.
             let stalled = *i == 3 && (3..=8).contains(&week);
             let pace = 1.0 - (*i as f64) * 0.08;
             let booking = if stalled {
@@ -521,21 +521,21 @@ fn main() {
                 effective_at: None,
             },
         );
-        let fernwald = &communes[3];
+        let marburg = &communes[3];
         if week == 3 {
             o.run(
-                fernwald.member,
+                marburg.person,
                 at,
                 CommandBody::RaiseBlocker {
                     cycle: q2,
                     blocker,
-                    unit: fernwald.unit,
+                    unit: marburg.unit,
                     key_result: Some(commune_krs[3].1),
                     text: "Online appointment calendar waits for data protection clearance".into(),
                 },
             );
             o.run(
-                fernwald.lead,
+                marburg.person,
                 at,
                 CommandBody::EscalateBlocker {
                     blocker,
@@ -544,7 +544,7 @@ fn main() {
             );
             println!("Week 3: a commune lead tries to decide the escalated blocker:");
             o.refused(
-                fernwald.lead,
+                marburg.person,
                 at,
                 CommandBody::DecideBlocker {
                     blocker,
@@ -561,7 +561,7 @@ fn main() {
     }
     for (_, agreement, i) in open_agreements.drain(..) {
         o.run(
-            communes[i].member,
+            communes[i].person,
             day(q_end, 9),
             CommandBody::ResolveAgreement {
                 agreement,
@@ -595,7 +595,7 @@ fn main() {
     );
     let item = RetroItemId(o.id());
     o.run(
-        communes[3].member,
+        communes[3].person,
         day(q_end, 16),
         CommandBody::AddRetroItem {
             cycle: q2,
@@ -634,7 +634,7 @@ fn main() {
     for (obj, c) in commune_objs.iter().zip(communes) {
         if scores.objectives[obj].unwrap_or(0) < 700_000 {
             o.run(
-                c.lead,
+                c.person,
                 day(q_end, 17),
                 CommandBody::CarryOver {
                     objective: *obj,

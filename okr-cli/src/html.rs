@@ -24,17 +24,9 @@ use std::fmt::Write as _;
 /// The largest page [`page`] writes, in bytes.
 pub const MAX_BYTES: usize = 2_000_000;
 
-/// The language of the page's labels and number format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English, decimal point.
-    En,
-    /// German, decimal comma.
-    De,
-}
+pub use okr_core::i18n::Lang;
 
 struct Labels {
-    code: &'static str,
     title: &'static str,
     cycle: &'static str,
     as_of: &'static str,
@@ -57,7 +49,6 @@ struct Labels {
 }
 
 const EN: Labels = Labels {
-    code: "en",
     title: "OKR report",
     cycle: "cycle",
     as_of: "As of",
@@ -80,7 +71,6 @@ const EN: Labels = Labels {
 };
 
 const DE: Labels = Labels {
-    code: "de",
     title: "OKR-Bericht",
     cycle: "Zyklus",
     as_of: "Stand",
@@ -89,14 +79,14 @@ const DE: Labels = Labels {
     score: "Bewertung",
     policy: "Bewertungsregel",
     summary: "Überblick",
-    distribution: "Schlüsselergebnisse nach Fortschritt",
-    status: "Schlüsselergebnisse nach Status",
-    check_ins: "Check-in-Disziplin: Anteil bewegter Schlüsselergebnisse je Woche",
+    distribution: "Key Results nach Fortschritt",
+    status: "Key Results nach Stand",
+    check_ins: "Check-in-Disziplin: Anteil der Key Results mit Bewegung je Woche",
     trend: "Bewertung über die Zyklen",
     units: "Einheiten",
-    objectives: "Ziele",
-    open_hint: "Eine Einheit öffnen, um ihre Ziele und Schlüsselergebnisse zu sehen.",
-    too_big: "Dieser Zyklus ist zu groß, um jede Einheit im Detail auf einer Seite zu zeigen; für die Ziele und Schlüsselergebnisse einer Einheit",
+    objectives: "Objectives",
+    open_hint: "Öffnen Sie eine Einheit, um ihre Objectives und Key Results zu sehen.",
+    too_big: "Dieser Zyklus ist zu groß, um jede Einheit im Detail auf einer Seite zu zeigen; für die Objectives und Key Results einer Einheit rufen Sie auf:",
     footer: "Von okr aus dem Ereignisprotokoll erzeugt; dasselbe Protokoll ergibt dieselbe Seite.",
     tracks: ["im Plan", "gefährdet", "nicht im Plan", "nicht begonnen"],
     week: "Woche",
@@ -127,16 +117,7 @@ pub fn esc(s: &str) -> String {
 
 /// A ppm figure with two decimals in the page's number format, or `-`.
 fn num(ppm: Option<i64>, lang: Lang) -> String {
-    match ppm {
-        None => "-".to_owned(),
-        Some(p) => {
-            let s = rollup::format_ppm(p);
-            match lang {
-                Lang::En => s,
-                Lang::De => s.replace('.', ","),
-            }
-        }
-    }
+    okr_core::i18n::ppm_or_dash(ppm, lang)
 }
 
 /// A horizontal bar chart: one row per `(label, value, colour)`, values scaled to the largest.
@@ -252,15 +233,15 @@ fn trend_points(state: &State, r: &Report) -> Vec<(String, i64)> {
 /// Objective: `[title, kind, status, progress, score, own, with aligned, rolled in,
 /// contributions [[title, unit, own]], depends on [[title, unit]], needed by [[title, unit]],
 /// key results [[title, progress, track, confidence, score, check-ins, initiatives]]]`.
-fn unit_data(u: &okr_core::report::UnitReport, r: &Report) -> Value {
+fn unit_data(u: &okr_core::report::UnitReport, r: &Report, lang: Lang) -> Value {
     let objectives: Vec<Value> = u
         .objectives
         .iter()
         .map(|o| {
             json!([
                 o.title,
-                o.kind,
-                o.status,
+                lang.term(&o.kind),
+                lang.status(&o.status),
                 o.progress_ppm,
                 o.score_ppm,
                 o.own_ppm,
@@ -283,7 +264,7 @@ fn unit_data(u: &okr_core::report::UnitReport, r: &Report) -> Value {
                     .map(|k| json!([
                         k.title,
                         k.progress_ppm,
-                        k.track,
+                        lang.term(&k.track),
                         k.confidence,
                         k.score_ppm,
                         k.check_ins
@@ -302,7 +283,7 @@ fn unit_data(u: &okr_core::report::UnitReport, r: &Report) -> Value {
                 k.latest,
                 k.threshold,
                 k.unit_of_measure,
-                k.health.to_string()
+                lang.term(&k.health.to_string())
             ])
         })
         .collect();
@@ -477,22 +458,22 @@ pub fn page(state: &State, r: &Report, history: Option<&History>, lang: Lang) ->
     let data: serde_json::Map<String, Value> = r
         .units
         .iter()
-        .map(|u| (u.id.0.to_string(), unit_data(u, r)))
+        .map(|u| (u.id.0.to_string(), unit_data(u, r, lang)))
         .collect();
     let data = Value::Object(data).to_string().replace("</", "<\\/");
 
     let head = format!(
-        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} {name}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<header><h1>{title} {name}</h1>\n<p id=\"cycle-summary\">{cycle}: {kind}, {phase}, {start} – {end}. {as_of} {at}: {progress} {p}, {expected} {e}, {score} {s}. {policy}: {pol}.</p></header>\n<main>\n{summary}",
-        code = l.code,
+        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} {name}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<header><h1>{title} {name}</h1>\n<p id=\"cycle-summary\">{cycle}: {kind}, {phase}, {start} – {end}. {as_of} {at} UTC: {progress} {p}, {expected} {e}, {score} {s}. {policy}: {pol}.</p></header>\n<main>\n{summary}",
+        code = lang.code(),
         title = l.title,
         name = esc(&r.cycle.name),
         cycle = l.cycle,
-        kind = esc(&r.cycle.kind),
-        phase = esc(&r.cycle.phase),
-        start = r.cycle.start,
-        end = r.cycle.end,
+        kind = esc(lang.term(&r.cycle.kind)),
+        phase = esc(lang.term(&r.cycle.phase)),
+        start = lang.date(r.cycle.start),
+        end = lang.date(r.cycle.end),
         as_of = l.as_of,
-        at = r.at.format("%Y-%m-%d %H:%M UTC"),
+        at = lang.date_time(r.at),
         progress = l.progress,
         p = num(r.progress_ppm, lang),
         expected = l.expected,
@@ -544,7 +525,7 @@ fn script(lang: Lang) -> String {
     };
     let words = match lang {
         Lang::En => "['objective','progress','score','own key results','with aligned','aligned','depends on','needed by','key result','track','conf.','check-ins','KPIs']",
-        Lang::De => "['Ziel','Fortschritt','Bewertung','eigene Schlüsselergebnisse','mit ausgerichteten','ausgerichtet','hängt ab von','gebraucht von','Schlüsselergebnis','Status','Zuv.','Check-ins','Kennzahlen']",
+        Lang::De => "['Objective','Fortschritt','Bewertung','eigene Key Results','mit ausgerichteten','ausgerichtet','hängt ab von','gebraucht von','Key Result','Stand','Zuv.','Check-ins','Kennzahlen']",
     };
     format!(
         r#"(function(){{
@@ -677,8 +658,43 @@ mod tests {
         let (state, r) = synth(Size::S);
         let html = page(&state, &r, None, Lang::De);
         assert!(html.contains("<html lang=\"de\">"));
-        assert!(html.contains("Schlüsselergebnisse nach Status"));
+        assert!(html.contains("Key Results nach Stand"));
         assert!(html.contains("DEC=','"));
+        // No English label, state or date is left on the German page.
+        for l in [
+            EN.title,
+            EN.as_of,
+            EN.policy,
+            EN.summary,
+            EN.distribution,
+            EN.status,
+            EN.check_ins,
+            EN.trend,
+            EN.open_hint,
+            EN.footer,
+        ]
+        .into_iter()
+        .chain(EN.tracks)
+        {
+            assert!(!html.contains(l), "English label {l:?} on the German page");
+        }
+        for word in [
+            "\"committed\"",
+            "\"aspirational\"",
+            "\"on track\"",
+            "\"not started\"",
+            "regular,",
+            "running,",
+            "closed,",
+        ] {
+            assert!(!html.contains(word), "English {word} on the German page");
+        }
+        let start = lang_date(&r);
+        assert!(html.contains(&start), "German date {start}");
+    }
+
+    fn lang_date(r: &Report) -> String {
+        r.cycle.start.format("%d.%m.%Y").to_string()
     }
 
     #[test]

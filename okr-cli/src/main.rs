@@ -33,7 +33,8 @@ mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use error::{CliError, CliResult};
-use okr_core::rollup::{self, format_ppm, ScoringPolicy};
+use okr_core::i18n::{self, Lang};
+use okr_core::rollup::{self, ScoringPolicy};
 use okr_core::stats::{stats, Stats, StatsOptions};
 use okr_core::{Command, CycleKind, Phase, State};
 use okr_fixtures::demo::Demo;
@@ -56,6 +57,10 @@ struct Cli {
     /// How many seconds to wait for another okr process that holds the store.
     #[arg(long, global = true, default_value_t = 2.0)]
     wait: f64,
+    /// The language of the output for people (headings, summaries, lint messages, the HTML
+    /// report): `en` or `de` (German: Sie-form, decimal comma, dates as 30.06.2024).
+    #[arg(long, global = true, default_value = "en")]
+    lang: Lang,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -74,15 +79,9 @@ enum TextOrJson {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Lang {
-    En,
-    De,
-}
-
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Build the demo history (six communes, two practice sprints, six quarters) in the store,
+    /// Build the demo history (Total Digital: six cities, two practice sprints, eight quarters),
     /// then print the latest closed quarter's report and the statistics.
     Demo {
         /// Delete a non-empty store first.
@@ -190,9 +189,6 @@ enum Cmd {
         /// Report only this unit (id or name) and the units below it.
         #[arg(long)]
         unit: Option<String>,
-        /// Label language of the HTML report.
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
     },
     /// What-if: a cycle's scores under another scoring policy beside the recorded ones.
     Rescore {
@@ -243,18 +239,12 @@ enum Cmd {
         /// query returns it.
         #[arg(long)]
         json: bool,
-        /// Label language and number format of the text.
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
     },
     /// Advisory lints of one or every cycle.
     Lint {
         /// Cycle id or name (every cycle when absent).
         #[arg(long)]
         cycle: Option<String>,
-        /// Message language.
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
     },
     /// A synthetic workload's commands (or events) as JSON Lines.
     Synth {
@@ -314,41 +304,42 @@ fn run(cli: Cli) -> CliResult {
     }
     store::set_lock_wait(std::time::Duration::from_secs_f64(cli.wait.min(86_400.0)));
     let path = cli.store.as_path();
+    let lang = cli.lang;
     match cli.command {
-        Cmd::Demo { force } => demo(path, force),
+        Cmd::Demo { force } => demo(path, force, lang),
         Cmd::Init => {
             let engine = open_or_create(path)?;
             outln!(
-                "store {}: {} events",
+                "{} {}: {}",
+                lang.pick("store", "Speicher"),
                 store::shown(path),
-                engine.position().map_or(0, |p| p + 1)
+                events(engine.position().map_or(0, |p| p + 1), lang)
             );
             Ok(())
         }
-        Cmd::Apply { file, lints } => apply(path, &file, lints),
+        Cmd::Apply { file, lints } => apply(path, &file, lints, lang),
         Cmd::ForgetPerson {
             person,
             reason,
             actor,
-        } => forget_person(path, person, &reason, actor),
+        } => forget_person(path, person, &reason, actor, lang),
         Cmd::Serve {
             config,
             listen,
             hash_token,
         } => serve(config.as_deref(), listen, hash_token),
-        Cmd::Export { file, pseudonymise } => export(path, &file, pseudonymise),
-        Cmd::Import { file, rechain } => import(path, &file, rechain),
-        Cmd::Verify { format } => verify(path, format),
-        Cmd::Backup { dir } => backup(path, &dir),
-        Cmd::Restore { dir, force } => restore(path, &dir, force),
-        Cmd::Replay { as_of } => replay(path, &as_of),
+        Cmd::Export { file, pseudonymise } => export(path, &file, pseudonymise, lang),
+        Cmd::Import { file, rechain } => import(path, &file, rechain, lang),
+        Cmd::Verify { format } => verify(path, format, lang),
+        Cmd::Backup { dir } => backup(path, &dir, lang),
+        Cmd::Restore { dir, force } => restore(path, &dir, force, lang),
+        Cmd::Replay { as_of } => replay(path, &as_of, lang),
         Cmd::Report {
             cycle,
             as_of,
             format,
             out,
             unit,
-            lang,
         } => report_cmd(
             path,
             cycle.as_deref(),
@@ -362,7 +353,7 @@ fn run(cli: Cli) -> CliResult {
             cycle,
             policy,
             format,
-        } => rescore(path, &cycle, &policy, format),
+        } => rescore(path, &cycle, &policy, format, lang),
         Cmd::Stats {
             include_practice,
             min_unit_members,
@@ -376,11 +367,11 @@ fn run(cli: Cli) -> CliResult {
             let s = engine.read(|state| stats(state, &options));
             match format {
                 TextOrJson::Json => outln!("{}", to_json(&s)?),
-                TextOrJson::Text => out!("{}", stats_text(&s)),
+                TextOrJson::Text => out!("{}", stats_text(&s, lang)),
             }
             Ok(())
         }
-        Cmd::Lint { cycle, lang } => lint(path, cycle.as_deref(), lang),
+        Cmd::Lint { cycle } => lint(path, cycle.as_deref(), lang),
         Cmd::Board {
             cycle,
             unit,
@@ -388,7 +379,6 @@ fn run(cli: Cli) -> CliResult {
             key_result,
             format,
             json,
-            lang,
         } => board_cmd(
             path,
             cycle.as_deref(),
@@ -405,7 +395,7 @@ fn run(cli: Cli) -> CliResult {
             seed,
             out,
             events,
-        } => synth(&size, seed, out.as_deref(), events),
+        } => synth(&size, seed, out.as_deref(), events, lang),
     }
 }
 
@@ -414,15 +404,6 @@ struct BoardScopeArgs<'a> {
     unit: Option<&'a str>,
     objective: Option<uuid::Uuid>,
     key_result: Option<uuid::Uuid>,
-}
-
-impl Lang {
-    fn html(self) -> html::Lang {
-        match self {
-            Lang::En => html::Lang::En,
-            Lang::De => html::Lang::De,
-        }
-    }
 }
 
 fn board_cmd(
@@ -457,7 +438,7 @@ fn board_cmd(
     })?;
     match format {
         TextOrJson::Json => outln!("{}", to_json(&b)?),
-        TextOrJson::Text => out!("{}", board::text(&b, lang.html())),
+        TextOrJson::Text => out!("{}", board::text(&b, lang)),
     }
     Ok(())
 }
@@ -466,12 +447,17 @@ fn to_json(v: &impl serde::Serialize) -> CliResult<String> {
     serde_json::to_string_pretty(v).map_err(|e| CliError::Storage(format!("JSON: {e}")))
 }
 
+/// `n` events, in `lang`.
+fn events(n: u64, lang: Lang) -> String {
+    lang.count(n, ("event", "events"), ("Ereignis", "Ereignisse"))
+}
+
 /// Writes `text` to `out` or standard output.
-fn emit(out: Option<&Path>, text: &str) -> CliResult {
+fn emit(out: Option<&Path>, text: &str, lang: Lang) -> CliResult {
     match out {
         Some(p) if p != Path::new("-") => {
             std::fs::write(p, text).map_err(|e| CliError::write(p, e))?;
-            eprintln!("wrote {}", p.display());
+            eprintln!("{} {}", lang.pick("wrote", "geschrieben:"), p.display());
             Ok(())
         }
         _ => {
@@ -483,7 +469,7 @@ fn emit(out: Option<&Path>, text: &str) -> CliResult {
     }
 }
 
-fn demo(path: &Path, force: bool) -> CliResult {
+fn demo(path: &Path, force: bool, lang: Lang) -> CliResult {
     if store::postgres_url(path).is_some() {
         let engine = open_or_create(path)?;
         if let Some(p) = engine.position() {
@@ -529,11 +515,20 @@ fn demo(path: &Path, force: bool) -> CliResult {
     let events = engine.position().map_or(0, |p| p + 1);
     let (state, t) = state_at(&engine, None)?;
     outln!(
-        "Demo store {}: {} commands, {} events, {} cycles.\n",
+        "{} {}: {}, {}, {}.\n",
+        lang.pick("Demo store", "Demo-Speicher"),
         store::shown(path),
-        demo.commands.len(),
-        events,
-        state.cycles.len()
+        lang.count(
+            demo.commands.len() as u64,
+            ("command", "commands"),
+            ("Befehl", "Befehle")
+        ),
+        self::events(events, lang),
+        lang.count(
+            state.cycles.len() as u64,
+            ("cycle", "cycles"),
+            ("Zyklus", "Zyklen")
+        ),
     );
     let latest = cycles_in_order(&state)
         .into_iter()
@@ -541,11 +536,14 @@ fn demo(path: &Path, force: bool) -> CliResult {
         .map(|c| c.id);
     if let Some(id) = latest {
         if let Some(r) = report::build(&state, id, t) {
-            out!("{}", report::text(&r));
+            out!("{}", report::text(&r, lang));
         }
     }
     outln!();
-    out!("{}", stats_text(&stats(&state, &StatsOptions::default())));
+    out!(
+        "{}",
+        stats_text(&stats(&state, &StatsOptions::default()), lang)
+    );
     Ok(())
 }
 
@@ -569,7 +567,7 @@ struct ApplyTally {
     lints: u64,
 }
 
-fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
+fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
     let input: Box<dyn std::io::Read> = if file == Path::new("-") {
         Box::new(std::io::stdin())
     } else {
@@ -620,7 +618,7 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
         if commands.len() >= APPLY_GROUP || reader.buffer().is_empty() {
             apply_group(
                 &engine,
-                file,
+                (file, lang),
                 show_lints,
                 &mut lines,
                 &mut commands,
@@ -630,7 +628,7 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
     }
     apply_group(
         &engine,
-        file,
+        (file, lang),
         show_lints,
         &mut lines,
         &mut commands,
@@ -638,15 +636,31 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
     )?;
     let ApplyTally { ok, refused, lints } = tally;
     outln!(
-        "{}, {refused} refused, {}",
-        count(ok, "command applied", "commands applied"),
-        count(lints, "advisory lint met", "advisory lints met")
+        "{}, {}, {}",
+        lang.count(
+            ok,
+            ("command applied", "commands applied"),
+            ("Befehl ausgeführt", "Befehle ausgeführt")
+        ),
+        lang.pick(
+            &format!("{refused} refused"),
+            &format!("{refused} abgelehnt")
+        ),
+        lang.count(
+            lints,
+            ("advisory lint met", "advisory lints met"),
+            ("Hinweis", "Hinweise")
+        )
     );
     if refused > 0 {
         return Err(CliError::invalid(format!(
             "{}: {}",
             file.display(),
-            count(refused, "command refused", "commands refused")
+            lang.count(
+                refused,
+                ("command refused", "commands refused"),
+                ("Befehl abgelehnt", "Befehle abgelehnt")
+            )
         )));
     }
     Ok(())
@@ -654,7 +668,13 @@ fn apply(path: &Path, file: &Path, show_lints: bool) -> CliResult {
 
 /// `okr forget-person`: one `forget_person` command, its id derived from person and actor
 /// (so that running it again is a retry, not a second command).
-fn forget_person(path: &Path, person: uuid::Uuid, reason: &str, actor: uuid::Uuid) -> CliResult {
+fn forget_person(
+    path: &Path,
+    person: uuid::Uuid,
+    reason: &str,
+    actor: uuid::Uuid,
+    lang: Lang,
+) -> CliResult {
     let engine = store::open_existing(path)?;
     let mut id = *b"okr forget-perso";
     for (i, b) in id.iter_mut().enumerate() {
@@ -677,15 +697,24 @@ fn forget_person(path: &Path, person: uuid::Uuid, reason: &str, actor: uuid::Uui
             .get(&okr_core::PersonId(person))
             .map(|p| p.name.to_string())
     });
-    outln!(
-        "person {person} forgotten{}: now {}",
-        if outcome.duplicate {
-            " (already, by this command)"
-        } else {
-            ""
-        },
-        name.unwrap_or_default()
-    );
+    let already = if outcome.duplicate {
+        lang.pick(
+            " (already, by this command)",
+            " (schon, durch diesen Befehl)",
+        )
+    } else {
+        ""
+    };
+    match lang {
+        Lang::En => outln!(
+            "person {person} forgotten{already}: now {}",
+            name.unwrap_or_default()
+        ),
+        Lang::De => outln!(
+            "Person {person} vergessen{already}: jetzt {}",
+            name.unwrap_or_default()
+        ),
+    }
     Ok(())
 }
 
@@ -694,7 +723,7 @@ fn forget_person(path: &Path, person: uuid::Uuid, reason: &str, actor: uuid::Uui
 /// order: nothing is reported as applied before it is on disk.
 fn apply_group(
     engine: &okr_store::Engine,
-    file: &Path,
+    (file, lang): (&Path, Lang),
     show_lints: bool,
     lines: &mut Vec<ApplyLine>,
     commands: &mut Vec<Command>,
@@ -732,17 +761,22 @@ fn apply_group(
                     tally.lints += outcome.lints.len() as u64;
                     for l in outcome.lints.iter().filter(|_| show_lints) {
                         eprintln!(
-                            "{}:{n}: lint {}: {}",
+                            "{}:{n}: {} {}: {}",
                             file.display(),
+                            lang.pick("lint", "Hinweis"),
                             l.code.code(),
-                            l.message_en
+                            l.message(lang)
                         );
                     }
                 }
                 // A rejection by the rules, or a command id reused for another command
                 // (the Engine's rule, as in the C ABI and `okr serve`): not applied.
                 Err(r) => {
-                    eprintln!("{}:{n}: refused: {r}", file.display());
+                    eprintln!(
+                        "{}:{n}: {}: {r}",
+                        file.display(),
+                        lang.pick("refused", "abgelehnt")
+                    );
                     tally.refused += 1;
                 }
             },
@@ -797,12 +831,7 @@ fn serve(
     okr_serve::run(&config, engines).map_err(|e| CliError::Storage(format!("okr serve: {e}")))
 }
 
-/// `n` and the noun in the singular or the plural, as English wants it.
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn export(path: &Path, file: &Path, pseudonymise: bool) -> CliResult {
+fn export(path: &Path, file: &Path, pseudonymise: bool, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let n = if file == Path::new("-") {
         engine
@@ -815,12 +844,15 @@ fn export(path: &Path, file: &Path, pseudonymise: bool) -> CliResult {
             .map_err(|e| CliError::engine(&file.display().to_string(), e))?
     };
     if file != Path::new("-") {
-        outln!("exported {n} events to {}", file.display());
+        match lang {
+            Lang::En => outln!("exported {} to {}", events(n, lang), file.display()),
+            Lang::De => outln!("{} nach {} exportiert", events(n, lang), file.display()),
+        }
     }
     Ok(())
 }
 
-fn verify(path: &Path, format: TextOrJson) -> CliResult {
+fn verify(path: &Path, format: TextOrJson, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let report = engine
         .verify()
@@ -828,41 +860,72 @@ fn verify(path: &Path, format: TextOrJson) -> CliResult {
     match format {
         TextOrJson::Json => outln!("{}", to_json(&report)?),
         TextOrJson::Text if report.intact => outln!(
-            "{}: the hash chain of {} is intact{}",
+            "{}: {}{}",
             store::shown(path),
-            count(report.events, "event", "events"),
-            report.head.map_or(String::new(), |h| format!("; head {h}"))
+            match lang {
+                Lang::En => format!(
+                    "the hash chain of {} is intact",
+                    events(report.events, lang)
+                ),
+                Lang::De => format!(
+                    "die Hash-Kette aus {} ist unversehrt",
+                    events(report.events, lang)
+                ),
+            },
+            report.head.map_or(String::new(), |h| format!(
+                "; {} {h}",
+                lang.pick("head", "Kopf")
+            ))
         ),
         TextOrJson::Text => {}
     }
     match report.broken {
         None => Ok(()),
-        Some(broken) => Err(CliError::Storage(format!(
-            "{}: broken link at position {}: {} ({} before it check)",
-            store::shown(path),
-            broken.position,
-            broken.detail,
-            count(report.events, "event", "events")
-        ))),
+        Some(broken) => Err(CliError::Storage(match lang {
+            Lang::En => format!(
+                "{}: broken link at position {}: {} ({} before it check)",
+                store::shown(path),
+                broken.position,
+                broken.detail,
+                events(report.events, lang)
+            ),
+            Lang::De => format!(
+                "{}: unterbrochene Verkettung an Position {}: {} ({} davor sind in Ordnung)",
+                store::shown(path),
+                broken.position,
+                broken.detail,
+                events(report.events, lang)
+            ),
+        })),
     }
 }
 
-fn backup(path: &Path, dir: &Path) -> CliResult {
+fn backup(path: &Path, dir: &Path, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let report = engine
         .backup(dir)
         .map_err(|e| CliError::engine(&dir.display().to_string(), e))?;
-    outln!(
-        "backed up {} of {} to {} and verified the copy{}",
-        count(report.events, "event", "events"),
-        store::shown(path),
-        dir.display(),
-        report.head.map_or(String::new(), |h| format!("; head {h}"))
-    );
+    let head = report.head.map_or(String::new(), |h| {
+        format!("; {} {h}", lang.pick("head", "Kopf"))
+    });
+    match lang {
+        Lang::En => outln!(
+            "backed up {} of {} to {} and verified the copy{head}",
+            events(report.events, lang),
+            store::shown(path),
+            dir.display(),
+        ),
+        Lang::De => outln!(
+            "{} aus {} nach {} gesichert und die Kopie geprüft{head}",
+            events(report.events, lang),
+            store::shown(path),
+            dir.display(),
+        ),
+    }
     Ok(())
 }
 
-fn restore(path: &Path, dir: &Path, force: bool) -> CliResult {
+fn restore(path: &Path, dir: &Path, force: bool, lang: Lang) -> CliResult {
     if store::postgres_url(path).is_some() {
         return Err(CliError::invalid(
             "okr restore rebuilds a sled store; for PostgreSQL, import an export into a new organisation".to_owned(),
@@ -900,24 +963,39 @@ fn restore(path: &Path, dir: &Path, force: bool) -> CliResult {
             .find(|p| !p.exists())
             .unwrap_or_else(|| path.with_extension("replaced"));
         std::fs::rename(path, &aside).map_err(|e| CliError::write(path, e))?;
-        eprintln!("okr: set the old store aside as {}", aside.display());
+        eprintln!(
+            "okr: {} {}",
+            lang.pick(
+                "set the old store aside as",
+                "den alten Speicher beiseitegelegt als"
+            ),
+            aside.display()
+        );
     }
     let restored = backup
         .backup(path)
         .map_err(|e| CliError::engine(&path.display().to_string(), e))?;
-    outln!(
-        "restored {} from {} into {} and verified it{}",
-        count(restored.events, "event", "events"),
-        dir.display(),
-        path.display(),
-        restored
-            .head
-            .map_or(String::new(), |h| format!("; head {h}"))
-    );
+    let head = restored.head.map_or(String::new(), |h| {
+        format!("; {} {h}", lang.pick("head", "Kopf"))
+    });
+    match lang {
+        Lang::En => outln!(
+            "restored {} from {} into {} and verified it{head}",
+            events(restored.events, lang),
+            dir.display(),
+            path.display(),
+        ),
+        Lang::De => outln!(
+            "{} aus {} nach {} wiederhergestellt und geprüft{head}",
+            events(restored.events, lang),
+            dir.display(),
+            path.display(),
+        ),
+    }
     Ok(())
 }
 
-fn import(path: &Path, file: &Path, rechain: bool) -> CliResult {
+fn import(path: &Path, file: &Path, rechain: bool, lang: Lang) -> CliResult {
     let f = std::fs::File::open(file).map_err(|e| CliError::read(file, e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let engine = open_or_create(path)?;
@@ -927,7 +1005,10 @@ fn import(path: &Path, file: &Path, rechain: bool) -> CliResult {
     pb.finish_and_clear();
     match result {
         Ok(n) => {
-            outln!("imported {n} events from {}", file.display());
+            match lang {
+                Lang::En => outln!("imported {} from {}", events(n, lang), file.display()),
+                Lang::De => outln!("{} aus {} importiert", events(n, lang), file.display()),
+            }
             Ok(())
         }
         Err(okr_store::EngineError::Import { line, detail }) => {
@@ -999,24 +1080,41 @@ fn field_at(text: &str, column: usize) -> Option<String> {
     (!keys.is_empty()).then(|| keys.join("."))
 }
 
-fn replay(path: &Path, as_of: &str) -> CliResult {
+fn replay(path: &Path, as_of: &str, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let at = parse_as_of(as_of)?;
     let pb = progress::spinner("replaying");
     let result = state_at(&engine, Some(at));
     pb.finish_and_clear();
     let (state, t) = result?;
-    out!("{}", replay_text(&state, t));
+    out!("{}", replay_text(&state, t, lang));
     Ok(())
 }
 
-fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
+fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>, lang: Lang) -> String {
+    let w = |en: &'static str, de: &'static str| lang.pick(en, de);
     let mut o = format!(
-        "State as of {}: {} units, {} people, {} cycles\n",
-        t.format("%Y-%m-%d %H:%M:%S UTC"),
-        state.units.len(),
-        state.people.len(),
-        state.cycles.len()
+        "{} {}: {}, {}, {}\n",
+        w("State as of", "Stand vom"),
+        match lang {
+            Lang::En => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            Lang::De => t.format("%d.%m.%Y %H:%M:%S UTC").to_string(),
+        },
+        lang.count(
+            state.units.len() as u64,
+            ("unit", "units"),
+            ("Einheit", "Einheiten")
+        ),
+        lang.count(
+            state.people.len() as u64,
+            ("person", "people"),
+            ("Person", "Personen")
+        ),
+        lang.count(
+            state.cycles.len() as u64,
+            ("cycle", "cycles"),
+            ("Zyklus", "Zyklen")
+        ),
     );
     for c in cycles_in_order(state) {
         let Some(r) = report::build(state, c.id, t) else {
@@ -1028,25 +1126,33 @@ fn replay_text(state: &State, t: chrono::DateTime<chrono::Utc>) -> String {
             .map(|k| u64::from(k.check_in_count()))
             .sum();
         o.push_str(&format!(
-            "\n{} ({}, {})  {} .. {}\n  progress {} {}  expected {}  score {}  check-ins {}\n",
+            "\n{} ({}, {})  {} .. {}\n  {} {} {}  {} {}  {} {}  {} {}\n",
             r.cycle.name,
-            r.cycle.kind,
-            r.cycle.phase,
-            r.cycle.start,
-            r.cycle.end,
+            lang.term(&r.cycle.kind),
+            lang.term(&r.cycle.phase),
+            lang.date(r.cycle.start),
+            lang.date(r.cycle.end),
+            w("progress", "Fortschritt"),
             report::bar(r.progress_ppm, 20),
-            report::fmt(r.progress_ppm),
-            format_ppm(r.expected_ppm),
-            report::fmt(r.score_ppm),
+            report::fig(r.progress_ppm, lang),
+            w("expected", "erwartet"),
+            i18n::ppm(r.expected_ppm, lang),
+            w("score", "Bewertung"),
+            report::fig(r.score_ppm, lang),
+            w("check-ins", "Check-ins"),
             check_ins
         ));
         for u in &r.units {
             o.push_str(&format!(
-                "  {:<32} {} {}  {} objectives\n",
+                "  {:<32} {} {}  {}\n",
                 report::fit(&u.name, 32),
                 report::bar(u.own_ppm, 10),
-                report::fmt(u.own_ppm),
-                u.objectives.len()
+                report::fig(u.own_ppm, lang),
+                lang.count(
+                    u.objectives.len() as u64,
+                    ("objective", "objectives"),
+                    ("Objective", "Objectives")
+                )
             ));
         }
     }
@@ -1071,7 +1177,10 @@ fn report_cmd(
     };
     let mut r = report::build(&state, id, t).ok_or_else(|| {
         let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
-        CliError::invalid(format!("--cycle: `{name}` has no report"))
+        CliError::invalid(match lang {
+            Lang::En => format!("--cycle: `{name}` has no report"),
+            Lang::De => format!("--cycle: zu `{name}` gibt es keinen Bericht"),
+        })
     })?;
     if let Some(unit) = unit {
         let root = resolve_unit(&state, unit)?;
@@ -1081,9 +1190,9 @@ fn report_cmd(
         r.units.iter().map(|u| u.id).collect();
     let text = match format {
         Format::Text => {
-            let mut t = report::text(&r);
+            let mut t = report::text(&r, lang);
             if let Ok(b) = okr_core::board::board(&state, id, okr_core::board::Scope::Cycle) {
-                t.push_str(&board::report_section(&b, &shown, lang.html()));
+                t.push_str(&board::report_section(&b, &shown, lang));
             }
             t
         }
@@ -1095,14 +1204,10 @@ fn report_cmd(
                 Some(at) => engine.history_as_of(id, at),
             }
             .map_err(|e| CliError::engine("reading the log", e))?;
-            let lang = match lang {
-                Lang::En => html::Lang::En,
-                Lang::De => html::Lang::De,
-            };
             html::page(&state, &r, h.as_ref(), lang)
         }
     };
-    emit(out, &text)
+    emit(out, &text, lang)
 }
 
 #[derive(serde::Serialize)]
@@ -1114,7 +1219,7 @@ struct RescoreRow {
     what_if_ppm: Option<i64>,
 }
 
-fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliResult {
+fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let policy =
         ScoringPolicy::parse(policy).map_err(|e| CliError::invalid(format!("--policy: {e}")))?;
@@ -1164,119 +1269,215 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson) -> CliRes
             }))?
         ),
         TextOrJson::Text => {
-            outln!("{name}: recorded under {recorded_policy}, what-if under {policy}");
+            let w = |en: &'static str, de: &'static str| lang.pick(en, de);
+            match lang {
+                Lang::En => {
+                    outln!("{name}: recorded under {recorded_policy}, what-if under {policy}")
+                }
+                Lang::De => {
+                    outln!("{name}: erfasst nach {recorded_policy}, Was-wäre-wenn nach {policy}")
+                }
+            }
             outln!(
-                "{:>8} {:>8} {:>7}  objective / key result",
-                "recorded",
-                "what-if",
-                "delta"
+                "{:>8} {:>8} {:>7}  {}",
+                w("recorded", "erfasst"),
+                w("what-if", "wäre"),
+                w("delta", "Differenz"),
+                w("objective / key result", "Objective / Key Result")
             );
             for r in &rows {
                 let delta = match (r.recorded_ppm, r.what_if_ppm) {
-                    (Some(a), Some(b)) if a != b => format!("{:+.2}", (b - a) as f64 / 1e6),
+                    (Some(a), Some(b)) if a != b => {
+                        let d = i18n::decimal((b - a) as f64 / 1e6, 2, lang);
+                        if b > a {
+                            format!("+{d}")
+                        } else {
+                            d
+                        }
+                    }
                     _ => String::new(),
                 };
                 let indent = if r.kind == "objective" { "" } else { "  KR " };
                 outln!(
                     "{:>8} {:>8} {:>7}  {}",
-                    report::fmt(r.recorded_ppm),
-                    report::fmt(r.what_if_ppm),
+                    report::fig(r.recorded_ppm, lang),
+                    report::fig(r.what_if_ppm, lang),
                     delta,
                     report::fit(&format!("{indent}{}", r.title), 52)
                 );
             }
             outln!(
-                "{:>8} {:>8}          cycle",
-                report::fmt(recorded_cycle),
-                report::fmt(what_if_cycle)
+                "{:>8} {:>8}          {}",
+                report::fig(recorded_cycle, lang),
+                report::fig(what_if_cycle, lang),
+                w("cycle", "Zyklus")
             );
         }
     }
     Ok(())
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1} %", v * 100.0))
+fn pct(v: Option<f64>, lang: Lang) -> String {
+    v.map(|v| i18n::percent(v, lang))
         .unwrap_or_else(|| "-".into())
 }
 
-fn days(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into())
+fn days(v: Option<f64>, lang: Lang) -> String {
+    v.map(|v| i18n::decimal(v, 1, lang))
+        .unwrap_or_else(|| "-".into())
 }
 
-fn stats_text(s: &Stats) -> String {
+fn brier(v: Option<f64>, lang: Lang) -> String {
+    v.map(|b| i18n::decimal(b, 3, lang))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn stats_text(s: &Stats, lang: Lang) -> String {
+    let w = |en: &'static str, de: &'static str| lang.pick(en, de);
     let f = &s.overall;
-    let mut o = format!(
-        "Statistics over {} closed cycles{}\n",
-        s.cycles.len(),
-        if s.include_practice {
-            " (practice sprints included)"
-        } else {
-            " (practice sprints excluded)"
-        }
-    );
-    o.push_str(&format!(
-        "  check-in discipline   {} ({} of {} key-result weeks, {} key results)\n",
-        pct(f.check_in_discipline),
-        f.key_result_weeks_checked_in,
-        f.key_result_weeks,
-        f.key_results
+    let n = s.cycles.len() as u64;
+    let mut o = match lang {
+        Lang::En => format!(
+            "Statistics over {n} closed cycles{}\n",
+            if s.include_practice {
+                " (practice sprints included)"
+            } else {
+                " (practice sprints excluded)"
+            }
+        ),
+        Lang::De => format!(
+            "Statistik über {}{}\n",
+            lang.count(
+                n,
+                ("", ""),
+                ("abgeschlossenen Zyklus", "abgeschlossene Zyklen")
+            ),
+            if s.include_practice {
+                " (mit Übungssprints)"
+            } else {
+                " (ohne Übungssprints)"
+            }
+        ),
+    };
+    match lang {
+        Lang::En => o.push_str(&format!(
+            "  check-in discipline   {} ({} of {} key-result weeks, {} key results)\n",
+            pct(f.check_in_discipline, lang),
+            f.key_result_weeks_checked_in,
+            f.key_result_weeks,
+            f.key_results
+        )),
+        Lang::De => o.push_str(&format!(
+            "  Check-in-Disziplin    {} ({} von {} Key-Result-Wochen, {} Key Results)\n",
+            pct(f.check_in_discipline, lang),
+            f.key_result_weeks_checked_in,
+            f.key_result_weeks,
+            f.key_results
+        )),
+    }
+    o.push_str(w(
+        "  scores by objective kind:\n",
+        "  Bewertungen nach Art des Objectives:\n",
     ));
-    o.push_str("  scores by objective kind:\n");
     for (name, d) in [
-        ("committed", &f.committed_scores),
-        ("aspirational", &f.aspirational_scores),
+        (lang.term("committed"), &f.committed_scores),
+        (lang.term("aspirational"), &f.aspirational_scores),
     ] {
         o.push_str(&format!(
-            "  {:<12} n {:>3}  mean {}  min {}  q1 {}  med {}  q3 {}  max {}\n",
+            "  {:<12} n {:>3}  {} {}  min {}  q1 {}  {} {}  q3 {}  max {}\n",
             name,
             d.count,
-            report::fmt(d.mean_ppm),
-            report::fmt(d.min_ppm),
-            report::fmt(d.q1_ppm),
-            report::fmt(d.median_ppm),
-            report::fmt(d.q3_ppm),
-            report::fmt(d.max_ppm)
+            w("mean", "Mittel"),
+            report::fig(d.mean_ppm, lang),
+            report::fig(d.min_ppm, lang),
+            report::fig(d.q1_ppm, lang),
+            w("med", "Median"),
+            report::fig(d.median_ppm, lang),
+            report::fig(d.q3_ppm, lang),
+            report::fig(d.max_ppm, lang)
         ));
     }
-    o.push_str(&format!(
-        "  calibration (Brier)   {} over {} key results, {} achieved\n",
-        f.calibration
-            .brier
-            .map(|b| format!("{b:.3}"))
-            .unwrap_or_else(|| "-".into()),
-        f.calibration.key_results,
-        f.calibration.achieved
-    ));
-    o.push_str(&format!(
-        "  carry-over rate       {} ({} of {} objectives)\n",
-        pct(f.carry_over.rate),
-        f.carry_over.carried,
-        f.carry_over.objectives
-    ));
-    o.push_str(&format!(
-        "  agreement keep rate   {} ({} kept, {} missed, {} made)\n",
-        pct(f.agreements.keep_rate),
-        f.agreements.kept,
-        f.agreements.missed,
-        f.agreements.made
-    ));
-    o.push_str(&format!(
-        "  escalation lead time  mean {} d, median {} d, max {} d ({} decided)\n",
-        days(f.escalations.mean_days),
-        days(f.escalations.median_days),
-        days(f.escalations.max_days),
-        f.escalations.decided
-    ));
-    if s.min_unit_members > 1 {
-        o.push_str(&format!(
-            "\n  by unit (a unit of fewer than {} members counts in the unit above it)\n",
-            s.min_unit_members
-        ));
+    let cal = &f.calibration;
+    match lang {
+        Lang::En => o.push_str(&format!(
+            "  calibration (Brier)   {} over {} key results, {} achieved\n",
+            brier(cal.brier, lang),
+            cal.key_results,
+            cal.achieved
+        )),
+        Lang::De => o.push_str(&format!(
+            "  Kalibrierung (Brier)  {} über {} Key Results, {} erreicht\n",
+            brier(cal.brier, lang),
+            cal.key_results,
+            cal.achieved
+        )),
+    }
+    let co = &f.carry_over;
+    match lang {
+        Lang::En => o.push_str(&format!(
+            "  carry-over rate       {} ({} of {} objectives)\n",
+            pct(co.rate, lang),
+            co.carried,
+            co.objectives
+        )),
+        Lang::De => o.push_str(&format!(
+            "  Übernahmequote        {} ({} von {} Objectives)\n",
+            pct(co.rate, lang),
+            co.carried,
+            co.objectives
+        )),
+    }
+    let ag = &f.agreements;
+    match lang {
+        Lang::En => o.push_str(&format!(
+            "  agreement keep rate   {} ({} kept, {} missed, {} made)\n",
+            pct(ag.keep_rate, lang),
+            ag.kept,
+            ag.missed,
+            ag.made
+        )),
+        Lang::De => o.push_str(&format!(
+            "  Absprachen gehalten   {} ({} gehalten, {} verfehlt, {} getroffen)\n",
+            pct(ag.keep_rate, lang),
+            ag.kept,
+            ag.missed,
+            ag.made
+        )),
+    }
+    let es = &f.escalations;
+    match lang {
+        Lang::En => o.push_str(&format!(
+            "  escalation lead time  mean {} d, median {} d, max {} d ({} decided)\n",
+            days(es.mean_days, lang),
+            days(es.median_days, lang),
+            days(es.max_days, lang),
+            es.decided
+        )),
+        Lang::De => o.push_str(&format!(
+            "  Dauer bis zur Entscheidung  Mittel {} T., Median {} T., max. {} T. ({} entschieden)\n",
+            days(es.mean_days, lang),
+            days(es.median_days, lang),
+            days(es.max_days, lang),
+            es.decided
+        )),
+    }
+    let k = s.min_unit_members;
+    o.push_str(&if k > 1 {
+        match lang {
+            Lang::En => format!(
+                "\n  by unit (a unit of fewer than {k} members counts in the unit above it)\n"
+            ),
+            Lang::De => format!(
+                "\n  nach Einheit (eine Einheit mit weniger als {k} Mitgliedern zählt in der Einheit darüber)\n"
+            ),
+        }
     } else {
-        o.push_str("\n  by unit (every unit)\n");
-    }
-    o.push_str("  unit               members  objectives  discipline  committed  keep rate\n");
+        w("\n  by unit (every unit)\n", "\n  nach Einheit (jede Einheit)\n").to_string()
+    });
+    o.push_str(w(
+        "  unit               members  objectives  discipline  committed  keep rate\n",
+        "  Einheit          Mitglieder  Objectives  Disziplin  verbindlich  gehalten\n",
+    ));
     for u in &s.units {
         let f = &u.figures;
         o.push_str(&format!(
@@ -1284,42 +1485,59 @@ fn stats_text(s: &Stats) -> String {
             report::fit(&u.name, 17),
             u.members,
             f.carry_over.objectives,
-            pct(f.check_in_discipline),
-            report::fmt(f.committed_scores.mean_ppm),
-            pct(f.agreements.keep_rate),
+            pct(f.check_in_discipline, lang),
+            report::fig(f.committed_scores.mean_ppm, lang),
+            pct(f.agreements.keep_rate, lang),
             match u.folded.len() {
                 0 => String::new(),
                 n => format!(
-                    "  (with {})",
-                    count(n as u64, "smaller unit", "smaller units")
+                    "  ({} {})",
+                    w("with", "mit"),
+                    lang.count(
+                        n as u64,
+                        ("smaller unit", "smaller units"),
+                        ("kleineren Einheit", "kleineren Einheiten")
+                    )
                 ),
             }
         ));
     }
     if !s.in_totals_only.is_empty() {
+        let n = s.in_totals_only.len() as u64;
         o.push_str(&format!(
-            "  in the totals only: {}\n",
-            count(
-                s.in_totals_only.len() as u64,
-                "unit with no unit of enough members above it",
-                "units with no unit of enough members above them"
+            "  {}: {}\n",
+            w("in the totals only", "nur in den Summen"),
+            lang.count(
+                n,
+                (
+                    "unit with no unit of enough members above it",
+                    "units with no unit of enough members above them"
+                ),
+                (
+                    "Einheit ohne ausreichend große Einheit darüber",
+                    "Einheiten ohne ausreichend große Einheit darüber"
+                )
             )
         ));
     }
-    o.push_str("\n  cycle              score  discipline  keep rate  carried  Brier\n");
+    o.push_str(w(
+        "\n  cycle              score  discipline  keep rate  carried  Brier\n",
+        "\n  Zyklus         Bewertung  Disziplin  gehalten  übernommen  Brier\n",
+    ));
     for (c, t) in s.cycles.iter().zip(&s.trend) {
+        let (a, b, cc, d) = if lang == Lang::En {
+            (6, 10, 9, 7)
+        } else {
+            (9, 9, 8, 10)
+        };
         o.push_str(&format!(
-            "  {:<17} {:>6}  {:>10}  {:>9}  {:>7}  {}\n",
+            "  {:<17} {:>a$}  {:>b$}  {:>cc$}  {:>d$}  {}\n",
             report::fit(&c.name, 17),
-            report::fmt(t.score_ppm),
-            pct(c.figures.check_in_discipline),
-            pct(c.figures.agreements.keep_rate),
+            report::fig(t.score_ppm, lang),
+            pct(c.figures.check_in_discipline, lang),
+            pct(c.figures.agreements.keep_rate, lang),
             c.figures.carry_over.carried,
-            c.figures
-                .calibration
-                .brier
-                .map(|b| format!("{b:.3}"))
-                .unwrap_or_else(|| "-".into())
+            brier(c.figures.calibration.brier, lang)
         ));
     }
     o
@@ -1332,25 +1550,31 @@ fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
         Some(c) => vec![resolve_cycle(&state, c)?],
         None => cycles_in_order(&state).iter().map(|c| c.id).collect(),
     };
+    let hints = |n: usize| lang.count(n as u64, ("lint", "lints"), ("Hinweis", "Hinweise"));
     let mut total = 0;
     for id in ids {
         let c = &state.cycles[&id];
         let lints = okr_core::lint::cycle(&state, id, store::cycle_instant(c, t));
-        outln!("{} ({}): {} lints", c.name, c.phase, lints.len());
+        outln!(
+            "{} ({}): {}",
+            c.name,
+            lang.term(&c.phase.to_string()),
+            hints(lints.len())
+        );
         for l in &lints {
-            let msg = match lang {
-                Lang::En => &l.message_en,
-                Lang::De => &l.message_de,
-            };
-            outln!("  [{}] {msg}", l.code.code());
+            outln!("  [{}] {}", l.code.code(), l.message(lang));
         }
         total += lints.len();
     }
-    outln!("{total} lints (advisory)");
+    outln!(
+        "{} {}",
+        hints(total),
+        lang.pick("(advisory)", "(zur Beratung, keine Ablehnung)")
+    );
     Ok(())
 }
 
-fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool) -> CliResult {
+fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool, lang: Lang) -> CliResult {
     let size: Size = size
         .parse()
         .map_err(|e| CliError::invalid(format!("--size: {e}")))?;
@@ -1386,11 +1610,15 @@ fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool) -> CliResult {
     w.flush().map_err(|e| CliError::write(target, e))?;
     pb.finish_and_clear();
     if to_file.is_some() {
-        eprintln!(
-            "wrote {n} {} to {}",
-            if events { "events" } else { "commands" },
-            target.display()
-        );
+        let what = if events {
+            self::events(n, lang)
+        } else {
+            lang.count(n, ("command", "commands"), ("Befehl", "Befehle"))
+        };
+        match lang {
+            Lang::En => eprintln!("wrote {what} to {}", target.display()),
+            Lang::De => eprintln!("{what} nach {} geschrieben", target.display()),
+        }
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The cycle report as text and CSV (HTML lives in [`crate::html`]); the report itself is
 //! built by [`okr_core::report`], shared with the C ABI and `okr serve`.
 
+use okr_core::i18n::{self, Lang};
 pub use okr_core::report::{build, Report};
 use okr_core::rollup::{self, format_ppm};
 
@@ -45,11 +46,6 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     lines.into_iter().map(|l| fit(&l, width)).collect()
 }
 
-/// A ppm figure as `0.73`, or `-`.
-pub fn fmt(ppm: Option<i64>) -> String {
-    ppm.map(format_ppm).unwrap_or_else(|| "-".to_owned())
-}
-
 /// Cuts `s` to at most `width` characters, with an ellipsis when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -60,19 +56,20 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
-fn num(v: Option<f64>) -> String {
-    match v {
-        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) => {
-            let s = format!("{v:.2}");
-            s.trim_end_matches('0').to_owned()
-        }
-        None => "?".to_owned(),
-    }
+fn num(v: Option<f64>, lang: Lang) -> String {
+    v.map_or_else(|| "?".to_owned(), |v| i18n::number(v, lang))
 }
 
-/// The report as text, every line at most 80 columns.
-pub fn text(r: &Report) -> String {
+/// A ppm figure in `lang` (`0.73`, `0,73`), or `-`.
+pub fn fig(ppm: Option<i64>, lang: Lang) -> String {
+    i18n::ppm_or_dash(ppm, lang)
+}
+
+/// The report as text in `lang`, every line at most 80 columns.
+pub fn text(r: &Report, lang: Lang) -> String {
+    let de = lang == Lang::De;
+    let tw = if de { 14 } else { 11 };
+    let w = |en: &'static str, de_: &'static str| lang.pick(en, de_);
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&fit(&s, 80));
@@ -80,31 +77,41 @@ pub fn text(r: &Report) -> String {
     };
     line(format!(
         "{} ({}, {})  {} .. {}",
-        r.cycle.name, r.cycle.kind, r.cycle.phase, r.cycle.start, r.cycle.end
+        r.cycle.name,
+        lang.term(&r.cycle.kind),
+        lang.term(&r.cycle.phase),
+        lang.date(r.cycle.start),
+        lang.date(r.cycle.end)
     ));
     line(format!(
-        "as of {}  progress {} {}  expected {}{}",
-        r.at.format("%Y-%m-%d %H:%M"),
+        "{} {}  {} {} {}  {} {}{}",
+        w("as of", "Stand"),
+        lang.date_time(r.at),
+        w("progress", "Fortschritt"),
         bar(r.progress_ppm, 10),
-        fmt(r.progress_ppm),
-        fmt(Some(r.expected_ppm)),
+        fig(r.progress_ppm, lang),
+        w("expected", "Soll"),
+        fig(Some(r.expected_ppm), lang),
         r.score_ppm
-            .map(|s| format!("  score {}", format_ppm(s)))
+            .map(|s| format!("  {} {}", w("score", "Bewertung"), i18n::ppm(s, lang)))
             .unwrap_or_default()
     ));
     for u in &r.units {
         line(String::new());
         let score = u
             .score_ppm
-            .map(|s| format!("  score {}", format_ppm(s)))
+            .map(|s| format!("  {} {}", w("score", "Bewertung"), i18n::ppm(s, lang)))
             .unwrap_or_default();
         line(format!(
-            "{}  own {}  incl. below {}  conf {}{score}",
+            "{}  {} {}  {} {}  {} {}{score}",
             fit(&u.name, 32),
-            fmt(u.own_ppm),
-            fmt(u.subtree_ppm),
+            w("own", "eigen"),
+            fig(u.own_ppm, lang),
+            w("incl. below", "gesamt"),
+            fig(u.subtree_ppm, lang),
+            w("conf", "Zuv."),
             u.confidence_ppm
-                .map(|c| format!("{:.1}", c as f64 / 100_000.0))
+                .map(|c| i18n::decimal(c as f64 / 100_000.0, 1, lang))
                 .unwrap_or_else(|| "-".into()),
         ));
         for o in &u.objectives {
@@ -115,100 +122,147 @@ pub fn text(r: &Report) -> String {
                 .score_ppm
                 .map(|s| {
                     format!(
-                        "  score {} (exp. {})",
-                        format_ppm(s),
-                        format_ppm(o.expected_score_ppm)
+                        "  {} {} ({} {})",
+                        w("score", "Bewertung"),
+                        i18n::ppm(s, lang),
+                        w("exp.", "erw."),
+                        i18n::ppm(o.expected_score_ppm, lang)
                     )
                 })
                 .unwrap_or_default();
             let carried = if o.carried_from.is_some() {
-                "  carried"
+                w("  carried", "  übernommen")
             } else {
                 ""
             };
             line(format!(
-                "    {} {} {:<11} {} {}{score}{carried}",
+                "    {} {} {:<tw$} {} {}{score}{carried}",
                 bar(o.progress_ppm, 10),
-                fmt(o.progress_ppm),
-                o.track,
-                o.kind,
+                fig(o.progress_ppm, lang),
+                lang.term(&o.track),
+                lang.term(&o.kind),
                 if o.status == "committed" {
                     String::new()
                 } else {
-                    format!("({})", o.status)
+                    format!("({})", lang.status(&o.status))
                 },
             ));
             if !o.contributions.is_empty() {
+                let n = o.contributions.len() as u64;
                 line(format!(
-                    "    aligned: {} contribute{}; with them {}{}",
-                    o.contributions.len(),
-                    if o.contributions.len() == 1 { "s" } else { "" },
-                    fmt(o.with_aligned_ppm),
+                    "    {}: {}; {} {}{}",
+                    w("aligned", "ausgerichtet"),
+                    lang.count(
+                        n,
+                        ("contributes", "contribute"),
+                        ("trägt bei", "tragen bei")
+                    ),
+                    w("with them", "mit ihnen"),
+                    fig(o.with_aligned_ppm, lang),
                     if o.aligned_rolled_in {
-                        " (rolled in by the policy)".to_owned()
+                        w(
+                            " (rolled in by the policy)",
+                            " (laut Bewertungsregel eingerechnet)",
+                        )
+                        .to_owned()
                     } else {
-                        format!(", own key results {}", fmt(o.own_ppm))
+                        format!(
+                            ", {} {}",
+                            w("own key results", "eigene Key Results"),
+                            fig(o.own_ppm, lang)
+                        )
                     },
                 ));
                 for x in &o.contributions {
                     let weight = if x.contribution == 1 {
                         String::new()
                     } else {
-                        format!(" (weight {})", x.contribution)
+                        format!(" ({} {})", w("weight", "Gewicht"), x.contribution)
                     };
                     line(format!(
                         "      <- {} {}{weight}: {}",
-                        fmt(x.own_ppm),
+                        fig(x.own_ppm, lang),
                         x.unit,
                         x.title
                     ));
                 }
             }
             for d in &o.depends_on {
-                line(format!("    depends on: {} ({})", d.title, d.unit));
+                line(format!(
+                    "    {}: {} ({})",
+                    w("depends on", "hängt ab von"),
+                    d.title,
+                    d.unit
+                ));
             }
             for d in &o.needed_by {
-                line(format!("    needed by: {} ({})", d.title, d.unit));
+                line(format!(
+                    "    {}: {} ({})",
+                    w("needed by", "gebraucht von"),
+                    d.title,
+                    d.unit
+                ));
             }
             for k in &o.key_results {
+                let arrow = if de { "→" } else { "->" };
                 let range = match k.kind.as_str() {
                     "increase" | "decrease" => {
-                        format!("{} -> {} {}", num(k.baseline), num(k.target), k.unit)
+                        format!(
+                            "{} {arrow} {} {}",
+                            num(k.baseline, lang),
+                            num(k.target, lang),
+                            k.unit
+                        )
                     }
-                    "threshold" => format!("threshold {} {}", num(k.target), k.unit),
-                    _ => "milestone".to_owned(),
+                    "threshold" => format!(
+                        "{} {} {}",
+                        lang.term("threshold"),
+                        num(k.target, lang),
+                        k.unit
+                    ),
+                    _ => lang.term("milestone").to_owned(),
                 };
                 line(format!(
                     "    KR {}",
-                    fit(&format!("{} ({range})", k.title), 73)
+                    fit(&format!("{} ({})", k.title, range.trim_end()), 73)
                 ));
                 let score = k
                     .score_ppm
                     .map(|s| {
                         let src = match k.score_source.as_deref() {
-                            Some(s) if s.starts_with("overridden") => " overridden",
-                            Some(s) if s.starts_with("corrected") => " corrected",
+                            Some(s) if s.starts_with("overridden") => {
+                                w(" overridden", " überschrieben")
+                            }
+                            Some(s) if s.starts_with("corrected") => w(" corrected", " korrigiert"),
                             _ => "",
                         };
-                        format!("  score {}{src}", format_ppm(s))
+                        format!("  {} {}{src}", w("score", "Bewertung"), i18n::ppm(s, lang))
                     })
                     .unwrap_or_default();
                 line(format!(
-                    "       {} {} {:<11} conf {:>2}  now {}{score}",
+                    "       {} {} {:<tw$} {} {:>2}  {} {}{score}",
                     bar(Some(k.progress_ppm), 10),
-                    format_ppm(k.progress_ppm),
-                    k.track,
+                    i18n::ppm(k.progress_ppm, lang),
+                    lang.term(&k.track),
+                    w("conf", "Zuv."),
                     k.confidence
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| "-".into()),
-                    num(k.current.or(k.baseline)),
+                    w("now", "jetzt"),
+                    num(k.current.or(k.baseline), lang),
                 ));
             }
         }
     }
     if !r.kpis.is_empty() {
         line(String::new());
-        line("KPIs (health, never scored)".to_owned());
+        line(
+            w(
+                "KPIs (health, never scored)",
+                "Kennzahlen (Zustand, nie bewertet)",
+            )
+            .to_owned(),
+        );
         for k in &r.kpis {
             let side = match k.bound {
                 okr_core::Bound::AtLeast => ">=",
@@ -216,18 +270,22 @@ pub fn text(r: &Report) -> String {
             };
             let warning = k
                 .warning
-                .map(|w| format!(", warning {}", num(Some(w))))
+                .map(|x| format!(", {} {}", w("warning", "Warnung ab"), num(Some(x), lang)))
                 .unwrap_or_default();
+            let health = lang.term(&k.health.to_string()).to_owned();
             line(format!(
-                "  {:<9} {}: {}",
-                k.health.to_string(),
+                "  {:<kw$} {}: {}",
+                health,
                 k.unit,
-                k.name
+                k.name,
+                kw = tw - 2
             ));
             line(format!(
-                "            now {}, healthy {side} {} {}{warning}",
-                num(k.latest),
-                num(Some(k.threshold)),
+                "            {} {}, {} {side} {} {}{warning}",
+                w("now", "jetzt"),
+                num(k.latest, lang),
+                w("healthy", "im Rahmen"),
+                num(Some(k.threshold), lang),
                 k.unit_of_measure
             ));
         }

@@ -57,6 +57,7 @@ pub mod command;
 pub mod cycle;
 pub mod decide;
 pub mod event;
+pub mod i18n;
 mod id_map;
 pub mod ids;
 pub mod key_result;

@@ -1,5 +1,6 @@
 //! Advisory lints: never refusals, always with a stable code and a message in
-//! English and German.
+//! English and German, both written from one [`LintMessage`] by [`LintMessage::render`];
+//! every message names its key result, objective and unit by title and name.
 //!
 //! Whether a title reads like an output (a work order, a delivery, a count of activities)
 //! or like an outcome (a change in what people do) is decided by [`crate::outcome`], for
@@ -8,6 +9,7 @@
 
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
+use crate::i18n::{number, ppm, Lang};
 use crate::ids::{CycleId, EntityKind, KeyResultId, ObjectiveId};
 use crate::key_result::{KeyResult, KrKind};
 use crate::objective::{Objective, ObjectiveKind, ObjectiveStatus};
@@ -89,23 +91,302 @@ pub struct Lint {
     pub subject_kind: EntityKind,
     /// The subject's id.
     pub subject: Uuid,
-    /// The message in English.
+    /// The message in English ([`LintMessage::render`] with [`Lang::En`]).
     pub message_en: String,
-    /// The message in German.
+    /// The message in German ([`LintMessage::render`] with [`Lang::De`]).
     pub message_de: String,
 }
 
-fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
+impl Lint {
+    fn new(code: LintCode, subject_kind: EntityKind, subject: Uuid, m: &LintMessage) -> Lint {
+        Lint {
+            code,
+            subject_kind,
+            subject,
+            message_en: m.render(Lang::En),
+            message_de: m.render(Lang::De),
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.message_en,
+            Lang::De => &self.message_de,
+        }
+    }
+}
+
+/// Where a finding is: the objective's title and its unit's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The objective's title.
+    pub objective: String,
+    /// The name of the objective's unit.
+    pub unit: String,
+}
+
+/// What a lint says, as data; [`LintMessage::render`] writes it in a language. Every
+/// message names its subject by title and where it is (objective, unit).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LintMessage {
+    /// `objective-without-beneficiary`.
+    WithoutBeneficiary {
+        /// Where.
+        at: Place,
+    },
+    /// `objective-reads-like-output`.
+    ReadsLikeOutput {
+        /// Where.
+        at: Place,
+        /// The reason in English and in German ([`outcome::Assessment::reason_en`]).
+        reason: (String, String),
+    },
+    /// `objective-many-key-results`.
+    ManyKeyResults {
+        /// Where.
+        at: Place,
+        /// Key results the objective has.
+        n: usize,
+        /// The policy's threshold.
+        above: u32,
+    },
+    /// `key-result-without-baseline`.
+    WithoutBaseline {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+        /// Its target.
+        target: f64,
+        /// Its unit of measure.
+        unit: String,
+    },
+    /// `key-result-hundred-percent`.
+    HundredPercent {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+    },
+    /// `milestone-key-result`.
+    Milestone {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+    },
+    /// `key-result-reads-like-sla`.
+    ReadsLikeSla {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+    },
+    /// `key-result-reads-like-activity`.
+    ReadsLikeActivity {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+        /// The reason in English and in German.
+        reason: (String, String),
+    },
+    /// `no-recent-check-in`.
+    NoRecentCheckIn {
+        /// The key result's title.
+        kr: String,
+        /// Where.
+        at: Place,
+        /// Days since the last check-in (or the cycle's start).
+        days: i64,
+    },
+    /// `committed-objective-low-score`.
+    LowScore {
+        /// Where.
+        at: Place,
+        /// The score, ppm.
+        score: i64,
+        /// The policy's threshold, ppm.
+        min: i64,
+    },
+    /// `escalation-overdue`.
+    EscalationOverdue {
+        /// The blocker's text.
+        blocker: String,
+        /// The blocked unit's name.
+        unit: String,
+        /// The committee's name.
+        committee: String,
+        /// Days waited so far.
+        waited: i64,
+        /// Days the policy gives the committee.
+        days: u32,
+    },
+}
+
+impl LintMessage {
+    /// The message in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        use LintMessage as M;
+        let de = lang == Lang::De;
+        let o = |p: &Place| {
+            if de {
+                format!("Das Objective „{}“ ({})", p.objective, p.unit)
+            } else {
+                format!("Objective \"{}\" ({})", p.objective, p.unit)
+            }
+        };
+        let k = |kr: &str, p: &Place| {
+            if de {
+                format!(
+                    "Das Key Result „{kr}“ des Objectives „{}“ ({})",
+                    p.objective, p.unit
+                )
+            } else {
+                format!(
+                    "Key result \"{kr}\" of objective \"{}\" ({})",
+                    p.objective, p.unit
+                )
+            }
+        };
+        match self {
+            M::WithoutBeneficiary { at } => match lang {
+                Lang::En => format!("{} does not say for whom it brings value.", o(at)),
+                Lang::De => format!("{} sagt nicht, für wen es einen Mehrwert schafft.", o(at)),
+            },
+            M::ReadsLikeOutput { at, reason } => match lang {
+                Lang::En => format!(
+                    "{} reads like an output ({}); describe the change in people's behaviour instead: who does what differently, and what it brings them.",
+                    o(at), reason.0
+                ),
+                Lang::De => format!(
+                    "{} klingt nach einem Output ({}); beschreiben Sie stattdessen die Veränderung im Verhalten von Menschen: wer tut was anders, und welchen Mehrwert hat es für sie.",
+                    o(at), reason.1
+                ),
+            },
+            M::ManyKeyResults { at, n, above } => match lang {
+                Lang::En => format!(
+                    "{} has {n} key results; more than {above} dilutes focus.",
+                    o(at)
+                ),
+                Lang::De => format!(
+                    "{} hat {n} Key Results; mehr als {above} verwässern den Fokus.",
+                    o(at)
+                ),
+            },
+            M::WithoutBaseline {
+                kr,
+                at,
+                target,
+                unit,
+            } => {
+                let target = format!("{} {unit}", number(*target, lang));
+                let target = target.trim_end();
+                match lang {
+                    Lang::En => format!("{} has no baseline: from where to {target}?", k(kr, at)),
+                    Lang::De => format!(
+                        "{} hat keinen Ausgangswert: von wo aus auf {target}?",
+                        k(kr, at)
+                    ),
+                }
+            }
+            M::HundredPercent { kr, at } => match lang {
+                Lang::En => format!(
+                    "{} aims at 100 %: a deliverable count, not an outcome?",
+                    k(kr, at)
+                ),
+                Lang::De => format!(
+                    "{} zielt auf 100 %: eine Liefermenge statt einer Wirkung?",
+                    k(kr, at)
+                ),
+            },
+            M::Milestone { kr, at } => match lang {
+                Lang::En => format!(
+                    "{} is a milestone (done or not): that is output-like.",
+                    k(kr, at)
+                ),
+                Lang::De => format!(
+                    "{} ist ein Meilenstein (erledigt oder nicht): das ist ein Output.",
+                    k(kr, at)
+                ),
+            },
+            M::ReadsLikeSla { kr, at } => match lang {
+                Lang::En => format!(
+                    "{} reads like a service level (SLA) to keep, not a change to reach; keep it as a KPI of the unit and measure a change instead, from X to Y.",
+                    k(kr, at)
+                ),
+                Lang::De => format!(
+                    "{} klingt nach einem Service-Level (SLA), das zu halten ist, nicht nach einer Veränderung; führen Sie es als Kennzahl der Einheit und messen Sie stattdessen eine Veränderung, von X auf Y.",
+                    k(kr, at)
+                ),
+            },
+            M::ReadsLikeActivity { kr, at, reason } => match lang {
+                Lang::En => format!(
+                    "{} reads like an activity ({}); measure the effect on people instead, from X to Y.",
+                    k(kr, at), reason.0
+                ),
+                Lang::De => format!(
+                    "{} klingt nach einer Aktivität ({}); beschreiben Sie stattdessen die messbare Wirkung bei Menschen, von X auf Y.",
+                    k(kr, at), reason.1
+                ),
+            },
+            M::NoRecentCheckIn { kr, at, days } => match lang {
+                Lang::En => format!("{} has had no check-in for {days} days.", k(kr, at)),
+                Lang::De => format!("{} hat seit {days} Tagen keinen Check-in.", k(kr, at)),
+            },
+            M::LowScore { at, score, min } => {
+                let (s, m, one) = (ppm(*score, lang), ppm(*min, lang), ppm(rollup::PPM, lang));
+                match lang {
+                    Lang::En => format!(
+                        "Committed objective \"{}\" ({}) scored {s}, far below the expected {one} (threshold {m}).",
+                        at.objective, at.unit
+                    ),
+                    Lang::De => format!(
+                        "Das verbindliche Objective „{}“ ({}) erreichte {s}, weit unter den erwarteten {one} (Schwelle {m}).",
+                        at.objective, at.unit
+                    ),
+                }
+            }
+            M::EscalationOverdue {
+                blocker,
+                unit,
+                committee,
+                waited,
+                days,
+            } => match lang {
+                Lang::En => format!(
+                    "Blocker \"{blocker}\" of {unit} has waited {waited} days for a decision by {committee}; the policy gives the committee {days} days."
+                ),
+                Lang::De => format!(
+                    "Das Hindernis „{blocker}“ von {unit} wartet seit {waited} Tagen auf eine Entscheidung durch {committee}; die Richtlinie gibt dem Gremium {days} Tage."
+                ),
+            },
+        }
+    }
+}
+
+fn unit_name(state: &State, u: crate::ids::UnitId) -> String {
+    state
+        .units
+        .get(&u)
+        .map_or_else(|| u.to_string(), |x| x.name.to_string())
+}
+
+fn place(state: &State, o: &Objective) -> Place {
+    Place {
+        objective: o.text.title.to_string(),
+        unit: unit_name(state, o.unit),
+    }
+}
+
+fn objective_lints(state: &State, c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
     if o.status == ObjectiveStatus::Dropped {
         return;
     }
-    let subject = |code, en: String, de: String| Lint {
-        code,
-        subject_kind: EntityKind::Objective,
-        subject: o.id.0,
-        message_en: en,
-        message_de: de,
-    };
+    let subject = |code, m: LintMessage| Lint::new(code, EntityKind::Objective, o.id.0, &m);
+    let at = place(state, o);
     let title = outcome::assess(&o.text.title);
     let named = title.beneficiary.is_some()
         || [&o.text.change, &o.text.value]
@@ -115,57 +396,50 @@ fn objective_lints(c: &Cycle, o: &Objective, out: &mut Vec<Lint>) {
     if o.text.beneficiary.is_none() && !named {
         out.push(subject(
             LintCode::ObjectiveWithoutBeneficiary,
-            format!(
-                "Objective \"{}\" does not say for whom it brings value.",
-                o.text.title
-            ),
-            format!(
-                "Objective \"{}\" sagt nicht, für wen es Mehrwert schafft.",
-                o.text.title
-            ),
+            LintMessage::WithoutBeneficiary { at: at.clone() },
         ));
     }
     if let (Some(en), Some(de)) = (title.reason_en(), title.reason_de()) {
         out.push(subject(
             LintCode::ObjectiveReadsLikeOutput,
-            format!(
-                "Objective \"{}\" reads like an output ({en}); describe the change in people's behaviour instead: who does what differently, and what it brings them.",
-                o.text.title
-            ),
-            format!(
-                "Objective \"{}\" klingt nach einem Output ({de}); beschreiben Sie stattdessen die Veränderung im Verhalten von Menschen: wer tut was anders, und welchen Mehrwert hat es für sie.",
-                o.text.title
-            ),
+            LintMessage::ReadsLikeOutput {
+                at: at.clone(),
+                reason: (en, de),
+            },
         ));
     }
     let n = o.key_results.len();
     if n as u64 > u64::from(c.policy.lint_key_results_above) {
         out.push(subject(
             LintCode::ObjectiveManyKeyResults,
-            format!(
-                "Objective \"{}\" has {n} key results; more than {} dilutes focus.",
-                o.text.title, c.policy.lint_key_results_above
-            ),
-            format!(
-                "Objective \"{}\" hat {n} Key Results; mehr als {} verwässert den Fokus.",
-                o.text.title, c.policy.lint_key_results_above
-            ),
+            LintMessage::ManyKeyResults {
+                at,
+                n,
+                above: c.policy.lint_key_results_above,
+            },
         ));
     }
 }
 
-fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<Lint>) {
+fn key_result_lints(
+    state: &State,
+    c: &Cycle,
+    k: &KeyResult,
+    at_time: DateTime<Utc>,
+    out: &mut Vec<Lint>,
+) {
     if k.removed {
         return;
     }
-    let subject = |code, en: String, de: String| Lint {
-        code,
-        subject_kind: EntityKind::KeyResult,
-        subject: k.id.0,
-        message_en: en,
-        message_de: de,
+    let subject = |code, m: LintMessage| Lint::new(code, EntityKind::KeyResult, k.id.0, &m);
+    let at = match c.objectives.get(&k.objective) {
+        Some(o) => place(state, o),
+        None => Place {
+            objective: k.objective.to_string(),
+            unit: String::new(),
+        },
     };
-    let t = &k.title;
+    let t = k.title.to_string();
     match &k.kind {
         KrKind::Increase {
             baseline,
@@ -175,67 +449,65 @@ fn key_result_lints(c: &Cycle, k: &KeyResult, at: DateTime<Utc>, out: &mut Vec<L
             if baseline.is_none() {
                 out.push(subject(
                     LintCode::KeyResultWithoutBaseline,
-                    format!("Key result \"{t}\" has no baseline: from where to {target}?"),
-                    format!("Key Result \"{t}\" hat keinen Ausgangswert: von wo nach {target}?"),
+                    LintMessage::WithoutBaseline {
+                        kr: t.clone(),
+                        at: at.clone(),
+                        target: *target,
+                        unit: unit.to_string(),
+                    },
                 ));
             }
             if unit.trim() == "%" && *target == 100.0 {
                 out.push(subject(
                     LintCode::KeyResultHundredPercent,
-                    format!(
-                        "Key result \"{t}\" aims at 100 %: a deliverable count, not an outcome?"
-                    ),
-                    format!(
-                        "Key Result \"{t}\" zielt auf 100 %: eine Liefermenge statt einer Wirkung?"
-                    ),
+                    LintMessage::HundredPercent {
+                        kr: t.clone(),
+                        at: at.clone(),
+                    },
                 ));
             }
         }
         KrKind::Milestone => out.push(subject(
             LintCode::MilestoneKeyResult,
-            format!("Key result \"{t}\" is a milestone (done or not): that is output-like."),
-            format!(
-                "Key Result \"{t}\" ist ein Meilenstein (erledigt oder nicht): das ist Output."
-            ),
+            LintMessage::Milestone {
+                kr: t.clone(),
+                at: at.clone(),
+            },
         )),
         KrKind::Threshold { .. } => {
-            if reads_like_sla(t) {
+            if reads_like_sla(&t) {
                 out.push(subject(
                     LintCode::KeyResultReadsLikeSla,
-                    format!(
-                        "Key result \"{t}\" reads like a service level (SLA) to keep, not a change to reach; keep it as a KPI of the unit and measure a change instead, from X to Y."
-                    ),
-                    format!(
-                        "Key Result \"{t}\" klingt nach einem Service-Level (SLA), das zu halten ist, nicht nach einer Veränderung; führen Sie es als Kennzahl der Einheit und messen Sie stattdessen eine Veränderung, von X auf Y."
-                    ),
+                    LintMessage::ReadsLikeSla {
+                        kr: t.clone(),
+                        at: at.clone(),
+                    },
                 ));
             }
         }
         KrKind::Decrease { .. } => {}
     }
     if !matches!(k.kind, KrKind::Milestone) {
-        let a = outcome::assess(t);
+        let a = outcome::assess(&t);
         if let (Some(en), Some(de)) = (a.reason_en(), a.reason_de()) {
             out.push(subject(
                 LintCode::KeyResultReadsLikeActivity,
-                format!(
-                    "Key result \"{t}\" reads like an activity ({en}); measure the effect on people instead, from X to Y."
-                ),
-                format!(
-                    "Key Result \"{t}\" klingt nach einer Aktivität ({de}); beschreiben Sie stattdessen die messbare Wirkung bei Menschen, von X auf Y."
-                ),
+                LintMessage::ReadsLikeActivity {
+                    kr: t.clone(),
+                    at: at.clone(),
+                    reason: (en, de),
+                },
             ));
         }
     }
     if c.phase == Phase::Running {
         let start = c.start.and_time(NaiveTime::MIN).and_utc();
         let last = k.latest().map_or(start, |x| x.effective_at.max(start));
-        if at - last >= Duration::days(14) {
-            let days = (at - last).num_days();
+        if at_time - last >= Duration::days(14) {
+            let days = (at_time - last).num_days();
             out.push(subject(
                 LintCode::NoRecentCheckIn,
-                format!("Key result \"{t}\" has had no check-in for {days} days."),
-                format!("Key Result \"{t}\" hatte seit {days} Tagen keinen Check-in."),
+                LintMessage::NoRecentCheckIn { kr: t, at, days },
             ));
         }
     }
@@ -280,7 +552,7 @@ fn reads_like_sla(title: &str) -> bool {
     })
 }
 
-fn score_lints(c: &Cycle, out: &mut Vec<Lint>) {
+fn score_lints(state: &State, c: &Cycle, out: &mut Vec<Lint>) {
     if !matches!(
         c.phase,
         Phase::Review | Phase::Retrospective | Phase::Closed
@@ -294,21 +566,16 @@ fn score_lints(c: &Cycle, out: &mut Vec<Lint>) {
         }
         if let Some(Some(s)) = scores.objectives.get(&o.id) {
             if *s < c.policy.low_score_ppm {
-                let s = rollup::format_ppm(*s);
-                let min = rollup::format_ppm(c.policy.low_score_ppm);
-                out.push(Lint {
-                    code: LintCode::CommittedObjectiveLowScore,
-                    subject_kind: EntityKind::Objective,
-                    subject: o.id.0,
-                    message_en: format!(
-                        "Committed objective \"{}\" scored {s}, far below the expected 1.0 (threshold {min}).",
-                        o.text.title
-                    ),
-                    message_de: format!(
-                        "Das verbindliche Objective \"{}\" erreichte {s}, weit unter den erwarteten 1,0 (Schwelle {min}).",
-                        o.text.title
-                    ),
-                });
+                out.push(Lint::new(
+                    LintCode::CommittedObjectiveLowScore,
+                    EntityKind::Objective,
+                    o.id.0,
+                    &LintMessage::LowScore {
+                        at: place(state, o),
+                        score: *s,
+                        min: c.policy.low_score_ppm,
+                    },
+                ));
             }
         }
     }
@@ -319,12 +586,6 @@ fn escalation_lints(state: &State, c: &Cycle, at: DateTime<Utc>, out: &mut Vec<L
         return;
     }
     let days = c.policy.steering_decision_days;
-    let name = |u: &crate::ids::UnitId| {
-        state
-            .units
-            .get(u)
-            .map_or_else(|| u.to_string(), |x| x.name.to_string())
-    };
     for b in c.blockers.values() {
         let (Some((committee, since)), None) = (&b.escalation, &b.decision) else {
             continue;
@@ -333,20 +594,18 @@ fn escalation_lints(state: &State, c: &Cycle, at: DateTime<Utc>, out: &mut Vec<L
         if waited <= i64::from(days) {
             continue;
         }
-        let (unit, committee) = (name(&b.unit), name(committee));
-        out.push(Lint {
-            code: LintCode::EscalationOverdue,
-            subject_kind: EntityKind::Blocker,
-            subject: b.id.0,
-            message_en: format!(
-                "Blocker \"{}\" of {unit} has waited {waited} days for a decision by {committee}; the policy gives the committee {days} days.",
-                b.text
-            ),
-            message_de: format!(
-                "Das Hindernis „{}“ von {unit} wartet seit {waited} Tagen auf eine Entscheidung von {committee}; die Richtlinie gibt dem Gremium {days} Tage.",
-                b.text
-            ),
-        });
+        out.push(Lint::new(
+            LintCode::EscalationOverdue,
+            EntityKind::Blocker,
+            b.id.0,
+            &LintMessage::EscalationOverdue {
+                blocker: b.text.to_string(),
+                unit: unit_name(state, b.unit),
+                committee: unit_name(state, *committee),
+                waited,
+                days,
+            },
+        ));
     }
 }
 
@@ -405,12 +664,12 @@ pub fn cycle(state: &State, cycle: CycleId, at: DateTime<Utc>) -> Vec<Lint> {
     };
     let mut out = Vec::new();
     for o in c.objectives.values() {
-        objective_lints(c, o, &mut out);
+        objective_lints(state, c, o, &mut out);
         for k in c.key_results_of(o.id) {
-            key_result_lints(c, k, at, &mut out);
+            key_result_lints(state, c, k, at, &mut out);
         }
     }
-    score_lints(c, &mut out);
+    score_lints(state, c, &mut out);
     escalation_lints(state, c, at, &mut out);
     practice_lints(state, c, &mut out);
     out
@@ -469,7 +728,7 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
             .cycle_of(EntityKind::Objective, id.0)
             .and_then(|c| state.cycles.get(&c));
         if let Some((c, o)) = c.and_then(|c| Some((c, c.objectives.get(id)?))) {
-            objective_lints(c, o, &mut out);
+            objective_lints(state, c, o, &mut out);
         }
     }
     for id in &key_results {
@@ -478,13 +737,13 @@ pub fn for_events(state: &State, events: &[Event]) -> Vec<Lint> {
                 .cycle_of(EntityKind::KeyResult, id.0)
                 .and_then(|c| state.cycles.get(&c))
             {
-                key_result_lints(c, k, at, &mut out);
+                key_result_lints(state, c, k, at, &mut out);
             }
         }
     }
     for cy in &review {
         if let Some(c) = state.cycles.get(cy) {
-            score_lints(c, &mut out);
+            score_lints(state, c, &mut out);
         }
     }
     for cy in &practice {

@@ -1,23 +1,36 @@
-//! A realistic, deterministic history for demos, docs and tests: the intercommunal
-//! digitalisation project of six communes near Gießen ("Total Digital"), worked the way German
-//! municipalities practise OKR: practice sprints first, outcomes for people, a steering
-//! committee that decides escalated blockers.
+//! A realistic, deterministic history for demos, docs and tests: „Total Digital“, the funded
+//! project of the intercommunal cooperation „Digitale Kommune@Hessen“ — the cities Gießen,
+//! Fulda, Limburg, Marburg, Offenbach and Wetzlar — from 1 July 2022 to 30 June 2024, steered
+//! with OKR the way the project did it.
 //!
-//! [`Demo::build`] produces the commands of about 20 months: the organisation (a federation
-//! of Allendorf (Lumda), Biebertal, Buseck, Fernwald, Lollar and Staufenberg, a steering
-//! committee (Lenkungsausschuss), an OKR master, a project lead, a lead and a member per
-//! commune), two practice sprints with exactly one objective per commune, and six regular
-//! quarters (2025-Q1 … 2026-Q2). Each quarter has a federation objective worded as an
-//! outcome (beneficiary, change, value) with "from X to Y" key results — share of requests
-//! filed online 5 % → 25 %, rating of the online services 3.2 → 4.0 stars, processing days
-//! 12 → 5 over the six quarters — and one aligned objective per commune with two key
-//! results. Every week the communes check in value and confidence (some weeks are skipped,
-//! so check-in discipline stays below 100 %), make agreements and resolve the previous
-//! week's as kept or missed; blockers are raised, escalated to the Lenkungsausschuss and
-//! decided some days later; each review has notes (and one score override with a reason in
-//! 2025-Q2), each retrospective has items and an action, and commune objectives that scored
-//! below 0.6 are carried over to the next quarter, whose planning gives them new key
-//! results. The last carry-overs go to 2026-Q3, left in Planning.
+//! [`Demo::build`] produces the commands of those two years: the organisation (the project
+//! „Total Digital“ with an external OKR master, the project lead, a Lenkungsausschuss with a
+//! representative of every city, and the six cities, each with the one person the funding
+//! paid for, working on one topic area: methods, end-to-end process digitalisation with the
+//! Fachverfahren connected, RPA, data governance, online services for people, change
+//! management — see [`TOPICS`]), two practice sprints with one objective per city, and eight
+//! quarters (2022-Q3, a short first quarter after the sprints, to 2024-Q2).
+//!
+//! The project learns: in the practice sprints and the first quarters most objectives are
+//! work orders („RPA-Plattform beschaffen“, „Data-Governance-Konzept erarbeiten“) that the
+//! outcome check flags (`objective-reads-like-output`), then fewer each quarter, with a
+//! relapse now and then, and none in the last two; the pace of the key results grows with
+//! it. Each quarter the project objective (approved by the Lenkungsausschuss in planning,
+//! measured by the staff who use a blueprint, the working hours saved a month and the
+//! staff's satisfaction with the new procedures) has one aligned objective per city with
+//! two „from X to Y“ key results. Every week the cities check in value and confidence (some
+//! weeks are skipped, so check-in discipline stays below 100 %), make agreements and resolve
+//! the previous week's as kept or missed; every four weeks the OKR master records an
+//! agreement for the Lenkungsausschuss. Each quarter one city meets a blocker of a municipal
+//! IT project (the staff council and software robots, a Fachverfahren vendor's interface
+//! licence, a data protection impact assessment, the municipal IT provider's capacity,
+//! public procurement, a vacant post, operation after the funding), escalates it to the
+//! Lenkungsausschuss, which decides some days later. Reviews have notes by the OKR master and
+//! the Lenkungsausschuss (and one score override with a reason in 2022-Q4), retrospectives
+//! have items from the cities and the committee and an action; city objectives that scored
+//! below 0.6 are carried over to the next quarter, whose planning gives them new key results.
+//! The last carry-overs go to 2024-Q3, left in Planning: the cooperation goes on after the
+//! funding.
 //!
 //! Everything is a pure function: ids are `Uuid::from_u128(DEMO_ID_BASE + n)`, times are
 //! fixed dates, variation comes from a fixed integer hash. Every command is accepted by
@@ -39,7 +52,7 @@
 //!     .values()
 //!     .filter(|c| c.kind == CycleKind::Regular && c.phase == Phase::Closed)
 //!     .count();
-//! assert_eq!(regular_closed, 6);
+//! assert_eq!(regular_closed, 8);
 //! assert!(demo.facts.agreements_missed > 0 && demo.facts.check_ins_skipped > 0);
 //! ```
 
@@ -56,14 +69,164 @@ use uuid::Uuid;
 /// Every id of the demo is this plus a running number.
 pub const DEMO_ID_BASE: u128 = 0x0de0_0000_0000_4000_8000_0000_0000_0000;
 
-/// The six communes of the federation.
+/// The project's name, the name of the root unit.
+pub const PROJECT: &str = "Total Digital";
+
+/// The six cities of „Digitale Kommune@Hessen“, in the order of their units.
 pub const COMMUNES: [&str; 6] = [
-    "Allendorf (Lumda)",
-    "Biebertal",
-    "Buseck",
-    "Fernwald",
-    "Lollar",
-    "Staufenberg",
+    "Gießen",
+    "Fulda",
+    "Limburg",
+    "Marburg",
+    "Offenbach",
+    "Wetzlar",
+];
+
+/// The topic area each city's project person works on, in the order of [`COMMUNES`]: the
+/// blueprints of „Total Digital“ (RPA, end-to-end process digitalisation with the
+/// Fachverfahren connected, data governance, change management, methods), end-to-end twice
+/// (internal procedures in Fulda, online services for citizens in Offenbach).
+pub const TOPICS: [&str; 6] = [
+    "Methodenkompetenz und agile Zusammenarbeit",
+    "Ende-zu-Ende-Prozessdigitalisierung mit Fachverfahren",
+    "Robotic Process Automation (RPA)",
+    "Data Governance",
+    "Nutzerzentrierte Onlinedienste (Ende-zu-Ende)",
+    "Change Management",
+];
+
+/// A key result to plan: title, unit of measure, from, to.
+#[derive(Debug, Clone, Copy)]
+struct KrPlan {
+    title: &'static str,
+    unit: &'static str,
+    from: f64,
+    to: f64,
+}
+
+const fn kr(title: &'static str, unit: &'static str, from: f64, to: f64) -> KrPlan {
+    KrPlan {
+        title,
+        unit,
+        from,
+        to,
+    }
+}
+
+/// What a city objective of a cycle says and measures. Output-style objectives (the early
+/// cycles) name no beneficiary, change or value; outcome-style ones name all three.
+#[derive(Debug, Clone, Copy)]
+struct Theme {
+    title: &'static str,
+    who: Option<(&'static str, &'static str, &'static str)>,
+    krs: [KrPlan; 2],
+}
+
+const fn output(title: &'static str, krs: [KrPlan; 2]) -> Theme {
+    Theme {
+        title,
+        who: None,
+        krs,
+    }
+}
+
+const fn outcome(
+    title: &'static str,
+    beneficiary: &'static str,
+    change: &'static str,
+    value: &'static str,
+    krs: [KrPlan; 2],
+) -> Theme {
+    Theme {
+        title,
+        who: Some((beneficiary, change, value)),
+        krs,
+    }
+}
+
+/// Per city (in the order of [`COMMUNES`]): the objectives of the two practice sprints (their
+/// first key result only) and of the eight quarters. The wording follows the learning curve
+/// of the project: work orders first („einführen“, „erstellen“), outcomes for people later,
+/// with a relapse now and then.
+const THEMES: [[Theme; 10]; 6] = [
+    // Gießen: methods.
+    [
+        output("OKR-Methode im Projektteam einführen", [kr("Durchgeführte Weeklys", "Weeklys", 0.0, 3.0), kr("", "", 0.0, 0.0)]),
+        output("Kanban-Board für das Projektteam einrichten", [kr("Aufgaben auf dem Board", "Aufgaben", 0.0, 40.0), kr("", "", 0.0, 0.0)]),
+        output("Schulungsreihe agile Methoden für die Projektkommunen durchführen", [kr("Durchgeführte Schulungen", "Schulungen", 0.0, 6.0), kr("Teilnehmende an den Schulungen", "Personen", 0.0, 60.0)]),
+        output("Methodenkoffer für Workshops erstellen", [kr("Methoden im Koffer", "Methoden", 0.0, 20.0), kr("Workshops mit dem Koffer", "Workshops", 0.0, 8.0)]),
+        output("Retrospektiven in allen Fachbereichen einführen", [kr("Fachbereiche mit Retrospektive", "Fachbereiche", 0.0, 12.0), kr("Moderierte Retrospektiven", "Retrospektiven", 0.0, 24.0)]),
+        outcome("Projektmitarbeitende moderieren ihre Workshops selbst, ohne externe Hilfe", "Projektmitarbeitende der sechs Kommunen", "sie planen und moderieren Workshops eigenständig", "schnellere Abstimmungen, weniger Abhängigkeit von Externen", [kr("Selbst moderierte Workshops je Monat", "Workshops", 1.0, 6.0), kr("Zufriedenheit der Teilnehmenden mit den Workshops", "Punkte", 3.1, 4.0)]),
+        outcome("Fachbereiche formulieren ihre Ziele als Wirkung für Bürgerinnen und Bürger", "Bürgerinnen und Bürger", "Fachbereiche beschreiben, was sich für Menschen ändert", "Vorhaben, die bei den Menschen ankommen", [kr("Objectives ohne Output-Hinweis", "%", 40.0, 75.0), kr("Fachbereiche mit eigenen OKR", "Fachbereiche", 2.0, 6.0)]),
+        outcome("Teams in Gießen entscheiden im Weekly selbst, statt auf die Amtsleitung zu warten", "Teams der Stadtverwaltung", "sie treffen Entscheidungen im Weekly", "kürzere Wege, mehr Eigenverantwortung", [kr("Entscheidungen im Weekly statt in der Linie", "%", 20.0, 50.0), kr("Tage bis zur Entscheidung", "Tage", 12.0, 5.0)]),
+        outcome("Führungskräfte leben OKR vor und berichten im Review selbst über ihre Ergebnisse", "Führungskräfte und ihre Teams", "Führungskräfte berichten selbst im Review", "OKR wird Teil der Führungskultur", [kr("Führungskräfte, die im Review selbst berichten", "%", 30.0, 70.0), kr("Teilnahme der Führungskräfte an Reviews", "%", 50.0, 85.0)]),
+        outcome("Mitarbeitende anderer Kommunen nutzen den Methodenbaukasten ohne Anleitung", "Mitarbeitende anderer Kommunen", "sie arbeiten mit dem Baukasten ohne Begleitung", "die Blaupause wirkt über die IKZ hinaus", [kr("Kommunen außerhalb der IKZ, die den Baukasten nutzen", "Kommunen", 0.0, 8.0), kr("Bewertung des Baukastens", "Punkte", 3.4, 4.2)]),
+    ],
+    // Fulda: end-to-end with the Fachverfahren.
+    [
+        output("Prozesslandkarte der Gewerbeverwaltung erstellen", [kr("Erfasste Prozesse", "Prozesse", 0.0, 30.0), kr("", "", 0.0, 0.0)]),
+        output("Schnittstellenübersicht der Fachverfahren erarbeiten", [kr("Beschriebene Schnittstellen", "Schnittstellen", 0.0, 12.0), kr("", "", 0.0, 0.0)]),
+        output("Online-Gewerbeanmeldung an das Fachverfahren anbinden", [kr("Angebundene Antragsarten", "Antragsarten", 0.0, 3.0), kr("Getestete Datensätze", "Datensätze", 0.0, 200.0)]),
+        output("E-Rechnung mit dem Finanzverfahren umsetzen", [kr("Umgesetzte Prozessschritte", "Schritte", 0.0, 8.0), kr("Eingegangene E-Rechnungen", "Rechnungen", 0.0, 150.0)]),
+        outcome("Gewerbetreibende in Fulda melden ihr Gewerbe online an, ohne Daten ein zweites Mal einzugeben", "Gewerbetreibende", "sie melden online an, die Daten gehen direkt ins Fachverfahren", "schnellere Bestätigung, keine Rückfragen", [kr("Gewerbeanmeldungen ohne manuelle Nacherfassung", "%", 10.0, 60.0), kr("Tage bis zur Gewerbebestätigung", "Tage", 9.0, 3.0)]),
+        outcome("Sachbearbeitende der Kämmerei prüfen Rechnungen am Bildschirm statt auf Papier", "Sachbearbeitende der Kämmerei", "sie geben Rechnungen digital frei", "weniger Wege, pünktliche Zahlungen", [kr("Rechnungen, die ohne Ausdruck freigegeben werden", "%", 15.0, 55.0), kr("Tage vom Eingang bis zur Zahlung", "Tage", 21.0, 12.0)]),
+        outcome("Bürgerinnen und Bürger verfolgen den Stand ihres Antrags online", "Bürgerinnen und Bürger", "sie sehen den Bearbeitungsstand im Portal", "weniger Unsicherheit, weniger Anrufe", [kr("Anträge mit Statusanzeige im Portal", "%", 5.0, 40.0), kr("Nachfragen zum Bearbeitungsstand je Woche", "Anrufe", 60.0, 30.0)]),
+        output("Anbindung des Wohngeldverfahrens an das Serviceportal realisieren", [kr("Angebundene Formulare", "Formulare", 0.0, 4.0), kr("Abgeschlossene Testfälle", "Testfälle", 0.0, 50.0)]),
+        outcome("Antragstellende erhalten Wohngeld, ohne Unterlagen nachreichen zu müssen", "Menschen, die Wohngeld beantragen", "sie reichen vollständige Anträge online ein", "das Geld kommt früher an", [kr("Vollständige Wohngeldanträge beim ersten Eingang", "%", 35.0, 65.0), kr("Bearbeitungstage Wohngeld", "Tage", 40.0, 25.0)]),
+        outcome("Andere Kommunen nutzen die Ende-zu-Ende-Blaupause Gewerbe für ihre eigenen Anträge", "Gewerbetreibende in anderen Kommunen", "ihre Kommune übernimmt den fertigen Ablauf", "die Blaupause trägt über Fulda hinaus", [kr("Kommunen, die die Blaupause nutzen", "Kommunen", 1.0, 5.0), kr("Tage bis zur Gewerbebestätigung dort", "Tage", 8.0, 3.0)]),
+    ],
+    // Limburg: RPA.
+    [
+        output("Katalog geeigneter Prozesse für Software-Roboter erstellen", [kr("Bewertete Prozesse", "Prozesse", 0.0, 25.0), kr("", "", 0.0, 0.0)]),
+        output("RPA-Plattform beschaffen", [kr("Eingeholte Angebote", "Angebote", 0.0, 3.0), kr("", "", 0.0, 0.0)]),
+        output("Ersten Software-Roboter für den Rechnungseingang entwickeln", [kr("Programmierte Prozessschritte", "Schritte", 0.0, 10.0), kr("Testläufe des Roboters", "Testläufe", 0.0, 30.0)]),
+        output("RPA in der Kfz-Zulassung pilotieren", [kr("Pilotierte Vorgänge", "Vorgänge", 0.0, 200.0), kr("Geschulte Mitarbeitende", "Personen", 0.0, 12.0)]),
+        outcome("Sachbearbeitende der Zulassungsstelle geben Routinevorgänge an den Software-Roboter ab und gewinnen Zeit für Beratung", "Sachbearbeitende der Zulassungsstelle", "der Roboter erledigt die Routine", "mehr Zeit für Kundinnen und Kunden", [kr("Vorgänge, die der Roboter ohne Nacharbeit erledigt", "%", 20.0, 60.0), kr("Beratungszeit je Kundin und Kunde", "Minuten", 6.0, 10.0)]),
+        outcome("Beschäftigte der Personalabteilung erfassen Stammdaten nur noch einmal", "Beschäftigte der Personalabteilung", "der Roboter überträgt die Daten in die Folgesysteme", "weniger Tipparbeit, weniger Fehler", [kr("Doppelt erfasste Stammdaten", "%", 40.0, 10.0), kr("Stunden manueller Übertragung je Monat", "Stunden", 60.0, 20.0)]),
+        output("Zehn weitere Bots in drei Kommunen ausrollen", [kr("Ausgerollte Bots", "Bots", 0.0, 10.0), kr("Kommunen mit Bots", "Kommunen", 1.0, 3.0)]),
+        outcome("Mitarbeitende in drei Kommunen melden selbst Prozesse für den Software-Roboter an", "Mitarbeitende der Fachbereiche", "sie schlagen eigene Prozesse für RPA vor", "Entlastung dort, wo sie gebraucht wird", [kr("Von Mitarbeitenden gemeldete Prozesse je Quartal", "Prozesse", 3.0, 15.0), kr("Gemeldete Prozesse, die in Betrieb gehen", "%", 20.0, 50.0)]),
+        outcome("Beschäftigte der sechs Kommunen haben durch Software-Roboter mehr Zeit für schwierige Fälle", "Beschäftigte der sechs Kommunen", "Roboter übernehmen Routinefälle", "Zeit für Menschen statt für Formulare", [kr("Entlastete Arbeitsstunden je Monat", "Stunden", 120.0, 260.0), kr("Beschäftigte, die die Entlastung im Alltag spüren", "%", 30.0, 60.0)]),
+        outcome("Fachbereiche betreiben ihre Software-Roboter nach dem Projektende selbst", "Fachbereiche der sechs Kommunen", "sie verantworten ihre Bots im Alltag", "die Entlastung bleibt nach der Förderung", [kr("Bots mit verantwortlichem Fachbereich", "%", 40.0, 90.0), kr("Störungen, die der Fachbereich selbst behebt", "%", 20.0, 70.0)]),
+    ],
+    // Marburg: data governance.
+    [
+        output("Dateninventur der Stadtverwaltung durchführen", [kr("Erfasste Datenbestände", "Datenbestände", 0.0, 40.0), kr("", "", 0.0, 0.0)]),
+        output("Rollenmodell für Datenverantwortliche definieren", [kr("Beschriebene Rollen", "Rollen", 0.0, 5.0), kr("", "", 0.0, 0.0)]),
+        output("Data-Governance-Konzept erarbeiten", [kr("Fertige Kapitel", "Kapitel", 0.0, 8.0), kr("Abgestimmte Fachbereiche", "Fachbereiche", 0.0, 6.0)]),
+        outcome("Fachbereiche in Marburg finden die Daten anderer Ämter, ohne per E-Mail nachzufragen", "Mitarbeitende der Fachbereiche", "sie suchen im Datenkatalog statt per E-Mail", "schnellere Vorlagen, weniger Doppelarbeit", [kr("Datenbestände im Datenkatalog", "Datenbestände", 10.0, 60.0), kr("Datenanfragen per E-Mail je Monat", "Anfragen", 45.0, 25.0)]),
+        outcome("Planerinnen und Planer nutzen dieselben Bevölkerungszahlen in allen Ämtern", "Planerinnen und Planer", "alle Ämter ziehen die Zahlen aus einer Quelle", "Vorlagen ohne widersprüchliche Zahlen", [kr("Ämter mit derselben Datenquelle", "Ämter", 2.0, 8.0), kr("Vorlagen mit abweichenden Zahlen je Quartal", "Vorlagen", 12.0, 4.0)]),
+        output("Open-Data-Portal veröffentlichen", [kr("Veröffentlichte Datensätze", "Datensätze", 0.0, 30.0), kr("Seitenaufrufe des Portals", "Aufrufe", 0.0, 2000.0)]),
+        output("Datenschutz-Folgenabschätzung für das Datenportal fertigstellen", [kr("Bewertete Risiken", "Risiken", 0.0, 15.0), kr("Freigaben der Datenschutzbeauftragten", "Freigaben", 0.0, 6.0)]),
+        outcome("Bürgerinnen, Bürger und lokale Unternehmen verwenden offene Daten der Stadt für eigene Angebote", "Bürgerinnen, Bürger und Unternehmen", "sie bauen Angebote auf offenen Daten", "neue Dienste ohne Aufwand für die Verwaltung", [kr("Anwendungen Dritter mit Stadtdaten", "Anwendungen", 1.0, 6.0), kr("Abrufe offener Daten je Monat", "Abrufe", 300.0, 1500.0)]),
+        outcome("Datenverantwortliche in allen sechs Kommunen pflegen ihre Datenbestände selbst", "Datenverantwortliche der sechs Kommunen", "sie halten ihre Bestände aktuell", "verlässliche Daten für alle", [kr("Datenbestände mit benannter verantwortlicher Person", "%", 30.0, 80.0), kr("Veraltete Datensätze im Katalog", "%", 35.0, 10.0)]),
+        outcome("Verwaltungsmitarbeitende der sechs Kommunen tauschen Daten über gemeinsame Standards aus statt über Excel-Listen", "Verwaltungsmitarbeitende der sechs Kommunen", "sie nutzen die gemeinsame Schnittstelle", "keine Datensilos, weniger Fehler", [kr("Datenaustausche über die gemeinsame Schnittstelle", "%", 10.0, 55.0), kr("Excel-Listen im Umlauf je Monat", "Listen", 80.0, 30.0)]),
+    ],
+    // Offenbach: online services for people, end to end.
+    [
+        output("Nutzerbefragung zum Bürgerbüro erstellen", [kr("Fertige Fragen", "Fragen", 0.0, 20.0), kr("", "", 0.0, 0.0)]),
+        output("Persona-Steckbriefe für das Bürgerbüro erarbeiten", [kr("Fertige Personas", "Personas", 0.0, 6.0), kr("", "", 0.0, 0.0)]),
+        output("Terminbuchung im Bürgerbüro digitalisieren", [kr("Online buchbare Dienstleistungen", "Dienstleistungen", 0.0, 15.0), kr("Eingerichtete Terminkalender", "Kalender", 0.0, 4.0)]),
+        outcome("Bürgerinnen und Bürger in Offenbach buchen Termine im Bürgerbüro online und warten nicht mehr in der Schlange", "Bürgerinnen und Bürger", "sie buchen ihren Termin online", "kein Warten vor Ort", [kr("Online gebuchte Termine", "%", 15.0, 45.0), kr("Wartezeit vor Ort", "Minuten", 35.0, 15.0)]),
+        output("Usability-Tests für fünf Online-Formulare durchführen", [kr("Durchgeführte Usability-Tests", "Tests", 0.0, 5.0), kr("Befragte Personen", "Personen", 0.0, 40.0)]),
+        output("Formulare im Serviceportal überarbeiten", [kr("Überarbeitete Formulare", "Formulare", 0.0, 12.0), kr("Geänderte Textbausteine", "Bausteine", 0.0, 80.0)]),
+        outcome("Antragstellende füllen Online-Formulare beim ersten Versuch vollständig aus", "Antragstellende", "sie kommen ohne Abbruch durch das Formular", "weniger Rückfragen, schnellere Bescheide", [kr("Abgebrochene Online-Anträge", "%", 40.0, 20.0), kr("Vollständig eingereichte Anträge", "%", 55.0, 80.0)]),
+        outcome("Mitarbeitende im Bürgerbüro beraten mehr und tippen weniger ab", "Mitarbeitende im Bürgerbüro", "Anträge kommen digital an", "Zeit für Beratung", [kr("Abgetippte Papieranträge je Woche", "Anträge", 120.0, 50.0), kr("Beratungsgespräche je Tag", "Gespräche", 18.0, 26.0)]),
+        outcome("Menschen mit wenig Deutschkenntnissen verstehen die Online-Dienste der Stadt", "Menschen mit wenig Deutschkenntnissen", "sie stellen Anträge ohne fremde Hilfe", "Teilhabe ohne Umweg über das Amt", [kr("Dienste, die im Test als verständlich gelten", "%", 30.0, 70.0), kr("Rückfragen zu Formularen je Woche", "Rückfragen", 90.0, 40.0)]),
+        outcome("Bürgerinnen und Bürger der sechs Kommunen bewerten die Online-Dienste besser", "Bürgerinnen und Bürger der sechs Kommunen", "sie nutzen die Dienste gern und empfehlen sie weiter", "Vertrauen in die digitale Verwaltung", [kr("Bewertung der Online-Dienste", "Sterne", 3.3, 4.0), kr("Weiterempfehlungsquote", "%", 45.0, 65.0)]),
+    ],
+    // Wetzlar: change management.
+    [
+        output("Kommunikationsplan für das Projekt erstellen", [kr("Geplante Maßnahmen", "Maßnahmen", 0.0, 15.0), kr("", "", 0.0, 0.0)]),
+        output("Newsletter für die Belegschaft veröffentlichen", [kr("Versendete Ausgaben", "Ausgaben", 0.0, 3.0), kr("", "", 0.0, 0.0)]),
+        outcome("Beschäftigte in Wetzlar wissen, was Total Digital für ihre Arbeit bedeutet", "Beschäftigte der Stadtverwaltung", "sie kennen das Projekt und fragen nach", "weniger Sorge vor der Veränderung", [kr("Beschäftigte, die das Projekt erklären können", "%", 15.0, 40.0), kr("Fragen an das Projektteam je Monat", "Fragen", 5.0, 25.0)]),
+        output("Change-Agent-Netzwerk aufbauen", [kr("Benannte Change Agents", "Personen", 0.0, 20.0), kr("Treffen des Netzwerks", "Treffen", 0.0, 6.0)]),
+        output("Schulungen zu den neuen Abläufen anbieten", [kr("Angebotene Schulungstermine", "Termine", 0.0, 12.0), kr("Geschulte Beschäftigte", "Personen", 0.0, 120.0)]),
+        outcome("Beschäftigte nutzen die neuen digitalen Abläufe, ohne auf Papier auszuweichen", "Beschäftigte der Stadtverwaltung", "sie bleiben im digitalen Ablauf", "keine Medienbrüche", [kr("Vorgänge, die vollständig digital laufen", "%", 30.0, 60.0), kr("Papierausdrucke je Vorgang", "Seiten", 6.0, 2.0)]),
+        outcome("Führungskräfte in Wetzlar sprechen Widerstände früh an und lösen sie im Team", "Führungskräfte und ihre Teams", "Widerstände kommen in Retrospektiven auf den Tisch", "Veränderung ohne Eskalation", [kr("Teams mit Veränderungs-Retrospektive", "Teams", 2.0, 10.0), kr("Beschwerden beim Personalrat zur Digitalisierung", "Beschwerden", 9.0, 3.0)]),
+        outcome("Change Agents beantworten die Fragen ihrer Kolleginnen und Kollegen, bevor diese zum Projektteam gehen", "Kolleginnen und Kollegen in den Fachbereichen", "sie bekommen Antworten im eigenen Team", "schnelle Hilfe, Entlastung des Projektteams", [kr("Fragen, die Change Agents selbst klären", "%", 35.0, 70.0), kr("Anfragen an das Projektteam je Monat", "Anfragen", 40.0, 15.0)]),
+        outcome("Neue Beschäftigte arbeiten ab der ersten Woche mit den digitalen Abläufen", "neue Beschäftigte", "sie lernen die digitalen Abläufe bei der Einarbeitung", "ein guter Start ohne Papierwege", [kr("Neue Beschäftigte mit digitaler Einarbeitung", "%", 20.0, 75.0), kr("Tage bis zur ersten selbst erledigten E-Akte", "Tage", 20.0, 7.0)]),
+        outcome("Beschäftigte der sechs Kommunen tragen Veränderungen nach Projektende selbst weiter", "Beschäftigte der sechs Kommunen", "sie bringen eigene Verbesserungen ein", "die Veränderung bleibt nach der Förderung", [kr("Teams mit eigener Verbesserungsidee je Quartal", "Teams", 4.0, 14.0), kr("Zustimmung: Digitalisierung erleichtert meine Arbeit", "%", 45.0, 65.0)]),
+    ],
 ];
 
 /// The demo's commands, the state they lead to, and the facts a hand count must find.
@@ -80,16 +243,18 @@ pub struct Demo {
 /// Counts of what the demo did, for checking statistics by hand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoFacts {
-    /// Cycle names in start order (practice sprints first, 2026-Q3 last).
+    /// Cycle names in start order (practice sprints first, 2024-Q3 last).
     pub cycles: Vec<String>,
     /// Check-ins given.
     pub check_ins: u64,
-    /// Commune check-ins skipped (a commune missed its weekly).
+    /// City check-ins skipped (a city missed its weekly).
     pub check_ins_skipped: u64,
     /// Agreements resolved as kept.
     pub agreements_kept: u64,
     /// Agreements resolved as missed.
     pub agreements_missed: u64,
+    /// Agreements the OKR master recorded for the Lenkungsausschuss in weeklies.
+    pub steering_agreements: u64,
     /// Blockers raised (every one is escalated and decided).
     pub blockers: u64,
     /// Days from raising to the committee's decision, per blocker.
@@ -98,209 +263,149 @@ pub struct DemoFacts {
     pub carried_over: u64,
     /// Review scores overridden.
     pub overrides: u64,
+    /// Review notes (by the OKR master and by the Lenkungsausschuss).
+    pub review_notes: u64,
     /// Retrospective items.
     pub retro_items: u64,
     /// Retrospective actions.
     pub retro_actions: u64,
 }
 
-/// A key result to plan: title, unit of measure, from, to.
-#[derive(Debug, Clone, Copy)]
-struct KrPlan {
-    title: &'static str,
-    unit: &'static str,
-    from: f64,
-    to: f64,
-}
-
-/// What a commune objective of a quarter says and measures.
-#[derive(Debug, Clone, Copy)]
-struct Theme {
-    title: &'static str,
-    beneficiary: &'static str,
-    change: &'static str,
-    value: &'static str,
-    krs: [KrPlan; 2],
-}
-
-const QUARTERS: [(&str, &str, &str); 6] = [
-    ("2025-Q1", "2025-01-01", "2025-03-31"),
-    ("2025-Q2", "2025-04-01", "2025-06-30"),
-    ("2025-Q3", "2025-07-01", "2025-09-30"),
-    ("2025-Q4", "2025-10-01", "2025-12-31"),
-    ("2026-Q1", "2026-01-01", "2026-03-31"),
-    ("2026-Q2", "2026-04-01", "2026-06-30"),
+/// The regular cycles: a short first quarter after the practice sprints, then quarters to
+/// the end of the funding.
+const QUARTERS: [(&str, &str, &str); 8] = [
+    ("2022-Q3", "2022-08-15", "2022-09-30"),
+    ("2022-Q4", "2022-10-01", "2022-12-31"),
+    ("2023-Q1", "2023-01-01", "2023-03-31"),
+    ("2023-Q2", "2023-04-01", "2023-06-30"),
+    ("2023-Q3", "2023-07-01", "2023-09-30"),
+    ("2023-Q4", "2023-10-01", "2023-12-31"),
+    ("2024-Q1", "2024-01-01", "2024-03-31"),
+    ("2024-Q2", "2024-04-01", "2024-06-30"),
 ];
 
-/// The federation's key results, quarter by quarter: 5 % → 25 %, 3.2 → 4.0, 12 → 5 days.
-const FED_SHARE: [(f64, f64); 6] = [
-    (5.0, 9.0),
-    (8.0, 12.0),
-    (11.0, 15.0),
-    (14.0, 18.0),
-    (17.0, 21.0),
-    (20.0, 25.0),
+/// The cycle planned after the last quarter (the cooperation goes on after the funding).
+const AFTER: (&str, &str, &str) = ("2024-Q3", "2024-07-01", "2024-09-30");
+
+/// The practice sprints: name, start, end.
+const SPRINTS: [(&str, &str, &str); 2] = [
+    ("Übungssprint 1", "2022-07-04", "2022-07-22"),
+    ("Übungssprint 2", "2022-07-25", "2022-08-12"),
 ];
-const FED_RATING: [(f64, f64); 6] = [
-    (3.2, 3.4),
-    (3.3, 3.5),
-    (3.4, 3.6),
-    (3.5, 3.7),
-    (3.6, 3.8),
+
+/// The project objective per quarter: title and whether it names beneficiary, change, value
+/// (the first two are work orders, like most objectives of the time).
+const PROJECT_TITLES: [&str; 8] = [
+    "Blaupausen für die sechs Themengebiete erarbeiten",
+    "Gemeinsame Projektplattform und Kanban-Boards für alle sechs Kommunen einrichten",
+    "Verwaltungsmitarbeitende der sechs Kommunen werden durch gemeinsame Blaupausen spürbar entlastet",
+    "Verwaltungsmitarbeitende der sechs Kommunen werden durch gemeinsame Blaupausen spürbar entlastet",
+    "Verwaltungsmitarbeitende der sechs Kommunen werden durch gemeinsame Blaupausen spürbar entlastet",
+    "Mitarbeitende, Bürgerinnen und Bürger der sechs Kommunen erleben Abläufe ohne Medienbruch",
+    "Mitarbeitende, Bürgerinnen und Bürger der sechs Kommunen erleben Abläufe ohne Medienbruch",
+    "Andere Kommunen übernehmen die Blaupausen der sechs Kommunen und entlasten ihre Beschäftigten",
+];
+
+/// The project's key results, quarter by quarter: staff using a blueprint 0 → 600, hours
+/// saved a month 0 → 450, the staff's satisfaction with the new procedures 2.6 → 4.0.
+const PROJECT_USERS: [(f64, f64); 8] = [
+    (0.0, 40.0),
+    (30.0, 90.0),
+    (80.0, 160.0),
+    (150.0, 240.0),
+    (230.0, 330.0),
+    (320.0, 420.0),
+    (410.0, 520.0),
+    (500.0, 600.0),
+];
+const PROJECT_HOURS: [(f64, f64); 8] = [
+    (0.0, 20.0),
+    (15.0, 60.0),
+    (50.0, 110.0),
+    (100.0, 170.0),
+    (160.0, 240.0),
+    (230.0, 310.0),
+    (300.0, 380.0),
+    (370.0, 450.0),
+];
+const PROJECT_SATISFACTION: [(f64, f64); 8] = [
+    (2.6, 2.8),
+    (2.7, 2.9),
+    (2.8, 3.0),
+    (2.9, 3.2),
+    (3.1, 3.4),
+    (3.3, 3.6),
+    (3.5, 3.8),
     (3.7, 4.0),
 ];
-const FED_DAYS: [(f64, f64); 6] = [
-    (12.0, 10.5),
-    (11.0, 9.5),
-    (10.0, 8.5),
-    (9.0, 7.5),
-    (8.0, 6.5),
-    (7.0, 5.0),
-];
 
-const THEMES: [Theme; 6] = [
-    Theme {
-        title: "Einwohnerinnen und Einwohner erledigen Meldeangelegenheiten ohne Gang ins Rathaus",
-        beneficiary: "Einwohnerinnen und Einwohner",
-        change: "sie buchen Termine und stellen Anträge online",
-        value: "kein Warteraum, schnellere Bescheinigungen",
-        krs: [
-            KrPlan {
-                title: "Online gebuchte Termine im Bürgerbüro",
-                unit: "%",
-                from: 10.0,
-                to: 40.0,
-            },
-            KrPlan {
-                title: "Tage bis zur Meldebescheinigung",
-                unit: "Tage",
-                from: 12.0,
-                to: 5.0,
-            },
-        ],
-    },
-    Theme {
-        title: "Gewerbetreibende melden ihr Gewerbe vollständig online an",
-        beneficiary: "Gewerbetreibende",
-        change: "sie reichen Gewerbeanmeldungen digital und vollständig ein",
-        value: "weniger Rückfragen, schneller Start",
-        krs: [
-            KrPlan {
-                title: "Online eingereichte Gewerbeanmeldungen",
-                unit: "%",
-                from: 8.0,
-                to: 35.0,
-            },
-            KrPlan {
-                title: "Rückfragen je Antrag",
-                unit: "Rückfragen",
-                from: 2.5,
-                to: 1.0,
-            },
-        ],
-    },
-    Theme {
-        title: "Eltern finden und beantragen einen Kita-Platz ohne Papierformular",
-        beneficiary: "Eltern kleiner Kinder",
-        change: "sie melden ihr Kind über das Portal an",
-        value: "Planungssicherheit für Familien",
-        krs: [
-            KrPlan {
-                title: "Kita-Anmeldungen über das Portal",
-                unit: "%",
-                from: 5.0,
-                to: 50.0,
-            },
-            KrPlan {
-                title: "Tage bis zur Platzzusage",
-                unit: "Tage",
-                from: 21.0,
-                to: 10.0,
-            },
-        ],
-    },
-    Theme {
-        title: "Mitarbeitende finden Vorgänge in der E-Akte statt im Papierarchiv",
-        beneficiary: "Mitarbeitende der Verwaltung",
-        change: "sie legen Vorgänge digital ab und suchen dort",
-        value: "mehr Zeit für Bürgeranliegen",
-        krs: [
-            KrPlan {
-                title: "Vorgänge in der E-Akte",
-                unit: "%",
-                from: 20.0,
-                to: 60.0,
-            },
-            KrPlan {
-                title: "Suchzeit je Vorgang",
-                unit: "Minuten",
-                from: 15.0,
-                to: 5.0,
-            },
-        ],
-    },
-    Theme {
-        title: "Bürgerinnen und Bürger melden Mängel im Ort digital und erfahren, was daraus wird",
-        beneficiary: "Bürgerinnen und Bürger",
-        change: "sie melden Schlaglöcher und Müll über den Mängelmelder",
-        value: "ein gepflegter Ort und sichtbare Rückmeldung",
-        krs: [
-            KrPlan {
-                title: "Mängelmeldungen über den Mängelmelder",
-                unit: "%",
-                from: 10.0,
-                to: 45.0,
-            },
-            KrPlan {
-                title: "Tage bis zur Rückmeldung",
-                unit: "Tage",
-                from: 14.0,
-                to: 4.0,
-            },
-        ],
-    },
-    Theme {
-        title: "Antragstellende erhalten Wohngeld ohne wiederholte Nachforderungen",
-        beneficiary: "Menschen, die Wohngeld beantragen",
-        change: "sie reichen vollständige Anträge online ein",
-        value: "Geld kommt früher an",
-        krs: [
-            KrPlan {
-                title: "Vollständig eingereichte Online-Anträge",
-                unit: "%",
-                from: 30.0,
-                to: 70.0,
-            },
-            KrPlan {
-                title: "Bearbeitungstage Wohngeld",
-                unit: "Tage",
-                from: 45.0,
-                to: 25.0,
-            },
-        ],
-    },
-];
-
-const AGREEMENTS: [&str; 5] = [
-    "Nächstes Online-Formular auf der Website veröffentlichen",
-    "Rückmeldung an den Datenschutzbeauftragten geben",
-    "Zwei Bürgerinnen zum neuen Antrag befragen",
-    "Schulung im Bürgerbüro terminieren",
+const AGREEMENTS: [&str; 6] = [
+    "Prozessaufnahme mit dem Fachbereich terminieren",
+    "Rückmeldung an die Datenschutzbeauftragte geben",
+    "Zwei Sachbearbeitende zum neuen Ablauf befragen",
+    "Blaupause im gemeinsamen Wiki aktualisieren",
     "Kennzahl für den Check-in aus dem Fachverfahren ziehen",
+    "Ergebnis im Kanban-Board für die anderen Kommunen dokumentieren",
 ];
 
-const BLOCKERS: [&str; 4] = [
-    "Terminkalender wartet auf die Freigabe durch den Datenschutz",
-    "Schnittstelle zum Fachverfahren ist beim Rechenzentrum nicht beauftragt",
-    "Kein Budget für die Lizenz des Formularservers",
-    "Personalrat muss der E-Akte zustimmen",
+const STEERING_AGREEMENTS: [&str; 4] = [
+    "Lenkungsausschuss klärt die Freigabe der Haushaltsmittel für Lizenzen",
+    "Lenkungsausschuss stimmt den Termin der nächsten Review mit den Amtsleitungen ab",
+    "Lenkungsausschuss benennt Ansprechpersonen in den Personalräten",
+    "Lenkungsausschuss berichtet dem Ministerium über den Projektstand",
 ];
 
-const DECISIONS: [&str; 4] = [
-    "Gemeinsame Datenschutzvereinbarung des Verbunds nutzen; Freigabe bis Monatsende",
-    "Verbund beauftragt die Schnittstelle zentral für alle sechs Kommunen",
-    "Lizenz wird aus dem Verbundbudget bezahlt",
-    "Lenkungsausschuss lädt den Personalrat zur nächsten Sitzung ein",
+/// Per quarter: the blocked city (index into [`COMMUNES`]), the blocker, the
+/// Lenkungsausschuss's decision and the days it took.
+const BLOCKERS: [(usize, &str, &str, i64); 8] = [
+    (
+        2,
+        "Der Personalrat hat dem Einsatz von Software-Robotern noch nicht zugestimmt",
+        "Rahmendienstvereinbarung RPA mit den Personalräten der sechs Kommunen; bis dahin nur Testbetrieb",
+        6,
+    ),
+    (
+        1,
+        "Der Hersteller des Fachverfahrens stellt die Schnittstelle nur gegen eine Zusatzlizenz bereit",
+        "Die sechs Kommunen verhandeln gemeinsam mit dem Hersteller; die Lizenz wird aus dem Projektbudget bezahlt",
+        10,
+    ),
+    (
+        3,
+        "Die Datenschutzbeauftragten verlangen vor dem Start eine Datenschutz-Folgenabschätzung",
+        "Eine gemeinsame Folgenabschätzung für alle sechs Kommunen, federführend Marburg",
+        5,
+    ),
+    (
+        2,
+        "Der kommunale IT-Dienstleister stellt die RPA-Umgebung erst im nächsten Quartal bereit",
+        "Übergangsweise Betrieb auf der Testumgebung in Limburg; der Lenkungsausschuss priorisiert beim Dienstleister",
+        8,
+    ),
+    (
+        5,
+        "Die Fachbereiche stellen keine Zeit für die Prozessaufnahme bereit",
+        "Die Amtsleitungen geben je Prozess zwei Arbeitstage für die Prozessaufnahme frei",
+        4,
+    ),
+    (
+        0,
+        "Die Vergabe des Moderationstrainings verzögert sich im Vergabeverfahren",
+        "Direktauftrag unterhalb der Wertgrenze über den Rahmenvertrag der Stadt Gießen",
+        7,
+    ),
+    (
+        4,
+        "Die Projektstelle in Offenbach ist seit zwei Monaten unbesetzt",
+        "Fulda übernimmt übergangsweise die Nutzertests für Offenbach; die Stelle wird sofort neu ausgeschrieben",
+        9,
+    ),
+    (
+        2,
+        "Für den Betrieb der Software-Roboter nach dem Förderende gibt es keine Haushaltsstelle",
+        "Die Kommunen übernehmen den Betrieb anteilig ab 1. Juli 2024; die Beschlussvorlagen für die Magistrate sind vorbereitet",
+        11,
+    ),
 ];
 
 /// A fixed integer hash (splitmix64 of the folded inputs): the demo's only variation.
@@ -330,27 +435,32 @@ fn round_to(v: f64, places: i32) -> f64 {
     (v * f).round() / f
 }
 
-/// One commune of the federation: its unit, its lead ("Digitallotse") and its member ("Team").
+/// One city of the cooperation: its unit and its project person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Commune {
-    /// The commune's name, one of [`COMMUNES`].
+    /// The city's name, one of [`COMMUNES`].
     pub name: &'static str,
-    /// The commune's unit, below the federation.
+    /// The topic area its project person works on, one of [`TOPICS`].
+    pub topic: &'static str,
+    /// The city's unit, below the project.
     pub unit: UnitId,
-    /// Holds the Lead role in the commune's unit.
-    pub lead: PersonId,
-    /// Holds the Member role in the commune's unit.
-    pub member: PersonId,
+    /// The one person the funding paid for in this city („Projektmitarbeit“): Lead of the
+    /// city's unit, drafts, commits, checks in, escalates.
+    pub person: PersonId,
+    /// The city's representative on the Lenkungsausschuss (role Steering there).
+    pub steering: PersonId,
 }
 
 /// The demo's organisation: the commands that set it up and the ids a caller needs to go on.
 ///
-/// The federation "Interkommunale Digitalisierung" (an organisation unit) with its OKR master,
-/// the steering committee "Lenkungsausschuss" below it chaired by a mayor (role Steering),
-/// the project lead (Lead of the federation), and the six [`COMMUNES`] as organisation units
-/// below the federation, each with a lead and a member. All commands are given by the OKR
-/// master at 2024-11-04 08:00 UTC; the ids are `DEMO_ID_BASE + 1` onwards, up to
-/// `DEMO_ID_BASE + ids_used`. [`Demo::build`] starts with exactly these commands.
+/// The project „Total Digital“ (an organisation unit) with its external OKR master Christian
+/// Konz (ibo) and the project lead; the Lenkungsausschuss below it, a committee with one
+/// representative per city (Hendrik Schaus, Leiter der Stabsstelle Organisationsentwicklung &
+/// digitale Strategie of the Universitätsstadt Gießen, for Gießen); and the six
+/// [`COMMUNES`] as organisation units below the project, each with its project person. All
+/// commands are given by the OKR master at 2022-07-01 08:00 UTC; the ids are
+/// `DEMO_ID_BASE + 1` onwards, up to `DEMO_ID_BASE + ids_used`. [`Demo::build`] starts with
+/// exactly these commands.
 ///
 /// ```
 /// use okr_fixtures::demo::{Organisation, COMMUNES};
@@ -362,25 +472,26 @@ pub struct Commune {
 ///     execute(&mut state, command).expect("the set-up is accepted");
 /// }
 /// assert_eq!(state.units.len(), 2 + COMMUNES.len());
-/// assert_eq!(state.people.len(), 3 + 2 * COMMUNES.len());
-/// assert_eq!(org.communes[1].name, "Biebertal");
+/// assert_eq!(state.people.len(), 2 + 2 * COMMUNES.len());
+/// assert_eq!(org.communes[1].name, "Fulda");
 /// assert!(state.units[&org.communes[1].unit].parent == Some(org.federation));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organisation {
     /// The set-up commands, in order; each is accepted against the state of those before.
     pub commands: Vec<Command>,
-    /// The federation, the root unit.
+    /// The project „Total Digital“, the root unit.
     pub federation: UnitId,
-    /// The steering committee (Lenkungsausschuss), a committee below the federation.
+    /// The Lenkungsausschuss, a committee below the project.
     pub steering: UnitId,
-    /// The OKR master of the federation; gives every set-up command.
+    /// The external OKR master; gives every set-up command.
     pub master: PersonId,
-    /// The mayor chairing the steering committee (role Steering there).
+    /// Gießen's representative on the Lenkungsausschuss (Hendrik Schaus), who records the
+    /// committee's decisions and approvals in the demo.
     pub chair: PersonId,
-    /// The project lead (Lead of the federation).
+    /// The project lead (Lead of the project).
     pub project_lead: PersonId,
-    /// The six communes, in the order of [`COMMUNES`].
+    /// The six cities, in the order of [`COMMUNES`].
     pub communes: Vec<Commune>,
     /// How many ids of the `DEMO_ID_BASE + n` sequence the set-up used (`n` = 1 ..= this).
     pub ids_used: u128,
@@ -405,7 +516,7 @@ impl Organisation {
 struct LiveKr {
     id: KeyResultId,
     owner: PersonId,
-    /// The commune (index) or `None` for the federation.
+    /// The city (index) or `None` for the project.
     commune: Option<usize>,
     plan: KrPlanOwned,
     /// Share of the way covered by the end of the cycle, in percent.
@@ -452,9 +563,7 @@ impl Builder {
     /// Runs the organisation set-up; the returned value has no commands (they are in `self`).
     fn organisation(&mut self) -> Organisation {
         let b = self;
-        let t0 = at(date("2024-11-04"), 8, 0);
-
-        // --- Organisation. ---
+        let t0 = at(date("2022-07-01"), 8, 0);
         let master = PersonId(b.id());
         let federation = UnitId(b.id());
         b.run(
@@ -462,7 +571,7 @@ impl Builder {
             t0,
             CommandBody::DefineUnit {
                 unit: federation,
-                name: "Interkommunale Digitalisierung".into(),
+                name: PROJECT.into(),
                 kind: UnitKind::Organisation,
                 parent: None,
             },
@@ -472,7 +581,7 @@ impl Builder {
             t0,
             CommandBody::RegisterPerson {
                 person: master,
-                name: "Miriam Kraus (OKR Master)".into(),
+                name: "Christian Konz (OKR Master, ibo)".into(),
             },
         );
         b.run(
@@ -495,28 +604,13 @@ impl Builder {
                 parent: Some(federation),
             },
         );
-        let chair = PersonId(b.id());
         let project_lead = PersonId(b.id());
-        for (p, name) in [
-            (chair, "Bürgermeisterin Helga Roth (Lenkungsausschuss)"),
-            (project_lead, "Jonas Weber (Projektleitung)"),
-        ] {
-            b.run(
-                master,
-                t0,
-                CommandBody::RegisterPerson {
-                    person: p,
-                    name: name.into(),
-                },
-            );
-        }
         b.run(
             master,
             t0,
-            CommandBody::GrantMembership {
-                unit: steering,
-                person: chair,
-                role: Role::Steering,
+            CommandBody::RegisterPerson {
+                person: project_lead,
+                name: "Projektleitung Total Digital".into(),
             },
         );
         b.run(
@@ -529,10 +623,10 @@ impl Builder {
             },
         );
         let mut communes = Vec::new();
-        for name in COMMUNES {
+        for (name, topic) in COMMUNES.into_iter().zip(TOPICS) {
             let unit = UnitId(b.id());
-            let lead = PersonId(b.id());
-            let member = PersonId(b.id());
+            let person = PersonId(b.id());
+            let representative = PersonId(b.id());
             b.run(
                 master,
                 t0,
@@ -543,23 +637,39 @@ impl Builder {
                     parent: Some(federation),
                 },
             );
-            for (p, who, role) in [
-                (lead, "Digitallotse", Role::Lead),
-                (member, "Team", Role::Member),
+            let representative_name = if name == "Gießen" {
+                "Hendrik Schaus (Stabsstelle Organisationsentwicklung & digitale Strategie, Gießen)"
+                    .to_owned()
+            } else {
+                format!("Vertretung {name} im Lenkungsausschuss")
+            };
+            for (p, who, in_unit, role) in [
+                (
+                    person,
+                    format!("Projektmitarbeit {name} ({topic})"),
+                    unit,
+                    Role::Lead,
+                ),
+                (
+                    representative,
+                    representative_name,
+                    steering,
+                    Role::Steering,
+                ),
             ] {
                 b.run(
                     master,
                     t0,
                     CommandBody::RegisterPerson {
                         person: p,
-                        name: format!("{who} {name}"),
+                        name: who,
                     },
                 );
                 b.run(
                     master,
                     t0,
                     CommandBody::GrantMembership {
-                        unit,
+                        unit: in_unit,
                         person: p,
                         role,
                     },
@@ -567,18 +677,18 @@ impl Builder {
             }
             communes.push(Commune {
                 name,
+                topic,
                 unit,
-                lead,
-                member,
+                person,
+                steering: representative,
             });
         }
-
         Organisation {
             commands: Vec::new(),
             federation,
             steering,
             master,
-            chair,
+            chair: communes[0].steering,
             project_lead,
             communes,
             ids_used: b.next,
@@ -624,7 +734,11 @@ fn value_at(kr: &LiveKr, week: u64, weeks: u64, salt: u64) -> f64 {
     let frac = kr.pace as f64 / 100.0 * week as f64 / weeks as f64;
     let noise = (mix(&[salt, week, 7]) % 7) as f64 / 100.0 - 0.03;
     let f = (frac + noise * (week as f64 / weeks as f64)).max(0.0);
-    let places = if (kr.plan.to - kr.plan.from).abs() < 5.0 {
+    let (from, to) = (kr.plan.from, kr.plan.to);
+    let places = if from.fract() == 0.0 && to.fract() == 0.0 && kr.plan.unit != "%" {
+        // Counts (workshops, processes, hours) are whole numbers.
+        0
+    } else if (to - from).abs() < 5.0 {
         2
     } else {
         1
@@ -649,28 +763,8 @@ impl Demo {
             ..
         } = b.organisation();
 
-        // --- Two practice sprints: exactly one objective per commune. ---
-        let sprints = [
-            (
-                "Übungssprint 1",
-                "2024-11-04",
-                "2024-11-22",
-                "Einwohner finden den richtigen Dienst auf unserer Website beim ersten Versuch",
-                "Anrufe \"Wo finde ich…?\" pro Woche",
-                40.0,
-                25.0,
-            ),
-            (
-                "Übungssprint 2",
-                "2024-11-25",
-                "2024-12-13",
-                "Einwohner verstehen unsere Online-Formulare ohne Rückruf",
-                "Rückrufe wegen unklarer Formulare pro Woche",
-                30.0,
-                15.0,
-            ),
-        ];
-        for (si, (name, start, end, title, kr_title, from, to)) in sprints.into_iter().enumerate() {
+        // --- Two practice sprints: one objective per city, with one key result. ---
+        for (si, (name, start, end)) in SPRINTS.into_iter().enumerate() {
             let (start, end) = (date(start), date(end));
             let cycle = CycleId(b.id());
             b.facts.cycles.push(name.into());
@@ -689,57 +783,46 @@ impl Demo {
             );
             let mut krs = Vec::new();
             for (i, c) in communes.iter().enumerate() {
+                let theme = THEMES[i][si];
                 let objective = ObjectiveId(b.id());
                 let key_result = KeyResultId(b.id());
                 b.run(
-                    c.member,
+                    c.person,
                     at(start, 10, 3 * i as u32),
-                    CommandBody::DraftObjective {
+                    draft(
                         cycle,
                         objective,
-                        unit: c.unit,
-                        title: title.into(),
-                        beneficiary: Some("Einwohnerinnen und Einwohner".into()),
-                        change: Some("sie suchen und fragen weniger nach".into()),
-                        value: Some("Zeit gespart auf beiden Seiten".into()),
-                        kind: ObjectiveKind::Aspirational,
-                        weight: 1,
-                    },
+                        c.unit,
+                        &theme,
+                        ObjectiveKind::Aspirational,
+                        1,
+                    ),
                 );
-                let base = from + i as f64;
+                let plan = KrPlanOwned::from(theme.krs[0]);
                 b.run(
-                    c.member,
+                    c.person,
                     at(start, 10, 3 * i as u32 + 1),
                     CommandBody::AddKeyResult {
                         objective,
                         key_result,
-                        title: kr_title.into(),
-                        kind: KrKind::Decrease {
-                            baseline: Some(base),
-                            target: to,
-                            unit: "Anrufe".into(),
-                        },
+                        title: plan.title.clone(),
+                        kind: Builder::kr_kind(&plan),
                         weight: 1,
-                        owner: Some(c.member),
+                        owner: Some(c.person),
                     },
                 );
                 b.run(
-                    c.lead,
+                    c.person,
                     at(start, 10, 3 * i as u32 + 2),
                     CommandBody::CommitObjective { objective },
                 );
                 krs.push(LiveKr {
                     id: key_result,
-                    owner: c.member,
+                    owner: c.person,
                     commune: Some(i),
-                    plan: KrPlanOwned {
-                        title: kr_title.into(),
-                        unit: "Anrufe".into(),
-                        from: base,
-                        to,
-                    },
-                    pace: 50 + mix(&[si as u64, i as u64, 1]) % 60,
-                    last: base,
+                    last: plan.from,
+                    plan,
+                    pace: 40 + mix(&[si as u64, i as u64, 1]) % 60,
                 });
             }
             b.run(master, at(start, 13, 0), CommandBody::StartCycle { cycle });
@@ -782,18 +865,20 @@ impl Demo {
             );
             let retro = [
                 (
+                    communes[si].person,
                     RetroKind::Keep,
-                    "Der Check-in in 15 Minuten hält alle auf dem Laufenden",
+                    "Das Weekly in 15 Minuten hält alle sechs Kommunen auf dem Laufenden",
                 ),
                 (
-                    RetroKind::Try,
-                    "Kennzahlen vor dem Weekly eintragen, nicht währenddessen",
+                    communes[si].person,
+                    RetroKind::Improve,
+                    "Unsere Objectives beschreiben Aufgaben; im nächsten Zyklus die Wirkung für Menschen formulieren",
                 ),
             ];
-            let (kind, text) = retro[si];
+            let (person, kind, text) = retro[si];
             let item = RetroItemId(b.id());
             b.run(
-                communes[si].member,
+                person,
                 at(end, 15, 30),
                 CommandBody::AddRetroItem {
                     cycle,
@@ -806,12 +891,12 @@ impl Demo {
             b.run(master, at(end, 16, 0), CommandBody::CloseCycle { cycle });
         }
 
-        // --- Six regular quarters. ---
+        // --- Eight quarters. ---
         let mut carried_in: Vec<(ObjectiveId, usize, Vec<LiveKr>)> = Vec::new();
         let mut next_cycle: Option<CycleId> = None;
-        let mut blocker_no = 0usize;
         let mut override_done = false;
-        let mut planning_day = date("2024-12-13");
+        let mut steering_turn = 0usize;
+        let mut planning_day = date(SPRINTS[1].2);
         for (q, (name, start, end)) in QUARTERS.into_iter().enumerate() {
             let (start, end) = (date(start), date(end));
             let qs = q as u64;
@@ -843,31 +928,48 @@ impl Demo {
                 minute
             };
 
-            // The federation objective.
+            // The project objective, approved by the Lenkungsausschuss in the planning.
             let fed = ObjectiveId(b.id());
+            let who = (q >= 2).then_some((
+                "Verwaltungsmitarbeitende, Bürgerinnen und Bürger der sechs Kommunen",
+                "sie arbeiten mit den gemeinsamen Blaupausen statt mit Papier und Doppelarbeit",
+                "mehr Zeit für die Anliegen der Menschen, eine Blaupause für andere Kommunen",
+            ));
+            let theme = Theme {
+                title: PROJECT_TITLES[q],
+                who,
+                krs: [kr("", "", 0.0, 0.0); 2],
+            };
             b.run(
                 project_lead,
                 plan_at(tick()),
-                CommandBody::DraftObjective {
+                draft(
                     cycle,
-                    objective: fed,
-                    unit: federation,
-                    title: "Bürgerinnen, Bürger und Unternehmen erledigen Verwaltungsanliegen online, schnell und zufrieden".into(),
-                    beneficiary: Some("Bürgerinnen, Bürger und Unternehmen".into()),
-                    change: Some("sie nutzen Online-Dienste statt den Gang ins Rathaus".into()),
-                    value: Some("weniger Wege und Wartezeit, schnellere Entscheidungen".into()),
-                    kind: ObjectiveKind::Aspirational,
-                    weight: 2,
-                },
+                    fed,
+                    federation,
+                    &theme,
+                    ObjectiveKind::Aspirational,
+                    2,
+                ),
             );
             let mut live: Vec<LiveKr> = Vec::new();
             for (k, (title, unit, (from, to), weight)) in [
-                ("Anteil online gestellter Anträge", "%", FED_SHARE[q], 2),
-                ("Bewertung der Online-Dienste", "Sterne", FED_RATING[q], 1),
                 (
-                    "Durchschnittliche Bearbeitungsdauer",
-                    "Tage",
-                    FED_DAYS[q],
+                    "Verwaltungsmitarbeitende, die eine Blaupause im Alltag nutzen",
+                    "Personen",
+                    PROJECT_USERS[q],
+                    2,
+                ),
+                (
+                    "Durch Software-Roboter und Ende-zu-Ende-Abläufe eingesparte Arbeitsstunden je Monat",
+                    "Stunden",
+                    PROJECT_HOURS[q],
+                    1,
+                ),
+                (
+                    "Zufriedenheit der Mitarbeitenden mit den neuen Abläufen",
+                    "Punkte",
+                    PROJECT_SATISFACTION[q],
                     1,
                 ),
             ]
@@ -898,15 +1000,10 @@ impl Demo {
                     owner: project_lead,
                     commune: None,
                     plan,
-                    pace: 70 + mix(&[qs, k as u64, 3]) % 40,
+                    pace: 60 + 4 * qs + mix(&[qs, k as u64, 3]) % 35,
                     last: from,
                 });
             }
-            b.run(
-                project_lead,
-                plan_at(tick()),
-                CommandBody::CommitObjective { objective: fed },
-            );
 
             // Carried-over objectives get new key results first.
             let mut commune_objectives: Vec<(ObjectiveId, usize)> = Vec::new();
@@ -924,7 +1021,7 @@ impl Demo {
                         continue;
                     }
                     b.run(
-                        c.member,
+                        c.person,
                         plan_at(tick()),
                         CommandBody::AddKeyResult {
                             objective,
@@ -932,12 +1029,12 @@ impl Demo {
                             title: plan.title.clone(),
                             kind: Builder::kr_kind(&plan),
                             weight: 1,
-                            owner: Some(c.member),
+                            owner: Some(c.person),
                         },
                     );
                     live.push(LiveKr {
                         id,
-                        owner: c.member,
+                        owner: c.person,
                         commune: Some(i),
                         last: plan.from,
                         plan,
@@ -945,7 +1042,7 @@ impl Demo {
                     });
                 }
                 b.run(
-                    c.member,
+                    c.person,
                     plan_at(tick()),
                     CommandBody::AlignObjective {
                         objective,
@@ -954,16 +1051,16 @@ impl Demo {
                     },
                 );
                 b.run(
-                    c.lead,
+                    c.person,
                     plan_at(tick()),
                     CommandBody::CommitObjective { objective },
                 );
                 commune_objectives.push((objective, i));
             }
 
-            // One new objective per commune, aligned to the federation's.
-            let theme = THEMES[q];
+            // One new objective per city, on its topic, aligned to the project's.
             for (i, c) in communes.iter().enumerate() {
+                let theme = THEMES[i][2 + q];
                 let objective = ObjectiveId(b.id());
                 let kind = if (i + q) % 3 == 0 {
                     ObjectiveKind::Aspirational
@@ -971,22 +1068,12 @@ impl Demo {
                     ObjectiveKind::Committed
                 };
                 b.run(
-                    c.member,
+                    c.person,
                     plan_at(tick()),
-                    CommandBody::DraftObjective {
-                        cycle,
-                        objective,
-                        unit: c.unit,
-                        title: theme.title.into(),
-                        beneficiary: Some(theme.beneficiary.into()),
-                        change: Some(theme.change.into()),
-                        value: Some(theme.value.into()),
-                        kind,
-                        weight: 1,
-                    },
+                    draft(cycle, objective, c.unit, &theme, kind, 1),
                 );
                 b.run(
-                    c.member,
+                    c.person,
                     plan_at(tick()),
                     CommandBody::AlignObjective {
                         objective,
@@ -998,7 +1085,7 @@ impl Demo {
                     let id = KeyResultId(b.id());
                     let plan = KrPlanOwned::from(*p);
                     b.run(
-                        c.member,
+                        c.person,
                         plan_at(tick()),
                         CommandBody::AddKeyResult {
                             objective,
@@ -1006,18 +1093,18 @@ impl Demo {
                             title: plan.title.clone(),
                             kind: Builder::kr_kind(&plan),
                             weight: 1,
-                            owner: Some(c.member),
+                            owner: Some(c.person),
                         },
                     );
                     if k == 0 {
                         let initiative = InitiativeId(b.id());
                         b.run(
-                            c.member,
+                            c.person,
                             plan_at(tick()),
                             CommandBody::AddInitiative {
                                 key_result: id,
                                 initiative,
-                                title: "Online-Formular im Serviceportal einrichten".into(),
+                                title: format!("Blaupause {}: nächster Schritt", c.topic),
                                 effort: 1 + (mix(&[qs, i as u64, 5]) % 5) as u8,
                                 impact: 1 + (mix(&[qs, i as u64, 6]) % 5) as u8,
                             },
@@ -1025,45 +1112,59 @@ impl Demo {
                     }
                     live.push(LiveKr {
                         id,
-                        owner: c.member,
+                        owner: c.person,
                         commune: Some(i),
                         last: plan.from,
                         plan,
-                        pace: 35 + mix(&[qs, i as u64, k as u64, 8]) % 85,
+                        // The learning curve: later quarters move further.
+                        pace: 35 + 6 * qs + mix(&[qs, i as u64, k as u64, 8]) % 70,
                     });
                 }
                 b.run(
-                    c.lead,
+                    c.person,
                     plan_at(tick()),
                     CommandBody::CommitObjective { objective },
                 );
                 commune_objectives.push((objective, i));
             }
+            // The Lenkungsausschuss approves the project objective once the cities aligned
+            // theirs to it (a cross-unit objective), then the project lead commits it.
+            b.run(
+                chair,
+                plan_at(tick()),
+                CommandBody::ApproveObjective {
+                    objective: fed,
+                    committee: steering,
+                },
+            );
+            b.run(
+                project_lead,
+                plan_at(tick()),
+                CommandBody::CommitObjective { objective: fed },
+            );
 
             b.run(master, at(start, 8, 0), CommandBody::StartCycle { cycle });
 
             // The weeklies.
             let weeks = ((end - start).num_days() as u64 + 1).div_ceil(7);
-            let blocked_commune = (q * 2 + 1) % 6;
+            let (blocked_commune, blocker_text, decision_text, lead_days) = BLOCKERS[q];
             let blocker = BlockerId(b.id());
-            let lead_days = [4i64, 8, 3, 6, 2, 5][q];
             let mut open: Vec<(AgreementId, usize)> = Vec::new();
+            let mut open_steering: Option<AgreementId> = None;
             let mut pending_decision: Option<DateTime<Utc>> = None;
             for week in 1..=weeks {
                 let day = (start + Duration::days(7 * week as i64 - 1)).min(end);
                 if let Some(when) = pending_decision {
-                    if when < at(day, 9, 0) {
+                    if when < at(day, 8, 0) {
                         pending_decision = None;
-                        let text = DECISIONS[blocker_no % DECISIONS.len()];
                         b.run(
                             chair,
                             when,
                             CommandBody::DecideBlocker {
                                 blocker,
-                                decision: text.into(),
+                                decision: decision_text.into(),
                             },
                         );
-                        blocker_no += 1;
                     }
                 }
                 for (agreement, i) in open.drain(..) {
@@ -1075,9 +1176,20 @@ impl Demo {
                         AgreementOutcome::Kept
                     };
                     b.run(
-                        communes[i].member,
+                        communes[i].person,
                         at(day, 8, 30 + i as u32),
                         CommandBody::ResolveAgreement { agreement, outcome },
+                    );
+                }
+                if let Some(agreement) = open_steering.take() {
+                    b.facts.agreements_kept += 1;
+                    b.run(
+                        master,
+                        at(day, 8, 45),
+                        CommandBody::ResolveAgreement {
+                            agreement,
+                            outcome: AgreementOutcome::Kept,
+                        },
                     );
                 }
                 let skipping: Vec<bool> = (0..6)
@@ -1121,7 +1233,7 @@ impl Demo {
                             value: v,
                             confidence,
                             note: if is_stalled {
-                                "wartet auf Entscheidung des Lenkungsausschusses".into()
+                                "wartet auf die Entscheidung des Lenkungsausschusses".into()
                             } else {
                                 String::new()
                             },
@@ -1136,18 +1248,40 @@ impl Demo {
                     }
                     let agreement = AgreementId(b.id());
                     b.run(
-                        c.member,
+                        c.person,
                         at(day, 10, i as u32),
                         CommandBody::MakeAgreement {
                             cycle,
                             agreement,
                             unit: c.unit,
-                            text: AGREEMENTS[(mix(&[qs, week, i as u64, 12]) % 5) as usize].into(),
-                            owner: Some(c.member),
+                            text: AGREEMENTS[(mix(&[qs, week, i as u64, 12]) % 6) as usize].into(),
+                            owner: Some(c.person),
                             due: Some(day + Duration::days(7)),
                         },
                     );
                     open.push((agreement, i));
+                }
+                // The Lenkungsausschuss takes part in the weekly every four weeks; the OKR
+                // master, who moderates, records what it took on.
+                if week % 4 == 1 && week < weeks {
+                    let agreement = AgreementId(b.id());
+                    let who = communes[steering_turn % communes.len()].steering;
+                    b.run(
+                        master,
+                        at(day, 10, 30),
+                        CommandBody::MakeAgreement {
+                            cycle,
+                            agreement,
+                            unit: federation,
+                            text: STEERING_AGREEMENTS[steering_turn % STEERING_AGREEMENTS.len()]
+                                .into(),
+                            owner: Some(who),
+                            due: Some(day + Duration::days(7)),
+                        },
+                    );
+                    steering_turn += 1;
+                    b.facts.steering_agreements += 1;
+                    open_steering = Some(agreement);
                 }
                 if week == 2 || week == 10 {
                     // The board moves: initiatives go to doing, later to done.
@@ -1171,7 +1305,7 @@ impl Demo {
                             continue;
                         }
                         b.run(
-                            communes[i].member,
+                            communes[i].person,
                             at(day, 11, i as u32),
                             CommandBody::MoveInitiative { initiative, status },
                         );
@@ -1184,18 +1318,18 @@ impl Demo {
                         .find(|k| k.commune == Some(blocked_commune))
                         .map(|k| k.id);
                     b.run(
-                        c.member,
+                        c.person,
                         at(day, 11, 30),
                         CommandBody::RaiseBlocker {
                             cycle,
                             blocker,
                             unit: c.unit,
                             key_result: kr,
-                            text: BLOCKERS[q % BLOCKERS.len()].into(),
+                            text: blocker_text.into(),
                         },
                     );
                     b.run(
-                        c.lead,
+                        c.person,
                         at(day, 12, 0),
                         CommandBody::EscalateBlocker {
                             blocker,
@@ -1210,7 +1344,7 @@ impl Demo {
             for (agreement, i) in open.drain(..) {
                 b.facts.agreements_kept += 1;
                 b.run(
-                    communes[i].member,
+                    communes[i].person,
                     at(end, 9, 30),
                     CommandBody::ResolveAgreement {
                         agreement,
@@ -1218,8 +1352,19 @@ impl Demo {
                     },
                 );
             }
+            if let Some(agreement) = open_steering.take() {
+                b.facts.agreements_kept += 1;
+                b.run(
+                    master,
+                    at(end, 9, 45),
+                    CommandBody::ResolveAgreement {
+                        agreement,
+                        outcome: AgreementOutcome::Kept,
+                    },
+                );
+            }
 
-            // Review.
+            // Review, with the Lenkungsausschuss.
             b.run(
                 master,
                 at(end, 10, 0),
@@ -1234,9 +1379,9 @@ impl Demo {
                     project_lead,
                     at(end, 10, 30),
                     CommandBody::OverrideScore {
-                        key_result: live[1].id,
+                        key_result: live[2].id,
                         score: 0.5,
-                        reason: "Die Umfrage hatte nur 41 Antworten; wir werten den Trend, nicht den letzten Wert".into(),
+                        reason: "Die Mitarbeitendenbefragung hatte nur 41 Antworten; wir werten den Trend, nicht den letzten Wert".into(),
                     },
                 );
                 b.facts.overrides += 1;
@@ -1252,13 +1397,28 @@ impl Demo {
                 CommandBody::AddReviewNote {
                     cycle,
                     text: format!(
-                        "Zyklus-Score {}; {below} Kommunen-Objectives unter 0,6",
-                        scores.cycle.map(rollup::format_ppm).unwrap_or_default()
+                        "Zyklus-Bewertung {}; {below} Objectives der Kommunen unter 0,6",
+                        scores
+                            .cycle
+                            .map(|s| okr_core::i18n::ppm(s, okr_core::i18n::Lang::De))
+                            .unwrap_or_default()
                     ),
                 },
             );
+            b.run(
+                communes[q % 6].steering,
+                at(end, 11, 30),
+                CommandBody::AddReviewNote {
+                    cycle,
+                    text: format!(
+                        "Lenkungsausschuss: {} von {} entschieden, der Ablauf wird für alle sechs Kommunen übernommen",
+                        "ein Hindernis", COMMUNES[blocked_commune]
+                    ),
+                },
+            );
+            b.facts.review_notes += 2;
 
-            // Retrospective.
+            // Retrospective, with the Lenkungsausschuss.
             b.run(
                 master,
                 at(end, 13, 0),
@@ -1267,19 +1427,19 @@ impl Demo {
             let items = [
                 (
                     RetroKind::Keep,
-                    "Weeklies bleiben kurz und finden jede Woche statt",
+                    "Die moderierten Weeklys bleiben kurz und finden jede Woche statt",
                 ),
                 (
                     RetroKind::Improve,
-                    "Blocker in der ersten Woche eskalieren, nicht in der dritten",
+                    "Hindernisse in der ersten Woche eskalieren, nicht erst in der dritten",
                 ),
                 (
                     RetroKind::Stop,
-                    "Kennzahlen erst kurz vor dem Review zusammensuchen",
+                    "Kennzahlen erst kurz vor der Review zusammensuchen",
                 ),
                 (
                     RetroKind::Try,
-                    "Bürgerinnen in die Formulierung der Key Results einbeziehen",
+                    "Sachbearbeitende in die Formulierung der Key Results einbeziehen",
                 ),
             ];
             let mut first_item = None;
@@ -1290,7 +1450,7 @@ impl Demo {
                 let item = RetroItemId(b.id());
                 first_item.get_or_insert(item);
                 b.run(
-                    communes[(q + n) % 6].member,
+                    communes[(q + n) % 6].person,
                     at(end, 13, 10 + n as u32),
                     CommandBody::AddRetroItem {
                         cycle,
@@ -1301,6 +1461,19 @@ impl Demo {
                 );
                 b.facts.retro_items += 1;
             }
+            let item = RetroItemId(b.id());
+            b.run(
+                communes[(q + 3) % 6].steering,
+                at(end, 13, 20),
+                CommandBody::AddRetroItem {
+                    cycle,
+                    item,
+                    kind: RetroKind::Improve,
+                    text: "Der Lenkungsausschuss entscheidet Eskalationen in der nächsten Sitzung, nicht per Umlauf"
+                        .into(),
+                },
+            );
+            b.facts.retro_items += 1;
             let action = RetroActionId(b.id());
             b.run(
                 master,
@@ -1308,19 +1481,15 @@ impl Demo {
                 CommandBody::AddRetroAction {
                     cycle,
                     action,
-                    text: "Eine Blocker-Runde in jedes Weekly aufnehmen".into(),
+                    text: "Eine Runde zu Hindernissen in jedes Weekly aufnehmen".into(),
                     owner: master,
                     item: first_item,
                 },
             );
             b.facts.retro_actions += 1;
 
-            // Plan the next quarter (2026-Q3 after the last) and carry over what is unfinished.
-            let (next_name, next_start, next_end) =
-                QUARTERS
-                    .get(q + 1)
-                    .copied()
-                    .unwrap_or(("2026-Q3", "2026-07-01", "2026-09-30"));
+            // Plan the next quarter (2024-Q3 after the last) and carry over what is unfinished.
+            let (next_name, next_start, next_end) = QUARTERS.get(q + 1).copied().unwrap_or(AFTER);
             let (next_start, next_end) = (date(next_start), date(next_end));
             let next = CycleId(b.id());
             b.run(
@@ -1342,7 +1511,7 @@ impl Demo {
                 }
                 let new_objective = ObjectiveId(b.id());
                 b.run(
-                    communes[*i].lead,
+                    communes[*i].person,
                     at(end, 15, *i as u32),
                     CommandBody::CarryOver {
                         objective: *objective,
@@ -1362,13 +1531,39 @@ impl Demo {
             planning_day = end;
         }
         if next_cycle.is_some() {
-            b.facts.cycles.push("2026-Q3".into());
+            b.facts.cycles.push(AFTER.0.into());
         }
         Demo {
             commands: b.commands,
             state: b.state,
             facts: b.facts,
         }
+    }
+}
+
+/// The draft of a city's (or the project's) objective from its theme.
+fn draft(
+    cycle: CycleId,
+    objective: ObjectiveId,
+    unit: UnitId,
+    theme: &Theme,
+    kind: ObjectiveKind,
+    weight: u32,
+) -> CommandBody {
+    let (beneficiary, change, value) = match theme.who {
+        Some((b, c, v)) => (Some(b.into()), Some(c.into()), Some(v.into())),
+        None => (None, None, None),
+    };
+    CommandBody::DraftObjective {
+        cycle,
+        objective,
+        unit,
+        title: theme.title.into(),
+        beneficiary,
+        change,
+        value,
+        kind,
+        weight,
     }
 }
 
@@ -1412,14 +1607,14 @@ mod tests {
             .values()
             .filter(|c| c.kind == CycleKind::Regular && c.phase == Phase::Closed)
             .collect();
-        assert_eq!(closed.len(), 6);
+        assert_eq!(closed.len(), 8);
         let planning: Vec<_> = s
             .cycles
             .values()
             .filter(|c| c.phase == Phase::Planning)
             .collect();
         assert_eq!(planning.len(), 1);
-        assert_eq!(planning[0].name, "2026-Q3");
+        assert_eq!(planning[0].name, "2024-Q3");
         let check_ins: usize = s
             .cycles
             .values()

@@ -5,7 +5,7 @@
 //! use okr_fixtures::demo::Demo;
 //! use okr_fixtures::workload::{Size, Workload, WorkloadSpec};
 //!
-//! // The 18-month demo history: every command is accepted in order.
+//! // The two-year demo history (Total Digital, 2022-07 to 2024-06): every command is accepted in order.
 //! let demo = Demo::build();
 //! let mut state = State::new();
 //! for command in &demo.commands {

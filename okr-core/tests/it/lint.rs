@@ -167,6 +167,26 @@ fn no_recent_check_in_after_two_weeks_of_silence() {
     };
     assert!(silent(&state, start + Duration::days(13)).is_empty());
     assert_eq!(silent(&state, start + Duration::days(14)), vec![KR_A.0]);
+    // The message names the key result, its objective and its unit, in the present tense.
+    let l = lint::cycle(&state, CYCLE, start + Duration::days(14))
+        .into_iter()
+        .find(|l| l.code == LintCode::NoRecentCheckIn)
+        .unwrap();
+    let (kr, o) = (
+        &*state.key_result(KR_A).unwrap().title,
+        &*state.objective(OBJ_A).unwrap().text.title,
+    );
+    let unit = &*state.units[&UNIT_A].name;
+    assert_eq!(
+        l.message(okr_core::i18n::Lang::De),
+        format!("Das Key Result „{kr}“ des Objectives „{o}“ ({unit}) hat seit 14 Tagen keinen Check-in.")
+    );
+    assert_eq!(
+        l.message(okr_core::i18n::Lang::En),
+        format!(
+            "Key result \"{kr}\" of objective \"{o}\" ({unit}) has had no check-in for 14 days."
+        )
+    );
 
     let mut w = World::from_events(&running);
     w.step(
@@ -238,6 +258,13 @@ fn committed_objective_low_score_at_review() {
         low[0].message_en.contains("scored 0.00"),
         "{}",
         low[0].message_en
+    );
+    assert!(
+        low[0]
+            .message_de
+            .contains("erreichte 0,00, weit unter den erwarteten 1,00 (Schwelle 0,"),
+        "{}",
+        low[0].message_de
     );
 
     // Reaching the target: no lint.
