@@ -9,7 +9,7 @@ use crate::objective::{ObjectiveKind, ObjectivePatch};
 use crate::organisation::{Role, UnitKind};
 use crate::policy::{CycleKind, Policy};
 use crate::review::RetroKind;
-use crate::weekly::{AgreementOutcome, InitiativeStatus};
+use crate::weekly::{AgreementOutcome, InitiativeStatus, Party};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -409,13 +409,31 @@ pub enum CommandBody {
         /// By when.
         #[serde(default)]
         due: Option<NaiveDate>,
+        /// The date of the weekly that makes it; the command's date when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
+        /// Who provides something for it (a person or a unit); needs `provides`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<Party>,
+        /// What the provider provides; needs `provider`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provides: Option<String>,
+        /// For whom it is done (a person or a unit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receiver: Option<Party>,
+        /// What happens if it is not kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consequence: Option<String>,
     },
-    /// Resolve an agreement as kept or missed.
+    /// Resolve an agreement as kept or missed, at a weekly later than the one that made it.
     ResolveAgreement {
         /// The agreement.
         agreement: AgreementId,
         /// Kept or missed.
         outcome: AgreementOutcome,
+        /// The date of the weekly that resolves it; the command's date when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
     },
     /// Raise a blocker.
     RaiseBlocker {

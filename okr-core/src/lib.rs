@@ -97,7 +97,7 @@ pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance
 pub use small_map::SmallMap;
 pub use state::State;
 pub use weekly::{
-    Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus,
+    Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus, Party,
 };
 
 /// What an accepted command did: its stream, its events and the lints it met.

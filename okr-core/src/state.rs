@@ -613,6 +613,11 @@ impl State {
                 text,
                 owner,
                 due,
+                weekly,
+                provider,
+                provides,
+                receiver,
+                consequence,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     c.agreements.insert(
@@ -624,7 +629,13 @@ impl State {
                             owner: *owner,
                             due: *due,
                             made_at: at,
+                            weekly: weekly.unwrap_or_else(|| at.date_naive()),
+                            provider: *provider,
+                            provides: provides.clone(),
+                            receiver: *receiver,
+                            consequence: consequence.clone(),
                             resolution: None,
+                            resolved_weekly: None,
                         },
                     );
                     self.index
@@ -635,6 +646,7 @@ impl State {
                 cycle,
                 agreement,
                 outcome,
+                weekly,
             } => {
                 if let Some(a) = self
                     .cycles
@@ -642,6 +654,7 @@ impl State {
                     .and_then(|c| c.agreements.get_mut(agreement))
                 {
                     a.resolution = Some((*outcome, at));
+                    a.resolved_weekly = Some(weekly.unwrap_or_else(|| at.date_naive()));
                 }
             }
             EventBody::BlockerRaised {

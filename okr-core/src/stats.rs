@@ -884,13 +884,22 @@ mod tests {
                     text: "do".into(),
                     owner: None,
                     due: None,
+                    weekly: None,
+                    provider: None,
+                    provides: None,
+                    receiver: None,
+                    consequence: None,
                 },
             );
             if let Some(outcome) = outcome {
                 g.run(
                     M,
                     "2025-01-21T10:00:00Z",
-                    CommandBody::ResolveAgreement { agreement, outcome },
+                    CommandBody::ResolveAgreement {
+                        agreement,
+                        outcome,
+                        weekly: None,
+                    },
                 );
             }
         }

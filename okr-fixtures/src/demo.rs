@@ -1077,7 +1077,11 @@ impl Demo {
                     b.run(
                         communes[i].member,
                         at(day, 8, 30 + i as u32),
-                        CommandBody::ResolveAgreement { agreement, outcome },
+                        CommandBody::ResolveAgreement {
+                            agreement,
+                            outcome,
+                            weekly: None,
+                        },
                     );
                 }
                 let skipping: Vec<bool> = (0..6)
@@ -1145,6 +1149,11 @@ impl Demo {
                             text: AGREEMENTS[(mix(&[qs, week, i as u64, 12]) % 5) as usize].into(),
                             owner: Some(c.member),
                             due: Some(day + Duration::days(7)),
+                            weekly: None,
+                            provider: None,
+                            provides: None,
+                            receiver: None,
+                            consequence: None,
                         },
                     );
                     open.push((agreement, i));
@@ -1215,6 +1224,7 @@ impl Demo {
                     CommandBody::ResolveAgreement {
                         agreement,
                         outcome: AgreementOutcome::Kept,
+                        weekly: None,
                     },
                 );
             }

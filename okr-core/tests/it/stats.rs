@@ -159,6 +159,11 @@ fn organisation() -> State {
                 text: "Formulare prüfen".into(),
                 owner: None,
                 due: None,
+                weekly: None,
+                provider: None,
+                provides: None,
+                receiver: None,
+                consequence: None,
             },
         );
     }
