@@ -525,6 +525,16 @@ pub enum CommandBody {
         #[serde(default)]
         item: Option<RetroItemId>,
     },
+    /// Follow up a retrospective action of an earlier, closed cycle in a later cycle: was
+    /// it done or not. Each action is followed up once.
+    FollowUpRetroAction {
+        /// The later cycle in which it is followed up.
+        cycle: CycleId,
+        /// The action.
+        action: RetroActionId,
+        /// Whether it was done.
+        done: bool,
+    },
     /// Carry an unfinished objective over to a later cycle in Planning (lineage kept).
     CarryOver {
         /// The objective.
@@ -602,6 +612,7 @@ impl CommandBody {
             CommandBody::AddReviewNote { .. } => CommandKind::AddReviewNote,
             CommandBody::AddRetroItem { .. } => CommandKind::AddRetroItem,
             CommandBody::AddRetroAction { .. } => CommandKind::AddRetroAction,
+            CommandBody::FollowUpRetroAction { .. } => CommandKind::FollowUpRetroAction,
             CommandBody::CarryOver { .. } => CommandKind::CarryOver,
             CommandBody::CorrectScore { .. } => CommandKind::CorrectScore,
         }
@@ -701,6 +712,8 @@ pub enum CommandKind {
     AddRetroItem,
     /// `add_retro_action`: see [`CommandBody::AddRetroAction`].
     AddRetroAction,
+    /// `follow_up_retro_action`: see [`CommandBody::FollowUpRetroAction`].
+    FollowUpRetroAction,
     /// `carry_over`: see [`CommandBody::CarryOver`].
     CarryOver,
     /// `correct_score`: see [`CommandBody::CorrectScore`].
@@ -709,7 +722,7 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every command, in the order [`CommandBody`] declares them.
-    pub const ALL: [CommandKind; 46] = [
+    pub const ALL: [CommandKind; 47] = [
         CommandKind::DefineUnit,
         CommandKind::RenameUnit,
         CommandKind::MoveUnit,
@@ -754,6 +767,7 @@ impl CommandKind {
         CommandKind::AddReviewNote,
         CommandKind::AddRetroItem,
         CommandKind::AddRetroAction,
+        CommandKind::FollowUpRetroAction,
         CommandKind::CarryOver,
         CommandKind::CorrectScore,
     ];
@@ -805,6 +819,7 @@ impl CommandKind {
             CommandKind::AddReviewNote => "add_review_note",
             CommandKind::AddRetroItem => "add_retro_item",
             CommandKind::AddRetroAction => "add_retro_action",
+            CommandKind::FollowUpRetroAction => "follow_up_retro_action",
             CommandKind::CarryOver => "carry_over",
             CommandKind::CorrectScore => "correct_score",
         }

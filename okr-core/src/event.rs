@@ -535,6 +535,18 @@ pub enum EventBody {
         /// The item it answers.
         item: Option<RetroItemId>,
     },
+    /// A retrospective action of an earlier cycle was followed up in a later one (recorded
+    /// in the later cycle's stream).
+    RetroActionFollowedUp {
+        /// The later cycle in which it was followed up.
+        cycle: CycleId,
+        /// The action.
+        action: RetroActionId,
+        /// The cycle whose retrospective added it.
+        of_cycle: CycleId,
+        /// Whether it was done.
+        done: bool,
+    },
     /// An objective was carried over into a later cycle (recorded in that cycle's stream).
     ObjectiveCarriedOver {
         /// The later cycle.
@@ -718,6 +730,7 @@ impl EventBody {
             EventBody::ReviewNoteAdded { .. } => "review_note_added",
             EventBody::RetroItemAdded { .. } => "retro_item_added",
             EventBody::RetroActionAdded { .. } => "retro_action_added",
+            EventBody::RetroActionFollowedUp { .. } => "retro_action_followed_up",
             EventBody::ObjectiveCarriedOver { .. } => "objective_carried_over",
             EventBody::ScoreCorrected { .. } => "score_corrected",
         }
@@ -777,6 +790,7 @@ impl EventBody {
             | ReviewNoteAdded { cycle, .. }
             | RetroItemAdded { cycle, .. }
             | RetroActionAdded { cycle, .. }
+            | RetroActionFollowedUp { cycle, .. }
             | ObjectiveCarriedOver { cycle, .. }
             | ScoreCorrected { cycle, .. } => Some(*cycle),
         }
@@ -923,6 +937,7 @@ impl Event {
             | BlockerEscalated { .. }
             | InitiativeAdded { .. }
             | InitiativeMoved { .. }
+            | RetroActionFollowedUp { .. }
             | ObjectiveCarriedOver { .. } => Vec::new(),
         }
     }

@@ -93,7 +93,7 @@ pub use objective::{
 pub use organisation::{pseudonym, Person, Role, Roles, Unit, UnitKind, ERASED_TEXT};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
-pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
+pub use review::{ManualScore, RetroAction, RetroFollowUp, RetroItem, RetroKind, ScoreProvenance};
 pub use small_map::SmallMap;
 pub use state::State;
 pub use weekly::{

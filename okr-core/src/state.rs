@@ -11,7 +11,7 @@ use crate::objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
 use crate::organisation::{Person, Role, Unit};
-use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
+use crate::review::{ManualScore, RetroAction, RetroFollowUp, RetroItem, ScoreProvenance};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -822,10 +822,29 @@ impl State {
                             text: text.clone(),
                             owner: *owner,
                             item: *item,
+                            follow_up: None,
                         },
                     );
                     self.index
                         .insert(action.0, (EntityKind::RetroAction, *cycle));
+                }
+            }
+            EventBody::RetroActionFollowedUp {
+                cycle,
+                action,
+                of_cycle,
+                done,
+            } => {
+                if let Some(a) = self
+                    .cycles
+                    .get_mut(of_cycle)
+                    .and_then(|c| c.retro_actions.get_mut(action))
+                {
+                    a.follow_up = Some(RetroFollowUp {
+                        cycle: *cycle,
+                        done: *done,
+                        at,
+                    });
                 }
             }
             EventBody::ObjectiveCarriedOver {

@@ -175,8 +175,76 @@ fn organisation() -> State {
         },
     );
     s.run(27, CommandBody::BeginRetrospective { cycle: CYCLE });
+    for n in 0..4u128 {
+        s.run(
+            27,
+            CommandBody::AddRetroAction {
+                cycle: CYCLE,
+                action: RetroActionId::from_u128(70 + n),
+                text: format!("Maßnahme {n}"),
+                owner: M,
+                item: None,
+            },
+        );
+    }
     s.run(27, CommandBody::CloseCycle { cycle: CYCLE });
     s.state
+}
+
+const LATER: CycleId = CycleId::from_u128(21);
+
+/// `organisation()`, then a later cycle planned in which three of CYCLE's four retro
+/// actions are followed up: two done, one not done.
+fn followed_up() -> State {
+    let mut s = Script {
+        state: organisation(),
+        n: 500,
+        day0: Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap(),
+    };
+    s.run(
+        30,
+        CommandBody::PlanCycle {
+            cycle: LATER,
+            name: "2025-02".into(),
+            kind: CycleKind::Regular,
+            start: (s.day0 + Duration::days(35)).date_naive(),
+            end: (s.day0 + Duration::days(62)).date_naive(),
+            check_in_weekday: chrono::Weekday::Mon,
+            policy: None,
+        },
+    );
+    for (n, done) in [(0u128, true), (1, true), (2, false)] {
+        s.run(
+            31,
+            CommandBody::FollowUpRetroAction {
+                cycle: LATER,
+                action: RetroActionId::from_u128(70 + n),
+                done,
+            },
+        );
+    }
+    s.state
+}
+
+#[test]
+fn retro_actions_followed_up_count_per_cycle_of_the_action_and_in_no_unit_row() {
+    let state = followed_up();
+    for k in [0, 1, MIN_UNIT_MEMBERS, 100] {
+        let s = with_k(&state, k);
+        // LATER is not closed: only CYCLE has a row, with its four actions.
+        assert_eq!(s.cycles.len(), 1);
+        let r = &s.cycles[0].retro_actions;
+        assert_eq!((r.added, r.followed_up, r.done), (4, 3, 2), "k = {k}");
+        assert_eq!(r.done_share, Some(2.0 / 3.0));
+        assert_eq!(s.retro_actions, *r);
+    }
+    // Without follow-ups the share is unknown, not 0.
+    let before = with_k(&organisation(), MIN_UNIT_MEMBERS);
+    let r = &before.cycles[0].retro_actions;
+    assert_eq!(
+        (r.added, r.followed_up, r.done, r.done_share),
+        (4, 0, 0, None)
+    );
 }
 
 fn with_k(state: &State, k: u32) -> Stats {
