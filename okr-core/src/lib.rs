@@ -62,6 +62,7 @@ pub mod ids;
 pub mod key_result;
 pub mod kpi;
 pub mod lint;
+pub mod maturity;
 pub mod objective;
 pub mod organisation;
 pub mod outcome;

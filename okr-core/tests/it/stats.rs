@@ -113,7 +113,12 @@ fn organisation() -> State {
                 cycle: CYCLE,
                 objective,
                 unit: *unit,
-                title: format!("Residents wait less ({i})"),
+                // The team's objective is titled like a work order: an output.
+                title: if *unit == TEAM {
+                    "Wir führen die E-Akte ein".to_string()
+                } else {
+                    format!("Residents wait less ({i})")
+                },
                 beneficiary: Some("residents".into()),
                 change: None,
                 value: None,
@@ -349,4 +354,19 @@ fn stats_options_read_from_json_default_to_five_members() {
     assert_eq!(o.min_unit_members, 5);
     let o: StatsOptions = serde_json::from_str(r#"{"min_unit_members": 2}"#).unwrap();
     assert_eq!(o.min_unit_members, 2);
+}
+
+#[test]
+fn maturity_per_cycle_counts_outputs_discipline_keep_rate_and_retro_actions() {
+    let state = followed_up();
+    let m = okr_core::maturity::maturity(&state, &StatsOptions::default());
+    assert_eq!(m.len(), 1, "only the closed cycle");
+    let p = &m[0];
+    assert_eq!((p.cycle, p.objectives, p.output_objectives), (CYCLE, 3, 1));
+    assert_eq!(p.output_share, Some(1.0 / 3.0));
+    // One check-in per key result in the first of four weeks.
+    assert_eq!(p.check_in_discipline, Some(0.25));
+    // No agreement was resolved: the keep rate is unknown.
+    assert_eq!(p.agreement_keep_rate, None);
+    assert_eq!(p.retro_actions_done, Some(2.0 / 3.0));
 }
