@@ -247,6 +247,19 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
     },
+    /// How the practice matures over the closed cycles: outputs among the objectives,
+    /// check-in discipline, agreement keep rate, retro actions done.
+    Maturity {
+        /// Count practice sprints too.
+        #[arg(long)]
+        include_practice: bool,
+        /// The points as JSON, as the C ABI's and `okr serve`'s `maturity` query returns them.
+        #[arg(long)]
+        json: bool,
+        /// Label language and number format of the table.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
     /// Advisory lints of one or every cycle.
     Lint {
         /// Cycle id or name (every cycle when absent).
@@ -400,6 +413,11 @@ fn run(cli: Cli) -> CliResult {
             if json { TextOrJson::Json } else { format },
             lang,
         ),
+        Cmd::Maturity {
+            include_practice,
+            json,
+            lang,
+        } => maturity_cmd(path, include_practice, json, lang),
         Cmd::Synth {
             size,
             seed,
@@ -459,6 +477,53 @@ fn board_cmd(
         TextOrJson::Json => outln!("{}", to_json(&b)?),
         TextOrJson::Text => out!("{}", board::text(&b, lang.html())),
     }
+    Ok(())
+}
+
+fn maturity_cmd(path: &Path, include_practice: bool, json: bool, lang: Lang) -> CliResult {
+    let engine = store::open_read_only(path)?;
+    let options = okr_core::stats::StatsOptions {
+        include_practice,
+        ..Default::default()
+    };
+    let cycles = engine.read(|s| okr_core::maturity::maturity(s, &options));
+    if json {
+        outln!("{}", to_json(&serde_json::json!({ "cycles": cycles }))?);
+        return Ok(());
+    }
+    let de = matches!(lang, Lang::De);
+    let share = |v: Option<f64>| {
+        let p = pct(v);
+        if de {
+            p.replace('.', ",")
+        } else {
+            p
+        }
+    };
+    let mut o = String::new();
+    o.push_str(if de {
+        "Zyklus             Output-Anteil  Check-in-Disziplin  Einhaltung  Retro erledigt\n"
+    } else {
+        "cycle              output share   check-in discipline  keep rate  retro done\n"
+    });
+    for p in &cycles {
+        o.push_str(&format!(
+            "{:<18} {:>13}  {:>18}  {:>10}  {:>14}\n",
+            report::fit(&p.name, 18),
+            share(p.output_share),
+            share(p.check_in_discipline),
+            share(p.agreement_keep_rate),
+            share(p.retro_actions_done)
+        ));
+    }
+    if cycles.is_empty() {
+        o.push_str(if de {
+            "(noch kein abgeschlossener Zyklus)\n"
+        } else {
+            "(no closed cycle yet)\n"
+        });
+    }
+    out!("{o}");
     Ok(())
 }
 
