@@ -442,7 +442,11 @@ fn main() {
             o.run(
                 communes[i].person,
                 at,
-                CommandBody::ResolveAgreement { agreement, outcome },
+                CommandBody::ResolveAgreement {
+                    agreement,
+                    outcome,
+                    weekly: None,
+                },
             );
         }
         for (member, kr_booking, kr_days, i) in &commune_krs {
@@ -494,6 +498,11 @@ fn main() {
                         text: "Publish the next online form on the website".into(),
                         owner: Some(*member),
                         due: Some((at + Duration::weeks(1)).date_naive()),
+                        weekly: None,
+                        provider: None,
+                        provides: None,
+                        receiver: None,
+                        consequence: None,
                     },
                 );
                 open_agreements.push((*member, agreement, *i));
@@ -566,6 +575,7 @@ fn main() {
             CommandBody::ResolveAgreement {
                 agreement,
                 outcome: AgreementOutcome::Kept,
+                weekly: None,
             },
         );
     }

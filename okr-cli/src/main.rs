@@ -240,6 +240,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// How the practice matures over the closed cycles: outputs among the objectives,
+    /// check-in discipline, agreement keep rate, retro actions done.
+    Maturity {
+        /// Count practice sprints too.
+        #[arg(long)]
+        include_practice: bool,
+        /// The points as JSON, as the C ABI's and `okr serve`'s `maturity` query returns them.
+        #[arg(long)]
+        json: bool,
+    },
     /// Advisory lints of one or every cycle.
     Lint {
         /// Cycle id or name (every cycle when absent).
@@ -390,6 +400,10 @@ fn run(cli: Cli) -> CliResult {
             if json { TextOrJson::Json } else { format },
             lang,
         ),
+        Cmd::Maturity {
+            include_practice,
+            json,
+        } => maturity_cmd(path, include_practice, json, lang),
         Cmd::Synth {
             size,
             seed,
@@ -440,6 +454,46 @@ fn board_cmd(
         TextOrJson::Json => outln!("{}", to_json(&b)?),
         TextOrJson::Text => out!("{}", board::text(&b, lang)),
     }
+    Ok(())
+}
+
+fn maturity_cmd(path: &Path, include_practice: bool, json: bool, lang: Lang) -> CliResult {
+    let engine = store::open_read_only(path)?;
+    let options = okr_core::stats::StatsOptions {
+        include_practice,
+        ..Default::default()
+    };
+    let cycles = engine.read(|s| okr_core::maturity::maturity(s, &options));
+    if json {
+        outln!("{}", to_json(&serde_json::json!({ "cycles": cycles }))?);
+        return Ok(());
+    }
+    let de = matches!(lang, Lang::De);
+    let share = |v: Option<f64>| pct(v, lang);
+    let mut o = String::new();
+    o.push_str(if de {
+        "Zyklus             Output-Anteil  Check-in-Disziplin  Einhaltung  Retro erledigt\n"
+    } else {
+        "cycle              output share   check-in discipline  keep rate  retro done\n"
+    });
+    for p in &cycles {
+        o.push_str(&format!(
+            "{:<18} {:>13}  {:>18}  {:>10}  {:>14}\n",
+            report::fit(&p.name, 18),
+            share(p.output_share),
+            share(p.check_in_discipline),
+            share(p.agreement_keep_rate),
+            share(p.retro_actions_done)
+        ));
+    }
+    if cycles.is_empty() {
+        o.push_str(if de {
+            "(noch kein abgeschlossener Zyklus)\n"
+        } else {
+            "(no closed cycle yet)\n"
+        });
+    }
+    out!("{o}");
     Ok(())
 }
 

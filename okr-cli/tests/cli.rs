@@ -1979,3 +1979,38 @@ fn german_output_of_store_commands_apply_and_synth() {
         apply.stderr
     );
 }
+
+#[test]
+fn maturity_lists_the_closed_quarters_in_start_order_as_table_and_json() {
+    let dir = demo_dir();
+    let json: Value = serde_json::from_str(&ok(dir.path(), &["maturity", "--json"])).unwrap();
+    let cycles = json["cycles"].as_array().expect("cycles");
+    assert!(cycles.len() >= 2, "{json}");
+    let starts: Vec<&str> = cycles
+        .iter()
+        .map(|c| c["start"].as_str().unwrap())
+        .collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    assert_eq!(starts, sorted, "start order");
+    for c in cycles {
+        let share = c["check_in_discipline"].as_f64().expect("discipline");
+        assert!((0.0..=1.0).contains(&share), "{c}");
+        assert!(
+            c["output_objectives"].as_u64() <= c["objectives"].as_u64(),
+            "{c}"
+        );
+    }
+    let en = ok(dir.path(), &["maturity"]);
+    assert!(en.starts_with("cycle "), "{en}");
+    assert_eq!(en.lines().count(), cycles.len() + 1, "{en}");
+    let de = ok(dir.path(), &["maturity", "--lang", "de"]);
+    assert!(de.starts_with("Zyklus "), "{de}");
+    assert!(de.contains(" %") && de.contains(','), "decimal comma: {de}");
+    assert!(
+        !de.lines()
+            .skip(1)
+            .any(|l| l.contains('.') && l.contains(" %")),
+        "{de}"
+    );
+}

@@ -9,7 +9,7 @@ use crate::objective::{ObjectiveKind, ObjectivePatch};
 use crate::organisation::{Role, UnitKind};
 use crate::policy::{CycleKind, Policy};
 use crate::review::RetroKind;
-use crate::weekly::{AgreementOutcome, InitiativeStatus};
+use crate::weekly::{AgreementOutcome, InitiativeStatus, Party};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -409,13 +409,31 @@ pub enum CommandBody {
         /// By when.
         #[serde(default)]
         due: Option<NaiveDate>,
+        /// The date of the weekly that makes it; the command's date when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
+        /// Who provides something for it (a person or a unit); needs `provides`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<Party>,
+        /// What the provider provides; needs `provider`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provides: Option<String>,
+        /// For whom it is done (a person or a unit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receiver: Option<Party>,
+        /// What happens if it is not kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consequence: Option<String>,
     },
-    /// Resolve an agreement as kept or missed.
+    /// Resolve an agreement as kept or missed, at a weekly later than the one that made it.
     ResolveAgreement {
         /// The agreement.
         agreement: AgreementId,
         /// Kept or missed.
         outcome: AgreementOutcome,
+        /// The date of the weekly that resolves it; the command's date when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
     },
     /// Raise a blocker.
     RaiseBlocker {
@@ -507,6 +525,16 @@ pub enum CommandBody {
         #[serde(default)]
         item: Option<RetroItemId>,
     },
+    /// Follow up a retrospective action of an earlier, closed cycle in a later cycle: was
+    /// it done or not. Each action is followed up once.
+    FollowUpRetroAction {
+        /// The later cycle in which it is followed up.
+        cycle: CycleId,
+        /// The action.
+        action: RetroActionId,
+        /// Whether it was done.
+        done: bool,
+    },
     /// Carry an unfinished objective over to a later cycle in Planning (lineage kept).
     CarryOver {
         /// The objective.
@@ -584,6 +612,7 @@ impl CommandBody {
             CommandBody::AddReviewNote { .. } => CommandKind::AddReviewNote,
             CommandBody::AddRetroItem { .. } => CommandKind::AddRetroItem,
             CommandBody::AddRetroAction { .. } => CommandKind::AddRetroAction,
+            CommandBody::FollowUpRetroAction { .. } => CommandKind::FollowUpRetroAction,
             CommandBody::CarryOver { .. } => CommandKind::CarryOver,
             CommandBody::CorrectScore { .. } => CommandKind::CorrectScore,
         }
@@ -683,6 +712,8 @@ pub enum CommandKind {
     AddRetroItem,
     /// `add_retro_action`: see [`CommandBody::AddRetroAction`].
     AddRetroAction,
+    /// `follow_up_retro_action`: see [`CommandBody::FollowUpRetroAction`].
+    FollowUpRetroAction,
     /// `carry_over`: see [`CommandBody::CarryOver`].
     CarryOver,
     /// `correct_score`: see [`CommandBody::CorrectScore`].
@@ -691,7 +722,7 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every command, in the order [`CommandBody`] declares them.
-    pub const ALL: [CommandKind; 46] = [
+    pub const ALL: [CommandKind; 47] = [
         CommandKind::DefineUnit,
         CommandKind::RenameUnit,
         CommandKind::MoveUnit,
@@ -736,6 +767,7 @@ impl CommandKind {
         CommandKind::AddReviewNote,
         CommandKind::AddRetroItem,
         CommandKind::AddRetroAction,
+        CommandKind::FollowUpRetroAction,
         CommandKind::CarryOver,
         CommandKind::CorrectScore,
     ];
@@ -787,6 +819,7 @@ impl CommandKind {
             CommandKind::AddReviewNote => "add_review_note",
             CommandKind::AddRetroItem => "add_retro_item",
             CommandKind::AddRetroAction => "add_retro_action",
+            CommandKind::FollowUpRetroAction => "follow_up_retro_action",
             CommandKind::CarryOver => "carry_over",
             CommandKind::CorrectScore => "correct_score",
         }

@@ -9,7 +9,7 @@ use crate::objective::{ObjectiveKind, ObjectivePatch, ObjectiveText};
 use crate::organisation::{Role, UnitKind};
 use crate::policy::{CycleKind, Policy};
 use crate::review::RetroKind;
-use crate::weekly::{AgreementOutcome, InitiativeStatus};
+use crate::weekly::{AgreementOutcome, InitiativeStatus, Party};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::de::{self, DeserializeSeed, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -408,6 +408,22 @@ pub enum EventBody {
         owner: Option<PersonId>,
         /// By when.
         due: Option<NaiveDate>,
+        /// The date of the weekly that made it (absent in events recorded before weeklies
+        /// carried a date: then the day of the event).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
+        /// Who provides something for it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<Party>,
+        /// What the provider provides.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provides: Option<String>,
+        /// For whom it is done.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receiver: Option<Party>,
+        /// What happens if it is not kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consequence: Option<String>,
     },
     /// An agreement was resolved.
     AgreementResolved {
@@ -417,6 +433,10 @@ pub enum EventBody {
         agreement: AgreementId,
         /// Kept or missed.
         outcome: AgreementOutcome,
+        /// The date of the weekly that resolved it (absent in older events: then the day
+        /// of the event).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekly: Option<NaiveDate>,
     },
     /// A blocker was raised.
     BlockerRaised {
@@ -514,6 +534,18 @@ pub enum EventBody {
         owner: PersonId,
         /// The item it answers.
         item: Option<RetroItemId>,
+    },
+    /// A retrospective action of an earlier cycle was followed up in a later one (recorded
+    /// in the later cycle's stream).
+    RetroActionFollowedUp {
+        /// The later cycle in which it was followed up.
+        cycle: CycleId,
+        /// The action.
+        action: RetroActionId,
+        /// The cycle whose retrospective added it.
+        of_cycle: CycleId,
+        /// Whether it was done.
+        done: bool,
     },
     /// An objective was carried over into a later cycle (recorded in that cycle's stream).
     ObjectiveCarriedOver {
@@ -698,6 +730,7 @@ impl EventBody {
             EventBody::ReviewNoteAdded { .. } => "review_note_added",
             EventBody::RetroItemAdded { .. } => "retro_item_added",
             EventBody::RetroActionAdded { .. } => "retro_action_added",
+            EventBody::RetroActionFollowedUp { .. } => "retro_action_followed_up",
             EventBody::ObjectiveCarriedOver { .. } => "objective_carried_over",
             EventBody::ScoreCorrected { .. } => "score_corrected",
         }
@@ -757,6 +790,7 @@ impl EventBody {
             | ReviewNoteAdded { cycle, .. }
             | RetroItemAdded { cycle, .. }
             | RetroActionAdded { cycle, .. }
+            | RetroActionFollowedUp { cycle, .. }
             | ObjectiveCarriedOver { cycle, .. }
             | ScoreCorrected { cycle, .. } => Some(*cycle),
         }
@@ -798,7 +832,8 @@ pub struct PersonalField<'a> {
 impl Event {
     /// Every field of the event that holds personal data: people's names (the person's) and
     /// the free texts people write (their author's, the event's actor): check-in notes,
-    /// agreement, blocker and decision texts, review notes, retrospective items and actions,
+    /// agreement texts (what is agreed, what a provider provides, the consequence), blocker
+    /// and decision texts, review notes, retrospective items and actions,
     /// and the reasons of amendments, drops, cancellations, early reviews, overrides,
     /// corrections and erasures. An absent optional text is no field.
     ///
@@ -857,8 +892,18 @@ impl Event {
                 reason.iter_mut().map(|r| field(by, "reason", r)).collect()
             }
             CheckedIn { note, .. } => vec![field(by, "note", note)],
-            AgreementMade { text: t, .. }
-            | BlockerRaised { text: t, .. }
+            AgreementMade {
+                text: t,
+                provides,
+                consequence,
+                ..
+            } => {
+                let mut v = vec![field(by, "text", t)];
+                v.extend(provides.iter_mut().map(|p| field(by, "provides", p)));
+                v.extend(consequence.iter_mut().map(|c| field(by, "consequence", c)));
+                v
+            }
+            BlockerRaised { text: t, .. }
             | ReviewNoteAdded { text: t, .. }
             | RetroItemAdded { text: t, .. }
             | RetroActionAdded { text: t, .. } => vec![field(by, "text", t)],
@@ -892,6 +937,7 @@ impl Event {
             | BlockerEscalated { .. }
             | InitiativeAdded { .. }
             | InitiativeMoved { .. }
+            | RetroActionFollowedUp { .. }
             | ObjectiveCarriedOver { .. } => Vec::new(),
         }
     }

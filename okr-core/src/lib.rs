@@ -63,6 +63,7 @@ pub mod ids;
 pub mod key_result;
 pub mod kpi;
 pub mod lint;
+pub mod maturity;
 pub mod objective;
 pub mod organisation;
 pub mod outcome;
@@ -94,11 +95,11 @@ pub use objective::{
 pub use organisation::{pseudonym, Person, Role, Roles, Unit, UnitKind, ERASED_TEXT};
 pub use policy::{CycleKind, Policy};
 pub use rejection::{Rejection, Rule};
-pub use review::{ManualScore, RetroAction, RetroItem, RetroKind, ScoreProvenance};
+pub use review::{ManualScore, RetroAction, RetroFollowUp, RetroItem, RetroKind, ScoreProvenance};
 pub use small_map::SmallMap;
 pub use state::State;
 pub use weekly::{
-    Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus,
+    Agreement, AgreementOutcome, Blocker, BlockerDecision, Initiative, InitiativeStatus, Party,
 };
 
 /// What an accepted command did: its stream, its events and the lints it met.

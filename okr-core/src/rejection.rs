@@ -46,6 +46,15 @@ pub enum Rule {
     EscalateOnce,
     /// An agreement is resolved once.
     ResolveOnce,
+    /// An agreement is resolved at a weekly later than the one that made it.
+    ResolveAtLaterWeekly,
+    /// An agreement's provider and what it provides come together.
+    ProviderProvides,
+    /// A retrospective action is followed up in a cycle that starts later than its own,
+    /// once its own cycle is closed.
+    FollowUpLaterCycle,
+    /// A retrospective action is followed up once.
+    FollowUpOnce,
     /// Only open (draft or committed) objectives change.
     ObjectiveOpen,
     /// A unit cannot be moved below itself or its descendants.
@@ -101,6 +110,10 @@ impl Rule {
             Rule::DecideEscalatedOnce => "decide-escalated-once",
             Rule::EscalateOnce => "escalate-once",
             Rule::ResolveOnce => "resolve-once",
+            Rule::ResolveAtLaterWeekly => "resolve-at-later-weekly",
+            Rule::ProviderProvides => "provider-provides",
+            Rule::FollowUpLaterCycle => "follow-up-later-cycle",
+            Rule::FollowUpOnce => "follow-up-once",
             Rule::ObjectiveOpen => "objective-open",
             Rule::UnitTreeAcyclic => "unit-tree-acyclic",
             Rule::UnitActive => "unit-active",

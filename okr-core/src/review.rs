@@ -1,6 +1,6 @@
 //! Review scores, retrospective items and actions.
 
-use crate::ids::{PersonId, RetroActionId, RetroItemId};
+use crate::ids::{CycleId, PersonId, RetroActionId, RetroItemId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -82,4 +82,19 @@ pub struct RetroAction {
     pub owner: PersonId,
     /// The item it answers, if one.
     pub item: Option<RetroItemId>,
+    /// How it was followed up in a later cycle, once it was.
+    #[serde(default)]
+    pub follow_up: Option<RetroFollowUp>,
+}
+
+/// The follow-up of a retrospective action in a later cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RetroFollowUp {
+    /// The later cycle in which it was followed up.
+    pub cycle: CycleId,
+    /// Whether it was done.
+    pub done: bool,
+    /// When.
+    pub at: DateTime<Utc>,
 }

@@ -11,7 +11,7 @@ use crate::objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
 use crate::organisation::{Person, Role, Unit};
-use crate::review::{ManualScore, RetroAction, RetroItem, ScoreProvenance};
+use crate::review::{ManualScore, RetroAction, RetroFollowUp, RetroItem, ScoreProvenance};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -613,6 +613,11 @@ impl State {
                 text,
                 owner,
                 due,
+                weekly,
+                provider,
+                provides,
+                receiver,
+                consequence,
             } => {
                 if let Some(c) = self.cycles.get_mut(cycle) {
                     c.agreements.insert(
@@ -624,7 +629,13 @@ impl State {
                             owner: *owner,
                             due: *due,
                             made_at: at,
+                            weekly: weekly.unwrap_or_else(|| at.date_naive()),
+                            provider: *provider,
+                            provides: provides.clone(),
+                            receiver: *receiver,
+                            consequence: consequence.clone(),
                             resolution: None,
+                            resolved_weekly: None,
                         },
                     );
                     self.index
@@ -635,6 +646,7 @@ impl State {
                 cycle,
                 agreement,
                 outcome,
+                weekly,
             } => {
                 if let Some(a) = self
                     .cycles
@@ -642,6 +654,7 @@ impl State {
                     .and_then(|c| c.agreements.get_mut(agreement))
                 {
                     a.resolution = Some((*outcome, at));
+                    a.resolved_weekly = Some(weekly.unwrap_or_else(|| at.date_naive()));
                 }
             }
             EventBody::BlockerRaised {
@@ -809,10 +822,29 @@ impl State {
                             text: text.clone(),
                             owner: *owner,
                             item: *item,
+                            follow_up: None,
                         },
                     );
                     self.index
                         .insert(action.0, (EntityKind::RetroAction, *cycle));
+                }
+            }
+            EventBody::RetroActionFollowedUp {
+                cycle,
+                action,
+                of_cycle,
+                done,
+            } => {
+                if let Some(a) = self
+                    .cycles
+                    .get_mut(of_cycle)
+                    .and_then(|c| c.retro_actions.get_mut(action))
+                {
+                    a.follow_up = Some(RetroFollowUp {
+                        cycle: *cycle,
+                        done: *done,
+                        at,
+                    });
                 }
             }
             EventBody::ObjectiveCarriedOver {

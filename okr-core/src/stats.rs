@@ -14,6 +14,7 @@
 //! | carry-over rate | committed objectives carried over to a later cycle ÷ committed objectives |
 //! | agreement keep rate | agreements resolved kept ÷ agreements resolved (open ones do not count) |
 //! | escalation lead time | for blockers escalated and decided: days from raising to the decision (fractional), mean / median / max |
+//! | retro actions followed up | per cycle: the actions its retrospective added, how many of them were followed up in a later cycle, and the share of those done (organisation-wide: a retrospective belongs to no unit) |
 //! | score trend | per cycle in start order: the cycle's score and the mean score of its committed and of its aspirational objectives |
 //!
 //! Scores are the cycles' own review scores ([`rollup::scores`]): overrides count.
@@ -152,6 +153,52 @@ pub struct Stats {
     pub in_totals_only: Vec<UnitId>,
     /// The score trend across cycles, in start order.
     pub trend: Vec<TrendPoint>,
+    /// The retrospective actions of all finished cycles pooled, and their follow-up.
+    #[serde(default)]
+    pub retro_actions: RetroActions,
+}
+
+/// The retrospective actions of a cycle and their follow-up in later cycles. They belong to
+/// the organisation's retrospective, not to a unit, so they have no unit rows (and, like
+/// every figure here, no breakdown by their owners).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RetroActions {
+    /// Actions the cycle's retrospective added.
+    pub added: u64,
+    /// Of those, followed up in a later cycle.
+    pub followed_up: u64,
+    /// Of those, done.
+    pub done: u64,
+    /// `done / followed_up`.
+    pub done_share: Option<f64>,
+}
+
+impl RetroActions {
+    fn of(c: &Cycle) -> RetroActions {
+        let mut r = RetroActions::default();
+        for a in c.retro_actions.values() {
+            r.added += 1;
+            if let Some(f) = &a.follow_up {
+                r.followed_up += 1;
+                r.done += u64::from(f.done);
+            }
+        }
+        r.share();
+        r
+    }
+
+    fn add(&mut self, o: &RetroActions) {
+        self.added += o.added;
+        self.followed_up += o.followed_up;
+        self.done += o.done;
+        self.share();
+    }
+
+    fn share(&mut self) {
+        self.done_share =
+            (self.followed_up > 0).then(|| self.done as f64 / self.followed_up as f64);
+    }
 }
 
 /// The figures of one cycle.
@@ -174,6 +221,9 @@ pub struct CycleStats {
     pub figures: Figures,
     /// Its figures per unit with at least `min_unit_members` members (see [`Stats::units`]).
     pub units: Vec<UnitStats>,
+    /// Its retrospective's actions and their follow-up in later cycles.
+    #[serde(default)]
+    pub retro_actions: RetroActions,
 }
 
 /// The figures of one unit: its own objectives, key results, agreements and blockers, and
@@ -631,6 +681,7 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
     let mut counted = BTreeSet::new();
     let mut per_cycle = Vec::new();
     let mut trend = Vec::new();
+    let mut retro_actions = RetroActions::default();
     for c in cycles {
         let scores = rollup::scores(c);
         let s = cycle_samples(c, &scores, |_| Some(()))
@@ -652,6 +703,11 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
             weeks: cycle_weeks(c),
             figures: s.figures(),
             units: unit_rows(state, &order, &rows, &by_unit, &counted_here),
+            retro_actions: {
+                let r = RetroActions::of(c);
+                retro_actions.add(&r);
+                r
+            },
         });
         trend.push(TrendPoint {
             cycle: c.id,
@@ -674,6 +730,7 @@ pub fn stats(state: &State, options: &StatsOptions) -> Stats {
             .copied()
             .collect(),
         trend,
+        retro_actions,
     }
 }
 
@@ -884,13 +941,22 @@ mod tests {
                     text: "do".into(),
                     owner: None,
                     due: None,
+                    weekly: None,
+                    provider: None,
+                    provides: None,
+                    receiver: None,
+                    consequence: None,
                 },
             );
             if let Some(outcome) = outcome {
                 g.run(
                     M,
                     "2025-01-21T10:00:00Z",
-                    CommandBody::ResolveAgreement { agreement, outcome },
+                    CommandBody::ResolveAgreement {
+                        agreement,
+                        outcome,
+                        weekly: None,
+                    },
                 );
             }
         }

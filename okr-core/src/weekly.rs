@@ -15,7 +15,21 @@ pub enum AgreementOutcome {
     Missed,
 }
 
-/// An agreement made in a weekly: what should be different by the next one.
+/// A party to an agreement: a person or a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// A registered person.
+    Person(PersonId),
+    /// A unit of the organisation.
+    Unit(UnitId),
+}
+
+/// An agreement made in a weekly: a mutual declaration of intent. Who does what (the
+/// owner and the text), who provides what for it (the provider and what it provides), for
+/// whom (the receiver), and what happens if it is not kept (the consequence). It is made at
+/// the weekly of a unit held on a date and resolved, kept or missed, at a later weekly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Agreement {
@@ -23,7 +37,7 @@ pub struct Agreement {
     pub id: AgreementId,
     /// The unit whose weekly made it.
     pub unit: UnitId,
-    /// What was agreed.
+    /// What was agreed: what the owner does.
     pub text: String,
     /// Who took it on.
     pub owner: Option<PersonId>,
@@ -31,8 +45,26 @@ pub struct Agreement {
     pub due: Option<NaiveDate>,
     /// When it was made.
     pub made_at: DateTime<Utc>,
+    /// The date of the weekly that made it (the day it was made, for agreements recorded
+    /// before weeklies carried a date).
+    pub weekly: NaiveDate,
+    /// Who provides something the owner needs to keep it.
+    #[serde(default)]
+    pub provider: Option<Party>,
+    /// What the provider provides.
+    #[serde(default)]
+    pub provides: Option<String>,
+    /// For whom it is done.
+    #[serde(default)]
+    pub receiver: Option<Party>,
+    /// What happens if it is not kept.
+    #[serde(default)]
+    pub consequence: Option<String>,
     /// How it ended, once resolved, and when.
     pub resolution: Option<(AgreementOutcome, DateTime<Utc>)>,
+    /// The date of the weekly that resolved it, once resolved.
+    #[serde(default)]
+    pub resolved_weekly: Option<NaiveDate>,
 }
 
 /// A decision taken on an escalated blocker.

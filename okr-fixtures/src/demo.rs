@@ -60,8 +60,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use okr_core::rollup;
 use okr_core::{
     AgreementId, AgreementOutcome, BlockerId, Command, CommandBody, CycleId, CycleKind,
-    InitiativeId, InitiativeStatus, KeyResultId, KrKind, ObjectiveId, ObjectiveKind, PersonId,
-    RetroActionId, RetroItemId, RetroKind, Role, State, UnitId, UnitKind,
+    InitiativeId, InitiativeStatus, KeyResultId, KrKind, ObjectiveId, ObjectiveKind, Party,
+    PersonId, RetroActionId, RetroItemId, RetroKind, Role, State, UnitId, UnitKind,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -1178,7 +1178,11 @@ impl Demo {
                     b.run(
                         communes[i].person,
                         at(day, 8, 30 + i as u32),
-                        CommandBody::ResolveAgreement { agreement, outcome },
+                        CommandBody::ResolveAgreement {
+                            agreement,
+                            outcome,
+                            weekly: None,
+                        },
                     );
                 }
                 if let Some(agreement) = open_steering.take() {
@@ -1189,6 +1193,7 @@ impl Demo {
                         CommandBody::ResolveAgreement {
                             agreement,
                             outcome: AgreementOutcome::Kept,
+                            weekly: None,
                         },
                     );
                 }
@@ -1257,6 +1262,11 @@ impl Demo {
                             text: AGREEMENTS[(mix(&[qs, week, i as u64, 12]) % 6) as usize].into(),
                             owner: Some(c.person),
                             due: Some(day + Duration::days(7)),
+                            weekly: None,
+                            provider: None,
+                            provides: None,
+                            receiver: None,
+                            consequence: None,
                         },
                     );
                     open.push((agreement, i));
@@ -1265,7 +1275,7 @@ impl Demo {
                 // master, who moderates, records what it took on.
                 if week % 4 == 1 && week < weeks {
                     let agreement = AgreementId(b.id());
-                    let who = communes[steering_turn % communes.len()].steering;
+                    let city = &communes[steering_turn % communes.len()];
                     b.run(
                         master,
                         at(day, 10, 30),
@@ -1275,8 +1285,22 @@ impl Demo {
                             unit: federation,
                             text: STEERING_AGREEMENTS[steering_turn % STEERING_AGREEMENTS.len()]
                                 .into(),
-                            owner: Some(who),
+                            owner: Some(city.steering),
                             due: Some(day + Duration::days(7)),
+                            weekly: None,
+                            // Mutual: the city's project person prepares what the
+                            // Lenkungsausschuss needs to decide.
+                            provider: Some(Party::Person(city.person)),
+                            provides: Some(
+                                "eine entscheidungsreife Vorlage bis zwei Tage vor der Sitzung"
+                                    .into(),
+                            ),
+                            receiver: Some(Party::Unit(federation)),
+                            consequence: Some(
+                                "Ohne Vorlage wird das Thema als Eskalation in der nächsten \
+                                 Sitzung des Lenkungsausschusses entschieden"
+                                    .into(),
+                            ),
                         },
                     );
                     steering_turn += 1;
@@ -1349,6 +1373,7 @@ impl Demo {
                     CommandBody::ResolveAgreement {
                         agreement,
                         outcome: AgreementOutcome::Kept,
+                        weekly: None,
                     },
                 );
             }
@@ -1360,6 +1385,7 @@ impl Demo {
                     CommandBody::ResolveAgreement {
                         agreement,
                         outcome: AgreementOutcome::Kept,
+                        weekly: None,
                     },
                 );
             }

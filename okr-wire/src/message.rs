@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use okr_core::board::Board;
 use okr_core::lint::Lint;
+use okr_core::maturity::MaturityPoint;
 use okr_core::report::Report;
 use okr_core::rollup::{AlignmentView, CycleRollup, CycleScores, History, ScoringPolicy};
 use okr_core::stats::Stats;
@@ -258,6 +259,14 @@ pub enum Query {
         #[serde(default)]
         min_unit_members: Option<u32>,
     },
+    /// How the practice matures over the closed cycles, in start order: the share of
+    /// objectives titled like outputs, check-in discipline, agreement keep rate and the share
+    /// of followed-up retro actions done, as `okr maturity` computes them.
+    Maturity {
+        /// Count practice sprints too (default false).
+        #[serde(default)]
+        include_practice: bool,
+    },
     /// The state as it was at a global position (inclusive) or an instant (exactly one of
     /// `position` and `at`); with `cycle`, that cycle and its rollup instead of the whole
     /// state.
@@ -358,6 +367,11 @@ pub enum QueryResult<'a> {
     Stats {
         /// The statistics.
         stats: Box<Stats>,
+    },
+    /// The maturity figures per closed cycle, in start order.
+    Maturity {
+        /// One point per cycle.
+        cycles: Vec<MaturityPoint>,
     },
     /// A past view.
     AsOf {

@@ -291,6 +291,14 @@ pub fn answer(e: &Engine, query: Query) -> Result<Vec<u8>, Error> {
                 stats: Box::new(stats),
             }))
         }
+        Query::Maturity { include_practice } => {
+            let options = StatsOptions {
+                include_practice,
+                ..StatsOptions::default()
+            };
+            let cycles = e.read(|s| okr_core::maturity::maturity(s, &options));
+            encode(&Versioned::new(QueryResult::Maturity { cycles }))
+        }
         Query::AsOf {
             position,
             at,

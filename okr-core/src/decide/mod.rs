@@ -145,7 +145,8 @@ pub(crate) fn route(state: &State, body: &CommandBody) -> Result<StreamId, Rejec
         | RaiseBlocker { cycle, .. }
         | AddReviewNote { cycle, .. }
         | AddRetroItem { cycle, .. }
-        | AddRetroAction { cycle, .. } => known_cycle(state, *cycle)?,
+        | AddRetroAction { cycle, .. }
+        | FollowUpRetroAction { cycle, .. } => known_cycle(state, *cycle)?,
         CarryOver { to_cycle, .. } => known_cycle(state, *to_cycle)?,
         ReviseObjective { objective, .. }
         | AlignObjective { objective, .. }
@@ -268,6 +269,7 @@ fn created(body: &CommandBody) -> Option<Uuid> {
         | C::MoveInitiative { .. }
         | C::OverrideScore { .. }
         | C::AddReviewNote { .. }
+        | C::FollowUpRetroAction { .. }
         | C::CarryOver { .. }
         | C::CorrectScore { .. } => None,
     }
@@ -321,6 +323,7 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
         | C::AddReviewNote { .. }
         | C::AddRetroItem { .. }
         | C::AddRetroAction { .. }
+        | C::FollowUpRetroAction { .. }
         | C::CarryOver { .. }
         | C::CorrectScore { .. } => None,
     }
@@ -381,7 +384,8 @@ impl<'a> Ctx<'a> {
             | C::RaiseBlocker { cycle, .. }
             | C::AddReviewNote { cycle, .. }
             | C::AddRetroItem { cycle, .. }
-            | C::AddRetroAction { cycle, .. } => Subject::Cycle(self.cycle(*cycle, allowed)?),
+            | C::AddRetroAction { cycle, .. }
+            | C::FollowUpRetroAction { cycle, .. } => Subject::Cycle(self.cycle(*cycle, allowed)?),
             C::ReviseObjective { objective, .. }
             | C::AlignObjective { objective, .. }
             | C::UnalignObjective { objective, .. }
@@ -612,7 +616,8 @@ impl<'a> Ctx<'a> {
             | C::CorrectScore { .. }
             | C::AddReviewNote { .. }
             | C::AddRetroItem { .. }
-            | C::AddRetroAction { .. } => self.review(body),
+            | C::AddRetroAction { .. }
+            | C::FollowUpRetroAction { .. } => self.review(body),
         }
     }
 

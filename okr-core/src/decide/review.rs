@@ -4,9 +4,10 @@
 use super::fields::{reason_of, score_ppm, text};
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
+use crate::cycle::Phase;
 use crate::event::EventBody;
 use crate::ids::EntityKind;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, Rule};
 
 impl Ctx<'_> {
     /// The review and retrospective commands, after the rules table admitted them.
@@ -85,6 +86,56 @@ impl Ctx<'_> {
                     text: t.trim().to_string(),
                     owner: *owner,
                     item: *item,
+                }])
+            }
+            C::FollowUpRetroAction {
+                cycle,
+                action,
+                done,
+            } => {
+                let later = self.cycle(*cycle, None)?;
+                let of = match self.s.locate(action.0) {
+                    Some((EntityKind::RetroAction, Some(of))) => self.cycle(of, None)?,
+                    _ => return Err(Rejection::unknown(EntityKind::RetroAction, action)),
+                };
+                let a = of
+                    .retro_actions
+                    .get(action)
+                    .ok_or_else(|| Rejection::unknown(EntityKind::RetroAction, action))?;
+                if of.phase != Phase::Closed {
+                    return Err(Rejection::rule(
+                        Rule::FollowUpLaterCycle,
+                        format!(
+                            "retro action {action} belongs to cycle {} ({}), which is {}, \
+                             not closed",
+                            of.name, of.id, of.phase
+                        ),
+                    ));
+                }
+                if of.id == later.id || later.start <= of.start {
+                    return Err(Rejection::rule(
+                        Rule::FollowUpLaterCycle,
+                        format!(
+                            "cycle {} ({}) does not start after cycle {} ({}) of retro \
+                             action {action}",
+                            later.name, later.id, of.name, of.id
+                        ),
+                    ));
+                }
+                if let Some(f) = &a.follow_up {
+                    return Err(Rejection::rule(
+                        Rule::FollowUpOnce,
+                        format!(
+                            "retro action {action} is followed up already, in cycle {}",
+                            f.cycle
+                        ),
+                    ));
+                }
+                Ok(vec![EventBody::RetroActionFollowedUp {
+                    cycle: *cycle,
+                    action: *action,
+                    of_cycle: of.id,
+                    done: *done,
                 }])
             }
             _ => unreachable!("`{}` is not a review command", body.name()),

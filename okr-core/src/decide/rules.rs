@@ -445,6 +445,13 @@ pub const fn rule_of(kind: CommandKind) -> CommandRule {
             Right::Participate,
             On::Organisation,
         ),
+        K::FollowUpRetroAction => rule(
+            kind,
+            "follow up retro action",
+            In(&[Planning, Running, Review, Retrospective]),
+            Right::Participate,
+            On::Organisation,
+        ),
         K::CarryOver => rule(
             kind,
             "carry over objective",

@@ -7,8 +7,28 @@ use crate::event::EventBody;
 use crate::ids::EntityKind;
 use crate::organisation::UnitKind;
 use crate::rejection::{Rejection, Rule};
+use crate::weekly::Party;
+
+/// An optional free text: trimmed when given, refused when given but empty.
+fn given_text(field: &str, value: &Option<String>) -> Result<Option<String>, Rejection> {
+    match value {
+        None => Ok(None),
+        Some(v) => {
+            text(field, v)?;
+            Ok(Some(v.trim().to_string()))
+        }
+    }
+}
 
 impl Ctx<'_> {
+    /// A party to an agreement: a registered person or an active unit.
+    fn party(&self, party: Party, field: &str) -> Result<(), Rejection> {
+        match party {
+            Party::Person(p) => self.person(p, field),
+            Party::Unit(u) => self.active_unit(u).map(|_| ()),
+        }
+    }
+
     /// The weekly commands, after the rules table admitted them.
     pub(super) fn weekly(&self, body: &CommandBody) -> Bodies {
         use CommandBody as C;
@@ -20,10 +40,38 @@ impl Ctx<'_> {
                 text: t,
                 owner,
                 due,
+                weekly,
+                provider,
+                provides,
+                receiver,
+                consequence,
             } => {
                 text("text", t)?;
                 if let Some(p) = owner {
                     self.person(*p, "owner")?;
+                }
+                if let Some(p) = provider {
+                    self.party(*p, "provider")?;
+                }
+                if let Some(r) = receiver {
+                    self.party(*r, "receiver")?;
+                }
+                let provides = given_text("provides", provides)?;
+                let consequence = given_text("consequence", consequence)?;
+                match (provider, &provides) {
+                    (Some(_), None) => {
+                        return Err(Rejection::rule(
+                            Rule::ProviderProvides,
+                            "a provider needs `provides`: what it provides",
+                        ))
+                    }
+                    (None, Some(_)) => {
+                        return Err(Rejection::rule(
+                            Rule::ProviderProvides,
+                            "`provides` needs a provider: who provides it",
+                        ))
+                    }
+                    _ => {}
                 }
                 Ok(vec![EventBody::AgreementMade {
                     cycle: *cycle,
@@ -32,9 +80,18 @@ impl Ctx<'_> {
                     text: t.trim().to_string(),
                     owner: *owner,
                     due: *due,
+                    weekly: Some(weekly.unwrap_or_else(|| self.env.at.date_naive())),
+                    provider: *provider,
+                    provides,
+                    receiver: *receiver,
+                    consequence,
                 }])
             }
-            C::ResolveAgreement { agreement, outcome } => {
+            C::ResolveAgreement {
+                agreement,
+                outcome,
+                weekly,
+            } => {
                 let (c, a) = self.agreement(*agreement, None)?;
                 if a.resolution.is_some() {
                     return Err(Rejection::rule(
@@ -42,10 +99,22 @@ impl Ctx<'_> {
                         format!("agreement {agreement} is resolved already"),
                     ));
                 }
+                let resolved_at = weekly.unwrap_or_else(|| self.env.at.date_naive());
+                if resolved_at <= a.weekly {
+                    return Err(Rejection::rule(
+                        Rule::ResolveAtLaterWeekly,
+                        format!(
+                            "agreement {agreement} was made at the weekly of {}; it is resolved \
+                             at a later weekly, not at one of {resolved_at}",
+                            a.weekly
+                        ),
+                    ));
+                }
                 Ok(vec![EventBody::AgreementResolved {
                     cycle: c.id,
                     agreement: *agreement,
                     outcome: *outcome,
+                    weekly: Some(resolved_at),
                 }])
             }
             C::RaiseBlocker {

@@ -262,6 +262,11 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
             text: "do it".into(),
             owner: None,
             due: None,
+            weekly: None,
+            provider: None,
+            provides: None,
+            receiver: None,
+            consequence: None,
         },
         29 => C::ResolveAgreement {
             agreement: AgreementId(other(a)),
@@ -270,6 +275,7 @@ fn body(op: u8, a: u8, b: u8, c: u8, x: i16) -> CommandBody {
             } else {
                 AgreementOutcome::Missed
             },
+            weekly: None,
         },
         30 => C::RaiseBlocker {
             cycle: cycle(a),

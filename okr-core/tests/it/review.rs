@@ -15,6 +15,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(add_review_note_cases());
     all.extend(add_retro_item_cases());
     all.extend(add_retro_action_cases());
+    all.extend(follow_up_retro_action_cases());
     all.extend(carry_over_cases());
     all
 }
@@ -439,6 +440,147 @@ fn add_retro_action_cases() -> Vec<Case> {
 #[test]
 fn add_retro_action() {
     check_all(add_retro_action_cases());
+}
+
+/// CYCLE's retrospective adds RETRO_ACTION; NEXT (later) and PREV (earlier) are planned;
+/// CYCLE closes when `close` says so.
+fn follow_up_given(close: bool) -> Vec<Event> {
+    let mut w = World::from_events(&retrospective());
+    w.step(
+        MEMBER_A,
+        t_retro(),
+        b::retro_action(CYCLE, RETRO_ACTION, "Cap at three", LEAD_A),
+    );
+    plan_next(&mut w);
+    w.step(
+        MASTER,
+        t_retro(),
+        b::plan(
+            PREV,
+            "2024-Q4",
+            CycleKind::Regular,
+            d(2024, 10, 7),
+            d(2024, 12, 20),
+        ),
+    );
+    if close {
+        w.step(MASTER, t_close(), b::close(CYCLE));
+    }
+    w.events
+}
+
+fn follow_up_retro_action_cases() -> Vec<Case> {
+    let at = t_after();
+    let given = follow_up_given(true);
+    let follow = |cycle, action, done| CommandBody::FollowUpRetroAction {
+        cycle,
+        action,
+        done,
+    };
+    let followed = |done| {
+        event(EventBody::RetroActionFollowedUp {
+            cycle: NEXT,
+            action: RETRO_ACTION,
+            of_cycle: CYCLE,
+            done,
+        })
+    };
+    vec![
+        case(
+            "done, in the next cycle's planning, by a Member",
+            &given,
+            cmd(MEMBER_A, at, follow(NEXT, RETRO_ACTION, true)),
+            followed(true),
+        ),
+        case(
+            "not done, by the OkrMaster",
+            &given,
+            cmd(MASTER, at, follow(NEXT, RETRO_ACTION, false)),
+            followed(false),
+        ),
+        case(
+            "followed up already",
+            &after(
+                &given,
+                vec![(MEMBER_A, at, follow(NEXT, RETRO_ACTION, true))],
+            ),
+            cmd(MEMBER_A, at, follow(NEXT, RETRO_ACTION, false)),
+            rule_exact(
+                Rule::FollowUpOnce,
+                format!("retro action {RETRO_ACTION} is followed up already, in cycle {NEXT}"),
+            ),
+        ),
+        case(
+            "its own cycle is not closed yet",
+            &follow_up_given(false),
+            cmd(MEMBER_A, at, follow(NEXT, RETRO_ACTION, true)),
+            rule(Rule::FollowUpLaterCycle, "not closed"),
+        ),
+        case(
+            "in an earlier cycle",
+            &given,
+            cmd(MEMBER_A, at, follow(PREV, RETRO_ACTION, true)),
+            rule(Rule::FollowUpLaterCycle, "does not start after cycle"),
+        ),
+        case(
+            "in its own, closed cycle",
+            &given,
+            cmd(MEMBER_A, at, follow(CYCLE, RETRO_ACTION, true)),
+            wrong_phase(
+                CYCLE,
+                Phase::Closed,
+                &[
+                    Phase::Planning,
+                    Phase::Running,
+                    Phase::Review,
+                    Phase::Retrospective,
+                ],
+            ),
+        ),
+        case(
+            "an unknown action",
+            &given,
+            cmd(MEMBER_A, at, follow(NEXT, RETRO_ACTION2, true)),
+            unknown(EntityKind::RetroAction, RETRO_ACTION2),
+        ),
+        case(
+            "by the Observer",
+            &given,
+            cmd(OBSERVER, at, follow(NEXT, RETRO_ACTION, true)),
+            unauthorized(OBSERVER, "follow up retro action", Some(ROOT)),
+        ),
+        case(
+            "in an unknown cycle",
+            &given,
+            cmd(MEMBER_A, at, follow(NO_CYCLE, RETRO_ACTION, true)),
+            unknown(EntityKind::Cycle, NO_CYCLE),
+        ),
+    ]
+}
+
+#[test]
+fn follow_up_retro_action() {
+    check_all(follow_up_retro_action_cases());
+}
+
+#[test]
+fn a_follow_up_is_kept_on_the_action_with_its_cycle() {
+    let s = okr_core::State::from_events(&after(
+        &follow_up_given(true),
+        vec![(
+            MEMBER_A,
+            t_after(),
+            CommandBody::FollowUpRetroAction {
+                cycle: NEXT,
+                action: RETRO_ACTION,
+                done: true,
+            },
+        )],
+    ));
+    let f = s.cycles[&CYCLE].retro_actions[&RETRO_ACTION]
+        .follow_up
+        .expect("followed up");
+    assert_eq!((f.cycle, f.done, f.at), (NEXT, true, t_after()));
 }
 
 /// Plans NEXT (2025-Q2, later) in Planning.

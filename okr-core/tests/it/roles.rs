@@ -343,6 +343,11 @@ fn moderation_cases() -> Vec<Case> {
                 text: "Send the form".into(),
                 owner: None,
                 due: None,
+                weekly: Some(at.date_naive()),
+                provider: None,
+                provides: None,
+                receiver: None,
+                consequence: None,
             }),
         ),
         case(

@@ -113,7 +113,12 @@ fn organisation() -> State {
                 cycle: CYCLE,
                 objective,
                 unit: *unit,
-                title: format!("Residents wait less ({i})"),
+                // The team's objective is titled like a work order: an output.
+                title: if *unit == TEAM {
+                    "Wir führen die E-Akte ein".to_string()
+                } else {
+                    format!("Residents wait less ({i})")
+                },
                 beneficiary: Some("residents".into()),
                 change: None,
                 value: None,
@@ -159,6 +164,11 @@ fn organisation() -> State {
                 text: "Formulare prüfen".into(),
                 owner: None,
                 due: None,
+                weekly: None,
+                provider: None,
+                provides: None,
+                receiver: None,
+                consequence: None,
             },
         );
     }
@@ -170,8 +180,76 @@ fn organisation() -> State {
         },
     );
     s.run(27, CommandBody::BeginRetrospective { cycle: CYCLE });
+    for n in 0..4u128 {
+        s.run(
+            27,
+            CommandBody::AddRetroAction {
+                cycle: CYCLE,
+                action: RetroActionId::from_u128(70 + n),
+                text: format!("Maßnahme {n}"),
+                owner: M,
+                item: None,
+            },
+        );
+    }
     s.run(27, CommandBody::CloseCycle { cycle: CYCLE });
     s.state
+}
+
+const LATER: CycleId = CycleId::from_u128(21);
+
+/// `organisation()`, then a later cycle planned in which three of CYCLE's four retro
+/// actions are followed up: two done, one not done.
+fn followed_up() -> State {
+    let mut s = Script {
+        state: organisation(),
+        n: 500,
+        day0: Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap(),
+    };
+    s.run(
+        30,
+        CommandBody::PlanCycle {
+            cycle: LATER,
+            name: "2025-02".into(),
+            kind: CycleKind::Regular,
+            start: (s.day0 + Duration::days(35)).date_naive(),
+            end: (s.day0 + Duration::days(62)).date_naive(),
+            check_in_weekday: chrono::Weekday::Mon,
+            policy: None,
+        },
+    );
+    for (n, done) in [(0u128, true), (1, true), (2, false)] {
+        s.run(
+            31,
+            CommandBody::FollowUpRetroAction {
+                cycle: LATER,
+                action: RetroActionId::from_u128(70 + n),
+                done,
+            },
+        );
+    }
+    s.state
+}
+
+#[test]
+fn retro_actions_followed_up_count_per_cycle_of_the_action_and_in_no_unit_row() {
+    let state = followed_up();
+    for k in [0, 1, MIN_UNIT_MEMBERS, 100] {
+        let s = with_k(&state, k);
+        // LATER is not closed: only CYCLE has a row, with its four actions.
+        assert_eq!(s.cycles.len(), 1);
+        let r = &s.cycles[0].retro_actions;
+        assert_eq!((r.added, r.followed_up, r.done), (4, 3, 2), "k = {k}");
+        assert_eq!(r.done_share, Some(2.0 / 3.0));
+        assert_eq!(s.retro_actions, *r);
+    }
+    // Without follow-ups the share is unknown, not 0.
+    let before = with_k(&organisation(), MIN_UNIT_MEMBERS);
+    let r = &before.cycles[0].retro_actions;
+    assert_eq!(
+        (r.added, r.followed_up, r.done, r.done_share),
+        (4, 0, 0, None)
+    );
 }
 
 fn with_k(state: &State, k: u32) -> Stats {
@@ -276,4 +354,19 @@ fn stats_options_read_from_json_default_to_five_members() {
     assert_eq!(o.min_unit_members, 5);
     let o: StatsOptions = serde_json::from_str(r#"{"min_unit_members": 2}"#).unwrap();
     assert_eq!(o.min_unit_members, 2);
+}
+
+#[test]
+fn maturity_per_cycle_counts_outputs_discipline_keep_rate_and_retro_actions() {
+    let state = followed_up();
+    let m = okr_core::maturity::maturity(&state, &StatsOptions::default());
+    assert_eq!(m.len(), 1, "only the closed cycle");
+    let p = &m[0];
+    assert_eq!((p.cycle, p.objectives, p.output_objectives), (CYCLE, 3, 1));
+    assert_eq!(p.output_share, Some(1.0 / 3.0));
+    // One check-in per key result in the first of four weeks.
+    assert_eq!(p.check_in_discipline, Some(0.25));
+    // No agreement was resolved: the keep rate is unknown.
+    assert_eq!(p.agreement_keep_rate, None);
+    assert_eq!(p.retro_actions_done, Some(2.0 / 3.0));
 }

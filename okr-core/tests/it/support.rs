@@ -641,10 +641,19 @@ pub mod b {
             text: text.into(),
             owner: None,
             due: None,
+            weekly: None,
+            provider: None,
+            provides: None,
+            receiver: None,
+            consequence: None,
         }
     }
     pub fn resolve(agreement: AgreementId, outcome: okr_core::AgreementOutcome) -> CommandBody {
-        CommandBody::ResolveAgreement { agreement, outcome }
+        CommandBody::ResolveAgreement {
+            agreement,
+            outcome,
+            weekly: None,
+        }
     }
     pub fn raise(cycle: CycleId, blocker: BlockerId, unit: UnitId, text: &str) -> CommandBody {
         CommandBody::RaiseBlocker {

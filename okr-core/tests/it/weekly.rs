@@ -3,8 +3,8 @@
 use crate::support::fx::*;
 use crate::support::*;
 use okr_core::{
-    AgreementOutcome, CommandBody, EntityKind, Event, EventBody, InitiativeStatus, Phase, Rule,
-    UnitKind,
+    AgreementOutcome, CommandBody, EntityKind, Event, EventBody, InitiativeStatus, Party, Phase,
+    Rule, UnitKind,
 };
 
 /// Every case of this module.
@@ -51,6 +51,27 @@ fn with_escalation(w: &mut World) {
     w.step(LEAD_A, t_week(), b::escalate(BLOCKER, COMMITTEE));
 }
 
+const PROVIDES: &str = " The print budget ";
+const CONSEQUENCE: &str = " The leaflet goes out a week later ";
+
+/// A mutual agreement of UNIT_A's weekly of 10 January: MEMBER_A calls the printer for
+/// UNIT_B, LEAD_A provides `provides`.
+fn mutual(provides: Option<&str>, consequence: Option<&str>) -> CommandBody {
+    CommandBody::MakeAgreement {
+        cycle: CYCLE,
+        agreement: AGREEMENT,
+        unit: UNIT_A,
+        text: " Call the printer ".into(),
+        owner: Some(MEMBER_A),
+        due: Some(d(2025, 1, 20)),
+        weekly: Some(d(2025, 1, 10)),
+        provider: Some(Party::Person(LEAD_A)),
+        provides: provides.map(str::to_string),
+        receiver: Some(Party::Unit(UNIT_B)),
+        consequence: consequence.map(str::to_string),
+    }
+}
+
 fn make_agreement_cases() -> Vec<Case> {
     let at = t_week();
     let running = running();
@@ -65,6 +86,11 @@ fn make_agreement_cases() -> Vec<Case> {
         text: " Call the printer ".into(),
         owner,
         due: Some(d(2025, 1, 20)),
+        weekly: None,
+        provider: None,
+        provides: None,
+        receiver: None,
+        consequence: None,
     };
     let mut cases = vec![
         case(
@@ -78,6 +104,11 @@ fn make_agreement_cases() -> Vec<Case> {
                 text: "Call the printer".into(),
                 owner: Some(LEAD_A),
                 due: Some(d(2025, 1, 20)),
+                weekly: Some(d(2025, 1, 13)),
+                provider: None,
+                provides: None,
+                receiver: None,
+                consequence: None,
             }),
         ),
         case(
@@ -91,7 +122,102 @@ fn make_agreement_cases() -> Vec<Case> {
                 text: "Ask".into(),
                 owner: None,
                 due: None,
+                weekly: Some(d(2025, 1, 13)),
+                provider: None,
+                provides: None,
+                receiver: None,
+                consequence: None,
             }),
+        ),
+        case(
+            "mutual: who does what, who provides what, for whom, what if not kept",
+            &running,
+            cmd(MEMBER_A, at, mutual(Some(PROVIDES), Some(CONSEQUENCE))),
+            event(EventBody::AgreementMade {
+                cycle: CYCLE,
+                agreement: AGREEMENT,
+                unit: UNIT_A,
+                text: "Call the printer".into(),
+                owner: Some(MEMBER_A),
+                due: Some(d(2025, 1, 20)),
+                weekly: Some(d(2025, 1, 10)),
+                provider: Some(Party::Person(LEAD_A)),
+                provides: Some("The print budget".into()),
+                receiver: Some(Party::Unit(UNIT_B)),
+                consequence: Some("The leaflet goes out a week later".into()),
+            }),
+        ),
+        case(
+            "a provider without what it provides",
+            &running,
+            cmd(MEMBER_A, at, mutual(None, Some(CONSEQUENCE))),
+            rule_exact(
+                Rule::ProviderProvides,
+                "a provider needs `provides`: what it provides",
+            ),
+        ),
+        case(
+            "what is provided without a provider",
+            &running,
+            cmd(MEMBER_A, at, {
+                let mut c = mutual(Some(PROVIDES), None);
+                if let CommandBody::MakeAgreement { provider, .. } = &mut c {
+                    *provider = None;
+                }
+                c
+            }),
+            rule_exact(
+                Rule::ProviderProvides,
+                "`provides` needs a provider: who provides it",
+            ),
+        ),
+        case(
+            "an empty consequence",
+            &running,
+            cmd(MEMBER_A, at, mutual(Some(PROVIDES), Some("  "))),
+            field_exact("consequence", "must not be empty"),
+        ),
+        case(
+            "an empty provision",
+            &running,
+            cmd(MEMBER_A, at, mutual(Some(" "), None)),
+            field_exact("provides", "must not be empty"),
+        ),
+        case(
+            "an unregistered provider",
+            &running,
+            cmd(MEMBER_A, at, {
+                let mut c = mutual(Some(PROVIDES), None);
+                if let CommandBody::MakeAgreement { provider, .. } = &mut c {
+                    *provider = Some(Party::Person(STRANGER));
+                }
+                c
+            }),
+            field_exact("provider", format!("unknown person {STRANGER}")),
+        ),
+        case(
+            "an unknown receiving unit",
+            &running,
+            cmd(MEMBER_A, at, {
+                let mut c = mutual(Some(PROVIDES), None);
+                if let CommandBody::MakeAgreement { receiver, .. } = &mut c {
+                    *receiver = Some(Party::Unit(NO_UNIT));
+                }
+                c
+            }),
+            unknown(EntityKind::Unit, NO_UNIT),
+        ),
+        case(
+            "a retired unit as provider",
+            &b_retired,
+            cmd(MEMBER_A, at, {
+                let mut c = mutual(Some(PROVIDES), None);
+                if let CommandBody::MakeAgreement { provider, .. } = &mut c {
+                    *provider = Some(Party::Unit(UNIT_B));
+                }
+                c
+            }),
+            rule(Rule::UnitActive, "is retired"),
         ),
         case(
             "by the Observer",
@@ -160,19 +286,27 @@ fn resolve_agreement_cases() -> Vec<Case> {
     let at = t_week();
     let made = after_running(Phase::Running, with_agreement).unwrap();
     let in_review = after_running(Phase::Review, with_agreement).unwrap();
-    let resolved = |outcome| {
+    // The agreement was made at the weekly of 13 January; the next one is a week later.
+    let next = t(2025, 1, 20, 9, 0);
+    let resolved = |outcome, weekly| {
         event(EventBody::AgreementResolved {
             cycle: CYCLE,
             agreement: AGREEMENT,
             outcome,
+            weekly: Some(weekly),
         })
+    };
+    let at_weekly = |weekly| CommandBody::ResolveAgreement {
+        agreement: AGREEMENT,
+        outcome: AgreementOutcome::Kept,
+        weekly: Some(weekly),
     };
     let mut cases = vec![
         case(
-            "kept, by the owner unit's Lead",
+            "kept at the next weekly, by the owner unit's Lead",
             &made,
-            cmd(LEAD_A, at, b::resolve(AGREEMENT, AgreementOutcome::Kept)),
-            resolved(AgreementOutcome::Kept),
+            cmd(LEAD_A, next, b::resolve(AGREEMENT, AgreementOutcome::Kept)),
+            resolved(AgreementOutcome::Kept, d(2025, 1, 20)),
         ),
         case(
             "missed, during Review",
@@ -182,17 +316,55 @@ fn resolve_agreement_cases() -> Vec<Case> {
                 t_end(),
                 b::resolve(AGREEMENT, AgreementOutcome::Missed),
             ),
-            resolved(AgreementOutcome::Missed),
+            resolved(AgreementOutcome::Missed, d(2025, 3, 28)),
+        ),
+        case(
+            "kept at a later weekly named by its date, recorded afterwards",
+            &made,
+            cmd(LEAD_A, t(2025, 1, 22, 9, 0), at_weekly(d(2025, 1, 20))),
+            resolved(AgreementOutcome::Kept, d(2025, 1, 20)),
+        ),
+        case(
+            "at the weekly that made it",
+            &made,
+            cmd(
+                LEAD_A,
+                t(2025, 1, 13, 17, 0),
+                b::resolve(AGREEMENT, AgreementOutcome::Kept),
+            ),
+            rule_exact(
+                Rule::ResolveAtLaterWeekly,
+                format!(
+                    "agreement {AGREEMENT} was made at the weekly of 2025-01-13; it is \
+                     resolved at a later weekly, not at one of 2025-01-13"
+                ),
+            ),
+        ),
+        case(
+            "at an earlier weekly",
+            &made,
+            cmd(LEAD_A, next, at_weekly(d(2025, 1, 6))),
+            rule_exact(
+                Rule::ResolveAtLaterWeekly,
+                format!(
+                    "agreement {AGREEMENT} was made at the weekly of 2025-01-13; it is \
+                     resolved at a later weekly, not at one of 2025-01-06"
+                ),
+            ),
         ),
         case(
             "resolved already",
             &after(
                 &made,
-                vec![(MEMBER_A, at, b::resolve(AGREEMENT, AgreementOutcome::Kept))],
+                vec![(
+                    MEMBER_A,
+                    next,
+                    b::resolve(AGREEMENT, AgreementOutcome::Kept),
+                )],
             ),
             cmd(
                 MEMBER_A,
-                at,
+                next,
                 b::resolve(AGREEMENT, AgreementOutcome::Missed),
             ),
             rule_exact(

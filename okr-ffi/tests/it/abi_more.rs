@@ -242,6 +242,9 @@ fn report_stats_and_cycles_are_queries() {
     assert_eq!(stats["stats"]["units"], json!([]), "no closed cycle yet");
     e.query(&json!({"query": "stats", "min_unit_members": -1}))
         .expect(okr_result::InvalidQuery, &["min_unit_members"]);
+    let maturity = e.query(&json!({"query": "maturity"})).json();
+    assert_eq!(maturity["query"], "maturity", "{maturity}");
+    assert_eq!(maturity["cycles"], json!([]), "no closed cycle yet");
 }
 
 #[test]

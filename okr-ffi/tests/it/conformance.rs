@@ -151,6 +151,8 @@ fn every_message_conforms_to_its_schema() {
         json!({"version": 1, "query": "position"}),
         json!({"version": 1, "query": "stats"}),
         json!({"version": 1, "query": "stats", "include_practice": true}),
+        json!({"version": 1, "query": "maturity"}),
+        json!({"version": 1, "query": "maturity", "include_practice": true}),
         json!({"version": 1, "query": "report"}),
         json!({"version": 1, "query": "as_of", "position": 10}),
     ];

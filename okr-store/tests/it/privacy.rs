@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::Duration;
-use okr_core::{BlockerId, Command, CommandBody, PersonId, Role, ERASED_TEXT};
+use okr_core::{AgreementId, BlockerId, Command, CommandBody, Party, PersonId, Role, ERASED_TEXT};
 use okr_store::{Durability, Engine};
 use proptest::prelude::*;
 use tempfile::TempDir;
@@ -22,7 +22,9 @@ use crate::support::{fresh_organisation, postgres_url, with_organisation};
 const NAME: &str = "Zephyrine Quaxwell";
 const NOTE: &str = "Notiz-Xylophon-4711";
 const BLOCKER: &str = "Hindernis-Quarzkiesel-0815";
-const NEEDLES: [&str; 3] = [NAME, NOTE, BLOCKER];
+const PROVIDES: &str = "Beistellung-Pfauenauge-2718";
+const CONSEQUENCE: &str = "Folge-Kolibrifeder-3141";
+const NEEDLES: [&str; 5] = [NAME, NOTE, BLOCKER, PROVIDES, CONSEQUENCE];
 
 fn exported(engine: &Engine) -> Vec<u8> {
     let mut out = Vec::new();
@@ -198,6 +200,25 @@ fn forget_person_erases_everywhere(backend: &Backend, dir: &TempDir) {
             text: BLOCKER.into(),
         },
     );
+    // A mutual agreement: what the provider provides and what happens if it is not kept
+    // are the person's texts too.
+    s.command(
+        person,
+        at,
+        CommandBody::MakeAgreement {
+            cycle: sc.cycle,
+            agreement: AgreementId::from_u128(0x5EC_2001),
+            unit: sc.teams[0],
+            text: "Formular senden".into(),
+            owner: Some(person),
+            due: None,
+            weekly: None,
+            provider: Some(Party::Person(sc.master)),
+            provides: Some(PROVIDES.into()),
+            receiver: Some(Party::Unit(sc.teams[0])),
+            consequence: Some(CONSEQUENCE.into()),
+        },
+    );
     s.command(
         sc.master,
         at,
@@ -214,6 +235,7 @@ fn forget_person_erases_everywhere(backend: &Backend, dir: &TempDir) {
     assert!(engine.stats().snapshots_written > 0);
     let state_json = engine.read(|st| serde_json::to_vec(st).unwrap());
     assert!(contains(&state_json, NAME) && contains(&state_json, BLOCKER));
+    assert!(contains(&state_json, PROVIDES) && contains(&state_json, CONSEQUENCE));
     assert!(
         contains(&exported(&engine), NOTE),
         "the export opens the data"

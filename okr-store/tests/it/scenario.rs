@@ -368,6 +368,11 @@ pub fn scenario() -> Scenario {
                         text: "Publish the appointment form on the website".into(),
                         owner: Some(members[0]),
                         due: Some((at + Duration::weeks(1)).date_naive()),
+                        weekly: None,
+                        provider: None,
+                        provides: None,
+                        receiver: None,
+                        consequence: None,
                     },
                 );
             }
@@ -378,6 +383,7 @@ pub fn scenario() -> Scenario {
                     ResolveAgreement {
                         agreement,
                         outcome: AgreementOutcome::Kept,
+                        weekly: None,
                     },
                 );
                 s.command(
