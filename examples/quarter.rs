@@ -568,17 +568,9 @@ fn main() {
             });
         }
     }
-    for (_, agreement, i) in open_agreements.drain(..) {
-        o.run(
-            communes[i].person,
-            day(q_end, 9),
-            CommandBody::ResolveAgreement {
-                agreement,
-                outcome: AgreementOutcome::Kept,
-                weekly: None,
-            },
-        );
-    }
+    // Agreements made at the last weekly stay open: an agreement is resolved at a later
+    // weekly, and the quarter has none.
+    open_agreements.clear();
 
     // Review, retrospective, carry-over.
     o.run(
