@@ -1413,22 +1413,29 @@ fn stats_text(s: &Stats, lang: Lang) -> String {
             }
         ),
     };
-    match lang {
-        Lang::En => o.push_str(&format!(
-            "  check-in discipline   {} ({} of {} key-result weeks, {} key results)\n",
-            pct(f.check_in_discipline, lang),
-            f.key_result_weeks_checked_in,
-            f.key_result_weeks,
-            f.key_results
-        )),
-        Lang::De => o.push_str(&format!(
-            "  Check-in-Disziplin    {} ({} von {} Key-Result-Wochen, {} Key Results)\n",
-            pct(f.check_in_discipline, lang),
-            f.key_result_weeks_checked_in,
-            f.key_result_weeks,
-            f.key_results
-        )),
-    }
+    // One figure a line: its label (English, German), its value and what it is made of.
+    let row =
+        |o: &mut String, label: (&'static str, &'static str), value: String, detail: String| {
+            o.push_str(&format!(
+                "  {:<21} {value} ({detail})\n",
+                w(label.0, label.1)
+            ));
+        };
+    row(
+        &mut o,
+        ("check-in discipline", "Check-in-Disziplin"),
+        pct(f.check_in_discipline, lang),
+        match lang {
+            Lang::En => format!(
+                "{} of {} key-result weeks, {} key results",
+                f.key_result_weeks_checked_in, f.key_result_weeks, f.key_results
+            ),
+            Lang::De => format!(
+                "{} von {} Key-Result-Wochen, {} Key Results",
+                f.key_result_weeks_checked_in, f.key_result_weeks, f.key_results
+            ),
+        },
+    );
     o.push_str(w(
         "  scores by objective kind:\n",
         "  Bewertungen nach Art des Objectives:\n",
@@ -1452,69 +1459,83 @@ fn stats_text(s: &Stats, lang: Lang) -> String {
         ));
     }
     let cal = &f.calibration;
-    match lang {
-        Lang::En => o.push_str(&format!(
-            "  calibration (Brier)   {} over {} key results, {} achieved\n",
-            brier(cal.brier, lang),
-            cal.key_results,
-            cal.achieved
-        )),
-        Lang::De => o.push_str(&format!(
-            "  Kalibrierung (Brier)  {} über {} Key Results, {} erreicht\n",
-            brier(cal.brier, lang),
-            cal.key_results,
-            cal.achieved
-        )),
-    }
+    row(
+        &mut o,
+        ("calibration (Brier)", "Kalibrierung (Brier)"),
+        brier(cal.brier, lang),
+        match lang {
+            Lang::En => format!(
+                "over {} key results, {} achieved",
+                cal.key_results, cal.achieved
+            ),
+            Lang::De => format!(
+                "über {} Key Results, {} erreicht",
+                cal.key_results, cal.achieved
+            ),
+        },
+    );
     let co = &f.carry_over;
-    match lang {
-        Lang::En => o.push_str(&format!(
-            "  carry-over rate       {} ({} of {} objectives)\n",
-            pct(co.rate, lang),
-            co.carried,
-            co.objectives
-        )),
-        Lang::De => o.push_str(&format!(
-            "  Übernahmequote        {} ({} von {} Objectives)\n",
-            pct(co.rate, lang),
-            co.carried,
-            co.objectives
-        )),
-    }
+    row(
+        &mut o,
+        ("carry-over rate", "Übernahmequote"),
+        pct(co.rate, lang),
+        match lang {
+            Lang::En => format!("{} of {} objectives", co.carried, co.objectives),
+            Lang::De => format!("{} von {} Objectives", co.carried, co.objectives),
+        },
+    );
     let ag = &f.agreements;
-    match lang {
-        Lang::En => o.push_str(&format!(
-            "  agreement keep rate   {} ({} kept, {} missed, {} made)\n",
-            pct(ag.keep_rate, lang),
-            ag.kept,
-            ag.missed,
-            ag.made
-        )),
-        Lang::De => o.push_str(&format!(
-            "  Absprachen gehalten   {} ({} gehalten, {} verfehlt, {} getroffen)\n",
-            pct(ag.keep_rate, lang),
-            ag.kept,
-            ag.missed,
-            ag.made
-        )),
-    }
+    row(
+        &mut o,
+        ("agreement keep rate", "Absprachen gehalten"),
+        pct(ag.keep_rate, lang),
+        match lang {
+            Lang::En => format!("{} kept, {} missed, {} made", ag.kept, ag.missed, ag.made),
+            Lang::De => format!(
+                "{} gehalten, {} verfehlt, {} getroffen",
+                ag.kept, ag.missed, ag.made
+            ),
+        },
+    );
+    let ra = &s.retro_actions;
+    row(
+        &mut o,
+        ("retro actions done", "Retro-Maßnahmen erledigt"),
+        pct(ra.done_share, lang),
+        match lang {
+            Lang::En => format!(
+                "{} done of {} followed up, {} added",
+                ra.done, ra.followed_up, ra.added
+            ),
+            Lang::De => format!(
+                "{} erledigt von {} nachverfolgten, {} beschlossen",
+                ra.done, ra.followed_up, ra.added
+            ),
+        },
+    );
     let es = &f.escalations;
-    match lang {
-        Lang::En => o.push_str(&format!(
-            "  escalation lead time  mean {} d, median {} d, max {} d ({} decided)\n",
-            days(es.mean_days, lang),
-            days(es.median_days, lang),
-            days(es.max_days, lang),
-            es.decided
-        )),
-        Lang::De => o.push_str(&format!(
-            "  Dauer bis zur Entscheidung  Mittel {} T., Median {} T., max. {} T. ({} entschieden)\n",
-            days(es.mean_days, lang),
-            days(es.median_days, lang),
-            days(es.max_days, lang),
-            es.decided
-        )),
-    }
+    row(
+        &mut o,
+        ("escalation lead time", "Dauer bis Entscheidung"),
+        match lang {
+            Lang::En => format!(
+                "mean {} d, median {} d, max {} d",
+                days(es.mean_days, lang),
+                days(es.median_days, lang),
+                days(es.max_days, lang)
+            ),
+            Lang::De => format!(
+                "Mittel {} T., Median {} T., max. {} T.",
+                days(es.mean_days, lang),
+                days(es.median_days, lang),
+                days(es.max_days, lang)
+            ),
+        },
+        match lang {
+            Lang::En => format!("{} decided", es.decided),
+            Lang::De => format!("{} entschieden", es.decided),
+        },
+    );
     let k = s.min_unit_members;
     o.push_str(&if k > 1 {
         match lang {

@@ -1197,7 +1197,7 @@ fn verify_backup_restore_and_read_commands_that_write_nothing() {
     let before = tree(&d.join("okr.db"));
     let out = ok(d, &["verify"]);
     assert!(
-        out.contains("the hash chain of 2738 events is intact"),
+        out.contains("the hash chain of 2745 events is intact"),
         "{out}"
     );
     ok(d, &["export", "log.jsonl"]);
@@ -1214,16 +1214,16 @@ fn verify_backup_restore_and_read_commands_that_write_nothing() {
     assert!(!d.join("typo").exists());
     // Backup and restore.
     let out = ok(d, &["backup", "b"]);
-    assert!(out.contains("backed up 2738 events"), "{out}");
+    assert!(out.contains("backed up 2745 events"), "{out}");
     let r = okr(d, &["restore", "b"]);
     assert_eq!(
         r.code, 1,
         "an existing store is not replaced without --force"
     );
     let out = ok(d, &["restore", "b", "--force"]);
-    assert!(out.contains("restored 2738 events"), "{out}");
+    assert!(out.contains("restored 2745 events"), "{out}");
     assert!(d.join("okr.db.replaced-1").is_dir());
-    assert_eq!(export_lines(d, "okr.db").len(), 2738);
+    assert_eq!(export_lines(d, "okr.db").len(), 2745);
     // A damaged store is refused with exit 2 and left as it was.
     let db = d.join("okr.db").join("db");
     std::thread::sleep(std::time::Duration::from_millis(200));

@@ -269,7 +269,24 @@ pub struct DemoFacts {
     pub retro_items: u64,
     /// Retrospective actions.
     pub retro_actions: u64,
+    /// Retrospective actions followed up in the next quarter.
+    pub retro_actions_followed_up: u64,
+    /// Of those, done.
+    pub retro_actions_done: u64,
 }
+
+/// The retrospective's action of each quarter, in order: what the team changes in how it
+/// works, followed up in the next quarter's retrospective.
+const RETRO_ACTIONS: [&str; 8] = [
+    "Eine Runde zu Hindernissen in jedes Weekly aufnehmen",
+    "Key Results als Wirkung formulieren, Maßnahmen als Initiativen führen",
+    "Check-ins bis Montag 12 Uhr eintragen, damit das Weekly vorbereitet ist",
+    "Vorlagen für den Lenkungsausschuss zwei Tage vor der Sitzung verschicken",
+    "Abhängigkeiten zwischen den Städten in der Planung sichtbar machen",
+    "Kennzahlen der Fachverfahren getrennt von den OKR berichten",
+    "Neue Kolleginnen und Kollegen in einem Übungssprint einarbeiten",
+    "Blaupausen nach jedem Quartal für andere Kommunen veröffentlichen",
+];
 
 /// The regular cycles: a short first quarter after the practice sprints, then quarters to
 /// the end of the funding.
@@ -897,6 +914,8 @@ impl Demo {
         let mut override_done = false;
         let mut steering_turn = 0usize;
         let mut planning_day = date(SPRINTS[1].2);
+        // The action of the quarter before, followed up in this quarter's retrospective.
+        let mut last_action: Option<RetroActionId> = None;
         for (q, (name, start, end)) in QUARTERS.into_iter().enumerate() {
             let (start, end) = (date(start), date(end));
             let qs = q as u64;
@@ -1500,6 +1519,21 @@ impl Demo {
                 },
             );
             b.facts.retro_items += 1;
+            // Last quarter's action is followed up; early ones are left undone more often.
+            if let Some(previous) = last_action.take() {
+                let done = q >= 4 || q % 2 == 0;
+                b.run(
+                    master,
+                    at(end, 13, 35),
+                    CommandBody::FollowUpRetroAction {
+                        cycle,
+                        action: previous,
+                        done,
+                    },
+                );
+                b.facts.retro_actions_followed_up += 1;
+                b.facts.retro_actions_done += u64::from(done);
+            }
             let action = RetroActionId(b.id());
             b.run(
                 master,
@@ -1507,12 +1541,13 @@ impl Demo {
                 CommandBody::AddRetroAction {
                     cycle,
                     action,
-                    text: "Eine Runde zu Hindernissen in jedes Weekly aufnehmen".into(),
+                    text: RETRO_ACTIONS[q % RETRO_ACTIONS.len()].into(),
                     owner: master,
                     item: first_item,
                 },
             );
             b.facts.retro_actions += 1;
+            last_action = Some(action);
 
             // Plan the next quarter (2024-Q3 after the last) and carry over what is unfinished.
             let (next_name, next_start, next_end) = QUARTERS.get(q + 1).copied().unwrap_or(AFTER);

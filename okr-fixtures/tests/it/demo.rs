@@ -301,6 +301,17 @@ fn cross_cycle_statistics_of_the_demo() {
     let a = &s.overall.agreements;
     assert_eq!(a.kept, demo.facts.agreements_kept);
     assert_eq!(a.missed, demo.facts.agreements_missed);
+    // The retrospective actions: each quarter's followed up in the next, fewer undone later.
+    let r = &s.retro_actions;
+    assert_eq!(r.added, demo.facts.retro_actions);
+    assert_eq!(r.followed_up, demo.facts.retro_actions_followed_up);
+    assert_eq!(r.done, demo.facts.retro_actions_done);
+    assert_eq!(
+        r.followed_up,
+        r.added - 1,
+        "the last quarter's action is still open"
+    );
+    assert!(r.done > 0 && r.done < r.followed_up, "{r:?}");
     // The learning curve in the scores: the last quarter scores above the first.
     let first = s.trend.first().unwrap().score_ppm.unwrap();
     let last = s.trend.last().unwrap().score_ppm.unwrap();
