@@ -157,19 +157,12 @@ fn organisation() -> State {
         );
         s.run(
             2,
-            CommandBody::MakeAgreement {
-                cycle: CYCLE,
-                agreement: AgreementId::from_u128(50 + i as u128),
-                unit: *unit,
-                text: "Formulare prüfen".into(),
-                owner: None,
-                due: None,
-                weekly: None,
-                provider: None,
-                provides: None,
-                receiver: None,
-                consequence: None,
-            },
+            crate::support::b::agreement(
+                CYCLE,
+                AgreementId::from_u128(50 + i as u128),
+                *unit,
+                "Formulare prüfen",
+            ),
         );
     }
     s.run(

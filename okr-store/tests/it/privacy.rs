@@ -154,19 +154,20 @@ fn on_postgres_forget_person_erases_name_and_texts_everywhere_and_keeps_the_figu
     forget_person_erases_everywhere(&Backend::Postgres { url }, &dir);
 }
 
-/// The scenario: a person with a distinctive name, a check-in note and a blocker text, then
-/// `forget_person`; `dir` takes the backup.
-fn forget_person_erases_everywhere(backend: &Backend, dir: &TempDir) {
-    let sc = scenario();
-    let person = PersonId::from_u128(0x5EC_0001);
-    let at = sc.mid_time + Duration::hours(1);
-    let mut s = Script::new(0x5EC_1000);
+/// Registers `person` as `name` and makes them a member of the scenario's first team.
+fn join_team(
+    s: &mut Script,
+    sc: &crate::scenario::Scenario,
+    person: PersonId,
+    name: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
     s.command(
         sc.master,
         at,
         CommandBody::RegisterPerson {
             person,
-            name: NAME.into(),
+            name: name.into(),
         },
     );
     s.command(
@@ -178,6 +179,16 @@ fn forget_person_erases_everywhere(backend: &Backend, dir: &TempDir) {
             role: Role::Member,
         },
     );
+}
+
+/// The scenario: a person with a distinctive name, a check-in note and a blocker text, then
+/// `forget_person`; `dir` takes the backup.
+fn forget_person_erases_everywhere(backend: &Backend, dir: &TempDir) {
+    let sc = scenario();
+    let person = PersonId::from_u128(0x5EC_0001);
+    let at = sc.mid_time + Duration::hours(1);
+    let mut s = Script::new(0x5EC_1000);
+    join_team(&mut s, &sc, person, NAME, at);
     s.command(
         person,
         at,
@@ -338,23 +349,7 @@ fn case_commands(case: &Case) -> (Vec<Command>, usize) {
     let person = PersonId::from_u128(0x5EC_0002);
     let at = sc.mid_time + Duration::hours(1);
     let mut s = Script::new(0x5EC_4000);
-    s.command(
-        sc.master,
-        at,
-        CommandBody::RegisterPerson {
-            person,
-            name: case.name.as_str().into(),
-        },
-    );
-    s.command(
-        sc.master,
-        at,
-        CommandBody::GrantMembership {
-            unit: sc.teams[0],
-            person,
-            role: Role::Member,
-        },
-    );
+    join_team(&mut s, &sc, person, &case.name, at);
     for (i, note) in case.notes.iter().enumerate() {
         s.command(
             person,
