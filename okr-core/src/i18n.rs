@@ -122,6 +122,18 @@ impl Lang {
     }
 }
 
+pub use crate::text::Text;
+
+impl Text {
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => self.en(),
+            Lang::De => self.de(),
+        }
+    }
+}
+
 impl std::str::FromStr for Lang {
     type Err = String;
 

@@ -76,6 +76,7 @@ pub mod scoring;
 mod small_map;
 pub mod state;
 pub mod stats;
+mod text;
 pub mod weekly;
 
 pub use command::{Command, CommandBody, CommandKind, Envelope};

@@ -2,6 +2,7 @@
 //! advance the cycle and how it is scored.
 
 use crate::scoring::ScoringPolicy;
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 
 /// Whether a cycle is a practice sprint or a regular cycle.
@@ -92,42 +93,57 @@ impl Policy {
         }
     }
 
-    /// Checks the policy's own consistency; returns the offending field and why.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Checks the policy's own consistency; returns the offending field and why (in English
+    /// and German).
+    pub fn validate(&self) -> Result<(), (&'static str, Text)> {
+        let at_least_one = || Text::new("must be at least 1", "Der Wert muss mindestens 1 sein.");
         if self.max_committed_objectives_per_unit == 0 {
-            return Err((
-                "policy.max_committed_objectives_per_unit",
-                "must be at least 1".into(),
-            ));
+            return Err(("policy.max_committed_objectives_per_unit", at_least_one()));
         }
         if self.max_key_results_per_objective == 0 {
-            return Err((
-                "policy.max_key_results_per_objective",
-                "must be at least 1".into(),
-            ));
+            return Err(("policy.max_key_results_per_objective", at_least_one()));
         }
         if self.on_track_ppm > 0 || self.on_track_ppm < -1_000_000 {
             return Err((
                 "policy.on_track_ppm",
-                format!("must lie in -1000000..=0, got {}", self.on_track_ppm),
+                Text::new(
+                    format!("must lie in -1000000..=0, got {}", self.on_track_ppm),
+                    format!(
+                        "Der Wert muss zwischen -1000000 und 0 liegen, angegeben ist {}.",
+                        self.on_track_ppm
+                    ),
+                ),
             ));
         }
         if self.at_risk_ppm > self.on_track_ppm || self.at_risk_ppm < -1_000_000 {
             return Err((
                 "policy.at_risk_ppm",
-                format!(
-                    "must lie in -1000000..=on_track_ppm ({}), got {}",
-                    self.on_track_ppm, self.at_risk_ppm
+                Text::new(
+                    format!(
+                        "must lie in -1000000..=on_track_ppm ({}), got {}",
+                        self.on_track_ppm, self.at_risk_ppm
+                    ),
+                    format!(
+                        "Der Wert muss zwischen -1000000 und on_track_ppm ({}) liegen, \
+                         angegeben ist {}.",
+                        self.on_track_ppm, self.at_risk_ppm
+                    ),
                 ),
             ));
         }
         if self.steering_decision_days == 0 {
-            return Err(("policy.steering_decision_days", "must be at least 1".into()));
+            return Err(("policy.steering_decision_days", at_least_one()));
         }
         if !(0..=1_000_000).contains(&self.low_score_ppm) {
             return Err((
                 "policy.low_score_ppm",
-                format!("must lie in 0..=1000000, got {}", self.low_score_ppm),
+                Text::new(
+                    format!("must lie in 0..=1000000, got {}", self.low_score_ppm),
+                    format!(
+                        "Der Wert muss zwischen 0 und 1000000 liegen, angegeben ist {}.",
+                        self.low_score_ppm
+                    ),
+                ),
             ));
         }
         Ok(())

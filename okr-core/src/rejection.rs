@@ -1,7 +1,9 @@
 //! Why a command was refused.
 
 use crate::cycle::Phase;
+use crate::i18n::{Lang, Text};
 use crate::ids::{EntityKind, PersonId, StreamId, UnitId};
+use crate::organisation::Role;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -132,6 +134,53 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// The rule's name in `lang`: its [code](Rule::code) in English, a short German name
+    /// (`Höchstzahl zugesagter Objectives je Einheit`) in German.
+    pub fn name(&self, lang: Lang) -> &'static str {
+        if lang == Lang::En {
+            return self.code();
+        }
+        match self {
+            Rule::MaxCommittedObjectives => "Höchstzahl zugesagter Objectives je Einheit",
+            Rule::MaxKeyResults => "Höchstzahl der Key Results je Objective",
+            Rule::WeightPositive => "Gewichte größer als null",
+            Rule::ConfidenceRange => "Zuversicht von 0 bis 10",
+            Rule::BaselineNotTarget => "Ausgangswert und Zielwert in der Richtung des Key Results",
+            Rule::DecreaseNeedsBaseline => "Senkung mit Ausgangswert",
+            Rule::StartNeedsCommittedObjective => "Start erst mit zugesagtem Objective",
+            Rule::CommitNeedsKeyResult => "Zusage erst mit Key Result",
+            Rule::ReviewNotBeforeEnd => "Review nicht vor dem Ende des Zyklus",
+            Rule::ReasonRequired => "Begründung erforderlich",
+            Rule::AlignSameCycle => "Ausrichtung im selben Zyklus",
+            Rule::AlignNotSelf => "keine Ausrichtung auf sich selbst",
+            Rule::AlignmentAcyclic => "Ausrichtung ohne Kreis",
+            Rule::EscalateToCommittee => "Eskalation an ein Gremium",
+            Rule::DecideEscalatedOnce => "Entscheidung nur über Eskaliertes, einmal",
+            Rule::EscalateOnce => "Eskalation nur einmal",
+            Rule::ResolveOnce => "Absprache nur einmal auflösen",
+            Rule::ResolveAtLaterWeekly => "Auflösung in einem späteren Weekly",
+            Rule::ProviderProvides => "Lieferant und Lieferung gehören zusammen",
+            Rule::FollowUpLaterCycle => "Nachverfolgung in einem späteren Zyklus",
+            Rule::FollowUpOnce => "Nachverfolgung nur einmal",
+            Rule::ObjectiveOpen => "nur offene Objectives ändern sich",
+            Rule::UnitTreeAcyclic => "Einheitenbaum ohne Kreis",
+            Rule::UnitActive => "nur aktive Einheiten",
+            Rule::EffectiveAtInRange => "Stichtag im zulässigen Zeitraum",
+            Rule::CarryToLaterCycle => "Übernahme in einen späteren Zyklus in Planung",
+            Rule::CarryOnce => "Übernahme nur einmal",
+            Rule::SingleRoot => "eine Wurzeleinheit",
+            Rule::KeepOneOkrMaster => "mindestens ein OKR-Master",
+            Rule::CrossUnitApproval => "Freigabe einheitenübergreifender Objectives",
+            Rule::DependencyOtherUnit => "Abhängigkeit zwischen verschiedenen Einheiten",
+            Rule::DependencyAcyclic => "Abhängigkeiten ohne Kreis",
+            Rule::KpiOfTheUnit => "Kennzahl der eigenen oder einer übergeordneten Einheit",
+            Rule::Forgotten => "vergessene Personen",
+            Rule::StartNeedsObjectivePerUnit => "Start erst mit Objective jeder Einheit",
+        }
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -149,8 +198,8 @@ pub enum Rejection {
     UnknownId {
         /// What kind of entity the id should name.
         kind: EntityKind,
-        /// The id as given.
-        id: String,
+        /// The id as given (with what was looked for, where the id alone does not say).
+        id: Text,
     },
     /// The cycle is in a phase that does not allow the command.
     #[error(
@@ -170,8 +219,9 @@ pub enum Rejection {
     RuleViolated {
         /// The rule's stable identifier.
         rule: Rule,
-        /// What exactly broke it.
-        detail: String,
+        /// What exactly broke it, naming the entities by title or name. The wire carries the
+        /// English; [`Rejection::message`] gives the German.
+        detail: Text,
     },
     /// A field of the command has an invalid value.
     #[error("invalid field {field}: {reason}")]
@@ -179,7 +229,7 @@ pub enum Rejection {
         /// The field's path in the command, e.g. `kind.target`.
         field: String,
         /// Why the value is invalid.
-        reason: String,
+        reason: Text,
     },
     /// The actor may not do this.
     #[error("{actor} may not {action}{}", unit.map(|u| format!(" in unit {u}")).unwrap_or_default())]
@@ -187,7 +237,7 @@ pub enum Rejection {
         /// Who tried.
         actor: PersonId,
         /// What they tried, e.g. `commit objective`.
-        action: String,
+        action: Text,
         /// Where, when the action belongs to a unit.
         unit: Option<UnitId>,
     },
@@ -206,8 +256,8 @@ pub enum Rejection {
     AlreadyExists {
         /// The kind of the existing entity.
         kind: EntityKind,
-        /// The id.
-        id: String,
+        /// The id (with what it is, where the id alone does not say).
+        id: Text,
     },
 }
 
@@ -219,32 +269,142 @@ fn join(phases: &[Phase]) -> String {
         .join(" or ")
 }
 
+/// The German name of an entity kind, with its article: `die Einheit`, `das Objective`.
+fn kind_de(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Unit => "die Einheit",
+        EntityKind::Person => "die Person",
+        EntityKind::Cycle => "der Zyklus",
+        EntityKind::Objective => "das Objective",
+        EntityKind::KeyResult => "das Key Result",
+        EntityKind::Agreement => "die Absprache",
+        EntityKind::Blocker => "das Hindernis",
+        EntityKind::Initiative => "die Initiative",
+        EntityKind::RetroItem => "der Retrospektiven-Eintrag",
+        EntityKind::RetroAction => "die Retro-Maßnahme",
+        EntityKind::Membership => "die Mitgliedschaft",
+        EntityKind::Kpi => "die Kennzahl",
+    }
+}
+
+/// The first letter of `s` in upper case: a sentence that starts with an article.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A role's German name (`Mitglied`), for messages.
+pub(crate) fn role_de(role: Role) -> &'static str {
+    match role {
+        Role::OkrMaster => "OKR-Master",
+        Role::Lead => "Lead",
+        Role::Member => "Mitglied",
+        Role::Steering => "Lenkungskreis",
+        Role::Observer => "Beobachtung",
+    }
+}
+
+/// A phase in German quotes: `„Planung“`.
+fn phase_de(phase: Phase) -> String {
+    format!("„{}“", Lang::De.term(&phase.to_string()))
+}
+
 impl Rejection {
+    /// What went wrong, for people, in `lang`. English is the [`Display`](fmt::Display)
+    /// text; German says the same in Sie-form, with the entities named as the English
+    /// names them, German dates and decimal commas.
+    ///
+    /// ```
+    /// use okr_core::i18n::Lang;
+    /// use okr_core::{EntityKind, Rejection};
+    ///
+    /// let r = Rejection::UnknownId { kind: EntityKind::Cycle, id: "Q3".into() };
+    /// assert_eq!(r.message(Lang::En), "unknown cycle Q3");
+    /// assert_eq!(r.message(Lang::De), "Der Zyklus Q3 ist unbekannt.");
+    /// ```
+    pub fn message(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Rejection::UnknownId { kind, id } => {
+                format!("{} {} ist unbekannt.", capitalised(kind_de(*kind)), id.de())
+            }
+            Rejection::WrongPhase {
+                cycle,
+                phase,
+                allowed,
+            } => format!(
+                "Der Zyklus {cycle} ist in der Phase {}; dies ist nur in der Phase {} möglich.",
+                phase_de(*phase),
+                allowed
+                    .iter()
+                    .map(|p| phase_de(*p))
+                    .collect::<Vec<_>>()
+                    .join(" oder ")
+            ),
+            Rejection::RuleViolated { rule, detail } => {
+                format!("Regel „{}“ verletzt: {}", rule.name(lang), detail.de())
+            }
+            Rejection::InvalidField { field, reason } => {
+                format!("Ungültige Angabe im Feld `{field}`: {}", reason.de())
+            }
+            Rejection::Unauthorized {
+                actor,
+                action,
+                unit,
+            } => format!(
+                "Die Person {actor} ist nicht berechtigt, „{}“{}.",
+                action.de(),
+                unit.map(|u| format!(" in der Einheit {u} auszuführen"))
+                    .unwrap_or_else(|| " auszuführen".to_owned())
+            ),
+            Rejection::VersionConflict {
+                stream,
+                expected,
+                actual,
+            } => format!(
+                "Versionskonflikt im Stream {stream}: erwartet war Version {expected}, \
+                 vorhanden ist Version {actual}. Lesen Sie den Stand neu und versuchen Sie es erneut."
+            ),
+            Rejection::AlreadyExists { kind, id } => {
+                format!("{} {} gibt es bereits.", capitalised(kind_de(*kind)), id.de())
+            }
+        }
+    }
+
     pub(crate) fn unknown(kind: EntityKind, id: impl fmt::Display) -> Self {
         Rejection::UnknownId {
             kind,
-            id: id.to_string(),
+            id: id.to_string().into(),
         }
     }
 
-    pub(crate) fn rule(rule: Rule, detail: impl Into<String>) -> Self {
-        Rejection::RuleViolated {
-            rule,
-            detail: detail.into(),
-        }
+    /// An unknown id with what was looked for, in both languages.
+    pub(crate) fn unknown_text(kind: EntityKind, id: Text) -> Self {
+        Rejection::UnknownId { kind, id }
     }
 
-    pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// A rule's refusal; the detail is written in both languages ([`Text::new`]).
+    pub(crate) fn rule(rule: Rule, detail: Text) -> Self {
+        Rejection::RuleViolated { rule, detail }
+    }
+
+    /// An invalid field; the reason is written in both languages ([`Text::new`]).
+    pub(crate) fn field(field: impl Into<String>, reason: Text) -> Self {
         Rejection::InvalidField {
             field: field.into(),
-            reason: reason.into(),
+            reason,
         }
     }
 
-    pub(crate) fn exists(kind: EntityKind, id: impl fmt::Display) -> Self {
+    pub(crate) fn exists(kind: EntityKind, id: impl Into<Text>) -> Self {
         Rejection::AlreadyExists {
             kind,
-            id: id.to_string(),
+            id: id.into(),
         }
     }
 }

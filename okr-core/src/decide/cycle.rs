@@ -5,6 +5,7 @@ use super::fields::{reason_of, text};
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::event::EventBody;
+use crate::i18n::{Lang, Text};
 use crate::ids::UnitId;
 use crate::objective::ObjectiveStatus;
 use crate::policy::Policy;
@@ -28,7 +29,14 @@ impl Ctx<'_> {
                 if end <= start {
                     return Err(Rejection::field(
                         "end",
-                        format!("must lie after start {start}, got {end}"),
+                        Text::new(
+                            format!("must lie after start {start}, got {end}"),
+                            format!(
+                                "Das Ende muss nach dem Beginn am {} liegen, angegeben ist der {}.",
+                                Lang::De.date(*start),
+                                Lang::De.date(*end)
+                            ),
+                        ),
                     ));
                 }
                 let policy = policy.clone().unwrap_or_else(|| Policy::for_kind(*kind));
@@ -59,11 +67,20 @@ impl Ctx<'_> {
                     {
                         return Err(Rejection::rule(
                             Rule::MaxKeyResults,
-                            format!(
-                                "objective {} has {} key results; the new policy allows {}",
-                                Self::objective_name(c, o.id),
-                                o.key_results.len(),
-                                policy.max_key_results_per_objective
+                            Text::new(
+                                format!(
+                                    "objective {} has {} key results; the new policy allows {}",
+                                    Self::objective_name(c, o.id, Lang::En),
+                                    o.key_results.len(),
+                                    policy.max_key_results_per_objective
+                                ),
+                                format!(
+                                    "Das Objective {} hat {} Key Results; die neuen Regeln \
+                                     erlauben höchstens {}.",
+                                    Self::objective_name(c, o.id, Lang::De),
+                                    o.key_results.len(),
+                                    policy.max_key_results_per_objective
+                                ),
                             ),
                         ));
                     }
@@ -74,10 +91,18 @@ impl Ctx<'_> {
                 {
                     return Err(Rejection::rule(
                         Rule::MaxCommittedObjectives,
-                        format!(
-                            "unit {} has {n} committed objectives; the new policy allows {}",
-                            self.unit_name(*unit),
-                            policy.max_committed_objectives_per_unit
+                        Text::new(
+                            format!(
+                                "unit {} has {n} committed objectives; the new policy allows {}",
+                                self.unit_name(*unit),
+                                policy.max_committed_objectives_per_unit
+                            ),
+                            format!(
+                                "Die Einheit {} hat {n} zugesagte Objectives; die neuen Regeln \
+                                 erlauben höchstens {}.",
+                                self.unit_name(*unit),
+                                policy.max_committed_objectives_per_unit
+                            ),
                         ),
                     ));
                 }
@@ -95,9 +120,16 @@ impl Ctx<'_> {
                 if !ready {
                     return Err(Rejection::rule(
                         Rule::StartNeedsCommittedObjective,
-                        format!(
-                            "cycle {} has no committed objective with a key result",
-                            c.name
+                        Text::new(
+                            format!(
+                                "cycle {} has no committed objective with a key result",
+                                c.name
+                            ),
+                            format!(
+                                "Der Zyklus {} hat kein zugesagtes Objective mit einem Key Result; \
+                                 sagen Sie zuerst ein Objective mit Key Result zu.",
+                                c.name
+                            ),
                         ),
                     ));
                 }
@@ -106,10 +138,19 @@ impl Ctx<'_> {
                     if let Some((unit, _)) = units.iter().find(|(_, n)| **n == 0) {
                         return Err(Rejection::rule(
                             Rule::StartNeedsObjectivePerUnit,
-                            format!(
-                                "unit {} takes part in cycle {} without a committed objective with a key result; the policy starts the cycle only when every participating unit has one",
-                                self.unit_name(*unit),
-                                c.name
+                            Text::new(
+                                format!(
+                                    "unit {} takes part in cycle {} without a committed objective with a key result; the policy starts the cycle only when every participating unit has one",
+                                    self.unit_name(*unit),
+                                    c.name
+                                ),
+                                format!(
+                                    "Die Einheit {} nimmt am Zyklus {} ohne zugesagtes Objective \
+                                     mit Key Result teil; nach den Regeln des Zyklus startet er \
+                                     erst, wenn jede beteiligte Einheit eines hat.",
+                                    self.unit_name(*unit),
+                                    c.name
+                                ),
                             ),
                         ));
                     }
@@ -129,9 +170,18 @@ impl Ctx<'_> {
                 if today < c.end && early_reason.is_none() {
                     return Err(Rejection::rule(
                         Rule::ReviewNotBeforeEnd,
-                        format!(
-                            "cycle {} ends {}; a review on {today} needs an early_reason",
-                            c.name, c.end
+                        Text::new(
+                            format!(
+                                "cycle {} ends {}; a review on {today} needs an early_reason",
+                                c.name, c.end
+                            ),
+                            format!(
+                                "Der Zyklus {} endet am {}; ein Review am {} braucht eine \
+                                 Begründung im Feld `early_reason`.",
+                                c.name,
+                                Lang::De.date(c.end),
+                                Lang::De.date(today)
+                            ),
                         ),
                     ));
                 }
@@ -145,7 +195,7 @@ impl Ctx<'_> {
             }
             C::CloseCycle { cycle } => Ok(vec![EventBody::CycleClosed { cycle: *cycle }]),
             C::CancelCycle { cycle, reason } => {
-                let reason = reason_of(reason, "cancelling a cycle")?;
+                let reason = reason_of(reason, ("cancelling a cycle", "Der Abbruch eines Zyklus"))?;
                 Ok(vec![EventBody::CycleCancelled {
                     cycle: *cycle,
                     reason,

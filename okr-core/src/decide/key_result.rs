@@ -2,11 +2,12 @@
 //! and checking in.
 
 use super::fields::{finite, patch_basics, positive_weight, reason_of, text};
-use super::objective::open_objective;
+use super::objective::{dropped, open_objective};
 use super::rules::Right;
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::event::EventBody;
+use crate::i18n::{self, Lang, Text};
 use crate::key_result::{KeyResultPatch, KrKind};
 use crate::objective::ObjectiveStatus;
 use crate::rejection::{Rejection, Rule};
@@ -36,10 +37,18 @@ impl Ctx<'_> {
                 if o.key_results.len() as u64 >= u64::from(max) {
                     return Err(Rejection::rule(
                         Rule::MaxKeyResults,
-                        format!(
-                            "objective {} has {} key results; the policy allows {max}",
-                            Self::objective_name(c, *objective),
-                            o.key_results.len()
+                        Text::new(
+                            format!(
+                                "objective {} has {} key results; the policy allows {max}",
+                                Self::objective_name(c, *objective, Lang::En),
+                                o.key_results.len()
+                            ),
+                            format!(
+                                "Das Objective {} hat {} Key Results; die Regeln des Zyklus \
+                                 erlauben höchstens {max}.",
+                                Self::objective_name(c, *objective, Lang::De),
+                                o.key_results.len()
+                            ),
                         ),
                     ));
                 }
@@ -78,7 +87,13 @@ impl Ctx<'_> {
             } => {
                 let (c, o, _) = self.key_result(*key_result, None)?;
                 open_objective(o)?;
-                let reason = reason_of(reason, "amending a key result while running")?;
+                let reason = reason_of(
+                    reason,
+                    (
+                        "amending a key result while running",
+                        "Die Änderung eines Key Results im laufenden Zyklus",
+                    ),
+                )?;
                 let patch = self.kr_patch(patch)?;
                 Ok(vec![EventBody::KeyResultAmended {
                     cycle: c.id,
@@ -100,22 +115,34 @@ impl Ctx<'_> {
                     self.may(Right::Edit, o.unit)?;
                 }
                 if o.status == ObjectiveStatus::Dropped {
-                    return Err(Rejection::rule(
-                        Rule::ObjectiveOpen,
-                        format!("objective {} was dropped", Self::objective_name(c, o.id)),
+                    return Err(dropped(
+                        &Self::objective_name(c, o.id, Lang::En),
+                        &Self::objective_name(c, o.id, Lang::De),
                     ));
                 }
                 finite("value", *value)?;
                 if matches!(k.kind, KrKind::Milestone) && *value != 0.0 && *value != 1.0 {
                     return Err(Rejection::field(
                         "value",
-                        format!("a milestone is 0 (open) or 1 (done), got {value}"),
+                        Text::new(
+                            format!("a milestone is 0 (open) or 1 (done), got {value}"),
+                            format!(
+                                "Ein Meilenstein ist 0 (offen) oder 1 (erreicht), angegeben ist {}.",
+                                i18n::number(*value, Lang::De)
+                            ),
+                        ),
                     ));
                 }
                 if *confidence > 10 {
                     return Err(Rejection::rule(
                         Rule::ConfidenceRange,
-                        format!("confidence must lie in 0..=10, got {confidence}"),
+                        Text::new(
+                            format!("confidence must lie in 0..=10, got {confidence}"),
+                            format!(
+                                "Die Zuversicht muss zwischen 0 und 10 liegen, angegeben ist \
+                                 {confidence}."
+                            ),
+                        ),
                     ));
                 }
                 let eff = effective_at.unwrap_or(self.env.at);
@@ -123,9 +150,18 @@ impl Ctx<'_> {
                 if eff > self.env.at || eff < start {
                     return Err(Rejection::rule(
                         Rule::EffectiveAtInRange,
-                        format!(
-                            "effective_at {eff} must lie between the cycle start {start} and the check-in time {}",
-                            self.env.at
+                        Text::new(
+                            format!(
+                                "effective_at {eff} must lie between the cycle start {start} and the check-in time {}",
+                                self.env.at
+                            ),
+                            format!(
+                                "Der Stichtag (`effective_at`) {} UTC muss zwischen dem Beginn \
+                                 des Zyklus am {} und dem Zeitpunkt des Check-ins {} UTC liegen.",
+                                Lang::De.date_time(eff),
+                                Lang::De.date(c.start),
+                                Lang::De.date_time(self.env.at)
+                            ),
                         ),
                     ));
                 }
@@ -168,7 +204,15 @@ fn validate_kind(field: &str, kind: &KrKind) -> Result<(), Rejection> {
             if *target <= b {
                 return Err(Rejection::rule(
                     Rule::BaselineNotTarget,
-                    format!("an increase needs its target above the baseline: baseline {b}, target {target}"),
+                    Text::new(
+                        format!("an increase needs its target above the baseline: baseline {b}, target {target}"),
+                        format!(
+                            "Bei einer Steigerung muss der Zielwert über dem Ausgangswert liegen: \
+                             Ausgangswert {}, Zielwert {}.",
+                            i18n::number(b, Lang::De),
+                            i18n::number(*target, Lang::De)
+                        ),
+                    ),
                 ));
             }
         }
@@ -179,14 +223,28 @@ fn validate_kind(field: &str, kind: &KrKind) -> Result<(), Rejection> {
             let Some(b) = baseline else {
                 return Err(Rejection::rule(
                     Rule::DecreaseNeedsBaseline,
-                    format!("{field}.baseline is missing"),
+                    Text::new(
+                        format!("{field}.baseline is missing"),
+                        format!(
+                            "Das Feld `{field}.baseline` fehlt; eine Senkung braucht einen \
+                             Ausgangswert."
+                        ),
+                    ),
                 ));
             };
             finite(&format!("{field}.baseline"), *b)?;
             if *target >= *b {
                 return Err(Rejection::rule(
                     Rule::BaselineNotTarget,
-                    format!("a decrease needs its target below the baseline: baseline {b}, target {target}"),
+                    Text::new(
+                        format!("a decrease needs its target below the baseline: baseline {b}, target {target}"),
+                        format!(
+                            "Bei einer Senkung muss der Zielwert unter dem Ausgangswert liegen: \
+                             Ausgangswert {}, Zielwert {}.",
+                            i18n::number(*b, Lang::De),
+                            i18n::number(*target, Lang::De)
+                        ),
+                    ),
                 ));
             }
         }

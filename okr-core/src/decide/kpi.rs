@@ -5,6 +5,7 @@ use super::fields::text;
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::event::EventBody;
+use crate::i18n::{self, Lang, Text};
 use crate::ids::EntityKind;
 use crate::key_result::Bound;
 use crate::rejection::{Rejection, Rule};
@@ -32,17 +33,35 @@ impl Ctx<'_> {
                         Bound::AtMost => *w <= *threshold,
                     };
                     if wrong_side {
-                        return Err(Rejection::InvalidField {
-                            field: "warning".into(),
-                            reason: format!(
-                                "{w} is not on the unhealthy side of the threshold {threshold} \
-                                 (bound {})",
-                                match bound {
-                                    Bound::AtLeast => "at_least: the warning level lies below it",
-                                    Bound::AtMost => "at_most: the warning level lies above it",
-                                }
+                        return Err(Rejection::field(
+                            "warning",
+                            Text::new(
+                                format!(
+                                    "{w} is not on the unhealthy side of the threshold {threshold} \
+                                     (bound {})",
+                                    match bound {
+                                        Bound::AtLeast => {
+                                            "at_least: the warning level lies below it"
+                                        }
+                                        Bound::AtMost => "at_most: the warning level lies above it",
+                                    }
+                                ),
+                                format!(
+                                    "Die Warnschwelle {} liegt nicht auf der ungesunden Seite \
+                                     der Schwelle {} (Grenze {}).",
+                                    i18n::number(*w, Lang::De),
+                                    i18n::number(*threshold, Lang::De),
+                                    match bound {
+                                        Bound::AtLeast => {
+                                            "`at_least`: die Warnschwelle liegt darunter"
+                                        }
+                                        Bound::AtMost => {
+                                            "`at_most`: die Warnschwelle liegt darüber"
+                                        }
+                                    }
+                                ),
                             ),
-                        });
+                        ));
                     }
                 }
                 Ok(vec![EventBody::KpiDefined {
@@ -65,9 +84,17 @@ impl Ctx<'_> {
                 if at > self.env.at {
                     return Err(Rejection::rule(
                         Rule::EffectiveAtInRange,
-                        format!(
-                            "a KPI reading effective {at} lies after the time it is told, {}",
-                            self.env.at
+                        Text::new(
+                            format!(
+                                "a KPI reading effective {at} lies after the time it is told, {}",
+                                self.env.at
+                            ),
+                            format!(
+                                "Ein Kennzahlwert mit Stichtag {} UTC liegt nach dem Zeitpunkt \
+                                 seiner Meldung, {} UTC.",
+                                Lang::De.date_time(at),
+                                Lang::De.date_time(self.env.at)
+                            ),
                         ),
                     ));
                 }
@@ -79,22 +106,32 @@ impl Ctx<'_> {
             }
             C::LinkKpi { key_result, kpi } => {
                 let (c, o, _) = self.key_result(*key_result, None)?;
-                let k = self
-                    .s
-                    .kpis
-                    .get(kpi)
-                    .ok_or_else(|| Rejection::InvalidField {
-                        field: "kpi".into(),
-                        reason: format!("unknown {} {kpi}", EntityKind::Kpi),
-                    })?;
+                let k = self.s.kpis.get(kpi).ok_or_else(|| {
+                    Rejection::field(
+                        "kpi",
+                        Text::new(
+                            format!("unknown {} {kpi}", EntityKind::Kpi),
+                            format!("Die Kennzahl {kpi} ist unbekannt."),
+                        ),
+                    )
+                })?;
                 if !self.s.ancestors(o.unit).contains(&k.unit) {
                     return Err(Rejection::rule(
                         Rule::KpiOfTheUnit,
-                        format!(
-                            "KPI \"{}\" belongs to {}, not to {} or a unit above it",
-                            k.name,
-                            self.unit_name(k.unit),
-                            self.unit_name(o.unit)
+                        Text::new(
+                            format!(
+                                "KPI \"{}\" belongs to {}, not to {} or a unit above it",
+                                k.name,
+                                self.unit_name(k.unit),
+                                self.unit_name(o.unit)
+                            ),
+                            format!(
+                                "Die Kennzahl „{}“ gehört zu {}, nicht zu {} oder einer Einheit \
+                                 darüber.",
+                                k.name,
+                                self.unit_name(k.unit),
+                                self.unit_name(o.unit)
+                            ),
                         ),
                     ));
                 }
@@ -113,9 +150,12 @@ fn finite(field: &str, v: f64) -> Result<(), Rejection> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Rejection::InvalidField {
-            field: field.into(),
-            reason: format!("{v} is not a finite number"),
-        })
+        Err(Rejection::field(
+            field,
+            Text::new(
+                format!("{v} is not a finite number"),
+                format!("{v} ist keine endliche Zahl."),
+            ),
+        ))
     }
 }

@@ -20,6 +20,7 @@ mod weekly;
 use crate::command::{Command, CommandBody, Envelope};
 use crate::cycle::{Cycle, Phase};
 use crate::event::{Event, EventBody};
+use crate::i18n::{Lang, Text};
 use crate::ids::{
     AgreementId, BlockerId, CycleId, EntityKind, InitiativeId, KeyResultId, ObjectiveId, PersonId,
     StreamId, UnitId,
@@ -88,16 +89,23 @@ pub fn decide(state: &State, command: &Command) -> Result<Decision, Rejection> {
     {
         return Err(Rejection::rule(
             Rule::Forgotten,
-            format!(
-                "{} ({}) was forgotten and gives no more commands; register them anew under a new id",
-                p.name, p.id
+            Text::new(
+                format!(
+                    "{} ({}) was forgotten and gives no more commands; register them anew under a new id",
+                    p.name, p.id
+                ),
+                format!(
+                    "{} ({}) wurde vergessen und gibt keine Befehle mehr; erfassen Sie die Person \
+                     unter einer neuen Id neu.",
+                    p.name, p.id
+                ),
             ),
         ));
     }
     let ctx = Ctx {
         s: state,
         env: &command.envelope,
-        action: rule.action,
+        action: (rule.action, rule.action_de),
     };
     ctx.admit(&rule, body)?;
     let bodies = ctx.handle(body)?;
@@ -332,8 +340,8 @@ fn named_unit(body: &CommandBody) -> Option<UnitId> {
 struct Ctx<'a> {
     s: &'a State,
     env: &'a Envelope,
-    /// The action a refusal for lack of rights names, from the rules table.
-    action: &'static str,
+    /// The action a refusal for lack of rights names, from the rules table: English, German.
+    action: (&'static str, &'static str),
 }
 
 type Bodies = Result<Vec<EventBody>, Rejection>;
@@ -506,7 +514,10 @@ impl<'a> Ctx<'a> {
                     let Some((committee, _)) = b.escalation else {
                         return Err(Rejection::rule(
                             Rule::DecideEscalatedOnce,
-                            format!("blocker {} was not escalated", b.id),
+                            Text::new(
+                                format!("blocker {} was not escalated", b.id),
+                                format!("Das Hindernis {} wurde nicht eskaliert.", b.id),
+                            ),
                         ));
                     };
                     one(committee)
@@ -528,14 +539,21 @@ impl<'a> Ctx<'a> {
                 let u = named_unit(body).ok_or_else(mismatch)?;
                 let unit = self.active_unit(u)?;
                 if unit.kind != UnitKind::Committee {
-                    return Err(Rejection::InvalidField {
-                        field: "committee".to_string(),
-                        reason: format!(
-                            "unit {} ({u}) is a {:?}, not a committee",
-                            unit.name, unit.kind
-                        )
-                        .to_lowercase(),
-                    });
+                    return Err(Rejection::field(
+                        "committee",
+                        Text::new(
+                            format!(
+                                "unit {} ({u}) is a {:?}, not a committee",
+                                unit.name, unit.kind
+                            )
+                            .to_lowercase(),
+                            format!(
+                                "Die Einheit {} ({u}) ist kein Gremium (sondern: {}).",
+                                unit.name,
+                                unit_kind_de(unit.kind)
+                            ),
+                        ),
+                    ));
                 }
                 one(u)
             }
@@ -625,7 +643,7 @@ impl<'a> Ctx<'a> {
 
     fn fresh(&self, id: Uuid) -> Result<(), Rejection> {
         match self.s.locate(id) {
-            Some((kind, _)) => Err(Rejection::exists(kind, id)),
+            Some((kind, _)) => Err(Rejection::exists(kind, id.to_string())),
             None => Ok(()),
         }
     }
@@ -642,7 +660,10 @@ impl<'a> Ctx<'a> {
         if u.retired {
             return Err(Rejection::rule(
                 Rule::UnitActive,
-                format!("unit {} ({unit}) is retired", u.name),
+                Text::new(
+                    format!("unit {} ({unit}) is retired", u.name),
+                    format!("Die Einheit {} ({unit}) ist stillgelegt.", u.name),
+                ),
             ));
         }
         Ok(u)
@@ -652,10 +673,13 @@ impl<'a> Ctx<'a> {
         if self.s.people.contains_key(&person) {
             Ok(())
         } else {
-            Err(Rejection::InvalidField {
-                field: field.to_string(),
-                reason: format!("unknown person {person}"),
-            })
+            Err(Rejection::field(
+                field,
+                Text::new(
+                    format!("unknown person {person}"),
+                    format!("Die Person {person} ist unbekannt."),
+                ),
+            ))
         }
     }
 
@@ -757,11 +781,11 @@ impl<'a> Ctx<'a> {
         Ok((c, i))
     }
 
-    /// An objective's title for messages, with its id to tell equal titles apart; its id
-    /// alone when unknown.
-    fn objective_name(c: &Cycle, objective: ObjectiveId) -> String {
+    /// An objective's title for messages in `lang` (in the language's quotes), with its id
+    /// to tell equal titles apart; its id alone when unknown.
+    fn objective_name(c: &Cycle, objective: ObjectiveId, lang: Lang) -> String {
         match c.objectives.get(&objective) {
-            Some(o) => format!("\"{}\" ({objective})", o.text.title),
+            Some(o) => quoted(&o.text.title, objective, lang),
             None => objective.to_string(),
         }
     }
@@ -787,7 +811,7 @@ impl<'a> Ctx<'a> {
     fn unauthorized(&self, unit: Option<UnitId>) -> Rejection {
         Rejection::Unauthorized {
             actor: self.env.actor,
-            action: self.action.to_string(),
+            action: Text::new(self.action.0, self.action.1),
             unit,
         }
     }
@@ -894,5 +918,23 @@ impl<'a> Ctx<'a> {
         } else {
             Err(self.unauthorized(self.root()))
         }
+    }
+}
+
+/// A title in the quotes of `lang` with its id: `"Title" (id)`, `„Title“ (id)`.
+fn quoted(title: &str, id: impl std::fmt::Display, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("\"{title}\" ({id})"),
+        Lang::De => format!("„{title}“ ({id})"),
+    }
+}
+
+/// A unit kind's German name, for messages.
+fn unit_kind_de(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Organisation => "Organisation",
+        UnitKind::Department => "Abteilung",
+        UnitKind::Team => "Team",
+        UnitKind::Committee => "Gremium",
     }
 }

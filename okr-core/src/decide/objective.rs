@@ -2,10 +2,11 @@
 //! amending and carrying over objectives.
 
 use super::fields::{optional_text, patch_basics, positive_weight, reason_of, text};
-use super::{Bodies, Ctx};
+use super::{quoted, Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::cycle::{Cycle, Phase};
 use crate::event::EventBody;
+use crate::i18n::{Lang, Text};
 use crate::ids::{CycleId, EntityKind, ObjectiveId, UnitId};
 use crate::objective::{Objective, ObjectivePatch, ObjectiveStatus, ObjectiveText};
 use crate::rejection::{Rejection, Rule};
@@ -59,7 +60,13 @@ impl Ctx<'_> {
             } => {
                 let (c, o) = self.objective(*objective, None)?;
                 open_objective(o)?;
-                let reason = reason_of(reason, "amending an objective while running")?;
+                let reason = reason_of(
+                    reason,
+                    (
+                        "amending an objective while running",
+                        "Die Änderung eines Objectives im laufenden Zyklus",
+                    ),
+                )?;
                 let patch = objective_patch(patch)?;
                 Ok(vec![EventBody::ObjectiveAmended {
                     cycle: c.id,
@@ -76,9 +83,12 @@ impl Ctx<'_> {
             C::UnalignObjective { objective, parent } => {
                 let (c, o) = self.objective(*objective, None)?;
                 if !o.aligned_to.contains_key(parent) {
-                    return Err(Rejection::unknown(
+                    return Err(Rejection::unknown_text(
                         EntityKind::Objective,
-                        format!("{parent} (no alignment link from {objective})"),
+                        Text::new(
+                            format!("{parent} (no alignment link from {objective})"),
+                            format!("{parent} (als Ausrichtung von {objective})"),
+                        ),
                     ));
                 }
                 Ok(vec![EventBody::ObjectiveUnaligned {
@@ -102,9 +112,12 @@ impl Ctx<'_> {
             } => {
                 let (c, o) = self.objective(*objective, None)?;
                 if !o.depends_on.contains(depends_on) {
-                    return Err(Rejection::unknown(
+                    return Err(Rejection::unknown_text(
                         EntityKind::Objective,
-                        format!("{depends_on} (no dependency link from {objective})"),
+                        Text::new(
+                            format!("{depends_on} (no dependency link from {objective})"),
+                            format!("{depends_on} (als Abhängigkeit von {objective})"),
+                        ),
                     ));
                 }
                 Ok(vec![EventBody::DependencyUnlinked {
@@ -119,7 +132,10 @@ impl Ctx<'_> {
                 let reason = if c.phase == Phase::Running {
                     Some(reason_of(
                         reason.as_deref().unwrap_or(""),
-                        "dropping an objective while running",
+                        (
+                            "dropping an objective while running",
+                            "Das Verwerfen eines Objectives im laufenden Zyklus",
+                        ),
                     )?)
                 } else {
                     optional_text(reason)
@@ -145,9 +161,15 @@ impl Ctx<'_> {
         if parent == objective {
             return Err(Rejection::rule(
                 Rule::AlignNotSelf,
-                format!(
-                    "objective {} cannot align to itself",
-                    Self::objective_name(c, objective)
+                Text::new(
+                    format!(
+                        "objective {} cannot align to itself",
+                        Self::objective_name(c, objective, Lang::En)
+                    ),
+                    format!(
+                        "Das Objective {} kann nicht auf sich selbst ausgerichtet werden.",
+                        Self::objective_name(c, objective, Lang::De)
+                    ),
                 ),
             ));
         }
@@ -155,21 +177,33 @@ impl Ctx<'_> {
             return Err(Rejection::unknown(EntityKind::Objective, parent));
         };
         if p_cycle != c.id {
+            let parent_cycle = self.s.cycles.get(&p_cycle);
+            let parent_name = |lang| {
+                parent_cycle.map_or(parent.to_string(), |pc| {
+                    Self::objective_name(pc, parent, lang)
+                })
+            };
+            let parent_cycle_name =
+                parent_cycle.map_or(p_cycle.to_string(), |pc| format!("{} ({p_cycle})", pc.name));
             return Err(Rejection::rule(
                 Rule::AlignSameCycle,
-                format!(
-                    "objective {} is in cycle {} ({}), {} in cycle {}",
-                    Self::objective_name(c, objective),
-                    c.name,
-                    c.id,
-                    self.s
-                        .cycles
-                        .get(&p_cycle)
-                        .map_or(parent.to_string(), |pc| Self::objective_name(pc, parent)),
-                    self.s
-                        .cycles
-                        .get(&p_cycle)
-                        .map_or(p_cycle.to_string(), |pc| format!("{} ({p_cycle})", pc.name)),
+                Text::new(
+                    format!(
+                        "objective {} is in cycle {} ({}), {} in cycle {parent_cycle_name}",
+                        Self::objective_name(c, objective, Lang::En),
+                        c.name,
+                        c.id,
+                        parent_name(Lang::En),
+                    ),
+                    format!(
+                        "Das Objective {} gehört zum Zyklus {} ({}), {} zum Zyklus \
+                         {parent_cycle_name}; eine Ausrichtung verbindet Objectives desselben \
+                         Zyklus.",
+                        Self::objective_name(c, objective, Lang::De),
+                        c.name,
+                        c.id,
+                        parent_name(Lang::De),
+                    ),
                 ),
             ));
         }
@@ -179,15 +213,16 @@ impl Ctx<'_> {
         open_objective(p)?;
         if let Some(path) = path_up(c, parent, objective) {
             // Titles for the people who read the refusal, ids to tell equal titles apart.
-            let name = |o: &ObjectiveId| match c.objectives.get(o) {
-                Some(found) => format!("\"{}\" ({o})", found.text.title),
-                None => o.to_string(),
-            };
-            let mut names: Vec<String> = vec![name(&objective)];
-            names.extend(path.iter().map(name));
+            let names = |lang| loop_of(c, objective, &path, lang);
             return Err(Rejection::rule(
                 Rule::AlignmentAcyclic,
-                format!("aligning would close the loop {}", names.join(" → ")),
+                Text::new(
+                    format!("aligning would close the loop {}", names(Lang::En)),
+                    format!(
+                        "Die Ausrichtung würde den Kreis {} schließen.",
+                        names(Lang::De)
+                    ),
+                ),
             ));
         }
         Ok(vec![EventBody::ObjectiveAligned {
@@ -205,23 +240,45 @@ impl Ctx<'_> {
             s => {
                 return Err(Rejection::rule(
                     Rule::ObjectiveOpen,
-                    format!("objective {objective} is {s:?}, not a draft").to_lowercase(),
+                    Text::new(
+                        format!("objective {objective} is {s:?}, not a draft").to_lowercase(),
+                        format!(
+                            "Das Objective {objective} ist {}, kein Entwurf; zusagen lässt sich \
+                             nur ein Entwurf.",
+                            Lang::De.status(&format!("{s:?}").to_lowercase())
+                        ),
+                    ),
                 ))
             }
         }
         if o.key_results.is_empty() {
             return Err(Rejection::rule(
                 Rule::CommitNeedsKeyResult,
-                format!("objective {objective} has no key result"),
+                Text::new(
+                    format!("objective {objective} has no key result"),
+                    format!(
+                        "Das Objective {} hat kein Key Result; fügen Sie vor der Zusage \
+                         mindestens eines hinzu.",
+                        quoted(&o.text.title, objective, Lang::De)
+                    ),
+                ),
             ));
         }
         if c.policy.cross_unit_approval && o.approved_by.is_none() && self.s.is_cross_unit(c, o) {
             return Err(Rejection::rule(
                 Rule::CrossUnitApproval,
-                format!(
-                    "objective \"{}\" ({objective}) spans units; the policy of cycle {} \
-                     wants a steering committee to approve it before it is committed",
-                    o.text.title, c.name
+                Text::new(
+                    format!(
+                        "objective \"{}\" ({objective}) spans units; the policy of cycle {} \
+                         wants a steering committee to approve it before it is committed",
+                        o.text.title, c.name
+                    ),
+                    format!(
+                        "Das Objective {} betrifft mehrere Einheiten; nach den Regeln des \
+                         Zyklus {} muss ein Lenkungsausschuss es vor der Zusage freigeben.",
+                        quoted(&o.text.title, objective, Lang::De),
+                        c.name
+                    ),
                 ),
             ));
         }
@@ -230,9 +287,17 @@ impl Ctx<'_> {
         if n >= max {
             return Err(Rejection::rule(
                 Rule::MaxCommittedObjectives,
-                format!(
-                    "unit {} has {n} committed objectives in cycle {}; the policy allows {max}",
-                    o.unit, c.name
+                Text::new(
+                    format!(
+                        "unit {} has {n} committed objectives in cycle {}; the policy allows {max}",
+                        o.unit, c.name
+                    ),
+                    format!(
+                        "Die Einheit {} hat im Zyklus {} schon {n} zugesagte Objectives; die \
+                         Regeln des Zyklus erlauben höchstens {max}.",
+                        self.unit_name(o.unit),
+                        c.name
+                    ),
                 ),
             ));
         }
@@ -248,21 +313,36 @@ impl Ctx<'_> {
         if let Some(by) = o.approved_by {
             return Err(Rejection::rule(
                 Rule::CrossUnitApproval,
-                format!(
-                    "objective \"{}\" ({objective}) was approved already, by {}",
-                    o.text.title,
-                    self.unit_name(by)
+                Text::new(
+                    format!(
+                        "objective \"{}\" ({objective}) was approved already, by {}",
+                        o.text.title,
+                        self.unit_name(by)
+                    ),
+                    format!(
+                        "Das Objective {} wurde bereits freigegeben, durch {}.",
+                        quoted(&o.text.title, objective, Lang::De),
+                        self.unit_name(by)
+                    ),
                 ),
             ));
         }
         if !self.s.is_cross_unit(c, o) {
             return Err(Rejection::rule(
                 Rule::CrossUnitApproval,
-                format!(
-                    "objective \"{}\" ({objective}) concerns {} alone; a steering committee \
-                     approves cross-unit objectives only",
-                    o.text.title,
-                    self.unit_name(o.unit)
+                Text::new(
+                    format!(
+                        "objective \"{}\" ({objective}) concerns {} alone; a steering committee \
+                         approves cross-unit objectives only",
+                        o.text.title,
+                        self.unit_name(o.unit)
+                    ),
+                    format!(
+                        "Das Objective {} betrifft nur {}; ein Lenkungsausschuss gibt nur \
+                         einheitenübergreifende Objectives frei.",
+                        quoted(&o.text.title, objective, Lang::De),
+                        self.unit_name(o.unit)
+                    ),
                 ),
             ));
         }
@@ -279,17 +359,22 @@ impl Ctx<'_> {
         let Some(d_cycle) = self.s.cycle_of(EntityKind::Objective, depends_on.0) else {
             return Err(Rejection::unknown(EntityKind::Objective, depends_on));
         };
-        let name = |id: &ObjectiveId| match c.objectives.get(id) {
-            Some(found) => format!("\"{}\" ({id})", found.text.title),
-            None => id.to_string(),
-        };
+        let name = |id: ObjectiveId, lang| Self::objective_name(c, id, lang);
         if d_cycle != c.id {
             return Err(Rejection::rule(
                 Rule::DependencyOtherUnit,
-                format!(
-                    "objective {} is in cycle {}, {depends_on} in cycle {d_cycle}",
-                    name(&objective),
-                    c.name
+                Text::new(
+                    format!(
+                        "objective {} is in cycle {}, {depends_on} in cycle {d_cycle}",
+                        name(objective, Lang::En),
+                        c.name
+                    ),
+                    format!(
+                        "Das Objective {} gehört zum Zyklus {}, {depends_on} zum Zyklus \
+                         {d_cycle}; eine Abhängigkeit verbindet Objectives desselben Zyklus.",
+                        name(objective, Lang::De),
+                        c.name
+                    ),
                 ),
             ));
         }
@@ -300,31 +385,52 @@ impl Ctx<'_> {
         if d.unit == o.unit {
             return Err(Rejection::rule(
                 Rule::DependencyOtherUnit,
-                format!(
-                    "objectives {} and {} both belong to {}; a dependency links objectives of \
-                     different units",
-                    name(&objective),
-                    name(&depends_on),
-                    self.unit_name(o.unit)
+                Text::new(
+                    format!(
+                        "objectives {} and {} both belong to {}; a dependency links objectives of \
+                         different units",
+                        name(objective, Lang::En),
+                        name(depends_on, Lang::En),
+                        self.unit_name(o.unit)
+                    ),
+                    format!(
+                        "Die Objectives {} und {} gehören beide zu {}; eine Abhängigkeit \
+                         verbindet Objectives verschiedener Einheiten.",
+                        name(objective, Lang::De),
+                        name(depends_on, Lang::De),
+                        self.unit_name(o.unit)
+                    ),
                 ),
             ));
         }
         if o.depends_on.contains(&depends_on) {
             return Err(Rejection::rule(
                 Rule::DependencyOtherUnit,
-                format!(
-                    "objective {} depends on {} already",
-                    name(&objective),
-                    name(&depends_on)
+                Text::new(
+                    format!(
+                        "objective {} depends on {} already",
+                        name(objective, Lang::En),
+                        name(depends_on, Lang::En)
+                    ),
+                    format!(
+                        "Das Objective {} hängt bereits von {} ab.",
+                        name(objective, Lang::De),
+                        name(depends_on, Lang::De)
+                    ),
                 ),
             ));
         }
         if let Some(path) = dependency_path(c, depends_on, objective) {
-            let mut names: Vec<String> = vec![name(&objective)];
-            names.extend(path.iter().map(name));
+            let names = |lang| loop_of(c, objective, &path, lang);
             return Err(Rejection::rule(
                 Rule::DependencyAcyclic,
-                format!("the dependency would close the loop {}", names.join(" → ")),
+                Text::new(
+                    format!("the dependency would close the loop {}", names(Lang::En)),
+                    format!(
+                        "Die Abhängigkeit würde den Kreis {} schließen.",
+                        names(Lang::De)
+                    ),
+                ),
             ));
         }
         Ok(vec![EventBody::DependencyLinked {
@@ -345,13 +451,26 @@ impl Ctx<'_> {
         if o.status == ObjectiveStatus::Dropped {
             return Err(Rejection::rule(
                 Rule::CarryOnce,
-                format!("objective {objective} was dropped"),
+                Text::new(
+                    format!("objective {objective} was dropped"),
+                    format!(
+                        "Das Objective {} wurde verworfen; ein verworfenes Objective wird nicht \
+                         übernommen.",
+                        quoted(&o.text.title, objective, Lang::De)
+                    ),
+                ),
             ));
         }
         if let Some(to) = o.carried_to {
             return Err(Rejection::rule(
                 Rule::CarryOnce,
-                format!("objective {objective} was carried over already, as {to}"),
+                Text::new(
+                    format!("objective {objective} was carried over already, as {to}"),
+                    format!(
+                        "Das Objective {} wurde bereits übernommen, als {to}.",
+                        quoted(&o.text.title, objective, Lang::De)
+                    ),
+                ),
             ));
         }
         let to = self
@@ -362,9 +481,20 @@ impl Ctx<'_> {
         if to.start <= from.start || to.phase != Phase::Planning {
             return Err(Rejection::rule(
                 Rule::CarryToLaterCycle,
-                format!(
-                    "cycle {} (starts {}, phase {}) is not a later cycle in planning than {} (starts {})",
-                    to.name, to.start, to.phase, from.name, from.start
+                Text::new(
+                    format!(
+                        "cycle {} (starts {}, phase {}) is not a later cycle in planning than {} (starts {})",
+                        to.name, to.start, to.phase, from.name, from.start
+                    ),
+                    format!(
+                        "Der Zyklus {} (Beginn {}, Phase „{}“) ist kein späterer Zyklus in \
+                         Planung als {} (Beginn {}).",
+                        to.name,
+                        Lang::De.date(to.start),
+                        Lang::De.term(&to.phase.to_string()),
+                        from.name,
+                        Lang::De.date(from.start)
+                    ),
                 ),
             ));
         }
@@ -380,6 +510,15 @@ impl Ctx<'_> {
             weight: o.weight,
         }])
     }
+}
+
+/// A loop of objectives for a refusal: `objective` and then `path`, by title in `lang`.
+fn loop_of(c: &Cycle, objective: ObjectiveId, path: &[ObjectiveId], lang: Lang) -> String {
+    std::iter::once(&objective)
+        .chain(path)
+        .map(|o| Ctx::objective_name(c, *o, lang))
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 /// Follows alignment links up from `from`; returns the path to `to` if there is one.
@@ -428,13 +567,24 @@ fn dependency_path(c: &Cycle, from: ObjectiveId, to: ObjectiveId) -> Option<Vec<
 
 pub(super) fn open_objective(o: &Objective) -> Result<(), Rejection> {
     if o.status == ObjectiveStatus::Dropped {
-        Err(Rejection::rule(
-            Rule::ObjectiveOpen,
-            format!("objective \"{}\" ({}) was dropped", o.text.title, o.id),
+        Err(dropped(
+            &quoted(&o.text.title, o.id, Lang::En),
+            &quoted(&o.text.title, o.id, Lang::De),
         ))
     } else {
         Ok(())
     }
+}
+
+/// The refusal of a change to a dropped objective, named in English and German.
+pub(super) fn dropped(en: &str, de: &str) -> Rejection {
+    Rejection::rule(
+        Rule::ObjectiveOpen,
+        Text::new(
+            format!("objective {en} was dropped"),
+            format!("Das Objective {de} wurde verworfen und ändert sich nicht mehr."),
+        ),
+    )
 }
 
 fn objective_patch(patch: &ObjectivePatch) -> Result<ObjectivePatch, Rejection> {

@@ -4,9 +4,10 @@ use super::fields::text;
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::event::EventBody;
+use crate::i18n::Text;
 use crate::ids::{EntityKind, PersonId, UnitId};
 use crate::organisation::Role;
-use crate::rejection::{Rejection, Rule};
+use crate::rejection::{role_de, Rejection, Rule};
 
 impl Ctx<'_> {
     /// The organisation commands, after the rules table admitted them.
@@ -25,7 +26,11 @@ impl Ctx<'_> {
                     None if !self.s.units.is_empty() => {
                         return Err(Rejection::rule(
                             Rule::SingleRoot,
-                            "the organisation has a root unit already; give a parent",
+                            Text::new(
+                                "the organisation has a root unit already; give a parent",
+                                "Die Organisation hat bereits eine Wurzeleinheit; geben Sie eine \
+                                 übergeordnete Einheit (`parent`) an.",
+                            ),
                         ))
                     }
                     None => self.admin(None)?,
@@ -55,11 +60,20 @@ impl Ctx<'_> {
                         above[..=pos].iter().map(|u| self.unit_name(*u)).collect();
                     return Err(Rejection::rule(
                         Rule::UnitTreeAcyclic,
-                        format!(
-                            "unit {} cannot move below {}: {} lies below it",
-                            self.unit_name(unit),
-                            self.unit_name(parent),
-                            path.join(" → ")
+                        Text::new(
+                            format!(
+                                "unit {} cannot move below {}: {} lies below it",
+                                self.unit_name(unit),
+                                self.unit_name(parent),
+                                path.join(" → ")
+                            ),
+                            format!(
+                                "Die Einheit {} kann nicht unter {} verschoben werden: {} liegt \
+                                 unter ihr.",
+                                self.unit_name(unit),
+                                self.unit_name(parent),
+                                path.join(" → ")
+                            ),
                         ),
                     ));
                 }
@@ -69,7 +83,13 @@ impl Ctx<'_> {
                 if self.unit(*unit)?.retired {
                     return Err(Rejection::rule(
                         Rule::UnitActive,
-                        format!("unit {unit} is retired already"),
+                        Text::new(
+                            format!("unit {unit} is retired already"),
+                            format!(
+                                "Die Einheit {} ist bereits stillgelegt.",
+                                self.unit_name(*unit)
+                            ),
+                        ),
                     ));
                 }
                 Ok(vec![EventBody::UnitRetired { unit: *unit }])
@@ -90,7 +110,10 @@ impl Ctx<'_> {
                 if let Some(p) = self.s.people.get(person).filter(|p| p.forgotten) {
                     return Err(Rejection::rule(
                         Rule::Forgotten,
-                        format!("{} ({person}) was forgotten already", p.name),
+                        Text::new(
+                            format!("{} ({person}) was forgotten already", p.name),
+                            format!("{} ({person}) wurde bereits vergessen.", p.name),
+                        ),
                     ));
                 }
                 text("reason", reason)?;
@@ -106,7 +129,7 @@ impl Ctx<'_> {
                 if self.holds(*unit, *person, *role) {
                     return Err(Rejection::exists(
                         EntityKind::Membership,
-                        format!("{role} of {person} in {unit}"),
+                        self.membership(*unit, *person, *role),
                     ));
                 }
                 Ok(vec![EventBody::MembershipGranted {
@@ -119,15 +142,21 @@ impl Ctx<'_> {
                 // Special::GrantRole.
                 self.grant_right(*unit, *role)?;
                 if !self.holds(*unit, *person, *role) {
-                    return Err(Rejection::unknown(
+                    return Err(Rejection::unknown_text(
                         EntityKind::Membership,
-                        format!("{role} of {person} in {unit}"),
+                        self.membership(*unit, *person, *role),
                     ));
                 }
                 if *role == Role::OkrMaster && self.s.okr_master_count() == 1 {
                     return Err(Rejection::rule(
                         Rule::KeepOneOkrMaster,
-                        format!("{person} is the organisation's last OkrMaster; grant the role to someone else first"),
+                        Text::new(
+                            format!("{person} is the organisation's last OkrMaster; grant the role to someone else first"),
+                            format!(
+                                "{person} ist der letzte OKR-Master der Organisation; vergeben \
+                                 Sie die Rolle zuerst an eine andere Person."
+                            ),
+                        ),
                     ));
                 }
                 Ok(vec![EventBody::MembershipRevoked {
@@ -138,6 +167,18 @@ impl Ctx<'_> {
             }
             _ => unreachable!("`{}` is not an organisation command", body.name()),
         }
+    }
+
+    /// A membership as a refusal names it: `Lead of <person> in <unit>`.
+    fn membership(&self, unit: UnitId, person: PersonId, role: Role) -> Text {
+        Text::new(
+            format!("{role} of {person} in {unit}"),
+            format!(
+                "„{}“ der Person {person} in der Einheit {}",
+                role_de(role),
+                self.unit_name(unit)
+            ),
+        )
     }
 
     /// Whether `person` holds `role` in `unit` itself (not above it).

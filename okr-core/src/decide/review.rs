@@ -6,6 +6,7 @@ use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::cycle::Phase;
 use crate::event::EventBody;
+use crate::i18n::{Lang, Text};
 use crate::ids::EntityKind;
 use crate::rejection::{Rejection, Rule};
 
@@ -21,7 +22,13 @@ impl Ctx<'_> {
             } => {
                 let (c, _, _) = self.key_result(*key_result, None)?;
                 let score_ppm = score_ppm("score", *score)?;
-                let reason = reason_of(reason, "overriding a computed score")?;
+                let reason = reason_of(
+                    reason,
+                    (
+                        "overriding a computed score",
+                        "Das Überschreiben einer berechneten Bewertung",
+                    ),
+                )?;
                 Ok(vec![EventBody::ScoreOverridden {
                     cycle: c.id,
                     key_result: *key_result,
@@ -36,7 +43,13 @@ impl Ctx<'_> {
             } => {
                 let (c, _, _) = self.key_result(*key_result, None)?;
                 let score_ppm = score_ppm("score", *score)?;
-                let reason = reason_of(reason, "correcting a closed cycle")?;
+                let reason = reason_of(
+                    reason,
+                    (
+                        "correcting a closed cycle",
+                        "Die Korrektur eines abgeschlossenen Zyklus",
+                    ),
+                )?;
                 Ok(vec![EventBody::ScoreCorrected {
                     cycle: c.id,
                     key_result: *key_result,
@@ -105,29 +118,59 @@ impl Ctx<'_> {
                 if of.phase != Phase::Closed {
                     return Err(Rejection::rule(
                         Rule::FollowUpLaterCycle,
-                        format!(
-                            "retro action {action} belongs to cycle {} ({}), which is {}, \
-                             not closed",
-                            of.name, of.id, of.phase
+                        Text::new(
+                            format!(
+                                "retro action {action} belongs to cycle {} ({}), which is {}, \
+                                 not closed",
+                                of.name, of.id, of.phase
+                            ),
+                            format!(
+                                "Die Retro-Maßnahme „{}“ ({action}) gehört zum Zyklus {} ({}), \
+                                 der in der Phase „{}“ und noch nicht abgeschlossen ist.",
+                                a.text,
+                                of.name,
+                                of.id,
+                                Lang::De.term(&of.phase.to_string())
+                            ),
                         ),
                     ));
                 }
                 if of.id == later.id || later.start <= of.start {
                     return Err(Rejection::rule(
                         Rule::FollowUpLaterCycle,
-                        format!(
-                            "cycle {} ({}) does not start after cycle {} ({}) of retro \
-                             action {action}",
-                            later.name, later.id, of.name, of.id
+                        Text::new(
+                            format!(
+                                "cycle {} ({}) does not start after cycle {} ({}) of retro \
+                                 action {action}",
+                                later.name, later.id, of.name, of.id
+                            ),
+                            format!(
+                                "Der Zyklus {} ({}) beginnt nicht nach dem Zyklus {} ({}) der \
+                                 Retro-Maßnahme „{}“ ({action}).",
+                                later.name, later.id, of.name, of.id, a.text
+                            ),
                         ),
                     ));
                 }
                 if let Some(f) = &a.follow_up {
                     return Err(Rejection::rule(
                         Rule::FollowUpOnce,
-                        format!(
-                            "retro action {action} is followed up already, in cycle {}",
-                            f.cycle
+                        Text::new(
+                            format!(
+                                "retro action {action} is followed up already, in cycle {}",
+                                f.cycle
+                            ),
+                            format!(
+                                "Die Retro-Maßnahme „{}“ ({action}) wurde bereits nachverfolgt, \
+                                 im Zyklus {}.",
+                                a.text,
+                                self.s
+                                    .cycles
+                                    .get(&f.cycle)
+                                    .map_or(f.cycle.to_string(), |fc| {
+                                        format!("{} ({})", fc.name, f.cycle)
+                                    })
+                            ),
                         ),
                     ));
                 }

@@ -4,6 +4,7 @@ use super::fields::{one_to_five, text};
 use super::{Bodies, Ctx};
 use crate::command::CommandBody;
 use crate::event::EventBody;
+use crate::i18n::{Lang, Text};
 use crate::ids::EntityKind;
 use crate::organisation::UnitKind;
 use crate::rejection::{Rejection, Rule};
@@ -62,15 +63,21 @@ impl Ctx<'_> {
                     (Some(_), None) => {
                         return Err(Rejection::rule(
                             Rule::ProviderProvides,
-                            "a provider needs `provides`: what it provides",
+                            Text::new(
+                                "a provider needs `provides`: what it provides",
+                                "Ein Lieferant (`provider`) braucht die Angabe `provides`: was er \
+                                 liefert.",
+                            ),
                         ))
                     }
-                    (None, Some(_)) => {
-                        return Err(Rejection::rule(
-                            Rule::ProviderProvides,
+                    (None, Some(_)) => return Err(Rejection::rule(
+                        Rule::ProviderProvides,
+                        Text::new(
                             "`provides` needs a provider: who provides it",
-                        ))
-                    }
+                            "Die Angabe `provides` braucht einen Lieferanten (`provider`): wer \
+                                 es liefert.",
+                        ),
+                    )),
                     _ => {}
                 }
                 Ok(vec![EventBody::AgreementMade {
@@ -96,17 +103,33 @@ impl Ctx<'_> {
                 if a.resolution.is_some() {
                     return Err(Rejection::rule(
                         Rule::ResolveOnce,
-                        format!("agreement {agreement} is resolved already"),
+                        Text::new(
+                            format!("agreement {agreement} is resolved already"),
+                            format!(
+                                "Die Absprache „{}“ ({agreement}) ist bereits aufgelöst.",
+                                a.text
+                            ),
+                        ),
                     ));
                 }
                 let resolved_at = weekly.unwrap_or_else(|| self.env.at.date_naive());
                 if resolved_at <= a.weekly {
                     return Err(Rejection::rule(
                         Rule::ResolveAtLaterWeekly,
-                        format!(
-                            "agreement {agreement} was made at the weekly of {}; it is resolved \
-                             at a later weekly, not at one of {resolved_at}",
-                            a.weekly
+                        Text::new(
+                            format!(
+                                "agreement {agreement} was made at the weekly of {}; it is resolved \
+                                 at a later weekly, not at one of {resolved_at}",
+                                a.weekly
+                            ),
+                            format!(
+                                "Die Absprache „{}“ ({agreement}) wurde im Weekly vom {} \
+                                 getroffen; aufgelöst wird sie in einem späteren Weekly, nicht \
+                                 in dem vom {}.",
+                                a.text,
+                                Lang::De.date(a.weekly),
+                                Lang::De.date(resolved_at)
+                            ),
                         ),
                     ));
                 }
@@ -145,13 +168,26 @@ impl Ctx<'_> {
                 if committee.kind != UnitKind::Committee {
                     return Err(Rejection::rule(
                         Rule::EscalateToCommittee,
-                        format!("unit {} ({to}) is not a committee", committee.name),
+                        Text::new(
+                            format!("unit {} ({to}) is not a committee", committee.name),
+                            format!(
+                                "Die Einheit {} ({to}) ist kein Gremium; eskalieren Sie an \
+                                 einen Lenkungsausschuss.",
+                                committee.name
+                            ),
+                        ),
                     ));
                 }
                 if b.escalation.is_some() {
                     return Err(Rejection::rule(
                         Rule::EscalateOnce,
-                        format!("blocker {blocker} is escalated already"),
+                        Text::new(
+                            format!("blocker {blocker} is escalated already"),
+                            format!(
+                                "Das Hindernis „{}“ ({blocker}) ist bereits eskaliert.",
+                                b.text
+                            ),
+                        ),
                     ));
                 }
                 Ok(vec![EventBody::BlockerEscalated {
@@ -166,7 +202,13 @@ impl Ctx<'_> {
                 if b.decision.is_some() {
                     return Err(Rejection::rule(
                         Rule::DecideEscalatedOnce,
-                        format!("blocker {blocker} is decided already"),
+                        Text::new(
+                            format!("blocker {blocker} is decided already"),
+                            format!(
+                                "Über das Hindernis „{}“ ({blocker}) ist bereits entschieden.",
+                                b.text
+                            ),
+                        ),
                     ));
                 }
                 text("decision", decision)?;

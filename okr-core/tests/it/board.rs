@@ -165,7 +165,7 @@ fn a_dropped_objective_leaves_the_board_and_unknown_scopes_are_refused() {
             board(&s, CYCLE, scope),
             Err(Rejection::UnknownId {
                 kind,
-                id: id.to_string()
+                id: id.to_string().into()
             })
         );
     }

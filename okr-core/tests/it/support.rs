@@ -54,6 +54,7 @@ pub fn rule(rule: Rule, contains: impl Into<String>) -> Expect {
 
 /// Refused by `rule` with exactly this detail.
 pub fn rule_exact(rule: Rule, detail: impl Into<String>) -> Expect {
+    let detail: String = detail.into();
     Expect::Rejected(Rejection::RuleViolated {
         rule,
         detail: detail.into(),
@@ -67,6 +68,7 @@ pub fn field(name: &str) -> Expect {
 
 /// Refused for an invalid field, with exactly this reason.
 pub fn field_exact(name: &str, reason: impl Into<String>) -> Expect {
+    let reason: String = reason.into();
     Expect::Rejected(Rejection::InvalidField {
         field: name.to_string(),
         reason: reason.into(),
@@ -86,7 +88,7 @@ pub fn wrong_phase(cycle: okr_core::CycleId, phase: Phase, allowed: &[Phase]) ->
 pub fn unauthorized(actor: PersonId, action: &str, unit: Option<UnitId>) -> Expect {
     Expect::Rejected(Rejection::Unauthorized {
         actor,
-        action: action.to_string(),
+        action: action.into(),
         unit,
     })
 }
@@ -95,7 +97,7 @@ pub fn unauthorized(actor: PersonId, action: &str, unit: Option<UnitId>) -> Expe
 pub fn unknown(kind: EntityKind, id: impl fmt::Display) -> Expect {
     Expect::Rejected(Rejection::UnknownId {
         kind,
-        id: id.to_string(),
+        id: id.to_string().into(),
     })
 }
 
@@ -103,7 +105,7 @@ pub fn unknown(kind: EntityKind, id: impl fmt::Display) -> Expect {
 pub fn exists(kind: EntityKind, id: impl fmt::Display) -> Expect {
     Expect::Rejected(Rejection::AlreadyExists {
         kind,
-        id: id.to_string(),
+        id: id.to_string().into(),
     })
 }
 
