@@ -92,6 +92,45 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order.
+    pub const ALL: [Rule; 35] = [
+        Rule::MaxCommittedObjectives,
+        Rule::MaxKeyResults,
+        Rule::WeightPositive,
+        Rule::ConfidenceRange,
+        Rule::BaselineNotTarget,
+        Rule::DecreaseNeedsBaseline,
+        Rule::StartNeedsCommittedObjective,
+        Rule::CommitNeedsKeyResult,
+        Rule::ReviewNotBeforeEnd,
+        Rule::ReasonRequired,
+        Rule::AlignSameCycle,
+        Rule::AlignNotSelf,
+        Rule::AlignmentAcyclic,
+        Rule::EscalateToCommittee,
+        Rule::DecideEscalatedOnce,
+        Rule::EscalateOnce,
+        Rule::ResolveOnce,
+        Rule::ResolveAtLaterWeekly,
+        Rule::ProviderProvides,
+        Rule::FollowUpLaterCycle,
+        Rule::FollowUpOnce,
+        Rule::ObjectiveOpen,
+        Rule::UnitTreeAcyclic,
+        Rule::UnitActive,
+        Rule::EffectiveAtInRange,
+        Rule::CarryToLaterCycle,
+        Rule::CarryOnce,
+        Rule::SingleRoot,
+        Rule::KeepOneOkrMaster,
+        Rule::CrossUnitApproval,
+        Rule::DependencyOtherUnit,
+        Rule::DependencyAcyclic,
+        Rule::KpiOfTheUnit,
+        Rule::Forgotten,
+        Rule::StartNeedsObjectivePerUnit,
+    ];
+
     /// The stable identifier, e.g. `max-committed-objectives`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -198,7 +237,7 @@ pub enum Rejection {
     UnknownId {
         /// What kind of entity the id should name.
         kind: EntityKind,
-        /// The id as given (with what was looked for, where the id alone does not say).
+        /// The id as given.
         id: Text,
     },
     /// The cycle is in a phase that does not allow the command.
@@ -219,8 +258,7 @@ pub enum Rejection {
     RuleViolated {
         /// The rule's stable identifier.
         rule: Rule,
-        /// What exactly broke it, naming the entities by title or name. The wire carries the
-        /// English; [`Rejection::message`] gives the German.
+        /// What exactly broke it.
         detail: Text,
     },
     /// A field of the command has an invalid value.
@@ -256,7 +294,7 @@ pub enum Rejection {
     AlreadyExists {
         /// The kind of the existing entity.
         kind: EntityKind,
-        /// The id (with what it is, where the id alone does not say).
+        /// The id.
         id: Text,
     },
 }
@@ -367,7 +405,7 @@ impl Rejection {
                 expected,
                 actual,
             } => format!(
-                "Versionskonflikt im Stream {stream}: erwartet war Version {expected}, \
+                "Versionskonflikt im Stream `{stream}`: erwartet war Version {expected}, \
                  vorhanden ist Version {actual}. Lesen Sie den Stand neu und versuchen Sie es erneut."
             ),
             Rejection::AlreadyExists { kind, id } => {
@@ -406,5 +444,52 @@ impl Rejection {
             kind,
             id: id.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_listed_once_and_has_a_german_name() {
+        let codes: std::collections::BTreeSet<&str> = Rule::ALL.iter().map(Rule::code).collect();
+        assert_eq!(codes.len(), Rule::ALL.len(), "Rule::ALL repeats a rule");
+        for r in Rule::ALL {
+            // The code round-trips through serde: the list holds real rules.
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.code()));
+            assert_ne!(r.name(Lang::De), r.code(), "{r} has no German name");
+            assert_eq!(r.name(Lang::En), r.code());
+        }
+    }
+
+    #[test]
+    fn structural_parts_are_german() {
+        let cycle = crate::ids::CycleId::from_u128(1);
+        let r = Rejection::WrongPhase {
+            cycle,
+            phase: Phase::Running,
+            allowed: vec![Phase::Planning, Phase::Review],
+        };
+        assert_eq!(
+            r.message(Lang::De),
+            format!(
+                "Der Zyklus {cycle} ist in der Phase „läuft“; dies ist nur in der Phase \
+                 „Planung“ oder „Review“ möglich."
+            )
+        );
+        assert_eq!(r.message(Lang::En), r.to_string());
+        let r = Rejection::AlreadyExists {
+            kind: EntityKind::KeyResult,
+            id: "k1".into(),
+        };
+        assert_eq!(r.message(Lang::De), "Das Key Result k1 gibt es bereits.");
+        let r = Rejection::VersionConflict {
+            stream: StreamId::Organisation,
+            expected: 3,
+            actual: 5,
+        };
+        assert!(r.message(Lang::De).starts_with("Versionskonflikt im Stream `org`: erwartet war Version 3"));
     }
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod board;
 mod cycle;
+mod german;
 mod json;
 mod key_result;
 mod kpi;
