@@ -1,7 +1,10 @@
 //! The command's errors and their exit codes: 1 for refused commands and invalid input,
-//! 2 for storage failures.
+//! 2 for storage failures. Every message is written once in English and German (a
+//! [`Text`]); `okr` prints it in the language of `--lang`. The German renderings of the
+//! store's and the engine's errors live here, beside the exit codes they map to.
 
-use okr_store::EngineError;
+use okr_core::i18n::{Lang, Text};
+use okr_store::{EngineError, StoreError};
 use std::fmt;
 use std::path::Path;
 
@@ -9,9 +12,9 @@ use std::path::Path;
 #[derive(Debug)]
 pub enum CliError {
     /// A command was refused by the rules, or the input is invalid (exit code 1).
-    Invalid(String),
+    Invalid(Text),
     /// The store or an output file failed (exit code 2).
-    Storage(String),
+    Storage(Text),
     /// Whoever read the output stopped reading (`okr export - | head`): not a failure, the
     /// run ends quietly with exit code 0, as Unix tools do.
     OutputClosed,
@@ -27,32 +30,60 @@ impl CliError {
         }
     }
 
-    /// Invalid input.
-    pub fn invalid(msg: impl Into<String>) -> Self {
-        CliError::Invalid(msg.into())
+    /// Invalid input, said in English and German.
+    pub fn invalid(en: impl Into<String>, de: impl Into<String>) -> Self {
+        CliError::Invalid(Text::new(en, de))
+    }
+
+    /// A storage failure, said in English and German.
+    pub fn storage(en: impl Into<String>, de: impl Into<String>) -> Self {
+        CliError::Storage(Text::new(en, de))
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            CliError::Invalid(m) | CliError::Storage(m) => m.get(lang).to_owned(),
+            CliError::OutputClosed => Lang::pick(
+                lang,
+                "the reader closed standard output",
+                "der Leser hat die Standardausgabe geschlossen",
+            )
+            .to_owned(),
+        }
     }
 
     /// An engine error, classified: refusals and bad input are 1, storage failures 2.
-    pub fn engine(context: &str, e: EngineError) -> Self {
+    /// `context` (a path, a flag, what was being done) opens the message.
+    pub fn engine(context: &Text, e: EngineError) -> Self {
+        let text = |inner: Text| {
+            Text::new(
+                format!("{context}: {}", inner.en()),
+                format!("{}: {}", context.de(), inner.de()),
+            )
+        };
         match e {
             EngineError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 CliError::OutputClosed
             }
             // Bad input, not a storage failure: the store's own words, without the
             // engine's "storage failure:" prefix.
-            EngineError::Store(inner @ okr_store::StoreError::InvalidLocation { .. }) => {
-                CliError::Invalid(format!("{context}: {inner}"))
+            EngineError::Store(ref inner @ StoreError::InvalidLocation { .. }) => {
+                CliError::Invalid(text(store_text(inner)))
             }
             EngineError::Store(_) | EngineError::Corrupt { .. } | EngineError::Io(_) => {
-                CliError::Storage(format!("{context}: {e}"))
+                CliError::Storage(text(engine_text(&e)))
             }
-            other => CliError::Invalid(format!("{context}: {other}")),
+            other => CliError::Invalid(text(engine_text(&other))),
         }
     }
 
     /// Reading an input file failed.
     pub fn read(path: &Path, e: std::io::Error) -> Self {
-        CliError::Invalid(format!("{}: cannot read: {e}", path.display()))
+        CliError::invalid(
+            format!("{}: cannot read: {e}", path.display()),
+            format!("{}: nicht lesbar: {}", path.display(), io_de(&e)),
+        )
     }
 
     /// Writing an output file (or standard output) failed.
@@ -60,18 +91,217 @@ impl CliError {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return CliError::OutputClosed;
         }
-        CliError::Storage(format!("{}: cannot write: {e}", path.display()))
+        CliError::storage(
+            format!("{}: cannot write: {e}", path.display()),
+            format!("{}: nicht schreibbar: {}", path.display(), io_de(&e)),
+        )
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Invalid(m) | CliError::Storage(m) => f.write_str(m),
-            CliError::OutputClosed => f.write_str("the reader closed standard output"),
-        }
+        f.write_str(&self.message(Lang::En))
     }
 }
 
 /// The result of a subcommand.
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// An I/O error in German: the kind of failure, and the system's own words where the kind
+/// says nothing more.
+pub fn io_de(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let what = match e.kind() {
+        K::NotFound => "Datei oder Verzeichnis nicht gefunden",
+        K::PermissionDenied => "keine Berechtigung",
+        K::AlreadyExists => "existiert bereits",
+        K::IsADirectory => "ist ein Verzeichnis",
+        K::NotADirectory => "ist kein Verzeichnis",
+        K::StorageFull => "kein Platz mehr auf dem Datenträger",
+        K::ReadOnlyFilesystem => "das Dateisystem ist schreibgeschützt",
+        K::InvalidData => "ungültige Daten",
+        K::UnexpectedEof => "unerwartetes Dateiende",
+        K::Interrupted => "unterbrochen",
+        K::TimedOut => "Zeitüberschreitung",
+        _ => return format!("Ein-/Ausgabefehler ({e})"),
+    };
+    match e.raw_os_error() {
+        Some(code) => format!("{what} (Systemfehler {code})"),
+        None => what.to_owned(),
+    }
+}
+
+/// An engine error in English (its `Display`) and German.
+pub fn engine_text(e: &EngineError) -> Text {
+    let de = match e {
+        EngineError::Rejected(r) => format!("Befehl abgelehnt: {}", r.message(Lang::De)),
+        EngineError::BatchRejected { index, rejection } => format!(
+            "Befehl {index} des Stapels abgelehnt: {}",
+            rejection.message(Lang::De)
+        ),
+        EngineError::CommandConflict { command_id, index } => format!(
+            "Die Befehls-Id {command_id}{} wurde schon für einen anderen Befehl verwendet; \
+             geben Sie einem neuen Befehl eine neue Id.",
+            index.map_or(String::new(), |i| format!(" (Befehl {i} des Stapels)"))
+        ),
+        EngineError::Store(s) => format!("Speicherfehler: {}", store_text(s).de()),
+        EngineError::Corrupt { position, detail } => format!(
+            "Das Ereignis an globaler Position {position} ist beschädigt ({detail})."
+        ),
+        EngineError::Import { line, detail } => {
+            format!("Import, Zeile {line}: {detail}")
+        }
+        EngineError::ImportIntoNonEmpty { last_position } => format!(
+            "Der Import braucht einen leeren Speicher; dieser enthält schon Ereignisse bis \
+             zur globalen Position {last_position}."
+        ),
+        EngineError::BeyondEnd { requested, last } => format!(
+            "Die Position {requested} liegt hinter dem Ende des Protokolls (letzte Position: {}).",
+            last.map_or("keine".to_owned(), |l| l.to_string())
+        ),
+        EngineError::Io(io) => format!("Ein-/Ausgabefehler: {}", io_de(io)),
+        EngineError::Contended { attempts, last } => format!(
+            "Nach {attempts} Versuchen aufgegeben: andere Prozesse haben immer zuerst \
+             geschrieben (zuletzt: {}). Es wurde nichts geschrieben; versuchen Sie es später \
+             erneut.",
+            store_text(last).de()
+        ),
+        other => return Text::from(other.to_string()),
+    };
+    Text::new(e.to_string(), de)
+}
+
+/// Why one command of `okr apply` was not applied, in English (its `Display`) and German.
+pub fn refusal_text(r: &okr_store::Refusal) -> Text {
+    let de = match r {
+        okr_store::Refusal::Rejected(rejection) => rejection.message(Lang::De),
+        okr_store::Refusal::Conflict { command_id } => format!(
+            "Konflikt: Die Befehls-Id {command_id} wurde schon für einen anderen Befehl \
+             verwendet; geben Sie einem neuen Befehl eine neue Id."
+        ),
+        other => return Text::from(other.to_string()),
+    };
+    Text::new(r.to_string(), de)
+}
+
+/// A store error in English (its `Display`) and German. The words of sled, PostgreSQL or
+/// the JSON reader that a store error carries stay as they are.
+pub fn store_text(e: &StoreError) -> Text {
+    let de = match e {
+        StoreError::VersionConflict {
+            stream,
+            expected,
+            actual,
+        } => format!(
+            "Versionskonflikt im Stream `{stream}`: erwartet {}, vorhanden {}",
+            match expected {
+                okr_store::ExpectedVersion::Any => "eine beliebige Version".to_owned(),
+                okr_store::ExpectedVersion::NoStream => "kein Stream".to_owned(),
+                okr_store::ExpectedVersion::Exact(n) => format!("Version {n}"),
+            },
+            match actual {
+                0 => "kein Stream".to_owned(),
+                n => format!("Version {n}"),
+            }
+        ),
+        StoreError::CommandConflict { command_id } => format!(
+            "Die Befehls-Id {command_id} wurde schon für einen anderen Befehl verwendet."
+        ),
+        StoreError::EmptyAppend { stream } => {
+            format!("Das Anhängen an den Stream `{stream}` enthält keine Ereignisse.")
+        }
+        StoreError::NotAnOkrStore { path, reason } => format!(
+            "{} ist kein okr-Speicher ({reason}); legen Sie einen mit `okr init` an oder \
+             geben Sie mit --store den richtigen Pfad an.",
+            path.display()
+        ),
+        StoreError::NewerFormat {
+            path,
+            found,
+            supported,
+        } => format!(
+            "{} hat das Speicherformat {found}, diese Version von okr liest höchstens Format \
+             {supported}; verwenden Sie eine neuere Version von okr.",
+            path.display()
+        ),
+        StoreError::Corrupt { location, detail } => {
+            format!("Der Speicher unter {location} ist beschädigt: {detail}")
+        }
+        StoreError::InUse { path, pid, waited } => format!(
+            "{} wird von einem anderen okr-Prozess benutzt{}; {} s gewartet (warten Sie \
+             länger mit --wait oder beenden Sie diesen Prozess).",
+            path.display(),
+            pid.map_or(String::new(), |p| format!(" (PID {p})")),
+            okr_core::i18n::decimal(waited.as_secs_f64(), 1, Lang::De)
+        ),
+        StoreError::ReadOnly { path } => format!(
+            "{} wurde nur zum Lesen geöffnet; Schreiben braucht einen beschreibbaren Speicher.",
+            path.display()
+        ),
+        StoreError::Missing { path, first, last } => format!(
+            "Dem Speicher unter {} fehlen bestätigte Ereignisse: die Positionen {first} bis \
+             {last}; auf dem Datenträger wurde nichts geändert. Stellen Sie eine Sicherung \
+             wieder her (okr restore) oder bauen Sie den Speicher aus einem Export neu auf \
+             (okr import).",
+            path.display()
+        ),
+        StoreError::Io { path, source } => {
+            format!("Ein-/Ausgabefehler bei {}: {}", path.display(), io_de(source))
+        }
+        StoreError::Halted { path, reason } => format!(
+            "Der Speicher unter {} wurde nach einem früheren Fehler angehalten ({reason}); \
+             öffnen Sie ihn neu.",
+            path.display()
+        ),
+        StoreError::Sled(source) => format!("Fehler der Datenbank sled: {source}"),
+        StoreError::Postgres { location, .. } => {
+            let en = e.to_string();
+            let detail = en
+                .strip_prefix(&format!("PostgreSQL at {location}: "))
+                .unwrap_or(&en)
+                .to_owned();
+            format!("PostgreSQL unter {location}: {detail}")
+        }
+        StoreError::InvalidLocation { location, reason } => {
+            format!("{location}: ungültiger Speicherort ({reason})")
+        }
+        StoreError::NewerSchema {
+            location,
+            found,
+            supported,
+        } => format!(
+            "PostgreSQL unter {location} hat das okr-Schema in Version {found}, diese \
+             Version von okr kennt höchstens {supported}; verwenden Sie eine neuere Version \
+             von okr."
+        ),
+        StoreError::Serialization(source) => format!("Fehler beim Kodieren als JSON: {source}"),
+        StoreError::Upcast {
+            event_type,
+            from_version,
+            detail,
+        } => format!(
+            "{event_type} lässt sich nicht von Schemaversion {from_version} anheben: {detail}"
+        ),
+        other => return Text::from(other.to_string()),
+    };
+    Text::new(e.to_string(), de)
+}
+
+/// A message of the strict JSON reading (`okr apply`'s lines) in English and German: German
+/// names what kind of failure it is; the reader's own account (field path, line and column,
+/// what was expected) follows as okr-wire writes it.
+pub fn wire_text(e: &okr_wire::Error) -> Text {
+    use okr_wire::Code;
+    let what = match e.code {
+        Code::InvalidUtf8 => "kein gültiges UTF-8",
+        Code::MalformedJson => "kein gültiges JSON",
+        Code::InvalidCommand => "kein gültiger Befehl",
+        Code::Version => "eine nicht unterstützte Nachrichtenversion",
+        Code::TooLarge => "zu groß",
+        _ => "ungültig",
+    };
+    Text::new(
+        e.to_string(),
+        format!("Die Zeile ist {what} (Meldung des Lesers: {e})"),
+    )
+}

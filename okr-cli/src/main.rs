@@ -33,7 +33,7 @@ mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use error::{CliError, CliResult};
-use okr_core::i18n::{self, Lang};
+use okr_core::i18n::{self, Lang, Text};
 use okr_core::rollup::{self, ScoringPolicy};
 use okr_core::stats::{stats, Stats, StatsOptions};
 use okr_core::{Command, CycleKind, Phase, State};
@@ -282,10 +282,11 @@ fn main() {
             std::process::exit(code);
         }
     };
+    let lang = cli.lang;
     match run(cli) {
         Ok(()) | Err(CliError::OutputClosed) => {}
         Err(e) => {
-            eprintln!("okr: {e}");
+            eprintln!("okr: {}", e.message(lang));
             std::process::exit(e.exit_code());
         }
     }
@@ -307,10 +308,16 @@ fn write_stdout(args: std::fmt::Arguments) {
 
 fn run(cli: Cli) -> CliResult {
     if !(cli.wait.is_finite() && cli.wait >= 0.0) {
-        return Err(CliError::invalid(format!(
-            "--wait: `{}` is not a number of seconds (0 or more)",
-            cli.wait
-        )));
+        return Err(CliError::invalid(
+            format!(
+                "--wait: `{}` is not a number of seconds (0 or more)",
+                cli.wait
+            ),
+            format!(
+                "--wait: `{}` ist keine Anzahl Sekunden (0 oder mehr)",
+                i18n::number(cli.wait, Lang::De)
+            ),
+        ));
     }
     store::set_lock_wait(std::time::Duration::from_secs_f64(cli.wait.min(86_400.0)));
     let path = cli.store.as_path();
@@ -448,7 +455,10 @@ fn board_cmd(
             Scope::Cycle => "--cycle",
         };
         let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
-        CliError::invalid(format!("{flag}: {r} in cycle {name}"))
+        CliError::invalid(
+            format!("{flag}: {r} in cycle {name}"),
+            format!("{flag}: {} (im Zyklus {name})", r.message(Lang::De)),
+        )
     })?;
     match format {
         TextOrJson::Json => outln!("{}", to_json(&b)?),
@@ -498,7 +508,12 @@ fn maturity_cmd(path: &Path, include_practice: bool, json: bool, lang: Lang) -> 
 }
 
 fn to_json(v: &impl serde::Serialize) -> CliResult<String> {
-    serde_json::to_string_pretty(v).map_err(|e| CliError::Storage(format!("JSON: {e}")))
+    serde_json::to_string_pretty(v).map_err(|e| {
+        CliError::storage(
+            format!("JSON: {e}"),
+            format!("JSON lässt sich nicht schreiben: {e}"),
+        )
+    })
 }
 
 /// `n` events, in `lang`.
@@ -527,25 +542,45 @@ fn demo(path: &Path, force: bool, lang: Lang) -> CliResult {
     if store::postgres_url(path).is_some() {
         let engine = open_or_create(path)?;
         if let Some(p) = engine.position() {
-            return Err(CliError::invalid(format!(
-                "{}: the organisation's store holds {} events; `okr demo` builds into an empty one (okr deletes nothing in a database: name another organisation)",
-                store::shown(path),
-                p + 1
-            )));
+            return Err(CliError::invalid(
+                format!(
+                    "{}: the organisation's store holds {} events; `okr demo` builds into an empty one (okr deletes nothing in a database: name another organisation)",
+                    store::shown(path),
+                    p + 1
+                ),
+                format!(
+                    "{}: der Speicher der Organisation enthält {} Ereignisse; `okr demo` baut in \
+                     einen leeren (okr löscht nichts in einer Datenbank: nennen Sie eine andere \
+                     Organisation)",
+                    store::shown(path),
+                    p + 1
+                ),
+            ));
         }
     } else if path.exists() {
         let engine = open_existing(path).map_err(|e| {
-            CliError::invalid(format!(
-                "{e}; `okr demo` only replaces an okr store, delete it yourself"
-            ))
+            CliError::invalid(
+                format!("{e}; `okr demo` only replaces an okr store, delete it yourself"),
+                format!(
+                    "{}; `okr demo` ersetzt nur einen okr-Speicher, löschen Sie ihn selbst",
+                    e.message(Lang::De)
+                ),
+            )
         })?;
         if let Some(p) = engine.position() {
             if !force {
-                return Err(CliError::invalid(format!(
-                    "{}: the store holds {} events; use --force to replace it",
-                    path.display(),
-                    p + 1
-                )));
+                return Err(CliError::invalid(
+                    format!(
+                        "{}: the store holds {} events; use --force to replace it",
+                        path.display(),
+                        p + 1
+                    ),
+                    format!(
+                        "{}: der Speicher enthält {} Ereignisse; ersetzen Sie ihn mit --force",
+                        path.display(),
+                        p + 1
+                    ),
+                ));
             }
             drop(engine);
             let removed = if path.is_dir() {
@@ -562,7 +597,7 @@ fn demo(path: &Path, force: bool, lang: Lang) -> CliResult {
     for chunk in demo.commands.chunks(1000) {
         engine
             .execute_batch(chunk)
-            .map_err(|e| CliError::engine("demo", e))?;
+            .map_err(|e| CliError::engine(&"demo".into(), e))?;
         pb.inc(chunk.len() as u64);
     }
     pb.finish_and_clear();
@@ -610,7 +645,7 @@ enum ApplyLine {
     /// The line's command, by its index in the group.
     Command(usize, usize),
     /// A message about a line that was not a command, already final.
-    Note(String),
+    Note(Text),
 }
 
 /// Counts of an `okr apply` run.
@@ -651,10 +686,17 @@ fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
             _ => &bytes[..],
         };
         match std::str::from_utf8(line) {
-            Err(e) => lines.push(ApplyLine::Note(format!(
-                "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
-                file.display(),
-                e.valid_up_to() + 1
+            Err(e) => lines.push(ApplyLine::Note(Text::new(
+                format!(
+                    "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
+                    file.display(),
+                    e.valid_up_to() + 1
+                ),
+                format!(
+                    "{}: Zeile {n}: kein UTF-8: ungültiges Byte in Spalte {}; Zeile übersprungen",
+                    file.display(),
+                    e.valid_up_to() + 1
+                ),
             ))),
             Ok(line) if line.trim().is_empty() => {}
             // The same strict parsing as the C ABI and `okr serve`: full field paths inside
@@ -664,7 +706,13 @@ fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
                     lines.push(ApplyLine::Command(n, commands.len()));
                     commands.push(command);
                 }
-                Err(e) => lines.push(ApplyLine::Note(format!("{}:{n}: {e}", file.display()))),
+                Err(e) => lines.push(ApplyLine::Note({
+                    let t = error::wire_text(&e);
+                    Text::new(
+                        format!("{}:{n}: {}", file.display(), t.en()),
+                        format!("{}: Zeile {n}: {}", file.display(), t.de()),
+                    )
+                })),
             },
         }
         // Decide and write what was read as soon as no more input is waiting, so that a
@@ -707,15 +755,18 @@ fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
         )
     );
     if refused > 0 {
-        return Err(CliError::invalid(format!(
-            "{}: {}",
-            file.display(),
-            lang.count(
-                refused,
-                ("command refused", "commands refused"),
-                ("Befehl abgelehnt", "Befehle abgelehnt")
+        let refused_in = |lang: Lang| {
+            format!(
+                "{}: {}",
+                file.display(),
+                lang.count(
+                    refused,
+                    ("command refused", "commands refused"),
+                    ("Befehl abgelehnt", "Befehle abgelehnt")
+                )
             )
-        )));
+        };
+        return Err(CliError::invalid(refused_in(Lang::En), refused_in(Lang::De)));
     }
     Ok(())
 }
@@ -745,7 +796,7 @@ fn forget_person(
     );
     let outcome = engine
         .execute(&command)
-        .map_err(|e| CliError::engine("forget-person", e))?;
+        .map_err(|e| CliError::engine(&"forget-person".into(), e))?;
     let name = engine.read(|s| {
         s.people
             .get(&okr_core::PersonId(person))
@@ -796,9 +847,15 @@ fn apply_group(
                 .collect();
             let (first, last) = (numbers.first(), numbers.last());
             let at = match (first, last) {
-                (Some(a), Some(b)) if a != b => format!("{}:{a}-{b}", file.display()),
-                (Some(a), _) => format!("{}:{a}", file.display()),
-                _ => file.display().to_string(),
+                (Some(a), Some(b)) if a != b => Text::new(
+                    format!("{}:{a}-{b}", file.display()),
+                    format!("{}: Zeilen {a} bis {b}", file.display()),
+                ),
+                (Some(a), _) => Text::new(
+                    format!("{}:{a}", file.display()),
+                    format!("{}: Zeile {a}", file.display()),
+                ),
+                _ => file.display().to_string().into(),
             };
             CliError::engine(&at, e)
         })?
@@ -806,7 +863,7 @@ fn apply_group(
     for line in lines.drain(..) {
         match line {
             ApplyLine::Note(message) => {
-                eprintln!("{message}");
+                eprintln!("{}", message.get(lang));
                 tally.refused += 1;
             }
             ApplyLine::Command(n, index) => match &outcomes[index] {
@@ -826,11 +883,15 @@ fn apply_group(
                 // A rejection by the rules, or a command id reused for another command
                 // (the Engine's rule, as in the C ABI and `okr serve`): not applied.
                 Err(r) => {
-                    eprintln!(
-                        "{}:{n}: {}: {r}",
-                        file.display(),
-                        lang.pick("refused", "abgelehnt")
-                    );
+                    let why = error::refusal_text(r);
+                    match lang {
+                        Lang::En => eprintln!("{}:{n}: refused: {}", file.display(), why.en()),
+                        Lang::De => eprintln!(
+                            "{}: Zeile {n}: abgelehnt: {}",
+                            file.display(),
+                            why.de()
+                        ),
+                    }
                     tally.refused += 1;
                 }
             },
@@ -849,25 +910,50 @@ fn serve(
         let mut token = String::new();
         std::io::stdin()
             .read_line(&mut token)
-            .map_err(|e| CliError::invalid(format!("reading the token: {e}")))?;
+            .map_err(|e| {
+                CliError::invalid(
+                    format!("reading the token: {e}"),
+                    format!("Das Token lässt sich nicht lesen: {}", error::io_de(&e)),
+                )
+            })?;
         let token = token.trim();
         if token.is_empty() {
-            return Err(CliError::invalid("no token on standard input"));
+            return Err(CliError::invalid(
+                "no token on standard input",
+                "auf der Standardeingabe steht kein Token",
+            ));
         }
         outln!("{}", okr_serve::hash_token(token));
         return Ok(());
     }
     let Some(config_path) = config else {
-        return Err(CliError::invalid("--config: give the configuration file"));
+        return Err(CliError::invalid(
+            "--config: give the configuration file",
+            "--config: geben Sie die Konfigurationsdatei an",
+        ));
     };
     let mut config =
-        okr_serve::Config::load(config_path).map_err(|e| CliError::invalid(e.to_string()))?;
+        okr_serve::Config::load(config_path).map_err(|e| {
+            CliError::invalid(
+                e.to_string(),
+                format!("Die Konfiguration lässt sich nicht verwenden: {e}"),
+            )
+        })?;
     if let Some(l) = listen {
         config.listen = l;
     }
     let durability = match &config.durability {
         Some(d) => okr_wire::parse::durability(d)
-            .map_err(|e| CliError::invalid(format!("{}: {e}", config_path.display())))?,
+            .map_err(|e| {
+                CliError::invalid(
+                    format!("{}: {e}", config_path.display()),
+                    format!(
+                        "{}: {}",
+                        config_path.display(),
+                        error::wire_text(&e).de()
+                    ),
+                )
+            })?,
         None => okr_store::Durability::Sync,
     };
     // A path is read relative to the configuration file; a postgres:// URL as it is.
@@ -882,7 +968,12 @@ fn serve(
     let engine = store::open(&store, true, durability)?;
     okr_serve::init_logging();
     let engines = std::collections::HashMap::from([(config.organisation.clone(), engine)]);
-    okr_serve::run(&config, engines).map_err(|e| CliError::Storage(format!("okr serve: {e}")))
+    okr_serve::run(&config, engines).map_err(|e| {
+        CliError::storage(
+            format!("okr serve: {e}"),
+            format!("okr serve ist ausgefallen: {e}"),
+        )
+    })
 }
 
 fn export(path: &Path, file: &Path, pseudonymise: bool, lang: Lang) -> CliResult {
@@ -890,12 +981,12 @@ fn export(path: &Path, file: &Path, pseudonymise: bool, lang: Lang) -> CliResult
     let n = if file == Path::new("-") {
         engine
             .export_with(BufWriter::new(std::io::stdout().lock()), pseudonymise)
-            .map_err(|e| CliError::engine("export", e))?
+            .map_err(|e| CliError::engine(&"export".into(), e))?
     } else {
         let f = std::fs::File::create(file).map_err(|e| CliError::write(file, e))?;
         engine
             .export_with(BufWriter::new(f), pseudonymise)
-            .map_err(|e| CliError::engine(&file.display().to_string(), e))?
+            .map_err(|e| CliError::engine(&file.display().to_string().into(), e))?
     };
     if file != Path::new("-") {
         match lang {
@@ -910,7 +1001,7 @@ fn verify(path: &Path, format: TextOrJson, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let report = engine
         .verify()
-        .map_err(|e| CliError::engine(&store::shown(path), e))?;
+        .map_err(|e| CliError::engine(&store::shown(path).into(), e))?;
     match format {
         TextOrJson::Json => outln!("{}", to_json(&report)?),
         TextOrJson::Text if report.intact => outln!(
@@ -935,22 +1026,22 @@ fn verify(path: &Path, format: TextOrJson, lang: Lang) -> CliResult {
     }
     match report.broken {
         None => Ok(()),
-        Some(broken) => Err(CliError::Storage(match lang {
-            Lang::En => format!(
+        Some(broken) => Err(CliError::storage(
+            format!(
                 "{}: broken link at position {}: {} ({} before it check)",
                 store::shown(path),
                 broken.position,
                 broken.detail,
-                events(report.events, lang)
+                events(report.events, Lang::En)
             ),
-            Lang::De => format!(
+            format!(
                 "{}: unterbrochene Verkettung an Position {}: {} ({} davor sind in Ordnung)",
                 store::shown(path),
                 broken.position,
                 broken.detail,
-                events(report.events, lang)
+                events(report.events, Lang::De)
             ),
-        })),
+        )),
     }
 }
 
@@ -958,7 +1049,7 @@ fn backup(path: &Path, dir: &Path, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let report = engine
         .backup(dir)
-        .map_err(|e| CliError::engine(&dir.display().to_string(), e))?;
+        .map_err(|e| CliError::engine(&dir.display().to_string().into(), e))?;
     let head = report.head.map_or(String::new(), |h| {
         format!("; {} {h}", lang.pick("head", "Kopf"))
     });
@@ -982,31 +1073,50 @@ fn backup(path: &Path, dir: &Path, lang: Lang) -> CliResult {
 fn restore(path: &Path, dir: &Path, force: bool, lang: Lang) -> CliResult {
     if store::postgres_url(path).is_some() {
         return Err(CliError::invalid(
-            "okr restore rebuilds a sled store; for PostgreSQL, import an export into a new organisation".to_owned(),
+            "okr restore rebuilds a sled store; for PostgreSQL, import an export into a new organisation",
+            "okr restore baut einen sled-Speicher neu auf; für PostgreSQL importieren Sie einen \
+             Export in eine neue Organisation",
         ));
     }
     let backup = store::open_read_only(dir)?;
     let report = backup
         .verify()
-        .map_err(|e| CliError::engine(&dir.display().to_string(), e))?;
+        .map_err(|e| CliError::engine(&dir.display().to_string().into(), e))?;
     if let Some(broken) = report.broken {
-        return Err(CliError::Storage(format!(
-            "{}: the backup does not verify: broken link at position {}: {}; nothing restored",
-            dir.display(),
-            broken.position,
-            broken.detail
-        )));
+        return Err(CliError::storage(
+            format!(
+                "{}: the backup does not verify: broken link at position {}: {}; nothing restored",
+                dir.display(),
+                broken.position,
+                broken.detail
+            ),
+            format!(
+                "{}: die Sicherung besteht die Prüfung nicht: unterbrochene Verkettung an \
+                 Position {}: {}; nichts wiederhergestellt",
+                dir.display(),
+                broken.position,
+                broken.detail
+            ),
+        ));
     }
     let occupied = std::fs::read_dir(path)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);
     if occupied {
         if !force {
-            return Err(CliError::invalid(format!(
-                "{}: a store (or other files) is here; use --force to set it aside (it is \
-                 renamed, not deleted) and restore in its place",
-                path.display()
-            )));
+            return Err(CliError::invalid(
+                format!(
+                    "{}: a store (or other files) is here; use --force to set it aside (it is \
+                     renamed, not deleted) and restore in its place",
+                    path.display()
+                ),
+                format!(
+                    "{}: hier liegt schon ein Speicher (oder andere Dateien); legen Sie ihn mit \
+                     --force beiseite (er wird umbenannt, nicht gelöscht) und stellen Sie an \
+                     seiner Stelle wieder her",
+                    path.display()
+                ),
+            ));
         }
         let aside = (1..)
             .map(|n| {
@@ -1028,7 +1138,7 @@ fn restore(path: &Path, dir: &Path, force: bool, lang: Lang) -> CliResult {
     }
     let restored = backup
         .backup(path)
-        .map_err(|e| CliError::engine(&path.display().to_string(), e))?;
+        .map_err(|e| CliError::engine(&path.display().to_string().into(), e))?;
     let head = restored.head.map_or(String::new(), |h| {
         format!("; {} {h}", lang.pick("head", "Kopf"))
     });
@@ -1066,15 +1176,27 @@ fn import(path: &Path, file: &Path, rechain: bool, lang: Lang) -> CliResult {
             Ok(())
         }
         Err(okr_store::EngineError::Import { line, detail }) => {
-            let field = json_field_of(file, line, &detail)
-                .map(|f| format!("field `{f}`: "))
-                .unwrap_or_default();
-            Err(CliError::invalid(format!(
-                "{}:{line}: {field}{detail}; nothing imported",
-                file.display()
-            )))
+            let field = json_field_of(file, line, &detail);
+            let field_in = |word: &str| {
+                field
+                    .as_ref()
+                    .map(|f| format!("{word} `{f}`: "))
+                    .unwrap_or_default()
+            };
+            Err(CliError::invalid(
+                format!(
+                    "{}:{line}: {}{detail}; nothing imported",
+                    file.display(),
+                    field_in("field")
+                ),
+                format!(
+                    "{}: Zeile {line}: {}{detail}; nichts importiert",
+                    file.display(),
+                    field_in("Feld")
+                ),
+            ))
         }
-        Err(e) => Err(CliError::engine(&file.display().to_string(), e)),
+        Err(e) => Err(CliError::engine(&file.display().to_string().into(), e)),
     }
 }
 
@@ -1231,10 +1353,10 @@ fn report_cmd(
     };
     let mut r = report::build(&state, id, t).ok_or_else(|| {
         let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
-        CliError::invalid(match lang {
-            Lang::En => format!("--cycle: `{name}` has no report"),
-            Lang::De => format!("--cycle: zu `{name}` gibt es keinen Bericht"),
-        })
+        CliError::invalid(
+            format!("--cycle: `{name}` has no report"),
+            format!("--cycle: zu `{name}` gibt es keinen Bericht"),
+        )
     })?;
     if let Some(unit) = unit {
         let root = resolve_unit(&state, unit)?;
@@ -1251,13 +1373,18 @@ fn report_cmd(
             t
         }
         Format::Json => to_json(&r)? + "\n",
-        Format::Csv => report::csv(&r).map_err(|e| CliError::Storage(format!("CSV: {e}")))?,
+        Format::Csv => report::csv(&r).map_err(|e| {
+            CliError::storage(
+                format!("CSV: {e}"),
+                format!("CSV lässt sich nicht schreiben: {e}"),
+            )
+        })?,
         Format::Html => {
             let h = match at {
                 None => engine.history(id),
                 Some(at) => engine.history_as_of(id, at),
             }
-            .map_err(|e| CliError::engine("reading the log", e))?;
+            .map_err(|e| CliError::engine(&store::reading_the_log(), e))?;
             html::page(&state, &r, h.as_ref(), lang)
         }
     };
@@ -1276,13 +1403,25 @@ struct RescoreRow {
 fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
     let policy =
-        ScoringPolicy::parse(policy).map_err(|e| CliError::invalid(format!("--policy: {e}")))?;
+        ScoringPolicy::parse(policy).map_err(|e| {
+            CliError::invalid(
+                format!("--policy: {e}"),
+                format!(
+                    "--policy: `{policy}` ist keine Bewertungsregel, die okr lesen kann ({e})"
+                ),
+            )
+        })?;
     let (rows, recorded_policy, recorded_cycle, what_if_cycle, name) = engine.read(|s| {
         let id = resolve_cycle(s, cycle)?;
         let c = &s.cycles[&id];
         let recorded = rollup::scores(c);
         let what_if = rollup::rescore(s, id, &policy)
-            .ok_or_else(|| CliError::invalid(format!("--cycle: `{cycle}` is unknown")))?;
+            .ok_or_else(|| {
+                CliError::invalid(
+                    format!("--cycle: `{cycle}` is unknown"),
+                    format!("--cycle: `{cycle}` ist unbekannt"),
+                )
+            })?;
         let mut rows = Vec::new();
         for o in c.objectives.values() {
             rows.push(RescoreRow {
@@ -1652,7 +1791,12 @@ fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
 fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool, lang: Lang) -> CliResult {
     let size: Size = size
         .parse()
-        .map_err(|e| CliError::invalid(format!("--size: {e}")))?;
+        .map_err(|e| {
+            CliError::invalid(
+                format!("--size: {e}"),
+                format!("--size: `{size}` ist keine Größe: S, M, L oder XL ({e})"),
+            )
+        })?;
     let spec = WorkloadSpec::size(size, seed);
     let to_file = out.filter(|p| *p != Path::new("-"));
     let mut w: Box<dyn Write> = match to_file {

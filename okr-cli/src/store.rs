@@ -1,6 +1,7 @@
 //! Opening the store, naming cycles and moments.
 
 use crate::error::{CliError, CliResult};
+use okr_core::i18n::Text;
 use chrono::{DateTime, NaiveTime, Utc};
 use okr_core::{Cycle, CycleId, State, UnitId};
 use okr_store::{AsOf, Durability, Engine, EngineOptions};
@@ -26,10 +27,7 @@ pub fn postgres_url(path: &Path) -> Option<&str> {
 /// database).
 pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engine> {
     if !create && postgres_url(path).is_none() && !path.exists() {
-        return Err(CliError::invalid(format!(
-            "{}: no store here; create one with `okr init` or `okr demo`",
-            path.display()
-        )));
+        return Err(no_store(path));
     }
     Engine::open_with(
         path,
@@ -40,7 +38,21 @@ pub fn open(path: &Path, create: bool, durability: Durability) -> CliResult<Engi
             ..EngineOptions::default()
         },
     )
-    .map_err(|e| CliError::engine(&shown(path), e))
+    .map_err(|e| CliError::engine(&shown(path).into(), e))
+}
+
+/// A store that is not there.
+fn no_store(path: &Path) -> CliError {
+    CliError::invalid(
+        format!(
+            "{}: no store here; create one with `okr init` or `okr demo`",
+            path.display()
+        ),
+        format!(
+            "{}: hier ist kein Speicher; legen Sie einen mit `okr init` oder `okr demo` an",
+            path.display()
+        ),
+    )
 }
 
 /// How long an open waits for another process holding the store (`--wait`).
@@ -61,10 +73,7 @@ fn lock_wait() -> std::time::Duration {
 /// of sled's files (see `okr_store::StoreOptions::read_only`).
 pub fn open_read_only(path: &Path) -> CliResult<Engine> {
     if postgres_url(path).is_none() && !path.exists() {
-        return Err(CliError::invalid(format!(
-            "{}: no store here; create one with `okr init` or `okr demo`",
-            path.display()
-        )));
+        return Err(no_store(path));
     }
     Engine::open_with(
         path,
@@ -75,7 +84,7 @@ pub fn open_read_only(path: &Path) -> CliResult<Engine> {
             ..EngineOptions::default()
         },
     )
-    .map_err(|e| CliError::engine(&shown(path), e))
+    .map_err(|e| CliError::engine(&shown(path).into(), e))
 }
 
 /// Opens an existing store; a missing one is invalid input (exit 1), not a storage failure.
@@ -100,17 +109,25 @@ pub fn parse_as_of(s: &str) -> CliResult<AsOf> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(AsOf::Time(day.and_time(NaiveTime::MIN).and_utc()));
     }
-    Err(CliError::invalid(format!(
-        "--as-of: `{s}` is not a moment okr can read; give a global position (0, 1, 2, …), \
-         an RFC 3339 timestamp (2025-08-15T09:00:00Z) or a date (2025-08-15, its start in UTC)"
-    )))
+    Err(CliError::invalid(
+        format!(
+            "--as-of: `{s}` is not a moment okr can read; give a global position (0, 1, 2, …), \
+             an RFC 3339 timestamp (2025-08-15T09:00:00Z) or a date (2025-08-15, its start in UTC)"
+        ),
+        format!(
+            "--as-of: `{s}` ist kein Zeitpunkt, den okr lesen kann; geben Sie eine globale \
+             Position (0, 1, 2, …), einen Zeitstempel nach RFC 3339 (2025-08-15T09:00:00Z) oder \
+             ein Datum (2025-08-15, sein Beginn in UTC) an"
+        ),
+    ))
 }
 
 /// The cycle a report shows when none is named ([`okr_core::report::default_cycle`]).
 pub fn default_cycle(state: &State) -> CliResult<CycleId> {
     okr_core::report::default_cycle(state).ok_or_else(|| {
         CliError::invalid(
-            "no cycle is running or closed: name the cycle to report with --cycle".to_owned(),
+            "no cycle is running or closed: name the cycle to report with --cycle",
+            "kein Zyklus läuft oder ist abgeschlossen: nennen Sie den Zyklus mit --cycle",
         )
     })
 }
@@ -124,25 +141,30 @@ pub fn state_at(engine: &Engine, as_of: Option<AsOf>) -> CliResult<(State, DateT
         Some(AsOf::Time(t)) => {
             let s = engine
                 .as_of(AsOf::Time(t))
-                .map_err(|e| CliError::engine("--as-of", e))?;
+                .map_err(|e| CliError::engine(&"--as-of".into(), e))?;
             return Ok((s, t));
         }
         Some(AsOf::Position(p)) => (
             engine
                 .as_of(AsOf::Position(p))
-                .map_err(|e| CliError::engine("--as-of", e))?,
+                .map_err(|e| CliError::engine(&"--as-of".into(), e))?,
             Some(p),
         ),
     };
     let t = match position {
         Some(p) => engine
             .events_from(p, 1)
-            .map_err(|e| CliError::engine("reading the log", e))?
+            .map_err(|e| CliError::engine(&reading_the_log(), e))?
             .first()
             .map(|e| e.recorded_at),
         None => None,
     };
     Ok((state, t.unwrap_or(DateTime::<Utc>::MIN_UTC)))
+}
+
+/// The context of a failure to read the log.
+pub fn reading_the_log() -> Text {
+    Text::new("reading the log", "beim Lesen des Protokolls")
 }
 
 /// Finds a cycle by id or by name (exact, then ignoring case).
@@ -172,19 +194,22 @@ pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
                 .iter()
                 .map(|c| c.name.as_str())
                 .collect();
-            Err(CliError::invalid(format!(
-                "--cycle: no cycle `{spec}`; known: {}",
+            let known = |none: &str| {
                 if names.is_empty() {
-                    "none".to_owned()
+                    none.to_owned()
                 } else {
                     names.join(", ")
                 }
-            )))
+            };
+            Err(CliError::invalid(
+                format!("--cycle: no cycle `{spec}`; known: {}", known("none")),
+                format!(
+                    "--cycle: es gibt keinen Zyklus `{spec}`; bekannt: {}",
+                    known("keiner")
+                ),
+            ))
         }
-        _ => Err(CliError::invalid(format!(
-            "--cycle: `{spec}` names {} cycles; use the id",
-            found.len()
-        ))),
+        _ => Err(ambiguous("--cycle", spec, found.len(), ("cycles", "Zyklen"))),
     }
 }
 
@@ -212,14 +237,23 @@ pub fn resolve_unit(state: &State, spec: &str) -> CliResult<UnitId> {
     }
     match found.as_slice() {
         [one] => Ok(*one),
-        [] => Err(CliError::invalid(format!(
-            "--unit: no unit `{spec}` (give a unit id or name)"
-        ))),
-        _ => Err(CliError::invalid(format!(
-            "--unit: `{spec}` names {} units; use the id",
-            found.len()
-        ))),
+        [] => Err(CliError::invalid(
+            format!("--unit: no unit `{spec}` (give a unit id or name)"),
+            format!(
+                "--unit: es gibt keine Einheit `{spec}` (geben Sie die Id oder den Namen einer \
+                 Einheit an)"
+            ),
+        )),
+        _ => Err(ambiguous("--unit", spec, found.len(), ("units", "Einheiten"))),
     }
+}
+
+/// A name that several cycles or units carry.
+fn ambiguous(flag: &str, spec: &str, n: usize, (en, de): (&str, &str)) -> CliError {
+    CliError::invalid(
+        format!("{flag}: `{spec}` names {n} {en}; use the id"),
+        format!("{flag}: `{spec}` bezeichnet {n} {de}; verwenden Sie die Id"),
+    )
 }
 
 pub use okr_core::report::{cycle_instant, cycles_in_order};
