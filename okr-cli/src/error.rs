@@ -145,9 +145,9 @@ pub fn engine_text(e: &EngineError) -> Text {
             index.map_or(String::new(), |i| format!(" (Befehl {i} des Stapels)"))
         ),
         EngineError::Store(s) => format!("Speicherfehler: {}", store_text(s).de()),
-        EngineError::Corrupt { position, detail } => format!(
-            "Das Ereignis an globaler Position {position} ist beschädigt ({detail})."
-        ),
+        EngineError::Corrupt { position, detail } => {
+            format!("Das Ereignis an globaler Position {position} ist beschädigt ({detail}).")
+        }
         EngineError::Import { line, detail } => {
             format!("Import, Zeile {line}: {detail}")
         }
@@ -184,8 +184,9 @@ pub fn refusal_text(r: &okr_store::Refusal) -> Text {
     Text::new(r.to_string(), de)
 }
 
-/// A store error in English (its `Display`) and German. The words of sled, PostgreSQL or
-/// the JSON reader that a store error carries stay as they are.
+/// A store error in English (its `Display`) and German. What the store found (a
+/// `NotAnOkrStore` reason, a `Corrupt` detail) and the words of sled, PostgreSQL or the
+/// JSON reader that a store error carries stay as the store wrote them.
 pub fn store_text(e: &StoreError) -> Text {
     let de = match e {
         StoreError::VersionConflict {
@@ -204,15 +205,14 @@ pub fn store_text(e: &StoreError) -> Text {
                 n => format!("Version {n}"),
             }
         ),
-        StoreError::CommandConflict { command_id } => format!(
-            "Die Befehls-Id {command_id} wurde schon für einen anderen Befehl verwendet."
-        ),
+        StoreError::CommandConflict { command_id } => {
+            format!("Die Befehls-Id {command_id} wurde schon für einen anderen Befehl verwendet.")
+        }
         StoreError::EmptyAppend { stream } => {
             format!("Das Anhängen an den Stream `{stream}` enthält keine Ereignisse.")
         }
         StoreError::NotAnOkrStore { path, reason } => format!(
-            "{} ist kein okr-Speicher ({reason}); legen Sie einen mit `okr init` an oder \
-             geben Sie mit --store den richtigen Pfad an.",
+            "{} ist kein okr-Speicher (Befund: {reason})",
             path.display()
         ),
         StoreError::NewerFormat {
@@ -246,7 +246,11 @@ pub fn store_text(e: &StoreError) -> Text {
             path.display()
         ),
         StoreError::Io { path, source } => {
-            format!("Ein-/Ausgabefehler bei {}: {}", path.display(), io_de(source))
+            format!(
+                "Ein-/Ausgabefehler bei {}: {}",
+                path.display(),
+                io_de(source)
+            )
         }
         StoreError::Halted { path, reason } => format!(
             "Der Speicher unter {} wurde nach einem früheren Fehler angehalten ({reason}); \

@@ -766,7 +766,10 @@ fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
                 )
             )
         };
-        return Err(CliError::invalid(refused_in(Lang::En), refused_in(Lang::De)));
+        return Err(CliError::invalid(
+            refused_in(Lang::En),
+            refused_in(Lang::De),
+        ));
     }
     Ok(())
 }
@@ -886,11 +889,9 @@ fn apply_group(
                     let why = error::refusal_text(r);
                     match lang {
                         Lang::En => eprintln!("{}:{n}: refused: {}", file.display(), why.en()),
-                        Lang::De => eprintln!(
-                            "{}: Zeile {n}: abgelehnt: {}",
-                            file.display(),
-                            why.de()
-                        ),
+                        Lang::De => {
+                            eprintln!("{}: Zeile {n}: abgelehnt: {}", file.display(), why.de())
+                        }
                     }
                     tally.refused += 1;
                 }
@@ -908,14 +909,12 @@ fn serve(
 ) -> CliResult {
     if hash_token {
         let mut token = String::new();
-        std::io::stdin()
-            .read_line(&mut token)
-            .map_err(|e| {
-                CliError::invalid(
-                    format!("reading the token: {e}"),
-                    format!("Das Token lässt sich nicht lesen: {}", error::io_de(&e)),
-                )
-            })?;
+        std::io::stdin().read_line(&mut token).map_err(|e| {
+            CliError::invalid(
+                format!("reading the token: {e}"),
+                format!("Das Token lässt sich nicht lesen: {}", error::io_de(&e)),
+            )
+        })?;
         let token = token.trim();
         if token.is_empty() {
             return Err(CliError::invalid(
@@ -932,28 +931,22 @@ fn serve(
             "--config: geben Sie die Konfigurationsdatei an",
         ));
     };
-    let mut config =
-        okr_serve::Config::load(config_path).map_err(|e| {
-            CliError::invalid(
-                e.to_string(),
-                format!("Die Konfiguration lässt sich nicht verwenden: {e}"),
-            )
-        })?;
+    let mut config = okr_serve::Config::load(config_path).map_err(|e| {
+        CliError::invalid(
+            e.to_string(),
+            format!("Die Konfiguration lässt sich nicht verwenden: {e}"),
+        )
+    })?;
     if let Some(l) = listen {
         config.listen = l;
     }
     let durability = match &config.durability {
-        Some(d) => okr_wire::parse::durability(d)
-            .map_err(|e| {
-                CliError::invalid(
-                    format!("{}: {e}", config_path.display()),
-                    format!(
-                        "{}: {}",
-                        config_path.display(),
-                        error::wire_text(&e).de()
-                    ),
-                )
-            })?,
+        Some(d) => okr_wire::parse::durability(d).map_err(|e| {
+            CliError::invalid(
+                format!("{}: {e}", config_path.display()),
+                format!("{}: {}", config_path.display(), error::wire_text(&e).de()),
+            )
+        })?,
         None => okr_store::Durability::Sync,
     };
     // A path is read relative to the configuration file; a postgres:// URL as it is.
@@ -1190,7 +1183,8 @@ fn import(path: &Path, file: &Path, rechain: bool, lang: Lang) -> CliResult {
                     field_in("field")
                 ),
                 format!(
-                    "{}: Zeile {line}: {}{detail}; nichts importiert",
+                    "{}: Zeile {line}: {}kein gültiges Ereignis des Protokolls (Befund: \
+                     {detail}); nichts importiert",
                     file.display(),
                     field_in("Feld")
                 ),
@@ -1402,26 +1396,25 @@ struct RescoreRow {
 
 fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson, lang: Lang) -> CliResult {
     let engine = store::open_read_only(path)?;
-    let policy =
-        ScoringPolicy::parse(policy).map_err(|e| {
-            CliError::invalid(
-                format!("--policy: {e}"),
-                format!(
-                    "--policy: `{policy}` ist keine Bewertungsregel, die okr lesen kann ({e})"
-                ),
-            )
-        })?;
+    let policy = ScoringPolicy::parse(policy).map_err(|e| {
+        CliError::invalid(
+            format!("--policy: {e}"),
+            format!(
+                "--policy: `{policy}` ist keine Bewertungsregel, die okr lesen kann \
+                     (Befund: {e})"
+            ),
+        )
+    })?;
     let (rows, recorded_policy, recorded_cycle, what_if_cycle, name) = engine.read(|s| {
         let id = resolve_cycle(s, cycle)?;
         let c = &s.cycles[&id];
         let recorded = rollup::scores(c);
-        let what_if = rollup::rescore(s, id, &policy)
-            .ok_or_else(|| {
-                CliError::invalid(
-                    format!("--cycle: `{cycle}` is unknown"),
-                    format!("--cycle: `{cycle}` ist unbekannt"),
-                )
-            })?;
+        let what_if = rollup::rescore(s, id, &policy).ok_or_else(|| {
+            CliError::invalid(
+                format!("--cycle: `{cycle}` is unknown"),
+                format!("--cycle: `{cycle}` ist unbekannt"),
+            )
+        })?;
         let mut rows = Vec::new();
         for o in c.objectives.values() {
             rows.push(RescoreRow {
@@ -1734,25 +1727,47 @@ fn stats_text(s: &Stats, lang: Lang) -> String {
             )
         ));
     }
-    o.push_str(w(
-        "\n  cycle              score  discipline  keep rate  carried  Brier\n",
-        "\n  Zyklus         Bewertung  Disziplin  gehalten  übernommen  Brier\n",
-    ));
-    for (c, t) in s.cycles.iter().zip(&s.trend) {
-        let (a, b, cc, d) = if lang == Lang::En {
-            (6, 10, 9, 7)
-        } else {
-            (9, 9, 8, 10)
-        };
-        o.push_str(&format!(
+    // The header and the rows share one format, so that each label stands over its column;
+    // a column is as wide as its label (or its widest value).
+    let (a, b, cc, d) = if lang == Lang::En {
+        (6, 10, 9, 7)
+    } else {
+        (9, 9, 8, 10)
+    };
+    let cycle_line = |cells: [&str; 6]| {
+        format!(
             "  {:<17} {:>a$}  {:>b$}  {:>cc$}  {:>d$}  {}\n",
-            report::fit(&c.name, 17),
-            report::fig(t.score_ppm, lang),
-            pct(c.figures.check_in_discipline, lang),
-            pct(c.figures.agreements.keep_rate, lang),
-            c.figures.carry_over.carried,
-            brier(c.figures.calibration.brier, lang)
-        ));
+            cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+        )
+    };
+    o.push('\n');
+    o.push_str(&match lang {
+        Lang::En => cycle_line([
+            "cycle",
+            "score",
+            "discipline",
+            "keep rate",
+            "carried",
+            "Brier",
+        ]),
+        Lang::De => cycle_line([
+            "Zyklus",
+            "Bewertung",
+            "Disziplin",
+            "gehalten",
+            "übernommen",
+            "Brier",
+        ]),
+    });
+    for (c, t) in s.cycles.iter().zip(&s.trend) {
+        o.push_str(&cycle_line([
+            &report::fit(&c.name, 17),
+            &report::fig(t.score_ppm, lang),
+            &pct(c.figures.check_in_discipline, lang),
+            &pct(c.figures.agreements.keep_rate, lang),
+            &c.figures.carry_over.carried.to_string(),
+            &brier(c.figures.calibration.brier, lang),
+        ]));
     }
     o
 }
@@ -1789,14 +1804,12 @@ fn lint(path: &Path, cycle: Option<&str>, lang: Lang) -> CliResult {
 }
 
 fn synth(size: &str, seed: u64, out: Option<&Path>, events: bool, lang: Lang) -> CliResult {
-    let size: Size = size
-        .parse()
-        .map_err(|e| {
-            CliError::invalid(
-                format!("--size: {e}"),
-                format!("--size: `{size}` ist keine Größe: S, M, L oder XL ({e})"),
-            )
-        })?;
+    let size: Size = size.parse().map_err(|e| {
+        CliError::invalid(
+            format!("--size: {e}"),
+            format!("--size: `{size}` ist keine Größe: S, M, L oder XL"),
+        )
+    })?;
     let spec = WorkloadSpec::size(size, seed);
     let to_file = out.filter(|p| *p != Path::new("-"));
     let mut w: Box<dyn Write> = match to_file {

@@ -1,8 +1,8 @@
 //! Opening the store, naming cycles and moments.
 
 use crate::error::{CliError, CliResult};
-use okr_core::i18n::Text;
 use chrono::{DateTime, NaiveTime, Utc};
+use okr_core::i18n::Text;
 use okr_core::{Cycle, CycleId, State, UnitId};
 use okr_store::{AsOf, Durability, Engine, EngineOptions};
 use std::path::Path;
@@ -209,7 +209,12 @@ pub fn resolve_cycle(state: &State, spec: &str) -> CliResult<CycleId> {
                 ),
             ))
         }
-        _ => Err(ambiguous("--cycle", spec, found.len(), ("cycles", "Zyklen"))),
+        _ => Err(ambiguous(
+            "--cycle",
+            spec,
+            found.len(),
+            ("cycles", "Zyklen"),
+        )),
     }
 }
 
@@ -244,7 +249,12 @@ pub fn resolve_unit(state: &State, spec: &str) -> CliResult<UnitId> {
                  Einheit an)"
             ),
         )),
-        _ => Err(ambiguous("--unit", spec, found.len(), ("units", "Einheiten"))),
+        _ => Err(ambiguous(
+            "--unit",
+            spec,
+            found.len(),
+            ("units", "Einheiten"),
+        )),
     }
 }
 

@@ -490,6 +490,8 @@ mod tests {
             expected: 3,
             actual: 5,
         };
-        assert!(r.message(Lang::De).starts_with("Versionskonflikt im Stream `org`: erwartet war Version 3"));
+        assert!(r
+            .message(Lang::De)
+            .starts_with("Versionskonflikt im Stream `org`: erwartet war Version 3"));
     }
 }

@@ -188,7 +188,9 @@ fn problems(r: &Rejection, state: &State) -> Vec<String> {
     let english: BTreeSet<&str> = ENGLISH.iter().copied().collect();
     let found: Vec<String> = words(&de, &names)
         .into_iter()
-        .filter(|w| english.contains(w.to_lowercase().as_str()) && !GERMAN_TOO.contains(&w.as_str()))
+        .filter(|w| {
+            english.contains(w.to_lowercase().as_str()) && !GERMAN_TOO.contains(&w.as_str())
+        })
         .collect();
     if !found.is_empty() {
         p.push(format!("English words {found:?}"));
