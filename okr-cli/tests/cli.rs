@@ -3,29 +3,11 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-const OKR: &str = env!("CARGO_BIN_EXE_okr");
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn okr(dir: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(OKR)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the okr binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use common::{okr, OKR};
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let r = okr(dir, args);

@@ -3,32 +3,12 @@
 //! with the same code as in English, and leave the English message as it was. Beside them,
 //! the German statistics' per-cycle table keeps its labels over its columns.
 
+mod common;
+
+use common::{okr, OKR};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-const OKR: &str = env!("CARGO_BIN_EXE_okr");
-
-/// One run of the binary: exit code, stdout, stderr.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn okr(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(OKR)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the okr binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// English words a German error must not contain (whole words, lower case as English
 /// writes them mid-sentence).
@@ -41,7 +21,7 @@ const ENGLISH: &[&str] = &[
 
 /// The German error of `args` (with `--lang de`): its exit code equals the English run's,
 /// the English message contains `en`, the German one contains every `de` fragment and no
-/// English word outside `backticks`, ids and the names the test passes as `names`.
+/// English word outside `backticks`, paths and what okr passes on from elsewhere.
 #[track_caller]
 fn german(dir: &Path, args: &[&str], code: i32, en: &str, de: &[&str]) -> String {
     let english = okr(dir, args);
@@ -120,9 +100,6 @@ fn envelope(n: u32) -> String {
 /// Refusals of `okr apply`, one a line: each names its line (`Zeile N`) in German.
 #[test]
 fn apply_names_each_refused_line_in_german() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    assert_eq!(okr(d, &["init"]).code, 0);
     let unit = |n: u32, body: &str| format!("{{\"envelope\":{},\"body\":{body}}}", envelope(n));
     let lines = [
         // 1: the root unit.
@@ -158,10 +135,7 @@ fn apply_names_each_refused_line_in_german() {
             r#"{"type":"register_person","person":"00000000-0000-0000-0000-000000000002","name":"Alex"}"#,
         ),
     ];
-    std::fs::write(d.join("befehle.jsonl"), lines.join("\n")).unwrap();
-    let en = okr(d, &["apply", "befehle.jsonl"]);
-    assert_eq!(en.code, 1, "{}", en.stderr);
-    for want in [
+    let english = [
         "befehle.jsonl:2: refused: rule single-root violated: the organisation has a root unit already; give a parent",
         "befehle.jsonl:3: invalid command at `body.nmae`",
         "befehle.jsonl:4: refused: unknown unit 00000000-0000-0000-0000-000000000099",
@@ -169,21 +143,8 @@ fn apply_names_each_refused_line_in_german() {
         "befehle.jsonl:6: malformed JSON in the line",
         "befehle.jsonl:7: refused: conflict: command id 00000000-0000-0000-0000-000000000001",
         "okr: befehle.jsonl: 6 commands refused",
-    ] {
-        assert!(en.stderr.contains(want), "lacks {want:?}: {}", en.stderr);
-    }
-    assert!(
-        en.stdout.contains("1 command applied, 6 refused"),
-        "{}",
-        en.stdout
-    );
-    // The same lines again, into a fresh store, in German.
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("befehle.jsonl"), lines.join("\n")).unwrap();
-    let de = okr(d, &["--lang", "de", "apply", "befehle.jsonl"]);
-    assert_eq!(de.code, 1, "{}", de.stderr);
-    for want in [
+    ];
+    let german = [
         "befehle.jsonl: Zeile 2: abgelehnt: Regel „eine Wurzeleinheit“ verletzt: Die Organisation hat bereits eine Wurzeleinheit; geben Sie eine übergeordnete Einheit (`parent`) an.",
         "befehle.jsonl: Zeile 3: Die Zeile ist kein gültiger Befehl",
         "`body.nmae`",
@@ -192,20 +153,42 @@ fn apply_names_each_refused_line_in_german() {
         "befehle.jsonl: Zeile 6: Die Zeile ist kein gültiges JSON",
         "befehle.jsonl: Zeile 7: abgelehnt: Konflikt: Die Befehls-Id 00000000-0000-0000-0000-000000000001 wurde schon für einen anderen Befehl verwendet; geben Sie einem neuen Befehl eine neue Id.",
         "okr: befehle.jsonl: 6 Befehle abgelehnt",
+    ];
+    for (lang, wanted, summary) in [
+        ("en", &english[..], "1 command applied, 6 refused"),
+        ("de", &german[..], "1 Befehl ausgeführt, 6 abgelehnt"),
     ] {
-        assert!(de.stderr.contains(want), "lacks {want:?}: {}", de.stderr);
+        // Each language into a fresh store, so that line 1 is applied in both.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("befehle.jsonl"), lines.join("\n")).unwrap();
+        let r = okr(d, &["--lang", lang, "apply", "befehle.jsonl"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        for want in wanted {
+            assert!(
+                r.stderr.contains(want),
+                "{lang} lacks {want:?}: {}",
+                r.stderr
+            );
+        }
+        assert!(r.stdout.contains(summary), "{lang}: {}", r.stdout);
+        if lang == "de" {
+            let found = english_words(&r.stderr);
+            assert!(found.is_empty(), "English words {found:?} in: {}", r.stderr);
+        }
     }
-    assert!(
-        de.stdout.contains("1 Befehl ausgeführt, 6 abgelehnt"),
-        "{}",
-        de.stdout
-    );
-    let found = english_words(&de.stderr);
-    assert!(
-        found.is_empty(),
-        "English words {found:?} in: {}",
-        de.stderr
-    );
+}
+
+/// One error: the arguments, the exit code (the same in both languages), a fragment of the
+/// English message and the fragments of the German one.
+type Case<'a> = (&'a [&'a str], i32, &'a str, &'a [&'a str]);
+
+/// Runs every case of a table through [`german`].
+#[track_caller]
+fn all_german(dir: &Path, cases: &[Case]) {
+    for (args, code, en, de) in cases {
+        german(dir, args, *code, en, de);
+    }
 }
 
 /// Errors without a store, or with a store that is not one.
@@ -213,96 +196,93 @@ fn apply_names_each_refused_line_in_german() {
 fn errors_about_files_stores_and_flags_are_german() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // A read-only command on a missing store.
-    german(
-        d,
-        &["--store", "fehlt.db", "report"],
-        1,
-        "fehlt.db: no store here; create one with `okr init` or `okr demo`",
-        &["fehlt.db: hier ist kein Speicher; legen Sie einen mit `okr init` oder `okr demo` an"],
-    );
-    // A file that is not a store: a storage failure.
     std::fs::write(d.join("datei.db"), b"kein Speicher").unwrap();
-    german(
+    all_german(
         d,
-        &["--store", "datei.db", "init"],
-        2,
-        "datei.db is not an okr event store",
-        &["datei.db: Speicherfehler: datei.db ist kein okr-Speicher (Befund: "],
+        &[
+            // A read-only command on a missing store.
+            (
+                &["--store", "fehlt.db", "report"],
+                1,
+                "fehlt.db: no store here; create one with `okr init` or `okr demo`",
+                &["fehlt.db: hier ist kein Speicher; legen Sie einen mit `okr init` oder `okr demo` an"],
+            ),
+            // A file that is not a store: a storage failure.
+            (
+                &["--store", "datei.db", "init"],
+                2,
+                "datei.db is not an okr event store",
+                &["datei.db: Speicherfehler: datei.db ist kein okr-Speicher (Befund: "],
+            ),
+        ],
     );
     assert_eq!(okr(d, &["init"]).code, 0);
-    // An input file that is not there.
-    german(
-        d,
-        &["apply", "fehlt.jsonl"],
-        1,
-        "fehlt.jsonl: cannot read:",
-        &["fehlt.jsonl: nicht lesbar: Datei oder Verzeichnis nicht gefunden"],
-    );
-    german(
-        d,
-        &["import", "fehlt.jsonl"],
-        1,
-        "fehlt.jsonl: cannot read:",
-        &["fehlt.jsonl: nicht lesbar:"],
-    );
-    // A moment that is none.
-    german(
-        d,
-        &["replay", "--as-of", "gestern"],
-        1,
-        "--as-of: `gestern` is not a moment okr can read",
-        &["--as-of: `gestern` ist kein Zeitpunkt, den okr lesen kann; geben Sie"],
-    );
-    // A position beyond the log's end.
-    german(
-        d,
-        &["replay", "--as-of", "7"],
-        1,
-        "position 7 is beyond the end of the log",
-        &["Die Position 7 liegt hinter dem Ende des Protokolls (letzte Position: keine)."],
-    );
-    // A negative wait.
-    german(
-        d,
-        &["--wait=-1", "stats"],
-        1,
-        "--wait: `-1` is not a number of seconds",
-        &["--wait: `-1` ist keine Anzahl Sekunden (0 oder mehr)"],
-    );
-    // An unknown cycle in an empty store, and a report with no cycle to default to.
-    german(
-        d,
-        &["report", "--cycle", "2031-Q9"],
-        1,
-        "--cycle: no cycle `2031-Q9`; known: none",
-        &["--cycle: es gibt keinen Zyklus `2031-Q9`; bekannt: keiner"],
-    );
-    german(
-        d,
-        &["report"],
-        1,
-        "no cycle is running or closed",
-        &["kein Zyklus läuft oder ist abgeschlossen: nennen Sie den Zyklus mit --cycle"],
-    );
-    // A size and a policy okr does not know.
-    german(
-        d,
-        &["synth", "--size", "Q"],
-        1,
-        "--size:",
-        &["--size: `Q` ist keine Größe: S, M, L oder XL"],
-    );
     // A malformed import line: its line and field, nothing imported.
     std::fs::write(d.join("log.jsonl"), "{\"position\":0,\"stream\":7}\n").unwrap();
-    let de = german(
+    all_german(
         d,
-        &["import", "log.jsonl"],
-        1,
-        "nothing imported",
-        &["log.jsonl: Zeile 1: ", "; nichts importiert"],
+        &[
+            // An input file that is not there.
+            (
+                &["apply", "fehlt.jsonl"],
+                1,
+                "fehlt.jsonl: cannot read:",
+                &["fehlt.jsonl: nicht lesbar: Datei oder Verzeichnis nicht gefunden"],
+            ),
+            (
+                &["import", "fehlt.jsonl"],
+                1,
+                "fehlt.jsonl: cannot read:",
+                &["fehlt.jsonl: nicht lesbar:"],
+            ),
+            // A moment that is none, and a position beyond the log's end.
+            (
+                &["replay", "--as-of", "gestern"],
+                1,
+                "--as-of: `gestern` is not a moment okr can read",
+                &["--as-of: `gestern` ist kein Zeitpunkt, den okr lesen kann; geben Sie"],
+            ),
+            (
+                &["replay", "--as-of", "7"],
+                1,
+                "position 7 is beyond the end of the log",
+                &["Die Position 7 liegt hinter dem Ende des Protokolls (letzte Position: keine)."],
+            ),
+            // A negative wait.
+            (
+                &["--wait=-1", "stats"],
+                1,
+                "--wait: `-1` is not a number of seconds",
+                &["--wait: `-1` ist keine Anzahl Sekunden (0 oder mehr)"],
+            ),
+            // An unknown cycle in an empty store, and a report with no cycle to default to.
+            (
+                &["report", "--cycle", "2031-Q9"],
+                1,
+                "--cycle: no cycle `2031-Q9`; known: none",
+                &["--cycle: es gibt keinen Zyklus `2031-Q9`; bekannt: keiner"],
+            ),
+            (
+                &["report"],
+                1,
+                "no cycle is running or closed",
+                &["kein Zyklus läuft oder ist abgeschlossen: nennen Sie den Zyklus mit --cycle"],
+            ),
+            // A size okr does not know.
+            (
+                &["synth", "--size", "Q"],
+                1,
+                "--size:",
+                &["--size: `Q` ist keine Größe: S, M, L oder XL"],
+            ),
+            (
+                &["import", "log.jsonl"],
+                1,
+                "log.jsonl:1: ",
+                &["log.jsonl: Zeile 1: ", "; nichts importiert"],
+            ),
+        ],
     );
-    assert!(!de.contains("log.jsonl:1:"), "{de}");
 }
 
 /// Errors on the demo store: unknown names, a store that holds events, a store in use by
@@ -312,56 +292,54 @@ fn errors_on_a_demo_store_are_german() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert_eq!(okr(d, &["demo"]).code, 0);
-    german(
-        d,
-        &["report", "--cycle", "2031-Q9"],
-        1,
-        "--cycle: no cycle `2031-Q9`; known: Übungssprint 1, Übungssprint 2, 2022-Q3",
-        &["--cycle: es gibt keinen Zyklus `2031-Q9`; bekannt: Übungssprint 1, Übungssprint 2, 2022-Q3"],
-    );
-    german(
-        d,
-        &["report", "--unit", "Nirgendwo"],
-        1,
-        "--unit: no unit `Nirgendwo`",
-        &["--unit: es gibt keine Einheit `Nirgendwo` (geben Sie die Id oder den Namen einer Einheit an)"],
-    );
-    german(
-        d,
-        &["board", "--objective", "00000000-0000-0000-0000-000000000999"],
-        1,
-        "--objective: unknown objective 00000000-0000-0000-0000-000000000999 in cycle 2024-Q2",
-        &["--objective: Das Objective 00000000-0000-0000-0000-000000000999 ist unbekannt. (im Zyklus 2024-Q2)"],
-    );
-    german(
-        d,
-        &["rescore", "--cycle", "2024-Q2", "--policy", "quer"],
-        1,
-        "--policy:",
-        &["--policy: `quer` ist keine Bewertungsregel, die okr lesen kann"],
-    );
-    german(
-        d,
-        &["demo"],
-        1,
-        "okr.db: the store holds 2745 events; use --force to replace it",
-        &["okr.db: der Speicher enthält 2745 Ereignisse; ersetzen Sie ihn mit --force"],
-    );
     assert_eq!(okr(d, &["export", "log.jsonl"]).code, 0);
-    german(
-        d,
-        &["import", "log.jsonl"],
-        1,
-        "import needs an empty store",
-        &["log.jsonl: Der Import braucht einen leeren Speicher; dieser enthält schon Ereignisse bis zur globalen Position 2744."],
-    );
     assert_eq!(okr(d, &["backup", "sicherung"]).code, 0);
-    german(
+    all_german(
         d,
-        &["restore", "sicherung"],
-        1,
-        "okr.db: a store (or other files) is here; use --force",
-        &["okr.db: hier liegt schon ein Speicher (oder andere Dateien); legen Sie ihn mit --force beiseite"],
+        &[
+            (
+                &["report", "--cycle", "2031-Q9"],
+                1,
+                "--cycle: no cycle `2031-Q9`; known: Übungssprint 1, Übungssprint 2, 2022-Q3",
+                &["--cycle: es gibt keinen Zyklus `2031-Q9`; bekannt: Übungssprint 1, Übungssprint 2, 2022-Q3"],
+            ),
+            (
+                &["report", "--unit", "Nirgendwo"],
+                1,
+                "--unit: no unit `Nirgendwo`",
+                &["--unit: es gibt keine Einheit `Nirgendwo` (geben Sie die Id oder den Namen einer Einheit an)"],
+            ),
+            (
+                &["board", "--objective", "00000000-0000-0000-0000-000000000999"],
+                1,
+                "--objective: unknown objective 00000000-0000-0000-0000-000000000999 in cycle 2024-Q2",
+                &["--objective: Das Objective 00000000-0000-0000-0000-000000000999 ist unbekannt. (im Zyklus 2024-Q2)"],
+            ),
+            (
+                &["rescore", "--cycle", "2024-Q2", "--policy", "quer"],
+                1,
+                "--policy:",
+                &["--policy: `quer` ist keine Bewertungsregel, die okr lesen kann"],
+            ),
+            (
+                &["demo"],
+                1,
+                "okr.db: the store holds 2745 events; use --force to replace it",
+                &["okr.db: der Speicher enthält 2745 Ereignisse; ersetzen Sie ihn mit --force"],
+            ),
+            (
+                &["import", "log.jsonl"],
+                1,
+                "import needs an empty store",
+                &["log.jsonl: Der Import braucht einen leeren Speicher; dieser enthält schon Ereignisse bis zur globalen Position 2744."],
+            ),
+            (
+                &["restore", "sicherung"],
+                1,
+                "okr.db: a store (or other files) is here; use --force",
+                &["okr.db: hier liegt schon ein Speicher (oder andere Dateien); legen Sie ihn mit --force beiseite"],
+            ),
+        ],
     );
     // Another process holds the store: `okr apply -` keeps it open while it reads its input.
     let mut holder = Command::new(OKR)
@@ -403,41 +381,15 @@ fn the_per_cycle_statistics_line_up_under_their_labels_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert_eq!(okr(d, &["demo"]).code, 0);
-    for (lang, labels) in [
-        (
-            "en",
-            [
-                "cycle",
-                "score",
-                "discipline",
-                "keep rate",
-                "carried",
-                "Brier",
-            ],
-        ),
-        (
-            "de",
-            [
-                "Zyklus",
-                "Bewertung",
-                "Disziplin",
-                "gehalten",
-                "übernommen",
-                "Brier",
-            ],
-        ),
-    ] {
+    for (lang, first) in [("en", "cycle"), ("de", "Zyklus")] {
         let out = okr(d, &["--lang", lang, "stats"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
         let lines: Vec<Vec<char>> = out.stdout.lines().map(|l| l.chars().collect()).collect();
         let at = lines
             .iter()
             .position(|l| {
-                l.iter()
-                    .collect::<String>()
-                    .trim_start()
-                    .starts_with(labels[0])
-                    && l.ends_with(&['B', 'r', 'i', 'e', 'r'])
+                let l: String = l.iter().collect();
+                l.trim_start().starts_with(first) && l.ends_with("Brier")
             })
             .unwrap_or_else(|| panic!("no per-cycle header in {lang}: {}", out.stdout));
         let header = &lines[at];
@@ -447,6 +399,13 @@ fn the_per_cycle_statistics_line_up_under_their_labels_in_both_languages() {
             .collect();
         assert_eq!(rows.len(), 8, "eight closed quarters: {}", out.stdout);
         let text: String = header.iter().collect();
+        // The labels: the header's parts between runs of two or more spaces.
+        let labels: Vec<&str> = text
+            .split("  ")
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(labels.len(), 6, "{lang}: {text}");
         let mut from = 0;
         for (i, label) in labels.iter().enumerate() {
             let start = text[from..].find(label).map(|b| from + b).unwrap();
