@@ -58,7 +58,8 @@ struct Cli {
     #[arg(long, global = true, default_value_t = 2.0)]
     wait: f64,
     /// The language of the output for people (headings, summaries, lint messages, the HTML
-    /// report): `en` or `de` (German: Sie-form, decimal comma, dates as 30.06.2024).
+    /// report, error messages): `en` or `de` (German: Sie-form, decimal comma, dates as
+    /// 30.06.2024).
     #[arg(long, global = true, default_value = "en")]
     lang: Lang,
     #[command(subcommand)]

@@ -394,12 +394,13 @@ impl Rejection {
                 actor,
                 action,
                 unit,
-            } => format!(
-                "Die Person {actor} ist nicht berechtigt, „{}“{}.",
-                action.de(),
-                unit.map(|u| format!(" in der Einheit {u} auszuführen"))
-                    .unwrap_or_else(|| " auszuführen".to_owned())
-            ),
+            } => match unit {
+                Some(u) => format!(
+                    "Die Person {actor} hat nicht das Recht, in der Einheit {u} {}.",
+                    action.de()
+                ),
+                None => format!("Die Person {actor} hat nicht das Recht, {}.", action.de()),
+            },
             Rejection::VersionConflict {
                 stream,
                 expected,
