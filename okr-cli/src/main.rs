@@ -1682,32 +1682,67 @@ fn stats_text(s: &Stats, lang: Lang) -> String {
     } else {
         w("\n  by unit (every unit)\n", "\n  nach Einheit (jede Einheit)\n").to_string()
     });
-    o.push_str(w(
-        "  unit               members  objectives  discipline  committed  keep rate\n",
-        "  Einheit          Mitglieder  Objectives  Disziplin  verbindlich  gehalten\n",
-    ));
+    // As below for the cycles: one format for the header and the rows, a column as wide as
+    // its label or its widest value.
+    let (m, ob, di, co, ke) = if lang == Lang::En {
+        (8, 10, 10, 9, 9)
+    } else {
+        (10, 10, 10, 11, 9)
+    };
+    let unit_line = |cells: [&str; 6], folded: &str| {
+        format!(
+            "  {:<17} {:>m$}  {:>ob$}  {:>di$}  {:>co$}  {:>ke$}{folded}\n",
+            cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+        )
+    };
+    o.push_str(&match lang {
+        Lang::En => unit_line(
+            [
+                "unit",
+                "members",
+                "objectives",
+                "discipline",
+                "committed",
+                "keep rate",
+            ],
+            "",
+        ),
+        Lang::De => unit_line(
+            [
+                "Einheit",
+                "Mitglieder",
+                "Objectives",
+                "Disziplin",
+                "verbindlich",
+                "gehalten",
+            ],
+            "",
+        ),
+    });
     for u in &s.units {
         let f = &u.figures;
-        o.push_str(&format!(
-            "  {:<17} {:>8}  {:>10}  {:>10}  {:>9}  {:>9}{}\n",
-            report::fit(&u.name, 17),
-            u.members,
-            f.carry_over.objectives,
-            pct(f.check_in_discipline, lang),
-            report::fig(f.committed_scores.mean_ppm, lang),
-            pct(f.agreements.keep_rate, lang),
-            match u.folded.len() {
-                0 => String::new(),
-                n => format!(
-                    "  ({} {})",
-                    w("with", "mit"),
-                    lang.count(
-                        n as u64,
-                        ("smaller unit", "smaller units"),
-                        ("kleineren Einheit", "kleineren Einheiten")
-                    )
-                ),
-            }
+        let folded = match u.folded.len() {
+            0 => String::new(),
+            n => format!(
+                "  ({} {})",
+                w("with", "mit"),
+                lang.count(
+                    n as u64,
+                    ("smaller unit", "smaller units"),
+                    ("kleineren Einheit", "kleineren Einheiten")
+                )
+            ),
+        };
+        o.push_str(&unit_line(
+            [
+                &report::fit(&u.name, 17),
+                &u.members.to_string(),
+                &f.carry_over.objectives.to_string(),
+                &pct(f.check_in_discipline, lang),
+                &report::fig(f.committed_scores.mean_ppm, lang),
+                &pct(f.agreements.keep_rate, lang),
+            ],
+            &folded,
         ));
     }
     if !s.in_totals_only.is_empty() {

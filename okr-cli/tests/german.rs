@@ -373,66 +373,73 @@ fn errors_on_a_demo_store_are_german() {
     holder.wait().unwrap();
 }
 
-/// The per-cycle table of `okr stats`: every label ends where its column's values end (the
-/// columns are right-aligned), and the cycle label starts where the names do, in English
-/// and in German.
+/// Checks one table of `okr stats`: the header is the line that starts with `first` and
+/// ends with `last`, its rows follow up to a blank line. Every label but the first ends
+/// where its column's values end (right-aligned) — the last one, with `last_left`, starts
+/// where they start — and the first label starts where the names do. Returns the rows.
+#[track_caller]
+fn check_table(stdout: &str, lang: &str, first: &str, last: &str, last_left: bool) -> usize {
+    let lines: Vec<Vec<char>> = stdout.lines().map(|l| l.chars().collect()).collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            let l: String = l.iter().collect();
+            l.trim_start().starts_with(first) && l.ends_with(last)
+        })
+        .unwrap_or_else(|| panic!("no table `{first}` in {lang}: {stdout}"));
+    let text: String = lines[at].iter().collect();
+    let rows: Vec<&Vec<char>> = lines[at + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .collect();
+    // The labels: the header's parts between runs of two or more spaces.
+    let labels: Vec<&str> = text
+        .split("  ")
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(labels.len(), 6, "{lang}: {text}");
+    let mut from = 0;
+    for (i, label) in labels.iter().enumerate() {
+        let start = text[from..].find(label).map(|b| from + b).unwrap();
+        let start_col = text[..start].chars().count();
+        let end_col = start_col + label.chars().count();
+        from = start + label.len();
+        let left = i == 0 || (last_left && i == labels.len() - 1);
+        for row in &rows {
+            let row_text: String = row.iter().collect();
+            if left {
+                assert!(
+                    row[start_col] != ' ' && row[start_col - 1] == ' ',
+                    "{lang}: `{label}` starts at column {start_col}, its value does not:\n{text}\n{row_text}"
+                );
+            } else {
+                assert!(
+                    row[end_col - 1] != ' ' && row.get(end_col).is_none_or(|c| *c == ' '),
+                    "{lang}: `{label}` ends at column {end_col}, its value does not:\n{text}\n{row_text}"
+                );
+            }
+        }
+    }
+    rows.len()
+}
+
+/// The tables of `okr stats` (per cycle, per unit): every label stands over its column, in
+/// English and in German.
 #[test]
-fn the_per_cycle_statistics_line_up_under_their_labels_in_both_languages() {
+fn the_statistics_tables_line_up_under_their_labels_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert_eq!(okr(d, &["demo"]).code, 0);
-    for (lang, first) in [("en", "cycle"), ("de", "Zyklus")] {
-        let out = okr(d, &["--lang", lang, "stats"]);
+    for (lang, cycle, unit, keep) in [
+        ("en", "cycle", "unit", "keep rate"),
+        ("de", "Zyklus", "Einheit", "gehalten"),
+    ] {
+        let out = okr(d, &["--lang", lang, "stats", "--min-unit-members", "1"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
-        let lines: Vec<Vec<char>> = out.stdout.lines().map(|l| l.chars().collect()).collect();
-        let at = lines
-            .iter()
-            .position(|l| {
-                let l: String = l.iter().collect();
-                l.trim_start().starts_with(first) && l.ends_with("Brier")
-            })
-            .unwrap_or_else(|| panic!("no per-cycle header in {lang}: {}", out.stdout));
-        let header = &lines[at];
-        let rows: Vec<&Vec<char>> = lines[at + 1..]
-            .iter()
-            .take_while(|l| !l.is_empty())
-            .collect();
-        assert_eq!(rows.len(), 8, "eight closed quarters: {}", out.stdout);
-        let text: String = header.iter().collect();
-        // The labels: the header's parts between runs of two or more spaces.
-        let labels: Vec<&str> = text
-            .split("  ")
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        assert_eq!(labels.len(), 6, "{lang}: {text}");
-        let mut from = 0;
-        for (i, label) in labels.iter().enumerate() {
-            let start = text[from..].find(label).map(|b| from + b).unwrap();
-            let start_col = text[..start].chars().count();
-            let end_col = start_col + label.chars().count();
-            from = start + label.len();
-            for row in &rows {
-                let row_text: String = row.iter().collect();
-                if i == 0 {
-                    assert_eq!(start_col, 2, "{lang}: {text}");
-                    assert!(
-                        row[start_col] != ' ' && row[start_col - 1] == ' ',
-                        "{lang}: {row_text}"
-                    );
-                } else if i < labels.len() - 1 {
-                    assert!(
-                        row[end_col - 1] != ' ' && row.get(end_col).is_none_or(|c| *c == ' '),
-                        "{lang}: `{label}` ends at column {end_col}, its value does not:\n{text}\n{row_text}"
-                    );
-                } else {
-                    // Brier is the last, left-aligned column.
-                    assert!(
-                        row[start_col] != ' ' && row[start_col - 1] == ' ',
-                        "{lang}:\n{text}\n{row_text}"
-                    );
-                }
-            }
-        }
+        let quarters = check_table(&out.stdout, lang, cycle, "Brier", true);
+        assert_eq!(quarters, 8, "eight closed quarters: {}", out.stdout);
+        let units = check_table(&out.stdout, lang, unit, keep, false);
+        assert!(units > 5, "every unit has a row: {}", out.stdout);
     }
 }
