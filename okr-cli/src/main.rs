@@ -458,7 +458,7 @@ fn board_cmd(
         let name = state.cycles.get(&id).map_or("", |c| c.name.as_str());
         CliError::invalid(
             format!("{flag}: {r} in cycle {name}"),
-            format!("{flag}: {} (im Zyklus {name})", r.message(Lang::De)),
+            format!("{flag}: im Zyklus {name}: {}", r.message(Lang::De)),
         )
     })?;
     match format {

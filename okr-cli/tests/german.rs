@@ -313,7 +313,7 @@ fn errors_on_a_demo_store_are_german() {
                 &["board", "--objective", "00000000-0000-0000-0000-000000000999"],
                 1,
                 "--objective: unknown objective 00000000-0000-0000-0000-000000000999 in cycle 2024-Q2",
-                &["--objective: Das Objective 00000000-0000-0000-0000-000000000999 ist unbekannt. (im Zyklus 2024-Q2)"],
+                &["--objective: im Zyklus 2024-Q2: Das Objective 00000000-0000-0000-0000-000000000999 ist unbekannt."],
             ),
             (
                 &["rescore", "--cycle", "2024-Q2", "--policy", "quer"],

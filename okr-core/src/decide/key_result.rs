@@ -44,10 +44,14 @@ impl Ctx<'_> {
                                 o.key_results.len()
                             ),
                             format!(
-                                "Das Objective {} hat {} Key Results; die Regeln des Zyklus \
-                                 erlauben höchstens {max}.",
+                                "Das Objective {} hat {}; die Regeln des Zyklus erlauben \
+                                 höchstens {max}.",
                                 Self::objective_name(c, *objective, Lang::De),
-                                o.key_results.len()
+                                Lang::De.count(
+                                    o.key_results.len() as u64,
+                                    ("", ""),
+                                    ("Key Result", "Key Results")
+                                )
                             ),
                         ),
                     ));

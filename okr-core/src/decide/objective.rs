@@ -293,10 +293,15 @@ impl Ctx<'_> {
                         o.unit, c.name
                     ),
                     format!(
-                        "Die Einheit {} hat im Zyklus {} schon {n} zugesagte Objectives; die \
-                         Regeln des Zyklus erlauben höchstens {max}.",
+                        "Die Einheit {} hat im Zyklus {} schon {}; die Regeln des Zyklus \
+                         erlauben höchstens {max}.",
                         self.unit_name(o.unit),
-                        c.name
+                        c.name,
+                        Lang::De.count(
+                            u64::from(n),
+                            ("", ""),
+                            ("zugesagtes Objective", "zugesagte Objectives")
+                        )
                     ),
                 ),
             ));

@@ -217,7 +217,7 @@ fn problems(r: &Rejection, state: &State) -> Vec<String> {
 }
 
 /// Every refusing case of every table, and with it every rule: the German message is
-/// German and names what the English names.
+/// German and names what the English names. Run with `--nocapture` to read them all.
 #[test]
 fn every_refusal_has_a_german_message_that_names_the_entities() {
     let mut rules: BTreeSet<Rule> = BTreeSet::new();
@@ -235,6 +235,8 @@ fn every_refusal_has_a_german_message_that_names_the_entities() {
         if let Rejection::RuleViolated { rule, .. } = &r {
             rules.insert(*rule);
         }
+        // `--nocapture` shows every refusal in both languages.
+        println!("{}\n  {}\n", r.message(Lang::En), r.message(Lang::De));
         let p = problems(&r, &state);
         if !p.is_empty() {
             failures.push(format!(
