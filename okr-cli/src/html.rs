@@ -191,7 +191,9 @@ fn line_svg(id: &str, label: &str, series: &[Series], x_labels: &[String]) -> St
     let (w, left, bottom) = (560.0, 36.0, 22.0);
     let plot_h = 200.0;
     let h = plot_h + 18.0 * legend_rows as f64;
-    let x = |i: usize| left + (w - left - 12.0) * i as f64 / (n.max(2) - 1) as f64;
+    // The right margin leaves room for half a label such as `2024-Q2` under the last point.
+    let right = 28.0;
+    let x = |i: usize| left + (w - left - right) * i as f64 / (n.max(2) - 1) as f64;
     let y = |v: i64| {
         (plot_h - bottom)
             - (plot_h - bottom - 8.0) * (v.clamp(0, PPM * 105 / 100) as f64) / (PPM as f64 * 1.05)
@@ -204,7 +206,7 @@ fn line_svg(id: &str, label: &str, series: &[Series], x_labels: &[String]) -> St
         let _ = write!(
             s,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            w - 12.0,
+            w - right,
             y(t),
             y(t),
             left - 4.0,
@@ -214,11 +216,9 @@ fn line_svg(id: &str, label: &str, series: &[Series], x_labels: &[String]) -> St
     }
     let step = (x_labels.len() / 12).max(1);
     for (i, l) in x_labels.iter().enumerate().step_by(step) {
-        // The last label ends at the right edge instead of running over it.
-        let anchor = if i + 1 == n && n > 1 { "end" } else { "middle" };
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             x(i),
             plot_h - 6.0,
             esc(l)

@@ -938,6 +938,10 @@ fn the_html_report_of_an_m_cycle_stays_below_two_megabytes_and_opens_a_unit() {
         500,
         "every unit summarised"
     );
+    assert!(
+        html.contains("<section id=\"maturity\">"),
+        "the maturity section is part of the page within the limit"
+    );
     let Some(bin) = chromium_or_skip() else {
         return;
     };
