@@ -920,6 +920,10 @@ fn the_html_report_of_an_m_cycle_stays_below_two_megabytes_and_opens_a_unit() {
         500,
         "every unit summarised"
     );
+    assert!(
+        html.contains("<section id=\"maturity\">"),
+        "the maturity section is part of the page within the limit"
+    );
     let Some(bin) = chromium_or_skip() else {
         return;
     };
@@ -965,6 +969,20 @@ fn the_html_report_renders_in_headless_chromium() {
         dom.contains("id=\"score-trend\""),
         "the demo has a score trend"
     );
+    // Maturity over the quarters up to 2023-Q1: four lines and their legend.
+    let at = dom
+        .find("id=\"maturity-chart\"")
+        .expect("the maturity chart in the DOM");
+    let chart = &dom[at..at + dom[at..].find("</svg>").unwrap()];
+    assert!(
+        chart.matches("<polyline").count() >= 3,
+        "maturity lines drawn: {chart}"
+    );
+    assert!(
+        chart.contains("class=\"legend\"") && chart.contains(">output share</text>"),
+        "the legend: {chart}"
+    );
+    assert!(dom.contains("id=\"maturity-table\""));
     let url = format!("file://{}", page.display());
     let png_path = d.join("shot.png");
     headless(
@@ -1960,6 +1978,99 @@ fn german_output_of_store_commands_apply_and_synth() {
         "{}",
         apply.stderr
     );
+}
+
+/// The rows of the HTML report's maturity table: cycle name and the four cells as shown.
+fn maturity_rows(html: &str) -> Vec<Vec<String>> {
+    let at = html
+        .find("<table id=\"maturity-table\">")
+        .expect("the maturity table");
+    let table = &html[at..at + html[at..].find("</table>").unwrap()];
+    table
+        .split("<tr>")
+        .skip(2)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let cell = &cell[cell.find('>').unwrap() + 1..];
+                    cell[..cell.find("</td>").unwrap()].to_owned()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_html_report_shows_maturity_over_the_cycles_up_to_the_reported_one() {
+    let dir = demo_dir();
+    let d = dir.path();
+    let json: Value = serde_json::from_str(&ok(d, &["maturity", "--json"])).unwrap();
+    let points = json["cycles"].as_array().unwrap();
+    let cell = |v: &Value, de: bool| match v.as_f64() {
+        None => "-".to_owned(),
+        Some(v) => {
+            let s = format!("{:.1} %", v * 100.0);
+            if de {
+                s.replace('.', ",")
+            } else {
+                s
+            }
+        }
+    };
+    let expected = |upto: usize, de: bool| -> Vec<Vec<String>> {
+        points[..upto]
+            .iter()
+            .map(|p| {
+                let mut row = vec![p["name"].as_str().unwrap().to_owned()];
+                for f in [
+                    "output_share",
+                    "check_in_discipline",
+                    "agreement_keep_rate",
+                    "retro_actions_done",
+                ] {
+                    row.push(cell(&p[f], de));
+                }
+                row
+            })
+            .collect()
+    };
+
+    // The last quarter shows every closed quarter; the learning curve of the demo: output
+    // share from 85.7 % in 2022-Q3 down to 0 % in 2024-Q1 and 2024-Q2.
+    let html = ok(d, &["report", "--cycle", "2024-Q2", "--format", "html"]);
+    let rows = maturity_rows(&html);
+    assert_eq!(rows, expected(points.len(), false));
+    assert_eq!(rows[0][..2], ["2022-Q3", "85.7 %"]);
+    let last: Vec<&[String]> = rows.iter().rev().take(2).map(|r| &r[..2]).collect();
+    assert_eq!(last, [["2024-Q2", "0.0 %"], ["2024-Q1", "0.0 %"]]);
+    assert!(html.contains("<h2>Maturity over cycles</h2>"));
+    assert!(html.contains("<th class=\"num\">output share</th>"));
+    let at = html.find("<svg id=\"maturity-chart\"").expect("the chart");
+    let chart = &html[at..at + html[at..].find("</svg>").unwrap()];
+    for name in [
+        "output share",
+        "check-in discipline",
+        "agreement keep rate",
+        "retro actions done",
+    ] {
+        assert!(chart.contains(&format!(">{name}</text>")), "legend {name}");
+    }
+    assert!(chart.contains(">2022-Q3</text>") && chart.contains(">2024-Q2</text>"));
+
+    // German: decimal comma, German headings; an earlier quarter shows the quarters up to it.
+    let de = ok(
+        d,
+        &[
+            "report", "--cycle", "2023-Q1", "--format", "html", "--lang", "de",
+        ],
+    );
+    let rows = maturity_rows(&de);
+    assert_eq!(rows, expected(3, true));
+    assert_eq!(rows[0][..2], ["2022-Q3", "85,7 %"]);
+    assert_eq!(rows.last().unwrap()[0], "2023-Q1");
+    assert!(de.contains("<h2>Reife über die Zyklen</h2>"));
+    assert!(de.contains(">Output-Anteil</text>"), "German legend");
 }
 
 #[test]

@@ -28,8 +28,8 @@
 //! | --- | --- | --- |
 //! | [`Pattern::SeparableVerb`] | „Wir setzen das Bürgerportal um“, „Wir führen die E-Akte ein“, „Wir bauen … auf“ | — |
 //! | [`Pattern::TeamDoesWork`] | „Wir digitalisieren 575 Leistungen“, „Wir entwickeln eine App“ | "We will build a data platform" |
-//! | [`Pattern::InfinitiveWorkOrder`] | „575 OZG-Leistungen digitalisieren“, „Neues CRM einführen“, „… in Betrieb nehmen“ | — |
-//! | [`Pattern::NominalWorkOrder`] | „Einführung der E-Akte“, „Umsetzung des OZG“, „Digitalisierung von 575 Leistungen“, „Aufbau …“, „Erstellung …“, „Migration …“ | "Implementation of …", "Rollout of …", "Introduction of …" |
+//! | [`Pattern::InfinitiveWorkOrder`] | „575 OZG-Leistungen digitalisieren“, „RPA-Prozesskatalog erstellen“, „Neues CRM einführen“, „… in Betrieb nehmen“, „Kick-off mit allen Fachbereichen abhalten“ | — |
+//! | [`Pattern::NominalWorkOrder`] | „Einführung der E-Akte“, „Umsetzung des OZG“, „Digitalisierung von 575 Leistungen“, „Aufbau …“, „Erstellung …“, „Erstellen eines …“, „Durchführen von …“, „Migration …“ | "Implementation of …", "Rollout of …", "Introduction of …" |
 //! | [`Pattern::Imperative`] | — | "Implement …", "Launch …", "Roll out …", "Set up …", "Run 10 workshops" |
 //! | [`Pattern::Delivered`] | „Die E-Akte ist eingeführt“, „Anzahl der veröffentlichten Formulare …“, „Das Portal ist live“ | "12 sessions delivered", "Portal launched" |
 //! | [`Pattern::ActivityCount`] | „10 Workshops …“, „575 OZG-Leistungen …“, „5 neue Online-Dienste …“ | "12 new online forms", "three blog posts" |
@@ -38,6 +38,9 @@
 //! A sentence whose subject names the people who benefit reads as behaviour, even with a
 //! work verb: „Die Bürger und Unternehmen führen ihre Behördengänge online durch“ and
 //! "Users set up their accounts without help" are outcomes; „Wir führen … durch“ is not.
+//! A German title that ends in an infinitive is a work order when it is one clause with no
+//! subject and no finite verb („Projektplan für die E-Rechnung erstellen“); with people as
+//! the subject or a modal verb it is a statement („Bürger können Anträge online stellen“).
 //! Measured changes are outcomes: „Anteil der Online-Anträge von 5 % auf 25 %“,
 //! „Bearbeitungszeit sinkt von 20 auf 5 Tage“, "Share of applications filed online rises
 //! from 5% to 25%", "Reduce average handling time from 12 to 8 minutes". Counting people
@@ -553,6 +556,13 @@ const DETERMINERS: &[&str] = &[
     "unser", "unsere", "unseren", "unserer", "unseres", "alle", "the", "a", "an", "our", "all",
 ];
 
+/// German finite verbs (modals and auxiliaries) that make a title a statement rather than
+/// a work order in the infinitive: „Bürger können … stellen“, „… wird … umgesetzt“.
+const FINITE_DE: &[&str] = &[
+    "kann", "können", "soll", "sollen", "will", "wollen", "muss", "müssen", "darf", "dürfen",
+    "wird", "werden", "ist", "sind", "hat", "haben", "lässt", "lassen", "gibt", "geht",
+];
+
 const TEAM_DE: &[&str] = &["wir"];
 const TEAM_EN: &[&str] = &["we", "we'll", "we’ll"];
 const AUX_EN: &[&str] = &[
@@ -597,6 +607,9 @@ const CHANGE_WORDS: &[&str] = &[
     "reduzi",
     "verkürz",
     "verbesser",
+    "vereinfach",
+    "beschleunig",
+    "erleichter",
     "halbier",
     "verdoppel",
     "schneller",
@@ -714,14 +727,18 @@ fn tokens(title: &str) -> Vec<Token> {
     out
 }
 
-/// The language of `text`: German or English, by their commonest words.
+/// The language of `text`: German or English, by their commonest words, umlauts, and a
+/// German work order's shape: a title that ends in the infinitive of a work verb
+/// („RPA-Prozesskatalog erstellen“, „Kundenportal aufbauen“) is German even when it has
+/// no other German word.
 pub fn language(text: &str) -> Lang {
     let toks = tokens(text);
     let de = toks
         .iter()
         .filter(|t| STOP_DE.contains(&t.lower.as_str()))
         .count()
-        + 2 * usize::from(text.chars().any(|c| "äöüßÄÖÜ".contains(c)));
+        + 2 * usize::from(text.chars().any(|c| "äöüßÄÖÜ".contains(c)))
+        + 2 * usize::from(ends_in_work_infinitive_de(&toks));
     let en = toks
         .iter()
         .filter(|t| STOP_EN.contains(&t.lower.as_str()))
@@ -736,6 +753,26 @@ pub fn language(text: &str) -> Lang {
     } else {
         Lang::English
     }
+}
+
+/// Whether the last of `toks` is a lower-case German infinitive (-en, -ern, -eln) of a
+/// work verb, after at least one other word: the shape of a German work order in the
+/// infinitive („Projektplan erstellen“, „E-Akte einführen“).
+fn ends_in_work_infinitive_de(toks: &[Token]) -> bool {
+    let Some(last) = toks.last() else {
+        return false;
+    };
+    let l = last.lower.as_str();
+    let infinitive = l.ends_with("en") || l.ends_with("ern") || l.ends_with("eln");
+    if toks.len() < 2 || last.cap || last.numeric || !infinitive || l.chars().count() < 5 {
+        return false;
+    }
+    let german = Reader {
+        toks,
+        lang: Lang::German,
+        stemmer: Stemmer::create(Algorithm::German),
+    };
+    german.work_root(l)
 }
 
 fn is_people(lower: &str, lang: Lang) -> bool {
@@ -866,7 +903,8 @@ impl Reader<'_> {
                 .nominal_de()
                 .or_else(|| self.separable_de())
                 .or_else(|| self.phrase_de())
-                .or_else(|| self.verbs_de()),
+                .or_else(|| self.verbs_de())
+                .or_else(|| self.infinitive_clause_de()),
             Lang::English => self
                 .imperative_en()
                 .or_else(|| self.nominal_en())
@@ -877,9 +915,25 @@ impl Reader<'_> {
             .or_else(|| self.deliverable())
     }
 
+    /// A German infinitive of a work verb used as the head noun, with what it works on
+    /// after it: „Erstellen eines Prozesskatalogs“, „Durchführen von Workshops“. „Schulen“
+    /// is left out: as a noun it is the plural of „Schule“ far more often.
+    fn de_work_infinitive_noun(&self, i: usize) -> bool {
+        let t = &self.toks[i];
+        let l = t.lower.as_str();
+        let infinitive = l.ends_with("en") || l.ends_with("ern") || l.ends_with("eln");
+        let object_follows = self.toks.get(i + 1).is_some_and(|n| {
+            [
+                "von", "vom", "eines", "einer", "des", "der", "aller", "neuer",
+            ]
+            .contains(&n.lower.as_str())
+        });
+        infinitive && object_follows && l != "schulen" && self.work_root(l)
+    }
+
     fn nominal_de(&self) -> Option<(Pattern, String)> {
         for (i, t) in self.toks.iter().take(4).enumerate() {
-            if t.cap && self.de_work_noun(t) {
+            if t.cap && (self.de_work_noun(t) || self.de_work_infinitive_noun(i)) {
                 return Some((Pattern::NominalWorkOrder, t.text.clone()));
             }
             if !self.modifies_head(i) {
@@ -998,6 +1052,33 @@ impl Reader<'_> {
             return Some((pattern, t.text.clone()));
         }
         None
+    }
+
+    /// A German title that is one clause ending in an infinitive, with no subject and no
+    /// finite verb before it: a work order even when the verb is not on the work list
+    /// („Kick-off mit allen Fachbereichen abhalten“). People as the subject or a modal verb
+    /// make it a statement („Bürger können Anträge online stellen“), and a named change
+    /// („Bearbeitungszeiten senken“) or a measure is left to the other readings.
+    fn infinitive_clause_de(&self) -> Option<(Pattern, String)> {
+        let n = self.toks.len();
+        let last = self.toks.last()?;
+        let l = last.lower.as_str();
+        let infinitive = l.ends_with("en") || l.ends_with("ern") || l.ends_with("eln");
+        if n < 2 || last.cap || last.numeric || !infinitive || l.chars().count() < 5 {
+            return None;
+        }
+        let finite = self.toks[..n - 1]
+            .iter()
+            .any(|t| FINITE_DE.contains(&t.lower.as_str()));
+        if finite
+            || is_people(l, self.lang)
+            || self.people_subject_before(n - 1)
+            || self.names_change()
+            || self.measured()
+        {
+            return None;
+        }
+        Some((Pattern::InfinitiveWorkOrder, last.text.clone()))
     }
 
     /// The English work verb starting at `i` ("roll out" needs its "out"), with the words.

@@ -9,8 +9,8 @@ use okr_core::outcome::{self, Lang, Pattern, Reading};
 const CORPUS: &str = include_str!("corpus/outcome.tsv");
 
 /// Floors at the figures reached when the corpus was last extended.
-const PRECISION_FLOOR: f64 = 0.98;
-const RECALL_FLOOR: f64 = 0.95;
+const PRECISION_FLOOR: f64 = 0.99;
+const RECALL_FLOOR: f64 = 0.97;
 
 struct Row<'a> {
     label: Reading,
@@ -155,6 +155,34 @@ fn corpus_is_labelled_and_sourced() {
 #[test]
 fn each_pattern_names_its_evidence() {
     let cases: &[(&str, Pattern, &str)] = &[
+        // Infinitive-final work orders: a noun phrase and a work verb.
+        (
+            "RPA-Prozesskatalog erstellen",
+            Pattern::InfinitiveWorkOrder,
+            "erstellen",
+        ),
+        (
+            "Dokumentenmanagementsystem einführen",
+            Pattern::InfinitiveWorkOrder,
+            "einführen",
+        ),
+        // Any verb closing a clause with no subject and no finite verb is an order.
+        (
+            "Kick-off mit allen Fachbereichen abhalten",
+            Pattern::InfinitiveWorkOrder,
+            "abhalten",
+        ),
+        // The infinitive as head noun, with what it works on after it.
+        (
+            "Erstellen eines Prozesskatalogs für die Automatisierung",
+            Pattern::NominalWorkOrder,
+            "Erstellen",
+        ),
+        (
+            "Durchführen von Workshops zur Prozessaufnahme",
+            Pattern::NominalWorkOrder,
+            "Durchführen",
+        ),
         (
             "Wir setzen das neue Bürgerportal um",
             Pattern::SeparableVerb,
@@ -294,6 +322,13 @@ fn people_as_subject_read_as_behaviour() {
         ("300 Unternehmen nutzen monatlich das Gewerbeportal", "Unternehmen"),
         ("1,500 residents use the app every month", "residents"),
         ("Bürger:innen erledigen die Ummeldung online", "Bürgerinnen"),
+        // Ending in an infinitive after a modal verb is a statement, not a work order.
+        ("Bürger können Anträge online stellen", "Bürger"),
+        (
+            "Mitarbeitende können Dokumente ohne Medienbruch digital erstellen",
+            "Mitarbeitende",
+        ),
+        ("Unternehmen reichen Bauanträge digital ein", "Unternehmen"),
     ] {
         let a = outcome::assess(title);
         assert_eq!(a.reading, Reading::Outcome, "{title}: {a:?}");
@@ -354,6 +389,14 @@ fn language_and_beneficiary_are_read_from_the_text() {
     assert_eq!(outcome::language("Wir setzen das Portal um"), Lang::German);
     assert_eq!(outcome::language("Launch the portal"), Lang::English);
     assert_eq!(outcome::language("Hire two data scientists"), Lang::English);
+    // A title of a noun and a work verb in the infinitive has no German stop word, no
+    // umlaut and no capital after its first word: the infinitive's shape makes it German.
+    assert_eq!(
+        outcome::language("RPA-Prozesskatalog erstellen"),
+        Lang::German
+    );
+    assert_eq!(outcome::language("Kundenportal aufbauen"), Lang::German);
+    assert_eq!(outcome::language("Forms rewritten"), Lang::English);
     assert_eq!(
         outcome::language("Entwicklung eines Kommunikationsansatzes"),
         Lang::German
