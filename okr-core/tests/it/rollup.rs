@@ -819,7 +819,14 @@ mod generated {
     /// One objective of a generated cycle: unit, weight, aspirational, fate (0 draft,
     /// 1..=3 committed, 4 committed then dropped while running), an alignment to an earlier
     /// objective (pick, contribution) and its key results (kind, number, weight, removed).
-    type ObjPlan = (u8, u32, bool, u8, Option<(u8, u32)>, Vec<(u8, i16, u32, bool)>);
+    type ObjPlan = (
+        u8,
+        u32,
+        bool,
+        u8,
+        Option<(u8, u32)>,
+        Vec<(u8, i16, u32, bool)>,
+    );
 
     #[derive(Debug, Clone)]
     pub(super) struct Plan {
@@ -971,6 +978,13 @@ mod generated {
                     krs.push(id);
                 }
             }
+            // The cycle starts only with a committed objective with a key result: the
+            // first objective always has one and is committed.
+            if i == 0 && krs.is_empty() {
+                let id = KeyResultId::from_u128(1009);
+                w.kr(o, 1009, inc(0.0, 10.0), 1);
+                krs.push(id);
+            }
         }
         for (i, (_, _, _, _, align, _)) in plan.objectives.iter().enumerate() {
             if let (Some((pick, contribution)), true) = (align, i > 0) {
@@ -986,7 +1000,7 @@ mod generated {
             }
         }
         for (i, (_, _, _, fate, _, _)) in plan.objectives.iter().enumerate() {
-            if *fate > 0 {
+            if *fate > 0 || i == 0 {
                 accepted += usize::from(w.try_run(
                     -1,
                     CommandBody::CommitObjective {
@@ -998,7 +1012,7 @@ mod generated {
         w.start();
         let mut fed = Rollup::build(&w.state, CYCLE).unwrap();
         let mut from = w.events.len();
-        let mut feed = |w: &World, from: &mut usize, fed: &mut Rollup| {
+        let feed = |w: &World, from: &mut usize, fed: &mut Rollup| {
             for e in &w.events[*from..] {
                 fed.apply(e);
             }
@@ -1088,15 +1102,15 @@ mod generated {
             prop_assert_eq!(table.policy(), policy);
             prop_assert_eq!(table.cycle(), reference.cycle, "{}", policy);
             for (k, s) in &reference.key_results {
-                prop_assert_eq!(table.key_result(*k).as_ref(), Some(s), "{} {}", policy, k);
+                prop_assert_eq!(table.key_result(*k), Some(s.clone()), "{} {}", policy, k);
             }
             for (o, s) in &reference.objectives {
                 prop_assert_eq!(table.objective(*o), Some(*s), "{} {}", policy, o);
             }
             prop_assert_eq!(&table.to_cycle_scores(), &reference, "{}", policy);
             prop_assert_eq!(
-                rollup::rescore(state, CYCLE, &policy).as_ref(),
-                Some(&reference)
+                rollup::rescore(state, CYCLE, &policy),
+                Some(reference.clone())
             );
         }
         Ok(())
@@ -1169,7 +1183,7 @@ mod generated {
     #[test]
     fn generated_cycles_reach_alignment_drops_and_manual_scores() {
         use proptest::strategy::ValueTree;
-        use proptest::test_runner::{Config, TestRng, RngAlgorithm, TestRunner};
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
         let mut runner = TestRunner::new_with_rng(
             Config::default(),
             TestRng::deterministic_rng(RngAlgorithm::ChaCha),
@@ -1192,7 +1206,11 @@ mod generated {
                 .filter(|o| o.status == ObjectiveStatus::Dropped)
                 .count();
             manual += c.manual_scores.len();
-            checked += c.key_results.values().filter(|k| k.latest().is_some()).count();
+            checked += c
+                .key_results
+                .values()
+                .filter(|k| k.latest().is_some())
+                .count();
         }
         assert!(accepted > 200, "{accepted} commands accepted");
         assert!(links > 10, "{links} committed alignment links");
