@@ -438,7 +438,9 @@ impl Rollup {
         Rollup::with_check_ins(state, cycle, false, true)
     }
 
-    /// Indexes `cycle` for [`Rollup::rescore`] without computing the rollup's figures.
+    /// Indexes `cycle` for one [`Rollup::rescore`] and [`ScoreTable::to_cycle_scores`]
+    /// only: no rollup figures, no units and no index of key results by id (lookups of
+    /// key results by id answer `None`), which a rescore from the state does not need.
     pub(crate) fn for_scores(state: &State, cycle: CycleId) -> Option<Rollup> {
         Rollup::with_check_ins(state, cycle, true, false)
     }
@@ -474,14 +476,16 @@ impl Rollup {
             parallelism: Parallelism::DEFAULT,
             work: Vec::new(),
         };
-        r.index(state, c, check_ins);
+        r.index(state, c, check_ins, !figures);
         if figures {
             r.recompute();
         }
         Some(r)
     }
 
-    fn index(&mut self, state: &State, c: &Cycle, check_ins: bool) {
+    /// Indexes the cycle; `scores_only` leaves out what only the rollup's figures and
+    /// lookups by key result id need (units, the key result index).
+    fn index(&mut self, state: &State, c: &Cycle, check_ins: bool, scores_only: bool) {
         self.kr_index.clear();
         self.krs.clear();
         self.kr_weight.clear();
@@ -493,13 +497,16 @@ impl Rollup {
         self.obj_kr.clear();
         self.unit_index.clear();
         self.units.clear();
-        self.kr_index.reserve(c.key_results.len());
+        if !scores_only {
+            self.kr_index.reserve(c.key_results.len());
+        }
         self.obj_index.reserve(c.objectives.len());
         self.rolls_up = c.policy.scoring.rolls_up_aligned();
-        for (i, u) in state.units.values().enumerate() {
+        let units = state.units.values().filter(|_| !scores_only);
+        for (i, u) in units.clone().enumerate() {
             self.unit_index.insert(u.id, i as u32);
         }
-        for u in state.units.values() {
+        for u in units {
             self.units.push(UnitSlot {
                 id: u.id,
                 parent: u
@@ -557,7 +564,9 @@ impl Rollup {
                 let measure = Measure::of(&k.kind);
                 let value = latest.map(|x| x.value);
                 let ki = self.krs.len() as u32;
-                self.kr_index.insert(k.id, ki);
+                if !scores_only {
+                    self.kr_index.insert(k.id, ki);
+                }
                 if let Some(m) = c.manual_scores.get(&k.id) {
                     self.manual.push((ki, m.clone()));
                 }
@@ -978,7 +987,7 @@ impl Rollup {
     pub fn refresh(&mut self, state: &State) {
         if self.stale {
             if let Some(c) = state.cycles.get(&self.cycle) {
-                self.index(state, c, true);
+                self.index(state, c, true, false);
                 self.recompute();
             }
         }
@@ -1331,28 +1340,35 @@ impl ScoreTable<'_> {
     /// The scores in the shape of [`super::scores_with`]'s, maps by id.
     pub fn to_cycle_scores(&self) -> CycleScores {
         let r = self.rollup;
+        // Sorted by id first (small pairs), so that the maps are built from sorted runs.
+        let mut krs: Vec<(KeyResultId, u32)> = (0..r.krs.len() as u32)
+            .map(|i| (r.krs[i as usize].id, i))
+            .collect();
+        krs.sort_unstable();
+        let mut objs: Vec<(ObjectiveId, u32)> = (0..r.objs.len() as u32)
+            .map(|i| (r.objs[i as usize].id, i))
+            .collect();
+        objs.sort_unstable();
         CycleScores {
             policy: self.policy,
-            key_results: (0..r.krs.len())
-                .map(|i| (r.krs[i].id, self.kr_score(i)))
-                .collect(),
-            objectives: r
-                .objs
+            key_results: krs
                 .iter()
-                .zip(&self.objectives)
-                .map(|(o, s)| (o.id, *s))
+                .map(|&(id, i)| (id, self.kr_score(i as usize)))
                 .collect(),
-            objective_details: r
-                .objs
+            objectives: objs
                 .iter()
-                .zip(&self.objectives)
-                .map(|(o, s)| {
+                .map(|&(id, i)| (id, self.objectives[i as usize]))
+                .collect(),
+            objective_details: objs
+                .iter()
+                .map(|&(id, i)| {
+                    let kind = r.objs[i as usize].kind;
                     (
-                        o.id,
+                        id,
                         ObjectiveScore {
-                            score_ppm: *s,
-                            kind: o.kind,
-                            expected_ppm: expected_score_ppm(o.kind),
+                            score_ppm: self.objectives[i as usize],
+                            kind,
+                            expected_ppm: expected_score_ppm(kind),
                         },
                     )
                 })
