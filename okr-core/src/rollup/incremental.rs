@@ -584,6 +584,7 @@ impl Rollup {
             }
         }
         self.obj_kr.push(self.krs.len() as u32);
+        self.any_links = false;
         for i in 0..self.objs.len() {
             if self.objs[i].committed {
                 for j in 0..self.objs[i].parents.len() {
@@ -1156,17 +1157,19 @@ impl Rollup {
         let e = expected_ppm(cycle, t);
         let committed = scaled_expectation_ppm(ObjectiveKind::Committed, e);
         let aspirational = scaled_expectation_ppm(ObjectiveKind::Aspirational, e);
-        self.objs
-            .iter()
-            .zip(&self.figs)
-            .map(|(o, f)| {
+        let mut out = vec![Status::NotStarted; self.objs.len()];
+        // Split like the key result pass: chunks of objectives with about equal work.
+        map_chunks(&mut out, &self.chunk_bounds(), |first, out| {
+            let objs = self.objs[first..].iter().zip(&self.figs[first..]);
+            for (s, (o, f)) in out.iter_mut().zip(objs) {
                 let scaled = match o.kind {
                     ObjectiveKind::Committed => committed,
                     ObjectiveKind::Aspirational => aspirational,
                 };
-                status_scaled(cycle, f.value(), f.started > 0, scaled)
-            })
-            .collect()
+                *s = status_scaled(cycle, f.value(), f.started > 0, scaled);
+            }
+        });
+        out
     }
 
     /// Status of one objective at `t`.
