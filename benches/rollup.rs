@@ -8,7 +8,9 @@
 //!   (rusqlite, in memory) with the rollup SQL an intranet would write: latest check-in per
 //!   key result → key result progress → weighted objective → weighted unit.
 //! - `rollup_incremental`: one check-in applied to a built XL rollup.
-//! - `rescore`: scores under another policy.
+//! - `rescore`: scores under another policy: `okr/` on the built [`Rollup`]
+//!   ([`Rollup::rescore`], the score table), `from_state/` what the `rescore` query runs
+//!   (index, score, maps), `reference/` the map-based [`rollup::scores_with`].
 //! - memory: a counting allocator reports the bytes per key result of `State` (the present:
 //!   each key result's latest check-in, count and weeks; the past stays in the log) and of
 //!   the `Rollup`, printed during setup.
@@ -327,8 +329,22 @@ fn benches(c: &mut Criterion) {
         let mut g = c.benchmark_group("rescore");
         g.sample_size(10).measurement_time(Duration::from_secs(4));
         g.throughput(Throughput::Elements(size.key_results()));
+        // The score table on the built rollup, as `rollup_full` measures `recompute` on it.
         g.bench_function(format!("okr/{name}"), |b| {
+            b.iter(|| black_box(p.rollup.rescore(&policy).cycle()))
+        });
+        let with_children = ScoringPolicy::parse("with-children").unwrap();
+        g.bench_function(format!("okr_with_children/{name}"), |b| {
+            b.iter(|| black_box(p.rollup.rescore(&with_children).cycle()))
+        });
+        // What `okr rescore` and the rescore query run: index the cycle, score, and turn
+        // the table into the maps of `CycleScores`.
+        g.bench_function(format!("from_state/{name}"), |b| {
             b.iter(|| black_box(rollup::rescore(&p.state, p.cycle, &policy)))
+        });
+        // The reference: maps rebuilt from the cycle.
+        g.bench_function(format!("reference/{name}"), |b| {
+            b.iter(|| black_box(rollup::scores_with(&p.state.cycles[&p.cycle], &policy)))
         });
         g.finish();
 

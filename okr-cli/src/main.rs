@@ -34,7 +34,7 @@ mod store;
 use clap::{Parser, Subcommand, ValueEnum};
 use error::{CliError, CliResult};
 use okr_core::i18n::{self, Lang, Text};
-use okr_core::rollup::{self, ScoringPolicy};
+use okr_core::rollup::{Rollup, ScoringPolicy};
 use okr_core::stats::{stats, Stats, StatsOptions};
 use okr_core::{Command, CycleKind, Phase, State};
 use okr_fixtures::demo::Demo;
@@ -1409,37 +1409,39 @@ fn rescore(path: &Path, cycle: &str, policy: &str, format: TextOrJson, lang: Lan
     let (rows, recorded_policy, recorded_cycle, what_if_cycle, name) = engine.read(|s| {
         let id = resolve_cycle(s, cycle)?;
         let c = &s.cycles[&id];
-        let recorded = rollup::scores(c);
-        let what_if = rollup::rescore(s, id, &policy).ok_or_else(|| {
+        // One index of the cycle, scored twice: under its own policy and the what-if.
+        let indexed = Rollup::build(s, id).ok_or_else(|| {
             CliError::invalid(
                 format!("--cycle: `{cycle}` is unknown"),
                 format!("--cycle: `{cycle}` ist unbekannt"),
             )
         })?;
+        let recorded = indexed.rescore(&c.policy.scoring);
+        let what_if = indexed.rescore(&policy);
         let mut rows = Vec::new();
         for o in c.objectives.values() {
             rows.push(RescoreRow {
                 kind: "objective",
                 id: o.id.0,
                 title: o.text.title.to_string(),
-                recorded_ppm: recorded.objectives.get(&o.id).copied().flatten(),
-                what_if_ppm: what_if.objectives.get(&o.id).copied().flatten(),
+                recorded_ppm: recorded.objective(o.id).flatten(),
+                what_if_ppm: what_if.objective(o.id).flatten(),
             });
             for k in c.key_results_of(o.id).filter(|k| !k.removed) {
                 rows.push(RescoreRow {
                     kind: "key_result",
                     id: k.id.0,
                     title: k.title.to_string(),
-                    recorded_ppm: recorded.key_results.get(&k.id).map(|x| x.score_ppm),
-                    what_if_ppm: what_if.key_results.get(&k.id).map(|x| x.score_ppm),
+                    recorded_ppm: recorded.key_result(k.id).map(|x| x.score_ppm),
+                    what_if_ppm: what_if.key_result(k.id).map(|x| x.score_ppm),
                 });
             }
         }
         Ok::<_, CliError>((
             rows,
-            recorded.policy,
-            recorded.cycle,
-            what_if.cycle,
+            recorded.policy(),
+            recorded.cycle(),
+            what_if.cycle(),
             c.name.clone(),
         ))
     })?;

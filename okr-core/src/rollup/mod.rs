@@ -19,7 +19,7 @@ mod incremental;
 
 pub use crate::scoring::{ScoreBounds, ScoreScope, ScoreWeighting, ScoringPolicy};
 pub use history::{history, History, WeekFigures};
-pub use incremental::{ObjectiveFigures, Rollup, UnitFigures};
+pub use incremental::{ObjectiveFigures, Parallelism, Rollup, ScoreTable, UnitFigures};
 
 use crate::cycle::Cycle;
 use crate::ids::CycleId;
@@ -225,10 +225,27 @@ pub(crate) fn status_against(
     started: bool,
     expected_ppm: i64,
 ) -> Status {
+    status_scaled(
+        cycle,
+        progress_ppm,
+        started,
+        scaled_expectation_ppm(kind, expected_ppm),
+    )
+}
+
+/// Status from progress and the expectation already scaled to the objective's kind
+/// ([`scaled_expectation_ppm`]), so that a caller rating many objectives computes it once
+/// per kind.
+pub(crate) fn status_scaled(
+    cycle: &Cycle,
+    progress_ppm: Option<i64>,
+    started: bool,
+    scaled_expected_ppm: i64,
+) -> Status {
     let Some(p) = progress_ppm.filter(|_| started) else {
         return Status::NotStarted;
     };
-    let gap = p - scaled_expectation_ppm(kind, expected_ppm);
+    let gap = p - scaled_expected_ppm;
     if gap >= cycle.policy.on_track_ppm {
         Status::OnTrack
     } else if gap >= cycle.policy.at_risk_ppm {
@@ -578,9 +595,11 @@ pub fn scores_with(c: &Cycle, policy: &ScoringPolicy) -> CycleScores {
     }
 }
 
-/// Re-scores a cycle under another policy: what-if figures, nothing changes.
+/// Re-scores a cycle under another policy: what-if figures, nothing changes. The same
+/// figures as [`scores_with`], computed on the cycle's indexed [`Rollup`]
+/// ([`Rollup::rescore`]); a caller that keeps a built rollup rescores it directly.
 pub fn rescore(state: &State, cycle: CycleId, policy: &ScoringPolicy) -> Option<CycleScores> {
-    state.cycles.get(&cycle).map(|c| scores_with(c, policy))
+    Rollup::for_scores(state, cycle).map(|r| r.rescore(policy).to_cycle_scores())
 }
 
 /// Formats ppm as a decimal with two places, e.g. `0.73`.

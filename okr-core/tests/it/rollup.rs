@@ -786,3 +786,436 @@ fn committing_and_dropping_an_aligned_child_moves_its_parent_in_both_rollups() {
     assert_eq!(w.reference().objectives[&parent], own);
     assert_eq!(w.reference().units.get(&TEAM).copied().flatten(), None);
 }
+
+// ---------------------------------------------------------------------------------------
+// Properties over generated cycles: the rescore on the indexed rollup equals the reference
+// `scores_with` for every policy, a split recompute equals the sequential one and the
+// reference around the split threshold, and the rollup fed event by event equals a full
+// one.
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+    use rollup::{Parallelism, ScoreBounds, ScoreScope, ScoreWeighting};
+
+    /// Every scoring policy of version 1.
+    pub(super) fn policies() -> Vec<ScoringPolicy> {
+        let mut out = Vec::new();
+        for bounds in [ScoreBounds::Clamped, ScoreBounds::Unbounded] {
+            for scope in [ScoreScope::KeyResultsOnly, ScoreScope::WithChildren] {
+                for weighting in [ScoreWeighting::Weighted, ScoreWeighting::Equal] {
+                    out.push(ScoringPolicy {
+                        version: 1,
+                        bounds,
+                        scope,
+                        weighting,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// One objective of a generated cycle: unit, weight, aspirational, fate (0 draft,
+    /// 1..=3 committed, 4 committed then dropped while running), an alignment to an earlier
+    /// objective (pick, contribution) and its key results (kind, number, weight, removed).
+    type ObjPlan = (
+        u8,
+        u32,
+        bool,
+        u8,
+        Option<(u8, u32)>,
+        Vec<(u8, i16, u32, bool)>,
+    );
+
+    #[derive(Debug, Clone)]
+    pub(super) struct Plan {
+        scoring: ScoringPolicy,
+        objectives: Vec<ObjPlan>,
+        /// Key result pick, value, confidence, day.
+        check_ins: Vec<(u16, i16, u8, u8)>,
+        /// Key result pick, score in thousandths; overrides in the review, then corrections
+        /// after the close.
+        overrides: Vec<(u16, u16)>,
+        corrections: Vec<(u16, u16)>,
+    }
+
+    fn kr_kind(kind: u8, x: i16) -> KrKind {
+        let b = f64::from(x) / 8.0;
+        match kind % 6 {
+            0 => inc(b, b + 10.0),
+            1 => KrKind::Decrease {
+                baseline: Some(b),
+                target: b - 4.0,
+                unit: "days".into(),
+            },
+            2 => KrKind::Threshold {
+                bound: Bound::AtLeast,
+                value: b,
+                unit: "".into(),
+            },
+            3 => KrKind::Threshold {
+                bound: Bound::AtMost,
+                value: b,
+                unit: "".into(),
+            },
+            4 => KrKind::Milestone,
+            _ => KrKind::Increase {
+                baseline: None,
+                target: 20.0,
+                unit: "%".into(),
+            },
+        }
+    }
+
+    fn plan() -> impl Strategy<Value = Plan> {
+        let kr = (0u8..6, any::<i16>(), 1u32..6, prop::bool::weighted(0.1));
+        let objective = (
+            0u8..3,
+            1u32..5,
+            any::<bool>(),
+            0u8..5,
+            prop::option::weighted(0.6, (any::<u8>(), 0u32..4)),
+            prop::collection::vec(kr, 0..5),
+        );
+        (
+            0usize..8,
+            prop::collection::vec(objective, 1..9),
+            prop::collection::vec((any::<u16>(), -40i16..200, 0u8..11, 1u8..85), 0..40),
+            prop::collection::vec((any::<u16>(), 0u16..=1000), 0..5),
+            prop::collection::vec((any::<u16>(), 0u16..=1000), 0..3),
+        )
+            .prop_map(|(p, objectives, check_ins, overrides, corrections)| Plan {
+                scoring: policies()[p],
+                objectives,
+                check_ins,
+                overrides,
+                corrections,
+            })
+    }
+
+    /// A world run from a plan, and the rollup built when the cycle started, fed every
+    /// event after.
+    pub(super) struct Run {
+        pub(super) world: World,
+        pub(super) fed: Rollup,
+        /// Commands the rules accepted, of those tried.
+        pub(super) accepted: usize,
+    }
+
+    impl World {
+        fn try_run(&mut self, day: i64, body: CommandBody) -> bool {
+            self.n += 1;
+            let cmd = Command::new(Uuid::from_u128(self.n), MASTER, t(day), body);
+            match execute(&mut self.state, &cmd) {
+                Ok(outcome) => {
+                    self.events.extend(outcome.events);
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+    }
+
+    pub(super) fn run(plan: &Plan) -> Run {
+        let mut w = World::new();
+        let mut accepted = 0;
+        let policy = Policy {
+            scoring: plan.scoring,
+            ..Policy::for_kind(CycleKind::Regular)
+        };
+        w.run(
+            -7,
+            CommandBody::SetPolicy {
+                cycle: CYCLE,
+                policy,
+            },
+        );
+        let units = [ROOT, TEAM, TEAM2];
+        let mut objectives = Vec::new();
+        let mut krs = Vec::new();
+        for (i, (unit, weight, aspirational, _, _, key_results)) in
+            plan.objectives.iter().enumerate()
+        {
+            let o = ObjectiveId::from_u128(100 + i as u128);
+            objectives.push(o);
+            let kind = if *aspirational {
+                ObjectiveKind::Aspirational
+            } else {
+                ObjectiveKind::Committed
+            };
+            w.run(
+                -2,
+                CommandBody::DraftObjective {
+                    cycle: CYCLE,
+                    objective: o,
+                    unit: units[usize::from(*unit)],
+                    title: format!("Objective {i}"),
+                    beneficiary: Some("residents".into()),
+                    change: None,
+                    value: None,
+                    kind,
+                    weight: *weight,
+                },
+            );
+            for (j, (k, x, weight, removed)) in key_results.iter().enumerate() {
+                let id = KeyResultId::from_u128(1000 + 10 * i as u128 + j as u128);
+                let added = w.try_run(
+                    -2,
+                    CommandBody::AddKeyResult {
+                        objective: o,
+                        key_result: id,
+                        title: format!("KR {i}.{j}"),
+                        kind: kr_kind(*k, *x),
+                        weight: *weight,
+                        owner: None,
+                    },
+                );
+                accepted += usize::from(added);
+                if added && *removed {
+                    w.run(-2, CommandBody::RemoveKeyResult { key_result: id });
+                } else if added {
+                    krs.push(id);
+                }
+            }
+            // The cycle starts only with a committed objective with a key result: the
+            // first objective always has one and is committed.
+            if i == 0 && krs.is_empty() {
+                let id = KeyResultId::from_u128(1009);
+                w.kr(o, 1009, inc(0.0, 10.0), 1);
+                krs.push(id);
+            }
+        }
+        for (i, (_, _, _, _, align, _)) in plan.objectives.iter().enumerate() {
+            if let (Some((pick, contribution)), true) = (align, i > 0) {
+                let parent = objectives[usize::from(*pick) % i];
+                accepted += usize::from(w.try_run(
+                    -1,
+                    CommandBody::AlignObjective {
+                        objective: objectives[i],
+                        parent,
+                        contribution: *contribution,
+                    },
+                ));
+            }
+        }
+        for (i, (_, _, _, fate, _, _)) in plan.objectives.iter().enumerate() {
+            if *fate > 0 || i == 0 {
+                accepted += usize::from(w.try_run(
+                    -1,
+                    CommandBody::CommitObjective {
+                        objective: objectives[i],
+                    },
+                ));
+            }
+        }
+        w.start();
+        let mut fed = Rollup::build(&w.state, CYCLE).unwrap();
+        let mut from = w.events.len();
+        let feed = |w: &World, from: &mut usize, fed: &mut Rollup| {
+            for e in &w.events[*from..] {
+                fed.apply(e);
+            }
+            *from = w.events.len();
+            fed.refresh(&w.state);
+        };
+        let pick = |p: u16| krs.get(usize::from(p) % krs.len().max(1)).copied();
+        let mut check_ins = plan.check_ins.clone();
+        check_ins.sort_by_key(|c| c.3);
+        for (n, (p, value, confidence, day)) in check_ins.iter().enumerate() {
+            let Some(k) = pick(*p) else { break };
+            accepted += usize::from(w.try_run(
+                i64::from(*day),
+                CommandBody::CheckIn {
+                    key_result: k,
+                    value: f64::from(*value) / 8.0,
+                    confidence: *confidence,
+                    note: String::new(),
+                    effective_at: None,
+                },
+            ));
+            if n % 7 == 3 {
+                feed(&w, &mut from, &mut fed);
+            }
+        }
+        for (i, (_, _, _, fate, _, _)) in plan.objectives.iter().enumerate() {
+            if *fate == 4 {
+                accepted += usize::from(w.try_run(
+                    86,
+                    CommandBody::DropObjective {
+                        objective: objectives[i],
+                        reason: Some("no longer needed".into()),
+                    },
+                ));
+            }
+        }
+        w.run(
+            92,
+            CommandBody::BeginReview {
+                cycle: CYCLE,
+                early_reason: None,
+            },
+        );
+        for (p, score) in &plan.overrides {
+            let Some(k) = pick(*p) else { break };
+            accepted += usize::from(w.try_run(
+                93,
+                CommandBody::OverrideScore {
+                    key_result: k,
+                    score: f64::from(*score) / 1000.0,
+                    reason: "judged in the review".into(),
+                },
+            ));
+        }
+        feed(&w, &mut from, &mut fed);
+        w.run(94, CommandBody::BeginRetrospective { cycle: CYCLE });
+        w.run(95, CommandBody::CloseCycle { cycle: CYCLE });
+        for (p, score) in &plan.corrections {
+            let Some(k) = pick(*p) else { break };
+            accepted += usize::from(w.try_run(
+                96,
+                CommandBody::CorrectScore {
+                    key_result: k,
+                    score: f64::from(*score) / 1000.0,
+                    reason: "a late figure".into(),
+                },
+            ));
+        }
+        feed(&w, &mut from, &mut fed);
+        Run {
+            world: w,
+            fed,
+            accepted,
+        }
+    }
+
+    /// Asserts that `r`'s rescore equals the reference for every policy, through the table's
+    /// lookups and its conversion, and that `rollup::rescore` gives the same.
+    pub(super) fn assert_rescore_equals_reference(
+        r: &Rollup,
+        state: &State,
+    ) -> Result<(), TestCaseError> {
+        let c = &state.cycles[&CYCLE];
+        for policy in policies() {
+            let reference = rollup::scores_with(c, &policy);
+            let table = r.rescore(&policy);
+            prop_assert_eq!(table.policy(), policy);
+            prop_assert_eq!(table.cycle(), reference.cycle, "{}", policy);
+            for (k, s) in &reference.key_results {
+                prop_assert_eq!(table.key_result(*k), Some(s.clone()), "{} {}", policy, k);
+            }
+            for (o, s) in &reference.objectives {
+                prop_assert_eq!(table.objective(*o), Some(*s), "{} {}", policy, o);
+            }
+            prop_assert_eq!(&table.to_cycle_scores(), &reference, "{}", policy);
+            prop_assert_eq!(
+                rollup::rescore(state, CYCLE, &policy),
+                Some(reference.clone())
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn rescore_on_the_rollup_equals_the_reference_for_every_policy(plan in plan()) {
+            let run = run(&plan);
+            let state = &run.world.state;
+            let built = Rollup::build(state, CYCLE).unwrap();
+            assert_rescore_equals_reference(&built, state)?;
+            // The rollup fed the check-ins, drops and manual scores as events, too.
+            assert_rescore_equals_reference(&run.fed, state)?;
+        }
+
+        #[test]
+        fn incremental_equals_full_and_the_reference(plan in plan()) {
+            let run = run(&plan);
+            let state = &run.world.state;
+            let full = Rollup::build(state, CYCLE).unwrap();
+            prop_assert_eq!(run.fed.to_cycle_rollup(), full.to_cycle_rollup());
+            prop_assert_eq!(full.to_cycle_rollup(), rollup::cycle(&state.cycles[&CYCLE]));
+            prop_assert_eq!(run.fed.units(), full.units());
+            for o in full.objective_ids() {
+                prop_assert_eq!(run.fed.objective(o), full.objective(o));
+            }
+        }
+
+        #[test]
+        fn a_split_recompute_equals_the_sequential_one_around_the_threshold(plan in plan()) {
+            let run = run(&plan);
+            let state = &run.world.state;
+            let c = &state.cycles[&CYCLE];
+            let mut sequential = Rollup::build(state, CYCLE).unwrap();
+            sequential.set_parallelism(Parallelism::SEQUENTIAL);
+            sequential.recompute();
+            let reference = rollup::cycle(c);
+            prop_assert_eq!(sequential.to_cycle_rollup(), reference.clone());
+            let n = sequential.key_result_count();
+            let at = t(40);
+            for threads in 1..=4 {
+                for min_key_results in [0, n.saturating_sub(1), n, n + 1] {
+                    let mut r = run.fed.clone();
+                    let p = Parallelism { threads, min_key_results };
+                    r.set_parallelism(p);
+                    prop_assert_eq!(r.parallelism(), p);
+                    r.recompute();
+                    prop_assert_eq!(r.to_cycle_rollup(), reference.clone(), "{:?}", p);
+                    prop_assert_eq!(r.units(), sequential.units(), "{:?}", p);
+                    prop_assert_eq!(r.statuses(c, at), sequential.statuses(c, at));
+                    assert_rescore_equals_reference(&r, state)?;
+                }
+            }
+            // Statuses by kind, as the one-objective query and the reference rule give them.
+            let statuses = sequential.statuses(c, at);
+            for (o, s) in sequential.objective_ids().zip(statuses) {
+                let f = sequential.objective(o).unwrap();
+                let kind = c.objectives[&o].kind;
+                prop_assert_eq!(s, rollup::status(c, kind, f.progress_ppm, f.started, at));
+                prop_assert_eq!(sequential.objective_status(c, o, at), Some(s));
+            }
+        }
+    }
+
+    /// Guards the generator: over a fixed set of plans, the rules accept most of what it
+    /// tries, and the cases reach alignments, drops and manual scores.
+    #[test]
+    fn generated_cycles_reach_alignment_drops_and_manual_scores() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let (mut links, mut dropped, mut manual, mut checked, mut accepted) = (0, 0, 0, 0, 0);
+        for _ in 0..40 {
+            let plan = plan().new_tree(&mut runner).unwrap().current();
+            let run = run(&plan);
+            accepted += run.accepted;
+            let c = &run.world.state.cycles[&CYCLE];
+            links += c
+                .objectives
+                .values()
+                .filter(|o| o.status == ObjectiveStatus::Committed)
+                .map(|o| o.aligned_to.len())
+                .sum::<usize>();
+            dropped += c
+                .objectives
+                .values()
+                .filter(|o| o.status == ObjectiveStatus::Dropped)
+                .count();
+            manual += c.manual_scores.len();
+            checked += c
+                .key_results
+                .values()
+                .filter(|k| k.latest().is_some())
+                .count();
+        }
+        assert!(accepted > 200, "{accepted} commands accepted");
+        assert!(links > 10, "{links} committed alignment links");
+        assert!(dropped > 5, "{dropped} objectives dropped");
+        assert!(manual > 10, "{manual} manual scores");
+        assert!(checked > 50, "{checked} key results checked in");
+    }
+}
