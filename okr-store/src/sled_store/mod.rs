@@ -138,6 +138,7 @@
 //! [`SledStore::flush`] (which those modes do not promise to keep anyway), and damage to
 //! the journal and sled's files together.
 
+mod compact;
 mod dir;
 mod handle;
 mod open;
@@ -208,6 +209,9 @@ impl SledStore {
     /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
     /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
+        if self.durability != Durability::Sync && !self.read_only {
+            self.compact_before_flush()?;
+        }
         self.sled.flush(&self.files)?;
         if self.durability != Durability::Sync && self.scratch.is_none() && !self.read_only {
             // Without the journal's frames, the journal's header is okr's record of what the
@@ -243,6 +247,7 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let _reading = self.compaction.read().unwrap_or_else(|e| e.into_inner());
         let trees = self.sled.trees()?;
         // The run holding `from_version` starts at or before it; later runs follow.
         let (start, _) = stream_range(stream, 0);
