@@ -440,11 +440,11 @@ fn decompress(body: &[u8]) -> Result<Vec<u8>, String> {
     let len = body
         .get(..4)
         .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
-        .ok_or("compressed record is cut short in its length")?;
+        .ok_or("record does not decode: cut short in its plain length")?;
     if len > MAX_PLAIN_BODY {
         return Err(format!(
-            "compressed record claims {len} plain bytes, more than the {MAX_PLAIN_BODY} a \
-             record may hold"
+            "record does not decode: it claims {len} plain bytes, more than the \
+             {MAX_PLAIN_BODY} a record may hold"
         ));
     }
     let frame = &body[4..];
@@ -459,11 +459,11 @@ fn decompress(body: &[u8]) -> Result<Vec<u8>, String> {
         d.as_mut()
             .expect("set above")
             .decompress(frame, len)
-            .map_err(|e| format!("compressed record does not decompress: {e}"))
+            .map_err(|e| format!("record does not decode: its zstd frame is damaged ({e})"))
     })?;
     if plain.len() != len {
         return Err(format!(
-            "compressed record holds {} plain bytes, its header says {len}",
+            "record does not decode: its zstd frame holds {} plain bytes, its header says {len}",
             plain.len()
         ));
     }
@@ -719,7 +719,7 @@ mod tests {
         frame[middle + 1] ^= 0xff;
         match Record::new(&frame) {
             Err(err) => assert!(
-                err.contains("does not decompress") || err.contains("plain bytes"),
+                err.contains("zstd frame") || err.contains("plain bytes"),
                 "{err}"
             ),
             // zstd frames carry no checksum here: a flipped literal decodes, and the
@@ -730,17 +730,17 @@ mod tests {
             }
         }
         let err = Record::new(&bytes[..bytes.len() - 5]).unwrap_err();
-        assert!(err.contains("does not decompress"), "{err}");
+        assert!(err.contains("record does not decode: its zstd frame is damaged"), "{err}");
         let mut huge = bytes.clone();
         huge[HEADER..HEADER + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         let err = Record::new(&huge).unwrap_err();
-        assert!(err.contains("claims 4294967295 plain bytes"), "{err}");
+        assert!(err.contains("it claims 4294967295 plain bytes"), "{err}");
         let mut short = bytes.clone();
         let len = u32::from_le_bytes(short[HEADER..HEADER + 4].try_into().unwrap());
         short[HEADER..HEADER + 4].copy_from_slice(&(len - 1).to_le_bytes());
         assert!(Record::new(&short).is_err());
         let err = Record::new(&bytes[..HEADER + 2]).unwrap_err();
-        assert!(err.contains("cut short in its length"), "{err}");
+        assert!(err.contains("cut short in its plain length"), "{err}");
     }
 
     /// Packs `events` (positions from 100 on) and checks every record is within the limits,

@@ -91,11 +91,6 @@ impl Loose {
         (self.to > self.from).then_some(self.to)
     }
 
-    /// Whether the region holds at least two records, small ones: worth compacting when
-    /// the store is about to be flushed.
-    pub(super) fn is_small(&self) -> bool {
-        self.records >= 2 && self.bytes < self.records * SMALL_RECORD
-    }
 
     /// Whether the region is worth compacting.
     pub(super) fn is_due(&self) -> bool {
@@ -290,4 +285,223 @@ fn plan(path: &Path, trees: &Trees, from: u64, to: u64) -> Result<Option<Plan>, 
         return Ok(None);
     }
     Ok(Some(plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::RecordWriter;
+    use crate::event::{NewEvent, RecordedEvent};
+    use crate::store::{EventStore, ExpectedVersion};
+    use crate::sled_store::{Durability, SledStore, StoreOptions};
+    use okr_core::CycleId;
+    use uuid::Uuid;
+
+    fn cycle() -> StreamId {
+        StreamId::Cycle(CycleId::from_u128(7))
+    }
+
+    fn event(n: u64) -> NewEvent {
+        let at = chrono::DateTime::from_timestamp(1_736_150_400 + n as i64, 0).expect("instant");
+        NewEvent::new(
+            "Tested",
+            1,
+            serde_json::json!({ "n": n, "note": "checked in" }),
+            "tester",
+            at,
+        )
+    }
+
+    fn open(path: &Path, durability: Durability) -> SledStore {
+        SledStore::open(
+            path,
+            StoreOptions {
+                durability,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    /// `n` single appends, in blocks of ten to the organisation and to a cycle; returns
+    /// the log as read back.
+    fn single_appends(store: &SledStore, from: u64, n: u64) -> Vec<RecordedEvent> {
+        for i in from..from + n {
+            let stream = if (i / 10) % 2 == 0 {
+                StreamId::Organisation
+            } else {
+                cycle()
+            };
+            store
+                .append(
+                    &stream,
+                    ExpectedVersion::Any,
+                    Uuid::from_u128(u128::from(i) + 1),
+                    vec![event(i), event(i + 1_000_000)],
+                )
+                .unwrap();
+        }
+        store.read_all(0, usize::MAX).unwrap()
+    }
+
+    fn entries(tree: &sled::Tree) -> usize {
+        tree.iter().count()
+    }
+
+    /// Everything a reader can ask gives the same answers as `log` says.
+    fn check_reads(store: &SledStore, log: &[RecordedEvent]) {
+        assert_eq!(store.read_all(0, usize::MAX).unwrap(), log);
+        assert_eq!(store.read_all(37, 5).unwrap(), log[37..42]);
+        for stream in [StreamId::Organisation, cycle()] {
+            let of: Vec<RecordedEvent> = log.iter().filter(|e| e.stream == stream).cloned().collect();
+            assert_eq!(store.read_stream(&stream, 0).unwrap(), of);
+            assert_eq!(store.read_stream(&stream, 13).unwrap(), of[13..]);
+            assert_eq!(store.stream_version(&stream).unwrap(), of.len() as u64);
+        }
+        let appends = log.len() as u64 / 2;
+        for i in [0, 1, 63, 64, appends / 2, appends - 1] {
+            let outcome = store.find_command(Uuid::from_u128(u128::from(i) + 1)).unwrap();
+            let outcome = outcome.expect("the command is indexed");
+            assert_eq!(outcome.events, log[2 * i as usize..2 * i as usize + 2]);
+        }
+    }
+
+    #[test]
+    fn single_appends_are_compacted_and_read_the_same() {
+        for durability in [Durability::None, Durability::Sync] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("store");
+            let store = open(&path, durability);
+            let log = single_appends(&store, 0, 300);
+            assert_eq!(log.len(), 600);
+            check_reads(&store, &log);
+            let trees = store.sled.trees().unwrap();
+            // Compacted in regions of 64 appends as they were written (the last 44 appends
+            // wait for the next region): far fewer keys than appends in every tree an
+            // append writes.
+            for (tree, most) in [
+                (&trees.events, 4 * 2 + 44),
+                (&trees.command_batches, 4 + 44),
+                (&trees.streams, 4 * 8 + 44),
+            ] {
+                let n = entries(tree);
+                assert!(n <= most, "{durability:?}: {n} entries, expected at most {most}");
+            }
+            store.flush().unwrap();
+            drop(store);
+            let store = open(&path, durability);
+            check_reads(&store, &log);
+            // Appends go on on top of compacted regions, and a command repeated after its
+            // region was compacted is still found with its events.
+            let more = single_appends(&store, 300, 100);
+            assert_eq!(more[..600], log[..]);
+            let again = store
+                .append(&StreamId::Organisation, ExpectedVersion::Any, Uuid::from_u128(5), vec![event(4)])
+                .unwrap();
+            assert!(again.duplicate);
+            assert_eq!(again.events, log[8..10]);
+            drop(store);
+            let store = open(&path, durability);
+            check_reads(&store, &more);
+        }
+    }
+
+    #[test]
+    fn a_reader_holding_the_log_defers_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("store"), Durability::None);
+        {
+            let _reading = store.compaction.read().unwrap();
+            single_appends(&store, 0, 100);
+            let trees = store.sled.trees().unwrap();
+            assert_eq!(entries(&trees.events), 100, "no compaction while a scan runs");
+        }
+        let log = single_appends(&store, 100, 1);
+        let trees = store.sled.trees().unwrap();
+        assert!(entries(&trees.events) < 10, "{}", entries(&trees.events));
+        assert_eq!(log.len(), 202);
+        check_reads(&store, &log);
+    }
+
+    #[test]
+    fn batches_of_full_records_are_left_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("store"), Durability::None);
+        let batch = |from: u64| {
+            (from..from + 400)
+                .map(|i| crate::store::AppendRequest {
+                    stream: StreamId::Organisation,
+                    expected: ExpectedVersion::Any,
+                    command_id: Uuid::from_u128(u128::from(i) + 1),
+                    fingerprint: None,
+                    events: vec![NewEvent::new(
+                        "Tested",
+                        1,
+                        serde_json::json!({ "text": format!("{:x}", Uuid::from_u128(u128::from(i) * 7_919).as_u128().wrapping_mul(0x9e37_79b9_7f4a_7c15)) }),
+                        "tester",
+                        chrono::DateTime::from_timestamp(1_736_150_400, 0).expect("instant"),
+                    )],
+                })
+                .collect::<Vec<_>>()
+        };
+        for k in 0..70 {
+            store.append_batch(batch(k * 400)).unwrap();
+        }
+        let before: Vec<(sled::IVec, sled::IVec)> = store
+            .sled
+            .trees()
+            .unwrap()
+            .command_batches
+            .iter()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        store.flush().unwrap();
+        let after: Vec<(sled::IVec, sled::IVec)> = store
+            .sled
+            .trees()
+            .unwrap()
+            .command_batches
+            .iter()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(before.len(), 70, "one entry per batch");
+        assert_eq!(after, before, "big records are not worth compacting");
+    }
+
+    /// A store whose records are all plain (encoding 0, as earlier builds wrote them) opens,
+    /// reads, takes appends and is compacted like any other.
+    #[test]
+    fn plain_records_of_earlier_builds_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let store = open(&path, Durability::None);
+        // Fewer appends than a region: not compacted.
+        let log = single_appends(&store, 0, 50);
+        let trees = store.sled.trees().unwrap();
+        let mut rewritten = 0;
+        for entry in trees.events.iter() {
+            let (key, value) = entry.unwrap();
+            let first = decode_u64(&key).unwrap();
+            let record = Record::new(&value).unwrap();
+            let mut plain = RecordWriter::new();
+            let mut reader = record.reader(first);
+            while let Some(view) = reader.next_event() {
+                plain.push(&view.unwrap().to_recorded().unwrap()).unwrap();
+            }
+            let bytes = plain.snapshot();
+            assert_eq!(bytes[1], crate::codec::ENCODING_PLAIN);
+            trees.events.insert(key, bytes).unwrap();
+            rewritten += 1;
+        }
+        assert_eq!(rewritten, 50);
+        store.flush().unwrap();
+        drop(store);
+        let store = open(&path, Durability::None);
+        assert_eq!(store.read_all(0, usize::MAX).unwrap(), log);
+        let more = single_appends(&store, 50, 250);
+        assert_eq!(more[..100], log[..]);
+        drop(store);
+        let store = open(&path, Durability::None);
+        check_reads(&store, &more);
+    }
 }

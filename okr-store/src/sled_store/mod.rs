@@ -209,9 +209,6 @@ impl SledStore {
     /// Writes everything appended so far to disk and `fsync`s it, whatever the durability:
     /// sled's flush, then an `fsync` of sled's files (see the module documentation).
     pub fn flush(&self) -> Result<(), StoreError> {
-        if self.durability != Durability::Sync && !self.read_only {
-            self.compact_before_flush()?;
-        }
         self.sled.flush(&self.files)?;
         if self.durability != Durability::Sync && self.scratch.is_none() && !self.read_only {
             // Without the journal's frames, the journal's header is okr's record of what the

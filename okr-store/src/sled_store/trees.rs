@@ -224,16 +224,12 @@ impl wal::Target for Applied {
         Ok(())
     }
 
-    /// Compacts what was applied since the last compaction (a checkpoint follows: the next
-    /// region starts at the journal's new anchor), then flushes.
+    /// Flushes; the next region starts after what was applied, at the journal's new anchor
+    /// (a checkpoint follows), so that a region never spans two generations of the journal.
+    /// The records of the region left behind (fewer than a region's worth) stay as they are.
     fn flush(&self) -> Result<(), StoreError> {
         let mut loose = self.loose();
         if let Some(next) = loose.next() {
-            if loose.is_small() {
-                // Best effort, like the applier's: the flush below is what the checkpoint
-                // needs, and a failed compaction leaves the region as it was.
-                let _ = compact(&self.path, &self.trees, &self.compaction, loose.from, next);
-            }
             *loose = Loose::at(next);
         }
         drop(loose);

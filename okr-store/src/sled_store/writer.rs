@@ -246,23 +246,6 @@ impl SledStore {
         }
     }
 
-    /// Compacts the writer's loose region if its records are small, whatever its length:
-    /// before a flush of a store without the journal.
-    pub(super) fn compact_before_flush(&self) -> Result<(), StoreError> {
-        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(writer) = guard.as_mut() else {
-            return Ok(());
-        };
-        if let Some(next) = writer.loose.next() {
-            if writer.loose.is_small() {
-                let trees = self.sled.trees_for_writer(writer);
-                compact(&self.path, trees, &self.compaction, writer.loose.from, next)?;
-            }
-            writer.loose = Loose::at(next);
-        }
-        Ok(())
-    }
-
     /// Applies a write set in one sled transaction, if the position counter is still where
     /// the set expects it.
     fn commit(&self, writer: &Writer, set: &WriteSet) -> Result<(), StoreError> {
