@@ -1007,8 +1007,18 @@ fn big_log() -> BigLog {
     let sync_log = &log[..SYNC_LOG_EVENTS.min(log.len())];
     let single_sync = single_appends(dir.path(), sync_log, Durability::Sync);
     let figures = [
-        ("batches of 5000, Durability::None", log.len(), batched.0, batched.1),
-        ("one command per append, Durability::None", log.len(), single.0, single.1),
+        (
+            "batches of 5000, Durability::None",
+            log.len(),
+            batched.0,
+            batched.1,
+        ),
+        (
+            "one command per append, Durability::None",
+            log.len(),
+            single.0,
+            single.1,
+        ),
         (
             "one command per append, Durability::Sync",
             sync_log.len(),

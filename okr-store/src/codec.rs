@@ -90,6 +90,8 @@ pub(crate) struct RecordWriter {
     body: Vec<u8>,
     /// Where each event's bytes end in `body`.
     ends: Vec<usize>,
+    /// Per event, whether a record may end after it (see [`RecordPacker::push_record`]).
+    breaks: Vec<bool>,
 }
 
 impl RecordWriter {
@@ -97,6 +99,7 @@ impl RecordWriter {
         RecordWriter {
             body: Vec::with_capacity(RECORD_MAX_BYTES + 1024),
             ends: Vec::new(),
+            breaks: Vec::new(),
         }
     }
 
@@ -151,15 +154,17 @@ impl RecordWriter {
             return written;
         }
         self.ends.push(b.len());
+        self.breaks.push(true);
         Ok(())
     }
 
     /// Appends the plain bytes of events encoded by another writer (`ends` relative to
-    /// `body`'s start).
-    fn push_plain(&mut self, body: &[u8], ends: &[usize]) {
+    /// `body`'s start, `breaks` as in [`RecordWriter::breaks`]).
+    fn push_plain(&mut self, body: &[u8], ends: &[usize], breaks: &[bool]) {
         let base = self.body.len();
         self.body.extend_from_slice(body);
         self.ends.extend(ends.iter().map(|end| base + end));
+        self.breaks.extend_from_slice(breaks);
     }
 
     /// The record as a plain (encoding 0) record, leaving this one open.
@@ -249,7 +254,10 @@ impl RecordPacker {
         Ok(())
     }
 
-    /// Appends the events of a stored record (as [`Record::plain_body`] gives them).
+    /// Appends the events of a stored record. The records this packer closes then start
+    /// only where a pushed record started (or where an event pushed by
+    /// [`RecordPacker::push_encoded`] is): compaction relies on it, as a journal replay
+    /// rewrites the records under their old keys (see `compact.rs`).
     pub(crate) fn push_record(&mut self, record: &Record<'_>) -> Result<(), String> {
         let mut ends = Vec::with_capacity(record.count as usize);
         let mut reader = record.reader(0);
@@ -258,14 +266,13 @@ impl RecordPacker {
             view?;
             ends.push(body.len() - reader.rest.len());
         }
-        // Event by event, so that records close where they would have for single pushes.
-        let mut start = 0;
-        for end in ends {
-            self.open.push_plain(&body[start..end], &[end - start]);
-            start = end;
-            if self.is_full() {
-                self.close(false);
-            }
+        let mut breaks = vec![false; ends.len()];
+        if let Some(last) = breaks.last_mut() {
+            *last = true;
+        }
+        self.open.push_plain(body, &ends, &breaks);
+        if self.is_full() {
+            self.close(false);
         }
         Ok(())
     }
@@ -292,31 +299,36 @@ impl RecordPacker {
             self.key += n as u64;
             let mut rest = RecordWriter::new();
             let ends: Vec<usize> = self.open.ends[n..].iter().map(|e| e - split).collect();
-            rest.push_plain(&self.open.body[split..], &ends);
+            rest.push_plain(&self.open.body[split..], &ends, &self.open.breaks[n..]);
             self.open = rest;
         }
     }
 
     /// How many of the open events, from the first, make a record within
-    /// [`RECORD_MAX_BYTES`] (at least one), and that record.
+    /// [`RECORD_MAX_BYTES`] (at least up to the first event a record may end after), and
+    /// that record.
     fn fitting_prefix(&self) -> (usize, Vec<u8>) {
         let open = &self.open;
+        // The event counts a record may end at.
+        let ends_at = |n: usize| open.breaks[n - 1];
         let mut n = open.ends.len();
         loop {
             let plain = &open.body[..open.ends[n - 1]];
             let count = n as u32;
-            let bytes = compressed_record(plain, count).unwrap_or_else(|| plain_record(plain, count));
-            if bytes.len() <= RECORD_MAX_BYTES || n == 1 {
+            let bytes =
+                compressed_record(plain, count).unwrap_or_else(|| plain_record(plain, count));
+            if bytes.len() <= RECORD_MAX_BYTES {
                 return (n, bytes);
             }
             // Keep the share of the events that should fit, and try again with them.
-            let want = (plain.len() as f64 * 0.9 * RECORD_MAX_BYTES as f64 / bytes.len() as f64)
-                as usize;
-            n = open.ends[..n]
-                .iter()
-                .position(|&end| end > want)
-                .unwrap_or(n)
-                .clamp(1, n - 1);
+            let want =
+                (plain.len() as f64 * 0.9 * RECORD_MAX_BYTES as f64 / bytes.len() as f64) as usize;
+            let mut shorter = (1..n).filter(|&k| ends_at(k));
+            let first = shorter.clone().next();
+            match shorter.rfind(|&k| open.ends[k - 1] <= want).or(first) {
+                Some(k) => n = k,
+                None => return (n, bytes),
+            }
         }
     }
 
@@ -637,7 +649,12 @@ mod tests {
         let plain = w.snapshot();
         let bytes = w.finish();
         assert_eq!(record_encoding(&bytes), Ok(ENCODING_ZSTD));
-        assert!(bytes.len() < plain.len(), "{} >= {}", bytes.len(), plain.len());
+        assert!(
+            bytes.len() < plain.len(),
+            "{} >= {}",
+            bytes.len(),
+            plain.len()
+        );
         for bytes in [&bytes, &plain] {
             assert_eq!(record_count(bytes), Ok(5));
             assert_eq!(read_back(bytes, 100), events);
@@ -709,7 +726,8 @@ mod tests {
     fn damage_to_a_compressed_record_is_named() {
         let mut w = RecordWriter::new();
         for i in 0..20 {
-            w.push(&event(i, false, serde_json::json!({"n": i}))).unwrap();
+            w.push(&event(i, false, serde_json::json!({"n": i})))
+                .unwrap();
         }
         let bytes = w.finish();
         assert_eq!(record_encoding(&bytes), Ok(ENCODING_ZSTD));
@@ -730,7 +748,10 @@ mod tests {
             }
         }
         let err = Record::new(&bytes[..bytes.len() - 5]).unwrap_err();
-        assert!(err.contains("record does not decode: its zstd frame is damaged"), "{err}");
+        assert!(
+            err.contains("record does not decode: its zstd frame is damaged"),
+            "{err}"
+        );
         let mut huge = bytes.clone();
         huge[HEADER..HEADER + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         let err = Record::new(&huge).unwrap_err();
@@ -748,7 +769,9 @@ mod tests {
     fn check_packing(events: &[RecordedEvent]) -> Vec<(u64, Vec<u8>)> {
         let mut packer = RecordPacker::new(100);
         for e in events {
-            packer.push_encoded(e, &serde_json::to_vec(&e.payload).unwrap()).unwrap();
+            packer
+                .push_encoded(e, &serde_json::to_vec(&e.payload).unwrap())
+                .unwrap();
         }
         let records = packer.finish();
         let mut next = 100;
@@ -774,16 +797,21 @@ mod tests {
         // Compressible: similar check-ins; each record holds several times the events a
         // plain record of the same size would.
         let similar: Vec<RecordedEvent> = (0..3000)
-            .map(|i| event(i, false, serde_json::json!({"value": i % 90, "note": "waiting"})))
+            .map(|i| {
+                event(
+                    i,
+                    false,
+                    serde_json::json!({"value": i % 90, "note": "waiting"}),
+                )
+            })
             .collect();
         let records = check_packing(&similar);
         let plain_per_record = RECORD_MAX_BYTES
-            / (RecordWriter::new().snapshot().len()
-                + {
-                    let mut w = RecordWriter::new();
-                    w.push(&similar[0]).unwrap();
-                    w.plain_len()
-                });
+            / (RecordWriter::new().snapshot().len() + {
+                let mut w = RecordWriter::new();
+                w.push(&similar[0]).unwrap();
+                w.plain_len()
+            });
         assert!(
             similar.len() / records.len() > 2 * plain_per_record,
             "{} records for {} events",
@@ -808,26 +836,53 @@ mod tests {
             .collect();
         check_packing(&random);
         // One event larger than a record: a record of its own.
-        let big = vec![event(0, false, serde_json::json!({"t": "x".repeat(100_000)}))];
+        let big = vec![event(
+            0,
+            false,
+            serde_json::json!({"t": "x".repeat(100_000)}),
+        )];
         let records = check_packing(&big);
         assert_eq!(records.len(), 1);
     }
 
     #[test]
     fn repacking_stored_records_keeps_their_events() {
-        let events: Vec<RecordedEvent> = (0..200)
-            .map(|i| event(i, i % 3 == 0, serde_json::json!({"v": i})))
+        // Notes that compress only so far: the events need several records.
+        let mut noise = 0x2545_f491_4f6c_dd1du64;
+        let events: Vec<RecordedEvent> = (0..1500)
+            .map(|i| {
+                let note: String = (0..40)
+                    .map(|_| {
+                        noise ^= noise << 13;
+                        noise ^= noise >> 7;
+                        noise ^= noise << 17;
+                        char::from(b'a' + (noise % 26) as u8)
+                    })
+                    .collect();
+                event(i, i % 3 == 0, serde_json::json!({"v": i, "note": note}))
+            })
             .collect();
-        // One record per event, as single appends write them.
+        // Records of three events, as appends of three events write them.
         let mut packer = RecordPacker::new(100);
-        for e in &events {
+        for three in events.chunks(3) {
             let mut w = RecordWriter::new();
-            w.push(e).unwrap();
+            for e in three {
+                w.push(e).unwrap();
+            }
             let bytes = w.finish();
             packer.push_record(&Record::new(&bytes).unwrap()).unwrap();
         }
         let records = packer.finish();
-        assert!(records.len() < 10, "{} records", records.len());
+        assert!(
+            records.len() > 3 && records.len() < 100,
+            "{} records",
+            records.len()
+        );
+        for (_, bytes) in &records {
+            assert!(bytes.len() <= RECORD_MAX_BYTES, "{} bytes", bytes.len());
+        }
+        // Each starts where one of the pushed records started.
+        assert!(records.iter().all(|(key, _)| (key - 100) % 3 == 0));
         let back: Vec<RecordedEvent> = records
             .iter()
             .flat_map(|(key, bytes)| read_back(bytes, *key))

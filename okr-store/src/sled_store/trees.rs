@@ -215,8 +215,14 @@ impl wal::Target for Applied {
             // The append is applied; a compaction that fails leaves the region as it was
             // and is tried again after the next append (and at the next checkpoint).
             let settled = !loose.is_due()
-                || compact(&self.path, &self.trees, &self.compaction, loose.from, set.next)
-                    .unwrap_or(false);
+                || compact(
+                    &self.path,
+                    &self.trees,
+                    &self.compaction,
+                    loose.from,
+                    set.next,
+                )
+                .unwrap_or(false);
             if settled {
                 *loose = Loose::at(set.next);
             }

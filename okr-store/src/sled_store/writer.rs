@@ -238,8 +238,14 @@ impl SledStore {
         }
         let settled = !writer.loose.is_due() || {
             let trees = self.sled.trees_for_writer(writer);
-            compact(&self.path, trees, &self.compaction, writer.loose.from, set.next)
-                .unwrap_or(false)
+            compact(
+                &self.path,
+                trees,
+                &self.compaction,
+                writer.loose.from,
+                set.next,
+            )
+            .unwrap_or(false)
         };
         if settled {
             writer.loose = Loose::at(set.next);
