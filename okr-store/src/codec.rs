@@ -90,8 +90,6 @@ pub(crate) struct RecordWriter {
     body: Vec<u8>,
     /// Where each event's bytes end in `body`.
     ends: Vec<usize>,
-    /// Per event, whether a record may end after it (see [`RecordPacker::push_record`]).
-    breaks: Vec<bool>,
 }
 
 impl RecordWriter {
@@ -99,7 +97,6 @@ impl RecordWriter {
         RecordWriter {
             body: Vec::with_capacity(RECORD_MAX_BYTES + 1024),
             ends: Vec::new(),
-            breaks: Vec::new(),
         }
     }
 
@@ -154,17 +151,15 @@ impl RecordWriter {
             return written;
         }
         self.ends.push(b.len());
-        self.breaks.push(true);
         Ok(())
     }
 
     /// Appends the plain bytes of events encoded by another writer (`ends` relative to
-    /// `body`'s start, `breaks` as in [`RecordWriter::breaks`]).
-    fn push_plain(&mut self, body: &[u8], ends: &[usize], breaks: &[bool]) {
+    /// `body`'s start).
+    fn push_plain(&mut self, body: &[u8], ends: &[usize]) {
         let base = self.body.len();
         self.body.extend_from_slice(body);
         self.ends.extend(ends.iter().map(|end| base + end));
-        self.breaks.extend_from_slice(breaks);
     }
 
     /// The record as a plain (encoding 0) record, leaving this one open.
@@ -254,29 +249,6 @@ impl RecordPacker {
         Ok(())
     }
 
-    /// Appends the events of a stored record. The records this packer closes then start
-    /// only where a pushed record started (or where an event pushed by
-    /// [`RecordPacker::push_encoded`] is): compaction relies on it, as a journal replay
-    /// rewrites the records under their old keys (see `compact.rs`).
-    pub(crate) fn push_record(&mut self, record: &Record<'_>) -> Result<(), String> {
-        let mut ends = Vec::with_capacity(record.count as usize);
-        let mut reader = record.reader(0);
-        let body = record.body.as_ref();
-        while let Some(view) = reader.next_event() {
-            view?;
-            ends.push(body.len() - reader.rest.len());
-        }
-        let mut breaks = vec![false; ends.len()];
-        if let Some(last) = breaks.last_mut() {
-            *last = true;
-        }
-        self.open.push_plain(body, &ends, &breaks);
-        if self.is_full() {
-            self.close(false);
-        }
-        Ok(())
-    }
-
     /// Whether the open record has reached the limits at which it is closed.
     fn is_full(&self) -> bool {
         self.open.count() >= RECORD_MAX_EVENTS || self.open.plain_len() >= self.plain_limit
@@ -299,36 +271,32 @@ impl RecordPacker {
             self.key += n as u64;
             let mut rest = RecordWriter::new();
             let ends: Vec<usize> = self.open.ends[n..].iter().map(|e| e - split).collect();
-            rest.push_plain(&self.open.body[split..], &ends, &self.open.breaks[n..]);
+            rest.push_plain(&self.open.body[split..], &ends);
             self.open = rest;
         }
     }
 
     /// How many of the open events, from the first, make a record within
-    /// [`RECORD_MAX_BYTES`] (at least up to the first event a record may end after), and
-    /// that record.
+    /// [`RECORD_MAX_BYTES`] (at least one), and that record.
     fn fitting_prefix(&self) -> (usize, Vec<u8>) {
         let open = &self.open;
-        // The event counts a record may end at.
-        let ends_at = |n: usize| open.breaks[n - 1];
         let mut n = open.ends.len();
         loop {
             let plain = &open.body[..open.ends[n - 1]];
             let count = n as u32;
             let bytes =
                 compressed_record(plain, count).unwrap_or_else(|| plain_record(plain, count));
-            if bytes.len() <= RECORD_MAX_BYTES {
+            if bytes.len() <= RECORD_MAX_BYTES || n == 1 {
                 return (n, bytes);
             }
             // Keep the share of the events that should fit, and try again with them.
             let want =
                 (plain.len() as f64 * 0.9 * RECORD_MAX_BYTES as f64 / bytes.len() as f64) as usize;
-            let mut shorter = (1..n).filter(|&k| ends_at(k));
-            let first = shorter.clone().next();
-            match shorter.rfind(|&k| open.ends[k - 1] <= want).or(first) {
-                Some(k) => n = k,
-                None => return (n, bytes),
-            }
+            n = open.ends[..n]
+                .iter()
+                .position(|&end| end > want)
+                .unwrap_or(n)
+                .clamp(1, n - 1);
         }
     }
 
@@ -843,51 +811,6 @@ mod tests {
         )];
         let records = check_packing(&big);
         assert_eq!(records.len(), 1);
-    }
-
-    #[test]
-    fn repacking_stored_records_keeps_their_events() {
-        // Notes that compress only so far: the events need several records.
-        let mut noise = 0x2545_f491_4f6c_dd1du64;
-        let events: Vec<RecordedEvent> = (0..1500)
-            .map(|i| {
-                let note: String = (0..40)
-                    .map(|_| {
-                        noise ^= noise << 13;
-                        noise ^= noise >> 7;
-                        noise ^= noise << 17;
-                        char::from(b'a' + (noise % 26) as u8)
-                    })
-                    .collect();
-                event(i, i % 3 == 0, serde_json::json!({"v": i, "note": note}))
-            })
-            .collect();
-        // Records of three events, as appends of three events write them.
-        let mut packer = RecordPacker::new(100);
-        for three in events.chunks(3) {
-            let mut w = RecordWriter::new();
-            for e in three {
-                w.push(e).unwrap();
-            }
-            let bytes = w.finish();
-            packer.push_record(&Record::new(&bytes).unwrap()).unwrap();
-        }
-        let records = packer.finish();
-        assert!(
-            records.len() > 3 && records.len() < 100,
-            "{} records",
-            records.len()
-        );
-        for (_, bytes) in &records {
-            assert!(bytes.len() <= RECORD_MAX_BYTES, "{} bytes", bytes.len());
-        }
-        // Each starts where one of the pushed records started.
-        assert!(records.iter().all(|(key, _)| (key - 100) % 3 == 0));
-        let back: Vec<RecordedEvent> = records
-            .iter()
-            .flat_map(|(key, bytes)| read_back(bytes, *key))
-            .collect();
-        assert_eq!(back, events);
     }
 
     proptest! {

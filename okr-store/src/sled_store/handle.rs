@@ -3,7 +3,7 @@
 //! implements the store trait.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::dir::SledFiles;
@@ -75,10 +75,6 @@ pub struct SledStore {
     pub(super) sled: Sled,
     /// Held by every append; `None` until it is first needed.
     pub(super) writer: Arc<Mutex<Option<Writer>>>,
-    /// Held for reading by every scan of the log and its stream index, for writing by a
-    /// compaction (which only tries it), so that no reader sees half of one (see
-    /// `compact.rs`).
-    pub(super) compaction: Arc<RwLock<()>>,
     /// sled's files, for the `fsync` that sled's own flush leaves out.
     pub(super) files: Arc<SledFiles>,
     /// The store format in `meta` (0 before the store is initialised).

@@ -10,7 +10,7 @@
 //! | `events` | global position of the record's first event, `u64` big-endian | a record: the events of consecutive positions (see below) |
 //! | `streams` | stream name, `0x00`, stream version of a run's first event, `u64` BE | the run's first global position and its length, two `u64` BE |
 //! | `heads` | stream name | `stream_version` of the stream's last event (the stream's version, its number of events, minus one), `u64` BE |
-//! | `command_batches` | global position of the append's first event (of a compacted region's first append), `u64` BE | the tag `3`, then per command: id (16 bytes), first position and count (`u64` BE each), fingerprint (16 bytes, zeros: none) |
+//! | `command_batches` | global position of the append's first event, `u64` BE | the tag `3`, then per command: id (16 bytes), first position and count (`u64` BE each), fingerprint (16 bytes, zeros: none) |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`EventStore::save_snapshot`] |
 //!
@@ -23,22 +23,14 @@
 //! whenever it is smaller (about a seventh of the plain size for check-ins), so a record
 //! holds several times the events. sled pays per key written, so one key per record instead
 //! of one per event is what makes batched appends and replays fast.
-//!
-//! **Compaction.** Single appends write a record, a run and a `command_batches` entry each.
-//! Once 64 records averaging under 1.75 KiB were written since the last compaction, their
-//! region is rewritten in one sled transaction: the records repacked into full ones, the runs
-//! that continue each other merged, the command entries merged under the region's first
-//! position (see `compact.rs`, which also says why a replay of the journal stays correct).
-//! Reads give the same answers before and after; scans hold a read lock that a compaction
-//! only tries, so none sees half of one.
+
 //!
 //! **Streams.** A *run* is a stretch of one stream's events with consecutive versions and
 //! consecutive positions, as one append writes them; the `streams` tree has one entry per run,
 //! so reading a stream from a version is one range scan plus the records it points into.
 //!
 //! **Commands.** Each append that writes something records its command ids, positions and
-//! counts and fingerprints (see [`crate::chain`]) under one key in `command_batches`
-//! (compaction merges the keys of a region's appends into one). The
+//! counts and fingerprints (see [`crate::chain`]) under one key in `command_batches` The
 //! store keeps an index of all command ids in memory (about 56 bytes per command), built from
 //! that tree when it is first needed (the
 //! first append or [`EventStore::find_command`] after opening), so a repeated command id is
@@ -148,7 +140,6 @@
 //! [`SledStore::flush`] (which those modes do not promise to keep anyway), and damage to
 //! the journal and sled's files together.
 
-mod compact;
 mod dir;
 mod handle;
 mod open;
@@ -254,7 +245,6 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let _reading = self.compaction.read().unwrap_or_else(|e| e.into_inner());
         let trees = self.sled.trees()?;
         // The run holding `from_version` starts at or before it; later runs follow.
         let (start, _) = stream_range(stream, 0);

@@ -94,8 +94,7 @@ impl SledStore {
         let anchor = store.anchor()?;
         if options.durability == Durability::Sync {
             let (path, files) = (store.path.clone(), Arc::clone(&store.files));
-            let lock = Arc::clone(&store.compaction);
-            store.sled.start_wal(&path, files, lock, anchor)?;
+            store.sled.start_wal(&path, files, anchor)?;
         } else {
             wal::start_over(&store.path, anchor)?;
         }
@@ -174,7 +173,6 @@ impl SledStore {
             },
             sled,
             writer: Arc::new(Mutex::new(None)),
-            compaction: Arc::new(std::sync::RwLock::new(())),
             files: Arc::new(SledFiles::open(dir)?),
             format: Arc::new(std::sync::atomic::AtomicU32::new(format.unwrap_or(0))),
             read_only: false,

@@ -7,7 +7,7 @@
 //! [`Writer`]) and knows what it has not applied yet.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use okr_core::StreamId;
 use rustc_hash::FxHashMap;
@@ -15,7 +15,6 @@ use rustc_hash::FxHashMap;
 use crate::error::StoreError;
 use crate::wal::{self, Keyspace, Wal, WriteSet};
 
-use super::compact::{compact, Loose};
 use super::dir::{sled_error, SledFiles};
 
 /// The trees an append writes, as numbered in the journal's frames (see
@@ -155,7 +154,6 @@ impl Sled {
         &mut self,
         path: &Path,
         files: Arc<SledFiles>,
-        compaction: Arc<RwLock<()>>,
         anchor: wal::Anchor,
     ) -> Result<(), StoreError> {
         let target = Arc::new(Applied {
@@ -163,8 +161,6 @@ impl Sled {
             db: self.db.clone(),
             trees: self.trees.clone(),
             files,
-            compaction,
-            loose: Mutex::new(Loose::at(anchor.next)),
         });
         self.wal = Some(Arc::new(Wal::open(path, target, anchor)?));
         Ok(())
@@ -190,55 +186,16 @@ struct Applied {
     db: sled::Db,
     trees: Trees,
     files: Arc<SledFiles>,
-    /// The store's compaction lock (see `compact.rs`).
-    compaction: Arc<RwLock<()>>,
-    /// The records applied since the last compaction: a region that starts at or after the
-    /// journal's anchor, so that a replay rewrites all of it.
-    loose: Mutex<Loose>,
-}
-
-impl Applied {
-    fn loose(&self) -> std::sync::MutexGuard<'_, Loose> {
-        // Changed in single assignments: a poisoned lock still guards a consistent value.
-        self.loose.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 impl wal::Target for Applied {
     fn apply(&self, set: &WriteSet) -> Result<(), String> {
         self.trees
             .apply(&self.path, set)
-            .map_err(|e| format!("applying a journaled append failed: {e}"))?;
-        let mut loose = self.loose();
-        loose.add(set);
-        if loose.is_judged() {
-            // The append is applied; a compaction that fails leaves the region as it was
-            // and is tried again after the next append (and at the next checkpoint).
-            let settled = !loose.is_due()
-                || compact(
-                    &self.path,
-                    &self.trees,
-                    &self.compaction,
-                    loose.from,
-                    set.next,
-                )
-                .unwrap_or(false);
-            if settled {
-                *loose = Loose::at(set.next);
-            }
-        }
-        Ok(())
+            .map_err(|e| format!("applying a journaled append failed: {e}"))
     }
 
-    /// Flushes; the next region starts after what was applied, at the journal's new anchor
-    /// (a checkpoint follows), so that a region never spans two generations of the journal.
-    /// The records of the region left behind (fewer than a region's worth) stay as they are.
     fn flush(&self) -> Result<(), StoreError> {
-        let mut loose = self.loose();
-        if let Some(next) = loose.next() {
-            *loose = Loose::at(next);
-        }
-        drop(loose);
         self.files.flush(&self.db)
     }
 }
@@ -257,11 +214,6 @@ pub(super) struct Writer {
     /// The versions of streams this handle appended to: sled's `heads` may not hold them yet
     /// under `Sync`. A stream missing here has its latest head in sled.
     pub(super) versions: FxHashMap<StreamId, u64>,
-    /// The records this handle wrote since its last compaction (under
-    /// [`Durability::None`](super::Durability::None) and
-    /// [`Durability::Periodic`](super::Durability::Periodic); the applier compacts `Sync`
-    /// appends).
-    pub(super) loose: Loose,
 }
 
 /// Command id → (first global position, number of events, fingerprint or 0).

@@ -21,7 +21,6 @@ use crate::store::{
 };
 use crate::wal::WriteSet;
 
-use super::compact::{compact, Loose};
 use super::handle::SledStore;
 use super::records::{decode_u64, stream_key, NEXT_POSITION_KEY};
 use super::trees::{CommandIndex, Space, Writer};
@@ -60,7 +59,6 @@ impl SledStore {
                 next,
                 head: self.hash_at(next.checked_sub(1))?,
                 versions: FxHashMap::default(),
-                loose: Loose::at(next),
             });
         }
         Ok(guard)
@@ -217,7 +215,6 @@ impl SledStore {
             }
             None => {
                 self.commit(writer, &set)?;
-                self.compact_loose(writer, &set);
                 PendingAppend::durable(outcomes)
             }
         };
@@ -226,30 +223,6 @@ impl SledStore {
         writer.versions.extend(versions);
         writer.index.extend(commands);
         Ok(pending)
-    }
-
-    /// Counts a committed append's records into the writer's loose region and compacts the
-    /// region once it is due (see `compact.rs`). The append is committed: a compaction that
-    /// fails leaves the region as it was, to be tried again after the next append.
-    fn compact_loose(&self, writer: &mut Writer, set: &WriteSet) {
-        writer.loose.add(set);
-        if !writer.loose.is_judged() {
-            return;
-        }
-        let settled = !writer.loose.is_due() || {
-            let trees = self.sled.trees_for_writer(writer);
-            compact(
-                &self.path,
-                trees,
-                &self.compaction,
-                writer.loose.from,
-                set.next,
-            )
-            .unwrap_or(false)
-        };
-        if settled {
-            writer.loose = Loose::at(set.next);
-        }
     }
 
     /// Applies a write set in one sled transaction, if the position counter is still where
