@@ -55,9 +55,9 @@ pub(crate) const RECORD_TAG_2: u8 = 2;
 pub(crate) const ENCODING_PLAIN: u8 = 0;
 /// Encoding 1: the plain events as one zstd frame.
 pub(crate) const ENCODING_ZSTD: u8 = 1;
-/// The zstd level records are compressed with: zstd's default, which compresses a record
-/// of check-ins about seven-fold at a few hundred MB/s; higher levels gained little on the
-/// benchmark's log for several times the append time.
+/// The zstd level records are compressed with: zstd's default. On the store benchmark's log
+/// of check-ins it stores the records in about a sixth of their plain size (69 bytes per
+/// event instead of 394).
 const ZSTD_LEVEL: i32 = 3;
 /// The largest plain body of a compressed record: a header claiming more is damage, so a
 /// damaged length cannot make a reader allocate gigabytes.

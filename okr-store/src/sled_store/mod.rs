@@ -20,7 +20,7 @@
 //! payload and hash of a [`RecordedEvent`] (the global position is the record's
 //! key plus the event's index); a header byte names the encoding (`codec.rs`): 0 for the
 //! events as they are, 1 for the same bytes as one zstd frame, which this build writes
-//! whenever it is smaller (about a seventh of the plain size for check-ins), so a record
+//! whenever it is smaller (about a sixth of the plain size for check-ins), so a record
 //! holds several times the events. sled pays per key written, so one key per record instead
 //! of one per event is what makes batched appends and replays fast.
 
