@@ -27,7 +27,12 @@
 //! without it they are left out with a note. A PostgreSQL append is durable when its commit
 //! returns (the server's defaults: `fsync` on, `synchronous_commit` on).
 //!
-//! Bytes on disk per event are printed during setup. Run with `cargo bench --bench store`.
+//! Bytes on disk per event are printed during the set-up of `replay`, for the log written in
+//! batches of 5000 commands, written one command per append (`Durability::None`), and its
+//! first `SYNC_LOG_EVENTS` events written one durable command per append
+//! (`Durability::Sync`), each against SQLite holding the same events written the same way;
+//! the figures also go to `target/bench-disk.json`, which `benches/suite.py` includes. Run
+//! with `cargo bench --bench store`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -51,6 +56,9 @@ const TEAMS: u128 = 50;
 const KRS_PER_TEAM: u128 = 4;
 /// Events in the log that `replay` and `open` read.
 const LOG_EVENTS: usize = 100_000;
+/// Events of the log written one durable append at a time for the bytes-on-disk figures
+/// (each waits for its `fdatasync`, so not the whole log).
+const SYNC_LOG_EVENTS: usize = 10_000;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 17, 9, 0, 0).unwrap()
@@ -428,6 +436,84 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// A SQLite database's bytes: the file, its WAL and its shared-memory index.
+fn sqlite_size(path: &Path) -> u64 {
+    file_size(path)
+        + file_size(&path.with_extension("sqlite-wal"))
+        + file_size(&path.with_extension("sqlite-shm"))
+}
+
+/// Bytes on disk per event of `log` written one command per append with `durability`, for
+/// okr's sled store and for SQLite (one transaction per command; `synchronous=FULL` for
+/// `Sync`, `OFF` otherwise), each closed cleanly (SQLite's WAL checkpointed).
+fn single_appends(dir: &Path, log: &[RecordedEvent], durability: Durability) -> (f64, f64) {
+    let name = format!("{durability:?}").to_lowercase();
+    let sled = dir.join(format!("sled-single-{name}"));
+    {
+        let store = SledStore::open(
+            &sled,
+            StoreOptions {
+                durability,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        for request in requests(log) {
+            store.append_batch(vec![request]).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let sqlite = dir.join(format!("single-{name}.sqlite"));
+    {
+        let mut db = Sqlite::open(&sqlite);
+        if durability != Durability::Sync {
+            db.conn.pragma_update(None, "synchronous", "OFF").unwrap();
+        }
+        let reqs = requests(log);
+        for (request, e) in reqs.iter().zip(log) {
+            db.append(&[(request, sqlite_payload(e))]);
+        }
+        db.conn
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+    }
+    let events = log.len() as f64;
+    (
+        dir_size(&sled) as f64 / events,
+        sqlite_size(&sqlite) as f64 / events,
+    )
+}
+
+/// Writes the bytes-on-disk figures to `target/bench-disk.json` for `benches/suite.py`.
+fn write_disk_figures(figures: &[(&str, usize, f64, f64)], json_lines: f64) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let runs: Vec<serde_json::Value> = figures
+        .iter()
+        .map(|(how, events, okr, sqlite)| {
+            serde_json::json!({
+                "written": how,
+                "events": events,
+                "okr_sled_bytes_per_event": okr,
+                "sqlite_bytes_per_event": sqlite,
+                "okr_over_sqlite": okr / sqlite,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "what": "bytes on disk per event after a clean close, okr's sled store against SQLite \
+                 (WAL mode) holding the same events written the same way",
+        "json_lines_export_bytes_per_event": json_lines,
+        "runs": runs,
+    });
+    let _ = std::fs::create_dir_all(&target);
+    let _ = std::fs::write(
+        target.join("bench-disk.json"),
+        serde_json::to_string_pretty(&doc).unwrap() + "\n",
+    );
 }
 
 fn configure<'a>(
@@ -880,9 +966,7 @@ fn big_log() -> BigLog {
     copy_dir(&sled, &sled_without_snapshot);
     let events = log.len() as u64;
     let sled_bytes = dir_size(&sled);
-    let sqlite_bytes = file_size(&sqlite)
-        + file_size(&sqlite.with_extension("sqlite-wal"))
-        + file_size(&sqlite.with_extension("sqlite-shm"));
+    let sqlite_bytes = sqlite_size(&sqlite);
     let json_bytes: usize = log
         .iter()
         .map(|e| serde_json::to_vec(e).unwrap().len() + 1)
@@ -915,6 +999,41 @@ fn big_log() -> BigLog {
         json_bytes as f64 / events as f64,
         snapshot_bytes / 1024
     );
+    let batched = (
+        sled_bytes as f64 / events as f64,
+        sqlite_bytes as f64 / events as f64,
+    );
+    let single = single_appends(dir.path(), &log, Durability::None);
+    let sync_log = &log[..SYNC_LOG_EVENTS.min(log.len())];
+    let single_sync = single_appends(dir.path(), sync_log, Durability::Sync);
+    let figures = [
+        (
+            "batches of 5000, Durability::None",
+            log.len(),
+            batched.0,
+            batched.1,
+        ),
+        (
+            "one command per append, Durability::None",
+            log.len(),
+            single.0,
+            single.1,
+        ),
+        (
+            "one command per append, Durability::Sync",
+            sync_log.len(),
+            single_sync.0,
+            single_sync.1,
+        ),
+    ];
+    for (how, n, okr, sqlite) in &figures {
+        println!(
+            "bytes on disk per event, {how} ({n} events): okr sled {okr:.0}, SQLite WAL \
+             {sqlite:.0}, okr/SQLite {:.2}",
+            okr / sqlite
+        );
+    }
+    write_disk_figures(&figures, json_bytes as f64 / events as f64);
     BigLog {
         _dir: dir,
         sled,

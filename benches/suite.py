@@ -11,6 +11,10 @@ iteration in nanoseconds, and elements per iteration where criterion counted the
 ratios against the peer measured in the same run: for a time ratio, `okr_over_peer` below 1
 means okr is faster; for a throughput ratio, above 1 means okr does more per second. With
 `--no-run` it collects what the last run left in `target/criterion` instead of running.
+The store bench's bytes on disk per event (okr's sled store against SQLite for the same log,
+written in batches and one command per append) come from `target/bench-disk.json`, which
+that bench writes during its set-up; their ratios are listed with the others (kind "size":
+below 1 means okr's store is smaller).
 """
 
 import argparse
@@ -24,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERION = ROOT / "target" / "criterion"
+DISK = ROOT / "target" / "bench-disk.json"
 
 # (group, benchmark, peer group, peer benchmark, kind, what). `{size}` is filled with every
 # size found in the run. kind "time" compares time per iteration, "throughput" compares
@@ -113,6 +118,26 @@ def collect(since):
     return found
 
 
+def disk(since):
+    """The bytes-on-disk figures of the store bench, if its set-up ran at or after `since`."""
+    if not DISK.exists() or DISK.stat().st_mtime < since:
+        return None
+    return json.loads(DISK.read_text())
+
+
+def disk_ratios(figures):
+    if not figures:
+        return []
+    return [{
+        "what": f"bytes on disk per event, {run['written']} ({run['events']} events), okr's "
+                "sled store against SQLite (target: at most 1)",
+        "kind": "size",
+        "okr": run["okr_sled_bytes_per_event"],
+        "peer": run["sqlite_bytes_per_event"],
+        "okr_over_peer": run["okr_over_sqlite"],
+    } for run in figures.get("runs", [])]
+
+
 def ratios(found):
     sizes = sorted({b.split("/", 1)[1] for (g, b) in found if g == "rollup_full" and "/" in b})
     out = []
@@ -157,12 +182,14 @@ def main():
     found = collect(since)
     if not found:
         sys.exit("no benchmark results found in target/criterion")
+    disk_figures = disk(since)
     result = {
         "command": "python3 benches/suite.py",
         "sizes": os.environ.get("OKR_BENCH_SIZES"),
         "machine": machine(),
         "benchmarks": sorted(found.values(), key=lambda e: (e["group"], e["benchmark"])),
-        "ratios": ratios(found),
+        "disk": disk_figures,
+        "ratios": ratios(found) + disk_ratios(disk_figures),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -8,7 +8,7 @@
 //!
 //! [`EventStore::scan`]: crate::EventStore::scan
 
-use crate::codec::RecordReader;
+use crate::codec::Record;
 use crate::error::StoreError;
 use crate::event::EventView;
 
@@ -98,7 +98,8 @@ impl<'a> ScanChunk<'a> {
                         location: format!("{location} (events/{key})"),
                         detail,
                     };
-                    let mut reader = RecordReader::new(bytes, *key).map_err(corrupt)?;
+                    let record = Record::new(bytes).map_err(corrupt)?;
+                    let mut reader = record.reader(*key);
                     while let Some(view) = reader.next_event() {
                         let view =
                             view.map_err(|e| corrupt(format!("record does not decode: {e}")))?;

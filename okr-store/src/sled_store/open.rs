@@ -50,6 +50,7 @@ use super::handle::{Durability, SledStore, StoreOptions};
 use super::records::{stream_from_key, stream_range, NEXT_POSITION_KEY};
 use super::trees::{Sled, Space};
 use super::SYNC_FLUSH_EVERY_MS;
+use okr_core::StreamId;
 
 impl SledStore {
     /// See [`SledStore::open`].
@@ -325,6 +326,67 @@ impl SledStore {
                 first: expected,
                 last: next - 1,
             });
+        }
+        self.check_stream_index(next)
+    }
+
+    /// Every stream's runs in `streams` start at version 0 and continue each other, point
+    /// below the counter, and belong to a stream with a head (the heads themselves are
+    /// checked against the last run by [`SledStore::validate`]): a damaged run would
+    /// otherwise make a stream read back shorter without an error.
+    fn check_stream_index(&self, next: u64) -> Result<(), StoreError> {
+        let trees = self.sled.trees()?;
+        // The stream being walked and the version its next run must start at.
+        let mut current: Option<(Vec<u8>, StreamId, u64)> = None;
+        for entry in trees.streams.iter() {
+            let (key, value) = entry.map_err(|e| self.sled_error(e))?;
+            let name = key.len().checked_sub(9).map(|end| &key[..end]);
+            let Some(name) = name.filter(|_| key[key.len() - 9] == 0) else {
+                return Err(self.corrupt(
+                    "streams",
+                    format!("key {key:?} is not a stream name, 0 and a version"),
+                ));
+            };
+            if current
+                .as_ref()
+                .is_none_or(|(n, _, _)| n.as_slice() != name)
+            {
+                let stream = stream_from_key(&self.path, name).map_err(|_| {
+                    self.corrupt(
+                        "streams",
+                        format!("key {key:?} does not start with a stream id"),
+                    )
+                })?;
+                if !trees
+                    .heads
+                    .contains_key(name)
+                    .map_err(|e| self.sled_error(e))?
+                {
+                    return Err(self.corrupt(
+                        &format!("streams/{stream}"),
+                        "the stream index holds a stream without a head".to_owned(),
+                    ));
+                }
+                current = Some((name.to_vec(), stream, 0));
+            }
+            let (_, stream, want) = current.as_mut().expect("set above");
+            let (version, position, count) = self.decode_run(stream, &key, &value)?;
+            if version != *want {
+                return Err(self.corrupt(
+                    &format!("streams/{stream}"),
+                    format!("a run starts at version {version}, the stream is at {want}"),
+                ));
+            }
+            if position.checked_add(count).is_none_or(|end| end > next) {
+                return Err(self.corrupt(
+                    &format!("streams/{stream}"),
+                    format!(
+                        "the run at version {version} points to positions {position} and on, \
+                         past the counter {next}"
+                    ),
+                ));
+            }
+            *want = version + count;
         }
         Ok(())
     }

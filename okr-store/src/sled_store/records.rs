@@ -8,7 +8,7 @@ use std::path::Path;
 use okr_core::StreamId;
 
 use crate::chain::EventHash;
-use crate::codec::{is_record, record_count, RecordReader};
+use crate::codec::{is_record, record_count, Record};
 use crate::error::StoreError;
 use crate::event::{EventView, RecordedEvent};
 
@@ -155,7 +155,7 @@ impl SledStore {
         let event = self.decode_json_event(key, &bytes)?;
         let mut record = crate::codec::RecordWriter::new();
         record.push(&event)?;
-        Ok(RecordBytes::Owned(record.finish()))
+        Ok(RecordBytes::Owned(record.snapshot()))
     }
 
     /// Calls `f` for every event of the record stored under `key`; returns how many it holds.
@@ -166,8 +166,9 @@ impl SledStore {
         mut f: impl FnMut(u64, Stored<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
         if is_record(bytes) {
-            let mut reader = RecordReader::new(bytes, key)
-                .map_err(|e| self.corrupt(&format!("events/{key}"), e))?;
+            let record =
+                Record::new(bytes).map_err(|e| self.corrupt(&format!("events/{key}"), e))?;
+            let mut reader = record.reader(key);
             let mut position = key;
             while let Some(view) = reader.next_event() {
                 let view = view.map_err(|e| {

@@ -13,7 +13,7 @@ use sled::Transactional;
 use uuid::Uuid;
 
 use crate::chain::{EventHash, Fingerprint};
-use crate::codec::{RecordReader, RecordWriter};
+use crate::codec::{Record, RecordPacker};
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
 use crate::store::{
@@ -182,8 +182,7 @@ impl SledStore {
             writer: &*writer,
             first: writer.next,
             staged: 0,
-            records: Vec::new(),
-            record: RecordWriter::new(),
+            records: RecordPacker::new(writer.next),
             runs: Vec::new(),
             versions: HashMap::new(),
             commands: FxHashMap::default(),
@@ -194,7 +193,6 @@ impl SledStore {
             .into_iter()
             .map(|request| append_in(&mut staging, request))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        staging.finish_record();
         if staging.staged == 0 {
             // Only repeated commands: their originals may still wait for their sync.
             return Ok(match self.sled.wal_arc() {
@@ -308,9 +306,8 @@ struct Staging<'a> {
     first: u64,
     /// Number of staged events.
     staged: u64,
-    /// Finished records with their keys, then the one being filled.
-    records: Vec<(u64, Vec<u8>)>,
-    record: RecordWriter,
+    /// The staged events, packed into records.
+    records: RecordPacker,
     /// Stream runs: stream, first version, first position, length.
     runs: Vec<(StreamId, u64, u64, u64)>,
     /// The versions of the streams the batch wrote.
@@ -323,29 +320,17 @@ struct Staging<'a> {
 }
 
 impl Staging<'_> {
-    /// Closes the record being filled.
-    fn finish_record(&mut self) {
-        let record = std::mem::replace(&mut self.record, RecordWriter::new());
-        if record.count() > 0 {
-            let key = self.first + self.staged - u64::from(record.count());
-            self.records.push((key, record.finish()));
-        }
-    }
-
     /// A staged event, decoded back from the records (only a command repeated within its own
     /// batch needs this).
     fn staged_event(&self, position: u64) -> Result<RecordedEvent, StoreError> {
-        let current = self.record.snapshot();
-        let key_of_current = self.first + self.staged - u64::from(self.record.count());
-        let all = self
-            .records
-            .iter()
-            .map(|(k, r)| (*k, r.as_slice()))
-            .chain(std::iter::once((key_of_current, current.as_slice())));
-        for (key, bytes) in all {
-            let Ok(mut reader) = RecordReader::new(bytes, key) else {
+        for (key, bytes) in self.records.snapshot() {
+            let Ok(record) = Record::new(&bytes) else {
                 continue;
             };
+            if position < key || position >= key + u64::from(record.count()) {
+                continue;
+            }
+            let mut reader = record.reader(key);
             let mut p = key;
             while let Some(Ok(view)) = reader.next_event() {
                 if p == position {
@@ -365,9 +350,10 @@ impl Staging<'_> {
     /// What the batch staged, as sled writes: records, stream runs, heads, counter and
     /// command ids.
     fn write_set(&mut self) -> WriteSet {
+        let records = std::mem::replace(&mut self.records, RecordPacker::new(self.first)).finish();
         let mut writes =
-            Vec::with_capacity(self.records.len() + self.runs.len() + self.versions.len() + 3);
-        for (key, bytes) in std::mem::take(&mut self.records) {
+            Vec::with_capacity(records.len() + self.runs.len() + self.versions.len() + 3);
+        for (key, bytes) in records {
             writes.push((Space::Events.keyspace(), key.to_be_bytes().to_vec(), bytes));
         }
         for (stream, version, position, len) in &self.runs {
@@ -468,12 +454,9 @@ impl Tx for Staging<'_> {
         payloads: &[Vec<u8>],
     ) -> Result<(), StoreError> {
         for (e, payload) in events.iter().zip(payloads) {
-            self.record.push_encoded(e, payload)?;
+            self.records.push_encoded(e, payload)?;
             self.head = e.hash;
             self.staged += 1;
-            if self.record.is_full() {
-                self.finish_record();
-            }
             match self.runs.last_mut() {
                 Some((stream, version, _, len))
                     if *stream == e.stream && *version + *len == e.stream_version =>

@@ -32,6 +32,7 @@ fn alter_in(db: &sled::Db, position: u64, field: &str, value: Value) {
         .unwrap()
         .unwrap();
     let first = u64::from_be_bytes(key.as_ref().try_into().unwrap());
+    let record = crate::sled_store::plain_record(&record);
     // Find the payload of the event by its JSON text and replace the field's value, padding
     // to the same length so that the record's lengths stay right.
     let text = String::from_utf8_lossy(&record).into_owned();

@@ -43,6 +43,21 @@ fn open_with(path: &Path, options: StoreOptions) -> Result<SledStore, StoreError
 }
 
 /// Opens the store's sled database directly, bypassing every check, to damage it.
+/// A stored record with its events plain (encoding 0): a compressed record (encoding 1: a
+/// header, the plain length and a zstd frame, see `codec.rs`) decompressed, so that a test can
+/// find and change an event's bytes the way someone editing the database would.
+pub(crate) fn plain_record(record: &[u8]) -> Vec<u8> {
+    if record.len() < 10 || record[0] != 3 || record[1] != 1 {
+        return record.to_vec();
+    }
+    let len = u32::from_le_bytes(record[6..10].try_into().unwrap()) as usize;
+    let plain = zstd::bulk::decompress(&record[10..], len).unwrap();
+    let mut bytes = vec![3, 0];
+    bytes.extend_from_slice(&record[2..6]);
+    bytes.extend_from_slice(&plain);
+    bytes
+}
+
 pub(crate) fn with_raw_sled(path: &Path, damage: impl FnOnce(&sled::Db)) {
     // sled releases its file lock shortly after the last handle is dropped, not at once.
     let mut tries = 0;
