@@ -6,7 +6,12 @@
 //! - `rollup_full`: the full rollup with alignment, units and status from the flat
 //!   [`Rollup`] (`recompute` + `statuses`), per size; beside it the same data in SQLite
 //!   (rusqlite, in memory) with the rollup SQL an intranet would write: latest check-in per
-//!   key result → key result progress → weighted objective → weighted unit.
+//!   key result → key result progress → weighted objective → weighted unit; and
+//!   `floor/`, the single-thread floor: one plain loop over flat arrays holding only what
+//!   the rollup must read (per key result its objective, weight and attainment; per
+//!   objective its unit and weight; per unit its parent), summing key results into
+//!   objectives, objectives into units, units into their parents, and comparing each
+//!   objective with the expectation — the least work any single-threaded rollup does.
 //! - `rollup_incremental`: one check-in applied to a built XL rollup.
 //! - `rescore`: scores under another policy: `okr/` on the built [`Rollup`]
 //!   ([`Rollup::rescore`], the score table), `from_state/` what the `rescore` query runs
@@ -231,6 +236,87 @@ fn sqlite(p: &Prepared) -> Connection {
     db
 }
 
+/// The flat arrays of the single-thread floor (see the module docs).
+struct Floor {
+    /// Per key result: objective index, weight, attainment in ppm (clamped to 0..=1e6).
+    krs: Vec<(u32, u32, i32)>,
+    /// Per objective: unit index, weight.
+    objs: Vec<(u32, u32)>,
+    /// Per unit, deepest first: its own index and its parent's (`u32::MAX` for none).
+    units: Vec<(u32, u32)>,
+}
+
+impl Floor {
+    fn of(state: &State, cycle: CycleId) -> Floor {
+        let c = &state.cycles[&cycle];
+        let unit_ix: std::collections::HashMap<_, u32> =
+            state.units.keys().enumerate().map(|(i, u)| (*u, i as u32)).collect();
+        let mut krs = Vec::with_capacity(c.key_results.len());
+        let mut objs = Vec::with_capacity(c.objectives.len());
+        for (oi, o) in c.objectives.values().enumerate() {
+            objs.push((unit_ix.get(&o.unit).copied().unwrap_or(0), o.weight));
+            for k in c.key_results_of(o.id) {
+                let p = rollup::key_result(k).progress_ppm;
+                krs.push((oi as u32, k.weight, p as i32));
+            }
+        }
+        let depth = |mut u: Option<okr_core::UnitId>| {
+            let mut d = 0;
+            while let Some(x) = u {
+                d += 1;
+                u = state.units[&x].parent;
+            }
+            d
+        };
+        let mut units: Vec<(u32, u32, u32)> = state
+            .units
+            .values()
+            .map(|u| {
+                let parent = u.parent.map_or(u32::MAX, |p| unit_ix[&p]);
+                (depth(u.parent), unit_ix[&u.id], parent)
+            })
+            .collect();
+        units.sort_unstable_by(|a, b| b.cmp(a));
+        Floor {
+            krs,
+            objs,
+            units: units.into_iter().map(|(_, u, p)| (u, p)).collect(),
+        }
+    }
+
+    /// One pass; returns the number of objectives behind `expected_ppm` and the total.
+    fn run(&self, expected_ppm: i64) -> (usize, i64) {
+        let mut obj_sums = vec![(0i64, 0u64); self.objs.len()];
+        for &(o, w, a) in &self.krs {
+            let s = &mut obj_sums[o as usize];
+            s.0 += i64::from(a) * i64::from(w);
+            s.1 += u64::from(w);
+        }
+        let mut unit_sums = vec![(0i64, 0u64); self.units.len()];
+        let mut behind = 0;
+        for (&(u, w), &(sum, weight)) in self.objs.iter().zip(&obj_sums) {
+            if weight == 0 {
+                continue;
+            }
+            let mean = sum / weight as i64;
+            behind += usize::from(mean < expected_ppm);
+            let s = &mut unit_sums[u as usize];
+            s.0 += mean * i64::from(w);
+            s.1 += u64::from(w);
+        }
+        for &(u, parent) in &self.units {
+            if parent != u32::MAX {
+                let own = unit_sums[u as usize];
+                let p = &mut unit_sums[parent as usize];
+                p.0 += own.0;
+                p.1 += own.1;
+            }
+        }
+        let total = unit_sums.iter().map(|s| s.0 / s.1.max(1) as i64).sum();
+        (behind, total)
+    }
+}
+
 const PEER_SQL: &str = "
 WITH latest AS (
   SELECT c.key_result, c.value
@@ -267,6 +353,12 @@ fn benches(c: &mut Criterion) {
                 black_box(p.rollup.statuses(&cycle, at));
             })
         });
+        let floor = Floor::of(&p.state, p.cycle);
+        let expected = rollup::expected_ppm(&cycle, at);
+        g.bench_function(format!("floor/{name}"), |b| {
+            b.iter(|| black_box(floor.run(black_box(expected))))
+        });
+        drop(floor);
         if size != Size::XL || std::env::var_os("OKR_BENCH_PEER_XL").is_some() {
             let db = sqlite(&p);
             g.bench_function(format!("sqlite/{name}"), |b| {

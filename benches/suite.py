@@ -36,6 +36,8 @@ DISK = ROOT / "target" / "bench-disk.json"
 RATIOS = [
     ("rollup_full", "okr/{size}", "rollup_full", "sqlite/{size}", "time",
      "full rollup of a cycle against the same rollup in SQLite"),
+    ("rollup_full", "okr/{size}", "rollup_full", "floor/{size}", "time",
+     "full rollup of a cycle against the single-thread floor loop (target: at most 1)"),
     ("rollup_build", "okr/{size}", "rollup_build", "reference/{size}", "time",
      "building the rollup from state against the reference (BTreeMap) build"),
     ("rescore", "okr/{size}", "rollup_full", "okr/{size}", "time",
