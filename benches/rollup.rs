@@ -249,8 +249,12 @@ struct Floor {
 impl Floor {
     fn of(state: &State, cycle: CycleId) -> Floor {
         let c = &state.cycles[&cycle];
-        let unit_ix: std::collections::HashMap<_, u32> =
-            state.units.keys().enumerate().map(|(i, u)| (*u, i as u32)).collect();
+        let unit_ix: std::collections::HashMap<_, u32> = state
+            .units
+            .keys()
+            .enumerate()
+            .map(|(i, u)| (*u, i as u32))
+            .collect();
         let mut krs = Vec::with_capacity(c.key_results.len());
         let mut objs = Vec::with_capacity(c.objectives.len());
         for (oi, o) in c.objectives.values().enumerate() {

@@ -306,6 +306,245 @@ pub fn wire_text(e: &okr_wire::Error) -> Text {
     };
     Text::new(
         e.to_string(),
-        format!("Die Zeile ist {what} (Meldung des Lesers: {e})"),
+        format!(
+            "Die Zeile ist {what}: {}",
+            reader_account_de(&e.to_string())
+        ),
     )
+}
+
+/// The phrases of the strict JSON reader's accounts (okr-wire's own and the serde, serde_json,
+/// uuid and chrono texts it passes on) in German, longest first where one contains another.
+/// Field paths and names in backticks, numbers and expected Rust types stay as they are; a
+/// phrase matches only at word boundaries, and the first phrase of the list that matches at
+/// a place wins.
+const READER_PHRASES: &[(&str, &str)] = &[
+    ("malformed JSON in the line: ", "fehlerhaftes JSON: "),
+    ("the line is not valid UTF-8: invalid byte at offset ", "ungültiges Byte an Stelle "),
+    ("invalid command at ", "Fehler bei "),
+    ("invalid batch at ", "Fehler bei "),
+    ("invalid query at ", "Fehler bei "),
+    ("invalid options at ", "Fehler bei "),
+    ("invalid command: ", ""),
+    ("invalid batch: ", ""),
+    ("invalid query: ", ""),
+    ("invalid options: ", ""),
+    ("expected a JSON object, found ", "erwartet wird ein JSON-Objekt, gefunden: "),
+    ("unsupported command version ", "nicht unterstützte Befehlsversion "),
+    ("; this library reads version ", "; okr liest Version "),
+    ("characters; texts may be at most ", "Zeichen; ein Text hat höchstens "),
+    ("a text of ", "ein Text mit "),
+    ("the key appears more than once", "der Schlüssel kommt mehrfach vor"),
+    ("; each key may appear once", "; jeder Schlüssel darf nur einmal vorkommen"),
+    ("bytes; a command may be at most ", "Byte; ein Befehl hat höchstens "),
+    ("the line is ", "die Zeile hat "),
+    ("missing field ", "es fehlt das Feld "),
+    ("unknown field ", "unbekanntes Feld "),
+    ("unknown variant ", "unbekannte Art "),
+    ("there are no fields", "hier gibt es keine Felder"),
+    ("there are no variants", "hier gibt es keine Arten"),
+    (", expected one of ", ", erwartet wird eines von "),
+    ("invalid type: ", "falscher Typ: "),
+    ("invalid value: ", "ungültiger Wert: "),
+    ("invalid length ", "falsche Länge "),
+    ("data did not match any variant of untagged enum ", "passt zu keiner Form von "),
+    (", expected ", ", erwartet wird "),
+    ("floating point ", "Gleitkommazahl "),
+    ("integer ", "Ganzzahl "),
+    ("string ", "Zeichenkette "),
+    ("boolean ", "Wahrheitswert "),
+    ("a string", "eine Zeichenkette"),
+    ("a sequence", "eine Liste"),
+    ("a map", "ein Objekt"),
+    ("sequence", "Liste"),
+    ("map", "Objekt"),
+    ("null", "null"),
+    ("unit value", "leerer Wert"),
+    ("EOF while parsing a value", "Ende der Zeile mitten in einem Wert"),
+    ("EOF while parsing an object", "Ende der Zeile mitten in einem Objekt"),
+    ("EOF while parsing a list", "Ende der Zeile mitten in einer Liste"),
+    ("EOF while parsing a string", "Ende der Zeile mitten in einer Zeichenkette"),
+    ("trailing characters", "Zeichen nach dem Ende des Werts"),
+    ("trailing comma", "Komma am Ende"),
+    ("key must be a string", "ein Schlüssel muss eine Zeichenkette sein"),
+    ("expected value", "ein Wert fehlt"),
+    ("expected ident", "ein Wort (true, false, null) fehlt"),
+    ("expected ", "erwartet wird "),
+    ("invalid escape", "ungültiges Escape"),
+    ("invalid number", "ungültige Zahl"),
+    ("number out of range", "Zahl außerhalb des Bereichs"),
+    ("invalid unicode code point", "ungültiges Unicode-Zeichen"),
+    (
+        "control character (\\u0000-\\u001F) found while parsing a string",
+        "Steuerzeichen in einer Zeichenkette",
+    ),
+    ("recursion limit exceeded", "zu tief verschachtelt"),
+    ("UUID parsing failed: ", "keine UUID: "),
+    ("invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found ", "ungültiges Zeichen, gefunden "),
+    ("invalid group count: expected ", "falsche Zahl von Gruppen: erwartet "),
+    ("invalid length: expected length ", "falsche Länge: erwartet "),
+    (" at 1", " an Stelle 1"),
+    ("input contains invalid characters", "die Eingabe enthält ungültige Zeichen"),
+    ("premature end of input", "die Eingabe endet zu früh"),
+    ("input is out of range", "der Wert liegt außerhalb des Bereichs"),
+    ("input is not enough for unique date and time", "die Eingabe reicht für kein eindeutiges Datum mit Uhrzeit"),
+    ("trailing input", "Zeichen nach dem Ende"),
+    (" at line ", " in Zeile "),
+    (" column ", ", Spalte "),
+    ("line ", "Zeile "),
+    ("column ", "Spalte "),
+    (" found ", " gefunden: "),
+    (" or ", " oder "),
+];
+
+/// The reader's account in German: [`READER_PHRASES`] replaced outside backticks (names,
+/// paths and values in backticks stay as they are).
+pub fn reader_account_de(en: &str) -> String {
+    let mut out = String::with_capacity(en.len() + 16);
+    for (i, part) in en.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(part);
+            continue;
+        }
+        let mut at = 0;
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        // Replace phrase by phrase from left to right, only where a phrase starts and ends
+        // at a word's boundary, never inside what an earlier phrase wrote.
+        'scan: while at < part.len() {
+            let before = part[..at].chars().next_back();
+            for (from, to) in READER_PHRASES {
+                let Some(rest) = part[at..].strip_prefix(from) else {
+                    continue;
+                };
+                let starts = !word(before) || !from.starts_with(char::is_alphanumeric);
+                let ends = !word(rest.chars().next()) || !from.ends_with(char::is_alphanumeric);
+                if starts && ends {
+                    out.push_str(to);
+                    at += from.len();
+                    continue 'scan;
+                }
+            }
+            let c = part[at..].chars().next().expect("at < len");
+            out.push(c);
+            at += c.len_utf8();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// English words a German account must not keep.
+    const ENGLISH: &[&str] = &[
+        "invalid",
+        "missing",
+        "unknown",
+        "expected",
+        "found",
+        "line",
+        "column",
+        "field",
+        "type",
+        "value",
+        "string",
+        "integer",
+        "while",
+        "parsing",
+        "malformed",
+        "offset",
+        "trailing",
+        "characters",
+        "key",
+        "appears",
+        "once",
+        "text",
+        "texts",
+        "library",
+    ];
+
+    fn german(line: &str) -> String {
+        let e = okr_wire::parse::command(line.as_bytes(), "the line").unwrap_err();
+        let de = wire_text(&e).de().to_owned();
+        let mut plain = String::new();
+        for (i, part) in de.split('`').enumerate() {
+            if i % 2 == 0 {
+                plain.push_str(part);
+            }
+        }
+        let left: Vec<_> = plain
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| ENGLISH.contains(&w.to_lowercase().as_str()))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "English {left:?} left in: {de} (from: {e})"
+        );
+        de
+    }
+
+    const ENVELOPE: &str = r#""envelope":{"command_id":"00000000-0000-0000-0000-000000000001","actor":"00000000-0000-0000-0000-000000000002","at":"2025-01-06T09:00:00Z"}"#;
+
+    #[test]
+    fn the_readers_accounts_read_german() {
+        let body = |b: &str| format!("{{{ENVELOPE},\"body\":{b}}}");
+        let cases = [
+            ("{\"nope\":1}".to_owned(), "es fehlt das Feld `envelope`"),
+            ("not json".to_owned(), "in Zeile 1, Spalte 2"),
+            (
+                "{\"a\":1".to_owned(),
+                "Ende der Zeile mitten in einem Objekt",
+            ),
+            ("[1]".to_owned(), "erwartet wird ein JSON-Objekt"),
+            (
+                "{\"version\":7}".to_owned(),
+                "nicht unterstützte Befehlsversion 7",
+            ),
+            (
+                body(
+                    r#"{"type":"check_in","key_result":"00000000-0000-0000-0000-000000000003","value":1,"confidence":256,"note":""}"#,
+                ),
+                "Fehler bei `body.confidence`: ungültiger Wert: Ganzzahl `256`, erwartet wird u8",
+            ),
+            (
+                body(
+                    r#"{"type":"check_in","key_result":"00000000-0000-0000-0000-000000000003","value":"x","confidence":5,"note":""}"#,
+                ),
+                "falscher Typ: Zeichenkette",
+            ),
+            (
+                body(r#"{"type":"fly_away"}"#),
+                "unbekannte Art `fly_away`, erwartet wird eines von",
+            ),
+            (
+                format!("{{{ENVELOPE},\"body\":{{}},\"body\":{{}}}}"),
+                "der Schlüssel kommt mehrfach vor",
+            ),
+            (
+                body(
+                    r#"{"type":"start_cycle","cycle":"00000000-0000-0000-0000-000000000004","speed":1}"#,
+                ),
+                "unbekanntes Feld `speed`",
+            ),
+        ];
+        for (line, want) in cases {
+            let de = german(&line);
+            assert!(de.contains(want), "{de:?} lacks {want:?}");
+            assert!(de.starts_with("Die Zeile ist "), "{de}");
+        }
+    }
+
+    #[test]
+    fn phrases_match_at_word_boundaries_only() {
+        assert_eq!(reader_account_de("bitmap online"), "bitmap online");
+        assert_eq!(reader_account_de("a map or `map`"), "ein Objekt oder `map`");
+        assert_eq!(
+            reader_account_de("missing field `line` at line 3 column 9"),
+            "es fehlt das Feld `line` in Zeile 3, Spalte 9"
+        );
+    }
 }

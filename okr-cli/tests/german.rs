@@ -57,13 +57,12 @@ fn german(dir: &Path, args: &[&str], code: i32, en: &str, de: &[&str]) -> String
 }
 
 /// The English words in a German text, leaving out `code`, paths, ids and what the store,
-/// sled or the JSON reader wrote (after „Befund:“ or „Meldung des Lesers:“ up to the
-/// closing parenthesis).
+/// sled wrote (after „Befund:“ up to the closing parenthesis).
 fn english_words(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in text.lines() {
         let mut t = line.to_string();
-        for marker in ["(Befund: ", "(Meldung des Lesers: "] {
+        for marker in ["(Befund: "] {
             if let Some(i) = t.find(marker) {
                 let end = t[i..].rfind(')').map_or(t.len(), |j| i + j + 1);
                 t.replace_range(i..end, " ");
