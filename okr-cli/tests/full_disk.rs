@@ -83,9 +83,19 @@ fn a_full_disk_fails_clearly_and_loses_nothing() {
     let init = okr(&["--store", store_arg, "init"]);
     assert!(init.status.success(), "{}", text(&init.stderr));
     let commands = work.path().join("s.jsonl");
-    let synth = okr(&["synth", "--size", "S", "--out", commands.to_str().unwrap()]);
+    // More than the free space holds even compressed: the first 20,000 commands of the M
+    // workload (all of S fits in the space left after init since records are compressed).
+    let all = work.path().join("m.jsonl");
+    let synth = okr(&["synth", "--size", "M", "--out", all.to_str().unwrap()]);
     assert!(synth.status.success(), "{}", text(&synth.stderr));
-    let total = std::fs::read_to_string(&commands).unwrap().lines().count();
+    let head: Vec<String> = std::fs::read_to_string(&all)
+        .unwrap()
+        .lines()
+        .take(20_000)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&commands, head.concat()).unwrap();
+    let total = head.len();
     let apply = okr(&["--store", store_arg, "apply", commands.to_str().unwrap()]);
     let stderr = text(&apply.stderr);
     assert_eq!(apply.status.code(), Some(2), "{stderr}");
