@@ -8,7 +8,7 @@ use crate::key_result::{KeyResultPatch, KrKind};
 use crate::objective::{ObjectiveKind, ObjectivePatch, ObjectiveText};
 use crate::organisation::{Role, UnitKind};
 use crate::policy::{CycleKind, Policy};
-use crate::review::RetroKind;
+use crate::review::{ManualScore, RetroKind, ScoreProvenance};
 use crate::weekly::{AgreementOutcome, InitiativeStatus, Party};
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::de::{self, DeserializeSeed, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
@@ -940,5 +940,51 @@ impl Event {
             | RetroActionFollowedUp { .. }
             | ObjectiveCarriedOver { .. } => Vec::new(),
         }
+    }
+}
+
+impl Event {
+    /// The score an override or a correction sets, with its cycle and key result; `None`
+    /// for every other event. The one reading of these events for the state and the
+    /// rollup alike.
+    pub fn manual_score(&self) -> Option<(CycleId, KeyResultId, ManualScore)> {
+        let (cycle, key_result, score_ppm, provenance) = match &self.body {
+            EventBody::ScoreOverridden {
+                cycle,
+                key_result,
+                score_ppm,
+                reason,
+            } => (
+                cycle,
+                key_result,
+                score_ppm,
+                ScoreProvenance::Overridden {
+                    reason: reason.clone(),
+                    by: self.by,
+                    at: self.at,
+                },
+            ),
+            EventBody::ScoreCorrected {
+                cycle,
+                key_result,
+                score_ppm,
+                reason,
+            } => (
+                cycle,
+                key_result,
+                score_ppm,
+                ScoreProvenance::Corrected {
+                    reason: reason.clone(),
+                    by: self.by,
+                    at: self.at,
+                },
+            ),
+            _ => return None,
+        };
+        let score = ManualScore {
+            score_ppm: *score_ppm,
+            provenance,
+        };
+        Some((*cycle, *key_result, score))
     }
 }

@@ -11,7 +11,7 @@ use crate::objective::{
     Alignments, Objective, ObjectiveKind, ObjectivePatch, ObjectiveStatus, ObjectiveText,
 };
 use crate::organisation::{Person, Role, Unit};
-use crate::review::{ManualScore, RetroAction, RetroFollowUp, RetroItem, ScoreProvenance};
+use crate::review::{RetroAction, RetroFollowUp, RetroItem};
 use crate::weekly::{Agreement, Blocker, BlockerDecision, Initiative, InitiativeStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -743,44 +743,11 @@ impl State {
                     i.status = *status;
                 }
             }
-            EventBody::ScoreOverridden {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } => {
-                if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.manual_scores.insert(
-                        *key_result,
-                        ManualScore {
-                            score_ppm: *score_ppm,
-                            provenance: ScoreProvenance::Overridden {
-                                reason: reason.clone(),
-                                by,
-                                at,
-                            },
-                        },
-                    );
-                }
-            }
-            EventBody::ScoreCorrected {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } => {
-                if let Some(c) = self.cycles.get_mut(cycle) {
-                    c.manual_scores.insert(
-                        *key_result,
-                        ManualScore {
-                            score_ppm: *score_ppm,
-                            provenance: ScoreProvenance::Corrected {
-                                reason: reason.clone(),
-                                by,
-                                at,
-                            },
-                        },
-                    );
+            EventBody::ScoreOverridden { .. } | EventBody::ScoreCorrected { .. } => {
+                if let Some((cycle, key_result, score)) = event.manual_score() {
+                    if let Some(c) = self.cycles.get_mut(&cycle) {
+                        c.manual_scores.insert(key_result, score);
+                    }
                 }
             }
             EventBody::ReviewNoteAdded { cycle, text } => {

@@ -898,31 +898,12 @@ impl Rollup {
                     }
                 });
             }
-            EventBody::ScoreOverridden {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } if *cycle == self.cycle => {
-                let provenance = ScoreProvenance::Overridden {
-                    reason: reason.clone(),
-                    by: event.by,
-                    at: event.at,
-                };
-                self.set_manual(*key_result, *score_ppm, provenance);
-            }
-            EventBody::ScoreCorrected {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } if *cycle == self.cycle => {
-                let provenance = ScoreProvenance::Corrected {
-                    reason: reason.clone(),
-                    by: event.by,
-                    at: event.at,
-                };
-                self.set_manual(*key_result, *score_ppm, provenance);
+            EventBody::ScoreOverridden { cycle, .. } | EventBody::ScoreCorrected { cycle, .. }
+                if *cycle == self.cycle =>
+            {
+                if let Some((_, key_result, score)) = event.manual_score() {
+                    self.set_manual(key_result, score);
+                }
             }
             EventBody::ObjectiveDrafted { cycle, .. }
             | EventBody::PolicySet { cycle, .. }
@@ -946,13 +927,9 @@ impl Rollup {
 
     /// Records a manual score of a counted key result (a later one replaces an earlier
     /// one, as in the state); one of a key result not counted here counts nowhere.
-    fn set_manual(&mut self, key_result: KeyResultId, score_ppm: i64, provenance: ScoreProvenance) {
+    fn set_manual(&mut self, key_result: KeyResultId, m: ManualScore) {
         let Some(&ki) = self.kr_index.get(&key_result) else {
             return;
-        };
-        let m = ManualScore {
-            score_ppm,
-            provenance,
         };
         match self.manual.binary_search_by_key(&ki, |(k, _)| *k) {
             Ok(i) => self.manual[i].1 = m,
