@@ -58,7 +58,7 @@ use crate::keys::{Key, KeyEntry, KeyOwner, Keyring, Sealer};
 use crate::memory::MemoryStore;
 use crate::scan::ScanChunk;
 use crate::sled_store::{Durability, SledStore, StoreOptions};
-use crate::snapshot::{self, SnapshotHeader};
+use crate::snapshot::{self, SnapshotHeader, SNAPSHOTS_KEPT};
 use crate::store::{AppendOutcome, AppendRequest, EventStore, PendingAppend};
 use crate::upcast::Upcasters;
 use crate::version::ExpectedVersion;
@@ -183,9 +183,10 @@ pub struct EngineOptions {
     pub durability: Durability,
     /// Write a snapshot of the state every this many events (default 10 000); 0 never.
     ///
-    /// A snapshot is the whole state as JSON (it holds every check-in, so it grows with the
-    /// log: about 17 MB for a log of 100 000 check-ins) and every snapshot is kept, as
-    /// [`Engine::as_of`] starts from the newest one before its target.
+    /// A snapshot is the whole state as compressed JSON (it grows with the organisation and
+    /// its cycles: about 0.5 MB for the 10 000 key results of the M workload, 7.4 MB as plain JSON). The newest
+    /// [`SNAPSHOTS_KEPT`](crate::snapshot::SNAPSHOTS_KEPT) are kept, older ones deleted;
+    /// [`Engine::as_of`] starts from the newest one before its target, or from the start.
     pub snapshot_every: u64,
     /// Create the store when the path does not exist (default `true`). A PostgreSQL
     /// database is never created; its tables always are.
@@ -1898,7 +1899,13 @@ impl Engine {
         };
         match bytes {
             Ok(Some(b)) => match self.store.save_snapshot(after, &b) {
-                Ok(()) => durable.stats.snapshots_written += 1,
+                Ok(()) => {
+                    durable.stats.snapshots_written += 1;
+                    // The older ones go once the new one is stored.
+                    if self.store.prune_snapshots(SNAPSHOTS_KEPT).is_err() {
+                        durable.stats.snapshot_failures += 1;
+                    }
+                }
                 Err(_) => durable.stats.snapshot_failures += 1,
             },
             Ok(None) | Err(_) => durable.stats.snapshot_failures += 1,

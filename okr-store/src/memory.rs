@@ -248,6 +248,19 @@ impl EventStore for MemoryStore {
         Ok(())
     }
 
+    fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        let Some(last_kept) = keep.checked_sub(1) else {
+            inner.snapshots.clear();
+            return Ok(());
+        };
+        // Fewer than `keep`: all stay.
+        if let Some(&first_kept) = inner.snapshots.keys().rev().nth(last_kept) {
+            inner.snapshots = inner.snapshots.split_off(&first_kept);
+        }
+        Ok(())
+    }
+
     fn clear_snapshots(&self) -> Result<(), StoreError> {
         self.write().snapshots.clear();
         Ok(())

@@ -282,6 +282,12 @@ pub trait EventStore: Send + Sync {
     /// Deletes every snapshot. The log is untouched.
     fn clear_snapshots(&self) -> Result<(), StoreError>;
 
+    /// Deletes every snapshot but the `keep` with the greatest positions (all of them when
+    /// `keep` is 0). The log is untouched. The engine calls it after each snapshot it
+    /// writes, so that snapshots take the space of a few states, not one per
+    /// [`EngineOptions::snapshot_every`](crate::EngineOptions::snapshot_every) events.
+    fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError>;
+
     /// Every entry of the key store (see [`crate::keys`]): the keys that seal personal data
     /// in the log, and the tombstones of destroyed ones. The key store lives outside the log
     /// and its chain.

@@ -1101,6 +1101,18 @@ impl EventStore for PostgresStore {
         })
     }
 
+    fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError> {
+        if keep == 0 {
+            return self.clear_snapshots();
+        }
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        self.with_conn(|conn, organisation, _| {
+            conn.client
+                .execute(&conn.st.prune_snapshots, &[&organisation, &keep])?;
+            Ok(())
+        })
+    }
+
     fn clear_snapshots(&self) -> Result<(), StoreError> {
         self.with_conn(|conn, organisation, _| {
             conn.client

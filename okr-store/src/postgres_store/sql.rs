@@ -32,6 +32,7 @@ pub(super) struct Statements {
     pub(super) save_snapshot: Statement,
     pub(super) latest_snapshot: Statement,
     pub(super) clear_snapshots: Statement,
+    pub(super) prune_snapshots: Statement,
     pub(super) load_keys: Statement,
     pub(super) put_key: Statement,
     pub(super) take_turn: Statement,
@@ -107,6 +108,12 @@ impl Statements {
             latest_snapshot: p("SELECT position, bytes FROM okr_snapshots \
                  WHERE organisation = $1 AND position <= $2 ORDER BY position DESC LIMIT 1")?,
             clear_snapshots: p("DELETE FROM okr_snapshots WHERE organisation = $1")?,
+            // Below the `$2`-th newest (counting from 1), which is kept.
+            prune_snapshots: p(
+                "DELETE FROM okr_snapshots WHERE organisation = $1 AND position < \
+                 (SELECT position FROM okr_snapshots WHERE organisation = $1 \
+                 ORDER BY position DESC OFFSET $2::bigint - 1 LIMIT 1)",
+            )?,
             load_keys: p("SELECT owner, key FROM okr_keys WHERE organisation = $1")?,
             // A tombstone (NULL) is never replaced by a key.
             put_key: p(

@@ -446,6 +446,36 @@ impl EventStore for SledStore {
         KeyFile::new(&self.path).put(entries)
     }
 
+    fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        let snapshots = &self.sled.trees()?.snapshots;
+        let stale: Vec<sled::IVec> = snapshots
+            .iter()
+            .keys()
+            .rev()
+            .skip(keep)
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.sled_error(e))?;
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for key in stale {
+            batch.remove(key);
+        }
+        snapshots
+            .apply_batch(batch)
+            .map_err(|e| self.sled_error(e))?;
+        if self.durability == Durability::Sync {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     fn clear_snapshots(&self) -> Result<(), StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly {

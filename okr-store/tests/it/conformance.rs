@@ -664,6 +664,48 @@ fn snapshots_latest_at_or_before_and_clear<S: EventStore>(store: &S) {
     );
 }
 
+fn snapshots_pruned_to_the_newest<S: EventStore>(store: &S) {
+    // 255 and 256 tell numeric order from byte order of a little-endian key.
+    for p in [3, 255, 256, 1000, 70_000] {
+        store.save_snapshot(p, p.to_string().as_bytes()).unwrap();
+    }
+    let positions = |store: &S| {
+        let mut found = Vec::new();
+        let mut at = None;
+        while let Some((p, bytes)) = store.latest_snapshot(at).unwrap() {
+            assert_eq!(bytes, p.to_string().into_bytes(), "snapshot {p} unchanged");
+            found.push(p);
+            let Some(before) = p.checked_sub(1) else {
+                break;
+            };
+            at = Some(before);
+        }
+        found
+    };
+    store.prune_snapshots(10).unwrap();
+    assert_eq!(
+        positions(store),
+        [70_000, 1000, 256, 255, 3],
+        "fewer than kept: all stay"
+    );
+    store.prune_snapshots(3).unwrap();
+    assert_eq!(positions(store), [70_000, 1000, 256]);
+    store.save_snapshot(80_000, b"80000").unwrap();
+    store.prune_snapshots(2).unwrap();
+    assert_eq!(positions(store), [80_000, 70_000]);
+    store.prune_snapshots(0).unwrap();
+    assert_eq!(
+        positions(store),
+        Vec::<u64>::new(),
+        "keeping none clears them"
+    );
+    assert_eq!(
+        store.last_position().unwrap(),
+        None,
+        "snapshots are not events"
+    );
+}
+
 // ---- the hash chain and command fingerprints ----
 
 fn assert_chain(events: &[RecordedEvent]) {
@@ -856,6 +898,7 @@ macro_rules! conformance {
             find_command_returns_what_a_retry_would,
             a_scan_hands_out_the_events_read_all_returns,
             snapshots_latest_at_or_before_and_clear,
+            snapshots_pruned_to_the_newest,
             every_event_is_chained_to_the_one_before,
             a_command_id_reused_for_another_command_conflicts,
         );

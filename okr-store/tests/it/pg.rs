@@ -225,6 +225,9 @@ impl EventStore for Racing {
     fn save_snapshot(&self, p: u64, bytes: &[u8]) -> Result<(), StoreError> {
         self.inner.save_snapshot(p, bytes)
     }
+    fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError> {
+        self.inner.prune_snapshots(keep)
+    }
     fn latest_snapshot(&self, at: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         self.inner.latest_snapshot(at)
     }
