@@ -10,7 +10,7 @@
 //! | `events` | global position of the record's first event, `u64` big-endian | a record: the events of consecutive positions (see below) |
 //! | `streams` | stream name, `0x00`, stream version of a run's first event, `u64` BE | the run's first global position and its length, two `u64` BE |
 //! | `heads` | stream name | `stream_version` of the stream's last event (the stream's version, its number of events, minus one), `u64` BE |
-//! | `command_batches` | global position of the append's first event, `u64` BE | the tag `3`, then per command: id (16 bytes), first position and count (`u64` BE each), fingerprint (16 bytes, zeros: none) |
+//! | `command_batches` | global position of the first event of the value's first command, `u64` BE (an append's first value: the append's first position) | the tag `3`, then per command, up to 128: id (16 bytes), first position and count (`u64` BE each), fingerprint (16 bytes, zeros: none) |
 //! | `counters` | `b"next_position"` | next global position, `u64` BE |
 //! | `snapshots` | global position covered, `u64` BE | opaque bytes from [`EventStore::save_snapshot`] |
 //!
@@ -30,7 +30,8 @@
 //! so reading a stream from a version is one range scan plus the records it points into.
 //!
 //! **Commands.** Each append that writes something records its command ids, positions and
-//! counts and fingerprints (see [`crate::chain`]) under one key in `command_batches` The
+//! counts and fingerprints (see [`crate::chain`]) in `command_batches`, under one key per 128
+//! commands (so that no value makes sled write a blob file). The
 //! store keeps an index of all command ids in memory (about 56 bytes per command), built from
 //! that tree when it is first needed (the
 //! first append or [`EventStore::find_command`] after opening), so a repeated command id is
@@ -517,6 +518,57 @@ mod tests {
         expected: ExpectedVersion,
     ) -> Result<AppendOutcome, StoreError> {
         store.append(&org(), expected, Uuid::from_u128(n), vec![event()])
+    }
+
+    #[test]
+    fn a_large_batch_records_its_commands_in_small_values_and_no_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let commands = 1000u128;
+        {
+            let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+            // Two events for every third command, so positions and command starts differ.
+            let batch = (0..commands)
+                .map(|n| AppendRequest {
+                    stream: org(),
+                    expected: ExpectedVersion::Any,
+                    command_id: Uuid::from_u128(n + 1),
+                    fingerprint: None,
+                    events: vec![event(); if n % 3 == 0 { 2 } else { 1 }],
+                })
+                .collect();
+            store.append_batch(batch).unwrap();
+            let keys: Vec<u64> = store
+                .sled
+                .trees()
+                .unwrap()
+                .command_batches
+                .iter()
+                .keys()
+                .map(|k| u64::from_be_bytes(k.unwrap().as_ref().try_into().unwrap()))
+                .collect();
+            let values = (commands as usize).div_ceil(writer::COMMANDS_PER_BATCH_VALUE);
+            assert_eq!(keys.len(), values, "one value per 128 commands");
+            assert_eq!(
+                keys[0], 0,
+                "the first value under the append's first position"
+            );
+            // The k-th value starts at the command 128 k, whose first event is there.
+            let starts = |c: u64| c + c.div_ceil(3);
+            for (k, key) in keys.iter().enumerate() {
+                let first_command = (k * writer::COMMANDS_PER_BATCH_VALUE) as u64;
+                assert_eq!(*key, starts(first_command), "value {k}");
+            }
+        }
+        let blobs = std::fs::read_dir(path.join("blobs")).unwrap().count();
+        assert_eq!(blobs, 0, "no page of the store went to a blob file");
+        let store = SledStore::open(&path, StoreOptions::default()).unwrap();
+        for n in [0u128, 127, 128, 500, 999] {
+            let found = store.find_command(Uuid::from_u128(n + 1)).unwrap().unwrap();
+            let first = found.events[0].global_position;
+            assert_eq!(first, n as u64 + (n as u64).div_ceil(3), "command {n}");
+            assert_eq!(found.events.len(), if n % 3 == 0 { 2 } else { 1 });
+        }
     }
 
     #[test]

@@ -33,6 +33,11 @@ const COMMAND_ENTRY: usize = 48;
 /// First byte of a `command_batches` value of format 3 (a format-2 value is a multiple of 32
 /// bytes long, a format-3 value one more than a multiple of 48: never both).
 const COMMAND_BATCH_TAG: u8 = 3;
+/// At most this many commands per `command_batches` value (6 KiB): an append of more
+/// records them under several keys, each the first position of its first command. sled keeps
+/// up to 16 values in a leaf page and writes a page over 128 KiB to a blob file of its own,
+/// which costs a file and a sync per page written; records stay under 7 KiB for the same reason.
+pub(super) const COMMANDS_PER_BATCH_VALUE: usize = 128;
 /// How many stream versions the writer keeps in memory (see [`Writer::versions`]) before it
 /// lets the applier catch up and reads them from sled again.
 const MAX_CACHED_VERSIONS: usize = 4096;
@@ -380,20 +385,25 @@ impl Staging<'_> {
             NEXT_POSITION_KEY.to_vec(),
             next.to_be_bytes().to_vec(),
         ));
-        let mut ids = Vec::with_capacity(1 + self.order.len() * COMMAND_ENTRY);
-        ids.push(COMMAND_BATCH_TAG);
-        for id in &self.order {
-            let (position, count, fingerprint) = self.commands[id];
-            ids.extend_from_slice(&id.to_be_bytes());
-            ids.extend_from_slice(&position.to_be_bytes());
-            ids.extend_from_slice(&count.to_be_bytes());
-            ids.extend_from_slice(&fingerprint.to_be_bytes());
+        // The first value's key is the append's first position: every command of an append
+        // has events, the first command's start there.
+        for chunk in self.order.chunks(COMMANDS_PER_BATCH_VALUE) {
+            let mut ids = Vec::with_capacity(1 + chunk.len() * COMMAND_ENTRY);
+            ids.push(COMMAND_BATCH_TAG);
+            for id in chunk {
+                let (position, count, fingerprint) = self.commands[id];
+                ids.extend_from_slice(&id.to_be_bytes());
+                ids.extend_from_slice(&position.to_be_bytes());
+                ids.extend_from_slice(&count.to_be_bytes());
+                ids.extend_from_slice(&fingerprint.to_be_bytes());
+            }
+            let first = self.commands[&chunk[0]].0;
+            writes.push((
+                Space::CommandBatches.keyspace(),
+                first.to_be_bytes().to_vec(),
+                ids,
+            ));
         }
-        writes.push((
-            Space::CommandBatches.keyspace(),
-            self.first.to_be_bytes().to_vec(),
-            ids,
-        ));
         WriteSet {
             first: self.first,
             next,
