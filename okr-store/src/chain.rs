@@ -45,6 +45,7 @@
 //! ([`crate::StoreError::CommandConflict`]).
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -52,6 +53,13 @@ use uuid::Uuid;
 
 const CHAIN_CONTEXT: &str = "okr event chain v1";
 const FINGERPRINT_CONTEXT: &str = "okr command fingerprint v1";
+
+/// Hashers with their context key derived once: deriving it is a hash of its own, which
+/// every event's link and every command's fingerprint would otherwise pay again.
+static CHAIN_HASHER: LazyLock<blake3::Hasher> =
+    LazyLock::new(|| blake3::Hasher::new_derive_key(CHAIN_CONTEXT));
+static FINGERPRINT_HASHER: LazyLock<blake3::Hasher> =
+    LazyLock::new(|| blake3::Hasher::new_derive_key(FINGERPRINT_CONTEXT));
 
 /// The hash of an event in the log's chain (see the [module documentation](self)). In JSON a
 /// string of 64 lowercase hex digits.
@@ -139,7 +147,7 @@ pub(crate) struct Link<'a> {
 impl Link<'_> {
     /// The hash of this event after the event whose hash is `previous`.
     pub(crate) fn hash(&self, previous: &EventHash) -> EventHash {
-        let mut h = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+        let mut h = CHAIN_HASHER.clone();
         let str = |h: &mut blake3::Hasher, s: &str| {
             h.update(&(s.len() as u32).to_le_bytes());
             h.update(s.as_bytes());
@@ -178,9 +186,11 @@ pub struct Fingerprint(pub [u8; 16]);
 impl Fingerprint {
     /// The fingerprint of an okr-core command: its actor and its body.
     pub fn of_command(command: &okr_core::Command) -> Fingerprint {
-        let mut h = blake3::Hasher::new_derive_key(FINGERPRINT_CONTEXT);
+        let mut h = FINGERPRINT_HASHER.clone();
         h.update(command.envelope.actor.0.as_bytes());
-        // Serialising a command body cannot fail: it is plain data with string keys.
+        // Serialising a command body cannot fail: it is plain data with string keys. (One
+        // update with the whole text: streaming the serialiser's small writes into the hasher
+        // is slower.)
         let body = serde_json::to_vec(&command.body).unwrap_or_default();
         h.update(&body);
         Fingerprint::from_hash(h)
@@ -189,7 +199,7 @@ impl Fingerprint {
     /// The fingerprint of arbitrary bytes that identify a command, for stores used without
     /// okr-core's commands.
     pub fn of_bytes(bytes: &[u8]) -> Fingerprint {
-        let mut h = blake3::Hasher::new_derive_key(FINGERPRINT_CONTEXT);
+        let mut h = FINGERPRINT_HASHER.clone();
         h.update(bytes);
         Fingerprint::from_hash(h)
     }
@@ -299,6 +309,33 @@ mod tests {
         l.recorded_at = DateTime::from_timestamp(1_700_000_000, 6).unwrap();
         assert_ne!(base, l.hash(&EventHash::GENESIS));
         assert_eq!(base, link(b"{}").hash(&EventHash::GENESIS));
+    }
+
+    #[test]
+    fn the_prepared_hashers_hash_as_fresh_derived_ones() {
+        let mut fresh = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+        fresh.update(b"some bytes");
+        let mut prepared = CHAIN_HASHER.clone();
+        prepared.update(b"some bytes");
+        assert_eq!(fresh.finalize(), prepared.finalize());
+
+        let command = okr_core::Command::new(
+            Uuid::from_u128(1),
+            okr_core::PersonId::from_u128(7),
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            okr_core::CommandBody::DefineUnit {
+                unit: okr_core::UnitId::from_u128(100),
+                name: "Föderation \"Nord\"".into(),
+                kind: okr_core::UnitKind::Organisation,
+                parent: None,
+            },
+        );
+        let mut h = blake3::Hasher::new_derive_key(FINGERPRINT_CONTEXT);
+        h.update(command.envelope.actor.0.as_bytes());
+        h.update(&serde_json::to_vec(&command.body).unwrap());
+        let mut expected = [0; 16];
+        expected.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        assert_eq!(Fingerprint::of_command(&command).0, expected);
     }
 
     #[test]

@@ -761,10 +761,11 @@ impl Engine {
         mode: Mode,
     ) -> Result<(Vec<Slot>, Option<(PendingAppend, u64)>), EngineError> {
         let mut slots = Vec::with_capacity(commands.len());
-        let mut requests = Vec::new();
-        let mut staged_events: Vec<(u64, Event)> = Vec::new();
-        let mut seen: std::collections::HashMap<Uuid, (usize, Fingerprint)> =
-            std::collections::HashMap::new();
+        let mut requests = Vec::with_capacity(commands.len());
+        let mut staged_events: Vec<(u64, Event)> = Vec::with_capacity(commands.len());
+        let mut seen: rustc_hash::FxHashMap<Uuid, (usize, Fingerprint)> =
+            rustc_hash::FxHashMap::default();
+        seen.reserve(commands.len());
         let ahead = match &mut writer.ahead {
             Some(ahead) => ahead,
             none => none.insert(self.rebuild_ahead()),
@@ -2264,7 +2265,12 @@ fn to_new_event(event: &Event) -> Result<NewEvent, EngineError> {
         event.body.event_type(),
         event.body.schema_version(),
         payload,
-        event.by.to_string(),
+        event
+            .by
+            .0
+            .hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer())
+            .to_owned(),
         event.at,
     ))
 }
