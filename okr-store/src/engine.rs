@@ -184,8 +184,8 @@ pub struct EngineOptions {
     /// Write a snapshot of the state every this many events (default 10 000); 0 never.
     ///
     /// A snapshot is the whole state as compressed JSON (it grows with the organisation and
-    /// its cycles: about 0.5 MB for the 10 000 key results of the M workload, 7.4 MB as plain JSON). The newest
-    /// [`SNAPSHOTS_KEPT`](crate::snapshot::SNAPSHOTS_KEPT) are kept, older ones deleted;
+    /// its cycles: about 0.5 MB for the 10 000 key results of the M workload, 7.4 MB as
+    /// plain JSON). The newest [`SNAPSHOTS_KEPT`] are kept, older ones deleted;
     /// [`Engine::as_of`] starts from the newest one before its target, or from the start.
     pub snapshot_every: u64,
     /// Create the store when the path does not exist (default `true`). A PostgreSQL
