@@ -948,38 +948,26 @@ impl Event {
     /// for every other event. The one reading of these events for the state and the
     /// rollup alike.
     pub fn manual_score(&self) -> Option<(CycleId, KeyResultId, ManualScore)> {
-        let (cycle, key_result, score_ppm, provenance) = match &self.body {
-            EventBody::ScoreOverridden {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } => (
-                cycle,
-                key_result,
-                score_ppm,
-                ScoreProvenance::Overridden {
-                    reason: reason.clone(),
-                    by: self.by,
-                    at: self.at,
-                },
-            ),
-            EventBody::ScoreCorrected {
-                cycle,
-                key_result,
-                score_ppm,
-                reason,
-            } => (
-                cycle,
-                key_result,
-                score_ppm,
-                ScoreProvenance::Corrected {
-                    reason: reason.clone(),
-                    by: self.by,
-                    at: self.at,
-                },
-            ),
-            _ => return None,
+        let (EventBody::ScoreOverridden {
+            cycle,
+            key_result,
+            score_ppm,
+            reason,
+        }
+        | EventBody::ScoreCorrected {
+            cycle,
+            key_result,
+            score_ppm,
+            reason,
+        }) = &self.body
+        else {
+            return None;
+        };
+        let (reason, by, at) = (reason.clone(), self.by, self.at);
+        let provenance = if matches!(self.body, EventBody::ScoreCorrected { .. }) {
+            ScoreProvenance::Corrected { reason, by, at }
+        } else {
+            ScoreProvenance::Overridden { reason, by, at }
         };
         let score = ManualScore {
             score_ppm: *score_ppm,

@@ -224,6 +224,25 @@ impl SledStore {
     pub fn is_read_only(&self) -> bool {
         self.read_only
     }
+
+    /// [`StoreError::ReadOnly`] for a store opened read-only: what every write checks first.
+    pub(super) fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// After a change to the snapshots, which live outside the journal: a `Sync` store
+    /// makes it durable at once.
+    fn flush_snapshots(&self) -> Result<(), StoreError> {
+        if self.durability == Durability::Sync {
+            self.flush()?;
+        }
+        Ok(())
+    }
 }
 
 impl EventStore for SledStore {
@@ -399,20 +418,13 @@ impl EventStore for SledStore {
     /// Inserts the snapshot; flushed with the next append (or at once under
     /// [`Durability::Sync`]).
     fn save_snapshot(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        if self.read_only {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        self.writable()?;
         self.sled
             .trees()?
             .snapshots
             .insert(position.to_be_bytes(), bytes)
             .map_err(|e| self.sled_error(e))?;
-        if self.durability == Durability::Sync {
-            self.flush()?;
-        }
-        Ok(())
+        self.flush_snapshots()
     }
 
     fn latest_snapshot(
@@ -439,20 +451,12 @@ impl EventStore for SledStore {
     /// not left behind in an older version of the file the way sled keeps old values in its
     /// segments.
     fn put_keys(&self, entries: &[(KeyOwner, KeyEntry)]) -> Result<(), StoreError> {
-        if self.read_only {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        self.writable()?;
         KeyFile::new(&self.path).put(entries)
     }
 
     fn prune_snapshots(&self, keep: usize) -> Result<(), StoreError> {
-        if self.read_only {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        self.writable()?;
         let snapshots = &self.sled.trees()?.snapshots;
         let stale: Vec<sled::IVec> = snapshots
             .iter()
@@ -471,27 +475,17 @@ impl EventStore for SledStore {
         snapshots
             .apply_batch(batch)
             .map_err(|e| self.sled_error(e))?;
-        if self.durability == Durability::Sync {
-            self.flush()?;
-        }
-        Ok(())
+        self.flush_snapshots()
     }
 
     fn clear_snapshots(&self) -> Result<(), StoreError> {
-        if self.read_only {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        self.writable()?;
         self.sled
             .trees()?
             .snapshots
             .clear()
             .map_err(|e| self.sled_error(e))?;
-        if self.durability == Durability::Sync {
-            self.flush()?;
-        }
-        Ok(())
+        self.flush_snapshots()
     }
 }
 

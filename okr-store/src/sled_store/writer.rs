@@ -170,11 +170,7 @@ impl SledStore {
         if batch.is_empty() {
             return Ok(PendingAppend::durable(Vec::new()));
         }
-        if self.read_only {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        self.writable()?;
         let mut guard = self.lock_writer()?;
         let writer = guard.as_mut().expect("lock_writer loads the writer");
         if writer.versions.len() > MAX_CACHED_VERSIONS {
