@@ -58,23 +58,29 @@ impl WriteSet {
         self.writes.iter().map(|(_, k, v)| k.len() + v.len()).sum()
     }
 
-    /// The frame for this write set and its copy (journal format 3): header, payload, zero
+    /// The frame for these write sets and its copy (journal format 3): header, payload, zero
     /// padding to a whole page, then the same bytes again under [`MIRROR_MAGIC`]. Damage to
     /// one copy leaves the other, so an acknowledged frame is never taken for a torn tail.
-    fn frame(&self, generation: u64) -> Result<Vec<u8>, String> {
-        let mut frame = self.single_frame(generation)?;
+    ///
+    /// Several consecutive sets (appends synced together) make one frame: its payload is that
+    /// of one set from the first set's counter to the last one's, with the last one's head and
+    /// every insert in order, which recovery applies exactly as it would the sets one by one.
+    fn frame(sets: &[WriteSet], generation: u64) -> Result<Vec<u8>, String> {
+        let mut frame = WriteSet::single_frame(sets, generation)?;
         let one = frame.len();
         frame.extend_from_within(..one);
         frame[one..one + 4].copy_from_slice(MIRROR_MAGIC);
         Ok(frame)
     }
 
-    /// One copy of the frame: header, payload, zero padding to a whole page.
-    fn single_frame(&self, generation: u64) -> Result<Vec<u8>, String> {
+    /// One copy of the frame of `sets`: header, payload, zero padding to a whole page.
+    fn single_frame(sets: &[WriteSet], generation: u64) -> Result<Vec<u8>, String> {
+        let (Some(first), Some(last)) = (sets.first(), sets.last()) else {
+            return Err("no write set to journal".to_owned());
+        };
+        let writes = || sets.iter().flat_map(|s| &s.writes);
         let payload_len = 52
-            + self
-                .writes
-                .iter()
+            + writes()
                 .map(|(_, k, v)| 9 + k.len() + v.len())
                 .sum::<usize>();
         let total = round_up((FRAME_HEADER + payload_len) as u64, PAGE);
@@ -83,13 +89,14 @@ impl WriteSet {
         frame.extend_from_slice(&[0; 4]);
         frame.extend_from_slice(&(payload_len as u64).to_be_bytes());
         frame.extend_from_slice(&generation.to_be_bytes());
-        frame.extend_from_slice(&self.first.to_be_bytes());
-        frame.extend_from_slice(&self.next.to_be_bytes());
-        frame.extend_from_slice(&self.head);
-        let count = u32::try_from(self.writes.len())
-            .map_err(|_| format!("{} writes in one append", self.writes.len()))?;
+        frame.extend_from_slice(&first.first.to_be_bytes());
+        frame.extend_from_slice(&last.next.to_be_bytes());
+        frame.extend_from_slice(&last.head);
+        let count: usize = sets.iter().map(|s| s.writes.len()).sum();
+        let count =
+            u32::try_from(count).map_err(|_| format!("{count} writes in one journal frame"))?;
         frame.extend_from_slice(&count.to_be_bytes());
-        for (keyspace, key, value) in &self.writes {
+        for (keyspace, key, value) in writes() {
             frame.push(*keyspace);
             for bytes in [key, value] {
                 let len = u32::try_from(bytes.len())
@@ -430,25 +437,28 @@ impl Journal {
     /// this and every later call fail with [`StoreError::Halted`] (see [`Journal::halt`]).
     #[cfg(test)]
     pub(crate) fn append(&self, set: &WriteSet) -> Result<bool, StoreError> {
-        let due = self.write(set)?;
+        let due = self.write(std::slice::from_ref(set))?;
         self.sync()?;
         Ok(due)
     }
 
-    /// Writes `set` as the next frame, without waiting for the disk: the frame is durable
-    /// after the next [`Journal::sync`] that starts after this returns. Returns whether the
-    /// journal is now past [`CHECKPOINT_BYTES`].
+    /// Writes `sets`, consecutive appends, as the next frame (one frame for all of them),
+    /// without waiting for the disk: the frame is durable after the next [`Journal::sync`]
+    /// that starts after this returns. Returns whether the journal is now past
+    /// [`CHECKPOINT_BYTES`].
     ///
     /// After a failed write the frame may or may not be on disk, so the journal halts: this
     /// and every later call fail with [`StoreError::Halted`] (see [`Journal::halt`]).
-    pub(crate) fn write(&self, set: &WriteSet) -> Result<bool, StoreError> {
+    pub(crate) fn write(&self, sets: &[WriteSet]) -> Result<bool, StoreError> {
         let mut tail = self.lock();
         if let Some(reason) = &tail.halted {
             return Err(self.halted_error(reason.clone()));
         }
-        let frame = set
-            .frame(tail.generation)
-            .map_err(|detail| StoreError::Corrupt {
+        let Some(last) = sets.last() else {
+            return Ok(tail.offset >= CHECKPOINT_BYTES);
+        };
+        let frame =
+            WriteSet::frame(sets, tail.generation).map_err(|detail| StoreError::Corrupt {
                 location: self.path.display().to_string(),
                 detail: format!("the append cannot be journaled: {detail}"),
             })?;
@@ -477,8 +487,8 @@ impl Journal {
         }
         tail.offset = end;
         tail.anchor = Anchor {
-            next: set.next,
-            head: set.head,
+            next: last.next,
+            head: last.head,
         };
         Ok(end >= CHECKPOINT_BYTES)
     }
@@ -540,6 +550,11 @@ impl Journal {
     /// Whether the journal stopped taking appends after a failure.
     pub(crate) fn is_halted(&self) -> bool {
         self.lock().halted.is_some()
+    }
+
+    /// Why the journal stopped taking appends, after a failure.
+    pub(crate) fn halted_reason(&self) -> Option<String> {
+        self.lock().halted.clone()
     }
 
     /// Refuses every later append: the store failed to apply a frame that is already durable.
@@ -851,7 +866,7 @@ mod tests {
         page[HEADER_2..HEADER_2 + 4].copy_from_slice(&crc.to_be_bytes());
         write_at(&file, &page, 0).unwrap();
         for i in 0..3u64 {
-            let frame = set(i, i + 1, 100).single_frame(generation).unwrap();
+            let frame = WriteSet::single_frame(&[set(i, i + 1, 100)], generation).unwrap();
             write_at(&file, &frame, (1 + i) * PAGE).unwrap();
         }
         all_three(dir.path());
@@ -902,7 +917,7 @@ mod tests {
     fn a_frame_that_checks_but_does_not_decode_is_named() {
         let mut bad = set(0, 1, 3);
         bad.writes.clear();
-        let mut frame = bad.single_frame(1).unwrap();
+        let mut frame = WriteSet::single_frame(std::slice::from_ref(&bad), 1).unwrap();
         // Claim one write that is not there, and fix the CRC.
         frame[FRAME_HEADER + 51] = 1;
         let len = FRAME_HEADER + 52;

@@ -4,9 +4,11 @@
 //! A backend that writes through the log hands each append to [`Wal::append`] as a
 //! [`WriteSet`]: the position counter before and after the append and its inserts, each into
 //! a *keyspace* (an opaque `u8` that the backend gives meaning to; the sled backend maps each
-//! to one of its trees). The log writes the set as one *frame* at the journal's tail and
+//! to one of its trees). The log writes the set as a *frame* at the journal's tail and
 //! `fdatasync`s the journal; then the append returns, and the [applier](applier) inserts the
-//! set into the backend ([`Target::apply`]), in order. Readers call [`Wal::settle`] first, so
+//! set into the backend ([`Target::apply`]), in order. Appends made while the journal is
+//! being written and synced for others are written together, as one frame, by the next
+//! thread to wait ([`Wal::wait`]): concurrent writers share one write and one `fdatasync`. Readers call [`Wal::settle`] first, so
 //! they see every acknowledged append and never one a crash could take back. Once the journal
 //! passes [`CHECKPOINT_BYTES`](journal::CHECKPOINT_BYTES), the append that crossed the mark *checkpoints*: it waits for
 //! the applier, makes the backend durable ([`Target::flush`]) and starts the journal over.
@@ -41,7 +43,10 @@
 //! * **Payload**: the position counter before and after the append (`u64` each), the hash of
 //!   the log's last event after the append (32 bytes; not in format 1), the number of writes
 //!   (`u32`), then per write the keyspace (`u8`), the key and the value (each a `u32` length
-//!   and the bytes).
+//!   and the bytes). A frame of several consecutive appends synced together is the payload
+//!   of one append from the first one's counter to the last one's, with every write in
+//!   order: applying it is applying them one after the other, so builds that wrote one frame
+//!   per append read it unchanged.
 //!
 //! The frames of the header's generation, from the first page on, up to the first frame that
 //! is missing, torn (CRC; its copy too) or of another generation, are the journal. An append returns only
@@ -112,23 +117,24 @@ pub(crate) struct Wal {
     synced: Condvar,
 }
 
-/// The group commit's bookkeeping: frames are numbered from 1 in the order they are written.
+/// The group commit's bookkeeping: appends are numbered from 1 in the order they are queued.
 #[derive(Debug, Default)]
 struct Group {
-    /// The number of the last frame written.
+    /// The number of the last append queued.
     written: u64,
-    /// The number of the last frame known durable (and handed to the applier).
+    /// The number of the last append known durable (and handed to the applier).
     durable: u64,
-    /// A thread is in `fdatasync` now.
+    /// A thread leads: it writes and syncs a frame, or checkpoints, now.
     syncing: bool,
-    /// The write sets of frames written but not yet durable, with their numbers, in order.
+    /// The write sets of appends queued and not yet taken by a leader, with their numbers,
+    /// in order.
     waiting: VecDeque<(u64, WriteSet)>,
     /// Why the journal stopped, after a failed sync: every frame not yet durable then stays
     /// unacknowledged.
     failure: Option<String>,
 }
 
-/// A frame written by [`Wal::append`]; [`Wal::wait`] returns once it is durable.
+/// An append queued by [`Wal::append`]; [`Wal::wait`] returns once it is durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket(u64);
 
@@ -302,44 +308,42 @@ impl Wal {
         }
     }
 
-    /// Writes `set` as the journal's next frame, without waiting for the disk; [`Wal::wait`]
-    /// with the ticket returns once the frame is durable, and only then does the applier get
-    /// the set. Call it with the writes of one append at a time, in position order (under
-    /// the store's writer lock). A checkpoint follows, at once, once the journal is full.
+    /// Queues `set` as the journal's next append, without writing or waiting for the disk;
+    /// [`Wal::wait`] with the ticket returns once it is durable, and only then does the
+    /// applier get the set. Call it with the writes of one append at a time, in position
+    /// order (under the store's writer lock).
     ///
-    /// This is the group commit: appends that are written while another thread waits in
-    /// `fdatasync` share the next one, so concurrent writers wait for the disk together
-    /// rather than one after the other.
+    /// This is the group commit: the appends queued while one thread writes and syncs the
+    /// journal are written by the next one as a single frame and share its `fdatasync`, so
+    /// concurrent writers wait for the disk together rather than one after the other, and the
+    /// writer lock is never held across a journal write.
     pub(crate) fn append(&self, set: WriteSet) -> Result<Ticket, StoreError> {
         // After a failed apply this fails for good: the applier keeps its failure.
         self.applier
             .reserve()
             .map_err(|reason| self.halted(reason))?;
-        let due = self.journal.write(&set)?;
-        let ticket = {
-            let mut group = self.lock_group();
-            group.written += 1;
-            let number = group.written;
-            group.waiting.push_back((number, set));
-            Ticket(number)
-        };
-        if due {
-            // Under the writer lock no frame is written meanwhile: once this one is durable,
-            // the journal holds nothing the backend will not have after the flush.
-            self.wait(ticket)?;
-            if let Err(e) = self.checkpoint() {
-                // The append is durable; the next one reports this.
-                self.journal.halt(format!("checkpoint failed: {e}"));
-            }
+        if let Some(reason) = self.journal.halted_reason() {
+            return Err(self.halted(reason));
         }
-        Ok(ticket)
+        let mut group = self.lock_group();
+        if let Some(reason) = &group.failure {
+            return Err(self.halted(reason.clone()));
+        }
+        group.written += 1;
+        let number = group.written;
+        group.waiting.push_back((number, set));
+        Ok(Ticket(number))
     }
 
-    /// Returns once the frame of `ticket` is durable and queued for the applier. The first
-    /// thread to wait syncs every frame written so far, while the others wait for it (or
-    /// for the sync after, if their frame came too late for this one). A failed sync halts
-    /// the journal: this and every later wait for a frame not yet durable fail with
-    /// [`StoreError::Halted`].
+    /// Returns once the append of `ticket` is durable and queued for the applier.
+    ///
+    /// A thread that finds no write in progress *leads*: it takes every append queued so far,
+    /// writes them as one frame, syncs the journal, hands the sets to the applier and wakes
+    /// the others; the appends queued meanwhile wait for the next leader, which is one of
+    /// their own threads. A leader whose frame took the journal past
+    /// [`CHECKPOINT_BYTES`](journal::CHECKPOINT_BYTES) checkpoints before the next frame
+    /// is written. A failed write or sync halts the journal: this and every later wait for an
+    /// append not yet durable fail with [`StoreError::Halted`].
     pub(crate) fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
         let mut group = self.lock_group();
         loop {
@@ -353,26 +357,51 @@ impl Wal {
                 group = self.synced.wait(group).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            group.syncing = true;
-            let target = group.written;
-            drop(group);
-            let synced = self.journal.sync();
-            group = self.lock_group();
-            group.syncing = false;
-            match synced {
-                Ok(()) => {
-                    group.durable = target;
-                    // Durable now, in order: the applier may make them readable.
-                    while group.waiting.front().is_some_and(|(n, _)| *n <= target) {
-                        if let Some((_, set)) = group.waiting.pop_front() {
-                            self.applier.push(set);
-                        }
-                    }
-                }
-                Err(e) => group.failure = Some(e.to_string()),
-            }
-            self.synced.notify_all();
+            group = self.lead(group);
         }
+    }
+
+    /// Writes and syncs every queued append as one frame (see [`Wal::wait`]), then
+    /// checkpoints if the journal is full; returns with the group locked again.
+    fn lead<'a>(&'a self, mut group: MutexGuard<'a, Group>) -> MutexGuard<'a, Group> {
+        group.syncing = true;
+        let target = group.written;
+        let sets: Vec<WriteSet> = group.waiting.drain(..).map(|(_, set)| set).collect();
+        drop(group);
+        let written = self
+            .journal
+            .write(&sets)
+            .and_then(|due| self.journal.sync().map(|()| due));
+        let mut group = self.lock_group();
+        let due = match written {
+            Ok(due) => {
+                group.durable = target;
+                // Durable now, in order: the applier may make them readable.
+                for set in sets {
+                    self.applier.push(set);
+                }
+                due
+            }
+            Err(e) => {
+                group.failure = Some(e.to_string());
+                false
+            }
+        };
+        if due {
+            // The appends just synced may return; later ones wait until the journal is
+            // started over, so that it holds nothing the backend will not have after the
+            // flush.
+            self.synced.notify_all();
+            drop(group);
+            if let Err(e) = self.checkpoint() {
+                // The appends are durable; the next one reports this.
+                self.journal.halt(format!("checkpoint failed: {e}"));
+            }
+            group = self.lock_group();
+        }
+        group.syncing = false;
+        self.synced.notify_all();
+        group
     }
 
     /// Waits until every append written so far is durable and applied to the backend: what
@@ -385,9 +414,12 @@ impl Wal {
     }
 
     /// Lets the applier catch up, flushes the backend and starts the journal over:
-    /// everything it held is now in the backend's files.
-    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
-        self.settle()?;
+    /// everything it held is now in the backend's files. Only the leader calls it, after its
+    /// frame is durable and before another frame is written.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.applier
+            .settle()
+            .map_err(|reason| self.halted(reason))?;
         self.target.flush()?;
         self.journal.reset()
     }
@@ -427,7 +459,7 @@ mod tests {
 
     /// A backend that records the write sets it is given.
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<u64>>);
+    struct Recorder(Mutex<Vec<u64>>, std::sync::atomic::AtomicU64);
 
     impl Target for Recorder {
         fn apply(&self, set: &WriteSet) -> Result<(), String> {
@@ -435,16 +467,21 @@ mod tests {
             Ok(())
         }
         fn flush(&self) -> Result<(), StoreError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
     }
 
     fn set(first: u64) -> WriteSet {
+        sized(first, 50)
+    }
+
+    fn sized(first: u64, bytes: usize) -> WriteSet {
         WriteSet {
             first,
             next: first + 1,
             head: [0; 32],
-            writes: vec![(1, first.to_be_bytes().to_vec(), vec![9; 50])],
+            writes: vec![(1, first.to_be_bytes().to_vec(), vec![9; bytes])],
         }
     }
 
@@ -476,6 +513,32 @@ mod tests {
         assert_eq!(wal.journal.test_syncs.load(Ordering::SeqCst), 1);
         wal.settle().unwrap();
         assert_eq!(*recorder.0.lock().unwrap(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn appends_queued_together_become_one_frame_that_a_crash_replays_whole() {
+        let (dir, wal, _recorder) = wal();
+        let tickets: Vec<Ticket> = (0..3).map(|i| wal.append(set(i)).unwrap()).collect();
+        wal.wait(tickets[2]).unwrap();
+        // The process ends here without closing the store: only the journal tells.
+        std::mem::forget(wal);
+        let recovery = read(dir.path()).unwrap().expect("a journal");
+        assert_eq!(recovery.frames(), 1, "one write for the three appends");
+        assert_eq!(recovery.acknowledged(), Some((3, Some([0; 32]))));
+        let mut replayed = Vec::new();
+        recovery
+            .replay(
+                dir.path(),
+                0,
+                |_| true,
+                |set| {
+                    replayed.push((set.first, set.next, set.writes.clone()));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let writes: Vec<_> = (0..3u64).flat_map(|i| set(i).writes).collect();
+        assert_eq!(replayed, vec![(0, 3, writes)]);
     }
 
     #[test]
@@ -534,5 +597,45 @@ mod tests {
         assert_eq!(*recorder.0.lock().unwrap(), (0..200).collect::<Vec<_>>());
         let syncs = wal.journal.test_syncs.load(Ordering::SeqCst);
         assert!((1..=200).contains(&syncs), "{syncs} syncs for 200 frames");
+    }
+
+    #[test]
+    fn concurrent_writers_that_fill_the_journal_checkpoint_and_lose_nothing() {
+        let (dir, wal, recorder) = wal();
+        let wal = Arc::new(wal);
+        let writer = Arc::new(Mutex::new(0u64));
+        // 48 appends of 1 MiB: the journal (every frame twice) passes its mark once.
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let (wal, writer) = (Arc::clone(&wal), Arc::clone(&writer));
+                scope.spawn(move || {
+                    for _ in 0..6 {
+                        let ticket = {
+                            let mut next = writer.lock().unwrap();
+                            let ticket = wal.append(sized(*next, 1 << 20)).unwrap();
+                            *next += 1;
+                            ticket
+                        };
+                        wal.wait(ticket).unwrap();
+                    }
+                });
+            }
+        });
+        wal.settle().unwrap();
+        assert_eq!(*recorder.0.lock().unwrap(), (0..48).collect::<Vec<_>>());
+        assert!(
+            recorder.1.load(Ordering::SeqCst) >= 1,
+            "a checkpoint flushed"
+        );
+        // The journal was started over: it holds only what came after the checkpoint.
+        let wal = Arc::into_inner(wal).unwrap();
+        std::mem::forget(wal);
+        let recovery = read(dir.path()).unwrap().expect("a journal");
+        assert_eq!(recovery.acknowledged().map(|(next, _)| next), Some(48));
+        let first = recovery.frames.first().map(|(_, set)| set.first);
+        assert!(
+            first.is_some_and(|f| f > 0),
+            "frames before the checkpoint are retired"
+        );
     }
 }
