@@ -254,8 +254,9 @@ impl EventStore for SledStore {
         self.write_batch(batch)
     }
 
-    /// Writes the batch's journal frame and returns before it is synced: the group commit of
-    /// [`Durability::Sync`] (one `fdatasync` for every frame written meanwhile).
+    /// Stages the batch and queues its inserts for the journal, returning before they are
+    /// written: the group commit of [`Durability::Sync`] (the first to wait writes every
+    /// queued append as one frame with one `fdatasync`).
     fn begin_append_batch(&self, batch: Vec<AppendRequest>) -> Result<PendingAppend, StoreError> {
         self.begin_batch(batch)
     }

@@ -159,10 +159,10 @@ impl SledStore {
     }
 
     /// Stages and writes `batch` (see [`crate::EventStore::begin_append_batch`]): under
-    /// [`Durability::Sync`](super::Durability::Sync) the journal frame is written but not yet
-    /// synced when this returns, and the writer's memory (counter, versions, command index)
-    /// already includes it, so the next append stages on top of it; the returned
-    /// [`PendingAppend`] waits for the shared `fdatasync`.
+    /// [`Durability::Sync`](super::Durability::Sync) its inserts are queued for the journal
+    /// but not yet written when this returns, and the writer's memory (counter, versions,
+    /// command index) already includes it, so the next append stages on top of it; the
+    /// returned [`PendingAppend`] waits for the shared frame and `fdatasync`.
     pub(super) fn begin_batch(
         &self,
         batch: Vec<AppendRequest>,
