@@ -13,6 +13,8 @@
 //!   the bare store's `read_all`, with the engine's own replay (opening an engine on a store
 //!   without snapshots), and with SQLite.
 //! - `open`: opening an engine on that log with and without a snapshot.
+//! - `open_store`: opening an engine on the store that `OKR_BENCH_OPEN_STORE` names (say an
+//!   XL cycle applied with `okr apply`), from its snapshot, as `okr` does.
 //!
 //! In the append groups each contender starts after `sync`, so that none pays for the
 //! writeback the one before it left (they share the disk; SQLite runs last). A `Sync` store
@@ -1160,6 +1162,43 @@ fn replay_and_open(c: &mut Criterion) {
     }
 }
 
+/// Names a store directory for `open_store`, e.g. one that `okr apply` filled with
+/// `okr synth --size XL`.
+const OPEN_STORE: &str = "OKR_BENCH_OPEN_STORE";
+
+/// Opening an engine on the store that `OKR_BENCH_OPEN_STORE` names, as `okr` does (from its
+/// newest snapshot, replaying the events after it): for stores too big to build in a bench
+/// run. Without the variable it is left out with a note.
+fn open_store(c: &mut Criterion) {
+    let Some(path) = std::env::var_os(OPEN_STORE) else {
+        eprintln!("note: {OPEN_STORE} is not set: open_store is left out");
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    {
+        let engine = Engine::open(&path).unwrap();
+        let stats = engine.stats();
+        eprintln!(
+            "open_store: {} ({} key results, {} events); snapshot at {:?}, {} events \
+             replayed after it",
+            path.display(),
+            engine.read(|s| s
+                .cycles
+                .values()
+                .map(|c| c.key_results.len())
+                .sum::<usize>()),
+            engine.next_position(),
+            stats.snapshot_on_open,
+            stats.replayed_on_open
+        );
+    }
+    let mut g = configure(c, "open_store");
+    g.bench_function("okr_engine_open_with_snapshot", |b| {
+        b.iter_custom(|iters| time_opens(iters, || Engine::open(&path).unwrap()))
+    });
+    g.finish();
+}
+
 /// Set in the environment of a writer process of `postgres_writer_processes`.
 const WRITER: &str = "OKR_BENCH_POSTGRES_WRITER";
 /// Commands each writer executes per measured round.
@@ -1264,6 +1303,7 @@ criterion_group!(
     append_concurrent,
     append_batch_1000,
     replay_and_open,
+    open_store,
     postgres_writer_processes
 );
 
