@@ -181,7 +181,9 @@ impl From<StoreError> for EngineError {
 pub struct EngineOptions {
     /// When appends reach the disk; default [`Durability::Sync`].
     pub durability: Durability,
-    /// Write a snapshot of the state every this many events (default 10 000); 0 never.
+    /// Write a snapshot of the state every this many events (default 10 000), or once the
+    /// log has grown by an eighth since the last one if that is later (so that a large log
+    /// is not slowed down by snapshots of its whole state); 0 never.
     ///
     /// A snapshot is the whole state as compressed JSON (it grows with the organisation and
     /// its cycles: about 0.5 MB for the 10 000 key results of the M workload, 7.4 MB as
@@ -353,6 +355,8 @@ struct Durable {
     staged: VecDeque<Staged>,
     subscribers: Vec<Sender<RecordedEvent>>,
     stats: EngineStats,
+    /// The position of the newest snapshot this engine wrote or was opened from.
+    last_snapshot: Option<u64>,
 }
 
 /// The events of one staged append, waiting to be applied to the readers' state.
@@ -363,6 +367,23 @@ struct Staged {
     events: Vec<(u64, Event)>,
     /// The stored events, for subscribers; `None` when there were none at staging time.
     recorded: Option<Vec<RecordedEvent>>,
+}
+
+/// How far apart snapshots are once the log is large: at least `1 / SNAPSHOT_SPACING` of
+/// the log at the newest one (see [`snapshot_due`]).
+const SNAPSHOT_SPACING: u64 = 8;
+
+/// Whether a snapshot at `after` is due, the newest one being at `last`: once `every` events
+/// have come since, or — for a large log — once the log has grown by an eighth since then,
+/// whichever is later. A snapshot costs in proportion to the state, which grows with the
+/// log; writing one every `every` events would make writing a log of `n` events cost
+/// `n² / every`. Spaced like this, the snapshots of a log cost about nine times its last
+/// one, and opening replays at most an eighth of the log (and never fewer events than
+/// `every` could leave).
+fn snapshot_due(every: u64, last: Option<u64>, after: u64) -> bool {
+    let since = last.map_or(after.saturating_add(1), |last| after.saturating_sub(last));
+    let grown = last.map_or(0, |last| last.saturating_add(1) / SNAPSHOT_SPACING);
+    since >= every.max(grown)
 }
 
 /// Why one command of [`Engine::execute_each`] was not applied; the others go on.
@@ -555,7 +576,6 @@ impl Engine {
             }
             None => (Folded::default(), None),
         };
-        let before = folded.position;
         let replayed = engine.fold_log(&mut folded, last, |_| true)?;
         *engine.write_folded() = folded;
         // A person forgotten whose key a crash left behind: destroy it now.
@@ -564,10 +584,10 @@ impl Engine {
             let mut durable = engine.lock_durable();
             durable.stats.replayed_on_open = replayed;
             durable.stats.snapshot_on_open = snapshot_on_open;
+            durable.last_snapshot = snapshot_on_open;
             if let Some(last) = last {
-                if snapshot_every > 0 && replayed >= snapshot_every {
-                    engine.maybe_snapshot(&mut durable, before, last, true);
-                }
+                // Replayed past the next snapshot's mark: write it now, for the next open.
+                engine.maybe_snapshot(&mut durable, last, false);
             }
         }
         Ok(engine)
@@ -980,7 +1000,7 @@ impl Engine {
                 })?;
                 self.publish(&mut durable, &recorded);
             }
-            self.maybe_snapshot(&mut durable, before, after, false);
+            self.maybe_snapshot(&mut durable, after, false);
         }
         drop(durable);
         // Another engine may have forgotten someone: its tombstone is in the key store.
@@ -1050,7 +1070,7 @@ impl Engine {
         *self.write_folded() = folded;
         writer.ahead = None;
         if let Some(last) = last {
-            self.maybe_snapshot(&mut durable, None, last, true);
+            self.maybe_snapshot(&mut durable, last, true);
         }
         Ok(())
     }
@@ -1091,9 +1111,8 @@ impl Engine {
         }
         let mut recorded = Vec::new();
         let mut unrecorded = None;
-        let (before, after) = {
+        let after = {
             let mut folded = self.write_folded();
-            let before = folded.position;
             while durable.staged.front().is_some_and(|s| s.first <= last) {
                 let Some(staged) = durable.staged.pop_front() else {
                     break;
@@ -1108,7 +1127,7 @@ impl Engine {
                     }
                 }
             }
-            (before, folded.position)
+            folded.position
         };
         if let (Some(first), Some(after)) = (unrecorded, after) {
             if !durable.subscribers.is_empty() {
@@ -1127,7 +1146,7 @@ impl Engine {
         }
         self.publish(&mut durable, &recorded);
         if let Some(after) = after {
-            self.maybe_snapshot(&mut durable, before, after, false);
+            self.maybe_snapshot(&mut durable, after, false);
         }
     }
 
@@ -1773,7 +1792,7 @@ impl Engine {
         writer.ahead = None;
         self.publish(&mut durable, &recorded);
         if let Some(after) = after {
-            self.maybe_snapshot(&mut durable, None, after, false);
+            self.maybe_snapshot(&mut durable, after, false);
         }
         drop(durable);
         // The people the log forgot: their keys (made for the import) are destroyed too.
@@ -1818,8 +1837,10 @@ impl Engine {
 
     /// Deletes every snapshot of the store; the next open replays the whole log.
     pub fn clear_snapshots(&self) -> Result<(), EngineError> {
-        let _durable = self.lock_durable();
-        Ok(self.store.clear_snapshots()?)
+        let mut durable = self.lock_durable();
+        self.store.clear_snapshots()?;
+        durable.last_snapshot = None;
+        Ok(())
     }
 
     /// Sends the stored events from `cursor` up to `last` (inclusive) to `tx`.
@@ -1870,15 +1891,11 @@ impl Engine {
             .retain(|tx| events.iter().all(|e| tx.send(e.clone()).is_ok()));
     }
 
-    /// Writes a snapshot at `after` when the events `before+1 ..= after` crossed a multiple
-    /// of `snapshot_every` (or always, with `force`). Failures are counted, not returned.
-    fn maybe_snapshot(&self, durable: &mut Durable, before: Option<u64>, after: u64, force: bool) {
+    /// Writes a snapshot at `after` when it is due ([`snapshot_due`]; always, with `force`).
+    /// Failures are counted, not returned.
+    fn maybe_snapshot(&self, durable: &mut Durable, after: u64, force: bool) {
         let every = self.snapshot_every;
-        if every == 0 {
-            return;
-        }
-        let done_before = before.map_or(0, |b| (b + 1) / every);
-        if !force && (after + 1) / every <= done_before {
+        if every == 0 || !(force || snapshot_due(every, durable.last_snapshot, after)) {
             return;
         }
         let bytes = {
@@ -1902,6 +1919,7 @@ impl Engine {
             Ok(Some(b)) => match self.store.save_snapshot(after, &b) {
                 Ok(()) => {
                     durable.stats.snapshots_written += 1;
+                    durable.last_snapshot = Some(after);
                     // The older ones go once the new one is stored.
                     if self.store.prune_snapshots(SNAPSHOTS_KEPT).is_err() {
                         durable.stats.snapshot_failures += 1;
@@ -2372,4 +2390,37 @@ fn check_event(
         keys.open_event(&mut event).map_err(corrupt)?;
     }
     Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot_due;
+
+    #[test]
+    fn snapshots_come_every_so_many_events_then_as_the_log_grows_by_an_eighth() {
+        // (every, newest snapshot, position now, due?)
+        let cases = [
+            (10, None, 8, false),
+            (10, None, 9, true),
+            (10, Some(9), 18, false),
+            (10, Some(9), 19, true),
+            // Small logs: `every` decides.
+            (10_000, Some(39_999), 49_998, false),
+            (10_000, Some(39_999), 49_999, true),
+            // Large logs: an eighth of the log at the newest snapshot.
+            (10_000, Some(799_999), 809_999, false),
+            (10_000, Some(799_999), 899_998, false),
+            (10_000, Some(799_999), 899_999, true),
+            // A position before the newest snapshot (another engine wrote it) is not due.
+            (10, Some(100), 50, false),
+            (1, Some(u64::MAX - 1), u64::MAX, false),
+        ];
+        for (every, last, after, due) in cases {
+            assert_eq!(
+                snapshot_due(every, last, after),
+                due,
+                "every {every}, newest snapshot at {last:?}, now at {after}"
+            );
+        }
+    }
 }
