@@ -1249,7 +1249,7 @@ impl Engine {
             return Ok(None);
         }
         let last = folded.position;
-        let events = self.cycle_events(cycle, |e| last.is_some_and(|p| e.global_position <= p))?;
+        let events = self.cycle_events(cycle, last, |_, _| true)?;
         Ok(rollup::history(&folded.state, cycle, &events))
     }
 
@@ -1261,10 +1261,11 @@ impl Engine {
         if !state.cycles.contains_key(&cycle) {
             return Ok(None);
         }
-        let events = self.cycle_events(cycle, |e| match at {
-            AsOf::Position(p) => e.global_position <= p,
-            AsOf::Time(t) => e.recorded_at <= t,
-        })?;
+        let events =
+            self.cycle_events(cycle, self.position(), |position, recorded_at| match at {
+                AsOf::Position(p) => position <= p,
+                AsOf::Time(t) => recorded_at <= t,
+            })?;
         Ok(rollup::history(&state, cycle, &events))
     }
 
@@ -2111,21 +2112,54 @@ impl Engine {
         Ok(())
     }
 
-    /// The check-ins of a cycle's stream that `keep` accepts, decoded, in stream order (the
-    /// only events [`rollup::history`] replays).
+    /// The check-ins of a cycle's stream up to global position `last` that `keep` accepts
+    /// (given each one's position and `recorded_at`), decoded, in stream order (the only
+    /// events [`rollup::history`] replays). Streams the log rather than reading the whole
+    /// stream at once, so that only the decoded check-ins are held, whatever the cycle's size.
     fn cycle_events(
         &self,
         cycle: CycleId,
-        keep: impl Fn(&RecordedEvent) -> bool,
+        last: Option<u64>,
+        keep: impl Fn(u64, DateTime<Utc>) -> bool,
     ) -> Result<Vec<Event>, EngineError> {
-        self.store
-            .read_stream(&StreamId::Cycle(cycle), 0)?
-            .into_iter()
-            .filter(|e| keep(e))
-            .map(|e| self.upcast(e))
-            .filter(|e| e.as_ref().map_or(true, |e| e.event_type == "checked_in"))
-            .map(|e| decode_current(&e?, Some(&self.read_keys())))
-            .collect()
+        let Some(last) = last else {
+            return Ok(Vec::new());
+        };
+        let stream = StreamId::Cycle(cycle).name();
+        let ring = self.read_keys();
+        let mut events = Vec::new();
+        let mut failure = None;
+        self.store.scan(0, last, &mut |chunk| {
+            let visited = chunk.for_each(|view| {
+                if view.stream != stream || !keep(view.global_position, view.recorded_at) {
+                    return Ok(());
+                }
+                if self.upcasters.applies(view.event_type, view.schema_version) {
+                    let position = view.global_position;
+                    let recorded = view
+                        .to_recorded()
+                        .map_err(|detail| EngineError::Corrupt { position, detail })?;
+                    let recorded = self.upcast(recorded)?;
+                    if recorded.event_type == "checked_in" {
+                        events.push(decode_current(&recorded, Some(&ring))?);
+                    }
+                } else if view.event_type == "checked_in" {
+                    events.extend(self.decode_view(view, &ring, &|_| true)?);
+                }
+                Ok::<(), EngineError>(())
+            });
+            match visited {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(events),
+        }
     }
 
     fn upcast(&self, recorded: RecordedEvent) -> Result<RecordedEvent, EngineError> {
