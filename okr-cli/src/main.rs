@@ -658,85 +658,30 @@ struct ApplyTally {
 }
 
 fn apply(path: &Path, file: &Path, show_lints: bool, lang: Lang) -> CliResult {
-    let input: Box<dyn std::io::Read> = if file == Path::new("-") {
+    let input: Box<dyn std::io::Read + Send> = if file == Path::new("-") {
         Box::new(std::io::stdin())
     } else {
         Box::new(std::fs::File::open(file).map_err(|e| CliError::read(file, e))?)
     };
-    let mut reader = BufReader::with_capacity(1 << 20, input);
     let engine = open_or_create(path)?;
+    // Lines are read and parsed on a thread of their own while the engine decides and writes
+    // the group before: parsing is about a fifth of the work, and the groups still reach the
+    // engine whole and in order. One group waits in the channel at most.
+    let (groups, received) = std::sync::mpsc::sync_channel(1);
+    let reading = file.to_owned();
+    std::thread::spawn(move || read_groups(input, &reading, &groups));
     let mut tally = ApplyTally::default();
-    let (mut lines, mut commands): (Vec<ApplyLine>, Vec<Command>) = (Vec::new(), Vec::new());
-    let mut bytes = Vec::new();
-    let mut n = 0usize;
-    loop {
-        bytes.clear();
-        let read = reader
-            .read_until(b'\n', &mut bytes)
-            .map_err(|e| CliError::read(file, e))?;
-        if read == 0 {
-            break;
-        }
-        n += 1;
-        if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-        }
-        // A UTF-8 byte-order mark (as some Windows editors write) opens the first line only.
-        let line = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-            Some(rest) if n == 1 => rest,
-            _ => &bytes[..],
-        };
-        match std::str::from_utf8(line) {
-            Err(e) => lines.push(ApplyLine::Note(Text::new(
-                format!(
-                    "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
-                    file.display(),
-                    e.valid_up_to() + 1
-                ),
-                format!(
-                    "{}: Zeile {n}: kein UTF-8: ungültiges Byte in Spalte {}; Zeile übersprungen",
-                    file.display(),
-                    e.valid_up_to() + 1
-                ),
-            ))),
-            Ok(line) if line.trim().is_empty() => {}
-            // The same strict parsing as the C ABI and `okr serve`: full field paths inside
-            // the body, repeated keys and over-long texts refused, `version` 1 or absent.
-            Ok(line) => match okr_wire::parse::command(line.as_bytes(), "the line") {
-                Ok(command) => {
-                    lines.push(ApplyLine::Command(n, commands.len()));
-                    commands.push(command);
-                }
-                Err(e) => lines.push(ApplyLine::Note({
-                    let t = error::wire_text(&e);
-                    Text::new(
-                        format!("{}:{n}: {}", file.display(), t.en()),
-                        format!("{}: Zeile {n}: {}", file.display(), t.de()),
-                    )
-                })),
-            },
-        }
-        // Decide and write what was read as soon as no more input is waiting, so that a
-        // slow producer on stdin gets each answer when its line is in.
-        if commands.len() >= APPLY_GROUP || reader.buffer().is_empty() {
-            apply_group(
-                &engine,
-                (file, lang),
-                show_lints,
-                &mut lines,
-                &mut commands,
-                &mut tally,
-            )?;
-        }
+    for group in received {
+        let (mut lines, mut commands) = group?;
+        apply_group(
+            &engine,
+            (file, lang),
+            show_lints,
+            &mut lines,
+            &mut commands,
+            &mut tally,
+        )?;
     }
-    apply_group(
-        &engine,
-        (file, lang),
-        show_lints,
-        &mut lines,
-        &mut commands,
-        &mut tally,
-    )?;
     let ApplyTally { ok, refused, lints } = tally;
     outln!(
         "{}, {}, {}",
@@ -825,6 +770,88 @@ fn forget_person(
         ),
     }
     Ok(())
+}
+
+/// A group of `okr apply`'s lines, parsed: what is said of each line, and the commands.
+type ApplyGroup = (Vec<ApplyLine>, Vec<Command>);
+
+/// Reads and parses `okr apply`'s input, sending a group of lines whenever [`APPLY_GROUP`]
+/// commands are parsed or no more input is waiting (so that a slow producer on stdin gets
+/// each answer when its line is in), and a last group at the end. Stops at a read error
+/// (sent as the last item) or when the receiver is gone.
+fn read_groups(
+    input: Box<dyn std::io::Read + Send>,
+    file: &Path,
+    groups: &std::sync::mpsc::SyncSender<Result<ApplyGroup, CliError>>,
+) {
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let (mut lines, mut commands): ApplyGroup = (Vec::new(), Vec::new());
+    let mut bytes = Vec::new();
+    let mut n = 0usize;
+    loop {
+        bytes.clear();
+        let read = match reader.read_until(b'\n', &mut bytes) {
+            Ok(read) => read,
+            Err(e) => {
+                let _ = groups.send(Ok((lines, commands)));
+                let _ = groups.send(Err(CliError::read(file, e)));
+                return;
+            }
+        };
+        if read == 0 {
+            let _ = groups.send(Ok((lines, commands)));
+            return;
+        }
+        n += 1;
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        // A UTF-8 byte-order mark (as some Windows editors write) opens the first line only.
+        let line = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if n == 1 => rest,
+            _ => &bytes[..],
+        };
+        match std::str::from_utf8(line) {
+            Err(e) => lines.push(ApplyLine::Note(Text::new(
+                format!(
+                    "{}:{n}: not UTF-8: invalid byte at column {}; line skipped",
+                    file.display(),
+                    e.valid_up_to() + 1
+                ),
+                format!(
+                    "{}: Zeile {n}: kein UTF-8: ungültiges Byte in Spalte {}; Zeile übersprungen",
+                    file.display(),
+                    e.valid_up_to() + 1
+                ),
+            ))),
+            Ok(line) if line.trim().is_empty() => {}
+            // The same strict parsing as the C ABI and `okr serve`: full field paths inside
+            // the body, repeated keys and over-long texts refused, `version` 1 or absent.
+            Ok(line) => match okr_wire::parse::command(line.as_bytes(), "the line") {
+                Ok(command) => {
+                    lines.push(ApplyLine::Command(n, commands.len()));
+                    commands.push(command);
+                }
+                Err(e) => lines.push(ApplyLine::Note({
+                    let t = error::wire_text(&e);
+                    Text::new(
+                        format!("{}:{n}: {}", file.display(), t.en()),
+                        format!("{}: Zeile {n}: {}", file.display(), t.de()),
+                    )
+                })),
+            },
+        }
+        if (commands.len() >= APPLY_GROUP || reader.buffer().is_empty())
+            && groups
+                .send(Ok((
+                    std::mem::take(&mut lines),
+                    std::mem::take(&mut commands),
+                )))
+                .is_err()
+        {
+            return;
+        }
+    }
 }
 
 /// Executes the commands of a group of lines, each on its own, the accepted ones written as
