@@ -357,6 +357,9 @@ struct Durable {
     stats: EngineStats,
     /// The position of the newest snapshot this engine wrote or was opened from.
     last_snapshot: Option<u64>,
+    /// The snapshot being encoded and stored on a thread of its own, if any: it returns the
+    /// position it covers and whether it was stored.
+    snapshot_job: Option<std::thread::JoinHandle<(u64, bool)>>,
 }
 
 /// The events of one staged append, waiting to be applied to the readers' state.
@@ -461,6 +464,17 @@ pub struct Engine {
     writer: Mutex<Writer>,
     durable: Mutex<Durable>,
     folded: RwLock<Folded>,
+}
+
+impl Drop for Engine {
+    /// Waits for a snapshot still being written, so that it is in the store once the engine
+    /// is gone.
+    fn drop(&mut self) {
+        let durable = self.durable.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(job) = durable.snapshot_job.take() {
+            let _ = job.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -1060,6 +1074,8 @@ impl Engine {
             }
         }
         let mut durable = self.lock_durable();
+        // A snapshot in flight was sealed with the old key: it ends before every one goes.
+        self.finish_snapshot(&mut durable, true);
         match self.store.clear_snapshots() {
             Ok(()) | Err(StoreError::ReadOnly { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -1270,8 +1286,12 @@ impl Engine {
     }
 
     /// Counters about open, snapshots and so on.
+    /// A snapshot being written on its own thread is waited for first, so that the counters
+    /// include it.
     pub fn stats(&self) -> EngineStats {
-        self.lock_durable().stats.clone()
+        let mut durable = self.lock_durable();
+        self.finish_snapshot(&mut durable, true);
+        durable.stats.clone()
     }
 
     /// The state as it was at a position or an instant, folded from the newest usable
@@ -1839,6 +1859,7 @@ impl Engine {
     /// Deletes every snapshot of the store; the next open replays the whole log.
     pub fn clear_snapshots(&self) -> Result<(), EngineError> {
         let mut durable = self.lock_durable();
+        self.finish_snapshot(&mut durable, true);
         self.store.clear_snapshots()?;
         durable.last_snapshot = None;
         Ok(())
@@ -1894,12 +1915,23 @@ impl Engine {
 
     /// Writes a snapshot at `after` when it is due ([`snapshot_due`]; always, with `force`).
     /// Failures are counted, not returned.
+    /// Writes a snapshot at `after` (the readers' state's position) when one is due, or
+    /// always with `force`. The state is cloned under the read lock (a few milliseconds at
+    /// the sizes a snapshot matters for) and encoded, compressed, sealed and stored on a
+    /// thread of its own, so that the writers wait for the clone only, not for the encoding
+    /// (several times the clone). One snapshot is in flight at a time: while one is, a due
+    /// snapshot waits for a later event. `force` writes on the caller's thread, after the
+    /// one in flight (if any) has ended.
     fn maybe_snapshot(&self, durable: &mut Durable, after: u64, force: bool) {
+        self.finish_snapshot(durable, force);
         let every = self.snapshot_every;
-        if every == 0 || !(force || snapshot_due(every, durable.last_snapshot, after)) {
+        if every == 0
+            || !(force || snapshot_due(every, durable.last_snapshot, after))
+            || durable.snapshot_job.is_some()
+        {
             return;
         }
-        let bytes = {
+        let (header, state) = {
             let folded = self.read_folded();
             if folded.position != Some(after) {
                 return;
@@ -1914,21 +1946,59 @@ impl Engine {
                 self.write_keys().insert(owner, entry);
             }
             let header = SnapshotHeader::current(after, folded.max_recorded_at);
-            snapshot::encode(&header, &folded.state, &self.read_keys())
+            (header, folded.state.clone())
         };
-        match bytes {
-            Ok(Some(b)) => match self.store.save_snapshot(after, &b) {
-                Ok(()) => {
-                    durable.stats.snapshots_written += 1;
-                    durable.last_snapshot = Some(after);
-                    // The older ones go once the new one is stored.
-                    if self.store.prune_snapshots(SNAPSHOTS_KEPT).is_err() {
-                        durable.stats.snapshot_failures += 1;
-                    }
-                }
-                Err(_) => durable.stats.snapshot_failures += 1,
-            },
-            Ok(None) | Err(_) => durable.stats.snapshot_failures += 1,
+        let (store, keys) = (Arc::clone(&self.store), self.read_keys().clone());
+        let write = move || {
+            let stored = match snapshot::encode(&header, &state, &keys) {
+                Ok(Some(bytes)) => store.save_snapshot(after, &bytes).is_ok(),
+                Ok(None) | Err(_) => false,
+            };
+            drop(state);
+            // The older ones go once the new one is stored.
+            (
+                after,
+                stored && store.prune_snapshots(SNAPSHOTS_KEPT).is_ok(),
+            )
+        };
+        if force {
+            let outcome = write();
+            Self::count_snapshot(durable, Some(outcome));
+            return;
+        }
+        match std::thread::Builder::new()
+            .name("okr-snapshot".into())
+            .spawn(write)
+        {
+            Ok(job) => durable.snapshot_job = Some(job),
+            Err(_) => durable.stats.snapshot_failures += 1,
+        }
+    }
+
+    /// Takes the outcome of the snapshot in flight once it has ended, or waits for it with
+    /// `wait`.
+    fn finish_snapshot(&self, durable: &mut Durable, wait: bool) {
+        if !(wait
+            || durable
+                .snapshot_job
+                .as_ref()
+                .is_some_and(|j| j.is_finished()))
+        {
+            return;
+        }
+        if let Some(job) = durable.snapshot_job.take() {
+            // A panic while encoding counts as a failure; the engine goes on without it.
+            Self::count_snapshot(durable, job.join().ok());
+        }
+    }
+
+    fn count_snapshot(durable: &mut Durable, outcome: Option<(u64, bool)>) {
+        match outcome {
+            Some((position, true)) => {
+                durable.stats.snapshots_written += 1;
+                durable.last_snapshot = Some(position);
+            }
+            Some((_, false)) | None => durable.stats.snapshot_failures += 1,
         }
     }
 
