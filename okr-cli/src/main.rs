@@ -24,6 +24,14 @@ macro_rules! outln {
     };
 }
 
+/// The allocator of the `okr` binary: mimalloc, since the command line's work (parsing,
+/// deciding and encoding millions of commands and events, snapshots of a large state) is
+/// mostly small allocations, often freed on another thread than the one that made them
+/// (commands parsed on `okr apply`'s reading thread, the state cloned for a snapshot),
+/// where the system allocator's arenas contend.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod board;
 mod error;
 mod html;
