@@ -1919,16 +1919,21 @@ impl Engine {
     /// always with `force`. The state is cloned under the read lock (a few milliseconds at
     /// the sizes a snapshot matters for) and encoded, compressed, sealed and stored on a
     /// thread of its own, so that the writers wait for the clone only, not for the encoding
-    /// (several times the clone). One snapshot is in flight at a time: while one is, a due
-    /// snapshot waits for a later event. `force` writes on the caller's thread, after the
-    /// one in flight (if any) has ended.
+    /// (several times the clone). One snapshot is in flight at a time: one due while the
+    /// one before is still in flight waits for it first. `force` writes on the caller's
+    /// thread.
     fn maybe_snapshot(&self, durable: &mut Durable, after: u64, force: bool) {
-        self.finish_snapshot(durable, force);
         let every = self.snapshot_every;
-        if every == 0
-            || !(force || snapshot_due(every, durable.last_snapshot, after))
-            || durable.snapshot_job.is_some()
-        {
+        let due = |durable: &Durable| force || snapshot_due(every, durable.last_snapshot, after);
+        self.finish_snapshot(durable, false);
+        if every == 0 || !due(durable) {
+            return;
+        }
+        // Due while the one before is still being written: wait for it, so that every
+        // snapshot is written where it is due (and the count of them does not depend on
+        // how fast the thread was).
+        self.finish_snapshot(durable, true);
+        if !due(durable) {
             return;
         }
         let (header, state) = {
