@@ -2056,23 +2056,30 @@ impl Engine {
             .map_or(1, |n| n.get())
             .clamp(1, REPLAY_THREADS);
         let mut count = 0;
+        self.scan_log(from, last, |chunk| {
+            count += self.fold_chunk(folded, chunk, threads, &keep)?;
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
+    /// [`EventStore::scan`] from `from` to `last` (inclusive) with a fallible `f`: the scan
+    /// stops at the first chunk `f` fails on, and that error is returned.
+    fn scan_log(
+        &self,
+        from: u64,
+        last: u64,
+        mut f: impl FnMut(ScanChunk<'_>) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         let mut failure = None;
-        self.store.scan(from, last, &mut |chunk| match self
-            .fold_chunk(folded, chunk, threads, &keep)
-        {
-            Ok(n) => {
-                count += n;
-                ControlFlow::Continue(())
-            }
+        self.store.scan(from, last, &mut |chunk| match f(chunk) {
+            Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 failure = Some(e);
                 ControlFlow::Break(())
             }
         })?;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(count),
-        }
+        failure.map_or(Ok(()), Err)
     }
 
     /// Decodes a chunk of a replay on up to `threads` threads and folds its events in order.
@@ -2203,38 +2210,26 @@ impl Engine {
         let stream = StreamId::Cycle(cycle).name();
         let ring = self.read_keys();
         let mut events = Vec::new();
-        let mut failure = None;
-        self.store.scan(0, last, &mut |chunk| {
-            let visited = chunk.for_each(|view| {
-                if view.stream != stream || !keep(view.global_position, view.recorded_at) {
+        self.scan_log(0, last, |chunk| {
+            chunk.for_each(|view| {
+                // An upcaster may turn an event of another type into a check-in.
+                let may_check_in = view.event_type == "checked_in"
+                    || self.upcasters.applies(view.event_type, view.schema_version);
+                if view.stream != stream
+                    || !may_check_in
+                    || !keep(view.global_position, view.recorded_at)
+                {
                     return Ok(());
                 }
-                if self.upcasters.applies(view.event_type, view.schema_version) {
-                    let position = view.global_position;
-                    let recorded = view
-                        .to_recorded()
-                        .map_err(|detail| EngineError::Corrupt { position, detail })?;
-                    let recorded = self.upcast(recorded)?;
-                    if recorded.event_type == "checked_in" {
-                        events.push(decode_current(&recorded, Some(&ring))?);
+                if let Some(event) = self.decode_view(view, &ring, &|_| true)? {
+                    if matches!(event.body, EventBody::CheckedIn { .. }) {
+                        events.push(event);
                     }
-                } else if view.event_type == "checked_in" {
-                    events.extend(self.decode_view(view, &ring, &|_| true)?);
                 }
-                Ok::<(), EngineError>(())
-            });
-            match visited {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
+                Ok(())
+            })
         })?;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(events),
-        }
+        Ok(events)
     }
 
     fn upcast(&self, recorded: RecordedEvent) -> Result<RecordedEvent, EngineError> {
