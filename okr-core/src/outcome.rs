@@ -732,13 +732,17 @@ fn tokens(title: &str) -> Vec<Token> {
 /// („RPA-Prozesskatalog erstellen“, „Kundenportal aufbauen“) is German even when it has
 /// no other German word.
 pub fn language(text: &str) -> Lang {
-    let toks = tokens(text);
+    language_of(text, &tokens(text))
+}
+
+/// [`language`] of `text` already split into `toks`.
+fn language_of(text: &str, toks: &[Token]) -> Lang {
     let de = toks
         .iter()
         .filter(|t| STOP_DE.contains(&t.lower.as_str()))
         .count()
         + 2 * usize::from(text.chars().any(|c| "äöüßÄÖÜ".contains(c)))
-        + 2 * usize::from(ends_in_work_infinitive_de(&toks));
+        + 2 * usize::from(ends_in_work_infinitive_de(toks));
     let en = toks
         .iter()
         .filter(|t| STOP_EN.contains(&t.lower.as_str()))
@@ -791,12 +795,16 @@ fn is_people(lower: &str, lang: Lang) -> bool {
 /// languages are tried, so a German title with an English beneficiary field still counts.
 pub fn beneficiary(text: &str) -> Option<String> {
     let toks = tokens(text);
+    beneficiary_of(&toks, language_of(text, &toks))
+}
+
+/// [`beneficiary`] of a text already split into `toks`, read first as `primary`.
+fn beneficiary_of(toks: &[Token], primary: Lang) -> Option<String> {
     let first = |lang| {
         toks.iter()
             .find(|t| is_people(&t.lower, lang))
             .map(|t| t.text.clone())
     };
-    let primary = language(text);
     let other = match primary {
         Lang::German => Lang::English,
         Lang::English => Lang::German,
@@ -1265,7 +1273,7 @@ fn is_digitise(lower: &str) -> bool {
 /// output (see the [module docs](self) for the patterns) or like an outcome.
 pub fn assess(title: &str) -> Assessment {
     let toks = tokens(title);
-    let lang = language(title);
+    let lang = language_of(title, &toks);
     let stemmer = Stemmer::create(match lang {
         Lang::German => Algorithm::German,
         Lang::English => Algorithm::English,
@@ -1285,7 +1293,7 @@ pub fn assess(title: &str) -> Assessment {
         lang,
         pattern: found.as_ref().map(|f| f.0),
         evidence: found.map(|f| f.1),
-        beneficiary: beneficiary(title),
+        beneficiary: beneficiary_of(&toks, lang),
         measured: r.measured(),
         names_change: r.names_change(),
     }
